@@ -1,0 +1,1214 @@
+//! The case machine (办件): `submit` and `decide` turn commands into events, `apply` folds events into state.
+//!
+//! Both are pure: time, the calendar, the actor and the case definition (the catalog version the case started
+//! with) come in as a [`Ctx`]. An illegal command returns a typed [`CaseError`] and produces no event, so nothing is
+//! written. Every step start, task, clock change and decision is an explicit event, so `apply` needs no catalog.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::{Date, OffsetDateTime};
+
+use crate::calendar::{Calendar, CalendarError};
+use crate::catalog::{
+    Bundle, FormSchema, Handling, ItemKind, JointMode, Limit, Material, ProcessDefinition, ResultDoc, ServiceItem,
+    StepDef, StepKind,
+};
+use crate::clock::{self, local_date, ClockState};
+use crate::form::{self, FieldError};
+use crate::ids::{CaseNo, DepartmentId};
+use crate::roles::{Actor, Role};
+
+/// 渠道: where an application came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Online,
+    Mobile,
+    Kiosk,
+    Window,
+    Bank,
+    Hotline,
+    Api,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Online => "online",
+            Channel::Mobile => "mobile",
+            Channel::Kiosk => "kiosk",
+            Channel::Window => "window",
+            Channel::Bank => "bank",
+            Channel::Hotline => "hotline",
+            Channel::Api => "api",
+        }
+    }
+}
+
+/// What a case applies for: one item or a bundle, at the catalog version it started with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    Item { code: String, version: u32 },
+    Bundle { code: String, version: u32 },
+}
+
+impl Subject {
+    pub fn code(&self) -> &str {
+        match self {
+            Subject::Item { code, .. } | Subject::Bundle { code, .. } => code,
+        }
+    }
+}
+
+/// The part of the catalog a case is handled by, built from one item version or one bundle version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseDefinition {
+    pub subject: Subject,
+    pub title: String,
+    pub department: DepartmentId,
+    pub filing: bool,
+    pub handling: Handling,
+    pub limit: Limit,
+    pub statutory_limit: Limit,
+    pub max_extension_days: u32,
+    pub form: FormSchema,
+    pub materials: Vec<Material>,
+    pub process: ProcessDefinition,
+    pub results: Vec<ResultDoc>,
+}
+
+impl CaseDefinition {
+    pub fn for_item(item: &ServiceItem, version: u32) -> CaseDefinition {
+        CaseDefinition {
+            subject: Subject::Item { code: item.impl_code.as_str().to_string(), version },
+            title: item.name.clone(),
+            department: item.department.clone(),
+            filing: item.kind == ItemKind::Filing,
+            handling: item.handling,
+            limit: item.promised_limit,
+            statutory_limit: item.statutory_limit,
+            max_extension_days: item.max_extension_days,
+            form: item.form.clone(),
+            materials: item.materials.clone(),
+            process: item.process.clone(),
+            results: item.results.clone(),
+        }
+    }
+
+    /// A bundle: one merged form (一表通), the union of materials (a material id shared by two items is asked
+    /// once), the bundle's own process, and every item's results.
+    pub fn for_bundle(bundle: &Bundle, version: u32, items: &[&ServiceItem]) -> CaseDefinition {
+        let mut seen = BTreeSet::new();
+        let materials = items
+            .iter()
+            .flat_map(|i| i.materials.iter())
+            .filter(|m| seen.insert(m.id.clone()))
+            .cloned()
+            .collect();
+        CaseDefinition {
+            subject: Subject::Bundle { code: bundle.code.clone(), version },
+            title: bundle.name.clone(),
+            department: bundle.department.clone(),
+            filing: false,
+            handling: Handling::Promised,
+            limit: bundle.promised_limit,
+            statutory_limit: bundle.statutory_limit,
+            max_extension_days: bundle.max_extension_days,
+            form: FormSchema::merge(items.iter().map(|i| &i.form)),
+            materials,
+            process: bundle.process.clone(),
+            results: items.iter().flat_map(|i| i.results.iter().cloned()).collect(),
+        }
+    }
+
+    fn step(&self, id: &str) -> Option<(usize, &StepDef)> {
+        self.process.steps.iter().enumerate().find(|(_, s)| s.id == id)
+    }
+}
+
+/// The context of a command: who, when, with which calendar and case definition.
+pub struct Ctx<'a> {
+    pub now: OffsetDateTime,
+    pub actor: &'a Actor,
+    pub calendar: &'a Calendar,
+    pub def: &'a CaseDefinition,
+}
+
+/// The applicant as recorded on the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantInfo {
+    /// `person` or `organisation`.
+    pub kind: ApplicantKind,
+    pub name: String,
+    /// Resident ID number (person) or USCC (organisation), validated at the edge.
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The account that may follow and act on the case online, if any.
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    Person,
+    Organisation,
+}
+
+/// A material handed in: which catalog material, and the file (or scan) that carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialRef {
+    pub material_id: String,
+    pub file_name: String,
+    /// Set when the applicant's licence stands for the material (免提交).
+    #[serde(default)]
+    pub license: Option<String>,
+}
+
+/// One problem of a correction notice (一次性告知): every problem is listed at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Problem {
+    /// A material id or form field key the problem is about.
+    pub subject: String,
+    pub message: String,
+}
+
+/// 容缺受理: a non-key material missing at acceptance, pledged by a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pledge {
+    pub material_id: String,
+    pub due: Date,
+    #[serde(default)]
+    pub fulfilled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Grant,
+    Deny,
+}
+
+/// §45: time not counted in the limit (plus waiting for a correction during examination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspensionKind {
+    Hearing,
+    Tendering,
+    Auction,
+    Inspection,
+    Testing,
+    Quarantine,
+    Appraisal,
+    ExpertReview,
+    AwaitingCorrection,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Delivery {
+    Pickup { window: String },
+    Post { address: String },
+    Electronic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for intake (受理) at a window.
+    Submitted,
+    /// A correction notice was sent; waiting for the applicant.
+    AwaitingCorrection,
+    InProgress,
+    Suspended,
+    Completed,
+    Refused,
+    Withdrawn,
+    Terminated,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::AwaitingCorrection => "awaiting_correction",
+            Status::InProgress => "in_progress",
+            Status::Suspended => "suspended",
+            Status::Completed => "completed",
+            Status::Refused => "refused",
+            Status::Withdrawn => "withdrawn",
+            Status::Terminated => "terminated",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Completed | Status::Refused | Status::Withdrawn | Status::Terminated)
+    }
+
+    pub const ALL: [Status; 8] = [
+        Status::Submitted,
+        Status::AwaitingCorrection,
+        Status::InProgress,
+        Status::Suspended,
+        Status::Completed,
+        Status::Refused,
+        Status::Withdrawn,
+        Status::Terminated,
+    ];
+}
+
+/// A task for a role in a department (a joint review has one per department).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    pub task_id: String,
+    pub role: Role,
+    pub department: Option<DepartmentId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Open,
+    Done,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub task_id: String,
+    pub role: Role,
+    pub department: Option<DepartmentId>,
+    pub assignee: Option<String>,
+    pub status: TaskStatus,
+    pub opinion: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentStep {
+    pub step_id: String,
+    pub name: String,
+    pub kind: StepKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub due: Option<Date>,
+    pub joint_mode: Option<JointMode>,
+    pub tasks: Vec<Task>,
+}
+
+/// Every fact about a case. Stored with its time and actor in the event log; never changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CaseEvent {
+    Submitted {
+        case_no: CaseNo,
+        subject: Subject,
+        title: String,
+        department: DepartmentId,
+        channel: Channel,
+        service_point: String,
+        applicant: ApplicantInfo,
+        form: Map<String, Value>,
+        materials: Vec<MaterialRef>,
+        /// SHA-256 of the query code; the code itself is only shown once, on the receipt.
+        query_code_digest: String,
+        clock: ClockState,
+    },
+    CorrectionRequested { problems: Vec<Problem>, due: Date },
+    Corrected { form: Option<Map<String, Value>>, materials: Vec<MaterialRef> },
+    Accepted {
+        pledges: Vec<Pledge>,
+        deadline: Option<Date>,
+        statutory_deadline: Option<Date>,
+        #[serde(with = "time::serde::rfc3339::option")]
+        deadline_at: Option<OffsetDateTime>,
+    },
+    Refused { reasons: Vec<String> },
+    PledgeFulfilled { material: MaterialRef },
+    StepStarted { step_id: String, name: String, kind: StepKind, due: Option<Date>, joint_mode: Option<JointMode>, tasks: Vec<TaskSpec> },
+    TaskClaimed { task_id: String, by: String },
+    TaskReassigned { task_id: String, from: Option<String>, to: String, reason: String },
+    TaskCompleted { task_id: String, by: String, opinion: String },
+    /// Open tasks closed because another department's sign-off sufficed (或签) or the step was sent back.
+    TasksCancelled { task_ids: Vec<String>, reason: String },
+    StepCompleted { step_id: String },
+    SentBack { from_step: String, to_step: String, reason: String },
+    Suspended { kind: SuspensionKind, reason: String, expected_days: u32 },
+    Resumed { suspended_days: u32, deadline: Option<Date>, statutory_deadline: Option<Date>, step_due: Option<Date> },
+    Extended { days: u32, reason: String, approved_by: String, deadline: Option<Date> },
+    Decided { outcome: Outcome, reasons: Vec<String>, by: String },
+    LicensesIssued { licenses: Vec<String> },
+    Delivered { delivery: Delivery },
+    FilingRecorded { receipt_no: String },
+    Completed { outcome: Outcome },
+    Withdrawn { reason: String },
+    Terminated { reason: String },
+}
+
+impl CaseEvent {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            CaseEvent::Submitted { .. } => "submitted",
+            CaseEvent::CorrectionRequested { .. } => "correction_requested",
+            CaseEvent::Corrected { .. } => "corrected",
+            CaseEvent::Accepted { .. } => "accepted",
+            CaseEvent::Refused { .. } => "refused",
+            CaseEvent::PledgeFulfilled { .. } => "pledge_fulfilled",
+            CaseEvent::StepStarted { .. } => "step_started",
+            CaseEvent::TaskClaimed { .. } => "task_claimed",
+            CaseEvent::TaskReassigned { .. } => "task_reassigned",
+            CaseEvent::TaskCompleted { .. } => "task_completed",
+            CaseEvent::TasksCancelled { .. } => "tasks_cancelled",
+            CaseEvent::StepCompleted { .. } => "step_completed",
+            CaseEvent::SentBack { .. } => "sent_back",
+            CaseEvent::Suspended { .. } => "suspended",
+            CaseEvent::Resumed { .. } => "resumed",
+            CaseEvent::Extended { .. } => "extended",
+            CaseEvent::Decided { .. } => "decided",
+            CaseEvent::LicensesIssued { .. } => "licenses_issued",
+            CaseEvent::Delivered { .. } => "delivered",
+            CaseEvent::FilingRecorded { .. } => "filing_recorded",
+            CaseEvent::Completed { .. } => "completed",
+            CaseEvent::Withdrawn { .. } => "withdrawn",
+            CaseEvent::Terminated { .. } => "terminated",
+        }
+    }
+}
+
+/// The schema version of the case event payloads; bump it when a payload changes shape and keep reading old ones.
+pub const CASE_EVENT_SCHEMA: u32 = 1;
+
+/// An event as recorded, with when and by whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub event: CaseEvent,
+}
+
+/// The state of a case, folded from its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseState {
+    pub case_no: CaseNo,
+    pub subject: Subject,
+    pub title: String,
+    pub department: DepartmentId,
+    pub channel: Channel,
+    pub service_point: String,
+    pub applicant: ApplicantInfo,
+    pub form: Map<String, Value>,
+    pub materials: Vec<MaterialRef>,
+    pub query_code_digest: String,
+    pub status: Status,
+    /// Number of events applied: the stream version.
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub accepted_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub clock: ClockState,
+    /// A correction notice was sent for this intake (一次性告知: never a second one).
+    pub correction_requested: bool,
+    pub pledges: Vec<Pledge>,
+    pub current_step: Option<CurrentStep>,
+    /// Steps completed, in order (targets for send-back).
+    pub passed_steps: Vec<String>,
+    pub task_counter: u32,
+    pub decision: Option<Outcome>,
+    pub licenses: Vec<String>,
+    pub delivery: Option<Delivery>,
+    pub outcome: Option<Outcome>,
+}
+
+/// Why a command was refused. Stable codes for machines; messages for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    #[error("the case is {status}; {action} is not possible now")]
+    WrongStatus { status: &'static str, action: &'static str },
+    #[error("this needs the role {0}")]
+    Forbidden(&'static str),
+    #[error("a correction notice was already sent for this application (一次性告知): it cannot be sent twice")]
+    SecondCorrection,
+    #[error("the correction notice must come within 5 working days of receipt (行政许可法 §32); the application counts as accepted")]
+    CorrectionTooLate,
+    #[error("the form is invalid")]
+    InvalidForm(Vec<FieldError>),
+    #[error("required materials are missing: {0:?}")]
+    MissingMaterials(Vec<String>),
+    #[error("key material {0} cannot be pledged (容缺): it must be present to accept")]
+    KeyMaterialPledged(String),
+    #[error("unknown material {0}")]
+    UnknownMaterial(String),
+    #[error("no open task {0} on the current step")]
+    NoSuchTask(String),
+    #[error("task {0} is claimed by someone else")]
+    ClaimedByOther(String),
+    #[error("the current step is a {0:?} step; use the matching action")]
+    WrongStep(StepKind),
+    #[error("cannot send back to {0}: it is not an earlier step of this case")]
+    BadSendBackTarget(String),
+    #[error("an extension may add at most {max} working days in all; {used} already used")]
+    ExtensionTooLong { max: u32, used: u32 },
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    #[error("the pledge date {0} must be a future working day within the limit")]
+    BadPledgeDate(Date),
+    #[error("{0} cannot work this task")]
+    AssigneeCannotWork(String),
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+}
+
+impl CaseError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CaseError::WrongStatus { .. } => "case_wrong_status",
+            CaseError::Forbidden(_) => "forbidden",
+            CaseError::SecondCorrection => "second_correction",
+            CaseError::CorrectionTooLate => "correction_too_late",
+            CaseError::InvalidForm(_) => "invalid_form",
+            CaseError::MissingMaterials(_) => "missing_materials",
+            CaseError::KeyMaterialPledged(_) => "key_material_pledged",
+            CaseError::UnknownMaterial(_) => "unknown_material",
+            CaseError::NoSuchTask(_) => "no_such_task",
+            CaseError::ClaimedByOther(_) => "task_claimed_by_other",
+            CaseError::WrongStep(_) => "wrong_step",
+            CaseError::BadSendBackTarget(_) => "bad_send_back_target",
+            CaseError::ExtensionTooLong { .. } => "extension_too_long",
+            CaseError::Empty(_) => "empty",
+            CaseError::BadPledgeDate(_) => "bad_pledge_date",
+            CaseError::AssigneeCannotWork(_) => "assignee_cannot_work",
+            CaseError::Calendar(e) => e.code(),
+        }
+    }
+}
+
+/// A new application as it arrives from any channel.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub case_no: CaseNo,
+    pub channel: Channel,
+    pub service_point: String,
+    pub applicant: ApplicantInfo,
+    pub form: Map<String, Value>,
+    pub materials: Vec<MaterialRef>,
+    pub query_code_digest: String,
+}
+
+/// A staff member a task may be handed to, resolved by the application layer.
+#[derive(Debug, Clone)]
+pub struct Assignee {
+    pub id: String,
+    pub roles: Vec<Role>,
+    pub department: Option<DepartmentId>,
+}
+
+/// Everything that can be asked of an existing case.
+#[derive(Debug, Clone)]
+pub enum CaseCommand {
+    Accept { pledges: Vec<(String, Date)> },
+    Refuse { reasons: Vec<String> },
+    RequestCorrection { problems: Vec<Problem> },
+    SubmitCorrection { form: Option<Map<String, Value>>, materials: Vec<MaterialRef> },
+    FulfilPledge { material: MaterialRef },
+    ClaimTask { task_id: String },
+    CompleteTask { task_id: String, opinion: String },
+    SendBack { to_step: String, reason: String },
+    Reassign { task_id: String, to: Assignee, reason: String },
+    Suspend { kind: SuspensionKind, reason: String, expected_days: u32 },
+    Resume,
+    Extend { days: u32, reason: String },
+    Decide { outcome: Outcome, reasons: Vec<String> },
+    IssueLicenses { licenses: Vec<String> },
+    Deliver { delivery: Delivery },
+    Withdraw { reason: String },
+    Terminate { reason: String },
+}
+
+impl CaseCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CaseCommand::Accept { .. } => "accept",
+            CaseCommand::Refuse { .. } => "refuse",
+            CaseCommand::RequestCorrection { .. } => "request_correction",
+            CaseCommand::SubmitCorrection { .. } => "submit_correction",
+            CaseCommand::FulfilPledge { .. } => "fulfil_pledge",
+            CaseCommand::ClaimTask { .. } => "claim",
+            CaseCommand::CompleteTask { .. } => "complete",
+            CaseCommand::SendBack { .. } => "send_back",
+            CaseCommand::Reassign { .. } => "reassign",
+            CaseCommand::Suspend { .. } => "suspend",
+            CaseCommand::Resume => "resume",
+            CaseCommand::Extend { .. } => "extend",
+            CaseCommand::Decide { .. } => "decide",
+            CaseCommand::IssueLicenses { .. } => "issue_licenses",
+            CaseCommand::Deliver { .. } => "deliver",
+            CaseCommand::Withdraw { .. } => "withdraw",
+            CaseCommand::Terminate { .. } => "terminate",
+        }
+    }
+}
+
+/// Start a case. Filing items (备案) complete at once with a filing receipt.
+pub fn submit(sub: Submission, ctx: &Ctx) -> Result<Vec<CaseEvent>, CaseError> {
+    let def = ctx.def;
+    form::validate(&def.form, &sub.form).map_err(CaseError::InvalidForm)?;
+    check_material_ids(def, &sub.materials)?;
+    if sub.applicant.name.trim().is_empty() {
+        return Err(CaseError::Empty("applicant name"));
+    }
+    let clock = ClockState::new(def.limit, def.statutory_limit, def.max_extension_days);
+    // Make sure the calendar covers the submission day now rather than at acceptance.
+    ctx.calendar.is_workday(local_date(ctx.now))?;
+    let mut events = vec![CaseEvent::Submitted {
+        case_no: sub.case_no.clone(),
+        subject: def.subject.clone(),
+        title: def.title.clone(),
+        department: def.department.clone(),
+        channel: sub.channel,
+        service_point: sub.service_point,
+        applicant: sub.applicant,
+        form: sub.form,
+        materials: sub.materials.clone(),
+        query_code_digest: sub.query_code_digest,
+        clock: clock.clone(),
+    }];
+    if def.filing {
+        let missing = missing_required(def, &sub.materials);
+        if !missing.is_empty() {
+            return Err(CaseError::MissingMaterials(missing));
+        }
+        let (d, s, at) = clock::start_deadlines(&clock, ctx.now, ctx.calendar)?;
+        events.push(CaseEvent::Accepted { pledges: vec![], deadline: d, statutory_deadline: s, deadline_at: at });
+        events.push(CaseEvent::FilingRecorded { receipt_no: format!("BA{}", &sub.case_no.as_str()[2..]) });
+        events.push(CaseEvent::Completed { outcome: Outcome::Grant });
+    }
+    Ok(events)
+}
+
+fn check_material_ids(def: &CaseDefinition, mats: &[MaterialRef]) -> Result<(), CaseError> {
+    for m in mats {
+        if !def.materials.iter().any(|d| d.id == m.material_id) {
+            return Err(CaseError::UnknownMaterial(m.material_id.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn missing_required(def: &CaseDefinition, mats: &[MaterialRef]) -> Vec<String> {
+    def.materials
+        .iter()
+        .filter(|m| m.required && !mats.iter().any(|r| r.material_id == m.id))
+        .map(|m| m.id.clone())
+        .collect()
+}
+
+fn wrong(state: &CaseState, action: &'static str) -> CaseError {
+    CaseError::WrongStatus { status: state.status.as_str(), action }
+}
+
+fn need(actor: &Actor, role: Role) -> Result<(), CaseError> {
+    if actor.has(role) {
+        Ok(())
+    } else {
+        Err(CaseError::Forbidden(role.as_str()))
+    }
+}
+
+/// Decide what a command on an existing case means: the events to record, or why it is refused.
+pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<CaseEvent>, CaseError> {
+    let actor = ctx.actor;
+    let def = ctx.def;
+    let action = cmd.name();
+    match cmd {
+        CaseCommand::Accept { pledges } => {
+            need(actor, Role::WindowClerk)?;
+            if state.status != Status::Submitted {
+                return Err(wrong(state, action));
+            }
+            let missing = missing_required(def, &state.materials);
+            let mut pl = Vec::new();
+            for m in &missing {
+                let Some((_, due)) = pledges.iter().find(|(id, _)| id == m) else {
+                    return Err(CaseError::MissingMaterials(missing.clone()));
+                };
+                if def.materials.iter().any(|d| &d.id == m && d.key) {
+                    return Err(CaseError::KeyMaterialPledged(m.clone()));
+                }
+                if *due <= local_date(ctx.now) || !ctx.calendar.is_workday(*due)? {
+                    return Err(CaseError::BadPledgeDate(*due));
+                }
+                pl.push(Pledge { material_id: m.clone(), due: *due, fulfilled: false });
+            }
+            if let Some((id, _)) = pledges.iter().find(|(id, _)| !missing.contains(id)) {
+                return Err(CaseError::UnknownMaterial(id.clone()));
+            }
+            let (d, s, at) = clock::start_deadlines(&state.clock, ctx.now, ctx.calendar)?;
+            let mut ev = vec![CaseEvent::Accepted { pledges: pl, deadline: d, statutory_deadline: s, deadline_at: at }];
+            ev.push(CaseEvent::StepCompleted { step_id: first_step_id(def) });
+            advance(state, def, 0, None, ctx, &mut ev)?;
+            Ok(ev)
+        }
+        CaseCommand::Refuse { reasons } => {
+            need(actor, Role::WindowClerk)?;
+            if state.status != Status::Submitted {
+                return Err(wrong(state, action));
+            }
+            non_empty_list(&reasons, "reasons")?;
+            Ok(vec![CaseEvent::Refused { reasons }])
+        }
+        CaseCommand::RequestCorrection { problems } => {
+            need(actor, Role::WindowClerk)?;
+            if state.status != Status::Submitted {
+                return Err(wrong(state, action));
+            }
+            if state.correction_requested {
+                return Err(CaseError::SecondCorrection);
+            }
+            if problems.is_empty() || problems.iter().any(|p| p.message.trim().is_empty()) {
+                return Err(CaseError::Empty("problems"));
+            }
+            let received = local_date(state.submitted_at);
+            if ctx.calendar.working_days_between(received, local_date(ctx.now))? > 5 {
+                return Err(CaseError::CorrectionTooLate);
+            }
+            let due = ctx.calendar.add_working_days(local_date(ctx.now), 10)?;
+            Ok(vec![CaseEvent::CorrectionRequested { problems, due }])
+        }
+        CaseCommand::SubmitCorrection { form: f, materials } => {
+            own_case(state, actor)?;
+            if state.status != Status::AwaitingCorrection {
+                return Err(wrong(state, action));
+            }
+            if let Some(f) = &f {
+                form::validate(&def.form, f).map_err(CaseError::InvalidForm)?;
+            }
+            check_material_ids(def, &materials)?;
+            Ok(vec![CaseEvent::Corrected { form: f, materials }])
+        }
+        CaseCommand::FulfilPledge { material } => {
+            if !(actor.has(Role::WindowClerk) || state.applicant.account.as_deref() == Some(actor.id.as_str())) {
+                return Err(CaseError::Forbidden("window_clerk"));
+            }
+            if state.status.is_final() {
+                return Err(wrong(state, action));
+            }
+            if !state.pledges.iter().any(|p| p.material_id == material.material_id && !p.fulfilled) {
+                return Err(CaseError::UnknownMaterial(material.material_id));
+            }
+            Ok(vec![CaseEvent::PledgeFulfilled { material }])
+        }
+        CaseCommand::ClaimTask { task_id } => {
+            let step = in_progress_step(state, action)?;
+            let task = open_task(step, &task_id)?;
+            if !actor.can_work(task.role, task.department.as_ref()) {
+                return Err(CaseError::Forbidden(task.role.as_str()));
+            }
+            match &task.assignee {
+                Some(a) if a == &actor.id => Ok(vec![]),
+                Some(_) => Err(CaseError::ClaimedByOther(task_id)),
+                None => Ok(vec![CaseEvent::TaskClaimed { task_id, by: actor.id.clone() }]),
+            }
+        }
+        CaseCommand::CompleteTask { task_id, opinion } => {
+            let step = in_progress_step(state, action)?;
+            if !matches!(step.kind, StepKind::Review | StepKind::JointReview | StepKind::Inspection) {
+                return Err(CaseError::WrongStep(step.kind));
+            }
+            let task = open_task(step, &task_id)?;
+            work_task(task, actor)?;
+            if opinion.trim().is_empty() {
+                return Err(CaseError::Empty("opinion"));
+            }
+            let mut ev = Vec::new();
+            if task.assignee.is_none() {
+                ev.push(CaseEvent::TaskClaimed { task_id: task_id.clone(), by: actor.id.clone() });
+            }
+            ev.push(CaseEvent::TaskCompleted { task_id: task_id.clone(), by: actor.id.clone(), opinion });
+            let others: Vec<&Task> = step.tasks.iter().filter(|t| t.status == TaskStatus::Open && t.task_id != task_id).collect();
+            let step_done = match step.joint_mode {
+                Some(JointMode::Any) => true,
+                _ => others.is_empty(),
+            };
+            if step_done {
+                if !others.is_empty() {
+                    ev.push(CaseEvent::TasksCancelled {
+                        task_ids: others.iter().map(|t| t.task_id.clone()).collect(),
+                        reason: "或签: one department's sign-off suffices".into(),
+                    });
+                }
+                ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
+                let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
+                advance(state, def, idx, None, ctx, &mut ev)?;
+            }
+            Ok(ev)
+        }
+        CaseCommand::SendBack { to_step, reason } => {
+            let step = in_progress_step(state, action)?;
+            if !(step.tasks.iter().any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref()))
+                || actor.can_work(Role::Approver, Some(&state.department)))
+            {
+                return Err(CaseError::Forbidden("the current step's role"));
+            }
+            non_empty(&reason, "reason")?;
+            let Some((target_idx, _)) = def.step(&to_step) else {
+                return Err(CaseError::BadSendBackTarget(to_step));
+            };
+            if target_idx == 0 || !state.passed_steps.contains(&to_step) {
+                return Err(CaseError::BadSendBackTarget(to_step));
+            }
+            let mut ev = Vec::new();
+            let open: Vec<String> = step.tasks.iter().filter(|t| t.status == TaskStatus::Open).map(|t| t.task_id.clone()).collect();
+            if !open.is_empty() {
+                ev.push(CaseEvent::TasksCancelled { task_ids: open, reason: format!("sent back to {to_step}") });
+            }
+            ev.push(CaseEvent::SentBack { from_step: step.step_id.clone(), to_step: to_step.clone(), reason });
+            start_step(state, def, target_idx, ctx, &mut ev)?;
+            Ok(ev)
+        }
+        CaseCommand::Reassign { task_id, to, reason } => {
+            let step = in_progress_or_suspended_step(state, action)?;
+            let task = open_task(step, &task_id)?;
+            let is_assignee = task.assignee.as_deref() == Some(actor.id.as_str());
+            let is_chief = actor.can_work(Role::Approver, task.department.as_ref().or(Some(&state.department)));
+            if !(is_assignee || is_chief) {
+                return Err(CaseError::Forbidden("approver"));
+            }
+            non_empty(&reason, "reason")?;
+            let target = Actor { id: to.id.clone(), display_name: String::new(), roles: to.roles, department: to.department };
+            if !target.can_work(task.role, task.department.as_ref()) {
+                return Err(CaseError::AssigneeCannotWork(to.id));
+            }
+            Ok(vec![CaseEvent::TaskReassigned { task_id, from: task.assignee.clone(), to: to.id, reason }])
+        }
+        CaseCommand::Suspend { kind, reason, expected_days } => {
+            let step = in_progress_step(state, action)?;
+            if !(step.tasks.iter().any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref()))
+                || actor.can_work(Role::Approver, Some(&state.department)))
+            {
+                return Err(CaseError::Forbidden("the current step's role"));
+            }
+            if matches!(state.clock.limit, Limit::Minutes(_)) {
+                return Err(wrong(state, action));
+            }
+            non_empty(&reason, "reason")?;
+            Ok(vec![CaseEvent::Suspended { kind, reason, expected_days }])
+        }
+        CaseCommand::Resume => {
+            if state.status != Status::Suspended {
+                return Err(wrong(state, action));
+            }
+            let step = state.current_step.as_ref().ok_or_else(|| wrong(state, action))?;
+            if !(step.tasks.iter().any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref()))
+                || actor.can_work(Role::Approver, Some(&state.department)))
+            {
+                return Err(CaseError::Forbidden("the current step's role"));
+            }
+            let since = state.clock.suspended_since.ok_or_else(|| wrong(state, action))?;
+            let days = ctx.calendar.working_days_between(local_date(since), local_date(ctx.now))?;
+            let shift = |d: Option<Date>| -> Result<Option<Date>, CaseError> {
+                Ok(match d {
+                    Some(d) => Some(ctx.calendar.add_working_days(d, days)?),
+                    None => None,
+                })
+            };
+            Ok(vec![CaseEvent::Resumed {
+                suspended_days: days,
+                deadline: shift(state.clock.deadline)?,
+                statutory_deadline: shift(state.clock.statutory_deadline)?,
+                step_due: shift(step.due)?,
+            }])
+        }
+        CaseCommand::Extend { days, reason } => {
+            if !actor.can_work(Role::Approver, Some(&state.department)) {
+                return Err(CaseError::Forbidden("approver"));
+            }
+            if !matches!(state.status, Status::InProgress | Status::Suspended) || matches!(state.clock.limit, Limit::Minutes(_)) {
+                return Err(wrong(state, action));
+            }
+            non_empty(&reason, "reason")?;
+            let used = state.clock.extension_days;
+            if days == 0 || used + days > state.clock.max_extension_days {
+                return Err(CaseError::ExtensionTooLong { max: state.clock.max_extension_days, used });
+            }
+            let deadline = match state.clock.deadline {
+                Some(d) => Some(ctx.calendar.add_working_days(d, days)?),
+                None => None,
+            };
+            Ok(vec![CaseEvent::Extended { days, reason, approved_by: actor.id.clone(), deadline }])
+        }
+        CaseCommand::Decide { outcome, reasons } => {
+            let step = in_progress_step(state, action)?;
+            if step.kind != StepKind::Decision {
+                return Err(CaseError::WrongStep(step.kind));
+            }
+            let task = step.tasks.iter().find(|t| t.status == TaskStatus::Open).ok_or_else(|| wrong(state, action))?;
+            work_task(task, actor)?;
+            if outcome == Outcome::Deny {
+                non_empty_list(&reasons, "reasons")?;
+            }
+            let mut ev = vec![
+                CaseEvent::Decided { outcome, reasons, by: actor.id.clone() },
+                CaseEvent::StepCompleted { step_id: step.step_id.clone() },
+            ];
+            let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
+            advance(state, def, idx, Some(outcome), ctx, &mut ev)?;
+            Ok(ev)
+        }
+        CaseCommand::IssueLicenses { licenses } => {
+            let step = in_progress_step(state, action)?;
+            if step.kind != StepKind::LicenseIssuance {
+                return Err(CaseError::WrongStep(step.kind));
+            }
+            let task = step.tasks.iter().find(|t| t.status == TaskStatus::Open).ok_or_else(|| wrong(state, action))?;
+            work_task(task, actor)?;
+            non_empty_list(&licenses, "licenses")?;
+            let mut ev = vec![CaseEvent::LicensesIssued { licenses }, CaseEvent::StepCompleted { step_id: step.step_id.clone() }];
+            let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
+            advance(state, def, idx, state.decision, ctx, &mut ev)?;
+            Ok(ev)
+        }
+        CaseCommand::Deliver { delivery } => {
+            let step = in_progress_step(state, action)?;
+            if step.kind != StepKind::Delivery {
+                return Err(CaseError::WrongStep(step.kind));
+            }
+            let task = step.tasks.iter().find(|t| t.status == TaskStatus::Open).ok_or_else(|| wrong(state, action))?;
+            work_task(task, actor)?;
+            if let Delivery::Post { address } = &delivery {
+                non_empty(address, "address")?;
+            }
+            let mut ev = vec![CaseEvent::Delivered { delivery }, CaseEvent::StepCompleted { step_id: step.step_id.clone() }];
+            let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
+            advance(state, def, idx, state.decision, ctx, &mut ev)?;
+            Ok(ev)
+        }
+        CaseCommand::Withdraw { reason } => {
+            own_case(state, actor)?;
+            if state.status.is_final() || state.decision.is_some() {
+                return Err(wrong(state, action));
+            }
+            Ok(vec![CaseEvent::Withdrawn { reason }])
+        }
+        CaseCommand::Terminate { reason } => {
+            if !actor.can_work(Role::Approver, Some(&state.department)) {
+                return Err(CaseError::Forbidden("approver"));
+            }
+            if state.status.is_final() {
+                return Err(wrong(state, action));
+            }
+            non_empty(&reason, "reason")?;
+            Ok(vec![CaseEvent::Terminated { reason }])
+        }
+    }
+}
+
+fn first_step_id(def: &CaseDefinition) -> String {
+    def.process.steps.first().map(|s| s.id.clone()).unwrap_or_else(|| "accept".into())
+}
+
+fn non_empty(s: &str, what: &'static str) -> Result<(), CaseError> {
+    if s.trim().is_empty() {
+        Err(CaseError::Empty(what))
+    } else {
+        Ok(())
+    }
+}
+
+fn non_empty_list(v: &[String], what: &'static str) -> Result<(), CaseError> {
+    if v.is_empty() || v.iter().any(|s| s.trim().is_empty()) {
+        Err(CaseError::Empty(what))
+    } else {
+        Ok(())
+    }
+}
+
+fn own_case(state: &CaseState, actor: &Actor) -> Result<(), CaseError> {
+    if state.applicant.account.as_deref() == Some(actor.id.as_str()) {
+        Ok(())
+    } else {
+        Err(CaseError::Forbidden("applicant of this case"))
+    }
+}
+
+fn in_progress_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {
+    if state.status != Status::InProgress {
+        return Err(wrong(state, action));
+    }
+    state.current_step.as_ref().ok_or_else(|| wrong(state, action))
+}
+
+fn in_progress_or_suspended_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {
+    if !matches!(state.status, Status::InProgress | Status::Suspended) {
+        return Err(wrong(state, action));
+    }
+    state.current_step.as_ref().ok_or_else(|| wrong(state, action))
+}
+
+fn open_task<'a>(step: &'a CurrentStep, task_id: &str) -> Result<&'a Task, CaseError> {
+    step.tasks
+        .iter()
+        .find(|t| t.task_id == task_id && t.status == TaskStatus::Open)
+        .ok_or_else(|| CaseError::NoSuchTask(task_id.to_string()))
+}
+
+fn work_task(task: &Task, actor: &Actor) -> Result<(), CaseError> {
+    if !actor.can_work(task.role, task.department.as_ref()) {
+        return Err(CaseError::Forbidden(task.role.as_str()));
+    }
+    match &task.assignee {
+        Some(a) if a != &actor.id => Err(CaseError::ClaimedByOther(task.task_id.clone())),
+        _ => Ok(()),
+    }
+}
+
+/// Move to the first step after `idx` whose condition holds (skipping licence issuance after a denial), or
+/// complete the case when none is left.
+fn advance(
+    state: &CaseState,
+    def: &CaseDefinition,
+    idx: usize,
+    decision: Option<Outcome>,
+    ctx: &Ctx,
+    ev: &mut Vec<CaseEvent>,
+) -> Result<(), CaseError> {
+    let next = def.process.steps.iter().enumerate().skip(idx + 1).find(|(_, s)| {
+        let cond = s.condition.as_ref().map_or(true, |c| c.holds(&state.form));
+        let skip_license = decision == Some(Outcome::Deny) && s.kind == StepKind::LicenseIssuance;
+        cond && !skip_license
+    });
+    match next {
+        Some((i, _)) => start_step(state, def, i, ctx, ev),
+        None => {
+            ev.push(CaseEvent::Completed { outcome: decision.unwrap_or(Outcome::Grant) });
+            Ok(())
+        }
+    }
+}
+
+fn start_step(state: &CaseState, def: &CaseDefinition, idx: usize, ctx: &Ctx, ev: &mut Vec<CaseEvent>) -> Result<(), CaseError> {
+    let Some(s) = def.process.steps.get(idx) else {
+        return Ok(());
+    };
+    // Task numbers continue from those already handed out, including tasks started earlier in this same decision.
+    let started_here: u32 = ev
+        .iter()
+        .map(|e| match e {
+            CaseEvent::StepStarted { tasks, .. } => tasks.len() as u32,
+            _ => 0,
+        })
+        .sum();
+    let mut n = state.task_counter + started_here;
+    let mut tasks = Vec::new();
+    let depts: Vec<Option<DepartmentId>> = if s.kind == StepKind::JointReview {
+        s.departments.iter().cloned().map(Some).collect()
+    } else {
+        vec![s.department.clone()]
+    };
+    for d in depts {
+        n += 1;
+        tasks.push(TaskSpec { task_id: format!("t{n}"), role: s.role, department: d });
+    }
+    let due = if s.share_days > 0 { Some(ctx.calendar.add_working_days(local_date(ctx.now), s.share_days)?) } else { None };
+    ev.push(CaseEvent::StepStarted {
+        step_id: s.id.clone(),
+        name: s.name.clone(),
+        kind: s.kind,
+        due,
+        joint_mode: s.joint_mode,
+        tasks,
+    });
+    Ok(())
+}
+
+/// Fold the first event (must be `Submitted`) into a new state.
+pub fn init(r: &Recorded) -> Option<CaseState> {
+    let CaseEvent::Submitted { case_no, subject, title, department, channel, service_point, applicant, form, materials, query_code_digest, clock } = &r.event else {
+        return None;
+    };
+    Some(CaseState {
+        case_no: case_no.clone(),
+        subject: subject.clone(),
+        title: title.clone(),
+        department: department.clone(),
+        channel: *channel,
+        service_point: service_point.clone(),
+        applicant: applicant.clone(),
+        form: form.clone(),
+        materials: materials.clone(),
+        query_code_digest: query_code_digest.clone(),
+        status: Status::Submitted,
+        version: 1,
+        submitted_at: r.at,
+        accepted_at: None,
+        finished_at: None,
+        clock: clock.clone(),
+        correction_requested: false,
+        pledges: vec![],
+        current_step: None,
+        passed_steps: vec![],
+        task_counter: 0,
+        decision: None,
+        licenses: vec![],
+        delivery: None,
+        outcome: None,
+    })
+}
+
+/// Fold one event into the state.
+pub fn apply(state: &mut CaseState, r: &Recorded) {
+    state.version += 1;
+    match &r.event {
+        CaseEvent::Submitted { .. } => {}
+        CaseEvent::CorrectionRequested { .. } => {
+            state.correction_requested = true;
+            state.status = Status::AwaitingCorrection;
+        }
+        CaseEvent::Corrected { form, materials } => {
+            if let Some(f) = form {
+                state.form = f.clone();
+            }
+            for m in materials {
+                state.materials.retain(|x| x.material_id != m.material_id);
+                state.materials.push(m.clone());
+            }
+            state.status = Status::Submitted;
+        }
+        CaseEvent::Accepted { pledges, deadline, statutory_deadline, deadline_at } => {
+            state.status = Status::InProgress;
+            state.accepted_at = Some(r.at);
+            state.pledges = pledges.clone();
+            state.clock.started_at = Some(r.at);
+            state.clock.deadline = *deadline;
+            state.clock.statutory_deadline = *statutory_deadline;
+            state.clock.deadline_at = *deadline_at;
+        }
+        CaseEvent::Refused { .. } => {
+            state.status = Status::Refused;
+            state.finished_at = Some(r.at);
+        }
+        CaseEvent::PledgeFulfilled { material } => {
+            for p in state.pledges.iter_mut().filter(|p| p.material_id == material.material_id) {
+                p.fulfilled = true;
+            }
+            state.materials.push(material.clone());
+        }
+        CaseEvent::StepStarted { step_id, name, kind, due, joint_mode, tasks } => {
+            state.task_counter += tasks.len() as u32;
+            state.current_step = Some(CurrentStep {
+                step_id: step_id.clone(),
+                name: name.clone(),
+                kind: *kind,
+                started_at: r.at,
+                due: *due,
+                joint_mode: *joint_mode,
+                tasks: tasks
+                    .iter()
+                    .map(|t| Task {
+                        task_id: t.task_id.clone(),
+                        role: t.role,
+                        department: t.department.clone(),
+                        assignee: None,
+                        status: TaskStatus::Open,
+                        opinion: None,
+                    })
+                    .collect(),
+            });
+        }
+        CaseEvent::TaskClaimed { task_id, by } => {
+            if let Some(t) = task_mut(state, task_id) {
+                t.assignee = Some(by.clone());
+            }
+        }
+        CaseEvent::TaskReassigned { task_id, to, .. } => {
+            if let Some(t) = task_mut(state, task_id) {
+                t.assignee = Some(to.clone());
+            }
+        }
+        CaseEvent::TaskCompleted { task_id, by, opinion } => {
+            if let Some(t) = task_mut(state, task_id) {
+                t.status = TaskStatus::Done;
+                t.assignee = Some(by.clone());
+                t.opinion = Some(opinion.clone());
+            }
+        }
+        CaseEvent::TasksCancelled { task_ids, .. } => {
+            for id in task_ids {
+                if let Some(t) = task_mut(state, id) {
+                    t.status = TaskStatus::Cancelled;
+                }
+            }
+        }
+        CaseEvent::StepCompleted { step_id } => {
+            state.passed_steps.push(step_id.clone());
+            state.current_step = None;
+        }
+        CaseEvent::SentBack { to_step, .. } => {
+            if let Some(pos) = state.passed_steps.iter().position(|s| s == to_step) {
+                state.passed_steps.truncate(pos);
+            }
+            state.current_step = None;
+        }
+        CaseEvent::Suspended { .. } => {
+            state.status = Status::Suspended;
+            state.clock.suspended_since = Some(r.at);
+        }
+        CaseEvent::Resumed { suspended_days, deadline, statutory_deadline, step_due } => {
+            state.status = Status::InProgress;
+            state.clock.suspended_since = None;
+            state.clock.suspended_days += suspended_days;
+            state.clock.deadline = *deadline;
+            state.clock.statutory_deadline = *statutory_deadline;
+            if let Some(s) = state.current_step.as_mut() {
+                s.due = *step_due;
+            }
+        }
+        CaseEvent::Extended { days, deadline, .. } => {
+            state.clock.extension_days += days;
+            state.clock.deadline = *deadline;
+        }
+        CaseEvent::Decided { outcome, .. } => state.decision = Some(*outcome),
+        CaseEvent::LicensesIssued { licenses } => state.licenses.extend(licenses.iter().cloned()),
+        CaseEvent::Delivered { delivery } => state.delivery = Some(delivery.clone()),
+        CaseEvent::FilingRecorded { receipt_no } => state.licenses.push(receipt_no.clone()),
+        CaseEvent::Completed { outcome } => {
+            state.status = Status::Completed;
+            state.outcome = Some(*outcome);
+            state.finished_at = Some(r.at);
+            state.current_step = None;
+        }
+        CaseEvent::Withdrawn { .. } => {
+            state.status = Status::Withdrawn;
+            state.finished_at = Some(r.at);
+            state.current_step = None;
+        }
+        CaseEvent::Terminated { .. } => {
+            state.status = Status::Terminated;
+            state.finished_at = Some(r.at);
+            state.current_step = None;
+        }
+    }
+}
+
+fn task_mut<'a>(state: &'a mut CaseState, id: &str) -> Option<&'a mut Task> {
+    state.current_step.as_mut()?.tasks.iter_mut().find(|t| t.task_id == id)
+}
+
+/// Fold a whole stream; `None` if it does not start with `Submitted`.
+pub fn fold<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> Option<CaseState> {
+    let mut it = events.into_iter();
+    let mut st = init(it.next()?)?;
+    for r in it {
+        apply(&mut st, r);
+    }
+    Some(st)
+}

@@ -1,0 +1,15 @@
+//! The pure rules of OneSeal: identifiers, the working-day calendar and clocks, the service catalog, the case
+//! machine and catalog search.
+//!
+//! Architecture invariant: this crate does no IO and reads no clock; it knows nothing of HTTP, SQL or tokio.
+//! Time, the calendar and the actor are parameters.
+
+pub mod calendar;
+pub mod case;
+pub mod catalog;
+pub mod clock;
+pub mod flowchart;
+pub mod form;
+pub mod ids;
+pub mod roles;
+pub mod search;

@@ -1,0 +1,81 @@
+//! Roles of staff and citizens, and the actor that issues a command.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::DepartmentId;
+
+/// What a user may do; a staff account may hold several roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Applicant,
+    /// 窗口人员: general window or bank branch clerk; accepts any item.
+    WindowClerk,
+    /// 审查人员.
+    Reviewer,
+    /// 审批人 (科长): decides.
+    Approver,
+    /// 勘验人员.
+    Inspector,
+    /// 电子监察.
+    Supervisor,
+    /// 监管部门.
+    Regulator,
+    HotlineOperator,
+    HandlingUnit,
+    Administrator,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Applicant,
+        Role::WindowClerk,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Inspector,
+        Role::Supervisor,
+        Role::Regulator,
+        Role::HotlineOperator,
+        Role::HandlingUnit,
+        Role::Administrator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::WindowClerk => "window_clerk",
+            Role::Reviewer => "reviewer",
+            Role::Approver => "approver",
+            Role::Inspector => "inspector",
+            Role::Supervisor => "supervisor",
+            Role::Regulator => "regulator",
+            Role::HotlineOperator => "hotline_operator",
+            Role::HandlingUnit => "handling_unit",
+            Role::Administrator => "administrator",
+        }
+    }
+}
+
+/// Who issues a command: an account id, its roles and its department (staff only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub department: Option<DepartmentId>,
+}
+
+impl Actor {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether this actor may work a task for `role` in `department`.
+    pub fn can_work(&self, role: Role, department: Option<&DepartmentId>) -> bool {
+        self.has(role) && (department.is_none() || self.department.as_ref() == department)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.roles.iter().any(|r| *r != Role::Applicant)
+    }
+}
