@@ -1,1 +1,337 @@
-//! placeholder
+//! The event store and projections, on SQLite (default) or PostgreSQL, behind one API.
+//!
+//! Architecture invariant: writes go through one writer thread per node that batches concurrent jobs into one
+//! transaction (group commit) and answers each job only after its batch committed; a job that fails is rolled back
+//! to its savepoint and changes nothing. Reads go to a small pool of reader threads. Events are never updated or
+//! deleted: the schema refuses it with triggers.
+
+mod ops;
+mod postgres;
+pub mod sql;
+pub mod testing;
+mod sqlite;
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+pub use ops::*;
+use sql::Sql;
+pub use sqlite::SqliteConn;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the data lives, parsed from `sqlite://path` or `postgres://…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(s: &str) -> Result<DatabaseUrl, StoreError> {
+        if let Some(p) = s.strip_prefix("sqlite://") {
+            if p.is_empty() {
+                return Err(StoreError::Config("sqlite:// needs a file path, e.g. sqlite://oneseal.db".into()));
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(p)))
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(s.to_string()))
+        } else {
+            Err(StoreError::Config(format!("database URL must start with sqlite:// or postgres://, got {:?}", redact(s))))
+        }
+    }
+
+    /// The URL with any password hidden, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => redact(u),
+        }
+    }
+}
+
+fn redact(u: &str) -> String {
+    match (u.find("://"), u.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &u[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &u[..s + 3], user, &u[at..])
+        }
+        _ => u.to_string(),
+    }
+}
+
+/// Store errors. `Conflict` and `Constraint` are expected outcomes; the rest are failures of the database.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("stream {stream} is at version {actual}, not {expected}")]
+    Conflict { stream: String, expected: i64, actual: i64 },
+    #[error("constraint violated: {0}")]
+    Constraint(String),
+    #[error("database error: {0}")]
+    Db(String),
+    #[error("cannot decode stored data: {0}")]
+    Decode(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("the store is shut down")]
+    Closed,
+}
+
+fn open_conn(url: &DatabaseUrl) -> Result<Box<dyn Sql>, StoreError> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(p) => Box::new(SqliteConn::open(p)?),
+        DatabaseUrl::Postgres(u) => Box::new(postgres::PgConn::connect(u)?),
+    })
+}
+
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type WriteJob = Box<dyn FnOnce(&mut Db) -> (bool, Reply) + Send>;
+type ReadJob = Box<dyn FnOnce(&mut Db) + Send>;
+
+/// Tuning of the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// Most jobs in one transaction.
+    pub max_batch: usize,
+    pub readers: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_batch: 512, readers: 4 }
+    }
+}
+
+/// A handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    writer: mpsc::Sender<WriteJob>,
+    readers: mpsc::Sender<ReadJob>,
+    backend: Backend,
+    stats: Arc<Mutex<WriterStats>>,
+}
+
+/// How well group commit batches, for the benchmark report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriterStats {
+    pub transactions: u64,
+    pub jobs: u64,
+}
+
+impl Store {
+    /// Open the database, apply migrations, start the writer and reader threads.
+    pub fn open(url: &DatabaseUrl, opts: StoreOptions) -> Result<Store, StoreError> {
+        let mut first = open_conn(url)?;
+        let backend = first.backend();
+        ops::migrate(first.as_mut())?;
+        let (wtx, wrx) = mpsc::channel::<WriteJob>();
+        let stats = Arc::new(Mutex::new(WriterStats::default()));
+        let st = stats.clone();
+        thread::Builder::new()
+            .name("oneseal-writer".into())
+            .spawn(move || writer_loop(first, wrx, opts.max_batch, st))
+            .map_err(|e| StoreError::Db(e.to_string()))?;
+        let (rtx, rrx) = mpsc::channel::<ReadJob>();
+        let rrx = Arc::new(Mutex::new(rrx));
+        for i in 0..opts.readers.max(1) {
+            let conn = open_conn(url)?;
+            let rrx = rrx.clone();
+            thread::Builder::new()
+                .name(format!("oneseal-reader-{i}"))
+                .spawn(move || reader_loop(conn, rrx))
+                .map_err(|e| StoreError::Db(e.to_string()))?;
+        }
+        Ok(Store { writer: wtx, readers: rtx, backend, stats })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn writer_stats(&self) -> WriterStats {
+        self.stats.lock().map(|s| *s).unwrap_or_default()
+    }
+
+    /// Run `f` inside the next group-commit transaction; its result is returned only once the transaction is
+    /// durable. If `f` returns an error, everything it wrote is rolled back and the error returned.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: WriteJob = Box::new(move |db: &mut Db| match f(db) {
+            Ok(v) => (
+                true,
+                Box::new(move |commit: Result<(), StoreError>| {
+                    let _ = tx.send(commit.map(|_| v).map_err(E::from));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            ),
+        });
+        self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        rx.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    /// Run `f` on a reader connection.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: ReadJob = Box::new(move |db: &mut Db| {
+            let _ = tx.send(f(db));
+        });
+        self.readers.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        rx.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    /// Blocking variants for the command line and tests outside an async runtime.
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel::<Result<T, E>>();
+        let job: WriteJob = Box::new(move |db: &mut Db| match f(db) {
+            Ok(v) => (
+                true,
+                Box::new(move |commit: Result<(), StoreError>| {
+                    let _ = tx.send(commit.map(|_| v).map_err(E::from));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            ),
+        });
+        self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        rx.recv().map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    pub fn read_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel::<Result<T, E>>();
+        let job: ReadJob = Box::new(move |db: &mut Db| {
+            let _ = tx.send(f(db));
+        });
+        self.readers.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        rx.recv().map_err(|_| E::from(StoreError::Closed))?
+    }
+}
+
+fn reader_loop(conn: Box<dyn Sql>, rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
+    let mut db = Db { sql: conn };
+    loop {
+        let job = {
+            let Ok(guard) = rx.lock() else { return };
+            match guard.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            }
+        };
+        job(&mut db);
+    }
+}
+
+fn writer_loop(conn: Box<dyn Sql>, rx: mpsc::Receiver<WriteJob>, max_batch: usize, stats: Arc<Mutex<WriterStats>>) {
+    let mut db = Db { sql: conn };
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < max_batch {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let n = jobs.len() as u64;
+        let replies = run_batch(&mut db, jobs);
+        if let Ok(mut s) = stats.lock() {
+            s.transactions += 1;
+            s.jobs += n;
+        }
+        match replies {
+            Ok(replies) => {
+                for (r, _) in replies {
+                    r(Ok(()));
+                }
+            }
+            Err((replies, e)) => {
+                for (r, _) in replies {
+                    r(Err(e.clone()));
+                }
+                // The connection may be unusable; back off briefly before the next batch.
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+type Replies = Vec<(Reply, bool)>;
+
+fn run_batch(db: &mut Db, jobs: Vec<WriteJob>) -> Result<Replies, (Replies, StoreError)> {
+    let mut replies: Replies = Vec::with_capacity(jobs.len());
+    let begin = match db.sql.backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        // One writer at a time across nodes keeps the global sequence in commit order for subscribers.
+        Backend::Postgres => "BEGIN; SELECT pg_advisory_xact_lock(7240021)",
+    };
+    if let Err(e) = db.sql.batch(begin) {
+        let failed: Replies = jobs.into_iter().map(|j| (fail_reply(j), false)).collect();
+        return Err((failed, e));
+    }
+    for job in jobs {
+        if let Err(e) = db.sql.batch("SAVEPOINT job") {
+            let _ = db.sql.batch("ROLLBACK");
+            replies.push((Box::new(|_| {}), false));
+            return Err((replies, e));
+        }
+        let (ok, reply) = job(db);
+        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        if let Err(e) = db.sql.batch(end) {
+            let _ = db.sql.batch("ROLLBACK");
+            replies.push((reply, ok));
+            return Err((replies, e));
+        }
+        replies.push((reply, ok));
+    }
+    match db.sql.batch("COMMIT") {
+        Ok(()) => Ok(replies),
+        Err(e) => {
+            let _ = db.sql.batch("ROLLBACK");
+            Err((replies, e))
+        }
+    }
+}
+
+/// A job that could not run because the transaction did not start: answer it with the error.
+fn fail_reply(job: WriteJob) -> Reply {
+    // The job is dropped unrun; its sender is dropped with it, so the caller sees `Closed`. Give a clearer error by
+    // running nothing and reporting the failure through a no-op reply.
+    drop(job);
+    Box::new(|_| {})
+}

@@ -1,0 +1,693 @@
+//! Every read and write the application makes, written once in portable SQL over [`Sql`].
+
+use crate::sql::{Row, Sql, Val};
+use crate::{Backend, StoreError};
+
+/// A connection handed to read and write jobs.
+pub struct Db {
+    pub(crate) sql: Box<dyn Sql>,
+}
+
+const MIGRATIONS_SQLITE: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite_0001_init.sql"))];
+const MIGRATIONS_PG: &[(i64, &str)] = &[(1, include_str!("migrations/postgres_0001_init.sql"))];
+
+/// Apply the migrations not yet applied, each in its own transaction.
+pub(crate) fn migrate(sql: &mut dyn Sql) -> Result<Vec<i64>, StoreError> {
+    let list = match sql.backend() {
+        Backend::Sqlite => MIGRATIONS_SQLITE,
+        Backend::Postgres => MIGRATIONS_PG,
+    };
+    sql.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at_ms BIGINT NOT NULL)")?;
+    let mut applied = Vec::new();
+    for (v, text) in list {
+        if sql.backend() == Backend::Postgres {
+            // Two nodes starting together must not both migrate.
+            sql.batch("BEGIN; SELECT pg_advisory_xact_lock(7240020)")?;
+        } else {
+            sql.batch("BEGIN IMMEDIATE")?;
+        }
+        let done = !sql.query("SELECT version FROM schema_migrations WHERE version = $1", &[Val::Int(*v)])?.is_empty();
+        if done {
+            sql.batch("COMMIT")?;
+            continue;
+        }
+        if let Err(e) = sql.batch(text) {
+            let _ = sql.batch("ROLLBACK");
+            return Err(e);
+        }
+        sql.exec("INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1, $2)", &[Val::Int(*v), Val::Int(0)])?;
+        sql.batch("COMMIT")?;
+        applied.push(*v);
+    }
+    Ok(applied)
+}
+
+/// An event to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub schema_version: i64,
+    pub actor: String,
+    pub at_ms: i64,
+    pub payload: String,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub stream_id: String,
+    pub version: i64,
+    pub event_type: String,
+    pub schema_version: i64,
+    pub actor: String,
+    pub at_ms: i64,
+    pub payload: String,
+}
+
+const EVENT_COLS: &str = "seq, stream_id, version, type, schema_version, actor, at_ms, payload";
+
+fn event_from(r: &Row) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        seq: r.int(0)?,
+        stream_id: r.text(1)?,
+        version: r.int(2)?,
+        event_type: r.text(3)?,
+        schema_version: r.int(4)?,
+        actor: r.text(5)?,
+        at_ms: r.int(6)?,
+        payload: r.text(7)?,
+    })
+}
+
+/// The case-list projection row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRow {
+    pub case_no: String,
+    pub subject_kind: String,
+    pub subject_code: String,
+    pub subject_version: i64,
+    pub title: String,
+    pub department: String,
+    pub channel: String,
+    pub service_point: String,
+    pub status: String,
+    pub applicant_account: Option<String>,
+    pub submitted_at_ms: i64,
+    pub accepted_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub deadline: Option<String>,
+    pub version: i64,
+    /// The folded case state as JSON: commands start from it without replaying the stream.
+    pub state: String,
+}
+
+const CASE_COLS: &str = "case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state";
+
+fn case_from(r: &Row) -> Result<CaseRow, StoreError> {
+    Ok(CaseRow {
+        case_no: r.text(0)?,
+        subject_kind: r.text(1)?,
+        subject_code: r.text(2)?,
+        subject_version: r.int(3)?,
+        title: r.text(4)?,
+        department: r.text(5)?,
+        channel: r.text(6)?,
+        service_point: r.text(7)?,
+        status: r.text(8)?,
+        applicant_account: r.opt_text(9)?,
+        submitted_at_ms: r.int(10)?,
+        accepted_at_ms: r.opt_int(11)?,
+        finished_at_ms: r.opt_int(12)?,
+        deadline: r.opt_text(13)?,
+        version: r.int(14)?,
+        state: r.text(15)?,
+    })
+}
+
+/// An open task in a work queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub case_no: String,
+    pub task_id: String,
+    pub step_id: String,
+    pub step_name: String,
+    pub title: String,
+    pub role: String,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    pub due: Option<String>,
+    pub created_at_ms: i64,
+}
+
+const TASK_COLS: &str = "case_no, task_id, step_id, step_name, title, role, department, assignee, due, created_at_ms";
+
+fn task_from(r: &Row) -> Result<TaskRow, StoreError> {
+    Ok(TaskRow {
+        case_no: r.text(0)?,
+        task_id: r.text(1)?,
+        step_id: r.text(2)?,
+        step_name: r.text(3)?,
+        title: r.text(4)?,
+        role: r.text(5)?,
+        department: r.opt_text(6)?,
+        assignee: r.opt_text(7)?,
+        due: r.opt_text(8)?,
+        created_at_ms: r.int(9)?,
+    })
+}
+
+/// Filters of the case list; every filter uses an index.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub status: Option<String>,
+    pub subject_code: Option<String>,
+    pub department: Option<String>,
+    pub channel: Option<String>,
+    pub applicant_account: Option<String>,
+    /// Open cases whose deadline is on or before this date (ISO).
+    pub due_by: Option<String>,
+    /// Open cases whose deadline is before this date (ISO).
+    pub overdue_on: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Filters of a work queue.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub roles: Vec<String>,
+    pub department: Option<String>,
+    /// `Some(id)`: tasks claimed by id; `None` with `unclaimed`: tasks nobody claimed.
+    pub assignee: Option<String>,
+    pub unclaimed: bool,
+    pub due_by: Option<String>,
+    pub overdue_on: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A published catalog version (item or bundle).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogRow {
+    pub kind: String,
+    pub code: String,
+    pub version: i64,
+    pub body: String,
+    pub published_at_ms: i64,
+    pub published_by: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRow {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    /// Comma-separated role names.
+    pub roles: String,
+    pub department: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub event_seq: i64,
+    pub recipient: String,
+    pub case_no: String,
+    pub kind: String,
+    pub message: String,
+    pub created_at_ms: i64,
+}
+
+/// Projection tables that `rebuild` empties and refills from the events.
+pub const PROJECTION_TABLES: &[&str] = &["cases", "tasks", "catalog_versions", "calendar_years"];
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        self.sql.backend()
+    }
+
+    // ---- events ----
+
+    /// The current version of a stream (0 when it has no events).
+    pub fn stream_version(&mut self, stream: &str) -> Result<i64, StoreError> {
+        let rows = self.sql.query("SELECT MAX(version) FROM events WHERE stream_id = $1", &[stream.into()])?;
+        Ok(rows.first().map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0))
+    }
+
+    /// Append events to a stream that must be at `expected` version; refused whole otherwise.
+    pub fn append(&mut self, stream: &str, expected: i64, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
+        let actual = self.stream_version(stream)?;
+        if actual != expected {
+            return Err(StoreError::Conflict { stream: stream.to_string(), expected, actual });
+        }
+        let mut seqs = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let rows = self
+                .sql
+                .query(
+                    "INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+                    &[
+                        stream.into(),
+                        Val::Int(expected + 1 + i as i64),
+                        e.event_type.as_str().into(),
+                        Val::Int(e.schema_version),
+                        e.actor.as_str().into(),
+                        Val::Int(e.at_ms),
+                        e.payload.as_str().into(),
+                    ],
+                )
+                .map_err(|err| match err {
+                    StoreError::Constraint(_) => StoreError::Conflict { stream: stream.to_string(), expected, actual: expected + 1 },
+                    other => other,
+                })?;
+            seqs.push(rows.first().ok_or_else(|| StoreError::Decode("no seq returned".into()))?.int(0)?);
+        }
+        Ok(seqs)
+    }
+
+    pub fn read_stream(&mut self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE stream_id = $1 ORDER BY version");
+        self.sql.query(&sql, &[stream.into()])?.iter().map(event_from).collect()
+    }
+
+    /// Events after a global sequence number, in order.
+    pub fn read_from(&mut self, after_seq: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
+        self.sql.query(&sql, &[Val::Int(after_seq), Val::Int(limit)])?.iter().map(event_from).collect()
+    }
+
+    pub fn last_seq(&mut self) -> Result<i64, StoreError> {
+        let rows = self.sql.query("SELECT MAX(seq) FROM events", &[])?;
+        Ok(rows.first().map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0))
+    }
+
+    pub fn count_events(&mut self) -> Result<i64, StoreError> {
+        self.sql.query("SELECT COUNT(*) FROM events", &[])?.first().map_or(Ok(0), |r| r.int(0))
+    }
+
+    // ---- cases and tasks ----
+
+    /// Write the projection of one case: its row and its open tasks.
+    pub fn put_case(&mut self, row: &CaseRow, tasks: &[TaskRow]) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO cases ({CASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             ON CONFLICT (case_no) DO UPDATE SET status = excluded.status, accepted_at_ms = excluded.accepted_at_ms, \
+             finished_at_ms = excluded.finished_at_ms, deadline = excluded.deadline, version = excluded.version, state = excluded.state"
+        );
+        self.sql.exec(
+            &sql,
+            &[
+                row.case_no.as_str().into(),
+                row.subject_kind.as_str().into(),
+                row.subject_code.as_str().into(),
+                Val::Int(row.subject_version),
+                row.title.as_str().into(),
+                row.department.as_str().into(),
+                row.channel.as_str().into(),
+                row.service_point.as_str().into(),
+                row.status.as_str().into(),
+                row.applicant_account.clone().into(),
+                Val::Int(row.submitted_at_ms),
+                row.accepted_at_ms.into(),
+                row.finished_at_ms.into(),
+                row.deadline.clone().into(),
+                Val::Int(row.version),
+                row.state.as_str().into(),
+            ],
+        )?;
+        let existing: Vec<TaskRow> = {
+            let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE case_no = $1");
+            self.sql.query(&sql, &[row.case_no.as_str().into()])?.iter().map(task_from).collect::<Result<_, _>>()?
+        };
+        for old in &existing {
+            if !tasks.iter().any(|t| t.task_id == old.task_id) {
+                self.sql.exec("DELETE FROM tasks WHERE case_no = $1 AND task_id = $2", &[old.case_no.as_str().into(), old.task_id.as_str().into()])?;
+            }
+        }
+        for t in tasks {
+            if existing.iter().any(|o| o == t) {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO tasks ({TASK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (case_no, task_id) DO UPDATE SET assignee = excluded.assignee, due = excluded.due"
+            );
+            self.sql.exec(
+                &sql,
+                &[
+                    t.case_no.as_str().into(),
+                    t.task_id.as_str().into(),
+                    t.step_id.as_str().into(),
+                    t.step_name.as_str().into(),
+                    t.title.as_str().into(),
+                    t.role.as_str().into(),
+                    t.department.clone().into(),
+                    t.assignee.clone().into(),
+                    t.due.clone().into(),
+                    Val::Int(t.created_at_ms),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn get_case(&mut self, case_no: &str) -> Result<Option<CaseRow>, StoreError> {
+        let sql = format!("SELECT {CASE_COLS} FROM cases WHERE case_no = $1");
+        self.sql.query(&sql, &[case_no.into()])?.first().map(case_from).transpose()
+    }
+
+    /// A page of cases (newest first) and the total matching.
+    pub fn list_cases(&mut self, f: &CaseFilter) -> Result<(Vec<CaseRow>, i64), StoreError> {
+        let mut wh = Vec::new();
+        let mut params = Vec::new();
+        let mut add = |clause: &str, v: Val, params: &mut Vec<Val>| {
+            params.push(v);
+            wh.push(clause.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(s) = &f.status {
+            add("status = ?", s.into(), &mut params);
+        }
+        if let Some(s) = &f.subject_code {
+            add("subject_code = ?", s.into(), &mut params);
+        }
+        if let Some(s) = &f.department {
+            add("department = ?", s.into(), &mut params);
+        }
+        if let Some(s) = &f.channel {
+            add("channel = ?", s.into(), &mut params);
+        }
+        if let Some(s) = &f.applicant_account {
+            add("applicant_account = ?", s.into(), &mut params);
+        }
+        if let Some(d) = &f.due_by {
+            add("deadline <= ?", d.into(), &mut params);
+        }
+        if let Some(d) = &f.overdue_on {
+            add("deadline < ?", d.into(), &mut params);
+        }
+        if f.due_by.is_some() || f.overdue_on.is_some() {
+            wh.push("status IN ('in_progress', 'suspended')".into());
+        }
+        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
+        let total = self.sql.query(&format!("SELECT COUNT(*) FROM cases{where_sql}"), &params)?.first().map_or(Ok(0), |r| r.int(0))?;
+        let n = params.len();
+        params.push(Val::Int(f.limit));
+        params.push(Val::Int(f.offset));
+        let sql = format!("SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY submitted_at_ms DESC, case_no DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let rows = self.sql.query(&sql, &params)?.iter().map(case_from).collect::<Result<_, _>>()?;
+        Ok((rows, total))
+    }
+
+    pub fn count_cases(&mut self) -> Result<i64, StoreError> {
+        self.sql.query("SELECT COUNT(*) FROM cases", &[])?.first().map_or(Ok(0), |r| r.int(0))
+    }
+
+    /// Open tasks of a work queue, most urgent first, and the total matching.
+    pub fn work_queue(&mut self, f: &TaskFilter) -> Result<(Vec<TaskRow>, i64), StoreError> {
+        let mut wh = Vec::new();
+        let mut params: Vec<Val> = Vec::new();
+        if !f.roles.is_empty() {
+            let mut ph = Vec::new();
+            for r in &f.roles {
+                params.push(r.into());
+                ph.push(format!("${}", params.len()));
+            }
+            wh.push(format!("role IN ({})", ph.join(", ")));
+        }
+        if let Some(d) = &f.department {
+            params.push(d.into());
+            wh.push(format!("(department = ${} OR department IS NULL)", params.len()));
+        }
+        if let Some(a) = &f.assignee {
+            params.push(a.into());
+            wh.push(format!("assignee = ${}", params.len()));
+        } else if f.unclaimed {
+            wh.push("assignee IS NULL".into());
+        }
+        if let Some(d) = &f.due_by {
+            params.push(d.into());
+            wh.push(format!("due <= ${}", params.len()));
+        }
+        if let Some(d) = &f.overdue_on {
+            params.push(d.into());
+            wh.push(format!("due < ${}", params.len()));
+        }
+        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
+        let total = self.sql.query(&format!("SELECT COUNT(*) FROM tasks{where_sql}"), &params)?.first().map_or(Ok(0), |r| r.int(0))?;
+        let n = params.len();
+        params.push(Val::Int(f.limit));
+        params.push(Val::Int(f.offset));
+        // NULL dues sort last on both backends.
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM tasks{where_sql} ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, created_at_ms, case_no, task_id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows = self.sql.query(&sql, &params)?.iter().map(task_from).collect::<Result<_, _>>()?;
+        Ok((rows, total))
+    }
+
+    // ---- bookkeeping ----
+
+    /// Increment and return a named counter (e.g. the daily case-number sequence).
+    pub fn next_counter(&mut self, name: &str) -> Result<i64, StoreError> {
+        let rows = self.sql.query(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+            &[name.into()],
+        )?;
+        rows.first().ok_or_else(|| StoreError::Decode("no counter value".into()))?.int(0)
+    }
+
+    pub fn idempotency_get(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let rows = self.sql.query("SELECT result FROM idempotency WHERE scope = $1 AND key = $2", &[scope.into(), key.into()])?;
+        rows.first().map(|r| r.text(0)).transpose()
+    }
+
+    pub fn idempotency_put(&mut self, scope: &str, key: &str, result: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO idempotency (scope, key, result, created_at_ms) VALUES ($1, $2, $3, $4)",
+            &[scope.into(), key.into(), result.into(), Val::Int(at_ms)],
+        )?;
+        Ok(())
+    }
+
+    pub fn cursor(&mut self, name: &str) -> Result<i64, StoreError> {
+        let rows = self.sql.query("SELECT seq FROM cursors WHERE name = $1", &[name.into()])?;
+        Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
+    }
+
+    pub fn set_cursor(&mut self, name: &str, seq: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO cursors (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+            &[name.into(), Val::Int(seq)],
+        )?;
+        Ok(())
+    }
+
+    // ---- catalog and calendar projections ----
+
+    pub fn put_catalog_version(&mut self, r: &CatalogRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO catalog_versions (kind, code, version, body, published_at_ms, published_by, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                r.kind.as_str().into(),
+                r.code.as_str().into(),
+                Val::Int(r.version),
+                r.body.as_str().into(),
+                Val::Int(r.published_at_ms),
+                r.published_by.as_str().into(),
+                r.reason.as_str().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn catalog_versions(&mut self) -> Result<Vec<CatalogRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT kind, code, version, body, published_at_ms, published_by, reason FROM catalog_versions ORDER BY kind, code, version",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(CatalogRow {
+                    kind: r.text(0)?,
+                    code: r.text(1)?,
+                    version: r.int(2)?,
+                    body: r.text(3)?,
+                    published_at_ms: r.int(4)?,
+                    published_by: r.text(5)?,
+                    reason: r.text(6)?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn put_calendar_year(&mut self, year: i64, body: &str, at_ms: i64, by: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO calendar_years (year, body, updated_at_ms, updated_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (year) DO UPDATE SET body = excluded.body, updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
+            &[Val::Int(year), body.into(), Val::Int(at_ms), by.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn calendar_years(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = self.sql.query("SELECT year, body FROM calendar_years ORDER BY year", &[])?;
+        rows.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect()
+    }
+
+    // ---- accounts and sessions ----
+
+    pub fn put_account(&mut self, a: &AccountRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO accounts (username, display_name, password_hash, roles, department, active) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, password_hash = excluded.password_hash, \
+             roles = excluded.roles, department = excluded.department, active = excluded.active",
+            &[
+                a.username.as_str().into(),
+                a.display_name.as_str().into(),
+                a.password_hash.as_str().into(),
+                a.roles.as_str().into(),
+                a.department.clone().into(),
+                Val::Int(i64::from(a.active)),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn get_account(&mut self, username: &str) -> Result<Option<AccountRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username, display_name, password_hash, roles, department, active FROM accounts WHERE username = $1",
+            &[username.into()],
+        )?;
+        rows.first()
+            .map(|r| {
+                Ok(AccountRow {
+                    username: r.text(0)?,
+                    display_name: r.text(1)?,
+                    password_hash: r.text(2)?,
+                    roles: r.text(3)?,
+                    department: r.opt_text(4)?,
+                    active: r.int(5)? != 0,
+                })
+            })
+            .transpose()
+    }
+
+    pub fn count_accounts(&mut self) -> Result<i64, StoreError> {
+        self.sql.query("SELECT COUNT(*) FROM accounts", &[])?.first().map_or(Ok(0), |r| r.int(0))
+    }
+
+    pub fn put_session(&mut self, token_hash: &str, username: &str, expires_at_ms: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO sessions (token_hash, username, expires_at_ms) VALUES ($1, $2, $3)",
+            &[token_hash.into(), username.into(), Val::Int(expires_at_ms)],
+        )?;
+        Ok(())
+    }
+
+    /// The username of a live session.
+    pub fn session_user(&mut self, token_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2",
+            &[token_hash.into(), Val::Int(now_ms)],
+        )?;
+        rows.first().map(|r| r.text(0)).transpose()
+    }
+
+    pub fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
+        self.sql.exec("DELETE FROM sessions WHERE token_hash = $1", &[token_hash.into()])?;
+        Ok(())
+    }
+
+    // ---- notifications (an example subscriber's effect) ----
+
+    pub fn put_notification(&mut self, n: &Notification) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO notifications (event_seq, recipient, case_no, kind, message, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                Val::Int(n.event_seq),
+                n.recipient.as_str().into(),
+                n.case_no.as_str().into(),
+                n.kind.as_str().into(),
+                n.message.as_str().into(),
+                Val::Int(n.created_at_ms),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn notifications(&mut self, recipient: &str, limit: i64) -> Result<Vec<Notification>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT event_seq, recipient, case_no, kind, message, created_at_ms FROM notifications WHERE recipient = $1 ORDER BY event_seq DESC LIMIT $2",
+            &[recipient.into(), Val::Int(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(Notification {
+                    event_seq: r.int(0)?,
+                    recipient: r.text(1)?,
+                    case_no: r.text(2)?,
+                    kind: r.text(3)?,
+                    message: r.text(4)?,
+                    created_at_ms: r.int(5)?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn count_notifications(&mut self) -> Result<i64, StoreError> {
+        self.sql.query("SELECT COUNT(*) FROM notifications", &[])?.first().map_or(Ok(0), |r| r.int(0))
+    }
+
+    // ---- rebuild support ----
+
+    /// Empty every projection table (events stay).
+    pub fn clear_projections(&mut self) -> Result<(), StoreError> {
+        for t in PROJECTION_TABLES {
+            self.sql.exec(&format!("DELETE FROM {t}"), &[])?;
+        }
+        Ok(())
+    }
+
+    /// Every row of a projection table as text, in a stable order: for comparing a rebuild with the original.
+    pub fn dump_table(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
+        if !PROJECTION_TABLES.contains(&table) {
+            return Err(StoreError::Config(format!("{table} is not a projection table")));
+        }
+        let order = match table {
+            "cases" => "case_no",
+            "tasks" => "case_no, task_id",
+            "catalog_versions" => "kind, code, version",
+            _ => "year",
+        };
+        let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
+        Ok(rows.iter().map(|r| format!("{:?}", r.0)).collect())
+    }
+
+    /// Try to change an event; used by tests to prove the log refuses it.
+    pub fn try_tamper(&mut self, seq: i64) -> Result<(), StoreError> {
+        self.sql.exec("UPDATE events SET payload = '{}' WHERE seq = $1", &[Val::Int(seq)])?;
+        self.sql.exec("DELETE FROM events WHERE seq = $1", &[Val::Int(seq)])?;
+        Ok(())
+    }
+
+    /// Raw single-row committed inserts, for the benchmark's reference figure on the same disk and durability.
+    pub fn bench_raw_commit(&mut self, n: i64) -> Result<(), StoreError> {
+        self.sql.batch("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT PRIMARY KEY, body TEXT NOT NULL)")?;
+        let base = self.sql.query("SELECT COALESCE(MAX(id), 0) FROM bench_raw", &[])?.first().map_or(Ok(0), |r| r.int(0))?;
+        for i in 0..n {
+            self.sql.batch("BEGIN")?;
+            self.sql.exec("INSERT INTO bench_raw (id, body) VALUES ($1, $2)", &[Val::Int(base + i + 1), "x".repeat(200).into()])?;
+            self.sql.batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    /// Execute raw statements; for bulk loading in benchmarks.
+    pub fn exec_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.sql.batch(sql)
+    }
+}
