@@ -1,1 +1,130 @@
-//! placeholder
+//! Application services: commands in, events appended with their projections in one transaction, queries out.
+//! The HTTP layer and the command line both call these; neither touches SQL or the domain rules directly.
+//!
+//! Architecture invariant: every state change goes through `Store::write` with its events; the wall clock is read
+//! only through [`Clock`], so tests run at any date they choose.
+
+pub mod auth;
+pub mod calendar;
+pub mod cases;
+pub mod catalog;
+pub mod error;
+pub mod rebuild;
+pub mod subscribers;
+
+use std::sync::{Arc, RwLock};
+
+pub use error::AppError;
+use oneseal_domain::calendar::Calendar;
+use oneseal_store::Store;
+use time::OffsetDateTime;
+
+/// Where time comes from.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that tests move by hand.
+pub struct ManualClock(pub RwLock<OffsetDateTime>);
+
+impl ManualClock {
+    pub fn new(t: OffsetDateTime) -> ManualClock {
+        ManualClock(RwLock::new(t))
+    }
+    pub fn set(&self, t: OffsetDateTime) {
+        if let Ok(mut g) = self.0.write() {
+            *g = t;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0.read().map(|g| *g).unwrap_or_else(|_| OffsetDateTime::now_utc())
+    }
+}
+
+/// The application: the store plus the in-memory views that are cheap to keep (catalog, calendar).
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    catalog: Arc<RwLock<Arc<catalog::CatalogView>>>,
+    calendar: Arc<RwLock<Arc<Calendar>>>,
+}
+
+impl App {
+    /// Open the application on a store: load the calendar (built-in years plus those added by administrators)
+    /// and the published catalog.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        let app = App {
+            store,
+            clock,
+            catalog: Arc::new(RwLock::new(Arc::new(catalog::CatalogView::default()))),
+            calendar: Arc::new(RwLock::new(Arc::new(Calendar::default()))),
+        };
+        app.reload_calendar_blocking()?;
+        app.reload_catalog_blocking()?;
+        Ok(app)
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn catalog(&self) -> Arc<catalog::CatalogView> {
+        self.catalog.read().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    pub fn calendar(&self) -> Arc<Calendar> {
+        self.calendar.read().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    fn set_catalog(&self, v: catalog::CatalogView) {
+        if let Ok(mut g) = self.catalog.write() {
+            *g = Arc::new(v);
+        }
+    }
+
+    fn set_calendar(&self, c: Calendar) {
+        if let Ok(mut g) = self.calendar.write() {
+            *g = Arc::new(c);
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The instant of a millisecond timestamp.
+pub fn from_ms(v: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Random bytes from the operating system, hex-encoded.
+pub fn random_hex(bytes: usize) -> Result<String, AppError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| AppError::Internal(format!("random: {e}")))?;
+    Ok(hex(&buf))
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// SHA-256 of a string, hex-encoded.
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(s.as_bytes()))
+}

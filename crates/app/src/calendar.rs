@@ -1,0 +1,90 @@
+//! The working-day calendar of the running system: the years shipped in data/calendar (compiled in) plus years
+//! an administrator added (as `calendar_year_published` events, so no release is needed for next year's notice).
+
+use oneseal_domain::calendar::{Calendar, YearData};
+use oneseal_store::NewEvent;
+use serde_json::json;
+
+use crate::{ms, App, AppError};
+
+/// The shipped years, 2004–2026, from data/calendar/*.toml.
+pub const BUILTIN_YEARS: &[&str] = &[
+    include_str!("../../../data/calendar/2004.toml"),
+    include_str!("../../../data/calendar/2005.toml"),
+    include_str!("../../../data/calendar/2006.toml"),
+    include_str!("../../../data/calendar/2007.toml"),
+    include_str!("../../../data/calendar/2008.toml"),
+    include_str!("../../../data/calendar/2009.toml"),
+    include_str!("../../../data/calendar/2010.toml"),
+    include_str!("../../../data/calendar/2011.toml"),
+    include_str!("../../../data/calendar/2012.toml"),
+    include_str!("../../../data/calendar/2013.toml"),
+    include_str!("../../../data/calendar/2014.toml"),
+    include_str!("../../../data/calendar/2015.toml"),
+    include_str!("../../../data/calendar/2016.toml"),
+    include_str!("../../../data/calendar/2017.toml"),
+    include_str!("../../../data/calendar/2018.toml"),
+    include_str!("../../../data/calendar/2019.toml"),
+    include_str!("../../../data/calendar/2020.toml"),
+    include_str!("../../../data/calendar/2021.toml"),
+    include_str!("../../../data/calendar/2022.toml"),
+    include_str!("../../../data/calendar/2023.toml"),
+    include_str!("../../../data/calendar/2024.toml"),
+    include_str!("../../../data/calendar/2025.toml"),
+    include_str!("../../../data/calendar/2026.toml"),
+];
+
+/// The stream that records calendar changes.
+pub const CALENDAR_STREAM: &str = "calendar";
+
+fn builtin() -> Result<Calendar, AppError> {
+    let mut years = Vec::new();
+    for text in BUILTIN_YEARS {
+        years.push(YearData::from_toml(text)?);
+    }
+    Ok(Calendar::new(years))
+}
+
+impl App {
+    /// Load the calendar: built-in years, then administrator-published years over them.
+    pub fn reload_calendar_blocking(&self) -> Result<(), AppError> {
+        let mut cal = builtin()?;
+        let rows = self.store.read_blocking(|db| db.calendar_years())?;
+        for (_, body) in rows {
+            cal.insert(YearData::from_toml(&body)?);
+        }
+        self.set_calendar(cal);
+        Ok(())
+    }
+
+    /// Publish (add or correct) one year's official data. The data is checked first; the change is an event.
+    pub async fn publish_calendar_year(&self, actor: &str, text: &str, expected_year: Option<i32>) -> Result<YearData, AppError> {
+        let y = YearData::from_toml(text)?;
+        if let Some(e) = expected_year {
+            if e != y.year {
+                return Err(AppError::invalid("calendar_year_mismatch", format!("the body is for {}, the address names {e}", y.year)));
+            }
+        }
+        let body = y.to_toml();
+        let now = self.now();
+        let actor = actor.to_string();
+        let year = y.year;
+        let payload = json!({ "year": year, "data": body }).to_string();
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let v = db.stream_version(CALENDAR_STREAM)?;
+                db.append(
+                    CALENDAR_STREAM,
+                    v,
+                    &[NewEvent { event_type: "calendar_year_published".into(), schema_version: 1, actor: actor.clone(), at_ms: ms(now), payload }],
+                )?;
+                db.put_calendar_year(i64::from(year), &body, ms(now), &actor)?;
+                Ok(())
+            })
+            .await?;
+        let mut cal = (*self.calendar()).clone();
+        cal.insert(y.clone());
+        self.set_calendar(cal);
+        Ok(y)
+    }
+}

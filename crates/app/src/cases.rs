@@ -1,0 +1,519 @@
+//! Case services: submit from any channel (idempotent), run commands through the pure `decide`, append the events
+//! and write the projections in one transaction, and answer the queries of applicants, staff and the public.
+
+use std::sync::Arc;
+
+use oneseal_domain::calendar::{format_date, Calendar};
+use oneseal_domain::case::{
+    self, ApplicantInfo, ApplicantKind, CaseCommand, CaseDefinition, CaseEvent, CaseState, Channel, Ctx, MaterialRef,
+    Recorded, Status, Subject, Submission, TaskStatus, CASE_EVENT_SCHEMA,
+};
+use oneseal_domain::catalog::Limit;
+use oneseal_domain::clock::{self, local_date, ClockView};
+use oneseal_domain::ids::{CaseNo, ResidentId, Uscc};
+use oneseal_domain::roles::{Actor, Role};
+use oneseal_store::{CaseFilter, CaseRow, Db, NewEvent, StoredEvent, TaskFilter, TaskRow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::{Duration, OffsetDateTime};
+
+use crate::{from_ms, ms, random_hex, sha256_hex, App, AppError};
+
+/// The stream id of a case.
+pub fn stream_of(case_no: &str) -> String {
+    format!("case-{case_no}")
+}
+
+/// What the applicant (or the clerk for a walk-in applicant) hands in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// Implementation code of an item, or the code of a bundle.
+    #[serde(default)]
+    pub item_code: Option<String>,
+    #[serde(default)]
+    pub bundle_code: Option<String>,
+    pub channel: Channel,
+    /// Which service point took the application (同城通办: any point may accept any item).
+    #[serde(default)]
+    pub service_point: Option<String>,
+    pub applicant: ApplicantInput,
+    #[serde(default)]
+    pub form: Map<String, Value>,
+    #[serde(default)]
+    pub materials: Vec<MaterialRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantInput {
+    pub kind: ApplicantKind,
+    pub name: String,
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// For a walk-in applicant who also has an online account.
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+/// The receipt of a submission (回执).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Receipt {
+    pub case_no: String,
+    /// The secret for progress lookup without login; shown only on the receipt.
+    pub query_code: String,
+    pub status: String,
+    pub version: i64,
+    pub title: String,
+    /// The promised completion date if the case were accepted today.
+    pub promised_completion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filing_receipt: Option<String>,
+}
+
+/// A case as shown to people allowed to see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub state: CaseState,
+    pub clock: Option<ClockView>,
+    pub step_clock: Option<StepClock>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepClock {
+    pub step_id: String,
+    pub share_days: Option<u32>,
+    pub elapsed: u32,
+    pub due: Option<String>,
+    pub overdue: bool,
+}
+
+/// A trail entry (阳光审批): every event, who, when.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrailEntry {
+    pub seq: i64,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    #[serde(flatten)]
+    pub event: CaseEvent,
+}
+
+/// The public progress of a case (looked up with its query code): no personal data.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub case_no: String,
+    pub title: String,
+    pub status: Status,
+    pub current_step: Option<String>,
+    pub passed_steps: Vec<String>,
+    pub deadline: Option<String>,
+    pub clock: Option<ClockView>,
+    pub outcome: Option<case::Outcome>,
+}
+
+/// Work queue views of the staff inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueView {
+    ToClaim,
+    Mine,
+    DueSoon,
+    Overdue,
+}
+
+fn applicant_channel(c: Channel) -> bool {
+    matches!(c, Channel::Online | Channel::Mobile | Channel::Kiosk | Channel::Api)
+}
+
+fn clerk_channel(c: Channel) -> bool {
+    matches!(c, Channel::Window | Channel::Bank | Channel::Hotline | Channel::Kiosk)
+}
+
+/// Projection rows of a case state.
+pub fn project(st: &CaseState) -> (CaseRow, Vec<TaskRow>) {
+    let (kind, version) = match &st.subject {
+        Subject::Item { version, .. } => ("item", *version),
+        Subject::Bundle { version, .. } => ("bundle", *version),
+    };
+    let deadline = st.clock.deadline.map(format_date).or_else(|| st.clock.deadline_at.map(|t| format_date(local_date(t))));
+    let row = CaseRow {
+        case_no: st.case_no.as_str().to_string(),
+        subject_kind: kind.into(),
+        subject_code: st.subject.code().to_string(),
+        subject_version: i64::from(version),
+        title: st.title.clone(),
+        department: st.department.as_str().to_string(),
+        channel: st.channel.as_str().into(),
+        service_point: st.service_point.clone(),
+        status: st.status.as_str().into(),
+        applicant_account: st.applicant.account.clone(),
+        submitted_at_ms: ms(st.submitted_at),
+        accepted_at_ms: st.accepted_at.map(ms),
+        finished_at_ms: st.finished_at.map(ms),
+        deadline: deadline.clone(),
+        version: st.version as i64,
+        state: serde_json::to_string(st).unwrap_or_default(),
+    };
+    let mut tasks = Vec::new();
+    if st.status == Status::InProgress || st.status == Status::Suspended {
+        if let Some(step) = &st.current_step {
+            for t in step.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
+                tasks.push(TaskRow {
+                    case_no: row.case_no.clone(),
+                    task_id: t.task_id.clone(),
+                    step_id: step.step_id.clone(),
+                    step_name: step.name.clone(),
+                    title: st.title.clone(),
+                    role: t.role.as_str().into(),
+                    department: t.department.as_ref().map(|d| d.as_str().to_string()),
+                    assignee: t.assignee.clone(),
+                    due: step.due.map(format_date).or_else(|| deadline.clone()),
+                    created_at_ms: ms(step.started_at),
+                });
+            }
+        }
+    }
+    (row, tasks)
+}
+
+/// The stored form of a case event.
+pub fn to_new_event(e: &CaseEvent, actor: &str, at: OffsetDateTime) -> Result<NewEvent, AppError> {
+    Ok(NewEvent {
+        event_type: e.type_name().into(),
+        schema_version: i64::from(CASE_EVENT_SCHEMA),
+        actor: actor.to_string(),
+        at_ms: ms(at),
+        payload: serde_json::to_string(e).map_err(|err| AppError::Internal(err.to_string()))?,
+    })
+}
+
+/// A stored case event read back.
+pub fn recorded(e: &StoredEvent) -> Result<Recorded, AppError> {
+    let event: CaseEvent = serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(format!("event {}: {err}", e.seq)))?;
+    Ok(Recorded { at: from_ms(e.at_ms), actor: e.actor.clone(), event })
+}
+
+fn load_state(db: &mut Db, case_no: &str) -> Result<(CaseState, i64), AppError> {
+    let row = db.get_case(case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
+    let st: CaseState = serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("case state {case_no}: {e}")))?;
+    Ok((st, row.version))
+}
+
+/// Append events for a case and write its projection, in the caller's transaction.
+fn record(db: &mut Db, mut st: Option<CaseState>, expected: i64, events: &[CaseEvent], actor: &str, now: OffsetDateTime, case_no: &str) -> Result<CaseState, AppError> {
+    let news = events.iter().map(|e| to_new_event(e, actor, now)).collect::<Result<Vec<_>, _>>()?;
+    db.append(&stream_of(case_no), expected, &news)?;
+    for e in events {
+        let r = Recorded { at: now, actor: actor.to_string(), event: e.clone() };
+        match st.as_mut() {
+            Some(s) => case::apply(s, &r),
+            None => st = case::init(&r),
+        }
+    }
+    let st = st.ok_or_else(|| AppError::Internal("case stream does not start with submitted".into()))?;
+    let (row, tasks) = project(&st);
+    db.put_case(&row, &tasks)?;
+    Ok(st)
+}
+
+/// Who may see a case: its applicant; staff of its department or with a task on it; window clerks, supervisors
+/// and administrators. Everyone else gets "not found", so case numbers cannot be probed.
+pub fn may_see(actor: &Actor, st: &CaseState) -> bool {
+    if st.applicant.account.as_deref() == Some(actor.id.as_str()) {
+        return true;
+    }
+    if actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk) {
+        return true;
+    }
+    if !actor.is_staff() {
+        return false;
+    }
+    let dept = actor.department.as_ref();
+    dept == Some(&st.department)
+        || st.current_step.as_ref().is_some_and(|s| s.tasks.iter().any(|t| t.department.as_ref() == dept || t.assignee.as_deref() == Some(actor.id.as_str())))
+}
+
+fn validate_applicant(a: &ApplicantInput) -> Result<(), AppError> {
+    let field = |code: &'static str, message: String| AppError::Invalid {
+        code: "invalid_applicant",
+        message: message.clone(),
+        fields: vec![oneseal_domain::form::FieldError { field: "applicant.id_number".into(), code, message }],
+    };
+    match a.kind {
+        ApplicantKind::Person => {
+            ResidentId::parse(&a.id_number).map_err(|e| field(e.code(), format!("resident ID number: {e}")))?;
+        }
+        ApplicantKind::Organisation => {
+            Uscc::parse(&a.id_number).map_err(|e| field(e.code(), format!("unified social credit code: {e}")))?;
+        }
+    }
+    if a.name.trim().is_empty() || a.name.chars().count() > 100 {
+        return Err(AppError::invalid("invalid_applicant", "applicant name must be 1–100 characters"));
+    }
+    Ok(())
+}
+
+impl App {
+    fn definition_for(&self, req: &SubmitRequest) -> Result<CaseDefinition, AppError> {
+        let view = self.catalog();
+        match (&req.item_code, &req.bundle_code) {
+            (Some(code), None) => {
+                let p = view.latest_item(code).ok_or_else(|| AppError::NotFound(format!("item {code}")))?;
+                Ok(CaseDefinition::for_item(&p.body, p.version))
+            }
+            (None, Some(code)) => {
+                let p = view.latest_bundle(code).ok_or_else(|| AppError::NotFound(format!("bundle {code}")))?;
+                view.definition(&Subject::Bundle { code: code.clone(), version: p.version })
+            }
+            _ => Err(AppError::invalid("subject_required", "give exactly one of item_code or bundle_code")),
+        }
+    }
+
+    /// Submit an application. With an idempotency key, a retry returns the first receipt, never a second case.
+    pub async fn submit(&self, actor: &Actor, req: SubmitRequest, idempotency_key: Option<String>) -> Result<(Receipt, bool), AppError> {
+        if let Some(k) = &idempotency_key {
+            if k.is_empty() || k.len() > 200 {
+                return Err(AppError::invalid("invalid_idempotency_key", "Idempotency-Key must be 1–200 characters"));
+            }
+        }
+        let account = if actor.has(Role::WindowClerk) {
+            if !clerk_channel(req.channel) {
+                return Err(AppError::invalid("invalid_channel", "a window clerk submits through the window, bank, hotline or kiosk channel"));
+            }
+            req.applicant.account.clone()
+        } else if actor.has(Role::Applicant) {
+            if !applicant_channel(req.channel) {
+                return Err(AppError::invalid("invalid_channel", "an applicant submits online, on a phone, at a kiosk or through the API"));
+            }
+            if req.applicant.account.as_deref().is_some_and(|a| a != actor.id) {
+                return Err(AppError::invalid("invalid_applicant", "an applicant cannot submit for another account"));
+            }
+            Some(actor.id.clone())
+        } else {
+            return Err(AppError::Forbidden("only applicants and window clerks submit applications".into()));
+        };
+        validate_applicant(&req.applicant)?;
+        let def = self.definition_for(&req)?;
+        let calendar = self.calendar();
+        let now = self.now();
+        let query_code = random_hex(4)?.to_uppercase();
+        let actor = actor.clone();
+        let scope = format!("submit:{}", actor.id);
+        let service_point = req.service_point.clone().unwrap_or_else(|| req.channel.as_str().to_string());
+        if service_point.chars().count() > 100 {
+            return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
+        }
+        self.store
+            .write(move |db| -> Result<(Receipt, bool), AppError> {
+                if let Some(k) = &idempotency_key {
+                    if let Some(prev) = db.idempotency_get(&scope, k)? {
+                        let r: Receipt = serde_json::from_str(&prev).map_err(|e| AppError::Internal(e.to_string()))?;
+                        return Ok((r, false));
+                    }
+                }
+                let day = local_date(now);
+                let seq = db.next_counter(&format!("case-{}", format_date(day)))?;
+                let case_no = CaseNo::new(day, seq as u64);
+                let sub = Submission {
+                    case_no: case_no.clone(),
+                    channel: req.channel,
+                    service_point,
+                    applicant: ApplicantInfo {
+                        kind: req.applicant.kind,
+                        name: req.applicant.name.trim().to_string(),
+                        id_number: req.applicant.id_number.trim().to_uppercase(),
+                        phone: req.applicant.phone.clone(),
+                        account,
+                    },
+                    form: req.form,
+                    materials: req.materials,
+                    query_code_digest: sha256_hex(&query_code),
+                };
+                let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
+                let events = case::submit(sub, &ctx)?;
+                let st = record(db, None, 0, &events, &actor.id, now, case_no.as_str())?;
+                let promised = promised_completion(&def, &calendar, now);
+                let receipt = Receipt {
+                    case_no: case_no.as_str().to_string(),
+                    query_code: query_code.clone(),
+                    status: st.status.as_str().into(),
+                    version: st.version as i64,
+                    title: st.title.clone(),
+                    promised_completion: promised,
+                    filing_receipt: if def.filing { st.licenses.first().cloned() } else { None },
+                };
+                if let Some(k) = &idempotency_key {
+                    let body = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.to_string()))?;
+                    db.idempotency_put(&scope, k, &body, ms(now))?;
+                }
+                Ok((receipt, true))
+            })
+            .await
+    }
+
+    /// Run a command on a case. `if_match` is the version the client last saw; a stale one is refused whole.
+    pub async fn command(&self, actor: &Actor, case_no: &str, cmd: CaseCommand, if_match: Option<i64>) -> Result<CaseState, AppError> {
+        let case_no = CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
+        let view = self.catalog();
+        let calendar = self.calendar();
+        let now = self.now();
+        let actor = actor.clone();
+        self.store
+            .write(move |db| -> Result<CaseState, AppError> {
+                let (st, version) = load_state(db, case_no.as_str())?;
+                if !may_see(&actor, &st) {
+                    return Err(AppError::NotFound(format!("case {case_no}")));
+                }
+                if let Some(expected) = if_match {
+                    if expected != version {
+                        return Err(AppError::StaleVersion { expected, actual: version });
+                    }
+                }
+                let def = view.definition(&st.subject)?;
+                let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
+                let events = case::decide(&st, cmd, &ctx)?;
+                if events.is_empty() {
+                    return Ok(st);
+                }
+                record(db, Some(st), version, &events, &actor.id, now, case_no.as_str())
+            })
+            .await
+    }
+
+    /// A case with its clocks, for those allowed to see it.
+    pub async fn case_view(&self, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
+        let no = case_no.to_string();
+        let (st, _) = self.store.read(move |db| load_state(db, &no)).await?;
+        if !may_see(actor, &st) {
+            return Err(AppError::NotFound(format!("case {case_no}")));
+        }
+        Ok(self.view_of(st))
+    }
+
+    /// Attach the clocks to a state at the current time.
+    pub fn view_of(&self, st: CaseState) -> CaseView {
+        let cal = self.calendar();
+        let now = self.now();
+        let clock = clock::view(&st.clock, now, st.finished_at, &cal).ok();
+        let step_clock = st.current_step.as_ref().map(|s| {
+            let elapsed = cal.working_days_between(local_date(s.started_at), local_date(now)).unwrap_or(0);
+            let def = self.catalog().definition(&st.subject).ok();
+            let share = def.and_then(|d| d.process.steps.iter().find(|x| x.id == s.step_id).map(|x| x.share_days));
+            StepClock {
+                step_id: s.step_id.clone(),
+                share_days: share,
+                elapsed,
+                due: s.due.map(format_date),
+                overdue: s.due.is_some_and(|d| d < local_date(now)),
+            }
+        });
+        CaseView { state: st, clock, step_clock }
+    }
+
+    /// Every event of a case, oldest first.
+    pub async fn trail(&self, actor: &Actor, case_no: &str) -> Result<Vec<TrailEntry>, AppError> {
+        let view = self.case_view(actor, case_no).await?;
+        let stream = stream_of(view.state.case_no.as_str());
+        let evs = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
+        evs.iter()
+            .map(|e| {
+                let r = recorded(e)?;
+                Ok(TrailEntry { seq: e.seq, version: e.version, at: r.at, actor: r.actor, event: r.event })
+            })
+            .collect()
+    }
+
+    /// Progress lookup without login: case number plus query code. A wrong code and an unknown case look the same.
+    pub async fn progress(&self, case_no: &str, query_code: &str) -> Result<Progress, AppError> {
+        let no = case_no.to_string();
+        let nf = || AppError::NotFound(format!("case {case_no} with this query code"));
+        let found = self.store.read(move |db| load_state(db, &no)).await;
+        let (st, _) = match found {
+            Ok(x) => x,
+            Err(AppError::NotFound(_)) => return Err(nf()),
+            Err(e) => return Err(e),
+        };
+        if !constant_time_eq(&sha256_hex(query_code.trim().to_uppercase().as_str()), &st.query_code_digest) {
+            return Err(nf());
+        }
+        let v = self.view_of(st);
+        Ok(Progress {
+            case_no: v.state.case_no.as_str().to_string(),
+            title: v.state.title.clone(),
+            status: v.state.status,
+            current_step: v.state.current_step.as_ref().map(|s| s.name.clone()),
+            passed_steps: v.state.passed_steps.clone(),
+            deadline: v.state.clock.deadline.map(format_date),
+            clock: v.clock,
+            outcome: v.state.outcome,
+        })
+    }
+
+    /// The case list, limited to what the actor may see.
+    pub async fn list_cases(&self, actor: &Actor, mut f: CaseFilter) -> Result<(Vec<CaseRow>, i64), AppError> {
+        if !actor.is_staff() {
+            f.applicant_account = Some(actor.id.clone());
+        } else if !(actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk)) {
+            match &actor.department {
+                Some(d) => f.department = Some(d.as_str().to_string()),
+                None => return Err(AppError::Forbidden("staff without a department see no case list".into())),
+            }
+        }
+        self.store.read(move |db| db.list_cases(&f).map_err(AppError::from)).await
+    }
+
+    /// A staff member's work queue.
+    pub async fn work_queue(&self, actor: &Actor, view: QueueView, limit: i64, offset: i64) -> Result<(Vec<TaskRow>, i64), AppError> {
+        if !actor.is_staff() {
+            return Err(AppError::Forbidden("work queues are for staff".into()));
+        }
+        let today = local_date(self.now());
+        let cal = self.calendar();
+        let mut f = TaskFilter {
+            roles: actor.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            department: actor.department.as_ref().map(|d| d.as_str().to_string()),
+            limit,
+            offset,
+            ..Default::default()
+        };
+        match view {
+            QueueView::ToClaim => f.unclaimed = true,
+            QueueView::Mine => f.assignee = Some(actor.id.clone()),
+            QueueView::DueSoon => {
+                f.due_by = Some(format_date(cal.add_working_days(today, 3)?));
+            }
+            QueueView::Overdue => f.overdue_on = Some(format_date(today)),
+        }
+        if matches!(view, QueueView::DueSoon | QueueView::Overdue) {
+            f.assignee = None;
+        }
+        self.store.read(move |db| db.work_queue(&f).map_err(AppError::from)).await
+    }
+
+    /// Open intake: cases waiting at the general window.
+    pub async fn intake_queue(&self, actor: &Actor, limit: i64, offset: i64) -> Result<(Vec<CaseRow>, i64), AppError> {
+        if !actor.has(Role::WindowClerk) {
+            return Err(AppError::Forbidden("the intake queue is for window clerks".into()));
+        }
+        let f = CaseFilter { status: Some("submitted".into()), limit, offset, ..Default::default() };
+        self.store.read(move |db| db.list_cases(&f).map_err(AppError::from)).await
+    }
+}
+
+fn promised_completion(def: &CaseDefinition, cal: &Arc<Calendar>, now: OffsetDateTime) -> Option<String> {
+    match def.limit {
+        Limit::WorkingDays(d) => cal.add_working_days(local_date(now), d).ok().map(format_date),
+        Limit::Minutes(m) => {
+            let t = now + Duration::minutes(i64::from(m));
+            t.format(&time::format_description::well_known::Rfc3339).ok()
+        }
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

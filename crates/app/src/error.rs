@@ -1,0 +1,109 @@
+//! The application's error type: every failure a client can cause has a stable code and names its problem.
+
+use oneseal_domain::calendar::CalendarError;
+use oneseal_domain::case::CaseError;
+use oneseal_domain::catalog::CatalogError;
+use oneseal_domain::form::FieldError;
+use oneseal_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String, fields: Vec<FieldError> },
+    #[error("{0}")]
+    Case(#[from] CaseError),
+    #[error("{0}")]
+    Catalog(#[from] CatalogError),
+    #[error("{0}")]
+    Calendar(#[from] CalendarError),
+    #[error("the case changed meanwhile: it is at version {actual}, the request expected {expected}")]
+    StaleVersion { expected: i64, actual: i64 },
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    #[error("internal error")]
+    Internal(String),
+    #[error("storage failure")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::Conflict { expected, actual, .. } => AppError::StaleVersion { expected, actual },
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl AppError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Invalid { code, message: message.into(), fields: vec![] }
+    }
+
+    /// A stable, greppable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid { code, .. } => code,
+            AppError::Case(e) => e.code(),
+            AppError::Catalog(_) => "catalog_invalid",
+            AppError::Calendar(e) => e.code(),
+            AppError::StaleVersion { .. } => "stale_version",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Internal(_) => "internal",
+            AppError::Store(_) => "storage",
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::Invalid { .. } | AppError::Catalog(_) => 422,
+            AppError::Calendar(CalendarError::YearNotCovered(_)) => 422,
+            AppError::Calendar(_) => 422,
+            AppError::Case(CaseError::Forbidden(_)) => 403,
+            AppError::Case(CaseError::WrongStatus { .. })
+            | AppError::Case(CaseError::SecondCorrection)
+            | AppError::Case(CaseError::ClaimedByOther(_))
+            | AppError::Case(CaseError::WrongStep(_)) => 409,
+            AppError::Case(_) => 422,
+            AppError::StaleVersion { .. } => 409,
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::Internal(_) | AppError::Store(_) => 500,
+        }
+    }
+
+    /// Field errors for validation problems.
+    pub fn fields(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Invalid { fields, .. } => fields.clone(),
+            AppError::Case(CaseError::InvalidForm(f)) => f.clone(),
+            _ => vec![],
+        }
+    }
+
+    /// A short Chinese title for people (the English detail is the Display text).
+    pub fn title_zh(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "未找到",
+            AppError::Invalid { .. } | AppError::Catalog(_) => "请求内容有误",
+            AppError::Calendar(CalendarError::YearNotCovered(_)) => "该年度尚无节假日数据",
+            AppError::Calendar(_) => "日历数据有误",
+            AppError::Case(CaseError::SecondCorrection) => "已一次性告知，不得再次要求补正",
+            AppError::Case(CaseError::InvalidForm(_)) => "表单填写有误",
+            AppError::Case(CaseError::MissingMaterials(_)) => "申请材料不齐全",
+            AppError::Case(CaseError::Forbidden(_)) | AppError::Forbidden(_) => "无权进行此操作",
+            AppError::Case(_) => "当前状态下不能进行此操作",
+            AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
+            AppError::Unauthenticated => "请先登录",
+            AppError::Internal(_) | AppError::Store(_) => "系统内部错误",
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Subscribers read the event log by global sequence and store their cursor in the same transaction as their
+//! effect, so each effect happens exactly once even after a crash. `run_once` processes one batch, so tests drain
+//! a subscriber deterministically and the server runs it in a loop.
+
+use oneseal_store::Notification;
+
+use crate::cases::recorded;
+use crate::{App, AppError};
+
+/// The notifications subscriber: tells an applicant when their case moves.
+pub const NOTIFICATIONS: &str = "notifications";
+
+fn message(kind: &str, title: &str) -> Option<String> {
+    let m = match kind {
+        "accepted" => "已受理 accepted",
+        "refused" => "不予受理 refused",
+        "correction_requested" => "请一次性补正材料 please correct your application",
+        "suspended" => "办理时限暂停计算 the clock is paused",
+        "resumed" => "恢复计时 the clock runs again",
+        "extended" => "办理时限已延长 the limit was extended",
+        "decided" => "已作出决定 a decision was made",
+        "licenses_issued" => "证照已制发 licence issued",
+        "completed" => "已办结 completed",
+        "terminated" => "已终止 terminated",
+        _ => return None,
+    };
+    Some(format!("{title}: {m}"))
+}
+
+impl App {
+    /// Process up to `limit` events for the notifications subscriber; returns how many events it read.
+    pub async fn run_notifications_once(&self, limit: i64) -> Result<usize, AppError> {
+        self.store
+            .write(move |db| -> Result<usize, AppError> {
+                let cursor = db.cursor(NOTIFICATIONS)?;
+                let events = db.read_from(cursor, limit)?;
+                let Some(last) = events.last().map(|e| e.seq) else {
+                    return Ok(0);
+                };
+                for e in &events {
+                    let Some(case_no) = e.stream_id.strip_prefix("case-") else { continue };
+                    let Some(row) = db.get_case(case_no)? else { continue };
+                    let (Some(recipient), Some(text)) = (row.applicant_account.clone(), message(&e.event_type, &row.title)) else {
+                        continue;
+                    };
+                    // Decode to be sure the event is a case event of a known schema.
+                    recorded(e)?;
+                    db.put_notification(&Notification {
+                        event_seq: e.seq,
+                        recipient,
+                        case_no: case_no.to_string(),
+                        kind: e.event_type.clone(),
+                        message: text,
+                        created_at_ms: e.at_ms,
+                    })?;
+                }
+                db.set_cursor(NOTIFICATIONS, last)?;
+                Ok(events.len())
+            })
+            .await
+    }
+
+    /// Run every subscriber until it has nothing left.
+    pub async fn drain_subscribers(&self) -> Result<usize, AppError> {
+        let mut total = 0;
+        loop {
+            let n = self.run_notifications_once(1000).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    pub async fn notifications(&self, recipient: &str, limit: i64) -> Result<Vec<Notification>, AppError> {
+        let r = recipient.to_string();
+        self.store.read(move |db| db.notifications(&r, limit).map_err(AppError::from)).await
+    }
+}
