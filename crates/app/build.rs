@@ -10,11 +10,23 @@ fn main() {
     for sub in ["", "items", "bundles"] {
         let dir = root.join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "toml") {
-                let rel = if sub.is_empty() { p.file_name().unwrap_or_default().to_string_lossy().into_owned() } else { format!("{sub}/{}", p.file_name().unwrap_or_default().to_string_lossy()) };
+                let rel = if sub.is_empty() {
+                    p.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                } else {
+                    format!(
+                        "{sub}/{}",
+                        p.file_name().unwrap_or_default().to_string_lossy()
+                    )
+                };
                 files.push((rel, p.canonicalize().unwrap_or(p.clone())));
             }
         }
@@ -22,7 +34,11 @@ fn main() {
     files.sort();
     let mut out = String::from("/// The demo catalog files: (path under catalog/, contents).\npub const DEMO_CATALOG: &[(&str, &str)] = &[\n");
     for (rel, p) in files {
-        let _ = writeln!(out, "    ({rel:?}, include_str!({:?})),", p.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            p.display().to_string()
+        );
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("demo_catalog.rs");

@@ -23,7 +23,9 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -39,7 +41,10 @@ fn actor_of(a: &AccountRow) -> Actor {
         id: a.username.clone(),
         display_name: a.display_name.clone(),
         roles: parse_roles(&a.roles),
-        department: a.department.as_deref().and_then(|d| DepartmentId::parse(d).ok()),
+        department: a
+            .department
+            .as_deref()
+            .and_then(|d| DepartmentId::parse(d).ok()),
     }
 }
 
@@ -52,22 +57,38 @@ pub struct Session {
 
 impl App {
     /// Create or replace an account.
-    pub async fn put_account(&self, username: &str, display_name: &str, password: &str, roles: &[Role], department: Option<&str>) -> Result<(), AppError> {
+    pub async fn put_account(
+        &self,
+        username: &str,
+        display_name: &str,
+        password: &str,
+        roles: &[Role],
+        department: Option<&str>,
+    ) -> Result<(), AppError> {
         let row = AccountRow {
             username: username.to_string(),
             display_name: display_name.to_string(),
             password_hash: hash_password(password)?,
-            roles: roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
+            roles: roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
             department: department.map(String::from),
             active: true,
         };
-        self.store.write(move |db| db.put_account(&row).map_err(AppError::from)).await
+        self.store
+            .write(move |db| db.put_account(&row).map_err(AppError::from))
+            .await
     }
 
     /// Check a password and open a session. The error never says whether the account exists.
     pub async fn login(&self, username: &str, password: &str) -> Result<Session, AppError> {
         let u = username.to_string();
-        let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
+        let acct = self
+            .store
+            .read(move |db| db.get_account(&u).map_err(AppError::from))
+            .await?;
         let ok = match &acct {
             Some(a) if a.active => verify_password(password, &a.password_hash),
             _ => {
@@ -82,8 +103,14 @@ impl App {
         let token = random_hex(32)?;
         let expires = ms(self.now()) + SESSION_HOURS * 3600 * 1000;
         let (h, name) = (sha256_hex(&token), acct.username.clone());
-        self.store.write(move |db| db.put_session(&h, &name, expires).map_err(AppError::from)).await?;
-        Ok(Session { token, actor: actor_of(&acct), expires_at_ms: expires })
+        self.store
+            .write(move |db| db.put_session(&h, &name, expires).map_err(AppError::from))
+            .await?;
+        Ok(Session {
+            token,
+            actor: actor_of(&acct),
+            expires_at_ms: expires,
+        })
     }
 
     /// The actor behind a bearer token.
@@ -93,7 +120,10 @@ impl App {
         self.store
             .read(move |db| -> Result<Actor, AppError> {
                 let user = db.session_user(&h, now)?.ok_or(AppError::Unauthenticated)?;
-                let acct = db.get_account(&user)?.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
+                let acct = db
+                    .get_account(&user)?
+                    .filter(|a| a.active)
+                    .ok_or(AppError::Unauthenticated)?;
                 Ok(actor_of(&acct))
             })
             .await
@@ -101,23 +131,65 @@ impl App {
 
     pub async fn logout(&self, token: &str) -> Result<(), AppError> {
         let h = sha256_hex(token);
-        self.store.write(move |db| db.delete_session(&h).map_err(AppError::from)).await
+        self.store
+            .write(move |db| db.delete_session(&h).map_err(AppError::from))
+            .await
     }
 
     /// The account behind a staff id, for reassignment.
     pub async fn staff(&self, username: &str) -> Result<Actor, AppError> {
         let u = username.to_string();
-        let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
-        acct.filter(|a| a.active).map(|a| actor_of(&a)).ok_or_else(|| AppError::NotFound(format!("staff {username}")))
+        let acct = self
+            .store
+            .read(move |db| db.get_account(&u).map_err(AppError::from))
+            .await?;
+        acct.filter(|a| a.active)
+            .map(|a| actor_of(&a))
+            .ok_or_else(|| AppError::NotFound(format!("staff {username}")))
     }
 
-    /// Create the demo accounts listed in README.md when the database has none.
+    /// Create the demo accounts listed in README.md when the database has none: the fixed accounts below, and
+    /// for every department of the catalog `{dept}-reviewer` (reviewer, inspector), `{dept}-chief` (approver,
+    /// reviewer) and `{dept}-clerk` (the section's window clerk, who issues and delivers results).
     pub async fn ensure_demo_accounts(&self) -> Result<bool, AppError> {
-        if self.store.read(|db| db.count_accounts().map_err(AppError::from)).await? > 0 {
+        if self
+            .store
+            .read(|db| db.count_accounts().map_err(AppError::from))
+            .await?
+            > 0
+        {
             return Ok(false);
         }
         for (user, name, roles, dept) in DEMO_ACCOUNTS {
-            self.put_account(user, name, DEMO_PASSWORD, roles, *dept).await?;
+            self.put_account(user, name, DEMO_PASSWORD, roles, *dept)
+                .await?;
+        }
+        for d in self.catalog().departments.clone() {
+            let id = d.id.as_str();
+            self.put_account(
+                &format!("{id}-reviewer"),
+                &format!("{} 审查员", d.name),
+                DEMO_PASSWORD,
+                &[Role::Reviewer, Role::Inspector],
+                Some(id),
+            )
+            .await?;
+            self.put_account(
+                &format!("{id}-chief"),
+                &format!("{} 负责人", d.name),
+                DEMO_PASSWORD,
+                &[Role::Approver, Role::Reviewer],
+                Some(id),
+            )
+            .await?;
+            self.put_account(
+                &format!("{id}-clerk"),
+                &format!("{} 窗口", d.name),
+                DEMO_PASSWORD,
+                &[Role::WindowClerk],
+                Some(id),
+            )
+            .await?;
         }
         Ok(true)
     }
@@ -126,20 +198,27 @@ impl App {
 /// The password of every demo account (README.md lists them). Demo data only.
 pub const DEMO_PASSWORD: &str = "oneseal-demo";
 
-/// Demo accounts: username, display name, roles, department.
+/// Fixed demo accounts: username, display name, roles, department.
 pub const DEMO_ACCOUNTS: &[(&str, &str, &[Role], Option<&str>)] = &[
     ("citizen", "张三 (市民)", &[Role::Applicant], None),
-    ("company", "银川塞上餐饮有限公司 (企业)", &[Role::Applicant], None),
-    ("clerk", "李窗口 (综合窗口)", &[Role::WindowClerk], Some("bureau-general")),
-    ("bank-clerk", "王银行 (银行网点)", &[Role::WindowClerk], Some("bureau-general")),
-    ("market-reviewer", "赵审查 (商事登记科)", &[Role::Reviewer], Some("bureau-market")),
-    ("market-chief", "钱科长 (商事登记科)", &[Role::Approver, Role::Reviewer], Some("bureau-market")),
-    ("market-inspector", "孙勘验 (商事登记科)", &[Role::Inspector], Some("bureau-market")),
-    ("social-reviewer", "周审查 (社会事务科)", &[Role::Reviewer], Some("bureau-social")),
-    ("social-chief", "吴科长 (社会事务科)", &[Role::Approver, Role::Reviewer], Some("bureau-social")),
-    ("construction-reviewer", "郑审查 (建设工程科)", &[Role::Reviewer], Some("bureau-construction")),
-    ("construction-chief", "冯科长 (建设工程科)", &[Role::Approver, Role::Reviewer], Some("bureau-construction")),
-    ("fire-reviewer", "陈审查 (消防)", &[Role::Reviewer], Some("fire")),
+    (
+        "company",
+        "银川塞上餐饮有限公司 (企业)",
+        &[Role::Applicant],
+        None,
+    ),
+    (
+        "clerk",
+        "李窗口 (综合窗口)",
+        &[Role::WindowClerk],
+        Some("bureau-general"),
+    ),
+    (
+        "bank-clerk",
+        "王银行 (银行网点)",
+        &[Role::WindowClerk],
+        Some("bureau-general"),
+    ),
     ("supervisor", "褚监察 (电子监察)", &[Role::Supervisor], None),
     ("admin", "卫管理员", &[Role::Administrator], None),
 ];

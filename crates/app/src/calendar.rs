@@ -58,11 +58,19 @@ impl App {
     }
 
     /// Publish (add or correct) one year's official data. The data is checked first; the change is an event.
-    pub async fn publish_calendar_year(&self, actor: &str, text: &str, expected_year: Option<i32>) -> Result<YearData, AppError> {
+    pub async fn publish_calendar_year(
+        &self,
+        actor: &str,
+        text: &str,
+        expected_year: Option<i32>,
+    ) -> Result<YearData, AppError> {
         let y = YearData::from_toml(text)?;
         if let Some(e) = expected_year {
             if e != y.year {
-                return Err(AppError::invalid("calendar_year_mismatch", format!("the body is for {}, the address names {e}", y.year)));
+                return Err(AppError::invalid(
+                    "calendar_year_mismatch",
+                    format!("the body is for {}, the address names {e}", y.year),
+                ));
             }
         }
         let body = y.to_toml();
@@ -76,7 +84,13 @@ impl App {
                 db.append(
                     CALENDAR_STREAM,
                     v,
-                    &[NewEvent { event_type: "calendar_year_published".into(), schema_version: 1, actor: actor.clone(), at_ms: ms(now), payload }],
+                    &[NewEvent {
+                        event_type: "calendar_year_published".into(),
+                        schema_version: 1,
+                        actor: actor.clone(),
+                        at_ms: ms(now),
+                        payload,
+                    }],
                 )?;
                 db.put_calendar_year(i64::from(year), &body, ms(now), &actor)?;
                 Ok(())

@@ -38,7 +38,9 @@ impl App {
                 let mut after = 0;
                 loop {
                     let events = db.read_from(after, 5000)?;
-                    let Some(last) = events.last().map(|e| e.seq) else { break };
+                    let Some(last) = events.last().map(|e| e.seq) else {
+                        break;
+                    };
                     after = last;
                     for e in &events {
                         rep.events += 1;
@@ -46,21 +48,39 @@ impl App {
                             let r = recorded(e)?;
                             let st = if e.version == 1 {
                                 rep.cases += 1;
-                                case::init(&r).ok_or_else(|| AppError::Internal(format!("case {no} starts with {}", e.event_type)))?
+                                case::init(&r).ok_or_else(|| {
+                                    AppError::Internal(format!(
+                                        "case {no} starts with {}",
+                                        e.event_type
+                                    ))
+                                })?
                             } else {
-                                let row = db.get_case(no)?.ok_or_else(|| AppError::Internal(format!("case {no}: event before submission")))?;
-                                let mut st: case::CaseState = serde_json::from_str(&row.state).map_err(|err| AppError::Internal(err.to_string()))?;
+                                let row = db.get_case(no)?.ok_or_else(|| {
+                                    AppError::Internal(format!(
+                                        "case {no}: event before submission"
+                                    ))
+                                })?;
+                                let mut st: case::CaseState = serde_json::from_str(&row.state)
+                                    .map_err(|err| AppError::Internal(err.to_string()))?;
                                 case::apply(&mut st, &r);
                                 st
                             };
                             let (row, tasks) = project(&st);
                             db.put_case(&row, &tasks)?;
                         } else if e.event_type.ends_with("_version_published") {
-                            let p: CatalogPayload = serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
-                            let kind = e.event_type.trim_end_matches("_version_published").to_string();
+                            let p: CatalogPayload = serde_json::from_str(&e.payload)
+                                .map_err(|err| AppError::Internal(err.to_string()))?;
+                            let kind = e
+                                .event_type
+                                .trim_end_matches("_version_published")
+                                .to_string();
                             let code = match kind.as_str() {
                                 "departments" => "all".to_string(),
-                                _ => e.stream_id.split_once('-').map(|(_, c)| c.to_string()).unwrap_or_default(),
+                                _ => e
+                                    .stream_id
+                                    .split_once('-')
+                                    .map(|(_, c)| c.to_string())
+                                    .unwrap_or_default(),
                             };
                             db.put_catalog_version(&CatalogRow {
                                 kind,
@@ -72,7 +92,8 @@ impl App {
                                 reason: p.reason,
                             })?;
                         } else if e.event_type == "calendar_year_published" {
-                            let p: CalendarPayload = serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            let p: CalendarPayload = serde_json::from_str(&e.payload)
+                                .map_err(|err| AppError::Internal(err.to_string()))?;
                             db.put_calendar_year(p.year, &p.data, e.at_ms, &e.actor)?;
                         }
                     }

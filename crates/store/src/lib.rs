@@ -8,8 +8,8 @@
 mod ops;
 mod postgres;
 pub mod sql;
-pub mod testing;
 mod sqlite;
+pub mod testing;
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -39,13 +39,18 @@ impl DatabaseUrl {
     pub fn parse(s: &str) -> Result<DatabaseUrl, StoreError> {
         if let Some(p) = s.strip_prefix("sqlite://") {
             if p.is_empty() {
-                return Err(StoreError::Config("sqlite:// needs a file path, e.g. sqlite://oneseal.db".into()));
+                return Err(StoreError::Config(
+                    "sqlite:// needs a file path, e.g. sqlite://oneseal.db".into(),
+                ));
             }
             Ok(DatabaseUrl::Sqlite(PathBuf::from(p)))
         } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
             Ok(DatabaseUrl::Postgres(s.to_string()))
         } else {
-            Err(StoreError::Config(format!("database URL must start with sqlite:// or postgres://, got {:?}", redact(s))))
+            Err(StoreError::Config(format!(
+                "database URL must start with sqlite:// or postgres://, got {:?}",
+                redact(s)
+            )))
         }
     }
 
@@ -73,7 +78,11 @@ fn redact(u: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("stream {stream} is at version {actual}, not {expected}")]
-    Conflict { stream: String, expected: i64, actual: i64 },
+    Conflict {
+        stream: String,
+        expected: i64,
+        actual: i64,
+    },
     #[error("constraint violated: {0}")]
     Constraint(String),
     #[error("database error: {0}")]
@@ -107,7 +116,10 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_batch: 512, readers: 4 }
+        StoreOptions {
+            max_batch: 512,
+            readers: 4,
+        }
     }
 }
 
@@ -150,7 +162,12 @@ impl Store {
                 .spawn(move || reader_loop(conn, rrx))
                 .map_err(|e| StoreError::Db(e.to_string()))?;
         }
-        Ok(Store { writer: wtx, readers: rtx, backend, stats })
+        Ok(Store {
+            writer: wtx,
+            readers: rtx,
+            backend,
+            stats,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -184,7 +201,9 @@ impl Store {
                 }),
             ),
         });
-        self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        self.writer
+            .send(job)
+            .map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
@@ -199,7 +218,9 @@ impl Store {
         let job: ReadJob = Box::new(move |db: &mut Db| {
             let _ = tx.send(f(db));
         });
-        self.readers.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        self.readers
+            .send(job)
+            .map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
@@ -225,7 +246,9 @@ impl Store {
                 }),
             ),
         });
-        self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        self.writer
+            .send(job)
+            .map_err(|_| E::from(StoreError::Closed))?;
         rx.recv().map_err(|_| E::from(StoreError::Closed))?
     }
 
@@ -239,7 +262,9 @@ impl Store {
         let job: ReadJob = Box::new(move |db: &mut Db| {
             let _ = tx.send(f(db));
         });
-        self.readers.send(job).map_err(|_| E::from(StoreError::Closed))?;
+        self.readers
+            .send(job)
+            .map_err(|_| E::from(StoreError::Closed))?;
         rx.recv().map_err(|_| E::from(StoreError::Closed))?
     }
 }
@@ -258,7 +283,12 @@ fn reader_loop(conn: Box<dyn Sql>, rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
     }
 }
 
-fn writer_loop(conn: Box<dyn Sql>, rx: mpsc::Receiver<WriteJob>, max_batch: usize, stats: Arc<Mutex<WriterStats>>) {
+fn writer_loop(
+    conn: Box<dyn Sql>,
+    rx: mpsc::Receiver<WriteJob>,
+    max_batch: usize,
+    stats: Arc<Mutex<WriterStats>>,
+) {
     let mut db = Db { sql: conn };
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -311,7 +341,11 @@ fn run_batch(db: &mut Db, jobs: Vec<WriteJob>) -> Result<Replies, (Replies, Stor
             return Err((replies, e));
         }
         let (ok, reply) = job(db);
-        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
         if let Err(e) = db.sql.batch(end) {
             let _ = db.sql.batch("ROLLBACK");
             replies.push((reply, ok));

@@ -26,7 +26,12 @@ pub(crate) fn migrate(sql: &mut dyn Sql) -> Result<Vec<i64>, StoreError> {
         } else {
             sql.batch("BEGIN IMMEDIATE")?;
         }
-        let done = !sql.query("SELECT version FROM schema_migrations WHERE version = $1", &[Val::Int(*v)])?.is_empty();
+        let done = !sql
+            .query(
+                "SELECT version FROM schema_migrations WHERE version = $1",
+                &[Val::Int(*v)],
+            )?
+            .is_empty();
         if done {
             sql.batch("COMMIT")?;
             continue;
@@ -35,7 +40,10 @@ pub(crate) fn migrate(sql: &mut dyn Sql) -> Result<Vec<i64>, StoreError> {
             let _ = sql.batch("ROLLBACK");
             return Err(e);
         }
-        sql.exec("INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1, $2)", &[Val::Int(*v), Val::Int(0)])?;
+        sql.exec(
+            "INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1, $2)",
+            &[Val::Int(*v), Val::Int(0)],
+        )?;
         sql.batch("COMMIT")?;
         applied.push(*v);
     }
@@ -140,7 +148,8 @@ pub struct TaskRow {
     pub created_at_ms: i64,
 }
 
-const TASK_COLS: &str = "case_no, task_id, step_id, step_name, title, role, department, assignee, due, created_at_ms";
+const TASK_COLS: &str =
+    "case_no, task_id, step_id, step_name, title, role, department, assignee, due, created_at_ms";
 
 fn task_from(r: &Row) -> Result<TaskRow, StoreError> {
     Ok(TaskRow {
@@ -232,15 +241,32 @@ impl Db {
 
     /// The current version of a stream (0 when it has no events).
     pub fn stream_version(&mut self, stream: &str) -> Result<i64, StoreError> {
-        let rows = self.sql.query("SELECT MAX(version) FROM events WHERE stream_id = $1", &[stream.into()])?;
-        Ok(rows.first().map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0))
+        let rows = self.sql.query(
+            "SELECT MAX(version) FROM events WHERE stream_id = $1",
+            &[stream.into()],
+        )?;
+        Ok(rows
+            .first()
+            .map(|r| r.opt_int(0))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
     }
 
     /// Append events to a stream that must be at `expected` version; refused whole otherwise.
-    pub fn append(&mut self, stream: &str, expected: i64, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
+    pub fn append(
+        &mut self,
+        stream: &str,
+        expected: i64,
+        events: &[NewEvent],
+    ) -> Result<Vec<i64>, StoreError> {
         let actual = self.stream_version(stream)?;
         if actual != expected {
-            return Err(StoreError::Conflict { stream: stream.to_string(), expected, actual });
+            return Err(StoreError::Conflict {
+                stream: stream.to_string(),
+                expected,
+                actual,
+            });
         }
         let mut seqs = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
@@ -262,29 +288,53 @@ impl Db {
                     StoreError::Constraint(_) => StoreError::Conflict { stream: stream.to_string(), expected, actual: expected + 1 },
                     other => other,
                 })?;
-            seqs.push(rows.first().ok_or_else(|| StoreError::Decode("no seq returned".into()))?.int(0)?);
+            seqs.push(
+                rows.first()
+                    .ok_or_else(|| StoreError::Decode("no seq returned".into()))?
+                    .int(0)?,
+            );
         }
         Ok(seqs)
     }
 
     pub fn read_stream(&mut self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE stream_id = $1 ORDER BY version");
-        self.sql.query(&sql, &[stream.into()])?.iter().map(event_from).collect()
+        self.sql
+            .query(&sql, &[stream.into()])?
+            .iter()
+            .map(event_from)
+            .collect()
     }
 
     /// Events after a global sequence number, in order.
-    pub fn read_from(&mut self, after_seq: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+    pub fn read_from(
+        &mut self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
-        self.sql.query(&sql, &[Val::Int(after_seq), Val::Int(limit)])?.iter().map(event_from).collect()
+        self.sql
+            .query(&sql, &[Val::Int(after_seq), Val::Int(limit)])?
+            .iter()
+            .map(event_from)
+            .collect()
     }
 
     pub fn last_seq(&mut self) -> Result<i64, StoreError> {
         let rows = self.sql.query("SELECT MAX(seq) FROM events", &[])?;
-        Ok(rows.first().map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0))
+        Ok(rows
+            .first()
+            .map(|r| r.opt_int(0))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
     }
 
     pub fn count_events(&mut self) -> Result<i64, StoreError> {
-        self.sql.query("SELECT COUNT(*) FROM events", &[])?.first().map_or(Ok(0), |r| r.int(0))
+        self.sql
+            .query("SELECT COUNT(*) FROM events", &[])?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))
     }
 
     // ---- cases and tasks ----
@@ -319,11 +369,18 @@ impl Db {
         )?;
         let existing: Vec<TaskRow> = {
             let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE case_no = $1");
-            self.sql.query(&sql, &[row.case_no.as_str().into()])?.iter().map(task_from).collect::<Result<_, _>>()?
+            self.sql
+                .query(&sql, &[row.case_no.as_str().into()])?
+                .iter()
+                .map(task_from)
+                .collect::<Result<_, _>>()?
         };
         for old in &existing {
             if !tasks.iter().any(|t| t.task_id == old.task_id) {
-                self.sql.exec("DELETE FROM tasks WHERE case_no = $1 AND task_id = $2", &[old.case_no.as_str().into(), old.task_id.as_str().into()])?;
+                self.sql.exec(
+                    "DELETE FROM tasks WHERE case_no = $1 AND task_id = $2",
+                    &[old.case_no.as_str().into(), old.task_id.as_str().into()],
+                )?;
             }
         }
         for t in tasks {
@@ -355,7 +412,11 @@ impl Db {
 
     pub fn get_case(&mut self, case_no: &str) -> Result<Option<CaseRow>, StoreError> {
         let sql = format!("SELECT {CASE_COLS} FROM cases WHERE case_no = $1");
-        self.sql.query(&sql, &[case_no.into()])?.first().map(case_from).transpose()
+        self.sql
+            .query(&sql, &[case_no.into()])?
+            .first()
+            .map(case_from)
+            .transpose()
     }
 
     /// A page of cases (newest first) and the total matching.
@@ -390,18 +451,34 @@ impl Db {
         if f.due_by.is_some() || f.overdue_on.is_some() {
             wh.push("status IN ('in_progress', 'suspended')".into());
         }
-        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
-        let total = self.sql.query(&format!("SELECT COUNT(*) FROM cases{where_sql}"), &params)?.first().map_or(Ok(0), |r| r.int(0))?;
+        let where_sql = if wh.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", wh.join(" AND "))
+        };
+        let total = self
+            .sql
+            .query(&format!("SELECT COUNT(*) FROM cases{where_sql}"), &params)?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))?;
         let n = params.len();
         params.push(Val::Int(f.limit));
         params.push(Val::Int(f.offset));
         let sql = format!("SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY submitted_at_ms DESC, case_no DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
-        let rows = self.sql.query(&sql, &params)?.iter().map(case_from).collect::<Result<_, _>>()?;
+        let rows = self
+            .sql
+            .query(&sql, &params)?
+            .iter()
+            .map(case_from)
+            .collect::<Result<_, _>>()?;
         Ok((rows, total))
     }
 
     pub fn count_cases(&mut self) -> Result<i64, StoreError> {
-        self.sql.query("SELECT COUNT(*) FROM cases", &[])?.first().map_or(Ok(0), |r| r.int(0))
+        self.sql
+            .query("SELECT COUNT(*) FROM cases", &[])?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))
     }
 
     /// Open tasks of a work queue, most urgent first, and the total matching.
@@ -418,7 +495,10 @@ impl Db {
         }
         if let Some(d) = &f.department {
             params.push(d.into());
-            wh.push(format!("(department = ${} OR department IS NULL)", params.len()));
+            wh.push(format!(
+                "(department = ${} OR department IS NULL)",
+                params.len()
+            ));
         }
         if let Some(a) = &f.assignee {
             params.push(a.into());
@@ -434,8 +514,16 @@ impl Db {
             params.push(d.into());
             wh.push(format!("due < ${}", params.len()));
         }
-        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
-        let total = self.sql.query(&format!("SELECT COUNT(*) FROM tasks{where_sql}"), &params)?.first().map_or(Ok(0), |r| r.int(0))?;
+        let where_sql = if wh.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", wh.join(" AND "))
+        };
+        let total = self
+            .sql
+            .query(&format!("SELECT COUNT(*) FROM tasks{where_sql}"), &params)?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))?;
         let n = params.len();
         params.push(Val::Int(f.limit));
         params.push(Val::Int(f.offset));
@@ -445,7 +533,12 @@ impl Db {
             n + 1,
             n + 2
         );
-        let rows = self.sql.query(&sql, &params)?.iter().map(task_from).collect::<Result<_, _>>()?;
+        let rows = self
+            .sql
+            .query(&sql, &params)?
+            .iter()
+            .map(task_from)
+            .collect::<Result<_, _>>()?;
         Ok((rows, total))
     }
 
@@ -457,15 +550,30 @@ impl Db {
             "INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
             &[name.into()],
         )?;
-        rows.first().ok_or_else(|| StoreError::Decode("no counter value".into()))?.int(0)
+        rows.first()
+            .ok_or_else(|| StoreError::Decode("no counter value".into()))?
+            .int(0)
     }
 
-    pub fn idempotency_get(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
-        let rows = self.sql.query("SELECT result FROM idempotency WHERE scope = $1 AND key = $2", &[scope.into(), key.into()])?;
+    pub fn idempotency_get(
+        &mut self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT result FROM idempotency WHERE scope = $1 AND key = $2",
+            &[scope.into(), key.into()],
+        )?;
         rows.first().map(|r| r.text(0)).transpose()
     }
 
-    pub fn idempotency_put(&mut self, scope: &str, key: &str, result: &str, at_ms: i64) -> Result<(), StoreError> {
+    pub fn idempotency_put(
+        &mut self,
+        scope: &str,
+        key: &str,
+        result: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO idempotency (scope, key, result, created_at_ms) VALUES ($1, $2, $3, $4)",
             &[scope.into(), key.into(), result.into(), Val::Int(at_ms)],
@@ -474,7 +582,9 @@ impl Db {
     }
 
     pub fn cursor(&mut self, name: &str) -> Result<i64, StoreError> {
-        let rows = self.sql.query("SELECT seq FROM cursors WHERE name = $1", &[name.into()])?;
+        let rows = self
+            .sql
+            .query("SELECT seq FROM cursors WHERE name = $1", &[name.into()])?;
         Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
     }
 
@@ -524,7 +634,13 @@ impl Db {
             .collect()
     }
 
-    pub fn put_calendar_year(&mut self, year: i64, body: &str, at_ms: i64, by: &str) -> Result<(), StoreError> {
+    pub fn put_calendar_year(
+        &mut self,
+        year: i64,
+        body: &str,
+        at_ms: i64,
+        by: &str,
+    ) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO calendar_years (year, body, updated_at_ms, updated_by) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (year) DO UPDATE SET body = excluded.body, updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
@@ -534,7 +650,9 @@ impl Db {
     }
 
     pub fn calendar_years(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows = self.sql.query("SELECT year, body FROM calendar_years ORDER BY year", &[])?;
+        let rows = self
+            .sql
+            .query("SELECT year, body FROM calendar_years ORDER BY year", &[])?;
         rows.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect()
     }
 
@@ -577,10 +695,18 @@ impl Db {
     }
 
     pub fn count_accounts(&mut self) -> Result<i64, StoreError> {
-        self.sql.query("SELECT COUNT(*) FROM accounts", &[])?.first().map_or(Ok(0), |r| r.int(0))
+        self.sql
+            .query("SELECT COUNT(*) FROM accounts", &[])?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))
     }
 
-    pub fn put_session(&mut self, token_hash: &str, username: &str, expires_at_ms: i64) -> Result<(), StoreError> {
+    pub fn put_session(
+        &mut self,
+        token_hash: &str,
+        username: &str,
+        expires_at_ms: i64,
+    ) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO sessions (token_hash, username, expires_at_ms) VALUES ($1, $2, $3)",
             &[token_hash.into(), username.into(), Val::Int(expires_at_ms)],
@@ -589,7 +715,11 @@ impl Db {
     }
 
     /// The username of a live session.
-    pub fn session_user(&mut self, token_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+    pub fn session_user(
+        &mut self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<String>, StoreError> {
         let rows = self.sql.query(
             "SELECT username FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2",
             &[token_hash.into(), Val::Int(now_ms)],
@@ -598,7 +728,10 @@ impl Db {
     }
 
     pub fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
-        self.sql.exec("DELETE FROM sessions WHERE token_hash = $1", &[token_hash.into()])?;
+        self.sql.exec(
+            "DELETE FROM sessions WHERE token_hash = $1",
+            &[token_hash.into()],
+        )?;
         Ok(())
     }
 
@@ -619,7 +752,11 @@ impl Db {
         Ok(())
     }
 
-    pub fn notifications(&mut self, recipient: &str, limit: i64) -> Result<Vec<Notification>, StoreError> {
+    pub fn notifications(
+        &mut self,
+        recipient: &str,
+        limit: i64,
+    ) -> Result<Vec<Notification>, StoreError> {
         let rows = self.sql.query(
             "SELECT event_seq, recipient, case_no, kind, message, created_at_ms FROM notifications WHERE recipient = $1 ORDER BY event_seq DESC LIMIT $2",
             &[recipient.into(), Val::Int(limit)],
@@ -639,7 +776,10 @@ impl Db {
     }
 
     pub fn count_notifications(&mut self) -> Result<i64, StoreError> {
-        self.sql.query("SELECT COUNT(*) FROM notifications", &[])?.first().map_or(Ok(0), |r| r.int(0))
+        self.sql
+            .query("SELECT COUNT(*) FROM notifications", &[])?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))
     }
 
     // ---- rebuild support ----
@@ -655,7 +795,9 @@ impl Db {
     /// Every row of a projection table as text, in a stable order: for comparing a rebuild with the original.
     pub fn dump_table(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
         if !PROJECTION_TABLES.contains(&table) {
-            return Err(StoreError::Config(format!("{table} is not a projection table")));
+            return Err(StoreError::Config(format!(
+                "{table} is not a projection table"
+            )));
         }
         let order = match table {
             "cases" => "case_no",
@@ -663,24 +805,39 @@ impl Db {
             "catalog_versions" => "kind, code, version",
             _ => "year",
         };
-        let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
+        let rows = self
+            .sql
+            .query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
         Ok(rows.iter().map(|r| format!("{:?}", r.0)).collect())
     }
 
     /// Try to change an event; used by tests to prove the log refuses it.
     pub fn try_tamper(&mut self, seq: i64) -> Result<(), StoreError> {
-        self.sql.exec("UPDATE events SET payload = '{}' WHERE seq = $1", &[Val::Int(seq)])?;
-        self.sql.exec("DELETE FROM events WHERE seq = $1", &[Val::Int(seq)])?;
+        self.sql.exec(
+            "UPDATE events SET payload = '{}' WHERE seq = $1",
+            &[Val::Int(seq)],
+        )?;
+        self.sql
+            .exec("DELETE FROM events WHERE seq = $1", &[Val::Int(seq)])?;
         Ok(())
     }
 
     /// Raw single-row committed inserts, for the benchmark's reference figure on the same disk and durability.
     pub fn bench_raw_commit(&mut self, n: i64) -> Result<(), StoreError> {
-        self.sql.batch("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT PRIMARY KEY, body TEXT NOT NULL)")?;
-        let base = self.sql.query("SELECT COALESCE(MAX(id), 0) FROM bench_raw", &[])?.first().map_or(Ok(0), |r| r.int(0))?;
+        self.sql.batch(
+            "CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT PRIMARY KEY, body TEXT NOT NULL)",
+        )?;
+        let base = self
+            .sql
+            .query("SELECT COALESCE(MAX(id), 0) FROM bench_raw", &[])?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))?;
         for i in 0..n {
             self.sql.batch("BEGIN")?;
-            self.sql.exec("INSERT INTO bench_raw (id, body) VALUES ($1, $2)", &[Val::Int(base + i + 1), "x".repeat(200).into()])?;
+            self.sql.exec(
+                "INSERT INTO bench_raw (id, body) VALUES ($1, $2)",
+                &[Val::Int(base + i + 1), "x".repeat(200).into()],
+            )?;
             self.sql.batch("COMMIT")?;
         }
         Ok(())

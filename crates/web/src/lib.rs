@@ -1,1 +1,112 @@
-//! placeholder
+//! The HTTP edge: the JSON API under /api/v1 (described by openapi.json), the API docs page and its vendored
+//! assets. Handlers are a few lines: extract, call the application service, map the answer.
+//!
+//! Architecture invariant: every route is listed in [`ROUTES`] with its access rule, and a test checks the list
+//! against the router and the OpenAPI document.
+
+pub mod api;
+pub mod extract;
+pub mod problem;
+
+use std::net::SocketAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use oneseal_app::App;
+
+pub use api::ROUTES;
+use problem::Problem;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+}
+
+/// The whole HTTP application.
+pub fn router(app: App) -> Router {
+    let state = AppState { app };
+    api::routes()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/api/docs",
+            get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }),
+        )
+        .route(
+            "/assets/api-docs.js",
+            get(|| async { asset("text/javascript; charset=utf-8", API_DOCS_JS) }),
+        )
+        .route(
+            "/assets/vendor/swagger-ui/swagger-ui.css",
+            get(|| async { asset("text/css; charset=utf-8", SWAGGER_CSS) }),
+        )
+        .route(
+            "/assets/vendor/swagger-ui/swagger-ui-bundle.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SWAGGER_JS) }),
+        )
+        .fallback(|| async {
+            Problem::new(404, "no_route", "Not found", "未找到", "no such address")
+        })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                405,
+                "method_not_allowed",
+                "Method not allowed",
+                "不支持该请求方法",
+                "this address does not take this method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            Problem::new(
+                500,
+                "internal",
+                "Internal error",
+                "系统内部错误",
+                "an internal error occurred",
+            )
+            .into_response()
+        }))
+        .with_state(state)
+}
+
+const API_DOCS_HTML: &[u8] = include_bytes!("../../../assets/api-docs.html");
+const API_DOCS_JS: &[u8] = include_bytes!("../../../assets/api-docs.js");
+const SWAGGER_CSS: &[u8] = include_bytes!("../../../assets/vendor/swagger-ui/swagger-ui.css");
+const SWAGGER_JS: &[u8] = include_bytes!("../../../assets/vendor/swagger-ui/swagger-ui-bundle.js");
+
+fn asset(ct: &'static str, body: &'static [u8]) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"),
+    );
+    r
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = router(app);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,604 @@
+//! `oneseal`: the one binary. Serve the platform, migrate, import the catalog, answer calendar questions, rebuild
+//! projections, check identifiers and run the lifecycle benchmark.
+
+mod bench;
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use oneseal_app::{App, AppError, SystemClock};
+use oneseal_domain::calendar::{format_date, parse_date, Calendar, YearData};
+use oneseal_domain::ids::{ResidentId, Uscc};
+use oneseal_store::{DatabaseUrl, Store, StoreOptions};
+
+const DEFAULT_DB: &str = "sqlite://oneseal-data/oneseal.db";
+
+#[derive(Parser)]
+#[command(
+    name = "oneseal",
+    version,
+    about = "OneSeal: one bureau, one window, one form, one seal"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the HTTP server.
+    Serve {
+        /// sqlite://path (default) or postgres://user:pass@host/db
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        #[arg(long, env = "ONESEAL_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Load the demo catalog and demo accounts into an empty database.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+    },
+    /// The service catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
+    /// Working days and deadlines.
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+    /// Rebuild every projection from the events.
+    Rebuild {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        /// Rebuild and report whether the result equals the projections before.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+    /// Identifier checks (USCC, resident ID).
+    #[command(subcommand)]
+    Id(IdCmd),
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Validate catalog files and publish what changed as new versions.
+    Import {
+        #[arg(default_value = "catalog")]
+        dir: PathBuf,
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        #[arg(long, default_value = "imported from catalog files")]
+        reason: String,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Validate catalog files without touching a database.
+    Check {
+        #[arg(default_value = "catalog")]
+        dir: PathBuf,
+    },
+    /// List the published items.
+    List {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        /// Search text (Chinese works: 营业执照, 食品, 护士).
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Show one item's published guide as JSON.
+    Show {
+        code: String,
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        #[arg(long)]
+        version: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Print true or false.
+    IsWorkday {
+        date: String,
+        #[arg(long, env = "ONESEAL_DATABASE")]
+        database: Option<String>,
+    },
+    /// The date of the N-th working day after DATE; with --stdin, read "DATE N" lines.
+    Deadline {
+        date: Option<String>,
+        days: Option<u32>,
+        #[arg(long)]
+        stdin: bool,
+        #[arg(long, env = "ONESEAL_DATABASE")]
+        database: Option<String>,
+    },
+    /// Print "DATE true|false" for every date in a range.
+    Dump {
+        from: String,
+        to: String,
+        #[arg(long, env = "ONESEAL_DATABASE")]
+        database: Option<String>,
+    },
+    /// Publish a year's official data (a data/calendar/YYYY.toml file) without a release.
+    AddYear {
+        file: PathBuf,
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// List the years with data.
+    Years {
+        #[arg(long, env = "ONESEAL_DATABASE")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdCmd {
+    /// Say what a code is and whether it is valid.
+    Check { code: String },
+    /// Print the check character of 17-character bodies (one per line with --stdin).
+    CheckDigit {
+        #[arg(value_parser = ["uscc", "resident-id"])]
+        kind: String,
+        body: Option<String>,
+        #[arg(long)]
+        stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+type CliResult = Result<(), String>;
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn app_err(e: AppError) -> String {
+    match &e {
+        AppError::Store(s) => format!("{e}: {s}"),
+        AppError::Internal(s) => format!("{e}: {s}"),
+        _ => e.to_string(),
+    }
+}
+
+/// Open the store, creating the directory of a SQLite file.
+pub fn open_store(database: &str) -> Result<Store, String> {
+    let url = DatabaseUrl::parse(database).map_err(err)?;
+    if let DatabaseUrl::Sqlite(p) = &url {
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    Store::open(&url, StoreOptions::default())
+        .map_err(|e| format!("cannot open {}: {e}", url.redacted()))
+}
+
+pub fn open_app(database: &str) -> Result<App, String> {
+    let store = open_store(database)?;
+    App::new(store, Arc::new(SystemClock)).map_err(app_err)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(err)
+}
+
+/// Read catalog files laid out like catalog/.
+pub fn read_catalog_dir(dir: &Path) -> Result<Vec<(String, String)>, String> {
+    let mut files = Vec::new();
+    for sub in ["", "items", "bundles"] {
+        let d = dir.join(sub);
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let rel = if sub.is_empty() {
+                p.file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            } else {
+                format!(
+                    "{sub}/{}",
+                    p.file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                )
+            };
+            files.push((
+                rel,
+                std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+            ));
+        }
+    }
+    if files.is_empty() {
+        return Err(format!("no catalog files under {}", dir.display()));
+    }
+    Ok(files)
+}
+
+fn calendar_for(database: Option<&str>) -> Result<Calendar, String> {
+    let db = match database {
+        Some(d) => Some(d.to_string()),
+        None if Path::new("oneseal-data/oneseal.db").exists() => Some(DEFAULT_DB.to_string()),
+        None => None,
+    };
+    match db {
+        Some(d) => Ok((*open_app(&d)?.calendar()).clone()),
+        None => {
+            let mut years = Vec::new();
+            for t in oneseal_app::calendar::BUILTIN_YEARS {
+                years.push(YearData::from_toml(t).map_err(err)?);
+            }
+            Ok(Calendar::new(years))
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    match cli.cmd {
+        Cmd::Serve {
+            database,
+            listen,
+            demo,
+        } => serve(&database, &listen, demo),
+        Cmd::Migrate { database } => {
+            open_store(&database)?;
+            println!(
+                "schema up to date: {}",
+                DatabaseUrl::parse(&database).map_err(err)?.redacted()
+            );
+            Ok(())
+        }
+        Cmd::Catalog(c) => catalog(c),
+        Cmd::Calendar(c) => calendar(c),
+        Cmd::Rebuild { database, check } => {
+            let app = open_app(&database)?;
+            runtime()?.block_on(async {
+                let before = app.dump_projections().await.map_err(app_err)?;
+                let rep = app.rebuild().await.map_err(app_err)?;
+                println!(
+                    "rebuilt projections from {} events ({} cases)",
+                    rep.events, rep.cases
+                );
+                if check {
+                    let after = app.dump_projections().await.map_err(app_err)?;
+                    if before == after {
+                        println!("identical: the rebuilt projections equal the ones before");
+                    } else {
+                        return Err(
+                            "the rebuilt projections differ from the ones before".to_string()
+                        );
+                    }
+                }
+                Ok(())
+            })
+        }
+        Cmd::Bench(b) => bench::run(b),
+        Cmd::Id(c) => id(c),
+    }
+}
+
+fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("--listen {listen:?}: {e}"))?;
+    let app = open_app(database)?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        if demo {
+            load_demo(&app).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(err)?;
+        let worker = app.clone();
+        tokio::spawn(async move {
+            loop {
+                match worker.run_notifications_once(1000).await {
+                    Ok(0) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("notifications subscriber: {}", app_err(e));
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        println!(
+            "OneSeal listening on http://{local} (database {})",
+            DatabaseUrl::parse(database).map_err(err)?.redacted()
+        );
+        let _ = std::io::stdout().flush();
+        oneseal_web::serve(app, listener, shutdown_signal())
+            .await
+            .map_err(err)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Load the demo catalog and demo accounts into an empty database.
+pub async fn load_demo(app: &App) -> CliResult {
+    if app.catalog().items.is_empty() {
+        let set = oneseal_app::catalog::demo_catalog().map_err(app_err)?;
+        let rep = app
+            .import_catalog(set, "demo", "demo catalog (银川市审批服务局)")
+            .await
+            .map_err(app_err)?;
+        println!("demo catalog: published {} versions", rep.published.len());
+    }
+    if app.ensure_demo_accounts().await.map_err(app_err)? {
+        println!(
+            "demo accounts created (password: {})",
+            oneseal_app::auth::DEMO_PASSWORD
+        );
+    }
+    Ok(())
+}
+
+fn catalog(c: CatalogCmd) -> CliResult {
+    match c {
+        CatalogCmd::Check { dir } => {
+            let files = read_catalog_dir(&dir)?;
+            let set = oneseal_app::catalog::parse_catalog_files(&files).map_err(app_err)?;
+            println!(
+                "valid: {} departments, {} items, {} bundles",
+                set.departments.len(),
+                set.items.len(),
+                set.bundles.len()
+            );
+            Ok(())
+        }
+        CatalogCmd::Import {
+            dir,
+            database,
+            reason,
+            actor,
+        } => {
+            let files = read_catalog_dir(&dir)?;
+            let set = oneseal_app::catalog::parse_catalog_files(&files).map_err(app_err)?;
+            let app = open_app(&database)?;
+            let rep = runtime()?
+                .block_on(app.import_catalog(set, &actor, &reason))
+                .map_err(app_err)?;
+            for p in &rep.published {
+                println!("published {p}");
+            }
+            println!(
+                "{} published, {} unchanged",
+                rep.published.len(),
+                rep.unchanged
+            );
+            Ok(())
+        }
+        CatalogCmd::List { database, search } => {
+            let app = open_app(&database)?;
+            let view = app.catalog();
+            let codes: Vec<String> = match search {
+                Some(q) => view.search(&q).into_iter().map(|(_, c, _)| c).collect(),
+                None => view
+                    .items
+                    .keys()
+                    .cloned()
+                    .chain(view.bundles.keys().cloned())
+                    .collect(),
+            };
+            for code in codes {
+                if let Some(p) = view.latest_item(&code) {
+                    println!(
+                        "{code}\tv{}\t{}\t{}",
+                        p.version,
+                        view.department_name(p.body.department.as_str()),
+                        p.body.name
+                    );
+                } else if let Some(p) = view.latest_bundle(&code) {
+                    println!("{code}\tv{}\tbundle\t{}", p.version, p.body.name);
+                }
+            }
+            Ok(())
+        }
+        CatalogCmd::Show {
+            code,
+            database,
+            version,
+        } => {
+            let app = open_app(&database)?;
+            let view = app.catalog();
+            let p = match version {
+                Some(v) => view.item_version(&code, v),
+                None => view.latest_item(&code),
+            }
+            .ok_or_else(|| format!("no item {code}"))?;
+            println!("{}", serde_json::to_string_pretty(p).map_err(err)?);
+            Ok(())
+        }
+    }
+}
+
+fn calendar(c: CalendarCmd) -> CliResult {
+    match c {
+        CalendarCmd::IsWorkday { date, database } => {
+            let cal = calendar_for(database.as_deref())?;
+            let d = parse_date(&date)?;
+            println!("{}", cal.is_workday(d).map_err(err)?);
+            Ok(())
+        }
+        CalendarCmd::Deadline {
+            date,
+            days,
+            stdin,
+            database,
+        } => {
+            let cal = calendar_for(database.as_deref())?;
+            if stdin {
+                let out = std::io::stdout();
+                let mut out = out.lock();
+                for line in std::io::stdin().lock().lines() {
+                    let line = line.map_err(err)?;
+                    let mut parts = line.split_whitespace();
+                    let (Some(d), Some(n)) = (parts.next(), parts.next()) else {
+                        continue;
+                    };
+                    let d = parse_date(d)?;
+                    let n: u32 = n.parse().map_err(|e| format!("{line:?}: {e}"))?;
+                    writeln!(
+                        out,
+                        "{}",
+                        format_date(cal.add_working_days(d, n).map_err(err)?)
+                    )
+                    .map_err(err)?;
+                }
+                return Ok(());
+            }
+            let (Some(date), Some(days)) = (date, days) else {
+                return Err("give DATE and N, or --stdin".into());
+            };
+            println!(
+                "{}",
+                format_date(
+                    cal.add_working_days(parse_date(&date)?, days)
+                        .map_err(err)?
+                )
+            );
+            Ok(())
+        }
+        CalendarCmd::Dump { from, to, database } => {
+            let cal = calendar_for(database.as_deref())?;
+            let (mut d, end) = (parse_date(&from)?, parse_date(&to)?);
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            while d <= end {
+                writeln!(
+                    out,
+                    "{} {}",
+                    format_date(d),
+                    cal.is_workday(d).map_err(err)?
+                )
+                .map_err(err)?;
+                d = d.next_day().ok_or("date out of range")?;
+            }
+            Ok(())
+        }
+        CalendarCmd::AddYear {
+            file,
+            database,
+            actor,
+        } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let app = open_app(&database)?;
+            let y = runtime()?
+                .block_on(app.publish_calendar_year(&actor, &text, None))
+                .map_err(app_err)?;
+            println!(
+                "published calendar {}: {} rest days, {} make-up working days",
+                y.year,
+                y.rest_days.len(),
+                y.makeup_workdays.len()
+            );
+            Ok(())
+        }
+        CalendarCmd::Years { database } => {
+            let cal = calendar_for(database.as_deref())?;
+            let ys: Vec<String> = cal.years().map(|y| y.year.to_string()).collect();
+            println!("{}", ys.join(" "));
+            Ok(())
+        }
+    }
+}
+
+fn id(c: IdCmd) -> CliResult {
+    match c {
+        IdCmd::Check { code } => {
+            let code = code.trim().to_string();
+            let looks_rid = code.len() == 18
+                && code[..17].bytes().all(|b| b.is_ascii_digit())
+                && !code.ends_with(|c: char| c.is_ascii_alphabetic() && c != 'X' && c != 'x');
+            if looks_rid {
+                match ResidentId::parse(&code) {
+                    Ok(_) => println!("resident-id valid"),
+                    Err(e) => return Err(format!("resident-id invalid: {e}")),
+                }
+                return Ok(());
+            }
+            match Uscc::parse(&code) {
+                Ok(_) => {
+                    println!("uscc valid");
+                    Ok(())
+                }
+                Err(e) => Err(format!("uscc invalid: {e}")),
+            }
+        }
+        IdCmd::CheckDigit { kind, body, stdin } => {
+            let calc = |b: &str| -> Result<char, String> {
+                match kind.as_str() {
+                    "uscc" => Uscc::check_char(b).map_err(err),
+                    _ => ResidentId::check_char(b).map_err(err),
+                }
+            };
+            if stdin {
+                let out = std::io::stdout();
+                let mut out = out.lock();
+                for line in std::io::stdin().lock().lines() {
+                    let line = line.map_err(err)?;
+                    let b = line.trim();
+                    if b.is_empty() {
+                        continue;
+                    }
+                    writeln!(out, "{}", calc(b)?).map_err(err)?;
+                }
+                Ok(())
+            } else {
+                let b = body.ok_or("give a 17-character body or --stdin")?;
+                println!("{}", calc(&b)?);
+                Ok(())
+            }
+        }
+    }
+}

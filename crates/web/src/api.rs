@@ -1,0 +1,983 @@
+//! The JSON API under /api/v1.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use oneseal_app::auth::SESSION_HOURS;
+use oneseal_app::cases::{CaseView, QueueView, SubmitRequest};
+use oneseal_app::catalog::HitKind;
+use oneseal_app::AppError;
+use oneseal_domain::calendar::{format_date, parse_date, YearData};
+use oneseal_domain::case::{
+    ApplicantKind, Assignee, CaseCommand, Delivery, MaterialRef, Outcome,
+    Problem as CorrectionProblem, Status, SuspensionKind,
+};
+use oneseal_domain::catalog::{FormSchema, ItemKind, ServiceItem, Tag};
+use oneseal_domain::flowchart;
+use oneseal_domain::ids::{ItemCode, ResidentId};
+use oneseal_domain::roles::{Actor, Role};
+use oneseal_store::CaseFilter;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+type Res = Result<Response, ApiError>;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    SignedIn,
+    Staff,
+    Admin,
+}
+
+/// Every API route: method, path (axum syntax), access rule. The OpenAPI document and the router are checked
+/// against this list by tests.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/api/v1/openapi.json", Access::Public),
+    ("POST", "/api/v1/sessions", Access::Public),
+    ("DELETE", "/api/v1/sessions/current", Access::SignedIn),
+    ("GET", "/api/v1/me", Access::SignedIn),
+    ("GET", "/api/v1/departments", Access::Public),
+    ("GET", "/api/v1/items", Access::Public),
+    ("GET", "/api/v1/items/{code}", Access::Public),
+    ("GET", "/api/v1/items/{code}/versions", Access::Public),
+    ("POST", "/api/v1/items/{code}/versions", Access::Admin),
+    (
+        "GET",
+        "/api/v1/items/{code}/versions/{version}",
+        Access::Public,
+    ),
+    ("GET", "/api/v1/items/{code}/flowchart.svg", Access::Public),
+    ("GET", "/api/v1/bundles", Access::Public),
+    ("GET", "/api/v1/bundles/{code}", Access::Public),
+    ("GET", "/api/v1/calendar/years", Access::Public),
+    ("GET", "/api/v1/calendar/years/{year}", Access::Public),
+    ("PUT", "/api/v1/calendar/years/{year}", Access::Admin),
+    ("GET", "/api/v1/calendar/workdays/{date}", Access::Public),
+    ("GET", "/api/v1/calendar/deadline", Access::Public),
+    ("POST", "/api/v1/cases", Access::SignedIn),
+    ("GET", "/api/v1/cases", Access::SignedIn),
+    ("GET", "/api/v1/cases/{case_no}", Access::SignedIn),
+    ("GET", "/api/v1/cases/{case_no}/events", Access::SignedIn),
+    ("POST", "/api/v1/cases/{case_no}/{action}", Access::SignedIn),
+    ("POST", "/api/v1/progress", Access::Public),
+    ("GET", "/api/v1/work-queue", Access::Staff),
+    ("GET", "/api/v1/intake-queue", Access::Staff),
+    ("GET", "/api/v1/notifications", Access::SignedIn),
+];
+
+/// The case actions of `POST /api/v1/cases/{case_no}/{action}`.
+pub const ACTIONS: &[&str] = &[
+    "accept",
+    "refuse",
+    "request-correction",
+    "submit-correction",
+    "fulfil-pledge",
+    "claim",
+    "complete",
+    "send-back",
+    "reassign",
+    "suspend",
+    "resume",
+    "extend",
+    "decide",
+    "issue-licenses",
+    "deliver",
+    "withdraw",
+    "terminate",
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/sessions", post(login))
+        .route("/api/v1/sessions/current", axum::routing::delete(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/departments", get(departments))
+        .route("/api/v1/items", get(list_items))
+        .route("/api/v1/items/{code}", get(get_item))
+        .route(
+            "/api/v1/items/{code}/versions",
+            get(item_versions).post(publish_item),
+        )
+        .route("/api/v1/items/{code}/versions/{version}", get(item_version))
+        .route("/api/v1/items/{code}/flowchart.svg", get(flowchart_svg))
+        .route("/api/v1/bundles", get(list_bundles))
+        .route("/api/v1/bundles/{code}", get(get_bundle))
+        .route("/api/v1/calendar/years", get(calendar_years))
+        .route(
+            "/api/v1/calendar/years/{year}",
+            get(calendar_year).put(put_calendar_year),
+        )
+        .route("/api/v1/calendar/workdays/{date}", get(is_workday))
+        .route("/api/v1/calendar/deadline", get(deadline))
+        .route("/api/v1/cases", post(submit).get(list_cases))
+        .route("/api/v1/cases/{case_no}", get(get_case))
+        .route("/api/v1/cases/{case_no}/events", get(case_events))
+        .route("/api/v1/cases/{case_no}/{action}", post(case_action))
+        .route("/api/v1/progress", post(progress))
+        .route("/api/v1/work-queue", get(work_queue))
+        .route("/api/v1/intake-queue", get(intake_queue))
+        .route("/api/v1/notifications", get(notifications))
+}
+
+const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    let mut r = OPENAPI.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn staff(actor: &Actor) -> Result<(), ApiError> {
+    if actor.is_staff() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("staff only".into()).into())
+    }
+}
+
+fn admin(actor: &Actor) -> Result<(), ApiError> {
+    if actor.has(Role::Administrator) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("administrators only".into()).into())
+    }
+}
+
+// ---- sessions ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginBody>) -> Res {
+    if b.username.len() > 100 || b.password.len() > 200 {
+        return Err(Problem::unprocessable(
+            "invalid_credentials_format",
+            "username or password too long",
+        )
+        .into());
+    }
+    let sess = s
+        .app
+        .login(&b.username, &b.password)
+        .await
+        .map_err(|e| match e {
+            AppError::Unauthenticated => ApiError(Problem::new(
+                401,
+                "bad_credentials",
+                "Unauthenticated",
+                "用户名或密码错误",
+                "wrong username or password",
+            )),
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "token": sess.token, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor }),
+        ),
+    )
+        .into_response())
+}
+
+async fn logout(State(s): State<AppState>, Authed(_, token): Authed) -> Res {
+    s.app.logout(&token).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn me(Authed(actor, _): Authed) -> Res {
+    Ok(Json(actor).into_response())
+}
+
+// ---- catalog ----
+
+async fn departments(State(s): State<AppState>) -> Res {
+    Ok(Json(json!({ "departments": s.app.catalog().departments })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemQuery {
+    q: Option<String>,
+    department: Option<String>,
+    tag: Option<Tag>,
+    kind: Option<ItemKind>,
+    topic: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+fn item_summary(s: &AppState, i: &ServiceItem, version: u32) -> Value {
+    json!({
+        "impl_code": i.impl_code, "name": i.name, "name_en": i.name_en, "kind": i.kind, "department": i.department,
+        "department_name": s.app.catalog().department_name(i.department.as_str()), "handling": i.handling,
+        "promised_limit": i.promised_limit, "statutory_limit": i.statutory_limit, "tags": i.tags, "topics": i.topics,
+        "online_depth": i.online_depth, "visits_required": i.visits_required, "version": version,
+    })
+}
+
+fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<(usize, usize), ApiError> {
+    let page = page.unwrap_or(1);
+    let per = per_page.unwrap_or(20);
+    if page == 0 || per == 0 || per > 200 {
+        return Err(
+            Problem::bad_request("invalid_paging", "page starts at 1; per_page is 1–200").into(),
+        );
+    }
+    Ok(((page - 1) as usize * per as usize, per as usize))
+}
+
+async fn list_items(State(s): State<AppState>, ApiQuery(q): ApiQuery<ItemQuery>) -> Res {
+    let view = s.app.catalog();
+    let (offset, limit) = paging(q.page, q.per_page)?;
+    let codes: Vec<(String, Option<u32>)> =
+        match q.q.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+            Some(text) => {
+                if text.chars().count() > 100 {
+                    return Err(Problem::bad_request(
+                        "query_too_long",
+                        "search text is longer than 100 characters",
+                    )
+                    .into());
+                }
+                view.search(text)
+                    .into_iter()
+                    .filter(|(k, _, _)| *k == HitKind::Item)
+                    .map(|(_, c, sc)| (c, Some(sc)))
+                    .collect()
+            }
+            None => view.items.keys().map(|c| (c.clone(), None)).collect(),
+        };
+    let mut out = Vec::new();
+    for (code, score) in codes {
+        let Some(p) = view.latest_item(&code) else {
+            continue;
+        };
+        let i = &p.body;
+        if q.department
+            .as_deref()
+            .is_some_and(|d| d != i.department.as_str())
+            || q.tag.is_some_and(|t| !i.tags.contains(&t))
+            || q.kind.is_some_and(|k| k != i.kind)
+            || q.topic
+                .as_deref()
+                .is_some_and(|t| !i.topics.iter().any(|x| x == t))
+        {
+            continue;
+        }
+        let mut v = item_summary(&s, i, p.version);
+        if let Some(sc) = score {
+            v["score"] = json!(sc);
+        }
+        out.push(v);
+    }
+    let total = out.len();
+    let page: Vec<Value> = out.into_iter().skip(offset).take(limit).collect();
+    Ok(Json(json!({ "total": total, "items": page })).into_response())
+}
+
+fn find_item(
+    s: &AppState,
+    code: &str,
+) -> Result<oneseal_app::catalog::Published<ServiceItem>, ApiError> {
+    ItemCode::parse(code).map_err(|e| Problem::not_found(format!("item {code}: {e}")))?;
+    s.app
+        .catalog()
+        .latest_item(code)
+        .cloned()
+        .ok_or_else(|| Problem::not_found(format!("item {code}")).into())
+}
+
+fn guide(s: &AppState, p: &oneseal_app::catalog::Published<ServiceItem>) -> Value {
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    v["department_name"] = json!(s.app.catalog().department_name(p.body.department.as_str()));
+    v["flowchart"] = json!(format!("/api/v1/items/{}/flowchart.svg", p.body.impl_code));
+    v
+}
+
+async fn get_item(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+    let p = find_item(&s, &code)?;
+    Ok(Json(guide(&s, &p)).into_response())
+}
+
+async fn item_versions(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+    find_item(&s, &code)?;
+    let view = s.app.catalog();
+    let versions: Vec<Value> = view.items.get(&code).map(|v| {
+        v.iter().map(|p| json!({ "version": p.version, "published_at_ms": p.published_at_ms, "published_by": p.published_by, "reason": p.reason })).collect()
+    }).unwrap_or_default();
+    Ok(Json(json!({ "impl_code": code, "versions": versions })).into_response())
+}
+
+async fn item_version(
+    State(s): State<AppState>,
+    Path((code, version)): Path<(String, String)>,
+) -> Res {
+    let v: u32 = version.parse().map_err(|_| {
+        Problem::bad_request("invalid_version", "version must be a positive whole number")
+    })?;
+    let p = s
+        .app
+        .catalog()
+        .item_version(&code, v)
+        .cloned()
+        .ok_or_else(|| Problem::not_found(format!("item {code} version {v}")))?;
+    Ok(Json(guide(&s, &p)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    item: ServiceItem,
+    reason: String,
+}
+
+async fn publish_item(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<PublishBody>,
+) -> Res {
+    admin(&actor)?;
+    if b.item.impl_code.as_str() != code {
+        return Err(Problem::unprocessable(
+            "code_mismatch",
+            "the item's impl_code differs from the address",
+        )
+        .into());
+    }
+    let v = s.app.publish_item(b.item, &actor.id, &b.reason).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "impl_code": code, "version": v })),
+    )
+        .into_response())
+}
+
+async fn flowchart_svg(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+    let code = code.trim_end_matches(".svg").to_string();
+    let p = find_item(&s, &code)?;
+    let view = s.app.catalog();
+    let svg = flowchart::render(&p.body.process, &|d| view.department_name(d));
+    let mut r = svg.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    Ok(r)
+}
+
+async fn list_bundles(State(s): State<AppState>) -> Res {
+    let view = s.app.catalog();
+    let list: Vec<Value> = view
+        .bundles
+        .values()
+        .filter_map(|v| v.last())
+        .map(|p| json!({ "code": p.body.code, "name": p.body.name, "name_en": p.body.name_en, "description": p.body.description, "items": p.body.items, "promised_limit": p.body.promised_limit, "tags": p.body.tags, "topics": p.body.topics, "version": p.version }))
+        .collect();
+    Ok(Json(json!({ "bundles": list })).into_response())
+}
+
+async fn get_bundle(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+    let view = s.app.catalog();
+    let p = view
+        .latest_bundle(&code)
+        .ok_or_else(|| Problem::not_found(format!("bundle {code}")))?;
+    let def = view.definition(&oneseal_domain::case::Subject::Bundle {
+        code: code.clone(),
+        version: p.version,
+    })?;
+    let form: &FormSchema = &def.form;
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    v["form"] = json!(form);
+    v["materials"] = json!(def.materials);
+    v["results"] = json!(def.results);
+    Ok(Json(v).into_response())
+}
+
+// ---- calendar ----
+
+async fn calendar_years(State(s): State<AppState>) -> Res {
+    let cal = s.app.calendar();
+    let years: Vec<i32> = cal.years().map(|y| y.year).collect();
+    Ok(Json(json!({ "years": years })).into_response())
+}
+
+fn parse_year(y: &str) -> Result<i32, ApiError> {
+    y.parse::<i32>()
+        .ok()
+        .filter(|y| (1949..=2200).contains(y))
+        .ok_or_else(|| Problem::bad_request("invalid_year", format!("{y:?} is not a year")).into())
+}
+
+async fn calendar_year(State(s): State<AppState>, Path(year): Path<String>) -> Res {
+    let y = parse_year(&year)?;
+    let cal = s.app.calendar();
+    let d = cal
+        .year(y)
+        .ok_or_else(|| Problem::not_found(format!("no calendar data for {y}")))?;
+    Ok(Json(d).into_response())
+}
+
+async fn put_calendar_year(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    Path(year): Path<String>,
+    ApiJson(b): ApiJson<YearData>,
+) -> Res {
+    admin(&actor)?;
+    let y = parse_year(&year)?;
+    let saved = s
+        .app
+        .publish_calendar_year(&actor.id, &b.to_toml(), Some(y))
+        .await?;
+    Ok(Json(saved).into_response())
+}
+
+fn parse_iso(d: &str) -> Result<time::Date, ApiError> {
+    parse_date(d).map_err(|e| Problem::bad_request("invalid_date", e).into())
+}
+
+async fn is_workday(State(s): State<AppState>, Path(date): Path<String>) -> Res {
+    let d = parse_iso(&date)?;
+    let w = s.app.calendar().is_workday(d).map_err(AppError::from)?;
+    Ok(Json(json!({ "date": format_date(d), "workday": w })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeadlineQuery {
+    start: String,
+    days: u32,
+}
+
+async fn deadline(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeadlineQuery>) -> Res {
+    let d = parse_iso(&q.start)?;
+    if q.days > 1000 {
+        return Err(Problem::bad_request("invalid_days", "days must be 0–1000").into());
+    }
+    let dl = s
+        .app
+        .calendar()
+        .add_working_days(d, q.days)
+        .map_err(AppError::from)?;
+    Ok(
+        Json(json!({ "start": format_date(d), "days": q.days, "deadline": format_date(dl) }))
+            .into_response(),
+    )
+}
+
+// ---- cases ----
+
+fn mask_phone(p: &str) -> String {
+    let c: Vec<char> = p.chars().collect();
+    if c.len() >= 7 {
+        format!(
+            "{}****{}",
+            c[..3].iter().collect::<String>(),
+            c[c.len() - 4..].iter().collect::<String>()
+        )
+    } else {
+        "****".into()
+    }
+}
+
+/// Personal data is masked on every answer (unmasking with a reason comes with the identity work).
+fn masked(mut v: CaseView) -> CaseView {
+    if v.state.applicant.kind == ApplicantKind::Person {
+        if let Ok(id) = ResidentId::parse(&v.state.applicant.id_number) {
+            v.state.applicant.id_number = id.masked();
+        }
+    }
+    if let Some(p) = &v.state.applicant.phone {
+        v.state.applicant.phone = Some(mask_phone(p));
+    }
+    v.state.query_code_digest = String::new();
+    v
+}
+
+fn with_etag(v: CaseView) -> Response {
+    let etag = format!("\"{}\"", v.state.version);
+    let mut r = Json(masked(v)).into_response();
+    if let Ok(h) = HeaderValue::from_str(&etag) {
+        r.headers_mut().insert(header::ETAG, h);
+    }
+    r
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<SubmitRequest>,
+) -> Res {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    Problem::bad_request(
+                        "invalid_idempotency_key",
+                        "Idempotency-Key must be visible ASCII",
+                    )
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let (receipt, created) = s.app.submit(&actor, b, key).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut r = (status, Json(&receipt)).into_response();
+    if let Ok(h) = HeaderValue::from_str(&format!("/api/v1/cases/{}", receipt.case_no)) {
+        r.headers_mut().insert(header::LOCATION, h);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseQuery {
+    status: Option<Status>,
+    item: Option<String>,
+    department: Option<String>,
+    channel: Option<oneseal_domain::case::Channel>,
+    /// Open cases due within this many working days.
+    due_within: Option<u32>,
+    overdue: Option<bool>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+async fn list_cases(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> Res {
+    let (offset, limit) = paging(q.page, q.per_page)?;
+    let today = oneseal_domain::clock::local_date(s.app.now());
+    let cal = s.app.calendar();
+    let due_by = match q.due_within {
+        Some(n) if n <= 60 => Some(format_date(
+            cal.add_working_days(today, n).map_err(AppError::from)?,
+        )),
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "invalid_due_within",
+                "due_within is 0–60 working days",
+            )
+            .into())
+        }
+        None => None,
+    };
+    let f = CaseFilter {
+        status: q.status.map(|x| x.as_str().to_string()),
+        subject_code: q.item,
+        department: q.department,
+        channel: q.channel.map(|c| c.as_str().to_string()),
+        applicant_account: None,
+        due_by,
+        overdue_on: if q.overdue == Some(true) {
+            Some(format_date(today))
+        } else {
+            None
+        },
+        limit: limit as i64,
+        offset: offset as i64,
+    };
+    let (rows, total) = s.app.list_cases(&actor, f).await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({ "case_no": r.case_no, "title": r.title, "subject_kind": r.subject_kind, "subject_code": r.subject_code, "department": r.department, "channel": r.channel, "service_point": r.service_point, "status": r.status, "deadline": r.deadline, "submitted_at_ms": r.submitted_at_ms, "version": r.version }))
+        .collect();
+    Ok(Json(json!({ "total": total, "cases": list })).into_response())
+}
+
+async fn get_case(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    Path(no): Path<String>,
+) -> Res {
+    let v = s.app.case_view(&actor, &no).await?;
+    Ok(with_etag(v))
+}
+
+async fn case_events(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    Path(no): Path<String>,
+) -> Res {
+    let t = s.app.trail(&actor, &no).await?;
+    Ok(Json(json!({ "case_no": no, "events": t })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PledgeInput {
+    material_id: String,
+    due: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptBody {
+    #[serde(default)]
+    pledges: Vec<PledgeInput>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonsBody {
+    reasons: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorrectionBody {
+    problems: Vec<CorrectionProblem>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitCorrectionBody {
+    #[serde(default)]
+    form: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    materials: Vec<MaterialRef>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaterialBody {
+    material: MaterialRef,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskBody {
+    task_id: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompleteBody {
+    task_id: String,
+    opinion: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendBackBody {
+    to_step: String,
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReassignBody {
+    task_id: String,
+    to: String,
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuspendBody {
+    kind: SuspensionKind,
+    reason: String,
+    #[serde(default)]
+    expected_days: u32,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtendBody {
+    days: u32,
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideBody {
+    outcome: Outcome,
+    #[serde(default)]
+    reasons: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LicensesBody {
+    #[serde(default)]
+    licenses: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliverBody {
+    delivery: Delivery,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: String,
+}
+
+fn body<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| {
+        Problem::unprocessable("invalid_body", format!("the JSON does not fit: {e}")).into()
+    })
+}
+
+fn if_match(h: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    match h.get(header::IF_MATCH) {
+        None => Ok(None),
+        Some(v) => {
+            let s = v
+                .to_str()
+                .unwrap_or("")
+                .trim()
+                .trim_start_matches("W/")
+                .trim_matches('"');
+            s.parse::<i64>().map(Some).map_err(|_| {
+                Problem::bad_request(
+                    "invalid_if_match",
+                    "If-Match must be the case version from its ETag, e.g. \"7\"",
+                )
+                .into()
+            })
+        }
+    }
+}
+
+async fn case_action(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    Path((no, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    raw: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Res {
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(Problem::not_found(format!(
+            "no action {action}; actions: {}",
+            ACTIONS.join(", ")
+        ))
+        .into());
+    }
+    let expected = if_match(&headers)?;
+    let raw = raw.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                413,
+                "payload_too_large",
+                "Payload too large",
+                "请求内容过大",
+                format!("the body is larger than {} bytes", crate::BODY_LIMIT),
+            )
+        } else {
+            Problem::bad_request("unreadable_body", e.body_text())
+        }
+    })?;
+    let v: Value = if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        json!({})
+    } else {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ct.starts_with("application/json") {
+            return Err(Problem::new(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "请使用 JSON 格式",
+                "send Content-Type: application/json",
+            )
+            .into());
+        }
+        serde_json::from_slice(&raw)
+            .map_err(|e| Problem::bad_request("malformed_json", format!("malformed JSON: {e}")))?
+    };
+    if !v.is_object() {
+        return Err(
+            Problem::unprocessable("invalid_body", "the body must be a JSON object").into(),
+        );
+    }
+    let cmd = match action.as_str() {
+        "accept" => {
+            let b: AcceptBody = body(v)?;
+            let mut pledges = Vec::new();
+            for p in b.pledges {
+                pledges.push((p.material_id, parse_iso(&p.due)?));
+            }
+            CaseCommand::Accept { pledges }
+        }
+        "refuse" => CaseCommand::Refuse {
+            reasons: body::<ReasonsBody>(v)?.reasons,
+        },
+        "request-correction" => CaseCommand::RequestCorrection {
+            problems: body::<CorrectionBody>(v)?.problems,
+        },
+        "submit-correction" => {
+            let b: SubmitCorrectionBody = body(v)?;
+            CaseCommand::SubmitCorrection {
+                form: b.form,
+                materials: b.materials,
+            }
+        }
+        "fulfil-pledge" => CaseCommand::FulfilPledge {
+            material: body::<MaterialBody>(v)?.material,
+        },
+        "claim" => CaseCommand::ClaimTask {
+            task_id: body::<TaskBody>(v)?.task_id,
+        },
+        "complete" => {
+            let b: CompleteBody = body(v)?;
+            CaseCommand::CompleteTask {
+                task_id: b.task_id,
+                opinion: b.opinion,
+            }
+        }
+        "send-back" => {
+            let b: SendBackBody = body(v)?;
+            CaseCommand::SendBack {
+                to_step: b.to_step,
+                reason: b.reason,
+            }
+        }
+        "reassign" => {
+            let b: ReassignBody = body(v)?;
+            let to = s.app.staff(&b.to).await.map_err(|_| {
+                Problem::unprocessable("unknown_staff", format!("no active staff account {}", b.to))
+            })?;
+            CaseCommand::Reassign {
+                task_id: b.task_id,
+                to: Assignee {
+                    id: to.id,
+                    roles: to.roles,
+                    department: to.department,
+                },
+                reason: b.reason,
+            }
+        }
+        "suspend" => {
+            let b: SuspendBody = body(v)?;
+            CaseCommand::Suspend {
+                kind: b.kind,
+                reason: b.reason,
+                expected_days: b.expected_days,
+            }
+        }
+        "resume" => {
+            body::<Empty>(v)?;
+            CaseCommand::Resume
+        }
+        "extend" => {
+            let b: ExtendBody = body(v)?;
+            CaseCommand::Extend {
+                days: b.days,
+                reason: b.reason,
+            }
+        }
+        "decide" => {
+            let b: DecideBody = body(v)?;
+            CaseCommand::Decide {
+                outcome: b.outcome,
+                reasons: b.reasons,
+            }
+        }
+        "issue-licenses" => {
+            let mut b: LicensesBody = body(v)?;
+            if b.licenses.is_empty() {
+                // Until electronic licences are built, number one result per licence the case yields.
+                let view = s.app.case_view(&actor, &no).await?;
+                let def = s.app.catalog().definition(&view.state.subject)?;
+                let n = def.results.len().max(1);
+                b.licenses = (1..=n).map(|i| format!("{no}-{i:02}")).collect();
+            }
+            CaseCommand::IssueLicenses {
+                licenses: b.licenses,
+            }
+        }
+        "deliver" => CaseCommand::Deliver {
+            delivery: body::<DeliverBody>(v)?.delivery,
+        },
+        "withdraw" => CaseCommand::Withdraw {
+            reason: body::<ReasonBody>(v)?.reason,
+        },
+        _ => CaseCommand::Terminate {
+            reason: body::<ReasonBody>(v)?.reason,
+        },
+    };
+    let st = s.app.command(&actor, &no, cmd, expected).await?;
+    Ok(with_etag(s.app.view_of(st)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgressBody {
+    case_no: String,
+    query_code: String,
+}
+
+async fn progress(State(s): State<AppState>, ApiJson(b): ApiJson<ProgressBody>) -> Res {
+    if b.case_no.len() > 40 || b.query_code.len() > 40 {
+        return Err(Problem::not_found("no case with this number and query code").into());
+    }
+    let p = s.app.progress(&b.case_no, &b.query_code).await?;
+    Ok(Json(p).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueQuery {
+    view: Option<QueueView>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+async fn work_queue(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> Res {
+    staff(&actor)?;
+    let (offset, limit) = paging(q.page, q.per_page)?;
+    let view = q.view.unwrap_or(QueueView::ToClaim);
+    let (rows, total) = s
+        .app
+        .work_queue(&actor, view, limit as i64, offset as i64)
+        .await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|t| json!({ "case_no": t.case_no, "task_id": t.task_id, "step_id": t.step_id, "step_name": t.step_name, "title": t.title, "role": t.role, "department": t.department, "assignee": t.assignee, "due": t.due }))
+        .collect();
+    Ok(Json(json!({ "view": view, "total": total, "tasks": list })).into_response())
+}
+
+async fn intake_queue(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> Res {
+    staff(&actor)?;
+    let (offset, limit) = paging(q.page, q.per_page)?;
+    let (rows, total) = s
+        .app
+        .intake_queue(&actor, limit as i64, offset as i64)
+        .await?;
+    let list: Vec<Value> = rows.iter().map(|r| json!({ "case_no": r.case_no, "title": r.title, "channel": r.channel, "service_point": r.service_point, "submitted_at_ms": r.submitted_at_ms })).collect();
+    Ok(Json(json!({ "total": total, "cases": list })).into_response())
+}
+
+async fn notifications(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let n = s.app.notifications(&actor.id, 50).await?;
+    let list: Vec<Value> = n.iter().map(|n| json!({ "seq": n.event_seq, "case_no": n.case_no, "kind": n.kind, "message": n.message, "at_ms": n.created_at_ms })).collect();
+    Ok(Json(json!({ "notifications": list })).into_response())
+}
