@@ -80,8 +80,10 @@ impl App {
         Ok(app)
     }
 
+    /// The current instant, always in UTC so that stored states are identical however the clock was set
+    /// (clocks convert to Beijing time where a date is needed).
     pub fn now(&self) -> OffsetDateTime {
-        self.clock.now()
+        self.clock.now().to_offset(time::UtcOffset::UTC)
     }
 
     pub fn catalog(&self) -> Arc<catalog::CatalogView> {
