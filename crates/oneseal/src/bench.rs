@@ -1,20 +1,467 @@
 //! `oneseal bench lifecycle`: start a server on a fresh database, drive complete case lifecycles through HTTP with
-//! concurrent clients, and measure the raw reference (single-row committed inserts on the same disk and
-//! durability) in the same run.
+//! concurrent clients, and measure the raw reference (single-row committed inserts on the same disk with the same
+//! durability) in the same run, so the two numbers can be compared on a noisy machine.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Subcommand;
+use oneseal_app::App;
+use oneseal_domain::roles::Role;
+use oneseal_store::{Backend, DatabaseUrl};
+use serde_json::{json, Map, Value};
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
-    /// Complete lifecycles through HTTP.
+    /// Complete lifecycles (submit → accept → review → … → complete) through HTTP.
     Lifecycle {
+        /// Lifecycles to run.
         #[arg(long, default_value_t = 2000)]
         n: usize,
+        /// Concurrent clients.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        /// Database; default a fresh SQLite file under --dir.
+        #[arg(long)]
+        database: Option<String>,
+        /// Directory for the fresh SQLite files (on the disk being measured).
+        #[arg(long, default_value = "target/bench")]
+        dir: std::path::PathBuf,
+        /// Completed cases to store before measuring.
+        #[arg(long, default_value_t = 0)]
+        preload: u64,
+        /// Name (or part) of the catalog item to run.
+        #[arg(long, default_value = "食品经营许可")]
+        item: String,
+        /// Single-row committed inserts for the raw reference.
+        #[arg(long, default_value_t = 2000)]
+        raw: i64,
     },
 }
 
-pub fn run(_c: BenchCmd) -> Result<(), String> {
-    Err("not yet".into())
+pub fn run(c: BenchCmd) -> Result<(), String> {
+    match c {
+        BenchCmd::Lifecycle {
+            n,
+            concurrency,
+            database,
+            dir,
+            preload,
+            item,
+            raw,
+        } => lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw),
+    }
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+impl Client {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), String> {
+        let url = format!("{}{path}", self.base);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let resp = match method {
+            "GET" => {
+                let mut r = self.agent.get(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = self.agent.post(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.send_json(body.cloned().unwrap_or(json!({})))
+            }
+        };
+        let mut resp = resp.map_err(|e| format!("{method} {path}: {e}"))?;
+        let status = resp.status().as_u16();
+        let v: Value = resp
+            .body_mut()
+            .read_json()
+            .map_err(|e| format!("{method} {path}: {e}"))?;
+        Ok((status, v))
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+struct Tokens {
+    applicant: String,
+    clerk: String,
+    by_dept: BTreeMap<String, String>,
+}
+
+/// Fill a form with valid values.
+fn fill(form: &oneseal_domain::catalog::FormSchema) -> Map<String, Value> {
+    use oneseal_domain::catalog::FieldType as F;
+    let mut m = Map::new();
+    for f in &form.fields {
+        let v = match f.field_type {
+            F::Text | F::LongText => json!("银川基准测试"),
+            F::Number | F::Integer => {
+                json!(f.min.unwrap_or(0.0).max(100.0).min(f.max.unwrap_or(1e12)))
+            }
+            F::Date => json!("2026-03-01"),
+            F::Boolean => json!(false),
+            F::Choice => json!(f.options.first().cloned().unwrap_or_default()),
+            F::Phone => json!("13800000000"),
+            F::Uscc => json!("91110000600037341L"),
+            F::ResidentId => json!("64010420050101001X"),
+            F::RegionCode => json!("640104"),
+        };
+        m.insert(f.key.clone(), v);
+    }
+    m
+}
+
+/// One lifecycle; returns the number of HTTP requests it took and the case number.
+fn one_lifecycle(
+    c: &Client,
+    tk: &Tokens,
+    submit: &Value,
+    lat: &mut Vec<Duration>,
+) -> Result<(usize, String), String> {
+    let mut timed = |method: &str,
+                     path: &str,
+                     token: &str,
+                     body: Option<&Value>|
+     -> Result<(u16, Value), String> {
+        let t = Instant::now();
+        let r = c.call(method, path, Some(token), body)?;
+        lat.push(t.elapsed());
+        Ok(r)
+    };
+    let (s, r) = timed("POST", "/api/v1/cases", &tk.applicant, Some(submit))?;
+    if s != 201 {
+        return Err(format!("submit: {s} {r}"));
+    }
+    let no = r["case_no"].as_str().unwrap_or_default().to_string();
+    let (s, mut v) = timed(
+        "POST",
+        &format!("/api/v1/cases/{no}/accept"),
+        &tk.clerk,
+        Some(&json!({})),
+    )?;
+    if s != 200 {
+        return Err(format!("accept: {s} {v}"));
+    }
+    let mut requests = 2;
+    while v["status"] != "completed" {
+        let step = &v["current_step"];
+        let task = step["tasks"]
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["status"] == "open"))
+            .cloned()
+            .ok_or_else(|| format!("no open task: {v}"))?;
+        let dept = task["department"].as_str().unwrap_or_default();
+        let token = tk
+            .by_dept
+            .get(dept)
+            .ok_or_else(|| format!("no bench account for {dept}"))?;
+        let (action, body) = match step["kind"].as_str().unwrap_or_default() {
+            "review" | "joint_review" | "inspection" => (
+                "complete",
+                json!({"task_id": task["task_id"], "opinion": "同意"}),
+            ),
+            "decision" => ("decide", json!({"outcome": "grant"})),
+            "license_issuance" => ("issue-licenses", json!({})),
+            "delivery" => ("deliver", json!({"delivery": {"method": "electronic"}})),
+            other => return Err(format!("step kind {other}")),
+        };
+        let (s, nv) = timed(
+            "POST",
+            &format!("/api/v1/cases/{no}/{action}"),
+            token,
+            Some(&body),
+        )?;
+        if s != 200 {
+            return Err(format!("{action}: {s} {nv}"));
+        }
+        v = nv;
+        requests += 1;
+    }
+    Ok((requests, no))
+}
+
+fn lifecycle(
+    n: usize,
+    conc: usize,
+    database: Option<String>,
+    dir: &std::path::Path,
+    preload: u64,
+    item: &str,
+    raw: i64,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let db = match database {
+        Some(d) => d,
+        None => {
+            let p = dir.join("lifecycle.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+            }
+            format!("sqlite://{}", p.display())
+        }
+    };
+    let app = crate::open_app(&db)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let backend = app.store.backend();
+    println!("OneSeal lifecycle benchmark");
+    println!("  database: {} ({backend:?}, WAL + synchronous=FULL on SQLite, synchronous_commit=on on PostgreSQL)", DatabaseUrl::parse(&db).map_err(|e| e.to_string())?.redacted());
+    println!(
+        "  machine: {} cores; lifecycles: {n}; concurrent clients: {conc}",
+        std::thread::available_parallelism()
+            .map(|x| x.get())
+            .unwrap_or(1)
+    );
+
+    // Catalog and one staff account per department with every staff role.
+    rt.block_on(async {
+        crate::load_demo(&app).await?;
+        let roles = [
+            Role::WindowClerk,
+            Role::Reviewer,
+            Role::Approver,
+            Role::Inspector,
+        ];
+        for d in app.catalog().departments.clone() {
+            app.put_account(
+                &format!("bench-{}", d.id),
+                "bench",
+                "bench-password",
+                &roles,
+                Some(d.id.as_str()),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+        app.put_account(
+            "bench-applicant",
+            "bench",
+            "bench-password",
+            &[Role::Applicant],
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok::<(), String>(())
+    })?;
+    let view = app.catalog();
+    let (code, it) = view
+        .items
+        .iter()
+        .filter_map(|(c, v)| v.last().map(|p| (c.clone(), p.body.clone())))
+        .find(|(_, i)| i.name.contains(item))
+        .ok_or_else(|| format!("no item named {item}"))?;
+    let materials: Vec<Value> = it
+        .materials
+        .iter()
+        .filter(|m| m.required)
+        .map(|m| json!({"material_id": m.id, "file_name": format!("{}.pdf", m.id)}))
+        .collect();
+    let submit = json!({"item_code": code, "channel": "online", "applicant": {"kind": "person", "name": "基准测试", "id_number": "64010420050101001X"}, "form": fill(&it.form), "materials": materials});
+    let steps: Vec<&str> = it.process.steps.iter().map(|s| s.name.as_str()).collect();
+    println!("  item: {} ({code}); steps: {}", it.name, steps.join(" → "));
+
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server_app = app.clone();
+    rt.spawn(async move {
+        let _ = oneseal_web::serve(server_app, listener, std::future::pending()).await;
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections_per_host(conc * 2)
+        .build()
+        .into();
+    let client = Arc::new(Client {
+        agent,
+        base: format!("http://{addr}"),
+    });
+    let login = |u: &str| -> Result<String, String> {
+        let (s, v) = client.call(
+            "POST",
+            "/api/v1/sessions",
+            None,
+            Some(&json!({"username": u, "password": "bench-password"})),
+        )?;
+        if s != 201 {
+            return Err(format!("login {u}: {s} {v}"));
+        }
+        Ok(v["token"].as_str().unwrap_or_default().to_string())
+    };
+    let mut by_dept = BTreeMap::new();
+    for d in &view.departments {
+        by_dept.insert(
+            d.id.as_str().to_string(),
+            login(&format!("bench-{}", d.id))?,
+        );
+    }
+    let tokens = Arc::new(Tokens {
+        applicant: login("bench-applicant")?,
+        clerk: login("bench-bureau-general")?,
+        by_dept,
+    });
+
+    // Warm up with one lifecycle; its events are the template for preloading.
+    let mut warm = Vec::new();
+    let (per, template_no) = one_lifecycle(&client, &tokens, &submit, &mut warm)?;
+    if preload > 0 {
+        let t = Instant::now();
+        preload_cases(&app, &template_no, preload)?;
+        let total = app
+            .store
+            .read_blocking(|db| db.count_cases())
+            .map_err(|e| e.to_string())?;
+        println!(
+            "  preloaded {preload} completed cases in {:.1} s (cases stored: {total})",
+            t.elapsed().as_secs_f64()
+        );
+    }
+
+    let before = app.store.writer_stats();
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..conc {
+        let client = client.clone();
+        let tokens = tokens.clone();
+        let submit = submit.clone();
+        let count = n / conc + usize::from(w < n % conc);
+        handles.push(std::thread::spawn(
+            move || -> Result<(Vec<Duration>, Vec<Duration>, usize), String> {
+                let mut req = Vec::new();
+                let mut life = Vec::new();
+                let mut requests = 0;
+                for _ in 0..count {
+                    let t = Instant::now();
+                    let (r, _) = one_lifecycle(&client, &tokens, &submit, &mut req)?;
+                    life.push(t.elapsed());
+                    requests += r;
+                }
+                Ok((req, life, requests))
+            },
+        ));
+    }
+    let mut req = Vec::new();
+    let mut life = Vec::new();
+    let mut requests = 0;
+    for h in handles {
+        let (r, l, q) = h
+            .join()
+            .map_err(|_| "client thread panicked".to_string())??;
+        req.extend(r);
+        life.extend(l);
+        requests += q;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let after = app.store.writer_stats();
+    req.sort();
+    life.sort();
+    let jobs = after.jobs - before.jobs;
+    let txs = (after.transactions - before.transactions).max(1);
+    println!("results");
+    println!(
+        "  lifecycles/s: {:.0}  ({n} lifecycles of {per} requests in {secs:.2} s)",
+        n as f64 / secs
+    );
+    println!("  requests/s: {:.0}", requests as f64 / secs);
+    println!(
+        "  lifecycle latency ms: p50 {:.1}  p99 {:.1}",
+        percentile(&life, 0.5),
+        percentile(&life, 0.99)
+    );
+    println!(
+        "  request latency ms: p50 {:.2}  p99 {:.2}",
+        percentile(&req, 0.5),
+        percentile(&req, 0.99)
+    );
+    println!(
+        "  group commit: {jobs} writes in {txs} transactions ({:.1} per commit)",
+        jobs as f64 / txs as f64
+    );
+
+    // The raw reference on the same disk and durability.
+    let raw_url = match backend {
+        Backend::Sqlite => {
+            let p = dir.join("raw-reference.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+            }
+            format!("sqlite://{}", p.display())
+        }
+        Backend::Postgres => db.clone(),
+    };
+    let raw_secs = oneseal_store::raw_commit_reference(
+        &DatabaseUrl::parse(&raw_url).map_err(|e| e.to_string())?,
+        raw,
+    )
+    .map_err(|e| e.to_string())?
+    .as_secs_f64();
+    println!("reference");
+    println!("  raw single-row committed inserts/s (same disk, same durability): {:.0}  ({raw} in {raw_secs:.2} s)", raw as f64 / raw_secs);
+    println!("  writes per lifecycle: {per}; lifecycles/s ÷ (raw commits/s ÷ writes per lifecycle) = {:.1}× the one-commit-per-write ceiling", (n as f64 / secs) / ((raw as f64 / raw_secs) / per as f64));
+    drop(app);
+    Ok(())
+}
+
+/// Store `count` completed cases copied from the events and projection of a real completed case.
+fn preload_cases(app: &App, template: &str, count: u64) -> Result<(), String> {
+    let backend = app.store.backend();
+    let template = template.to_string();
+    let chunk = 50_000u64;
+    let mut done = 0u64;
+    while done < count {
+        let from = done + 1;
+        let to = (done + chunk).min(count);
+        let tpl = template.clone();
+        app.store
+            .write_blocking(move |db| -> Result<(), oneseal_store::StoreError> {
+                let sql = match backend {
+                    Backend::Sqlite => format!(
+                        "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
+                         INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) \
+                         SELECT 'case-' || printf('YC19990101%07d', n.i), e.version, e.type, e.schema_version, e.actor, e.at_ms, replace(e.payload, '{tpl}', printf('YC19990101%07d', n.i)) \
+                         FROM n, (SELECT * FROM events WHERE stream_id = 'case-{tpl}') e ORDER BY n.i, e.version; \
+                         WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
+                         INSERT INTO cases SELECT printf('YC19990101%07d', n.i), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000 * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', printf('YC19990101%07d', n.i)) \
+                         FROM n, (SELECT * FROM cases WHERE case_no = '{tpl}') c;"
+                    ),
+                    Backend::Postgres => format!(
+                        "INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) \
+                         SELECT 'case-YC19990101' || lpad(n.i::text, 7, '0'), e.version, e.type, e.schema_version, e.actor, e.at_ms, replace(e.payload, '{tpl}', 'YC19990101' || lpad(n.i::text, 7, '0')) \
+                         FROM generate_series({from}, {to}) AS n(i), (SELECT * FROM events WHERE stream_id = 'case-{tpl}') e ORDER BY n.i, e.version; \
+                         INSERT INTO cases SELECT 'YC19990101' || lpad(n.i::text, 7, '0'), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000::bigint * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', 'YC19990101' || lpad(n.i::text, 7, '0')) \
+                         FROM generate_series({from}, {to}) AS n(i), (SELECT * FROM cases WHERE case_no = '{tpl}') c;"
+                    ),
+                };
+                db.exec_batch(&sql)
+            })
+            .map_err(|e| e.to_string())?;
+        done = to;
+    }
+    Ok(())
 }

@@ -269,6 +269,28 @@ impl Store {
     }
 }
 
+/// The benchmark's reference figure: `n` single-row inserts, each its own committed transaction, on a connection of
+/// its own with the store's durability settings. Returns the elapsed time.
+pub fn raw_commit_reference(url: &DatabaseUrl, n: i64) -> Result<Duration, StoreError> {
+    let mut c = open_conn(url)?;
+    c.batch("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT PRIMARY KEY, body TEXT NOT NULL)")?;
+    let base = c
+        .query("SELECT COALESCE(MAX(id), 0) FROM bench_raw", &[])?
+        .first()
+        .map_or(Ok(0), |r| r.int(0))?;
+    let body = sql::Val::Text("x".repeat(200));
+    let t = std::time::Instant::now();
+    for i in 0..n {
+        c.batch("BEGIN")?;
+        c.exec(
+            "INSERT INTO bench_raw (id, body) VALUES ($1, $2)",
+            &[sql::Val::Int(base + i + 1), body.clone()],
+        )?;
+        c.batch("COMMIT")?;
+    }
+    Ok(t.elapsed())
+}
+
 fn reader_loop(conn: Box<dyn Sql>, rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
     let mut db = Db { sql: conn };
     loop {

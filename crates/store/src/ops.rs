@@ -822,27 +822,6 @@ impl Db {
         Ok(())
     }
 
-    /// Raw single-row committed inserts, for the benchmark's reference figure on the same disk and durability.
-    pub fn bench_raw_commit(&mut self, n: i64) -> Result<(), StoreError> {
-        self.sql.batch(
-            "CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT PRIMARY KEY, body TEXT NOT NULL)",
-        )?;
-        let base = self
-            .sql
-            .query("SELECT COALESCE(MAX(id), 0) FROM bench_raw", &[])?
-            .first()
-            .map_or(Ok(0), |r| r.int(0))?;
-        for i in 0..n {
-            self.sql.batch("BEGIN")?;
-            self.sql.exec(
-                "INSERT INTO bench_raw (id, body) VALUES ($1, $2)",
-                &[Val::Int(base + i + 1), "x".repeat(200).into()],
-            )?;
-            self.sql.batch("COMMIT")?;
-        }
-        Ok(())
-    }
-
     /// Execute raw statements; for bulk loading in benchmarks.
     pub fn exec_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.sql.batch(sql)
