@@ -82,8 +82,10 @@ impl App {
 
     /// The current instant, always in UTC so that stored states are identical however the clock was set
     /// (clocks convert to Beijing time where a date is needed).
+    /// Truncated to milliseconds, the precision events store, so a state folded from stored events equals the
+    /// live one.
     pub fn now(&self) -> OffsetDateTime {
-        self.clock.now().to_offset(time::UtcOffset::UTC)
+        from_ms(ms(self.clock.now()))
     }
 
     pub fn catalog(&self) -> Arc<catalog::CatalogView> {
