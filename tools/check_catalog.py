@@ -58,6 +58,7 @@ SCHEMA = {
         "role": (True, "Role"), "department": (False, "dept_id"), "departments": (False, "list[dept_id]"),
         "joint_mode": (False, "JointMode"), "inspection": (False, "InspectionMode"), "share_days": (False, "u32"),
         "condition": (False, "Condition"),
+        "excluded_time": (False, "str"),
     },
     "Condition": {
         "field": (True, "str"), "equals": (False, "json"), "greater_than": (False, "float"),

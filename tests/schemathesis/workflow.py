@@ -10,6 +10,7 @@ Usage: workflow.py BASE_URL OPENAPI_JSON   (a server started with `serve --demo`
 Exit status: 0 all answers conform, 1 a mismatch, 2 cannot run.
 """
 import datetime
+import secrets
 import json
 import sys
 import urllib.error
@@ -148,9 +149,9 @@ def walk():
         "materials": [{"material_id": "application-form", "file_name": "application.pdf"},
                       {"material_id": "site-plan", "file_name": "site-plan.pdf"}],
     }
-    _, _, receipt = call("POST", "/api/v1/cases", body=submission, token=citizen,
-                         headers={"Idempotency-Key": "workflow-1"}, expect=201)
-    call("POST", "/api/v1/cases", body=submission, token=citizen, headers={"Idempotency-Key": "workflow-1"}, expect=200)
+    key = "workflow-" + secrets.token_hex(8)
+    _, _, receipt = call("POST", "/api/v1/cases", body=submission, token=citizen, headers={"Idempotency-Key": key}, expect=201)
+    call("POST", "/api/v1/cases", body=submission, token=citizen, headers={"Idempotency-Key": key}, expect=200)
     no = {"case_no": receipt["case_no"]}
     act = lambda action, body, token, **kw: call("POST", "/api/v1/cases/{case_no}/{action}", {**no, "action": action},
                                                  body=body, token=token, **kw)

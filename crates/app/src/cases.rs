@@ -86,6 +86,8 @@ pub struct StepClock {
     pub step_id: String,
     pub share_days: Option<u32>,
     pub elapsed: u32,
+    /// Working days left of the step's share (negative when late).
+    pub remaining: Option<i64>,
     pub due: Option<String>,
     pub overdue: bool,
 }
@@ -537,6 +539,7 @@ impl App {
                 step_id: s.step_id.clone(),
                 share_days: share,
                 elapsed,
+                remaining: share.map(|d| i64::from(d) - i64::from(elapsed)),
                 due: s.due.map(format_date),
                 overdue: s.due.is_some_and(|d| d < local_date(now)),
             }

@@ -884,7 +884,16 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             }
         }
         CaseCommand::CompleteTask { task_id, opinion } => {
-            let step = in_progress_step(state, action)?;
+            let excluded = state
+                .current_step
+                .as_ref()
+                .and_then(|s| def.step(&s.step_id))
+                .and_then(|(_, d)| d.excluded_time);
+            let step = if excluded.is_some() {
+                in_progress_or_suspended_step(state, action)?
+            } else {
+                in_progress_step(state, action)?
+            };
             if !matches!(
                 step.kind,
                 StepKind::Review | StepKind::JointReview | StepKind::Inspection
@@ -923,6 +932,10 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                         task_ids: others.iter().map(|t| t.task_id.clone()).collect(),
                         reason: "或签: one department's sign-off suffices".into(),
                     });
+                }
+                if state.status == Status::Suspended {
+                    // The excluded time ends with the step: the clock runs again.
+                    ev.push(resume_event(state, step, ctx)?);
                 }
                 ev.push(CaseEvent::StepCompleted {
                     step_id: step.step_id.clone(),
@@ -1036,25 +1049,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             {
                 return Err(CaseError::Forbidden("the current step's role"));
             }
-            let since = state
-                .clock
-                .suspended_since
-                .ok_or_else(|| wrong(state, action))?;
-            let days = ctx
-                .calendar
-                .working_days_between(local_date(since), local_date(ctx.now))?;
-            let shift = |d: Option<Date>| -> Result<Option<Date>, CaseError> {
-                Ok(match d {
-                    Some(d) => Some(ctx.calendar.add_working_days(d, days)?),
-                    None => None,
-                })
-            };
-            Ok(vec![CaseEvent::Resumed {
-                suspended_days: days,
-                deadline: shift(state.clock.deadline)?,
-                statutory_deadline: shift(state.clock.statutory_deadline)?,
-                step_due: shift(step.due)?,
-            }])
+            Ok(vec![resume_event(state, step, ctx)?])
         }
         CaseCommand::Extend { days, reason } => {
             if !actor.can_work(Role::Approver, Some(&state.department)) {
@@ -1176,6 +1171,30 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             Ok(vec![CaseEvent::Terminated { reason }])
         }
     }
+}
+
+/// The `Resumed` event for a suspended case at `ctx.now`: the working days in (suspension day, today] are not
+/// counted, so every deadline moves by that many working days.
+fn resume_event(state: &CaseState, step: &CurrentStep, ctx: &Ctx) -> Result<CaseEvent, CaseError> {
+    let since = state.clock.suspended_since.ok_or(CaseError::WrongStatus {
+        status: state.status.as_str(),
+        action: "resume",
+    })?;
+    let days = ctx
+        .calendar
+        .working_days_between(local_date(since), local_date(ctx.now))?;
+    let shift = |d: Option<Date>| -> Result<Option<Date>, CaseError> {
+        Ok(match d {
+            Some(d) => Some(ctx.calendar.add_working_days(d, days)?),
+            None => None,
+        })
+    };
+    Ok(CaseEvent::Resumed {
+        suspended_days: days,
+        deadline: shift(state.clock.deadline)?,
+        statutory_deadline: shift(state.clock.statutory_deadline)?,
+        step_due: shift(step.due)?,
+    })
 }
 
 fn first_step_id(def: &CaseDefinition) -> String {
@@ -1335,6 +1354,17 @@ fn start_step(
         joint_mode: s.joint_mode,
         tasks,
     });
+    let already_suspended = state.status == Status::Suspended
+        && !ev.iter().any(|e| matches!(e, CaseEvent::Resumed { .. }));
+    if let (Some(kind), false) = (s.excluded_time, already_suspended) {
+        if matches!(state.clock.limit, Limit::WorkingDays(_)) {
+            ev.push(CaseEvent::Suspended {
+                kind,
+                reason: format!("§45 excluded time: {} (不计入办理时限)", s.name),
+                expected_days: s.share_days,
+            });
+        }
+    }
     Ok(())
 }
 

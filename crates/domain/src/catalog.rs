@@ -311,6 +311,10 @@ pub struct StepDef {
     pub share_days: u32,
     #[serde(default)]
     pub condition: Option<Condition>,
+    /// §45 excluded time (expert review, testing, hearing …): the clock stops while this step runs and restarts
+    /// when it completes; the applicant is told in writing.
+    #[serde(default)]
+    pub excluded_time: Option<crate::case::SuspensionKind>,
 }
 
 /// Fees (收费): amount in yuan and legal basis, or free.

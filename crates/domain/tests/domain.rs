@@ -109,6 +109,7 @@ fn step(id: &str, kind: StepKind, role: Role, d: Option<&str>, share: u32) -> St
         },
         share_days: share,
         condition: None,
+        excluded_time: None,
     }
 }
 
@@ -886,4 +887,123 @@ fn filing_completes_at_submission_and_on_the_spot_in_one_step() {
         w.st().clock.deadline_at,
         Some(datetime!(2025-09-26 10:15 +8))
     );
+}
+
+#[test]
+fn an_excluded_time_step_stops_the_clock_while_it_runs() {
+    // accept → expert review (§45, not counted) → review → decide …
+    let mut def = definition(JointMode::All);
+    let mut expert = step(
+        "expert",
+        StepKind::Review,
+        Role::Reviewer,
+        Some("market"),
+        0,
+    );
+    expert.excluded_time = Some(SuspensionKind::ExpertReview);
+    def.process.steps.insert(1, expert);
+    let mut w = World::new(def);
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    w.run(&clerk(), CaseCommand::Accept { pledges: vec![] })
+        .unwrap();
+    assert_eq!(
+        w.st().status,
+        Status::Suspended,
+        "the expert review starts with the clock stopped"
+    );
+    assert_eq!(w.st().clock.deadline, Some(date!(2025 - 10 - 16)));
+    w.now = datetime!(2025-10-13 09:00 +8); // 9-28, 9-29, 9-30, 10-9, 10-10, 10-11, 10-13: 7 working days of review
+    complete(&mut w, &reviewer("market"), "t1").unwrap();
+    assert_eq!(w.st().status, Status::InProgress);
+    assert_eq!(w.st().clock.suspended_days, 7);
+    assert_eq!(
+        w.st().clock.deadline,
+        Some(date!(2025 - 10 - 27)),
+        "moved by the 7 excluded working days"
+    );
+    assert_eq!(w.st().current_step.as_ref().unwrap().step_id, "review");
+}
+
+/// Tidy checks that run as ordinary tests, so `cargo test` is the whole gate.
+mod tidy {
+    use super::root;
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    fn all(sub: &str) -> Vec<std::path::PathBuf> {
+        let mut v = Vec::new();
+        for c in std::fs::read_dir(root().join("crates")).unwrap().flatten() {
+            let d = c.path().join(sub);
+            if d.is_dir() {
+                rust_files(&d, &mut v);
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn the_domain_depends_on_no_io_crate() {
+        let toml = std::fs::read_to_string(root().join("crates/domain/Cargo.toml")).unwrap();
+        let deps = toml
+            .split("[dependencies]")
+            .nth(1)
+            .unwrap()
+            .split("\n[")
+            .next()
+            .unwrap();
+        let allowed = ["serde", "serde_json", "thiserror", "time", "toml"];
+        for line in deps.lines().filter(|l| l.contains('=')) {
+            let name = line.split('=').next().unwrap().trim();
+            assert!(
+                allowed.contains(&name),
+                "the domain crate must stay pure: {name} is not an allowed dependency"
+            );
+        }
+    }
+
+    #[test]
+    fn every_module_says_what_it_is_for() {
+        let mut files = all("src");
+        files.extend(all("tests"));
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(
+                text.starts_with("//!"),
+                "{} must start with a //! line saying what it is for",
+                f.display()
+            );
+        }
+    }
+
+    #[test]
+    fn no_unwrap_or_expect_in_server_code() {
+        for f in all("src") {
+            if f.ends_with("build.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&f).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for (i, line) in code.lines().enumerate() {
+                let l = line.trim_start();
+                if l.starts_with("//") {
+                    continue;
+                }
+                assert!(
+                    !line.contains(".unwrap()") && !line.contains(".expect("),
+                    "{}:{}: no unwrap/expect in server code: {line}",
+                    f.display(),
+                    i + 1
+                );
+            }
+        }
+    }
 }

@@ -489,6 +489,64 @@ fn bundle_filing_and_on_the_spot() {
 }
 
 #[test]
+fn construction_permit_with_joint_drawing_review_and_expert_review() {
+    each_backend(|t| {
+        let company = t.login("company");
+        let code = t.item_code("建筑工程施工许可");
+        let mut sub = submission(t, &code, "online");
+        sub["form"]["needs_expert_review"] = json!(true);
+        sub["form"]["has_new_construction"] = json!(true);
+        let r = t.post("/api/v1/cases", Some(&company), &sub);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let clerk = t.login("clerk");
+        let r = t.act(&clerk, &no, "accept", json!({}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        // 多图联审: one task per department, all must sign.
+        let tasks = r.body["current_step"]["tasks"].as_array().unwrap().clone();
+        assert_eq!(r.body["current_step"]["kind"], "joint_review");
+        assert!(tasks.len() >= 4, "{tasks:?}");
+        for task in &tasks {
+            let dept = task["department"].as_str().unwrap();
+            let tok = t.login(&format!("{dept}-reviewer"));
+            let r = t.act(
+                &tok,
+                &no,
+                "complete",
+                json!({"task_id": task["task_id"], "opinion": "图纸审查合格"}),
+            );
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        }
+        let c = t.get(&format!("/api/v1/cases/{no}"), Some(&clerk));
+        assert_eq!(c.body["current_step"]["step_id"], "expert-review");
+        assert_eq!(
+            (
+                c.body["status"].as_str(),
+                c.body["clock"]["paused"].as_bool()
+            ),
+            (Some("suspended"), Some(true)),
+            "§45: the clock stops"
+        );
+        t.clock.set(datetime!(2026-03-06 10:00 +8));
+        let done = drive_to_completion(t, &no);
+        assert_eq!(done["clock"]["paused"], false);
+        let company = t.login("company");
+        let events = t.get(&format!("/api/v1/cases/{no}/events"), Some(&company));
+        let kinds: Vec<&str> = events.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert!(
+            kinds.contains(&"suspended") && kinds.contains(&"resumed"),
+            "{kinds:?}"
+        );
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+    });
+}
+
+#[test]
 fn bad_input_is_refused_and_changes_nothing() {
     each_backend(|t| {
         let citizen = t.login("citizen");
