@@ -17,28 +17,20 @@ fn main() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "toml") {
                 let rel = if sub.is_empty() {
-                    p.file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned()
+                    p.file_name().unwrap_or_default().to_string_lossy().into_owned()
                 } else {
-                    format!(
-                        "{sub}/{}",
-                        p.file_name().unwrap_or_default().to_string_lossy()
-                    )
+                    format!("{sub}/{}", p.file_name().unwrap_or_default().to_string_lossy())
                 };
                 files.push((rel, p.canonicalize().unwrap_or(p.clone())));
             }
         }
     }
     files.sort();
-    let mut out = String::from("/// The demo catalog files: (path under catalog/, contents).\npub const DEMO_CATALOG: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// The demo catalog files: (path under catalog/, contents).\npub const DEMO_CATALOG: &[(&str, &str)] = &[\n",
+    );
     for (rel, p) in files {
-        let _ = writeln!(
-            out,
-            "    ({rel:?}, include_str!({:?})),",
-            p.display().to_string()
-        );
+        let _ = writeln!(out, "    ({rel:?}, include_str!({:?})),", p.display().to_string());
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("demo_catalog.rs");

@@ -23,17 +23,13 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(h) => Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
         Err(_) => false,
     }
 }
 
 fn parse_roles(s: &str) -> Vec<Role> {
-    s.split(',')
-        .filter_map(|r| Role::ALL.iter().copied().find(|x| x.as_str() == r.trim()))
-        .collect()
+    s.split(',').filter_map(|r| Role::ALL.iter().copied().find(|x| x.as_str() == r.trim())).collect()
 }
 
 fn actor_of(a: &AccountRow) -> Actor {
@@ -41,10 +37,7 @@ fn actor_of(a: &AccountRow) -> Actor {
         id: a.username.clone(),
         display_name: a.display_name.clone(),
         roles: parse_roles(&a.roles),
-        department: a
-            .department
-            .as_deref()
-            .and_then(|d| DepartmentId::parse(d).ok()),
+        department: a.department.as_deref().and_then(|d| DepartmentId::parse(d).ok()),
     }
 }
 
@@ -69,26 +62,17 @@ impl App {
             username: username.to_string(),
             display_name: display_name.to_string(),
             password_hash: hash_password(password)?,
-            roles: roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
+            roles: roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
             department: department.map(String::from),
             active: true,
         };
-        self.store
-            .write(move |db| db.put_account(&row).map_err(AppError::from))
-            .await
+        self.store.write(move |db| db.put_account(&row).map_err(AppError::from)).await
     }
 
     /// Check a password and open a session. The error never says whether the account exists.
     pub async fn login(&self, username: &str, password: &str) -> Result<Session, AppError> {
         let u = username.to_string();
-        let acct = self
-            .store
-            .read(move |db| db.get_account(&u).map_err(AppError::from))
-            .await?;
+        let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
         let ok = match &acct {
             Some(a) if a.active => verify_password(password, &a.password_hash),
             _ => {
@@ -103,14 +87,8 @@ impl App {
         let token = random_hex(32)?;
         let expires = ms(self.now()) + SESSION_HOURS * 3600 * 1000;
         let (h, name) = (sha256_hex(&token), acct.username.clone());
-        self.store
-            .write(move |db| db.put_session(&h, &name, expires).map_err(AppError::from))
-            .await?;
-        Ok(Session {
-            token,
-            actor: actor_of(&acct),
-            expires_at_ms: expires,
-        })
+        self.store.write(move |db| db.put_session(&h, &name, expires).map_err(AppError::from)).await?;
+        Ok(Session { token, actor: actor_of(&acct), expires_at_ms: expires })
     }
 
     /// The actor behind a bearer token.
@@ -120,10 +98,7 @@ impl App {
         self.store
             .read(move |db| -> Result<Actor, AppError> {
                 let user = db.session_user(&h, now)?.ok_or(AppError::Unauthenticated)?;
-                let acct = db
-                    .get_account(&user)?
-                    .filter(|a| a.active)
-                    .ok_or(AppError::Unauthenticated)?;
+                let acct = db.get_account(&user)?.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
                 Ok(actor_of(&acct))
             })
             .await
@@ -131,38 +106,25 @@ impl App {
 
     pub async fn logout(&self, token: &str) -> Result<(), AppError> {
         let h = sha256_hex(token);
-        self.store
-            .write(move |db| db.delete_session(&h).map_err(AppError::from))
-            .await
+        self.store.write(move |db| db.delete_session(&h).map_err(AppError::from)).await
     }
 
     /// The account behind a staff id, for reassignment.
     pub async fn staff(&self, username: &str) -> Result<Actor, AppError> {
         let u = username.to_string();
-        let acct = self
-            .store
-            .read(move |db| db.get_account(&u).map_err(AppError::from))
-            .await?;
-        acct.filter(|a| a.active)
-            .map(|a| actor_of(&a))
-            .ok_or_else(|| AppError::NotFound(format!("staff {username}")))
+        let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
+        acct.filter(|a| a.active).map(|a| actor_of(&a)).ok_or_else(|| AppError::NotFound(format!("staff {username}")))
     }
 
     /// Create the demo accounts listed in README.md when the database has none: the fixed accounts below, and
     /// for every department of the catalog `{dept}-reviewer` (reviewer, inspector), `{dept}-chief` (approver,
     /// reviewer) and `{dept}-clerk` (the section's window clerk, who issues and delivers results).
     pub async fn ensure_demo_accounts(&self) -> Result<bool, AppError> {
-        if self
-            .store
-            .read(|db| db.count_accounts().map_err(AppError::from))
-            .await?
-            > 0
-        {
+        if self.store.read(|db| db.count_accounts().map_err(AppError::from)).await? > 0 {
             return Ok(false);
         }
         for (user, name, roles, dept) in DEMO_ACCOUNTS {
-            self.put_account(user, name, DEMO_PASSWORD, roles, *dept)
-                .await?;
+            self.put_account(user, name, DEMO_PASSWORD, roles, *dept).await?;
         }
         for d in self.catalog().departments.clone() {
             let id = d.id.as_str();
@@ -201,27 +163,13 @@ pub const DEMO_PASSWORD: &str = "oneseal-demo";
 /// Fixed demo accounts: username, display name, roles, department.
 pub const DEMO_ACCOUNTS: &[(&str, &str, &[Role], Option<&str>)] = &[
     ("citizen", "张三 (市民)", &[Role::Applicant], None),
-    (
-        "company",
-        "银川塞上餐饮有限公司 (企业)",
-        &[Role::Applicant],
-        None,
-    ),
-    (
-        "clerk",
-        "李窗口 (综合窗口)",
-        &[Role::WindowClerk],
-        Some("bureau-general"),
-    ),
-    (
-        "bank-clerk",
-        "王银行 (银行网点)",
-        &[Role::WindowClerk],
-        Some("bureau-general"),
-    ),
+    ("company", "银川塞上餐饮有限公司 (企业)", &[Role::Applicant], None),
+    ("clerk", "李窗口 (综合窗口)", &[Role::WindowClerk], Some("bureau-general")),
+    ("bank-clerk", "王银行 (银行网点)", &[Role::WindowClerk], Some("bureau-general")),
     ("supervisor", "褚监察 (电子监察)", &[Role::Supervisor], None),
     ("admin", "卫管理员", &[Role::Administrator], None),
 ];
 
 /// A valid Argon2id hash of a random string, to spend equal time on unknown accounts.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jm2ZyUDpIEHgUjyg4ZMBgV0FJvKk5Pg3Xw0m4C9Cvk";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jm2ZyUDpIEHgUjyg4ZMBgV0FJvKk5Pg3Xw0m4C9Cvk";

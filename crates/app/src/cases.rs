@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use oneseal_domain::calendar::{format_date, Calendar};
 use oneseal_domain::case::{
-    self, ApplicantInfo, ApplicantKind, CaseCommand, CaseDefinition, CaseEvent, CaseState, Channel,
-    Ctx, MaterialRef, Recorded, Status, Subject, Submission, TaskStatus, CASE_EVENT_SCHEMA,
+    self, ApplicantInfo, ApplicantKind, CaseCommand, CaseDefinition, CaseEvent, CaseState, Channel, Ctx, MaterialRef,
+    Recorded, Status, Subject, Submission, TaskStatus, CASE_EVENT_SCHEMA,
 };
 use oneseal_domain::catalog::Limit;
 use oneseal_domain::clock::{self, local_date, ClockView};
@@ -128,17 +128,11 @@ pub enum QueueView {
 }
 
 fn applicant_channel(c: Channel) -> bool {
-    matches!(
-        c,
-        Channel::Online | Channel::Mobile | Channel::Kiosk | Channel::Api
-    )
+    matches!(c, Channel::Online | Channel::Mobile | Channel::Kiosk | Channel::Api)
 }
 
 fn clerk_channel(c: Channel) -> bool {
-    matches!(
-        c,
-        Channel::Window | Channel::Bank | Channel::Hotline | Channel::Kiosk
-    )
+    matches!(c, Channel::Window | Channel::Bank | Channel::Hotline | Channel::Kiosk)
 }
 
 /// Projection rows of a case state.
@@ -147,11 +141,8 @@ pub fn project(st: &CaseState) -> (CaseRow, Vec<TaskRow>) {
         Subject::Item { version, .. } => ("item", *version),
         Subject::Bundle { version, .. } => ("bundle", *version),
     };
-    let deadline = st
-        .clock
-        .deadline
-        .map(format_date)
-        .or_else(|| st.clock.deadline_at.map(|t| format_date(local_date(t))));
+    let deadline =
+        st.clock.deadline.map(format_date).or_else(|| st.clock.deadline_at.map(|t| format_date(local_date(t))));
     let row = CaseRow {
         case_no: st.case_no.as_str().to_string(),
         subject_kind: kind.into(),
@@ -205,21 +196,15 @@ pub fn to_new_event(e: &CaseEvent, actor: &str, at: OffsetDateTime) -> Result<Ne
 
 /// A stored case event read back.
 pub fn recorded(e: &StoredEvent) -> Result<Recorded, AppError> {
-    let event: CaseEvent = serde_json::from_str(&e.payload)
-        .map_err(|err| AppError::Internal(format!("event {}: {err}", e.seq)))?;
-    Ok(Recorded {
-        at: from_ms(e.at_ms),
-        actor: e.actor.clone(),
-        event,
-    })
+    let event: CaseEvent =
+        serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(format!("event {}: {err}", e.seq)))?;
+    Ok(Recorded { at: from_ms(e.at_ms), actor: e.actor.clone(), event })
 }
 
 fn load_state(db: &mut Db, case_no: &str) -> Result<(CaseState, i64), AppError> {
-    let row = db
-        .get_case(case_no)?
-        .ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
-    let st: CaseState = serde_json::from_str(&row.state)
-        .map_err(|e| AppError::Internal(format!("case state {case_no}: {e}")))?;
+    let row = db.get_case(case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
+    let st: CaseState =
+        serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("case state {case_no}: {e}")))?;
     Ok((st, row.version))
 }
 
@@ -233,24 +218,16 @@ fn record(
     now: OffsetDateTime,
     case_no: &str,
 ) -> Result<CaseState, AppError> {
-    let news = events
-        .iter()
-        .map(|e| to_new_event(e, actor, now))
-        .collect::<Result<Vec<_>, _>>()?;
+    let news = events.iter().map(|e| to_new_event(e, actor, now)).collect::<Result<Vec<_>, _>>()?;
     db.append(&stream_of(case_no), expected, &news)?;
     for e in events {
-        let r = Recorded {
-            at: now,
-            actor: actor.to_string(),
-            event: e.clone(),
-        };
+        let r = Recorded { at: now, actor: actor.to_string(), event: e.clone() };
         match st.as_mut() {
             Some(s) => case::apply(s, &r),
             None => st = case::init(&r),
         }
     }
-    let st =
-        st.ok_or_else(|| AppError::Internal("case stream does not start with submitted".into()))?;
+    let st = st.ok_or_else(|| AppError::Internal("case stream does not start with submitted".into()))?;
     let (row, tasks) = project(&st);
     db.put_case(&row, &tasks)?;
     Ok(st)
@@ -262,8 +239,7 @@ pub fn may_see(actor: &Actor, st: &CaseState) -> bool {
     if st.applicant.account.as_deref() == Some(actor.id.as_str()) {
         return true;
     }
-    if actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk)
-    {
+    if actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk) {
         return true;
     }
     if !actor.is_staff() {
@@ -272,9 +248,7 @@ pub fn may_see(actor: &Actor, st: &CaseState) -> bool {
     let dept = actor.department.as_ref();
     dept == Some(&st.department)
         || st.current_step.as_ref().is_some_and(|s| {
-            s.tasks.iter().any(|t| {
-                t.department.as_ref() == dept || t.assignee.as_deref() == Some(actor.id.as_str())
-            })
+            s.tasks.iter().any(|t| t.department.as_ref() == dept || t.assignee.as_deref() == Some(actor.id.as_str()))
         })
 }
 
@@ -282,27 +256,18 @@ fn validate_applicant(a: &ApplicantInput) -> Result<(), AppError> {
     let field = |code: &'static str, message: String| AppError::Invalid {
         code: "invalid_applicant",
         message: message.clone(),
-        fields: vec![oneseal_domain::form::FieldError {
-            field: "applicant.id_number".into(),
-            code,
-            message,
-        }],
+        fields: vec![oneseal_domain::form::FieldError { field: "applicant.id_number".into(), code, message }],
     };
     match a.kind {
         ApplicantKind::Person => {
-            ResidentId::parse(&a.id_number)
-                .map_err(|e| field(e.code(), format!("resident ID number: {e}")))?;
+            ResidentId::parse(&a.id_number).map_err(|e| field(e.code(), format!("resident ID number: {e}")))?;
         }
         ApplicantKind::Organisation => {
-            Uscc::parse(&a.id_number)
-                .map_err(|e| field(e.code(), format!("unified social credit code: {e}")))?;
+            Uscc::parse(&a.id_number).map_err(|e| field(e.code(), format!("unified social credit code: {e}")))?;
         }
     }
     if a.name.trim().is_empty() || a.name.chars().count() > 100 {
-        return Err(AppError::invalid(
-            "invalid_applicant",
-            "applicant name must be 1–100 characters",
-        ));
+        return Err(AppError::invalid("invalid_applicant", "applicant name must be 1–100 characters"));
     }
     Ok(())
 }
@@ -312,24 +277,14 @@ impl App {
         let view = self.catalog();
         match (&req.item_code, &req.bundle_code) {
             (Some(code), None) => {
-                let p = view
-                    .latest_item(code)
-                    .ok_or_else(|| AppError::NotFound(format!("item {code}")))?;
+                let p = view.latest_item(code).ok_or_else(|| AppError::NotFound(format!("item {code}")))?;
                 Ok(CaseDefinition::for_item(&p.body, p.version))
             }
             (None, Some(code)) => {
-                let p = view
-                    .latest_bundle(code)
-                    .ok_or_else(|| AppError::NotFound(format!("bundle {code}")))?;
-                view.definition(&Subject::Bundle {
-                    code: code.clone(),
-                    version: p.version,
-                })
+                let p = view.latest_bundle(code).ok_or_else(|| AppError::NotFound(format!("bundle {code}")))?;
+                view.definition(&Subject::Bundle { code: code.clone(), version: p.version })
             }
-            _ => Err(AppError::invalid(
-                "subject_required",
-                "give exactly one of item_code or bundle_code",
-            )),
+            _ => Err(AppError::invalid("subject_required", "give exactly one of item_code or bundle_code")),
         }
     }
 
@@ -342,10 +297,7 @@ impl App {
     ) -> Result<(Receipt, bool), AppError> {
         if let Some(k) = &idempotency_key {
             if k.is_empty() || k.len() > 200 {
-                return Err(AppError::invalid(
-                    "invalid_idempotency_key",
-                    "Idempotency-Key must be 1–200 characters",
-                ));
+                return Err(AppError::invalid("invalid_idempotency_key", "Idempotency-Key must be 1–200 characters"));
             }
         }
         let account = if actor.has(Role::WindowClerk) {
@@ -363,22 +315,12 @@ impl App {
                     "an applicant submits online, on a phone, at a kiosk or through the API",
                 ));
             }
-            if req
-                .applicant
-                .account
-                .as_deref()
-                .is_some_and(|a| a != actor.id)
-            {
-                return Err(AppError::invalid(
-                    "invalid_applicant",
-                    "an applicant cannot submit for another account",
-                ));
+            if req.applicant.account.as_deref().is_some_and(|a| a != actor.id) {
+                return Err(AppError::invalid("invalid_applicant", "an applicant cannot submit for another account"));
             }
             Some(actor.id.clone())
         } else {
-            return Err(AppError::Forbidden(
-                "only applicants and window clerks submit applications".into(),
-            ));
+            return Err(AppError::Forbidden("only applicants and window clerks submit applications".into()));
         };
         validate_applicant(&req.applicant)?;
         let def = self.definition_for(&req)?;
@@ -387,22 +329,15 @@ impl App {
         let query_code = random_hex(4)?.to_uppercase();
         let actor = actor.clone();
         let scope = format!("submit:{}", actor.id);
-        let service_point = req
-            .service_point
-            .clone()
-            .unwrap_or_else(|| req.channel.as_str().to_string());
+        let service_point = req.service_point.clone().unwrap_or_else(|| req.channel.as_str().to_string());
         if service_point.chars().count() > 100 {
-            return Err(AppError::invalid(
-                "invalid_service_point",
-                "service_point is longer than 100 characters",
-            ));
+            return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
         }
         self.store
             .write(move |db| -> Result<(Receipt, bool), AppError> {
                 if let Some(k) = &idempotency_key {
                     if let Some(prev) = db.idempotency_get(&scope, k)? {
-                        let r: Receipt = serde_json::from_str(&prev)
-                            .map_err(|e| AppError::Internal(e.to_string()))?;
+                        let r: Receipt = serde_json::from_str(&prev).map_err(|e| AppError::Internal(e.to_string()))?;
                         return Ok((r, false));
                     }
                 }
@@ -424,12 +359,7 @@ impl App {
                     materials: req.materials,
                     query_code_digest: sha256_hex(&query_code),
                 };
-                let ctx = Ctx {
-                    now,
-                    actor: &actor,
-                    calendar: &calendar,
-                    def: &def,
-                };
+                let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::submit(sub, &ctx)?;
                 let st = record(db, None, 0, &events, &actor.id, now, case_no.as_str())?;
                 let promised = promised_completion(&def, &calendar, now);
@@ -440,15 +370,10 @@ impl App {
                     version: st.version as i64,
                     title: st.title.clone(),
                     promised_completion: promised,
-                    filing_receipt: if def.filing {
-                        st.licenses.first().cloned()
-                    } else {
-                        None
-                    },
+                    filing_receipt: if def.filing { st.licenses.first().cloned() } else { None },
                 };
                 if let Some(k) = &idempotency_key {
-                    let body = serde_json::to_string(&receipt)
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    let body = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.to_string()))?;
                     db.idempotency_put(&scope, k, &body, ms(now))?;
                 }
                 Ok((receipt, true))
@@ -464,8 +389,7 @@ impl App {
         cmd: CaseCommand,
         if_match: Option<i64>,
     ) -> Result<CaseState, AppError> {
-        let case_no =
-            CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
+        let case_no = CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
         let view = self.catalog();
         let calendar = self.calendar();
         let now = self.now();
@@ -478,32 +402,16 @@ impl App {
                 }
                 if let Some(expected) = if_match {
                     if expected != version {
-                        return Err(AppError::StaleVersion {
-                            expected,
-                            actual: version,
-                        });
+                        return Err(AppError::StaleVersion { expected, actual: version });
                     }
                 }
                 let def = view.definition(&st.subject)?;
-                let ctx = Ctx {
-                    now,
-                    actor: &actor,
-                    calendar: &calendar,
-                    def: &def,
-                };
+                let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::decide(&st, cmd, &ctx)?;
                 if events.is_empty() {
                     return Ok(st);
                 }
-                record(
-                    db,
-                    Some(st),
-                    version,
-                    &events,
-                    &actor.id,
-                    now,
-                    case_no.as_str(),
-                )
+                record(db, Some(st), version, &events, &actor.id, now, case_no.as_str())
             })
             .await
     }
@@ -524,17 +432,9 @@ impl App {
         let now = self.now();
         let clock = clock::view(&st.clock, now, st.finished_at, &cal).ok();
         let step_clock = st.current_step.as_ref().map(|s| {
-            let elapsed = cal
-                .working_days_between(local_date(s.started_at), local_date(now))
-                .unwrap_or(0);
+            let elapsed = cal.working_days_between(local_date(s.started_at), local_date(now)).unwrap_or(0);
             let def = self.catalog().definition(&st.subject).ok();
-            let share = def.and_then(|d| {
-                d.process
-                    .steps
-                    .iter()
-                    .find(|x| x.id == s.step_id)
-                    .map(|x| x.share_days)
-            });
+            let share = def.and_then(|d| d.process.steps.iter().find(|x| x.id == s.step_id).map(|x| x.share_days));
             StepClock {
                 step_id: s.step_id.clone(),
                 share_days: share,
@@ -544,31 +444,18 @@ impl App {
                 overdue: s.due.is_some_and(|d| d < local_date(now)),
             }
         });
-        CaseView {
-            state: st,
-            clock,
-            step_clock,
-        }
+        CaseView { state: st, clock, step_clock }
     }
 
     /// Every event of a case, oldest first.
     pub async fn trail(&self, actor: &Actor, case_no: &str) -> Result<Vec<TrailEntry>, AppError> {
         let view = self.case_view(actor, case_no).await?;
         let stream = stream_of(view.state.case_no.as_str());
-        let evs = self
-            .store
-            .read(move |db| db.read_stream(&stream).map_err(AppError::from))
-            .await?;
+        let evs = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
         evs.iter()
             .map(|e| {
                 let r = recorded(e)?;
-                Ok(TrailEntry {
-                    seq: e.seq,
-                    version: e.version,
-                    at: r.at,
-                    actor: r.actor,
-                    event: r.event,
-                })
+                Ok(TrailEntry { seq: e.seq, version: e.version, at: r.at, actor: r.actor, event: r.event })
             })
             .collect()
     }
@@ -583,10 +470,7 @@ impl App {
             Err(AppError::NotFound(_)) => return Err(nf()),
             Err(e) => return Err(e),
         };
-        if !constant_time_eq(
-            &sha256_hex(query_code.trim().to_uppercase().as_str()),
-            &st.query_code_digest,
-        ) {
+        if !constant_time_eq(&sha256_hex(query_code.trim().to_uppercase().as_str()), &st.query_code_digest) {
             return Err(nf());
         }
         let v = self.view_of(st);
@@ -603,29 +487,16 @@ impl App {
     }
 
     /// The case list, limited to what the actor may see.
-    pub async fn list_cases(
-        &self,
-        actor: &Actor,
-        mut f: CaseFilter,
-    ) -> Result<(Vec<CaseRow>, i64), AppError> {
+    pub async fn list_cases(&self, actor: &Actor, mut f: CaseFilter) -> Result<(Vec<CaseRow>, i64), AppError> {
         if !actor.is_staff() {
             f.applicant_account = Some(actor.id.clone());
-        } else if !(actor.has(Role::Supervisor)
-            || actor.has(Role::Administrator)
-            || actor.has(Role::WindowClerk))
-        {
+        } else if !(actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk)) {
             match &actor.department {
                 Some(d) => f.department = Some(d.as_str().to_string()),
-                None => {
-                    return Err(AppError::Forbidden(
-                        "staff without a department see no case list".into(),
-                    ))
-                }
+                None => return Err(AppError::Forbidden("staff without a department see no case list".into())),
             }
         }
-        self.store
-            .read(move |db| db.list_cases(&f).map_err(AppError::from))
-            .await
+        self.store.read(move |db| db.list_cases(&f).map_err(AppError::from)).await
     }
 
     /// A staff member's work queue.
@@ -659,57 +530,29 @@ impl App {
         if matches!(view, QueueView::DueSoon | QueueView::Overdue) {
             f.assignee = None;
         }
-        self.store
-            .read(move |db| db.work_queue(&f).map_err(AppError::from))
-            .await
+        self.store.read(move |db| db.work_queue(&f).map_err(AppError::from)).await
     }
 
     /// Open intake: cases waiting at the general window.
-    pub async fn intake_queue(
-        &self,
-        actor: &Actor,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<CaseRow>, i64), AppError> {
+    pub async fn intake_queue(&self, actor: &Actor, limit: i64, offset: i64) -> Result<(Vec<CaseRow>, i64), AppError> {
         if !actor.has(Role::WindowClerk) {
-            return Err(AppError::Forbidden(
-                "the intake queue is for window clerks".into(),
-            ));
+            return Err(AppError::Forbidden("the intake queue is for window clerks".into()));
         }
-        let f = CaseFilter {
-            status: Some("submitted".into()),
-            limit,
-            offset,
-            ..Default::default()
-        };
-        self.store
-            .read(move |db| db.list_cases(&f).map_err(AppError::from))
-            .await
+        let f = CaseFilter { status: Some("submitted".into()), limit, offset, ..Default::default() };
+        self.store.read(move |db| db.list_cases(&f).map_err(AppError::from)).await
     }
 }
 
-fn promised_completion(
-    def: &CaseDefinition,
-    cal: &Arc<Calendar>,
-    now: OffsetDateTime,
-) -> Option<String> {
+fn promised_completion(def: &CaseDefinition, cal: &Arc<Calendar>, now: OffsetDateTime) -> Option<String> {
     match def.limit {
-        Limit::WorkingDays(d) => cal
-            .add_working_days(local_date(now), d)
-            .ok()
-            .map(format_date),
+        Limit::WorkingDays(d) => cal.add_working_days(local_date(now), d).ok().map(format_date),
         Limit::Minutes(m) => {
             let t = now + Duration::minutes(i64::from(m));
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
+            t.format(&time::format_description::well_known::Rfc3339).ok()
         }
     }
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

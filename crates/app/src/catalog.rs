@@ -55,10 +55,7 @@ impl CatalogView {
         let mut v = CatalogView::default();
         for r in rows {
             let bad = |e: serde_json::Error| {
-                AppError::Internal(format!(
-                    "stored catalog {} {} v{}: {e}",
-                    r.kind, r.code, r.version
-                ))
+                AppError::Internal(format!("stored catalog {} {} v{}: {e}", r.kind, r.code, r.version))
             };
             match r.kind.as_str() {
                 "item" => v.items.entry(r.code.clone()).or_default().push(Published {
@@ -68,17 +65,13 @@ impl CatalogView {
                     reason: r.reason.clone(),
                     body: serde_json::from_str(&r.body).map_err(bad)?,
                 }),
-                "bundle" => v
-                    .bundles
-                    .entry(r.code.clone())
-                    .or_default()
-                    .push(Published {
-                        version: r.version as u32,
-                        published_at_ms: r.published_at_ms,
-                        published_by: r.published_by.clone(),
-                        reason: r.reason.clone(),
-                        body: serde_json::from_str(&r.body).map_err(bad)?,
-                    }),
+                "bundle" => v.bundles.entry(r.code.clone()).or_default().push(Published {
+                    version: r.version as u32,
+                    published_at_ms: r.published_at_ms,
+                    published_by: r.published_by.clone(),
+                    reason: r.reason.clone(),
+                    body: serde_json::from_str(&r.body).map_err(bad)?,
+                }),
                 "departments" => {
                     let d: DepartmentList = serde_json::from_str(&r.body).map_err(bad)?;
                     v.departments = d.departments;
@@ -92,12 +85,7 @@ impl CatalogView {
                 let i = &p.body;
                 let kw = i.keywords.join(" ");
                 let topics = i.topics.join(" ");
-                let results: String = i
-                    .results
-                    .iter()
-                    .map(|r| r.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let results: String = i.results.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(" ");
                 let dept = v.department_name(i.department.as_str());
                 v.index.add(
                     &i.name,
@@ -117,15 +105,7 @@ impl CatalogView {
         for (code, versions) in &v.bundles {
             if let Some(p) = versions.last() {
                 let b = &p.body;
-                v.index.add(
-                    &b.name,
-                    &[
-                        (&b.name, 10),
-                        (&b.topics.join(" "), 6),
-                        (&b.description, 2),
-                        (&b.name_en, 4),
-                    ],
-                );
+                v.index.add(&b.name, &[(&b.name, 10), (&b.topics.join(" "), 6), (&b.description, 2), (&b.name_en, 4)]);
                 v.docs.push((HitKind::Bundle, code.clone()));
             }
         }
@@ -133,11 +113,7 @@ impl CatalogView {
     }
 
     pub fn department_name(&self, id: &str) -> String {
-        self.departments
-            .iter()
-            .find(|d| d.id.as_str() == id)
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| id.to_string())
+        self.departments.iter().find(|d| d.id.as_str() == id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string())
     }
 
     pub fn latest_item(&self, code: &str) -> Option<&Published<ServiceItem>> {
@@ -175,17 +151,11 @@ impl CatalogView {
                     .bundles
                     .get(code)
                     .and_then(|v| v.iter().find(|p| p.version == *version))
-                    .ok_or_else(|| {
-                        AppError::NotFound(format!("bundle {code} version {version}"))
-                    })?;
+                    .ok_or_else(|| AppError::NotFound(format!("bundle {code} version {version}")))?;
                 // A bundle uses the item versions current when it was published… the latest published is the
                 // practical choice here, recorded in the case's events through the merged form it validated.
-                let items: Vec<&ServiceItem> = p
-                    .body
-                    .items
-                    .iter()
-                    .filter_map(|c| self.latest_item(c.as_str()).map(|x| &x.body))
-                    .collect();
+                let items: Vec<&ServiceItem> =
+                    p.body.items.iter().filter_map(|c| self.latest_item(c.as_str()).map(|x| &x.body)).collect();
                 Ok(CaseDefinition::for_bundle(&p.body, p.version, &items))
             }
         }
@@ -220,26 +190,17 @@ pub fn parse_catalog_files(files: &[(String, String)]) -> Result<CatalogSet, App
         } else if path.contains("items/") {
             let item = CatalogSet::parse_item(path, text)?;
             if set.items.insert(item.impl_code.clone(), item).is_some() {
-                return Err(AppError::invalid(
-                    "catalog_duplicate",
-                    format!("{path}: item code appears twice"),
-                ));
+                return Err(AppError::invalid("catalog_duplicate", format!("{path}: item code appears twice")));
             }
         } else if path.contains("bundles/") {
             let b = CatalogSet::parse_bundle(path, text)?;
             if set.bundles.insert(b.code.clone(), b).is_some() {
-                return Err(AppError::invalid(
-                    "catalog_duplicate",
-                    format!("{path}: bundle code appears twice"),
-                ));
+                return Err(AppError::invalid("catalog_duplicate", format!("{path}: bundle code appears twice")));
             }
         }
     }
     if set.departments.is_empty() {
-        return Err(AppError::invalid(
-            "catalog_invalid",
-            "the catalog has no departments.toml",
-        ));
+        return Err(AppError::invalid("catalog_invalid", "the catalog has no departments.toml"));
     }
     set.validate()?;
     Ok(set)
@@ -247,10 +208,7 @@ pub fn parse_catalog_files(files: &[(String, String)]) -> Result<CatalogSet, App
 
 /// The demo catalog compiled into the binary.
 pub fn demo_catalog() -> Result<CatalogSet, AppError> {
-    let files: Vec<(String, String)> = DEMO_CATALOG
-        .iter()
-        .map(|(p, t)| (p.to_string(), t.to_string()))
-        .collect();
+    let files: Vec<(String, String)> = DEMO_CATALOG.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
     parse_catalog_files(&files)
 }
 
@@ -277,37 +235,24 @@ impl App {
     }
 
     pub async fn reload_catalog(&self) -> Result<(), AppError> {
-        let rows = self
-            .store
-            .read(|db| db.catalog_versions().map_err(AppError::from))
-            .await?;
+        let rows = self.store.read(|db| db.catalog_versions().map_err(AppError::from)).await?;
         self.set_catalog(CatalogView::build(rows)?);
         Ok(())
     }
 
     /// Publish every department list, item and bundle of `set` that differs from its latest published version,
     /// as new versions with who and why. A published version is never changed.
-    pub async fn import_catalog(
-        &self,
-        set: CatalogSet,
-        actor: &str,
-        reason: &str,
-    ) -> Result<ImportReport, AppError> {
+    pub async fn import_catalog(&self, set: CatalogSet, actor: &str, reason: &str) -> Result<ImportReport, AppError> {
         set.validate()?;
         if reason.trim().is_empty() {
-            return Err(AppError::invalid(
-                "reason_required",
-                "a catalog change needs a reason",
-            ));
+            return Err(AppError::invalid("reason_required", "a catalog change needs a reason"));
         }
         let view = self.catalog();
         let mut changes = Vec::new();
         let mut report = ImportReport::default();
-        let deps = serde_json::to_value(DepartmentList {
-            departments: set.departments.clone(),
-        })
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .to_string();
+        let deps = serde_json::to_value(DepartmentList { departments: set.departments.clone() })
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .to_string();
         if set.departments != view.departments {
             changes.push(Change {
                 stream: "departments".into(),
@@ -325,9 +270,7 @@ impl App {
                 report.unchanged += 1;
                 continue;
             }
-            let body = serde_json::to_value(item)
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .to_string();
+            let body = serde_json::to_value(item).map_err(|e| AppError::Internal(e.to_string()))?.to_string();
             changes.push(Change {
                 stream: format!("item-{code}"),
                 expected: latest.map_or(0, |p| i64::from(p.version)),
@@ -342,9 +285,7 @@ impl App {
                 report.unchanged += 1;
                 continue;
             }
-            let body = serde_json::to_value(b)
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .to_string();
+            let body = serde_json::to_value(b).map_err(|e| AppError::Internal(e.to_string()))?.to_string();
             changes.push(Change {
                 stream: format!("bundle-{code}"),
                 expected: latest.map_or(0, |p| i64::from(p.version)),
@@ -353,10 +294,7 @@ impl App {
                 body,
             });
         }
-        report.published = changes
-            .iter()
-            .map(|c| format!("{} {} v{}", c.kind, c.code, c.expected + 1))
-            .collect();
+        report.published = changes.iter().map(|c| format!("{} {} v{}", c.kind, c.code, c.expected + 1)).collect();
         let now = ms(self.now());
         let (actor, reason) = (actor.to_string(), reason.to_string());
         self.store
@@ -380,29 +318,17 @@ impl App {
 
     /// Publish a new version of one item (an administrator's edit through the API). The whole catalog is
     /// validated with the new version in place, so bundles that use the item stay sound.
-    pub async fn publish_item(
-        &self,
-        item: ServiceItem,
-        actor: &str,
-        reason: &str,
-    ) -> Result<u32, AppError> {
+    pub async fn publish_item(&self, item: ServiceItem, actor: &str, reason: &str) -> Result<u32, AppError> {
         let view = self.catalog();
         let code: ItemCode = item.impl_code.clone();
         if view.latest_item(code.as_str()).map(|p| &p.body) == Some(&item) {
-            return Err(AppError::invalid(
-                "catalog_unchanged",
-                "the new version is identical to the published one",
-            ));
+            return Err(AppError::invalid("catalog_unchanged", "the new version is identical to the published one"));
         }
         let mut set = view.as_set();
         set.items.insert(code.clone(), item.clone());
         set.validate()?;
-        self.import_subset(BTreeMap::from([(code.clone(), item)]), actor, reason)
-            .await?;
-        Ok(self
-            .catalog()
-            .latest_item(code.as_str())
-            .map_or(0, |p| p.version))
+        self.import_subset(BTreeMap::from([(code.clone(), item)]), actor, reason).await?;
+        Ok(self.catalog().latest_item(code.as_str()).map_or(0, |p| p.version))
     }
 
     async fn import_subset(
@@ -412,21 +338,14 @@ impl App {
         reason: &str,
     ) -> Result<(), AppError> {
         if reason.trim().is_empty() {
-            return Err(AppError::invalid(
-                "reason_required",
-                "a catalog change needs a reason",
-            ));
+            return Err(AppError::invalid("reason_required", "a catalog change needs a reason"));
         }
         let view = self.catalog();
         let now = ms(self.now());
         let mut changes = Vec::new();
         for (code, item) in items {
-            let expected = view
-                .latest_item(code.as_str())
-                .map_or(0, |p| i64::from(p.version));
-            let body = serde_json::to_value(&item)
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .to_string();
+            let expected = view.latest_item(code.as_str()).map_or(0, |p| i64::from(p.version));
+            let body = serde_json::to_value(&item).map_err(|e| AppError::Internal(e.to_string()))?.to_string();
             changes.push((code.to_string(), expected, body));
         }
         let (actor, reason) = (actor.to_string(), reason.to_string());

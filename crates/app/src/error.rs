@@ -11,20 +11,14 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(String),
     #[error("{message}")]
-    Invalid {
-        code: &'static str,
-        message: String,
-        fields: Vec<FieldError>,
-    },
+    Invalid { code: &'static str, message: String, fields: Vec<FieldError> },
     #[error("{0}")]
     Case(#[from] CaseError),
     #[error("{0}")]
     Catalog(#[from] CatalogError),
     #[error("{0}")]
     Calendar(#[from] CalendarError),
-    #[error(
-        "the case changed meanwhile: it is at version {actual}, the request expected {expected}"
-    )]
+    #[error("the case changed meanwhile: it is at version {actual}, the request expected {expected}")]
     StaleVersion { expected: i64, actual: i64 },
     #[error("sign in first")]
     Unauthenticated,
@@ -39,9 +33,7 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> AppError {
         match e {
-            StoreError::Conflict {
-                expected, actual, ..
-            } => AppError::StaleVersion { expected, actual },
+            StoreError::Conflict { expected, actual, .. } => AppError::StaleVersion { expected, actual },
             other => AppError::Store(other),
         }
     }
@@ -49,11 +41,7 @@ impl From<StoreError> for AppError {
 
 impl AppError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::Invalid {
-            code,
-            message: message.into(),
-            fields: vec![],
-        }
+        AppError::Invalid { code, message: message.into(), fields: vec![] }
     }
 
     /// A stable, greppable code.

@@ -49,10 +49,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        self.0
-            .read()
-            .map(|g| *g)
-            .unwrap_or_else(|_| OffsetDateTime::now_utc())
+        self.0.read().map(|g| *g).unwrap_or_else(|_| OffsetDateTime::now_utc())
     }
 }
 
@@ -116,8 +113,7 @@ pub fn ms(t: OffsetDateTime) -> i64 {
 
 /// The instant of a millisecond timestamp.
 pub fn from_ms(v: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Random bytes from the operating system, hex-encoded.

@@ -49,17 +49,12 @@ impl App {
                             let st = if e.version == 1 {
                                 rep.cases += 1;
                                 case::init(&r).ok_or_else(|| {
-                                    AppError::Internal(format!(
-                                        "case {no} starts with {}",
-                                        e.event_type
-                                    ))
+                                    AppError::Internal(format!("case {no} starts with {}", e.event_type))
                                 })?
                             } else {
-                                let row = db.get_case(no)?.ok_or_else(|| {
-                                    AppError::Internal(format!(
-                                        "case {no}: event before submission"
-                                    ))
-                                })?;
+                                let row = db
+                                    .get_case(no)?
+                                    .ok_or_else(|| AppError::Internal(format!("case {no}: event before submission")))?;
                                 let mut st: case::CaseState = serde_json::from_str(&row.state)
                                     .map_err(|err| AppError::Internal(err.to_string()))?;
                                 case::apply(&mut st, &r);
@@ -68,19 +63,12 @@ impl App {
                             let (row, tasks) = project(&st);
                             db.put_case(&row, &tasks)?;
                         } else if e.event_type.ends_with("_version_published") {
-                            let p: CatalogPayload = serde_json::from_str(&e.payload)
-                                .map_err(|err| AppError::Internal(err.to_string()))?;
-                            let kind = e
-                                .event_type
-                                .trim_end_matches("_version_published")
-                                .to_string();
+                            let p: CatalogPayload =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            let kind = e.event_type.trim_end_matches("_version_published").to_string();
                             let code = match kind.as_str() {
                                 "departments" => "all".to_string(),
-                                _ => e
-                                    .stream_id
-                                    .split_once('-')
-                                    .map(|(_, c)| c.to_string())
-                                    .unwrap_or_default(),
+                                _ => e.stream_id.split_once('-').map(|(_, c)| c.to_string()).unwrap_or_default(),
                             };
                             db.put_catalog_version(&CatalogRow {
                                 kind,
@@ -92,8 +80,8 @@ impl App {
                                 reason: p.reason,
                             })?;
                         } else if e.event_type == "calendar_year_published" {
-                            let p: CalendarPayload = serde_json::from_str(&e.payload)
-                                .map_err(|err| AppError::Internal(err.to_string()))?;
+                            let p: CalendarPayload =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
                             db.put_calendar_year(p.year, &p.data, e.at_ms, &e.actor)?;
                         }
                     }

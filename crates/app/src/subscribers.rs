@@ -44,10 +44,9 @@ impl App {
                     let Some(row) = db.get_case(case_no)? else {
                         continue;
                     };
-                    let (Some(recipient), Some(text)) = (
-                        row.applicant_account.clone(),
-                        message(&e.event_type, &row.title),
-                    ) else {
+                    let (Some(recipient), Some(text)) =
+                        (row.applicant_account.clone(), message(&e.event_type, &row.title))
+                    else {
                         continue;
                     };
                     // Decode to be sure the event is a case event of a known schema.
@@ -79,14 +78,8 @@ impl App {
         }
     }
 
-    pub async fn notifications(
-        &self,
-        recipient: &str,
-        limit: i64,
-    ) -> Result<Vec<Notification>, AppError> {
+    pub async fn notifications(&self, recipient: &str, limit: i64) -> Result<Vec<Notification>, AppError> {
         let r = recipient.to_string();
-        self.store
-            .read(move |db| db.notifications(&r, limit).map_err(AppError::from))
-            .await
+        self.store.read(move |db| db.notifications(&r, limit).map_err(AppError::from)).await
     }
 }

@@ -57,19 +57,10 @@ pub fn format_date(d: Date) -> String {
 impl YearData {
     /// Parse and check a year file (`data/calendar/YYYY.toml`).
     pub fn from_toml(text: &str) -> Result<YearData, CalendarError> {
-        let f: YearFile = toml::from_str(text).map_err(|e| CalendarError::Invalid {
-            year: 0,
-            problem: e.to_string(),
-        })?;
+        let f: YearFile =
+            toml::from_str(text).map_err(|e| CalendarError::Invalid { year: 0, problem: e.to_string() })?;
         let parse_all = |v: &[String]| -> Result<BTreeSet<Date>, CalendarError> {
-            v.iter()
-                .map(|s| {
-                    parse_date(s).map_err(|p| CalendarError::Invalid {
-                        year: f.year,
-                        problem: p,
-                    })
-                })
-                .collect()
+            v.iter().map(|s| parse_date(s).map_err(|p| CalendarError::Invalid { year: f.year, problem: p })).collect()
         };
         let y = YearData {
             year: f.year,
@@ -82,12 +73,7 @@ impl YearData {
 
     /// The rules a year's data keeps: dates inside the year, make-up days on weekends, no date in both lists.
     pub fn check(&self) -> Result<(), CalendarError> {
-        let bad = |problem: String| {
-            Err(CalendarError::Invalid {
-                year: self.year,
-                problem,
-            })
-        };
+        let bad = |problem: String| Err(CalendarError::Invalid { year: self.year, problem });
         if !(1949..=2200).contains(&self.year) {
             return bad("year out of range".into());
         }
@@ -98,16 +84,10 @@ impl YearData {
         }
         for d in &self.makeup_workdays {
             if !is_weekend(*d) {
-                return bad(format!(
-                    "make-up working day {} is not a Saturday or Sunday",
-                    format_date(*d)
-                ));
+                return bad(format!("make-up working day {} is not a Saturday or Sunday", format_date(*d)));
             }
             if self.rest_days.contains(d) {
-                return bad(format!(
-                    "{} is both a rest day and a make-up working day",
-                    format_date(*d)
-                ));
+                return bad(format!("{} is both a rest day and a make-up working day", format_date(*d)));
             }
         }
         Ok(())
@@ -115,12 +95,8 @@ impl YearData {
 
     /// Render as the data-file format.
     pub fn to_toml(&self) -> String {
-        let list = |s: &BTreeSet<Date>| {
-            s.iter()
-                .map(|d| format!("\"{}\"", format_date(*d)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let list =
+            |s: &BTreeSet<Date>| s.iter().map(|d| format!("\"{}\"", format_date(*d))).collect::<Vec<_>>().join(", ");
         format!(
             "year = {}\nrest_days = [{}]\nmakeup_workdays = [{}]\n",
             self.year,
@@ -142,9 +118,7 @@ pub struct Calendar {
 
 impl Calendar {
     pub fn new(years: impl IntoIterator<Item = YearData>) -> Calendar {
-        Calendar {
-            years: years.into_iter().map(|y| (y.year, y)).collect(),
-        }
+        Calendar { years: years.into_iter().map(|y| (y.year, y)).collect() }
     }
 
     /// Add or replace one year.
@@ -161,10 +135,7 @@ impl Calendar {
     }
 
     pub fn is_workday(&self, d: Date) -> Result<bool, CalendarError> {
-        let y = self
-            .years
-            .get(&d.year())
-            .ok_or(CalendarError::YearNotCovered(d.year()))?;
+        let y = self.years.get(&d.year()).ok_or(CalendarError::YearNotCovered(d.year()))?;
         Ok(y.makeup_workdays.contains(&d) || (!is_weekend(d) && !y.rest_days.contains(&d)))
     }
 
@@ -204,8 +175,7 @@ impl Calendar {
 }
 
 fn next(d: Date) -> Result<Date, CalendarError> {
-    d.checked_add(Duration::days(1))
-        .ok_or(CalendarError::YearNotCovered(d.year() + 1))
+    d.checked_add(Duration::days(1)).ok_or(CalendarError::YearNotCovered(d.year() + 1))
 }
 
 /// Calendar data for unit tests of this crate: 2025 and 2026 from the official notices.
@@ -278,50 +248,25 @@ mod tests {
     #[test]
     fn year_without_data_is_an_error() {
         let c = cal_2025_2026();
-        assert_eq!(
-            c.is_workday(date!(2027 - 01 - 04)),
-            Err(CalendarError::YearNotCovered(2027))
-        );
-        assert_eq!(
-            c.add_working_days(date!(2026 - 12 - 30), 5),
-            Err(CalendarError::YearNotCovered(2027))
-        );
-        assert_eq!(
-            c.is_workday(date!(2024 - 05 - 06)),
-            Err(CalendarError::YearNotCovered(2024))
-        );
+        assert_eq!(c.is_workday(date!(2027 - 01 - 04)), Err(CalendarError::YearNotCovered(2027)));
+        assert_eq!(c.add_working_days(date!(2026 - 12 - 30), 5), Err(CalendarError::YearNotCovered(2027)));
+        assert_eq!(c.is_workday(date!(2024 - 05 - 06)), Err(CalendarError::YearNotCovered(2024)));
     }
 
     #[test]
     fn working_days_between_counts_after_start() {
         let c = cal_2025_2026();
-        assert_eq!(
-            c.working_days_between(date!(2025 - 09 - 26), date!(2025 - 10 - 30)),
-            Ok(20)
-        );
-        assert_eq!(
-            c.working_days_between(date!(2025 - 09 - 26), date!(2025 - 09 - 26)),
-            Ok(0)
-        );
-        assert_eq!(
-            c.working_days_between(date!(2025 - 10 - 30), date!(2025 - 09 - 26)),
-            Ok(0)
-        );
+        assert_eq!(c.working_days_between(date!(2025 - 09 - 26), date!(2025 - 10 - 30)), Ok(20));
+        assert_eq!(c.working_days_between(date!(2025 - 09 - 26), date!(2025 - 09 - 26)), Ok(0));
+        assert_eq!(c.working_days_between(date!(2025 - 10 - 30), date!(2025 - 09 - 26)), Ok(0));
     }
 
     #[test]
     fn bad_year_files_are_refused() {
-        let e =
-            YearData::from_toml("year = 2026\nrest_days = []\nmakeup_workdays = [\"2026-02-16\"]")
-                .unwrap_err();
+        let e = YearData::from_toml("year = 2026\nrest_days = []\nmakeup_workdays = [\"2026-02-16\"]").unwrap_err();
         assert!(e.to_string().contains("not a Saturday or Sunday"), "{e}");
-        let e =
-            YearData::from_toml("year = 2026\nrest_days = [\"2025-01-01\"]\nmakeup_workdays = []")
-                .unwrap_err();
+        let e = YearData::from_toml("year = 2026\nrest_days = [\"2025-01-01\"]\nmakeup_workdays = []").unwrap_err();
         assert!(e.to_string().contains("not in 2026"), "{e}");
-        assert!(YearData::from_toml(
-            "year = 2026\nrest_days = [\"2026-02-30\"]\nmakeup_workdays = []"
-        )
-        .is_err());
+        assert!(YearData::from_toml("year = 2026\nrest_days = [\"2026-02-30\"]\nmakeup_workdays = []").is_err());
     }
 }

@@ -12,8 +12,8 @@ use time::{Date, OffsetDateTime};
 
 use crate::calendar::{Calendar, CalendarError};
 use crate::catalog::{
-    Bundle, FormSchema, Handling, ItemKind, JointMode, Limit, Material, ProcessDefinition,
-    ResultDoc, ServiceItem, StepDef, StepKind,
+    Bundle, FormSchema, Handling, ItemKind, JointMode, Limit, Material, ProcessDefinition, ResultDoc, ServiceItem,
+    StepDef, StepKind,
 };
 use crate::clock::{self, local_date, ClockState};
 use crate::form::{self, FieldError};
@@ -83,10 +83,7 @@ pub struct CaseDefinition {
 impl CaseDefinition {
     pub fn for_item(item: &ServiceItem, version: u32) -> CaseDefinition {
         CaseDefinition {
-            subject: Subject::Item {
-                code: item.impl_code.as_str().to_string(),
-                version,
-            },
+            subject: Subject::Item { code: item.impl_code.as_str().to_string(), version },
             title: item.name.clone(),
             department: item.department.clone(),
             filing: item.kind == ItemKind::Filing,
@@ -105,17 +102,10 @@ impl CaseDefinition {
     /// once), the bundle's own process, and every item's results.
     pub fn for_bundle(bundle: &Bundle, version: u32, items: &[&ServiceItem]) -> CaseDefinition {
         let mut seen = BTreeSet::new();
-        let materials = items
-            .iter()
-            .flat_map(|i| i.materials.iter())
-            .filter(|m| seen.insert(m.id.clone()))
-            .cloned()
-            .collect();
+        let materials =
+            items.iter().flat_map(|i| i.materials.iter()).filter(|m| seen.insert(m.id.clone())).cloned().collect();
         CaseDefinition {
-            subject: Subject::Bundle {
-                code: bundle.code.clone(),
-                version,
-            },
+            subject: Subject::Bundle { code: bundle.code.clone(), version },
             title: bundle.name.clone(),
             department: bundle.department.clone(),
             filing: false,
@@ -126,19 +116,12 @@ impl CaseDefinition {
             form: FormSchema::merge(items.iter().map(|i| &i.form)),
             materials,
             process: bundle.process.clone(),
-            results: items
-                .iter()
-                .flat_map(|i| i.results.iter().cloned())
-                .collect(),
+            results: items.iter().flat_map(|i| i.results.iter().cloned()).collect(),
         }
     }
 
     fn step(&self, id: &str) -> Option<(usize, &StepDef)> {
-        self.process
-            .steps
-            .iter()
-            .enumerate()
-            .find(|(_, s)| s.id == id)
+        self.process.steps.iter().enumerate().find(|(_, s)| s.id == id)
     }
 }
 
@@ -262,10 +245,7 @@ impl Status {
     }
 
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Status::Completed | Status::Refused | Status::Withdrawn | Status::Terminated
-        )
+        matches!(self, Status::Completed | Status::Refused | Status::Withdrawn | Status::Terminated)
     }
 
     pub const ALL: [Status; 8] = [
@@ -499,6 +479,8 @@ pub struct CaseState {
     pub accepted_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
+    /// The clock's stored state; answers show it as `clock_state` beside the computed `clock` view.
+    #[serde(rename = "clock_state")]
     pub clock: ClockState,
     /// A correction notice was sent for this intake (一次性告知: never a second one).
     pub correction_requested: bool,
@@ -517,10 +499,7 @@ pub struct CaseState {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CaseError {
     #[error("the case is {status}; {action} is not possible now")]
-    WrongStatus {
-        status: &'static str,
-        action: &'static str,
-    },
+    WrongStatus { status: &'static str, action: &'static str },
     #[error("this needs the role {0}")]
     Forbidden(&'static str),
     #[error("a correction notice was already sent for this application (一次性告知): it cannot be sent twice")]
@@ -602,64 +581,23 @@ pub struct Assignee {
 /// Everything that can be asked of an existing case.
 #[derive(Debug, Clone)]
 pub enum CaseCommand {
-    Accept {
-        pledges: Vec<(String, Date)>,
-    },
-    Refuse {
-        reasons: Vec<String>,
-    },
-    RequestCorrection {
-        problems: Vec<Problem>,
-    },
-    SubmitCorrection {
-        form: Option<Map<String, Value>>,
-        materials: Vec<MaterialRef>,
-    },
-    FulfilPledge {
-        material: MaterialRef,
-    },
-    ClaimTask {
-        task_id: String,
-    },
-    CompleteTask {
-        task_id: String,
-        opinion: String,
-    },
-    SendBack {
-        to_step: String,
-        reason: String,
-    },
-    Reassign {
-        task_id: String,
-        to: Assignee,
-        reason: String,
-    },
-    Suspend {
-        kind: SuspensionKind,
-        reason: String,
-        expected_days: u32,
-    },
+    Accept { pledges: Vec<(String, Date)> },
+    Refuse { reasons: Vec<String> },
+    RequestCorrection { problems: Vec<Problem> },
+    SubmitCorrection { form: Option<Map<String, Value>>, materials: Vec<MaterialRef> },
+    FulfilPledge { material: MaterialRef },
+    ClaimTask { task_id: String },
+    CompleteTask { task_id: String, opinion: String },
+    SendBack { to_step: String, reason: String },
+    Reassign { task_id: String, to: Assignee, reason: String },
+    Suspend { kind: SuspensionKind, reason: String, expected_days: u32 },
     Resume,
-    Extend {
-        days: u32,
-        reason: String,
-    },
-    Decide {
-        outcome: Outcome,
-        reasons: Vec<String>,
-    },
-    IssueLicenses {
-        licenses: Vec<String>,
-    },
-    Deliver {
-        delivery: Delivery,
-    },
-    Withdraw {
-        reason: String,
-    },
-    Terminate {
-        reason: String,
-    },
+    Extend { days: u32, reason: String },
+    Decide { outcome: Outcome, reasons: Vec<String> },
+    IssueLicenses { licenses: Vec<String> },
+    Deliver { delivery: Delivery },
+    Withdraw { reason: String },
+    Terminate { reason: String },
 }
 
 impl CaseCommand {
@@ -716,18 +654,9 @@ pub fn submit(sub: Submission, ctx: &Ctx) -> Result<Vec<CaseEvent>, CaseError> {
             return Err(CaseError::MissingMaterials(missing));
         }
         let (d, s, at) = clock::start_deadlines(&clock, ctx.now, ctx.calendar)?;
-        events.push(CaseEvent::Accepted {
-            pledges: vec![],
-            deadline: d,
-            statutory_deadline: s,
-            deadline_at: at,
-        });
-        events.push(CaseEvent::FilingRecorded {
-            receipt_no: format!("BA{}", &sub.case_no.as_str()[2..]),
-        });
-        events.push(CaseEvent::Completed {
-            outcome: Outcome::Grant,
-        });
+        events.push(CaseEvent::Accepted { pledges: vec![], deadline: d, statutory_deadline: s, deadline_at: at });
+        events.push(CaseEvent::FilingRecorded { receipt_no: format!("BA{}", &sub.case_no.as_str()[2..]) });
+        events.push(CaseEvent::Completed { outcome: Outcome::Grant });
     }
     Ok(events)
 }
@@ -750,10 +679,7 @@ fn missing_required(def: &CaseDefinition, mats: &[MaterialRef]) -> Vec<String> {
 }
 
 fn wrong(state: &CaseState, action: &'static str) -> CaseError {
-    CaseError::WrongStatus {
-        status: state.status.as_str(),
-        action,
-    }
+    CaseError::WrongStatus { status: state.status.as_str(), action }
 }
 
 fn need(actor: &Actor, role: Role) -> Result<(), CaseError> {
@@ -787,25 +713,14 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 if *due <= local_date(ctx.now) || !ctx.calendar.is_workday(*due)? {
                     return Err(CaseError::BadPledgeDate(*due));
                 }
-                pl.push(Pledge {
-                    material_id: m.clone(),
-                    due: *due,
-                    fulfilled: false,
-                });
+                pl.push(Pledge { material_id: m.clone(), due: *due, fulfilled: false });
             }
             if let Some((id, _)) = pledges.iter().find(|(id, _)| !missing.contains(id)) {
                 return Err(CaseError::UnknownMaterial(id.clone()));
             }
             let (d, s, at) = clock::start_deadlines(&state.clock, ctx.now, ctx.calendar)?;
-            let mut ev = vec![CaseEvent::Accepted {
-                pledges: pl,
-                deadline: d,
-                statutory_deadline: s,
-                deadline_at: at,
-            }];
-            ev.push(CaseEvent::StepCompleted {
-                step_id: first_step_id(def),
-            });
+            let mut ev = vec![CaseEvent::Accepted { pledges: pl, deadline: d, statutory_deadline: s, deadline_at: at }];
+            ev.push(CaseEvent::StepCompleted { step_id: first_step_id(def) });
             advance(state, def, 0, None, ctx, &mut ev)?;
             Ok(ev)
         }
@@ -829,11 +744,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 return Err(CaseError::Empty("problems"));
             }
             let received = local_date(state.submitted_at);
-            if ctx
-                .calendar
-                .working_days_between(received, local_date(ctx.now))?
-                > 5
-            {
+            if ctx.calendar.working_days_between(received, local_date(ctx.now))? > 5 {
                 return Err(CaseError::CorrectionTooLate);
             }
             let due = ctx.calendar.add_working_days(local_date(ctx.now), 10)?;
@@ -851,19 +762,13 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             Ok(vec![CaseEvent::Corrected { form: f, materials }])
         }
         CaseCommand::FulfilPledge { material } => {
-            if !(actor.has(Role::WindowClerk)
-                || state.applicant.account.as_deref() == Some(actor.id.as_str()))
-            {
+            if !(actor.has(Role::WindowClerk) || state.applicant.account.as_deref() == Some(actor.id.as_str())) {
                 return Err(CaseError::Forbidden("window_clerk"));
             }
             if state.status.is_final() {
                 return Err(wrong(state, action));
             }
-            if !state
-                .pledges
-                .iter()
-                .any(|p| p.material_id == material.material_id && !p.fulfilled)
-            {
+            if !state.pledges.iter().any(|p| p.material_id == material.material_id && !p.fulfilled) {
                 return Err(CaseError::UnknownMaterial(material.material_id));
             }
             Ok(vec![CaseEvent::PledgeFulfilled { material }])
@@ -877,27 +782,18 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             match &task.assignee {
                 Some(a) if a == &actor.id => Ok(vec![]),
                 Some(_) => Err(CaseError::ClaimedByOther(task_id)),
-                None => Ok(vec![CaseEvent::TaskClaimed {
-                    task_id,
-                    by: actor.id.clone(),
-                }]),
+                None => Ok(vec![CaseEvent::TaskClaimed { task_id, by: actor.id.clone() }]),
             }
         }
         CaseCommand::CompleteTask { task_id, opinion } => {
-            let excluded = state
-                .current_step
-                .as_ref()
-                .and_then(|s| def.step(&s.step_id))
-                .and_then(|(_, d)| d.excluded_time);
+            let excluded =
+                state.current_step.as_ref().and_then(|s| def.step(&s.step_id)).and_then(|(_, d)| d.excluded_time);
             let step = if excluded.is_some() {
                 in_progress_or_suspended_step(state, action)?
             } else {
                 in_progress_step(state, action)?
             };
-            if !matches!(
-                step.kind,
-                StepKind::Review | StepKind::JointReview | StepKind::Inspection
-            ) {
+            if !matches!(step.kind, StepKind::Review | StepKind::JointReview | StepKind::Inspection) {
                 return Err(CaseError::WrongStep(step.kind));
             }
             let task = open_task(step, &task_id)?;
@@ -907,21 +803,11 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             }
             let mut ev = Vec::new();
             if task.assignee.is_none() {
-                ev.push(CaseEvent::TaskClaimed {
-                    task_id: task_id.clone(),
-                    by: actor.id.clone(),
-                });
+                ev.push(CaseEvent::TaskClaimed { task_id: task_id.clone(), by: actor.id.clone() });
             }
-            ev.push(CaseEvent::TaskCompleted {
-                task_id: task_id.clone(),
-                by: actor.id.clone(),
-                opinion,
-            });
-            let others: Vec<&Task> = step
-                .tasks
-                .iter()
-                .filter(|t| t.status == TaskStatus::Open && t.task_id != task_id)
-                .collect();
+            ev.push(CaseEvent::TaskCompleted { task_id: task_id.clone(), by: actor.id.clone(), opinion });
+            let others: Vec<&Task> =
+                step.tasks.iter().filter(|t| t.status == TaskStatus::Open && t.task_id != task_id).collect();
             let step_done = match step.joint_mode {
                 Some(JointMode::Any) => true,
                 _ => others.is_empty(),
@@ -937,9 +823,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                     // The excluded time ends with the step: the clock runs again.
                     ev.push(resume_event(state, step, ctx)?);
                 }
-                ev.push(CaseEvent::StepCompleted {
-                    step_id: step.step_id.clone(),
-                });
+                ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
                 let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
                 advance(state, def, idx, None, ctx, &mut ev)?;
             }
@@ -947,9 +831,11 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
         }
         CaseCommand::SendBack { to_step, reason } => {
             let step = in_progress_step(state, action)?;
-            if !(step.tasks.iter().any(|t| {
-                t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref())
-            }) || actor.can_work(Role::Approver, Some(&state.department)))
+            if !(step
+                .tasks
+                .iter()
+                .any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref()))
+                || actor.can_work(Role::Approver, Some(&state.department)))
             {
                 return Err(CaseError::Forbidden("the current step's role"));
             }
@@ -961,67 +847,38 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 return Err(CaseError::BadSendBackTarget(to_step));
             }
             let mut ev = Vec::new();
-            let open: Vec<String> = step
-                .tasks
-                .iter()
-                .filter(|t| t.status == TaskStatus::Open)
-                .map(|t| t.task_id.clone())
-                .collect();
+            let open: Vec<String> =
+                step.tasks.iter().filter(|t| t.status == TaskStatus::Open).map(|t| t.task_id.clone()).collect();
             if !open.is_empty() {
-                ev.push(CaseEvent::TasksCancelled {
-                    task_ids: open,
-                    reason: format!("sent back to {to_step}"),
-                });
+                ev.push(CaseEvent::TasksCancelled { task_ids: open, reason: format!("sent back to {to_step}") });
             }
-            ev.push(CaseEvent::SentBack {
-                from_step: step.step_id.clone(),
-                to_step: to_step.clone(),
-                reason,
-            });
+            ev.push(CaseEvent::SentBack { from_step: step.step_id.clone(), to_step: to_step.clone(), reason });
             start_step(state, def, target_idx, ctx, &mut ev)?;
             Ok(ev)
         }
-        CaseCommand::Reassign {
-            task_id,
-            to,
-            reason,
-        } => {
+        CaseCommand::Reassign { task_id, to, reason } => {
             let step = in_progress_or_suspended_step(state, action)?;
             let task = open_task(step, &task_id)?;
             let is_assignee = task.assignee.as_deref() == Some(actor.id.as_str());
-            let is_chief = actor.can_work(
-                Role::Approver,
-                task.department.as_ref().or(Some(&state.department)),
-            );
+            let is_chief = actor.can_work(Role::Approver, task.department.as_ref().or(Some(&state.department)));
             if !(is_assignee || is_chief) {
                 return Err(CaseError::Forbidden("approver"));
             }
             non_empty(&reason, "reason")?;
-            let target = Actor {
-                id: to.id.clone(),
-                display_name: String::new(),
-                roles: to.roles,
-                department: to.department,
-            };
+            let target =
+                Actor { id: to.id.clone(), display_name: String::new(), roles: to.roles, department: to.department };
             if !target.can_work(task.role, task.department.as_ref()) {
                 return Err(CaseError::AssigneeCannotWork(to.id));
             }
-            Ok(vec![CaseEvent::TaskReassigned {
-                task_id,
-                from: task.assignee.clone(),
-                to: to.id,
-                reason,
-            }])
+            Ok(vec![CaseEvent::TaskReassigned { task_id, from: task.assignee.clone(), to: to.id, reason }])
         }
-        CaseCommand::Suspend {
-            kind,
-            reason,
-            expected_days,
-        } => {
+        CaseCommand::Suspend { kind, reason, expected_days } => {
             let step = in_progress_step(state, action)?;
-            if !(step.tasks.iter().any(|t| {
-                t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref())
-            }) || actor.can_work(Role::Approver, Some(&state.department)))
+            if !(step
+                .tasks
+                .iter()
+                .any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref()))
+                || actor.can_work(Role::Approver, Some(&state.department)))
             {
                 return Err(CaseError::Forbidden("the current step's role"));
             }
@@ -1029,23 +886,18 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 return Err(wrong(state, action));
             }
             non_empty(&reason, "reason")?;
-            Ok(vec![CaseEvent::Suspended {
-                kind,
-                reason,
-                expected_days,
-            }])
+            Ok(vec![CaseEvent::Suspended { kind, reason, expected_days }])
         }
         CaseCommand::Resume => {
             if state.status != Status::Suspended {
                 return Err(wrong(state, action));
             }
-            let step = state
-                .current_step
-                .as_ref()
-                .ok_or_else(|| wrong(state, action))?;
-            if !(step.tasks.iter().any(|t| {
-                t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref())
-            }) || actor.can_work(Role::Approver, Some(&state.department)))
+            let step = state.current_step.as_ref().ok_or_else(|| wrong(state, action))?;
+            if !(step
+                .tasks
+                .iter()
+                .any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref()))
+                || actor.can_work(Role::Approver, Some(&state.department)))
             {
                 return Err(CaseError::Forbidden("the current step's role"));
             }
@@ -1062,46 +914,28 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             }
             non_empty(&reason, "reason")?;
             let used = state.clock.extension_days;
-            if days == 0 || used + days > state.clock.max_extension_days {
-                return Err(CaseError::ExtensionTooLong {
-                    max: state.clock.max_extension_days,
-                    used,
-                });
+            if days == 0 || used.checked_add(days).is_none_or(|total| total > state.clock.max_extension_days) {
+                return Err(CaseError::ExtensionTooLong { max: state.clock.max_extension_days, used });
             }
             let deadline = match state.clock.deadline {
                 Some(d) => Some(ctx.calendar.add_working_days(d, days)?),
                 None => None,
             };
-            Ok(vec![CaseEvent::Extended {
-                days,
-                reason,
-                approved_by: actor.id.clone(),
-                deadline,
-            }])
+            Ok(vec![CaseEvent::Extended { days, reason, approved_by: actor.id.clone(), deadline }])
         }
         CaseCommand::Decide { outcome, reasons } => {
             let step = in_progress_step(state, action)?;
             if step.kind != StepKind::Decision {
                 return Err(CaseError::WrongStep(step.kind));
             }
-            let task = step
-                .tasks
-                .iter()
-                .find(|t| t.status == TaskStatus::Open)
-                .ok_or_else(|| wrong(state, action))?;
+            let task = step.tasks.iter().find(|t| t.status == TaskStatus::Open).ok_or_else(|| wrong(state, action))?;
             work_task(task, actor)?;
             if outcome == Outcome::Deny {
                 non_empty_list(&reasons, "reasons")?;
             }
             let mut ev = vec![
-                CaseEvent::Decided {
-                    outcome,
-                    reasons,
-                    by: actor.id.clone(),
-                },
-                CaseEvent::StepCompleted {
-                    step_id: step.step_id.clone(),
-                },
+                CaseEvent::Decided { outcome, reasons, by: actor.id.clone() },
+                CaseEvent::StepCompleted { step_id: step.step_id.clone() },
             ];
             let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
             advance(state, def, idx, Some(outcome), ctx, &mut ev)?;
@@ -1112,18 +946,12 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             if step.kind != StepKind::LicenseIssuance {
                 return Err(CaseError::WrongStep(step.kind));
             }
-            let task = step
-                .tasks
-                .iter()
-                .find(|t| t.status == TaskStatus::Open)
-                .ok_or_else(|| wrong(state, action))?;
+            let task = step.tasks.iter().find(|t| t.status == TaskStatus::Open).ok_or_else(|| wrong(state, action))?;
             work_task(task, actor)?;
             non_empty_list(&licenses, "licenses")?;
             let mut ev = vec![
                 CaseEvent::LicensesIssued { licenses },
-                CaseEvent::StepCompleted {
-                    step_id: step.step_id.clone(),
-                },
+                CaseEvent::StepCompleted { step_id: step.step_id.clone() },
             ];
             let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
             advance(state, def, idx, state.decision, ctx, &mut ev)?;
@@ -1134,21 +962,13 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             if step.kind != StepKind::Delivery {
                 return Err(CaseError::WrongStep(step.kind));
             }
-            let task = step
-                .tasks
-                .iter()
-                .find(|t| t.status == TaskStatus::Open)
-                .ok_or_else(|| wrong(state, action))?;
+            let task = step.tasks.iter().find(|t| t.status == TaskStatus::Open).ok_or_else(|| wrong(state, action))?;
             work_task(task, actor)?;
             if let Delivery::Post { address } = &delivery {
                 non_empty(address, "address")?;
             }
-            let mut ev = vec![
-                CaseEvent::Delivered { delivery },
-                CaseEvent::StepCompleted {
-                    step_id: step.step_id.clone(),
-                },
-            ];
+            let mut ev =
+                vec![CaseEvent::Delivered { delivery }, CaseEvent::StepCompleted { step_id: step.step_id.clone() }];
             let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
             advance(state, def, idx, state.decision, ctx, &mut ev)?;
             Ok(ev)
@@ -1176,13 +996,11 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
 /// The `Resumed` event for a suspended case at `ctx.now`: the working days in (suspension day, today] are not
 /// counted, so every deadline moves by that many working days.
 fn resume_event(state: &CaseState, step: &CurrentStep, ctx: &Ctx) -> Result<CaseEvent, CaseError> {
-    let since = state.clock.suspended_since.ok_or(CaseError::WrongStatus {
-        status: state.status.as_str(),
-        action: "resume",
-    })?;
-    let days = ctx
-        .calendar
-        .working_days_between(local_date(since), local_date(ctx.now))?;
+    let since = state
+        .clock
+        .suspended_since
+        .ok_or(CaseError::WrongStatus { status: state.status.as_str(), action: "resume" })?;
+    let days = ctx.calendar.working_days_between(local_date(since), local_date(ctx.now))?;
     let shift = |d: Option<Date>| -> Result<Option<Date>, CaseError> {
         Ok(match d {
             Some(d) => Some(ctx.calendar.add_working_days(d, days)?),
@@ -1198,11 +1016,7 @@ fn resume_event(state: &CaseState, step: &CurrentStep, ctx: &Ctx) -> Result<Case
 }
 
 fn first_step_id(def: &CaseDefinition) -> String {
-    def.process
-        .steps
-        .first()
-        .map(|s| s.id.clone())
-        .unwrap_or_else(|| "accept".into())
+    def.process.steps.first().map(|s| s.id.clone()).unwrap_or_else(|| "accept".into())
 }
 
 fn non_empty(s: &str, what: &'static str) -> Result<(), CaseError> {
@@ -1229,30 +1043,18 @@ fn own_case(state: &CaseState, actor: &Actor) -> Result<(), CaseError> {
     }
 }
 
-fn in_progress_step<'a>(
-    state: &'a CaseState,
-    action: &'static str,
-) -> Result<&'a CurrentStep, CaseError> {
+fn in_progress_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {
     if state.status != Status::InProgress {
         return Err(wrong(state, action));
     }
-    state
-        .current_step
-        .as_ref()
-        .ok_or_else(|| wrong(state, action))
+    state.current_step.as_ref().ok_or_else(|| wrong(state, action))
 }
 
-fn in_progress_or_suspended_step<'a>(
-    state: &'a CaseState,
-    action: &'static str,
-) -> Result<&'a CurrentStep, CaseError> {
+fn in_progress_or_suspended_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {
     if !matches!(state.status, Status::InProgress | Status::Suspended) {
         return Err(wrong(state, action));
     }
-    state
-        .current_step
-        .as_ref()
-        .ok_or_else(|| wrong(state, action))
+    state.current_step.as_ref().ok_or_else(|| wrong(state, action))
 }
 
 fn open_task<'a>(step: &'a CurrentStep, task_id: &str) -> Result<&'a Task, CaseError> {
@@ -1282,24 +1084,15 @@ fn advance(
     ctx: &Ctx,
     ev: &mut Vec<CaseEvent>,
 ) -> Result<(), CaseError> {
-    let next = def
-        .process
-        .steps
-        .iter()
-        .enumerate()
-        .skip(idx + 1)
-        .find(|(_, s)| {
-            let cond = s.condition.as_ref().map_or(true, |c| c.holds(&state.form));
-            let skip_license =
-                decision == Some(Outcome::Deny) && s.kind == StepKind::LicenseIssuance;
-            cond && !skip_license
-        });
+    let next = def.process.steps.iter().enumerate().skip(idx + 1).find(|(_, s)| {
+        let cond = s.condition.as_ref().map_or(true, |c| c.holds(&state.form));
+        let skip_license = decision == Some(Outcome::Deny) && s.kind == StepKind::LicenseIssuance;
+        cond && !skip_license
+    });
     match next {
         Some((i, _)) => start_step(state, def, i, ctx, ev),
         None => {
-            ev.push(CaseEvent::Completed {
-                outcome: decision.unwrap_or(Outcome::Grant),
-            });
+            ev.push(CaseEvent::Completed { outcome: decision.unwrap_or(Outcome::Grant) });
             Ok(())
         }
     }
@@ -1332,20 +1125,10 @@ fn start_step(
     };
     for d in depts {
         n += 1;
-        tasks.push(TaskSpec {
-            task_id: format!("t{n}"),
-            role: s.role,
-            department: d,
-        });
+        tasks.push(TaskSpec { task_id: format!("t{n}"), role: s.role, department: d });
     }
-    let due = if s.share_days > 0 {
-        Some(
-            ctx.calendar
-                .add_working_days(local_date(ctx.now), s.share_days)?,
-        )
-    } else {
-        None
-    };
+    let due =
+        if s.share_days > 0 { Some(ctx.calendar.add_working_days(local_date(ctx.now), s.share_days)?) } else { None };
     ev.push(CaseEvent::StepStarted {
         step_id: s.id.clone(),
         name: s.name.clone(),
@@ -1354,8 +1137,8 @@ fn start_step(
         joint_mode: s.joint_mode,
         tasks,
     });
-    let already_suspended = state.status == Status::Suspended
-        && !ev.iter().any(|e| matches!(e, CaseEvent::Resumed { .. }));
+    let already_suspended =
+        state.status == Status::Suspended && !ev.iter().any(|e| matches!(e, CaseEvent::Resumed { .. }));
     if let (Some(kind), false) = (s.excluded_time, already_suspended) {
         if matches!(state.clock.limit, Limit::WorkingDays(_)) {
             ev.push(CaseEvent::Suspended {
@@ -1434,12 +1217,7 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             }
             state.status = Status::Submitted;
         }
-        CaseEvent::Accepted {
-            pledges,
-            deadline,
-            statutory_deadline,
-            deadline_at,
-        } => {
+        CaseEvent::Accepted { pledges, deadline, statutory_deadline, deadline_at } => {
             state.status = Status::InProgress;
             state.accepted_at = Some(r.at);
             state.pledges = pledges.clone();
@@ -1453,23 +1231,12 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             state.finished_at = Some(r.at);
         }
         CaseEvent::PledgeFulfilled { material } => {
-            for p in state
-                .pledges
-                .iter_mut()
-                .filter(|p| p.material_id == material.material_id)
-            {
+            for p in state.pledges.iter_mut().filter(|p| p.material_id == material.material_id) {
                 p.fulfilled = true;
             }
             state.materials.push(material.clone());
         }
-        CaseEvent::StepStarted {
-            step_id,
-            name,
-            kind,
-            due,
-            joint_mode,
-            tasks,
-        } => {
+        CaseEvent::StepStarted { step_id, name, kind, due, joint_mode, tasks } => {
             state.task_counter += tasks.len() as u32;
             state.current_step = Some(CurrentStep {
                 step_id: step_id.clone(),
@@ -1501,11 +1268,7 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                 t.assignee = Some(to.clone());
             }
         }
-        CaseEvent::TaskCompleted {
-            task_id,
-            by,
-            opinion,
-        } => {
+        CaseEvent::TaskCompleted { task_id, by, opinion } => {
             if let Some(t) = task_mut(state, task_id) {
                 t.status = TaskStatus::Done;
                 t.assignee = Some(by.clone());
@@ -1533,12 +1296,7 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             state.status = Status::Suspended;
             state.clock.suspended_since = Some(r.at);
         }
-        CaseEvent::Resumed {
-            suspended_days,
-            deadline,
-            statutory_deadline,
-            step_due,
-        } => {
+        CaseEvent::Resumed { suspended_days, deadline, statutory_deadline, step_due } => {
             state.status = Status::InProgress;
             state.clock.suspended_since = None;
             state.clock.suspended_days += suspended_days;
@@ -1576,12 +1334,7 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
 }
 
 fn task_mut<'a>(state: &'a mut CaseState, id: &str) -> Option<&'a mut Task> {
-    state
-        .current_step
-        .as_mut()?
-        .tasks
-        .iter_mut()
-        .find(|t| t.task_id == id)
+    state.current_step.as_mut()?.tasks.iter_mut().find(|t| t.task_id == id)
 }
 
 /// Fold a whole stream; `None` if it does not start with `Submitted`.

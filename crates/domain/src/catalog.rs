@@ -454,10 +454,7 @@ pub struct CatalogError {
 }
 
 fn err(subject: &str, problem: impl Into<String>) -> CatalogError {
-    CatalogError {
-        subject: subject.to_string(),
-        problem: problem.into(),
-    }
+    CatalogError { subject: subject.to_string(), problem: problem.into() }
 }
 
 impl ServiceItem {
@@ -467,60 +464,28 @@ impl ServiceItem {
         if self.name.trim().is_empty() {
             return Err(err(s, "name is empty"));
         }
-        if self.base_code.chars().count() != 12
-            || !self.base_code.chars().all(|c| c.is_ascii_alphanumeric())
-        {
-            return Err(err(
-                s,
-                format!(
-                    "base_code {:?} must be 12 letters or digits",
-                    self.base_code
-                ),
-            ));
+        if self.base_code.chars().count() != 12 || !self.base_code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(err(s, format!("base_code {:?} must be 12 letters or digits", self.base_code)));
         }
         if !departments.contains(&self.department) {
             return Err(err(s, format!("unknown department {}", self.department)));
         }
-        if !self
-            .impl_code
-            .as_str()
-            .starts_with(self.department_uscc.as_str())
-        {
-            return Err(err(
-                s,
-                "impl_code must start with the implementing body's USCC",
-            ));
+        if !self.impl_code.as_str().starts_with(self.department_uscc.as_str()) {
+            return Err(err(s, "impl_code must start with the implementing body's USCC"));
         }
         if self.promised_limit.comparable().0 != self.statutory_limit.comparable().0 {
-            return Err(err(
-                s,
-                "promised and statutory limits must use the same unit",
-            ));
+            return Err(err(s, "promised and statutory limits must use the same unit"));
         }
         if self.promised_limit.comparable() > self.statutory_limit.comparable() {
             return Err(err(s, "promised limit is longer than the statutory limit"));
         }
         match (self.handling, self.promised_limit) {
-            (Handling::Immediate, Limit::Minutes(_))
-            | (Handling::Promised, Limit::WorkingDays(_)) => {}
-            (Handling::Immediate, _) => {
-                return Err(err(
-                    s,
-                    "an on-the-spot (即办) item counts its limit in minutes",
-                ))
-            }
-            (Handling::Promised, _) => {
-                return Err(err(
-                    s,
-                    "a promised (承诺) item counts its limit in working days",
-                ))
-            }
+            (Handling::Immediate, Limit::Minutes(_)) | (Handling::Promised, Limit::WorkingDays(_)) => {}
+            (Handling::Immediate, _) => return Err(err(s, "an on-the-spot (即办) item counts its limit in minutes")),
+            (Handling::Promised, _) => return Err(err(s, "a promised (承诺) item counts its limit in working days")),
         }
         if self.tags.contains(&Tag::OnTheSpot) && self.handling != Handling::Immediate {
-            return Err(err(
-                s,
-                "tag on_the_spot (马上办) needs handling = immediate",
-            ));
+            return Err(err(s, "tag on_the_spot (马上办) needs handling = immediate"));
         }
         if !(1..=4).contains(&self.online_depth) {
             return Err(err(s, "online_depth must be 1–4 (I–IV)"));
@@ -545,14 +510,7 @@ impl ServiceItem {
             Limit::WorkingDays(d) => d,
             Limit::Minutes(_) => 0,
         };
-        validate_process(
-            s,
-            &self.process,
-            departments,
-            limit_days,
-            self.kind == ItemKind::Filing,
-            self.handling,
-        )
+        validate_process(s, &self.process, departments, limit_days, self.kind == ItemKind::Filing, self.handling)
     }
 }
 
@@ -582,14 +540,7 @@ impl Bundle {
             Limit::WorkingDays(d) => d,
             Limit::Minutes(_) => return Err(err(s, "a bundle counts its limit in working days")),
         };
-        validate_process(
-            s,
-            &self.process,
-            departments,
-            limit_days,
-            false,
-            Handling::Promised,
-        )
+        validate_process(s, &self.process, departments, limit_days, false, Handling::Promised)
     }
 }
 
@@ -629,16 +580,10 @@ fn validate_process(
         share += st.share_days;
         if st.kind == StepKind::JointReview {
             if st.departments.len() < 2 {
-                return Err(err(
-                    s,
-                    format!("joint review {} needs at least two departments", st.id),
-                ));
+                return Err(err(s, format!("joint review {} needs at least two departments", st.id)));
             }
             if st.joint_mode.is_none() {
-                return Err(err(
-                    s,
-                    format!("joint review {} needs joint_mode all or any", st.id),
-                ));
+                return Err(err(s, format!("joint review {} needs joint_mode all or any", st.id)));
             }
             for d in &st.departments {
                 if !departments.contains(d) {
@@ -657,22 +602,11 @@ fn validate_process(
             }
         }
         if st.kind == StepKind::Inspection && st.inspection.is_none() {
-            return Err(err(
-                s,
-                format!(
-                    "inspection step {} needs inspection = on_site, video or either",
-                    st.id
-                ),
-            ));
+            return Err(err(s, format!("inspection step {} needs inspection = on_site, video or either", st.id)));
         }
     }
     if share > limit_days {
-        return Err(err(
-            s,
-            format!(
-                "step shares add up to {share} working days, more than the promised {limit_days}"
-            ),
-        ));
+        return Err(err(s, format!("step shares add up to {share} working days, more than the promised {limit_days}")));
     }
     let has_decision = p.steps.iter().any(|st| st.kind == StepKind::Decision);
     if !filing && handling == Handling::Promised && !has_decision {
@@ -712,8 +646,7 @@ struct DepartmentsFile {
 impl CatalogSet {
     /// Parse `departments.toml`.
     pub fn parse_departments(text: &str) -> Result<Vec<Department>, CatalogError> {
-        let f: DepartmentsFile =
-            toml::from_str(text).map_err(|e| err("departments.toml", e.to_string()))?;
+        let f: DepartmentsFile = toml::from_str(text).map_err(|e| err("departments.toml", e.to_string()))?;
         Ok(f.department)
     }
 

@@ -66,15 +66,11 @@ pub fn start_deadlines(
 ) -> Result<(Option<Date>, Option<Date>, Option<OffsetDateTime>), CalendarError> {
     let day = local_date(at);
     Ok(match (clock.limit, clock.statutory_limit) {
-        (Limit::WorkingDays(p), Limit::WorkingDays(s)) => (
-            Some(cal.add_working_days(day, p)?),
-            Some(cal.add_working_days(day, s)?),
-            None,
-        ),
-        (Limit::Minutes(m), _) => (None, None, Some(at + Duration::minutes(i64::from(m)))),
-        (Limit::WorkingDays(p), Limit::Minutes(_)) => {
-            (Some(cal.add_working_days(day, p)?), None, None)
+        (Limit::WorkingDays(p), Limit::WorkingDays(s)) => {
+            (Some(cal.add_working_days(day, p)?), Some(cal.add_working_days(day, s)?), None)
         }
+        (Limit::Minutes(m), _) => (None, None, Some(at + Duration::minutes(i64::from(m)))),
+        (Limit::WorkingDays(p), Limit::Minutes(_)) => (Some(cal.add_working_days(day, p)?), None, None),
     })
 }
 
@@ -107,10 +103,7 @@ pub fn view(
     let end = stopped_at.unwrap_or(now);
     match clock.limit {
         Limit::Minutes(m) => {
-            let elapsed = clock
-                .started_at
-                .map(|s| ((end - s).whole_minutes().max(0)) as u32)
-                .unwrap_or(0);
+            let elapsed = clock.started_at.map(|s| ((end - s).whole_minutes().max(0)) as u32).unwrap_or(0);
             Ok(ClockView {
                 unit: "minutes",
                 limit: m,
@@ -132,15 +125,9 @@ pub fn view(
                 Some(s) => {
                     let start = local_date(s);
                     // While suspended, time stands still at the suspension day.
-                    let until = clock
-                        .suspended_since
-                        .map(local_date)
-                        .unwrap_or(local_date(end));
+                    let until = clock.suspended_since.map(local_date).unwrap_or(local_date(end));
                     let gross = cal.working_days_between(start, until)?;
-                    (
-                        gross.saturating_sub(clock.suspended_days),
-                        clock.suspended_since.is_some(),
-                    )
+                    (gross.saturating_sub(clock.suspended_days), clock.suspended_since.is_some())
                 }
             };
             let remaining = i64::from(total) - i64::from(elapsed);
@@ -151,11 +138,7 @@ pub fn view(
                 elapsed,
                 remaining,
                 deadline: if paused { None } else { clock.deadline },
-                statutory_deadline: if paused {
-                    None
-                } else {
-                    clock.statutory_deadline
-                },
+                statutory_deadline: if paused { None } else { clock.statutory_deadline },
                 deadline_at: None,
                 running: clock.started_at.is_some() && stopped_at.is_none() && !paused,
                 paused,

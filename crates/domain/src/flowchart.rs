@@ -8,10 +8,7 @@ use std::fmt::Write;
 use crate::catalog::{JointMode, ProcessDefinition, StepKind};
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 const W: i32 = 520;
@@ -28,11 +25,7 @@ pub fn render(p: &ProcessDefinition, department_name: &dyn Fn(&str) -> String) -
         if i > 0 {
             arrow(&mut body, cx, y - GAP, y);
         }
-        let dashed = if s.condition.is_some() {
-            " stroke-dasharray=\"6 4\""
-        } else {
-            ""
-        };
+        let dashed = if s.condition.is_some() { " stroke-dasharray=\"6 4\"" } else { "" };
         let who = match (&s.department, s.kind) {
             (Some(d), _) => department_name(d.as_str()),
             (None, StepKind::Accept) => "任一综合窗口 any general window".to_string(),
@@ -76,11 +69,7 @@ pub fn render(p: &ProcessDefinition, department_name: &dyn Fn(&str) -> String) -
             esc(&s.name),
             y + 42,
             esc(&who),
-            if s.share_days > 0 {
-                format!(" · {} 个工作日", s.share_days)
-            } else {
-                String::new()
-            },
+            if s.share_days > 0 { format!(" · {} 个工作日", s.share_days) } else { String::new() },
             kind = kind_name(s.kind),
         );
         if let Some(c) = &s.condition {
@@ -101,11 +90,7 @@ pub fn render(p: &ProcessDefinition, department_name: &dyn Fn(&str) -> String) -
 }
 
 fn arrow(out: &mut String, x: i32, y1: i32, y2: i32) {
-    let _ = write!(
-        out,
-        r#"<line x1="{x}" y1="{y1}" x2="{x}" y2="{}" class="a"/>"#,
-        y2 - 2
-    );
+    let _ = write!(out, r#"<line x1="{x}" y1="{y1}" x2="{x}" y2="{}" class="a"/>"#, y2 - 2);
 }
 
 fn kind_name(k: StepKind) -> &'static str {

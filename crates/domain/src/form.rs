@@ -16,11 +16,7 @@ pub struct FieldError {
 }
 
 fn fe(field: &str, code: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_string(),
-        code,
-        message: message.into(),
-    }
+    FieldError { field: field.to_string(), code, message: message.into() }
 }
 
 /// Check form data against its schema. Unknown keys are refused too, so a typo never silently drops a value.
@@ -28,32 +24,20 @@ pub fn validate(schema: &FormSchema, data: &Map<String, Value>) -> Result<(), Ve
     let mut errors = Vec::new();
     for key in data.keys() {
         if !schema.fields.iter().any(|f| &f.key == key) {
-            errors.push(fe(
-                key,
-                "unknown_field",
-                format!("the form has no field {key}"),
-            ));
+            errors.push(fe(key, "unknown_field", format!("the form has no field {key}")));
         }
     }
     for f in &schema.fields {
         let v = match data.get(&f.key) {
             None | Some(Value::Null) => {
                 if f.required {
-                    errors.push(fe(
-                        &f.key,
-                        "required",
-                        format!("{} ({}) is required", f.label, f.key),
-                    ));
+                    errors.push(fe(&f.key, "required", format!("{} ({}) is required", f.label, f.key)));
                 }
                 continue;
             }
             Some(Value::String(s)) if s.trim().is_empty() => {
                 if f.required {
-                    errors.push(fe(
-                        &f.key,
-                        "required",
-                        format!("{} ({}) is required", f.label, f.key),
-                    ));
+                    errors.push(fe(&f.key, "required", format!("{} ({}) is required", f.label, f.key)));
                 }
                 continue;
             }
@@ -70,32 +54,18 @@ pub fn validate(schema: &FormSchema, data: &Map<String, Value>) -> Result<(), Ve
     }
 }
 
-fn check_value(
-    t: FieldType,
-    v: &Value,
-    f: &crate::catalog::Field,
-) -> Result<(), (&'static str, String)> {
-    let text = || {
-        v.as_str()
-            .ok_or(("type", format!("{} must be text", f.key)))
-    };
+fn check_value(t: FieldType, v: &Value, f: &crate::catalog::Field) -> Result<(), (&'static str, String)> {
+    let text = || v.as_str().ok_or(("type", format!("{} must be text", f.key)));
     match t {
         FieldType::Text | FieldType::LongText => {
             let s = text()?;
-            let max = f
-                .max_len
-                .unwrap_or(if t == FieldType::Text { 200 } else { 5000 });
+            let max = f.max_len.unwrap_or(if t == FieldType::Text { 200 } else { 5000 });
             if s.chars().count() > max as usize {
-                return Err((
-                    "too_long",
-                    format!("{} is longer than {max} characters", f.key),
-                ));
+                return Err(("too_long", format!("{} is longer than {max} characters", f.key)));
             }
         }
         FieldType::Number | FieldType::Integer => {
-            let x = v
-                .as_f64()
-                .ok_or(("type", format!("{} must be a number", f.key)))?;
+            let x = v.as_f64().ok_or(("type", format!("{} must be a number", f.key)))?;
             if t == FieldType::Integer && x.fract() != 0.0 {
                 return Err(("type", format!("{} must be a whole number", f.key)));
             }
@@ -114,43 +84,32 @@ fn check_value(
             parse_date(text()?).map_err(|e| ("date", e))?;
         }
         FieldType::Boolean => {
-            v.as_bool()
-                .ok_or(("type", format!("{} must be true or false", f.key)))?;
+            v.as_bool().ok_or(("type", format!("{} must be true or false", f.key)))?;
         }
         FieldType::Choice => {
             let s = text()?;
             if !f.options.iter().any(|o| o == s) {
-                return Err((
-                    "choice",
-                    format!("{} must be one of {:?}", f.key, f.options),
-                ));
+                return Err(("choice", format!("{} must be one of {:?}", f.key, f.options)));
             }
         }
         FieldType::Phone => {
             let s = text()?;
             let ok = (s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit()))
-                || (s.len() >= 7
-                    && s.len() <= 13
-                    && s.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+                || (s.len() >= 7 && s.len() <= 13 && s.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
             if !ok {
                 return Err(("phone", format!("{} is not a phone number", f.key)));
             }
         }
         FieldType::Uscc => {
-            Uscc::parse(text()?)
-                .map_err(|e| ("uscc", format!("{}: unified social credit code {e}", f.key)))?;
+            Uscc::parse(text()?).map_err(|e| ("uscc", format!("{}: unified social credit code {e}", f.key)))?;
         }
         FieldType::ResidentId => {
-            ResidentId::parse(text()?)
-                .map_err(|e| ("resident_id", format!("{}: resident ID number {e}", f.key)))?;
+            ResidentId::parse(text()?).map_err(|e| ("resident_id", format!("{}: resident ID number {e}", f.key)))?;
         }
         FieldType::RegionCode => {
             let s = text()?;
             if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err((
-                    "region_code",
-                    format!("{} must be a 6-digit region code (GB/T 2260)", f.key),
-                ));
+                return Err(("region_code", format!("{} must be a 6-digit region code (GB/T 2260)", f.key)));
             }
         }
     }

@@ -34,9 +34,7 @@ impl IdError {
 }
 
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// 统一社会信用代码 (GB 32100-2015).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,21 +46,14 @@ impl Uscc {
     pub fn check_char(body: &str) -> Result<char, IdError> {
         let chars: Vec<char> = body.chars().collect();
         if chars.len() != 17 {
-            return Err(IdError::Length {
-                expected: 17,
-                got: chars.len(),
-            });
+            return Err(IdError::Length { expected: 17, got: chars.len() });
         }
         let mut sum = 0u32;
         for (i, ch) in chars.iter().enumerate() {
-            let v =
-                USCC_ALPHABET
-                    .iter()
-                    .position(|&a| a as char == *ch)
-                    .ok_or(IdError::Character {
-                        ch: *ch,
-                        pos: i + 1,
-                    })?;
+            let v = USCC_ALPHABET
+                .iter()
+                .position(|&a| a as char == *ch)
+                .ok_or(IdError::Character { ch: *ch, pos: i + 1 })?;
             sum += v as u32 * USCC_WEIGHTS[i];
         }
         let idx = ((31 - sum % 31) % 31) as usize;
@@ -73,10 +64,7 @@ impl Uscc {
         let s = s.trim();
         let chars: Vec<char> = s.chars().collect();
         if chars.len() != 18 {
-            return Err(IdError::Length {
-                expected: 18,
-                got: chars.len(),
-            });
+            return Err(IdError::Length { expected: 18, got: chars.len() });
         }
         let body: String = chars[..17].iter().collect();
         let expected = Self::check_char(&body)?;
@@ -113,35 +101,22 @@ impl ResidentId {
     pub fn check_char(body: &str) -> Result<char, IdError> {
         let chars: Vec<char> = body.chars().collect();
         if chars.len() != 17 {
-            return Err(IdError::Length {
-                expected: 17,
-                got: chars.len(),
-            });
+            return Err(IdError::Length { expected: 17, got: chars.len() });
         }
         let mut sum = 0u32;
         for (i, ch) in chars.iter().enumerate() {
-            let d = ch.to_digit(10).ok_or(IdError::Character {
-                ch: *ch,
-                pos: i + 1,
-            })?;
+            let d = ch.to_digit(10).ok_or(IdError::Character { ch: *ch, pos: i + 1 })?;
             sum += d * RIC_WEIGHTS[i];
         }
         let c = (12 - sum % 11) % 11;
-        Ok(if c == 10 {
-            'X'
-        } else {
-            char::from_digit(c, 10).unwrap_or('0')
-        })
+        Ok(if c == 10 { 'X' } else { char::from_digit(c, 10).unwrap_or('0') })
     }
 
     pub fn parse(s: &str) -> Result<ResidentId, IdError> {
         let s = s.trim().to_ascii_uppercase();
         let chars: Vec<char> = s.chars().collect();
         if chars.len() != 18 {
-            return Err(IdError::Length {
-                expected: 18,
-                got: chars.len(),
-            });
+            return Err(IdError::Length { expected: 18, got: chars.len() });
         }
         let body: String = chars[..17].iter().collect();
         let expected = Self::check_char(&body)?;
@@ -152,16 +127,12 @@ impl ResidentId {
             birth[6..8].parse::<u8>().unwrap_or(0),
         );
         let month = time::Month::try_from(m).map_err(|_| IdError::BirthDate(birth.to_string()))?;
-        time::Date::from_calendar_date(y, month, d)
-            .map_err(|_| IdError::BirthDate(birth.to_string()))?;
+        time::Date::from_calendar_date(y, month, d).map_err(|_| IdError::BirthDate(birth.to_string()))?;
         if y < 1900 {
             return Err(IdError::BirthDate(birth.to_string()));
         }
         if chars[17] != expected {
-            return Err(IdError::CheckDigit {
-                expected,
-                got: chars[17],
-            });
+            return Err(IdError::CheckDigit { expected, got: chars[17] });
         }
         Ok(ResidentId(s))
     }
@@ -215,19 +186,13 @@ impl ItemCode {
         let s = s.trim();
         let n = s.chars().count();
         if n != 31 {
-            return Err(IdError::Length {
-                expected: 31,
-                got: n,
-            });
+            return Err(IdError::Length { expected: 31, got: n });
         }
+        if let Some((pos, ch)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_alphanumeric()) {
+            return Err(IdError::Character { ch, pos: pos + 1 });
+        }
+        // All ASCII from here on, so byte slicing is character slicing.
         Uscc::parse(&s[..18])?;
-        if let Some((pos, ch)) = s[18..]
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !c.is_ascii_alphanumeric())
-        {
-            return Err(IdError::Character { ch, pos: pos + 19 });
-        }
         Ok(ItemCode(s.to_string()))
     }
 
@@ -246,10 +211,8 @@ impl DepartmentId {
         if s.is_empty() || s.len() > 40 {
             return Err(IdError::Format("department id must be 1–40 characters"));
         }
-        if let Some((pos, ch)) = s
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        if let Some((pos, ch)) =
+            s.chars().enumerate().find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
         {
             return Err(IdError::Character { ch, pos: pos + 1 });
         }
@@ -268,13 +231,7 @@ pub struct CaseNo(String);
 
 impl CaseNo {
     pub fn new(date: time::Date, seq: u64) -> CaseNo {
-        CaseNo(format!(
-            "YC{:04}{:02}{:02}{:07}",
-            date.year(),
-            date.month() as u8,
-            date.day(),
-            seq
-        ))
+        CaseNo(format!("YC{:04}{:02}{:02}{:07}", date.year(), date.month() as u8, date.day(), seq))
     }
 
     pub fn parse(s: &str) -> Result<CaseNo, IdError> {
@@ -298,37 +255,16 @@ mod tests {
     fn uscc_known_examples() {
         assert!(Uscc::parse("91110000600037341L").is_ok());
         assert!(Uscc::parse("Y1110000MA0000000U").is_ok());
-        assert_eq!(
-            Uscc::parse("91110000600037341M"),
-            Err(IdError::CheckDigit {
-                expected: 'L',
-                got: 'M'
-            })
-        );
-        assert!(matches!(
-            Uscc::parse("9111000060003734IL"),
-            Err(IdError::Character { ch: 'I', pos: 17 })
-        ));
-        assert!(matches!(
-            Uscc::parse("123"),
-            Err(IdError::Length {
-                expected: 18,
-                got: 3
-            })
-        ));
+        assert_eq!(Uscc::parse("91110000600037341M"), Err(IdError::CheckDigit { expected: 'L', got: 'M' }));
+        assert!(matches!(Uscc::parse("9111000060003734IL"), Err(IdError::Character { ch: 'I', pos: 17 })));
+        assert!(matches!(Uscc::parse("123"), Err(IdError::Length { expected: 18, got: 3 })));
     }
 
     #[test]
     fn resident_id_known_examples() {
         assert!(ResidentId::parse("11010519491231002X").is_ok());
         assert!(ResidentId::parse("11010519491231002x").is_ok());
-        assert_eq!(
-            ResidentId::parse("110105194912310021"),
-            Err(IdError::CheckDigit {
-                expected: 'X',
-                got: '1'
-            })
-        );
+        assert_eq!(ResidentId::parse("110105194912310021"), Err(IdError::CheckDigit { expected: 'X', got: '1' }));
         // 1949-02-30 does not exist; the check digit is recomputed so only the date is wrong.
         let body = "11010519490230002";
         let id = format!("{body}{}", ResidentId::check_char(body).unwrap());
@@ -336,6 +272,15 @@ mod tests {
         let r = ResidentId::parse("11010519491231002X").unwrap();
         assert_eq!(r.masked(), "110105********002X");
         assert!(!format!("{r:?}").contains("19491231"));
+    }
+
+    #[test]
+    fn item_codes_with_non_ascii_characters_are_refused_not_panicked_on() {
+        assert!(matches!(
+            ItemCode::parse("12345678901234567中2345678901234"),
+            Err(IdError::Character { ch: '中', pos: 18 })
+        ));
+        assert!(ItemCode::parse("11640100MB960001070100009000001").is_ok());
     }
 
     #[test]

@@ -87,11 +87,7 @@ impl Index {
             }
         }
         let best_hits = scores.values().map(|(_, h)| *h).max().unwrap_or(0);
-        let needed = if best_hits == q.len() {
-            q.len()
-        } else {
-            (q.len() + 1) / 2
-        };
+        let needed = if best_hits == q.len() { q.len() } else { (q.len() + 1) / 2 };
         let name_bonus = |doc: usize| {
             if self.names[doc].contains(query.trim()) {
                 1000
@@ -99,11 +95,8 @@ impl Index {
                 0
             }
         };
-        let mut out: Vec<(usize, u32)> = scores
-            .into_iter()
-            .filter(|(_, (_, h))| *h >= needed)
-            .map(|(d, (s, _))| (d, s + name_bonus(d)))
-            .collect();
+        let mut out: Vec<(usize, u32)> =
+            scores.into_iter().filter(|(_, (_, h))| *h >= needed).map(|(d, (s, _))| (d, s + name_bonus(d))).collect();
         out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         out
     }
@@ -115,10 +108,7 @@ mod tests {
 
     #[test]
     fn bigrams() {
-        assert_eq!(
-            terms("营业执照"),
-            vec!["营", "营业", "业", "业执", "执", "执照", "照"]
-        );
+        assert_eq!(terms("营业执照"), vec!["营", "营业", "业", "业执", "执", "执照", "照"]);
         assert_eq!(terms("SM2 签名"), vec!["sm2", "签", "签名", "名"]);
     }
 

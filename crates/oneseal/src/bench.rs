@@ -42,15 +42,9 @@ pub enum BenchCmd {
 
 pub fn run(c: BenchCmd) -> Result<(), String> {
     match c {
-        BenchCmd::Lifecycle {
-            n,
-            concurrency,
-            database,
-            dir,
-            preload,
-            item,
-            raw,
-        } => lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw),
+        BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw } => {
+            lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw)
+        }
     }
 }
 
@@ -87,10 +81,7 @@ impl Client {
         };
         let mut resp = resp.map_err(|e| format!("{method} {path}: {e}"))?;
         let status = resp.status().as_u16();
-        let v: Value = resp
-            .body_mut()
-            .read_json()
-            .map_err(|e| format!("{method} {path}: {e}"))?;
+        let v: Value = resp.body_mut().read_json().map_err(|e| format!("{method} {path}: {e}"))?;
         Ok((status, v))
     }
 }
@@ -133,17 +124,8 @@ fn fill(form: &oneseal_domain::catalog::FormSchema) -> Map<String, Value> {
 }
 
 /// One lifecycle; returns the number of HTTP requests it took and the case number.
-fn one_lifecycle(
-    c: &Client,
-    tk: &Tokens,
-    submit: &Value,
-    lat: &mut Vec<Duration>,
-) -> Result<(usize, String), String> {
-    let mut timed = |method: &str,
-                     path: &str,
-                     token: &str,
-                     body: Option<&Value>|
-     -> Result<(u16, Value), String> {
+fn one_lifecycle(c: &Client, tk: &Tokens, submit: &Value, lat: &mut Vec<Duration>) -> Result<(usize, String), String> {
+    let mut timed = |method: &str, path: &str, token: &str, body: Option<&Value>| -> Result<(u16, Value), String> {
         let t = Instant::now();
         let r = c.call(method, path, Some(token), body)?;
         lat.push(t.elapsed());
@@ -154,12 +136,7 @@ fn one_lifecycle(
         return Err(format!("submit: {s} {r}"));
     }
     let no = r["case_no"].as_str().unwrap_or_default().to_string();
-    let (s, mut v) = timed(
-        "POST",
-        &format!("/api/v1/cases/{no}/accept"),
-        &tk.clerk,
-        Some(&json!({})),
-    )?;
+    let (s, mut v) = timed("POST", &format!("/api/v1/cases/{no}/accept"), &tk.clerk, Some(&json!({})))?;
     if s != 200 {
         return Err(format!("accept: {s} {v}"));
     }
@@ -172,26 +149,17 @@ fn one_lifecycle(
             .cloned()
             .ok_or_else(|| format!("no open task: {v}"))?;
         let dept = task["department"].as_str().unwrap_or_default();
-        let token = tk
-            .by_dept
-            .get(dept)
-            .ok_or_else(|| format!("no bench account for {dept}"))?;
+        let token = tk.by_dept.get(dept).ok_or_else(|| format!("no bench account for {dept}"))?;
         let (action, body) = match step["kind"].as_str().unwrap_or_default() {
-            "review" | "joint_review" | "inspection" => (
-                "complete",
-                json!({"task_id": task["task_id"], "opinion": "同意"}),
-            ),
+            "review" | "joint_review" | "inspection" => {
+                ("complete", json!({"task_id": task["task_id"], "opinion": "同意"}))
+            }
             "decision" => ("decide", json!({"outcome": "grant"})),
             "license_issuance" => ("issue-licenses", json!({})),
             "delivery" => ("deliver", json!({"delivery": {"method": "electronic"}})),
             other => return Err(format!("step kind {other}")),
         };
-        let (s, nv) = timed(
-            "POST",
-            &format!("/api/v1/cases/{no}/{action}"),
-            token,
-            Some(&body),
-        )?;
+        let (s, nv) = timed("POST", &format!("/api/v1/cases/{no}/{action}"), token, Some(&body))?;
         if s != 200 {
             return Err(format!("{action}: {s} {nv}"));
         }
@@ -229,43 +197,27 @@ fn lifecycle(
         .map_err(|e| e.to_string())?;
     let backend = app.store.backend();
     println!("OneSeal lifecycle benchmark");
-    println!("  database: {} ({backend:?}, WAL + synchronous=FULL on SQLite, synchronous_commit=on on PostgreSQL)", DatabaseUrl::parse(&db).map_err(|e| e.to_string())?.redacted());
+    println!(
+        "  database: {} ({backend:?}, WAL + synchronous=FULL on SQLite, synchronous_commit=on on PostgreSQL)",
+        DatabaseUrl::parse(&db).map_err(|e| e.to_string())?.redacted()
+    );
     println!(
         "  machine: {} cores; lifecycles: {n}; concurrent clients: {conc}",
-        std::thread::available_parallelism()
-            .map(|x| x.get())
-            .unwrap_or(1)
+        std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1)
     );
 
     // Catalog and one staff account per department with every staff role.
     rt.block_on(async {
         crate::load_demo(&app).await?;
-        let roles = [
-            Role::WindowClerk,
-            Role::Reviewer,
-            Role::Approver,
-            Role::Inspector,
-        ];
+        let roles = [Role::WindowClerk, Role::Reviewer, Role::Approver, Role::Inspector];
         for d in app.catalog().departments.clone() {
-            app.put_account(
-                &format!("bench-{}", d.id),
-                "bench",
-                "bench-password",
-                &roles,
-                Some(d.id.as_str()),
-            )
+            app.put_account(&format!("bench-{}", d.id), "bench", "bench-password", &roles, Some(d.id.as_str()))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        app.put_account("bench-applicant", "bench", "bench-password", &[Role::Applicant], None)
             .await
             .map_err(|e| e.to_string())?;
-        }
-        app.put_account(
-            "bench-applicant",
-            "bench",
-            "bench-password",
-            &[Role::Applicant],
-            None,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
         Ok::<(), String>(())
     })?;
     let view = app.catalog();
@@ -285,9 +237,7 @@ fn lifecycle(
     let steps: Vec<&str> = it.process.steps.iter().map(|s| s.name.as_str()).collect();
     println!("  item: {} ({code}); steps: {}", it.name, steps.join(" → "));
 
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .map_err(|e| e.to_string())?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let server_app = app.clone();
     rt.spawn(async move {
@@ -298,10 +248,7 @@ fn lifecycle(
         .max_idle_connections_per_host(conc * 2)
         .build()
         .into();
-    let client = Arc::new(Client {
-        agent,
-        base: format!("http://{addr}"),
-    });
+    let client = Arc::new(Client { agent, base: format!("http://{addr}") });
     let login = |u: &str| -> Result<String, String> {
         let (s, v) = client.call(
             "POST",
@@ -316,16 +263,10 @@ fn lifecycle(
     };
     let mut by_dept = BTreeMap::new();
     for d in &view.departments {
-        by_dept.insert(
-            d.id.as_str().to_string(),
-            login(&format!("bench-{}", d.id))?,
-        );
+        by_dept.insert(d.id.as_str().to_string(), login(&format!("bench-{}", d.id))?);
     }
-    let tokens = Arc::new(Tokens {
-        applicant: login("bench-applicant")?,
-        clerk: login("bench-bureau-general")?,
-        by_dept,
-    });
+    let tokens =
+        Arc::new(Tokens { applicant: login("bench-applicant")?, clerk: login("bench-bureau-general")?, by_dept });
 
     // Warm up with one lifecycle; its events are the template for preloading.
     let mut warm = Vec::new();
@@ -333,14 +274,8 @@ fn lifecycle(
     if preload > 0 {
         let t = Instant::now();
         preload_cases(&app, &template_no, preload)?;
-        let total = app
-            .store
-            .read_blocking(|db| db.count_cases())
-            .map_err(|e| e.to_string())?;
-        println!(
-            "  preloaded {preload} completed cases in {:.1} s (cases stored: {total})",
-            t.elapsed().as_secs_f64()
-        );
+        let total = app.store.read_blocking(|db| db.count_cases()).map_err(|e| e.to_string())?;
+        println!("  preloaded {preload} completed cases in {:.1} s (cases stored: {total})", t.elapsed().as_secs_f64());
     }
 
     let before = app.store.writer_stats();
@@ -351,28 +286,24 @@ fn lifecycle(
         let tokens = tokens.clone();
         let submit = submit.clone();
         let count = n / conc + usize::from(w < n % conc);
-        handles.push(std::thread::spawn(
-            move || -> Result<(Vec<Duration>, Vec<Duration>, usize), String> {
-                let mut req = Vec::new();
-                let mut life = Vec::new();
-                let mut requests = 0;
-                for _ in 0..count {
-                    let t = Instant::now();
-                    let (r, _) = one_lifecycle(&client, &tokens, &submit, &mut req)?;
-                    life.push(t.elapsed());
-                    requests += r;
-                }
-                Ok((req, life, requests))
-            },
-        ));
+        handles.push(std::thread::spawn(move || -> Result<(Vec<Duration>, Vec<Duration>, usize), String> {
+            let mut req = Vec::new();
+            let mut life = Vec::new();
+            let mut requests = 0;
+            for _ in 0..count {
+                let t = Instant::now();
+                let (r, _) = one_lifecycle(&client, &tokens, &submit, &mut req)?;
+                life.push(t.elapsed());
+                requests += r;
+            }
+            Ok((req, life, requests))
+        }));
     }
     let mut req = Vec::new();
     let mut life = Vec::new();
     let mut requests = 0;
     for h in handles {
-        let (r, l, q) = h
-            .join()
-            .map_err(|_| "client thread panicked".to_string())??;
+        let (r, l, q) = h.join().map_err(|_| "client thread panicked".to_string())??;
         req.extend(r);
         life.extend(l);
         requests += q;
@@ -384,25 +315,11 @@ fn lifecycle(
     let jobs = after.jobs - before.jobs;
     let txs = (after.transactions - before.transactions).max(1);
     println!("results");
-    println!(
-        "  lifecycles/s: {:.0}  ({n} lifecycles of {per} requests in {secs:.2} s)",
-        n as f64 / secs
-    );
+    println!("  lifecycles/s: {:.0}  ({n} lifecycles of {per} requests in {secs:.2} s)", n as f64 / secs);
     println!("  requests/s: {:.0}", requests as f64 / secs);
-    println!(
-        "  lifecycle latency ms: p50 {:.1}  p99 {:.1}",
-        percentile(&life, 0.5),
-        percentile(&life, 0.99)
-    );
-    println!(
-        "  request latency ms: p50 {:.2}  p99 {:.2}",
-        percentile(&req, 0.5),
-        percentile(&req, 0.99)
-    );
-    println!(
-        "  group commit: {jobs} writes in {txs} transactions ({:.1} per commit)",
-        jobs as f64 / txs as f64
-    );
+    println!("  lifecycle latency ms: p50 {:.1}  p99 {:.1}", percentile(&life, 0.5), percentile(&life, 0.99));
+    println!("  request latency ms: p50 {:.2}  p99 {:.2}", percentile(&req, 0.5), percentile(&req, 0.99));
+    println!("  group commit: {jobs} writes in {txs} transactions ({:.1} per commit)", jobs as f64 / txs as f64);
 
     // The raw reference on the same disk and durability.
     let raw_url = match backend {
@@ -415,14 +332,14 @@ fn lifecycle(
         }
         Backend::Postgres => db.clone(),
     };
-    let raw_secs = oneseal_store::raw_commit_reference(
-        &DatabaseUrl::parse(&raw_url).map_err(|e| e.to_string())?,
-        raw,
-    )
-    .map_err(|e| e.to_string())?
-    .as_secs_f64();
+    let raw_secs = oneseal_store::raw_commit_reference(&DatabaseUrl::parse(&raw_url).map_err(|e| e.to_string())?, raw)
+        .map_err(|e| e.to_string())?
+        .as_secs_f64();
     println!("reference");
-    println!("  raw single-row committed inserts/s (same disk, same durability): {:.0}  ({raw} in {raw_secs:.2} s)", raw as f64 / raw_secs);
+    println!(
+        "  raw single-row committed inserts/s (same disk, same durability): {:.0}  ({raw} in {raw_secs:.2} s)",
+        raw as f64 / raw_secs
+    );
     println!("  writes per lifecycle: {per}; lifecycles/s ÷ (raw commits/s ÷ writes per lifecycle) = {:.1}× the one-commit-per-write ceiling", (n as f64 / secs) / ((raw as f64 / raw_secs) / per as f64));
     drop(app);
     Ok(())

@@ -17,11 +17,7 @@ use oneseal_store::{DatabaseUrl, Store, StoreOptions};
 const DEFAULT_DB: &str = "sqlite://oneseal-data/oneseal.db";
 
 #[derive(Parser)]
-#[command(
-    name = "oneseal",
-    version,
-    about = "OneSeal: one bureau, one window, one form, one seal"
-)]
+#[command(name = "oneseal", version, about = "OneSeal: one bureau, one window, one form, one seal")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -186,12 +182,10 @@ pub fn open_store(database: &str) -> Result<Store, String> {
     let url = DatabaseUrl::parse(database).map_err(err)?;
     if let DatabaseUrl::Sqlite(p) = &url {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
     }
-    Store::open(&url, StoreOptions::default())
-        .map_err(|e| format!("cannot open {}: {e}", url.redacted()))
+    Store::open(&url, StoreOptions::default()).map_err(|e| format!("cannot open {}: {e}", url.redacted()))
 }
 
 pub fn open_app(database: &str) -> Result<App, String> {
@@ -200,10 +194,7 @@ pub fn open_app(database: &str) -> Result<App, String> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(err)
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err)
 }
 
 /// Read catalog files laid out like catalog/.
@@ -214,29 +205,16 @@ pub fn read_catalog_dir(dir: &Path) -> Result<Vec<(String, String)>, String> {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
         };
-        let mut paths: Vec<PathBuf> = rd
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
+        let mut paths: Vec<PathBuf> =
+            rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
         paths.sort();
         for p in paths {
             let rel = if sub.is_empty() {
-                p.file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default()
+                p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
             } else {
-                format!(
-                    "{sub}/{}",
-                    p.file_name()
-                        .map(|f| f.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                )
+                format!("{sub}/{}", p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())
             };
-            files.push((
-                rel,
-                std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
-            ));
+            files.push((rel, std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?));
         }
     }
     if files.is_empty() {
@@ -265,17 +243,10 @@ fn calendar_for(database: Option<&str>) -> Result<Calendar, String> {
 
 fn run(cli: Cli) -> CliResult {
     match cli.cmd {
-        Cmd::Serve {
-            database,
-            listen,
-            demo,
-        } => serve(&database, &listen, demo),
+        Cmd::Serve { database, listen, demo } => serve(&database, &listen, demo),
         Cmd::Migrate { database } => {
             open_store(&database)?;
-            println!(
-                "schema up to date: {}",
-                DatabaseUrl::parse(&database).map_err(err)?.redacted()
-            );
+            println!("schema up to date: {}", DatabaseUrl::parse(&database).map_err(err)?.redacted());
             Ok(())
         }
         Cmd::Catalog(c) => catalog(c),
@@ -285,18 +256,13 @@ fn run(cli: Cli) -> CliResult {
             runtime()?.block_on(async {
                 let before = app.dump_projections().await.map_err(app_err)?;
                 let rep = app.rebuild().await.map_err(app_err)?;
-                println!(
-                    "rebuilt projections from {} events ({} cases)",
-                    rep.events, rep.cases
-                );
+                println!("rebuilt projections from {} events ({} cases)", rep.events, rep.cases);
                 if check {
                     let after = app.dump_projections().await.map_err(app_err)?;
                     if before == after {
                         println!("identical: the rebuilt projections equal the ones before");
                     } else {
-                        return Err(
-                            "the rebuilt projections differ from the ones before".to_string()
-                        );
+                        return Err("the rebuilt projections differ from the ones before".to_string());
                     }
                 }
                 Ok(())
@@ -308,18 +274,15 @@ fn run(cli: Cli) -> CliResult {
 }
 
 fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
-    let addr: std::net::SocketAddr = listen
-        .parse()
-        .map_err(|e| format!("--listen {listen:?}: {e}"))?;
+    let addr: std::net::SocketAddr = listen.parse().map_err(|e| format!("--listen {listen:?}: {e}"))?;
     let app = open_app(database)?;
     let rt = runtime()?;
     rt.block_on(async move {
         if demo {
             load_demo(&app).await?;
         }
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(err)?;
         let worker = app.clone();
         tokio::spawn(async move {
@@ -339,9 +302,7 @@ fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
             DatabaseUrl::parse(database).map_err(err)?.redacted()
         );
         let _ = std::io::stdout().flush();
-        oneseal_web::serve(app, listener, shutdown_signal())
-            .await
-            .map_err(err)
+        oneseal_web::serve(app, listener, shutdown_signal()).await.map_err(err)
     })
 }
 
@@ -367,17 +328,11 @@ async fn shutdown_signal() {
 pub async fn load_demo(app: &App) -> CliResult {
     if app.catalog().items.is_empty() {
         let set = oneseal_app::catalog::demo_catalog().map_err(app_err)?;
-        let rep = app
-            .import_catalog(set, "demo", "demo catalog (银川市审批服务局)")
-            .await
-            .map_err(app_err)?;
+        let rep = app.import_catalog(set, "demo", "demo catalog (银川市审批服务局)").await.map_err(app_err)?;
         println!("demo catalog: published {} versions", rep.published.len());
     }
     if app.ensure_demo_accounts().await.map_err(app_err)? {
-        println!(
-            "demo accounts created (password: {})",
-            oneseal_app::auth::DEMO_PASSWORD
-        );
+        println!("demo accounts created (password: {})", oneseal_app::auth::DEMO_PASSWORD);
     }
     Ok(())
 }
@@ -395,26 +350,15 @@ fn catalog(c: CatalogCmd) -> CliResult {
             );
             Ok(())
         }
-        CatalogCmd::Import {
-            dir,
-            database,
-            reason,
-            actor,
-        } => {
+        CatalogCmd::Import { dir, database, reason, actor } => {
             let files = read_catalog_dir(&dir)?;
             let set = oneseal_app::catalog::parse_catalog_files(&files).map_err(app_err)?;
             let app = open_app(&database)?;
-            let rep = runtime()?
-                .block_on(app.import_catalog(set, &actor, &reason))
-                .map_err(app_err)?;
+            let rep = runtime()?.block_on(app.import_catalog(set, &actor, &reason)).map_err(app_err)?;
             for p in &rep.published {
                 println!("published {p}");
             }
-            println!(
-                "{} published, {} unchanged",
-                rep.published.len(),
-                rep.unchanged
-            );
+            println!("{} published, {} unchanged", rep.published.len(), rep.unchanged);
             Ok(())
         }
         CatalogCmd::List { database, search } => {
@@ -422,12 +366,7 @@ fn catalog(c: CatalogCmd) -> CliResult {
             let view = app.catalog();
             let codes: Vec<String> = match search {
                 Some(q) => view.search(&q).into_iter().map(|(_, c, _)| c).collect(),
-                None => view
-                    .items
-                    .keys()
-                    .cloned()
-                    .chain(view.bundles.keys().cloned())
-                    .collect(),
+                None => view.items.keys().cloned().chain(view.bundles.keys().cloned()).collect(),
             };
             for code in codes {
                 if let Some(p) = view.latest_item(&code) {
@@ -443,11 +382,7 @@ fn catalog(c: CatalogCmd) -> CliResult {
             }
             Ok(())
         }
-        CatalogCmd::Show {
-            code,
-            database,
-            version,
-        } => {
+        CatalogCmd::Show { code, database, version } => {
             let app = open_app(&database)?;
             let view = app.catalog();
             let p = match version {
@@ -469,12 +404,7 @@ fn calendar(c: CalendarCmd) -> CliResult {
             println!("{}", cal.is_workday(d).map_err(err)?);
             Ok(())
         }
-        CalendarCmd::Deadline {
-            date,
-            days,
-            stdin,
-            database,
-        } => {
+        CalendarCmd::Deadline { date, days, stdin, database } => {
             let cal = calendar_for(database.as_deref())?;
             if stdin {
                 let out = std::io::stdout();
@@ -487,25 +417,14 @@ fn calendar(c: CalendarCmd) -> CliResult {
                     };
                     let d = parse_date(d)?;
                     let n: u32 = n.parse().map_err(|e| format!("{line:?}: {e}"))?;
-                    writeln!(
-                        out,
-                        "{}",
-                        format_date(cal.add_working_days(d, n).map_err(err)?)
-                    )
-                    .map_err(err)?;
+                    writeln!(out, "{}", format_date(cal.add_working_days(d, n).map_err(err)?)).map_err(err)?;
                 }
                 return Ok(());
             }
             let (Some(date), Some(days)) = (date, days) else {
                 return Err("give DATE and N, or --stdin".into());
             };
-            println!(
-                "{}",
-                format_date(
-                    cal.add_working_days(parse_date(&date)?, days)
-                        .map_err(err)?
-                )
-            );
+            println!("{}", format_date(cal.add_working_days(parse_date(&date)?, days).map_err(err)?));
             Ok(())
         }
         CalendarCmd::Dump { from, to, database } => {
@@ -514,28 +433,15 @@ fn calendar(c: CalendarCmd) -> CliResult {
             let out = std::io::stdout();
             let mut out = out.lock();
             while d <= end {
-                writeln!(
-                    out,
-                    "{} {}",
-                    format_date(d),
-                    cal.is_workday(d).map_err(err)?
-                )
-                .map_err(err)?;
+                writeln!(out, "{} {}", format_date(d), cal.is_workday(d).map_err(err)?).map_err(err)?;
                 d = d.next_day().ok_or("date out of range")?;
             }
             Ok(())
         }
-        CalendarCmd::AddYear {
-            file,
-            database,
-            actor,
-        } => {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        CalendarCmd::AddYear { file, database, actor } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let app = open_app(&database)?;
-            let y = runtime()?
-                .block_on(app.publish_calendar_year(&actor, &text, None))
-                .map_err(app_err)?;
+            let y = runtime()?.block_on(app.publish_calendar_year(&actor, &text, None)).map_err(app_err)?;
             println!(
                 "published calendar {}: {} rest days, {} make-up working days",
                 y.year,

@@ -21,20 +21,11 @@ fn run(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn calendar_commands() {
-    assert_eq!(
-        run(&["calendar", "is-workday", "2026-02-14"]),
-        (true, "true".into(), String::new())
-    );
+    assert_eq!(run(&["calendar", "is-workday", "2026-02-14"]), (true, "true".into(), String::new()));
     assert_eq!(run(&["calendar", "is-workday", "2026-02-16"]).1, "false");
-    assert_eq!(
-        run(&["calendar", "deadline", "2025-09-26", "20"]).1,
-        "2025-10-30"
-    );
+    assert_eq!(run(&["calendar", "deadline", "2025-09-26", "20"]).1, "2025-10-30");
     let (ok, _, err) = run(&["calendar", "is-workday", "2027-01-04"]);
-    assert!(
-        !ok && err.contains("2027"),
-        "a year without data is an error, never a guess: {err}"
-    );
+    assert!(!ok && err.contains("2027"), "a year without data is an error, never a guess: {err}");
     let (ok, _, err) = run(&["calendar", "is-workday", "2026-02-30"]);
     assert!(!ok && err.contains("invalid date"), "{err}");
 }
@@ -42,21 +33,12 @@ fn calendar_commands() {
 #[test]
 fn id_commands() {
     assert_eq!(run(&["id", "check", "91110000600037341L"]).1, "uscc valid");
-    assert_eq!(
-        run(&["id", "check", "11010519491231002X"]).1,
-        "resident-id valid"
-    );
+    assert_eq!(run(&["id", "check", "11010519491231002X"]).1, "resident-id valid");
     let (ok, _, err) = run(&["id", "check", "110105194912310021"]);
-    assert!(
-        !ok && err.starts_with("error: resident-id invalid: check digit"),
-        "{err}"
-    );
+    assert!(!ok && err.starts_with("error: resident-id invalid: check digit"), "{err}");
     let (ok, _, err) = run(&["id", "check", "91110000600037341M"]);
     assert!(!ok && err.contains("uscc invalid"), "{err}");
-    assert_eq!(
-        run(&["id", "check-digit", "uscc", "91110000600037341"]).1,
-        "L"
-    );
+    assert_eq!(run(&["id", "check-digit", "uscc", "91110000600037341"]).1, "L");
 }
 
 #[test]
@@ -74,30 +56,16 @@ fn catalog_check_and_import() {
     let (_, out, _) = run(&["catalog", "import", root, "--database", &db]);
     assert!(out.starts_with("0 published"), "{out}");
     let (_, out, _) = run(&["catalog", "list", "--database", &db, "--search", "护士"]);
-    assert!(
-        out.lines().next().unwrap_or_default().contains("护士"),
-        "{out}"
-    );
+    assert!(out.lines().next().unwrap_or_default().contains("护士"), "{out}");
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn start(db: &str, port: u16) -> Child {
     let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--demo",
-            "--database",
-            db,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
+        .args(["serve", "--demo", "--database", db, "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -136,18 +104,10 @@ fn crash_test(db: &str) {
     let a = agent();
     let token = login(&a, &base);
     // A filing item needs no intake: each submission is one durable write.
-    let mut r = a
-        .get(&format!(
-            "{base}/api/v1/items?q=%E4%BD%8F%E6%88%BF%E5%85%AC%E7%A7%AF%E9%87%91"
-        ))
-        .call()
-        .unwrap();
+    let mut r = a.get(&format!("{base}/api/v1/items?q=%E4%BD%8F%E6%88%BF%E5%85%AC%E7%A7%AF%E9%87%91")).call().unwrap();
     let items: Value = r.body_mut().read_json().unwrap();
     let code = items["items"][0]["impl_code"].as_str().unwrap().to_string();
-    let mut r = a
-        .get(&format!("{base}/api/v1/items/{code}"))
-        .call()
-        .unwrap();
+    let mut r = a.get(&format!("{base}/api/v1/items/{code}")).call().unwrap();
     let item: Value = r.body_mut().read_json().unwrap();
     let mut form = serde_json::Map::new();
     for f in item["form"]["fields"].as_array().unwrap() {
@@ -177,13 +137,7 @@ fn crash_test(db: &str) {
     let stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
     for w in 0..8 {
-        let (acked, stop, base, token, body) = (
-            acked.clone(),
-            stop.clone(),
-            base.clone(),
-            token.clone(),
-            body.clone(),
-        );
+        let (acked, stop, base, token, body) = (acked.clone(), stop.clone(), base.clone(), token.clone(), body.clone());
         threads.push(std::thread::spawn(move || {
             let a = agent();
             let mut i = 0;
@@ -197,16 +151,11 @@ fn crash_test(db: &str) {
                 match r {
                     Ok(mut resp) if resp.status().as_u16() == 201 => {
                         let v: Value = resp.body_mut().read_json().unwrap();
-                        acked
-                            .lock()
-                            .unwrap()
-                            .push(v["case_no"].as_str().unwrap().to_string());
+                        acked.lock().unwrap().push(v["case_no"].as_str().unwrap().to_string());
                     }
-                    Ok(resp) => assert!(
-                        resp.status().as_u16() < 500 || stop.load(Ordering::SeqCst),
-                        "status {}",
-                        resp.status()
-                    ),
+                    Ok(resp) => {
+                        assert!(resp.status().as_u16() < 500 || stop.load(Ordering::SeqCst), "status {}", resp.status())
+                    }
                     Err(_) => break,
                 }
             }
@@ -220,11 +169,7 @@ fn crash_test(db: &str) {
     }
     let _ = server.wait();
     let acked = acked.lock().unwrap().clone();
-    assert!(
-        acked.len() > 20,
-        "only {} submissions acknowledged before the kill",
-        acked.len()
-    );
+    assert!(acked.len() > 20, "only {} submissions acknowledged before the kill", acked.len());
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -237,11 +182,7 @@ fn crash_test(db: &str) {
             .header("Authorization", &format!("Bearer {token}"))
             .call()
             .unwrap();
-        assert_eq!(
-            r.status().as_u16(),
-            200,
-            "acknowledged case {no} lost after the crash"
-        );
+        assert_eq!(r.status().as_u16(), 200, "acknowledged case {no} lost after the crash");
     }
     let mut r = a
         .get(&format!("{base}/api/v1/cases?per_page=1"))
@@ -255,10 +196,7 @@ fn crash_test(db: &str) {
     // The projections still equal a rebuild from the events.
     let (ok, out, err) = run(&["rebuild", "--check", "--database", db]);
     assert!(ok && out.contains("identical"), "{out} {err}");
-    eprintln!(
-        "crash test ({db}): {} acknowledged submissions, all present after kill -9",
-        acked.len()
-    );
+    eprintln!("crash test ({db}): {} acknowledged submissions, all present after kill -9", acked.len());
 }
 
 #[test]
@@ -268,9 +206,7 @@ fn acknowledged_cases_survive_kill_9() {
     crash_test(&format!("sqlite://{}/o.db", dir.display()));
     if let Some(pg) = oneseal_store::testing::pg_url() {
         let url = oneseal_store::testing::fresh_postgres(&pg).unwrap();
-        let oneseal_store::DatabaseUrl::Postgres(u) = url else {
-            unreachable!()
-        };
+        let oneseal_store::DatabaseUrl::Postgres(u) = url else { unreachable!() };
         crash_test(&u);
     }
 }

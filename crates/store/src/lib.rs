@@ -39,9 +39,7 @@ impl DatabaseUrl {
     pub fn parse(s: &str) -> Result<DatabaseUrl, StoreError> {
         if let Some(p) = s.strip_prefix("sqlite://") {
             if p.is_empty() {
-                return Err(StoreError::Config(
-                    "sqlite:// needs a file path, e.g. sqlite://oneseal.db".into(),
-                ));
+                return Err(StoreError::Config("sqlite:// needs a file path, e.g. sqlite://oneseal.db".into()));
             }
             Ok(DatabaseUrl::Sqlite(PathBuf::from(p)))
         } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
@@ -78,11 +76,7 @@ fn redact(u: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("stream {stream} is at version {actual}, not {expected}")]
-    Conflict {
-        stream: String,
-        expected: i64,
-        actual: i64,
-    },
+    Conflict { stream: String, expected: i64, actual: i64 },
     #[error("constraint violated: {0}")]
     Constraint(String),
     #[error("database error: {0}")]
@@ -116,10 +110,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions {
-            max_batch: 512,
-            readers: 4,
-        }
+        StoreOptions { max_batch: 512, readers: 4 }
     }
 }
 
@@ -162,12 +153,7 @@ impl Store {
                 .spawn(move || reader_loop(conn, rrx))
                 .map_err(|e| StoreError::Db(e.to_string()))?;
         }
-        Ok(Store {
-            writer: wtx,
-            readers: rtx,
-            backend,
-            stats,
-        })
+        Ok(Store { writer: wtx, readers: rtx, backend, stats })
     }
 
     pub fn backend(&self) -> Backend {
@@ -201,9 +187,7 @@ impl Store {
                 }),
             ),
         });
-        self.writer
-            .send(job)
-            .map_err(|_| E::from(StoreError::Closed))?;
+        self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
@@ -218,9 +202,7 @@ impl Store {
         let job: ReadJob = Box::new(move |db: &mut Db| {
             let _ = tx.send(f(db));
         });
-        self.readers
-            .send(job)
-            .map_err(|_| E::from(StoreError::Closed))?;
+        self.readers.send(job).map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
@@ -246,9 +228,7 @@ impl Store {
                 }),
             ),
         });
-        self.writer
-            .send(job)
-            .map_err(|_| E::from(StoreError::Closed))?;
+        self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
         rx.recv().map_err(|_| E::from(StoreError::Closed))?
     }
 
@@ -262,9 +242,7 @@ impl Store {
         let job: ReadJob = Box::new(move |db: &mut Db| {
             let _ = tx.send(f(db));
         });
-        self.readers
-            .send(job)
-            .map_err(|_| E::from(StoreError::Closed))?;
+        self.readers.send(job).map_err(|_| E::from(StoreError::Closed))?;
         rx.recv().map_err(|_| E::from(StoreError::Closed))?
     }
 }
@@ -274,18 +252,12 @@ impl Store {
 pub fn raw_commit_reference(url: &DatabaseUrl, n: i64) -> Result<Duration, StoreError> {
     let mut c = open_conn(url)?;
     c.batch("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT PRIMARY KEY, body TEXT NOT NULL)")?;
-    let base = c
-        .query("SELECT COALESCE(MAX(id), 0) FROM bench_raw", &[])?
-        .first()
-        .map_or(Ok(0), |r| r.int(0))?;
+    let base = c.query("SELECT COALESCE(MAX(id), 0) FROM bench_raw", &[])?.first().map_or(Ok(0), |r| r.int(0))?;
     let body = sql::Val::Text("x".repeat(200));
     let t = std::time::Instant::now();
     for i in 0..n {
         c.batch("BEGIN")?;
-        c.exec(
-            "INSERT INTO bench_raw (id, body) VALUES ($1, $2)",
-            &[sql::Val::Int(base + i + 1), body.clone()],
-        )?;
+        c.exec("INSERT INTO bench_raw (id, body) VALUES ($1, $2)", &[sql::Val::Int(base + i + 1), body.clone()])?;
         c.batch("COMMIT")?;
     }
     Ok(t.elapsed())
@@ -301,16 +273,12 @@ fn reader_loop(conn: Box<dyn Sql>, rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
                 Err(_) => return,
             }
         };
-        job(&mut db);
+        // A panicking read (a bug) must not shrink the pool.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut db)));
     }
 }
 
-fn writer_loop(
-    conn: Box<dyn Sql>,
-    rx: mpsc::Receiver<WriteJob>,
-    max_batch: usize,
-    stats: Arc<Mutex<WriterStats>>,
-) {
+fn writer_loop(conn: Box<dyn Sql>, rx: mpsc::Receiver<WriteJob>, max_batch: usize, stats: Arc<Mutex<WriterStats>>) {
     let mut db = Db { sql: conn };
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -362,12 +330,13 @@ fn run_batch(db: &mut Db, jobs: Vec<WriteJob>) -> Result<Replies, (Replies, Stor
             replies.push((Box::new(|_| {}), false));
             return Err((replies, e));
         }
-        let (ok, reply) = job(db);
-        let end = if ok {
-            "RELEASE job"
-        } else {
-            "ROLLBACK TO job; RELEASE job"
+        // A job that panics (a bug) is rolled back like a failed one; the writer thread lives on. Its caller sees
+        // the store as closed for that request only.
+        let (ok, reply) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(db))) {
+            Ok(r) => r,
+            Err(_) => (false, Box::new(|_| {}) as Reply),
         };
+        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
         if let Err(e) = db.sql.batch(end) {
             let _ = db.sql.batch("ROLLBACK");
             replies.push((reply, ok));

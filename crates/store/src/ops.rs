@@ -17,7 +17,9 @@ pub(crate) fn migrate(sql: &mut dyn Sql) -> Result<Vec<i64>, StoreError> {
         Backend::Sqlite => MIGRATIONS_SQLITE,
         Backend::Postgres => MIGRATIONS_PG,
     };
-    sql.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at_ms BIGINT NOT NULL)")?;
+    sql.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at_ms BIGINT NOT NULL)",
+    )?;
     let mut applied = Vec::new();
     for (v, text) in list {
         if sql.backend() == Backend::Postgres {
@@ -26,12 +28,7 @@ pub(crate) fn migrate(sql: &mut dyn Sql) -> Result<Vec<i64>, StoreError> {
         } else {
             sql.batch("BEGIN IMMEDIATE")?;
         }
-        let done = !sql
-            .query(
-                "SELECT version FROM schema_migrations WHERE version = $1",
-                &[Val::Int(*v)],
-            )?
-            .is_empty();
+        let done = !sql.query("SELECT version FROM schema_migrations WHERE version = $1", &[Val::Int(*v)])?.is_empty();
         if done {
             sql.batch("COMMIT")?;
             continue;
@@ -148,8 +145,7 @@ pub struct TaskRow {
     pub created_at_ms: i64,
 }
 
-const TASK_COLS: &str =
-    "case_no, task_id, step_id, step_name, title, role, department, assignee, due, created_at_ms";
+const TASK_COLS: &str = "case_no, task_id, step_id, step_name, title, role, department, assignee, due, created_at_ms";
 
 fn task_from(r: &Row) -> Result<TaskRow, StoreError> {
     Ok(TaskRow {
@@ -241,32 +237,15 @@ impl Db {
 
     /// The current version of a stream (0 when it has no events).
     pub fn stream_version(&mut self, stream: &str) -> Result<i64, StoreError> {
-        let rows = self.sql.query(
-            "SELECT MAX(version) FROM events WHERE stream_id = $1",
-            &[stream.into()],
-        )?;
-        Ok(rows
-            .first()
-            .map(|r| r.opt_int(0))
-            .transpose()?
-            .flatten()
-            .unwrap_or(0))
+        let rows = self.sql.query("SELECT MAX(version) FROM events WHERE stream_id = $1", &[stream.into()])?;
+        Ok(rows.first().map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0))
     }
 
     /// Append events to a stream that must be at `expected` version; refused whole otherwise.
-    pub fn append(
-        &mut self,
-        stream: &str,
-        expected: i64,
-        events: &[NewEvent],
-    ) -> Result<Vec<i64>, StoreError> {
+    pub fn append(&mut self, stream: &str, expected: i64, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
         let actual = self.stream_version(stream)?;
         if actual != expected {
-            return Err(StoreError::Conflict {
-                stream: stream.to_string(),
-                expected,
-                actual,
-            });
+            return Err(StoreError::Conflict { stream: stream.to_string(), expected, actual });
         }
         let mut seqs = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
@@ -288,53 +267,29 @@ impl Db {
                     StoreError::Constraint(_) => StoreError::Conflict { stream: stream.to_string(), expected, actual: expected + 1 },
                     other => other,
                 })?;
-            seqs.push(
-                rows.first()
-                    .ok_or_else(|| StoreError::Decode("no seq returned".into()))?
-                    .int(0)?,
-            );
+            seqs.push(rows.first().ok_or_else(|| StoreError::Decode("no seq returned".into()))?.int(0)?);
         }
         Ok(seqs)
     }
 
     pub fn read_stream(&mut self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE stream_id = $1 ORDER BY version");
-        self.sql
-            .query(&sql, &[stream.into()])?
-            .iter()
-            .map(event_from)
-            .collect()
+        self.sql.query(&sql, &[stream.into()])?.iter().map(event_from).collect()
     }
 
     /// Events after a global sequence number, in order.
-    pub fn read_from(
-        &mut self,
-        after_seq: i64,
-        limit: i64,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
+    pub fn read_from(&mut self, after_seq: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
-        self.sql
-            .query(&sql, &[Val::Int(after_seq), Val::Int(limit)])?
-            .iter()
-            .map(event_from)
-            .collect()
+        self.sql.query(&sql, &[Val::Int(after_seq), Val::Int(limit)])?.iter().map(event_from).collect()
     }
 
     pub fn last_seq(&mut self) -> Result<i64, StoreError> {
         let rows = self.sql.query("SELECT MAX(seq) FROM events", &[])?;
-        Ok(rows
-            .first()
-            .map(|r| r.opt_int(0))
-            .transpose()?
-            .flatten()
-            .unwrap_or(0))
+        Ok(rows.first().map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0))
     }
 
     pub fn count_events(&mut self) -> Result<i64, StoreError> {
-        self.sql
-            .query("SELECT COUNT(*) FROM events", &[])?
-            .first()
-            .map_or(Ok(0), |r| r.int(0))
+        self.sql.query("SELECT COUNT(*) FROM events", &[])?.first().map_or(Ok(0), |r| r.int(0))
     }
 
     // ---- cases and tasks ----
@@ -369,11 +324,7 @@ impl Db {
         )?;
         let existing: Vec<TaskRow> = {
             let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE case_no = $1");
-            self.sql
-                .query(&sql, &[row.case_no.as_str().into()])?
-                .iter()
-                .map(task_from)
-                .collect::<Result<_, _>>()?
+            self.sql.query(&sql, &[row.case_no.as_str().into()])?.iter().map(task_from).collect::<Result<_, _>>()?
         };
         for old in &existing {
             if !tasks.iter().any(|t| t.task_id == old.task_id) {
@@ -412,11 +363,7 @@ impl Db {
 
     pub fn get_case(&mut self, case_no: &str) -> Result<Option<CaseRow>, StoreError> {
         let sql = format!("SELECT {CASE_COLS} FROM cases WHERE case_no = $1");
-        self.sql
-            .query(&sql, &[case_no.into()])?
-            .first()
-            .map(case_from)
-            .transpose()
+        self.sql.query(&sql, &[case_no.into()])?.first().map(case_from).transpose()
     }
 
     /// A page of cases (newest first) and the total matching.
@@ -451,11 +398,7 @@ impl Db {
         if f.due_by.is_some() || f.overdue_on.is_some() {
             wh.push("status IN ('in_progress', 'suspended')".into());
         }
-        let where_sql = if wh.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", wh.join(" AND "))
-        };
+        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
         let total = self
             .sql
             .query(&format!("SELECT COUNT(*) FROM cases{where_sql}"), &params)?
@@ -464,21 +407,17 @@ impl Db {
         let n = params.len();
         params.push(Val::Int(f.limit));
         params.push(Val::Int(f.offset));
-        let sql = format!("SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY submitted_at_ms DESC, case_no DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
-        let rows = self
-            .sql
-            .query(&sql, &params)?
-            .iter()
-            .map(case_from)
-            .collect::<Result<_, _>>()?;
+        let sql = format!(
+            "SELECT {CASE_COLS} FROM cases{where_sql} ORDER BY submitted_at_ms DESC, case_no DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows = self.sql.query(&sql, &params)?.iter().map(case_from).collect::<Result<_, _>>()?;
         Ok((rows, total))
     }
 
     pub fn count_cases(&mut self) -> Result<i64, StoreError> {
-        self.sql
-            .query("SELECT COUNT(*) FROM cases", &[])?
-            .first()
-            .map_or(Ok(0), |r| r.int(0))
+        self.sql.query("SELECT COUNT(*) FROM cases", &[])?.first().map_or(Ok(0), |r| r.int(0))
     }
 
     /// Open tasks of a work queue, most urgent first, and the total matching.
@@ -495,10 +434,7 @@ impl Db {
         }
         if let Some(d) = &f.department {
             params.push(d.into());
-            wh.push(format!(
-                "(department = ${} OR department IS NULL)",
-                params.len()
-            ));
+            wh.push(format!("(department = ${} OR department IS NULL)", params.len()));
         }
         if let Some(a) = &f.assignee {
             params.push(a.into());
@@ -514,11 +450,7 @@ impl Db {
             params.push(d.into());
             wh.push(format!("due < ${}", params.len()));
         }
-        let where_sql = if wh.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", wh.join(" AND "))
-        };
+        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
         let total = self
             .sql
             .query(&format!("SELECT COUNT(*) FROM tasks{where_sql}"), &params)?
@@ -533,12 +465,7 @@ impl Db {
             n + 1,
             n + 2
         );
-        let rows = self
-            .sql
-            .query(&sql, &params)?
-            .iter()
-            .map(task_from)
-            .collect::<Result<_, _>>()?;
+        let rows = self.sql.query(&sql, &params)?.iter().map(task_from).collect::<Result<_, _>>()?;
         Ok((rows, total))
     }
 
@@ -550,30 +477,17 @@ impl Db {
             "INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
             &[name.into()],
         )?;
-        rows.first()
-            .ok_or_else(|| StoreError::Decode("no counter value".into()))?
-            .int(0)
+        rows.first().ok_or_else(|| StoreError::Decode("no counter value".into()))?.int(0)
     }
 
-    pub fn idempotency_get(
-        &mut self,
-        scope: &str,
-        key: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let rows = self.sql.query(
-            "SELECT result FROM idempotency WHERE scope = $1 AND key = $2",
-            &[scope.into(), key.into()],
-        )?;
+    pub fn idempotency_get(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let rows = self
+            .sql
+            .query("SELECT result FROM idempotency WHERE scope = $1 AND key = $2", &[scope.into(), key.into()])?;
         rows.first().map(|r| r.text(0)).transpose()
     }
 
-    pub fn idempotency_put(
-        &mut self,
-        scope: &str,
-        key: &str,
-        result: &str,
-        at_ms: i64,
-    ) -> Result<(), StoreError> {
+    pub fn idempotency_put(&mut self, scope: &str, key: &str, result: &str, at_ms: i64) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO idempotency (scope, key, result, created_at_ms) VALUES ($1, $2, $3, $4)",
             &[scope.into(), key.into(), result.into(), Val::Int(at_ms)],
@@ -582,9 +496,7 @@ impl Db {
     }
 
     pub fn cursor(&mut self, name: &str) -> Result<i64, StoreError> {
-        let rows = self
-            .sql
-            .query("SELECT seq FROM cursors WHERE name = $1", &[name.into()])?;
+        let rows = self.sql.query("SELECT seq FROM cursors WHERE name = $1", &[name.into()])?;
         Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
     }
 
@@ -634,13 +546,7 @@ impl Db {
             .collect()
     }
 
-    pub fn put_calendar_year(
-        &mut self,
-        year: i64,
-        body: &str,
-        at_ms: i64,
-        by: &str,
-    ) -> Result<(), StoreError> {
+    pub fn put_calendar_year(&mut self, year: i64, body: &str, at_ms: i64, by: &str) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO calendar_years (year, body, updated_at_ms, updated_by) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (year) DO UPDATE SET body = excluded.body, updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
@@ -650,9 +556,7 @@ impl Db {
     }
 
     pub fn calendar_years(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows = self
-            .sql
-            .query("SELECT year, body FROM calendar_years ORDER BY year", &[])?;
+        let rows = self.sql.query("SELECT year, body FROM calendar_years ORDER BY year", &[])?;
         rows.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect()
     }
 
@@ -695,18 +599,10 @@ impl Db {
     }
 
     pub fn count_accounts(&mut self) -> Result<i64, StoreError> {
-        self.sql
-            .query("SELECT COUNT(*) FROM accounts", &[])?
-            .first()
-            .map_or(Ok(0), |r| r.int(0))
+        self.sql.query("SELECT COUNT(*) FROM accounts", &[])?.first().map_or(Ok(0), |r| r.int(0))
     }
 
-    pub fn put_session(
-        &mut self,
-        token_hash: &str,
-        username: &str,
-        expires_at_ms: i64,
-    ) -> Result<(), StoreError> {
+    pub fn put_session(&mut self, token_hash: &str, username: &str, expires_at_ms: i64) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO sessions (token_hash, username, expires_at_ms) VALUES ($1, $2, $3)",
             &[token_hash.into(), username.into(), Val::Int(expires_at_ms)],
@@ -715,11 +611,7 @@ impl Db {
     }
 
     /// The username of a live session.
-    pub fn session_user(
-        &mut self,
-        token_hash: &str,
-        now_ms: i64,
-    ) -> Result<Option<String>, StoreError> {
+    pub fn session_user(&mut self, token_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
         let rows = self.sql.query(
             "SELECT username FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2",
             &[token_hash.into(), Val::Int(now_ms)],
@@ -728,10 +620,7 @@ impl Db {
     }
 
     pub fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
-        self.sql.exec(
-            "DELETE FROM sessions WHERE token_hash = $1",
-            &[token_hash.into()],
-        )?;
+        self.sql.exec("DELETE FROM sessions WHERE token_hash = $1", &[token_hash.into()])?;
         Ok(())
     }
 
@@ -752,11 +641,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn notifications(
-        &mut self,
-        recipient: &str,
-        limit: i64,
-    ) -> Result<Vec<Notification>, StoreError> {
+    pub fn notifications(&mut self, recipient: &str, limit: i64) -> Result<Vec<Notification>, StoreError> {
         let rows = self.sql.query(
             "SELECT event_seq, recipient, case_no, kind, message, created_at_ms FROM notifications WHERE recipient = $1 ORDER BY event_seq DESC LIMIT $2",
             &[recipient.into(), Val::Int(limit)],
@@ -776,10 +661,7 @@ impl Db {
     }
 
     pub fn count_notifications(&mut self) -> Result<i64, StoreError> {
-        self.sql
-            .query("SELECT COUNT(*) FROM notifications", &[])?
-            .first()
-            .map_or(Ok(0), |r| r.int(0))
+        self.sql.query("SELECT COUNT(*) FROM notifications", &[])?.first().map_or(Ok(0), |r| r.int(0))
     }
 
     // ---- rebuild support ----
@@ -795,9 +677,7 @@ impl Db {
     /// Every row of a projection table as text, in a stable order: for comparing a rebuild with the original.
     pub fn dump_table(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
         if !PROJECTION_TABLES.contains(&table) {
-            return Err(StoreError::Config(format!(
-                "{table} is not a projection table"
-            )));
+            return Err(StoreError::Config(format!("{table} is not a projection table")));
         }
         let order = match table {
             "cases" => "case_no",
@@ -805,20 +685,14 @@ impl Db {
             "catalog_versions" => "kind, code, version",
             _ => "year",
         };
-        let rows = self
-            .sql
-            .query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
+        let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
         Ok(rows.iter().map(|r| format!("{:?}", r.0)).collect())
     }
 
     /// Try to change an event; used by tests to prove the log refuses it.
     pub fn try_tamper(&mut self, seq: i64) -> Result<(), StoreError> {
-        self.sql.exec(
-            "UPDATE events SET payload = '{}' WHERE seq = $1",
-            &[Val::Int(seq)],
-        )?;
-        self.sql
-            .exec("DELETE FROM events WHERE seq = $1", &[Val::Int(seq)])?;
+        self.sql.exec("UPDATE events SET payload = '{}' WHERE seq = $1", &[Val::Int(seq)])?;
+        self.sql.exec("DELETE FROM events WHERE seq = $1", &[Val::Int(seq)])?;
         Ok(())
     }
 

@@ -27,13 +27,8 @@ fn map_err(e: postgres::Error) -> StoreError {
 impl PgConn {
     pub fn connect(url: &str) -> Result<PgConn, StoreError> {
         let mut client = Client::connect(url, NoTls).map_err(map_err)?;
-        client
-            .batch_execute("SET synchronous_commit = on; SET client_min_messages = warning")
-            .map_err(map_err)?;
-        Ok(PgConn {
-            client,
-            statements: HashMap::new(),
-        })
+        client.batch_execute("SET synchronous_commit = on; SET client_min_messages = warning").map_err(map_err)?;
+        Ok(PgConn { client, statements: HashMap::new() })
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
@@ -62,22 +57,16 @@ fn bind<'a>(v: &'a Val, ty: &Type) -> Box<dyn ToSql + Sync + 'a> {
 impl Sql for PgConn {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
         let st = self.statement(sql)?;
-        let holders: Vec<Box<dyn ToSql + Sync + '_>> = params
-            .iter()
-            .zip(st.params())
-            .map(|(v, ty)| bind(v, ty))
-            .collect();
+        let holders: Vec<Box<dyn ToSql + Sync + '_>> =
+            params.iter().zip(st.params()).map(|(v, ty)| bind(v, ty)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = holders.iter().map(|b| b.as_ref()).collect();
         self.client.execute(&st, &refs).map_err(map_err)
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
         let st = self.statement(sql)?;
-        let holders: Vec<Box<dyn ToSql + Sync + '_>> = params
-            .iter()
-            .zip(st.params())
-            .map(|(v, ty)| bind(v, ty))
-            .collect();
+        let holders: Vec<Box<dyn ToSql + Sync + '_>> =
+            params.iter().zip(st.params()).map(|(v, ty)| bind(v, ty)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = holders.iter().map(|b| b.as_ref()).collect();
         let rows = self.client.query(&st, &refs).map_err(map_err)?;
         let mut out = Vec::with_capacity(rows.len());
@@ -86,21 +75,13 @@ impl Sql for PgConn {
             for (i, c) in r.columns().iter().enumerate() {
                 let ty = c.type_();
                 v.push(if *ty == Type::INT8 {
-                    r.try_get::<_, Option<i64>>(i)
-                        .map_err(map_err)?
-                        .map_or(Val::Null, Val::Int)
+                    r.try_get::<_, Option<i64>>(i).map_err(map_err)?.map_or(Val::Null, Val::Int)
                 } else if *ty == Type::INT4 {
-                    r.try_get::<_, Option<i32>>(i)
-                        .map_err(map_err)?
-                        .map_or(Val::Null, |x| Val::Int(i64::from(x)))
+                    r.try_get::<_, Option<i32>>(i).map_err(map_err)?.map_or(Val::Null, |x| Val::Int(i64::from(x)))
                 } else if *ty == Type::BOOL {
-                    r.try_get::<_, Option<bool>>(i)
-                        .map_err(map_err)?
-                        .map_or(Val::Null, |x| Val::Int(i64::from(x)))
+                    r.try_get::<_, Option<bool>>(i).map_err(map_err)?.map_or(Val::Null, |x| Val::Int(i64::from(x)))
                 } else {
-                    r.try_get::<_, Option<String>>(i)
-                        .map_err(map_err)?
-                        .map_or(Val::Null, Val::Text)
+                    r.try_get::<_, Option<String>>(i).map_err(map_err)?.map_or(Val::Null, Val::Text)
                 });
             }
             out.push(Row(v));

@@ -46,9 +46,7 @@ impl Row {
     pub fn int(&self, i: usize) -> Result<i64, StoreError> {
         match self.0.get(i) {
             Some(Val::Int(v)) => Ok(*v),
-            other => Err(StoreError::Decode(format!(
-                "column {i}: expected integer, got {other:?}"
-            ))),
+            other => Err(StoreError::Decode(format!("column {i}: expected integer, got {other:?}"))),
         }
     }
     pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
@@ -60,9 +58,7 @@ impl Row {
     pub fn text(&self, i: usize) -> Result<String, StoreError> {
         match self.0.get(i) {
             Some(Val::Text(v)) => Ok(v.clone()),
-            other => Err(StoreError::Decode(format!(
-                "column {i}: expected text, got {other:?}"
-            ))),
+            other => Err(StoreError::Decode(format!("column {i}: expected text, got {other:?}"))),
         }
     }
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {

@@ -34,8 +34,7 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 impl SqliteConn {
     pub fn open(path: &Path) -> Result<SqliteConn, StoreError> {
         let conn = Connection::open(path).map_err(map_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(map_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(map_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
         )
@@ -46,14 +45,8 @@ impl SqliteConn {
 
     /// The journal mode and synchronous level actually in force, for tests and `oneseal doctor`.
     pub fn durability(&self) -> Result<(String, i64), StoreError> {
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(map_err)?;
-        let sync: i64 = self
-            .conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .map_err(map_err)?;
+        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(map_err)?;
+        let sync: i64 = self.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).map_err(map_err)?;
         Ok((mode, sync))
     }
 }
@@ -61,18 +54,14 @@ impl SqliteConn {
 impl Sql for SqliteConn {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
         let mut st = self.conn.prepare_cached(sql).map_err(map_err)?;
-        let n = st
-            .execute(rusqlite::params_from_iter(params.iter()))
-            .map_err(map_err)?;
+        let n = st.execute(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
         Ok(n as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
         let mut st = self.conn.prepare_cached(sql).map_err(map_err)?;
         let cols = st.column_count();
-        let mut rows = st
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(map_err)?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(map_err)? {
             let mut v = Vec::with_capacity(cols);

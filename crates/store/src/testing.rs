@@ -10,10 +10,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique() -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{}_{}_{}", std::process::id(), t % 1_000_000_000_000, n)
 }
 
@@ -26,22 +23,15 @@ pub fn fresh_sqlite() -> DatabaseUrl {
 
 /// The PostgreSQL server for tests, if `ONESEAL_TEST_PG` is set.
 pub fn pg_url() -> Option<String> {
-    std::env::var("ONESEAL_TEST_PG")
-        .ok()
-        .filter(|s| !s.is_empty())
+    std::env::var("ONESEAL_TEST_PG").ok().filter(|s| !s.is_empty())
 }
 
 /// A new, empty PostgreSQL database on the test server.
 pub fn fresh_postgres(admin_url: &str) -> Result<DatabaseUrl, StoreError> {
     let name = format!("oneseal_t_{}", unique());
-    let mut c = postgres::Client::connect(admin_url, postgres::NoTls)
-        .map_err(|e| StoreError::Db(e.to_string()))?;
-    c.batch_execute(&format!("CREATE DATABASE {name}"))
-        .map_err(|e| StoreError::Db(e.to_string()))?;
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(b, _)| b)
-        .unwrap_or(admin_url);
+    let mut c = postgres::Client::connect(admin_url, postgres::NoTls).map_err(|e| StoreError::Db(e.to_string()))?;
+    c.batch_execute(&format!("CREATE DATABASE {name}")).map_err(|e| StoreError::Db(e.to_string()))?;
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
     Ok(DatabaseUrl::Postgres(format!("{base}/{name}")))
 }
 

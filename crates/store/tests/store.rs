@@ -20,12 +20,7 @@ fn open(url: &DatabaseUrl) -> Store {
     Store::open(url, StoreOptions::default()).unwrap()
 }
 
-fn append(
-    s: &Store,
-    stream: &str,
-    expected: i64,
-    events: Vec<NewEvent>,
-) -> Result<Vec<i64>, StoreError> {
+fn append(s: &Store, stream: &str, expected: i64, events: Vec<NewEvent>) -> Result<Vec<i64>, StoreError> {
     let stream = stream.to_string();
     s.write_blocking(move |db| db.append(&stream, expected, &events))
 }
@@ -39,35 +34,20 @@ fn append_read_and_optimistic_concurrency() {
         assert!(seqs[1] > seqs[0]);
         // A stale version is refused whole: neither event is written.
         let err = append(&s, "case-1", 1, vec![ev("c", 3), ev("d", 4)]).unwrap_err();
-        assert_eq!(
-            err,
-            StoreError::Conflict {
-                stream: "case-1".into(),
-                expected: 1,
-                actual: 2
-            },
-            "{name}"
-        );
+        assert_eq!(err, StoreError::Conflict { stream: "case-1".into(), expected: 1, actual: 2 }, "{name}");
         append(&s, "case-1", 2, vec![ev("c", 3)]).unwrap();
         append(&s, "case-2", 0, vec![ev("x", 9)]).unwrap();
         let evs = s.read_blocking(|db| db.read_stream("case-1")).unwrap();
         assert_eq!(
-            evs.iter()
-                .map(|e| (e.version, e.event_type.as_str()))
-                .collect::<Vec<_>>(),
+            evs.iter().map(|e| (e.version, e.event_type.as_str())).collect::<Vec<_>>(),
             vec![(1, "a"), (2, "b"), (3, "c")],
             "{name}"
         );
         assert_eq!(evs[0].payload, "{\"n\":1}");
         let all = s.read_blocking(|db| db.read_from(0, 100)).unwrap();
         assert_eq!(all.len(), 4);
-        assert!(
-            all.windows(2).all(|w| w[0].seq < w[1].seq),
-            "{name}: global order"
-        );
-        let tail = s
-            .read_blocking(move |db| db.read_from(all[1].seq, 100))
-            .unwrap();
+        assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "{name}: global order");
+        let tail = s.read_blocking(move |db| db.read_from(all[1].seq, 100)).unwrap();
         assert_eq!(tail.len(), 2);
     }
 }
@@ -109,19 +89,12 @@ fn a_failed_job_changes_nothing_and_does_not_disturb_its_batch() {
         }
         let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         assert_eq!(results.iter().filter(|r| r.is_err()).count(), 10, "{name}");
-        assert_eq!(
-            s.read_blocking(|db| db.count_events()).unwrap(),
-            30,
-            "{name}"
-        );
+        assert_eq!(s.read_blocking(|db| db.count_events()).unwrap(), 30, "{name}");
         let c = s.write_blocking(|db| db.next_counter("c")).unwrap();
         assert_eq!(c, 31, "{name}: counter rolled back for failed jobs");
         for i in (0..40).step_by(4) {
             let stream = format!("s-{i}");
-            assert!(s
-                .read_blocking(move |db| db.read_stream(&stream))
-                .unwrap()
-                .is_empty());
+            assert!(s.read_blocking(move |db| db.read_stream(&stream)).unwrap().is_empty());
         }
     }
 }
@@ -136,8 +109,7 @@ fn concurrent_writes_are_group_committed() {
             handles.push(thread::spawn(move || {
                 for i in 0..25 {
                     let stream = format!("g-{t}-{i}");
-                    s.write_blocking(move |db| db.append(&stream, 0, &[ev("a", 0)]))
-                        .unwrap();
+                    s.write_blocking(move |db| db.append(&stream, 0, &[ev("a", 0)])).unwrap();
                 }
             }));
         }
@@ -145,15 +117,8 @@ fn concurrent_writes_are_group_committed() {
             h.join().unwrap();
         }
         let st = s.writer_stats();
-        assert_eq!(
-            s.read_blocking(|db| db.count_events()).unwrap(),
-            400,
-            "{name}"
-        );
-        assert!(
-            st.jobs >= 400 && st.transactions < st.jobs,
-            "{name}: {st:?} should batch"
-        );
+        assert_eq!(s.read_blocking(|db| db.count_events()).unwrap(), 400, "{name}");
+        assert!(st.jobs >= 400 && st.transactions < st.jobs, "{name}: {st:?} should batch");
     }
 }
 
@@ -204,19 +169,9 @@ fn case_list_and_work_queues() {
             )?;
             db.put_case(
                 &case_row("C2", "in_progress", "market", Some("2026-03-10"), 2),
-                &[task(
-                    "C2",
-                    "t1",
-                    "reviewer",
-                    "market",
-                    Some("rev-a"),
-                    "2026-02-25",
-                )],
+                &[task("C2", "t1", "reviewer", "market", Some("rev-a"), "2026-02-25")],
             )?;
-            db.put_case(
-                &case_row("C3", "completed", "health", Some("2026-01-10"), 3),
-                &[],
-            )?;
+            db.put_case(&case_row("C3", "completed", "health", Some("2026-01-10"), 3), &[])?;
             db.put_case(
                 &case_row("C4", "in_progress", "health", Some("2026-02-01"), 4),
                 &[task("C4", "t2", "approver", "health", None, "2026-01-30")],
@@ -225,45 +180,23 @@ fn case_list_and_work_queues() {
         })
         .unwrap();
         let q = |f: CaseFilter| s.read_blocking(move |db| db.list_cases(&f)).unwrap();
-        let (rows, total) = q(CaseFilter {
-            limit: 2,
-            ..Default::default()
-        });
+        let (rows, total) = q(CaseFilter { limit: 2, ..Default::default() });
         assert_eq!(
-            (
-                rows.iter().map(|r| r.case_no.as_str()).collect::<Vec<_>>(),
-                total
-            ),
+            (rows.iter().map(|r| r.case_no.as_str()).collect::<Vec<_>>(), total),
             (vec!["C4", "C3"], 4),
             "{name}"
         );
-        let (rows, _) = q(CaseFilter {
-            department: Some("market".into()),
-            limit: 10,
-            ..Default::default()
-        });
+        let (rows, _) = q(CaseFilter { department: Some("market".into()), limit: 10, ..Default::default() });
         assert_eq!(rows.len(), 2);
-        let (rows, _) = q(CaseFilter {
-            overdue_on: Some("2026-02-15".into()),
-            limit: 10,
-            ..Default::default()
-        });
+        let (rows, _) = q(CaseFilter { overdue_on: Some("2026-02-15".into()), limit: 10, ..Default::default() });
         assert_eq!(
             rows.iter().map(|r| r.case_no.as_str()).collect::<Vec<_>>(),
             vec!["C4"],
             "{name}: completed C3 is not overdue"
         );
-        let (rows, _) = q(CaseFilter {
-            due_by: Some("2026-03-05".into()),
-            limit: 10,
-            ..Default::default()
-        });
+        let (rows, _) = q(CaseFilter { due_by: Some("2026-03-05".into()), limit: 10, ..Default::default() });
         assert_eq!(rows.len(), 2);
-        let (_, total) = q(CaseFilter {
-            status: Some("completed".into()),
-            limit: 10,
-            ..Default::default()
-        });
+        let (_, total) = q(CaseFilter { status: Some("completed".into()), limit: 10, ..Default::default() });
         assert_eq!(total, 1);
 
         let wq = |f: TaskFilter| s.read_blocking(move |db| db.work_queue(&f)).unwrap();
@@ -274,35 +207,18 @@ fn case_list_and_work_queues() {
             limit: 10,
             ..Default::default()
         });
-        assert_eq!(
-            (rows.len(), total, rows[0].case_no.as_str()),
-            (1, 1, "C1"),
-            "{name}"
-        );
-        let (rows, _) = wq(TaskFilter {
-            assignee: Some("rev-a".into()),
-            limit: 10,
-            ..Default::default()
-        });
+        assert_eq!((rows.len(), total, rows[0].case_no.as_str()), (1, 1, "C1"), "{name}");
+        let (rows, _) = wq(TaskFilter { assignee: Some("rev-a".into()), limit: 10, ..Default::default() });
         assert_eq!(rows[0].case_no, "C2");
-        let (rows, _) = wq(TaskFilter {
-            overdue_on: Some("2026-02-21".into()),
-            limit: 10,
-            ..Default::default()
-        });
+        let (rows, _) = wq(TaskFilter { overdue_on: Some("2026-02-21".into()), limit: 10, ..Default::default() });
         assert_eq!(
             rows.iter().map(|r| r.case_no.as_str()).collect::<Vec<_>>(),
             vec!["C4", "C1"],
             "{name}: most urgent first"
         );
         // Replacing a case's tasks drops those no longer open.
-        s.write_blocking(|db| db.put_case(&case_row("C1", "completed", "market", None, 1), &[]))
-            .unwrap();
-        let (_, total) = wq(TaskFilter {
-            roles: vec!["reviewer".into()],
-            limit: 10,
-            ..Default::default()
-        });
+        s.write_blocking(|db| db.put_case(&case_row("C1", "completed", "market", None, 1), &[])).unwrap();
+        let (_, total) = wq(TaskFilter { roles: vec!["reviewer".into()], limit: 10, ..Default::default() });
         assert_eq!(total, 1, "{name}");
     }
 }
@@ -312,51 +228,25 @@ fn counters_idempotency_cursors_and_sessions() {
     for (name, url) in backends() {
         let s = open(&url);
         assert_eq!(s.write_blocking(|db| db.next_counter("day")).unwrap(), 1);
-        assert_eq!(
-            s.write_blocking(|db| db.next_counter("day")).unwrap(),
-            2,
-            "{name}"
-        );
-        s.write_blocking(|db| db.idempotency_put("u1", "k1", "C1", 1))
-            .unwrap();
+        assert_eq!(s.write_blocking(|db| db.next_counter("day")).unwrap(), 2, "{name}");
+        s.write_blocking(|db| db.idempotency_put("u1", "k1", "C1", 1)).unwrap();
         let dup = s.write_blocking(|db| db.idempotency_put("u1", "k1", "C2", 1));
-        assert!(
-            matches!(dup, Err(StoreError::Constraint(_))),
-            "{name}: {dup:?}"
-        );
-        assert_eq!(
-            s.read_blocking(|db| db.idempotency_get("u1", "k1"))
-                .unwrap(),
-            Some("C1".into())
-        );
-        assert_eq!(
-            s.read_blocking(|db| db.idempotency_get("u2", "k1"))
-                .unwrap(),
-            None
-        );
+        assert!(matches!(dup, Err(StoreError::Constraint(_))), "{name}: {dup:?}");
+        assert_eq!(s.read_blocking(|db| db.idempotency_get("u1", "k1")).unwrap(), Some("C1".into()));
+        assert_eq!(s.read_blocking(|db| db.idempotency_get("u2", "k1")).unwrap(), None);
         assert_eq!(s.read_blocking(|db| db.cursor("notify")).unwrap(), 0);
         s.write_blocking(|db| db.set_cursor("notify", 42)).unwrap();
         assert_eq!(s.read_blocking(|db| db.cursor("notify")).unwrap(), 42);
-        s.write_blocking(|db| db.put_session("h", "alice", 100))
-            .unwrap();
-        assert_eq!(
-            s.read_blocking(|db| db.session_user("h", 99)).unwrap(),
-            Some("alice".into())
-        );
-        assert_eq!(
-            s.read_blocking(|db| db.session_user("h", 100)).unwrap(),
-            None,
-            "{name}: expired"
-        );
+        s.write_blocking(|db| db.put_session("h", "alice", 100)).unwrap();
+        assert_eq!(s.read_blocking(|db| db.session_user("h", 99)).unwrap(), Some("alice".into()));
+        assert_eq!(s.read_blocking(|db| db.session_user("h", 100)).unwrap(), None, "{name}: expired");
     }
 }
 
 #[test]
 fn sqlite_is_wal_with_full_sync() {
     let url = oneseal_store::testing::fresh_sqlite();
-    let DatabaseUrl::Sqlite(path) = &url else {
-        unreachable!()
-    };
+    let DatabaseUrl::Sqlite(path) = &url else { unreachable!() };
     let _s = open(&url);
     let c = SqliteConn::open(path).unwrap();
     assert_eq!(c.durability().unwrap(), ("wal".to_string(), 2));
@@ -370,22 +260,33 @@ fn reopening_migrates_once() {
         append(&s, "x", 0, vec![ev("a", 1)]).unwrap();
         drop(s);
         let s = open(&url);
-        assert_eq!(
-            s.read_blocking(|db| db.count_events()).unwrap(),
-            1,
-            "{name}"
-        );
+        assert_eq!(s.read_blocking(|db| db.count_events()).unwrap(), 1, "{name}");
     }
 }
 
 #[test]
 fn database_urls() {
-    assert!(matches!(
-        DatabaseUrl::parse("sqlite://a.db"),
-        Ok(DatabaseUrl::Sqlite(_))
-    ));
+    assert!(matches!(DatabaseUrl::parse("sqlite://a.db"), Ok(DatabaseUrl::Sqlite(_))));
     assert!(DatabaseUrl::parse("mysql://x").is_err());
     assert!(DatabaseUrl::parse("sqlite://").is_err());
     let u = DatabaseUrl::parse("postgres://u:secret@h:5/db").unwrap();
     assert_eq!(u.redacted(), "postgres://u:***@h:5/db");
+}
+
+#[test]
+fn a_panicking_job_is_rolled_back_and_the_writer_lives_on() {
+    for (name, url) in backends() {
+        let s = open(&url);
+        let r = s.write_blocking(|db| -> Result<(), StoreError> {
+            db.append("p", 0, &[ev("a", 1)])?;
+            let v: Vec<i64> = Vec::new();
+            // Index out of bounds on purpose: a bug in a job.
+            let _ = v[usize::from(v.is_empty())];
+            Ok(())
+        });
+        assert_eq!(r, Err(StoreError::Closed), "{name}");
+        assert_eq!(s.read_blocking(|db| db.count_events()).unwrap(), 0, "{name}: rolled back");
+        append(&s, "q", 0, vec![ev("b", 2)]).unwrap();
+        assert_eq!(s.read_blocking(|db| db.count_events()).unwrap(), 1, "{name}: the writer still works");
+    }
 }

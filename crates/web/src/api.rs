@@ -1,6 +1,6 @@
 //! The JSON API under /api/v1.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,8 +11,8 @@ use oneseal_app::catalog::HitKind;
 use oneseal_app::AppError;
 use oneseal_domain::calendar::{format_date, parse_date, YearData};
 use oneseal_domain::case::{
-    ApplicantKind, Assignee, CaseCommand, Delivery, MaterialRef, Outcome,
-    Problem as CorrectionProblem, Status, SuspensionKind,
+    ApplicantKind, Assignee, CaseCommand, Delivery, MaterialRef, Outcome, Problem as CorrectionProblem, Status,
+    SuspensionKind,
 };
 use oneseal_domain::catalog::{FormSchema, ItemKind, ServiceItem, Tag};
 use oneseal_domain::flowchart;
@@ -22,7 +22,7 @@ use oneseal_store::CaseFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -49,11 +49,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/items/{code}", Access::Public),
     ("GET", "/api/v1/items/{code}/versions", Access::Public),
     ("POST", "/api/v1/items/{code}/versions", Access::Admin),
-    (
-        "GET",
-        "/api/v1/items/{code}/versions/{version}",
-        Access::Public,
-    ),
+    ("GET", "/api/v1/items/{code}/versions/{version}", Access::Public),
     ("GET", "/api/v1/items/{code}/flowchart.svg", Access::Public),
     ("GET", "/api/v1/bundles", Access::Public),
     ("GET", "/api/v1/bundles/{code}", Access::Public),
@@ -103,19 +99,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/departments", get(departments))
         .route("/api/v1/items", get(list_items))
         .route("/api/v1/items/{code}", get(get_item))
-        .route(
-            "/api/v1/items/{code}/versions",
-            get(item_versions).post(publish_item),
-        )
+        .route("/api/v1/items/{code}/versions", get(item_versions).post(publish_item))
         .route("/api/v1/items/{code}/versions/{version}", get(item_version))
         .route("/api/v1/items/{code}/flowchart.svg", get(flowchart_svg))
         .route("/api/v1/bundles", get(list_bundles))
         .route("/api/v1/bundles/{code}", get(get_bundle))
         .route("/api/v1/calendar/years", get(calendar_years))
-        .route(
-            "/api/v1/calendar/years/{year}",
-            get(calendar_year).put(put_calendar_year),
-        )
+        .route("/api/v1/calendar/years/{year}", get(calendar_year).put(put_calendar_year))
         .route("/api/v1/calendar/workdays/{date}", get(is_workday))
         .route("/api/v1/calendar/deadline", get(deadline))
         .route("/api/v1/cases", post(submit).get(list_cases))
@@ -132,10 +122,7 @@ const OPENAPI: &str = include_str!("../openapi.json");
 
 async fn openapi() -> Response {
     let mut r = OPENAPI.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
@@ -166,31 +153,21 @@ struct LoginBody {
 
 async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginBody>) -> Res {
     if b.username.len() > 100 || b.password.len() > 200 {
-        return Err(Problem::unprocessable(
-            "invalid_credentials_format",
-            "username or password too long",
-        )
-        .into());
+        return Err(Problem::unprocessable("invalid_credentials_format", "username or password too long").into());
     }
-    let sess = s
-        .app
-        .login(&b.username, &b.password)
-        .await
-        .map_err(|e| match e {
-            AppError::Unauthenticated => ApiError(Problem::new(
-                401,
-                "bad_credentials",
-                "Unauthenticated",
-                "用户名或密码错误",
-                "wrong username or password",
-            )),
-            other => other.into(),
-        })?;
+    let sess = s.app.login(&b.username, &b.password).await.map_err(|e| match e {
+        AppError::Unauthenticated => ApiError(Problem::new(
+            401,
+            "bad_credentials",
+            "Unauthenticated",
+            "用户名或密码错误",
+            "wrong username or password",
+        )),
+        other => other.into(),
+    })?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({ "token": sess.token, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor }),
-        ),
+        Json(json!({ "token": sess.token, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor })),
     )
         .into_response())
 }
@@ -235,9 +212,7 @@ fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<(usize, usize), Ap
     let page = page.unwrap_or(1);
     let per = per_page.unwrap_or(20);
     if page == 0 || per == 0 || per > 200 {
-        return Err(
-            Problem::bad_request("invalid_paging", "page starts at 1; per_page is 1–200").into(),
-        );
+        return Err(Problem::bad_request("invalid_paging", "page starts at 1; per_page is 1–200").into());
     }
     Ok(((page - 1) as usize * per as usize, per as usize))
 }
@@ -245,38 +220,29 @@ fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<(usize, usize), Ap
 async fn list_items(State(s): State<AppState>, ApiQuery(q): ApiQuery<ItemQuery>) -> Res {
     let view = s.app.catalog();
     let (offset, limit) = paging(q.page, q.per_page)?;
-    let codes: Vec<(String, Option<u32>)> =
-        match q.q.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
-            Some(text) => {
-                if text.chars().count() > 100 {
-                    return Err(Problem::bad_request(
-                        "query_too_long",
-                        "search text is longer than 100 characters",
-                    )
-                    .into());
-                }
-                view.search(text)
-                    .into_iter()
-                    .filter(|(k, _, _)| *k == HitKind::Item)
-                    .map(|(_, c, sc)| (c, Some(sc)))
-                    .collect()
+    let codes: Vec<(String, Option<u32>)> = match q.q.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+        Some(text) => {
+            if text.chars().count() > 100 {
+                return Err(Problem::bad_request("query_too_long", "search text is longer than 100 characters").into());
             }
-            None => view.items.keys().map(|c| (c.clone(), None)).collect(),
-        };
+            view.search(text)
+                .into_iter()
+                .filter(|(k, _, _)| *k == HitKind::Item)
+                .map(|(_, c, sc)| (c, Some(sc)))
+                .collect()
+        }
+        None => view.items.keys().map(|c| (c.clone(), None)).collect(),
+    };
     let mut out = Vec::new();
     for (code, score) in codes {
         let Some(p) = view.latest_item(&code) else {
             continue;
         };
         let i = &p.body;
-        if q.department
-            .as_deref()
-            .is_some_and(|d| d != i.department.as_str())
+        if q.department.as_deref().is_some_and(|d| d != i.department.as_str())
             || q.tag.is_some_and(|t| !i.tags.contains(&t))
             || q.kind.is_some_and(|k| k != i.kind)
-            || q.topic
-                .as_deref()
-                .is_some_and(|t| !i.topics.iter().any(|x| x == t))
+            || q.topic.as_deref().is_some_and(|t| !i.topics.iter().any(|x| x == t))
         {
             continue;
         }
@@ -291,16 +257,9 @@ async fn list_items(State(s): State<AppState>, ApiQuery(q): ApiQuery<ItemQuery>)
     Ok(Json(json!({ "total": total, "items": page })).into_response())
 }
 
-fn find_item(
-    s: &AppState,
-    code: &str,
-) -> Result<oneseal_app::catalog::Published<ServiceItem>, ApiError> {
+fn find_item(s: &AppState, code: &str) -> Result<oneseal_app::catalog::Published<ServiceItem>, ApiError> {
     ItemCode::parse(code).map_err(|e| Problem::not_found(format!("item {code}: {e}")))?;
-    s.app
-        .catalog()
-        .latest_item(code)
-        .cloned()
-        .ok_or_else(|| Problem::not_found(format!("item {code}")).into())
+    s.app.catalog().latest_item(code).cloned().ok_or_else(|| Problem::not_found(format!("item {code}")).into())
 }
 
 fn guide(s: &AppState, p: &oneseal_app::catalog::Published<ServiceItem>) -> Value {
@@ -310,12 +269,12 @@ fn guide(s: &AppState, p: &oneseal_app::catalog::Published<ServiceItem>) -> Valu
     v
 }
 
-async fn get_item(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+async fn get_item(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -> Res {
     let p = find_item(&s, &code)?;
     Ok(Json(guide(&s, &p)).into_response())
 }
 
-async fn item_versions(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+async fn item_versions(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -> Res {
     find_item(&s, &code)?;
     let view = s.app.catalog();
     let versions: Vec<Value> = view.items.get(&code).map(|v| {
@@ -324,13 +283,10 @@ async fn item_versions(State(s): State<AppState>, Path(code): Path<String>) -> R
     Ok(Json(json!({ "impl_code": code, "versions": versions })).into_response())
 }
 
-async fn item_version(
-    State(s): State<AppState>,
-    Path((code, version)): Path<(String, String)>,
-) -> Res {
-    let v: u32 = version.parse().map_err(|_| {
-        Problem::bad_request("invalid_version", "version must be a positive whole number")
-    })?;
+async fn item_version(State(s): State<AppState>, ApiPath((code, version)): ApiPath<(String, String)>) -> Res {
+    let v: u32 = version
+        .parse()
+        .map_err(|_| Problem::bad_request("invalid_version", "version must be a positive whole number"))?;
     let p = s
         .app
         .catalog()
@@ -350,35 +306,24 @@ struct PublishBody {
 async fn publish_item(
     State(s): State<AppState>,
     Authed(actor, _): Authed,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<PublishBody>,
 ) -> Res {
     admin(&actor)?;
     if b.item.impl_code.as_str() != code {
-        return Err(Problem::unprocessable(
-            "code_mismatch",
-            "the item's impl_code differs from the address",
-        )
-        .into());
+        return Err(Problem::unprocessable("code_mismatch", "the item's impl_code differs from the address").into());
     }
     let v = s.app.publish_item(b.item, &actor.id, &b.reason).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "impl_code": code, "version": v })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "impl_code": code, "version": v }))).into_response())
 }
 
-async fn flowchart_svg(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+async fn flowchart_svg(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -> Res {
     let code = code.trim_end_matches(".svg").to_string();
     let p = find_item(&s, &code)?;
     let view = s.app.catalog();
     let svg = flowchart::render(&p.body.process, &|d| view.department_name(d));
     let mut r = svg.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
     Ok(r)
 }
 
@@ -393,15 +338,10 @@ async fn list_bundles(State(s): State<AppState>) -> Res {
     Ok(Json(json!({ "bundles": list })).into_response())
 }
 
-async fn get_bundle(State(s): State<AppState>, Path(code): Path<String>) -> Res {
+async fn get_bundle(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -> Res {
     let view = s.app.catalog();
-    let p = view
-        .latest_bundle(&code)
-        .ok_or_else(|| Problem::not_found(format!("bundle {code}")))?;
-    let def = view.definition(&oneseal_domain::case::Subject::Bundle {
-        code: code.clone(),
-        version: p.version,
-    })?;
+    let p = view.latest_bundle(&code).ok_or_else(|| Problem::not_found(format!("bundle {code}")))?;
+    let def = view.definition(&oneseal_domain::case::Subject::Bundle { code: code.clone(), version: p.version })?;
     let form: &FormSchema = &def.form;
     let mut v = serde_json::to_value(p).unwrap_or_default();
     v["form"] = json!(form);
@@ -425,27 +365,22 @@ fn parse_year(y: &str) -> Result<i32, ApiError> {
         .ok_or_else(|| Problem::bad_request("invalid_year", format!("{y:?} is not a year")).into())
 }
 
-async fn calendar_year(State(s): State<AppState>, Path(year): Path<String>) -> Res {
+async fn calendar_year(State(s): State<AppState>, ApiPath(year): ApiPath<String>) -> Res {
     let y = parse_year(&year)?;
     let cal = s.app.calendar();
-    let d = cal
-        .year(y)
-        .ok_or_else(|| Problem::not_found(format!("no calendar data for {y}")))?;
+    let d = cal.year(y).ok_or_else(|| Problem::not_found(format!("no calendar data for {y}")))?;
     Ok(Json(d).into_response())
 }
 
 async fn put_calendar_year(
     State(s): State<AppState>,
     Authed(actor, _): Authed,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
     ApiJson(b): ApiJson<YearData>,
 ) -> Res {
     admin(&actor)?;
     let y = parse_year(&year)?;
-    let saved = s
-        .app
-        .publish_calendar_year(&actor.id, &b.to_toml(), Some(y))
-        .await?;
+    let saved = s.app.publish_calendar_year(&actor.id, &b.to_toml(), Some(y)).await?;
     Ok(Json(saved).into_response())
 }
 
@@ -453,7 +388,7 @@ fn parse_iso(d: &str) -> Result<time::Date, ApiError> {
     parse_date(d).map_err(|e| Problem::bad_request("invalid_date", e).into())
 }
 
-async fn is_workday(State(s): State<AppState>, Path(date): Path<String>) -> Res {
+async fn is_workday(State(s): State<AppState>, ApiPath(date): ApiPath<String>) -> Res {
     let d = parse_iso(&date)?;
     let w = s.app.calendar().is_workday(d).map_err(AppError::from)?;
     Ok(Json(json!({ "date": format_date(d), "workday": w })).into_response())
@@ -471,15 +406,8 @@ async fn deadline(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeadlineQuery
     if q.days > 1000 {
         return Err(Problem::bad_request("invalid_days", "days must be 0–1000").into());
     }
-    let dl = s
-        .app
-        .calendar()
-        .add_working_days(d, q.days)
-        .map_err(AppError::from)?;
-    Ok(
-        Json(json!({ "start": format_date(d), "days": q.days, "deadline": format_date(dl) }))
-            .into_response(),
-    )
+    let dl = s.app.calendar().add_working_days(d, q.days).map_err(AppError::from)?;
+    Ok(Json(json!({ "start": format_date(d), "days": q.days, "deadline": format_date(dl) })).into_response())
 }
 
 // ---- cases ----
@@ -487,33 +415,50 @@ async fn deadline(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeadlineQuery
 fn mask_phone(p: &str) -> String {
     let c: Vec<char> = p.chars().collect();
     if c.len() >= 7 {
-        format!(
-            "{}****{}",
-            c[..3].iter().collect::<String>(),
-            c[c.len() - 4..].iter().collect::<String>()
-        )
+        format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
     } else {
         "****".into()
     }
 }
 
-/// Personal data is masked on every answer (unmasking with a reason comes with the identity work).
-fn masked(mut v: CaseView) -> CaseView {
-    if v.state.applicant.kind == ApplicantKind::Person {
-        if let Ok(id) = ResidentId::parse(&v.state.applicant.id_number) {
-            v.state.applicant.id_number = id.masked();
-        }
+fn mask_applicant(a: &mut oneseal_domain::case::ApplicantInfo) {
+    if a.kind == ApplicantKind::Person {
+        a.id_number = ResidentId::parse(&a.id_number).map(|id| id.masked()).unwrap_or_else(|_| "****".into());
     }
-    if let Some(p) = &v.state.applicant.phone {
-        v.state.applicant.phone = Some(mask_phone(p));
+    if let Some(p) = &a.phone {
+        a.phone = Some(mask_phone(p));
     }
+}
+
+/// Mask the form fields that hold personal data (resident ID numbers, phones), by their type in the schema.
+fn mask_form(form: &mut serde_json::Map<String, Value>, schema: Option<&FormSchema>) {
+    let Some(schema) = schema else { return };
+    for f in &schema.fields {
+        let Some(Value::String(v)) = form.get(&f.key) else { continue };
+        let masked = match f.field_type {
+            oneseal_domain::catalog::FieldType::ResidentId => {
+                ResidentId::parse(v).map(|id| id.masked()).unwrap_or_else(|_| "****".into())
+            }
+            oneseal_domain::catalog::FieldType::Phone => mask_phone(v),
+            _ => continue,
+        };
+        form.insert(f.key.clone(), json!(masked));
+    }
+}
+
+/// Personal data is masked on every answer (unmasking with a reason comes with the identity work); the query
+/// code's digest never leaves the server.
+fn masked(s: &AppState, mut v: CaseView) -> CaseView {
+    let def = s.app.catalog().definition(&v.state.subject).ok();
+    mask_applicant(&mut v.state.applicant);
+    mask_form(&mut v.state.form, def.as_ref().map(|d| &d.form));
     v.state.query_code_digest = String::new();
     v
 }
 
-fn with_etag(v: CaseView) -> Response {
+fn with_etag(s: &AppState, v: CaseView) -> Response {
     let etag = format!("\"{}\"", v.state.version);
-    let mut r = Json(masked(v)).into_response();
+    let mut r = Json(masked(s, v)).into_response();
     if let Ok(h) = HeaderValue::from_str(&etag) {
         r.headers_mut().insert(header::ETAG, h);
     }
@@ -529,22 +474,13 @@ async fn submit(
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(
             v.to_str()
-                .map_err(|_| {
-                    Problem::bad_request(
-                        "invalid_idempotency_key",
-                        "Idempotency-Key must be visible ASCII",
-                    )
-                })?
+                .map_err(|_| Problem::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?
                 .to_string(),
         ),
         None => None,
     };
     let (receipt, created) = s.app.submit(&actor, b, key).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     let mut r = (status, Json(&receipt)).into_response();
     if let Ok(h) = HeaderValue::from_str(&format!("/api/v1/cases/{}", receipt.case_no)) {
         r.headers_mut().insert(header::LOCATION, h);
@@ -566,25 +502,13 @@ struct CaseQuery {
     per_page: Option<u32>,
 }
 
-async fn list_cases(
-    State(s): State<AppState>,
-    Authed(actor, _): Authed,
-    ApiQuery(q): ApiQuery<CaseQuery>,
-) -> Res {
+async fn list_cases(State(s): State<AppState>, Authed(actor, _): Authed, ApiQuery(q): ApiQuery<CaseQuery>) -> Res {
     let (offset, limit) = paging(q.page, q.per_page)?;
     let today = oneseal_domain::clock::local_date(s.app.now());
     let cal = s.app.calendar();
     let due_by = match q.due_within {
-        Some(n) if n <= 60 => Some(format_date(
-            cal.add_working_days(today, n).map_err(AppError::from)?,
-        )),
-        Some(_) => {
-            return Err(Problem::bad_request(
-                "invalid_due_within",
-                "due_within is 0–60 working days",
-            )
-            .into())
-        }
+        Some(n) if n <= 60 => Some(format_date(cal.add_working_days(today, n).map_err(AppError::from)?)),
+        Some(_) => return Err(Problem::bad_request("invalid_due_within", "due_within is 0–60 working days").into()),
         None => None,
     };
     let f = CaseFilter {
@@ -594,11 +518,7 @@ async fn list_cases(
         channel: q.channel.map(|c| c.as_str().to_string()),
         applicant_account: None,
         due_by,
-        overdue_on: if q.overdue == Some(true) {
-            Some(format_date(today))
-        } else {
-            None
-        },
+        overdue_on: if q.overdue == Some(true) { Some(format_date(today)) } else { None },
         limit: limit as i64,
         offset: offset as i64,
     };
@@ -610,21 +530,30 @@ async fn list_cases(
     Ok(Json(json!({ "total": total, "cases": list })).into_response())
 }
 
-async fn get_case(
-    State(s): State<AppState>,
-    Authed(actor, _): Authed,
-    Path(no): Path<String>,
-) -> Res {
+async fn get_case(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(no): ApiPath<String>) -> Res {
     let v = s.app.case_view(&actor, &no).await?;
-    Ok(with_etag(v))
+    Ok(with_etag(&s, v))
 }
 
-async fn case_events(
-    State(s): State<AppState>,
-    Authed(actor, _): Authed,
-    Path(no): Path<String>,
-) -> Res {
-    let t = s.app.trail(&actor, &no).await?;
+async fn case_events(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(no): ApiPath<String>) -> Res {
+    let mut t = s.app.trail(&actor, &no).await?;
+    let def = match t.first().map(|e| &e.event) {
+        Some(oneseal_domain::case::CaseEvent::Submitted { subject, .. }) => s.app.catalog().definition(subject).ok(),
+        _ => None,
+    };
+    for e in &mut t {
+        match &mut e.event {
+            oneseal_domain::case::CaseEvent::Submitted { applicant, form, query_code_digest, .. } => {
+                mask_applicant(applicant);
+                mask_form(form, def.as_ref().map(|d| &d.form));
+                query_code_digest.clear();
+            }
+            oneseal_domain::case::CaseEvent::Corrected { form: Some(form), .. } => {
+                mask_form(form, def.as_ref().map(|d| &d.form))
+            }
+            _ => {}
+        }
+    }
     Ok(Json(json!({ "case_no": no, "events": t })).into_response())
 }
 
@@ -730,27 +659,18 @@ struct ReasonBody {
 }
 
 fn body<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| {
-        Problem::unprocessable("invalid_body", format!("the JSON does not fit: {e}")).into()
-    })
+    serde_json::from_value(v)
+        .map_err(|e| Problem::unprocessable("invalid_body", format!("the JSON does not fit: {e}")).into())
 }
 
 fn if_match(h: &HeaderMap) -> Result<Option<i64>, ApiError> {
     match h.get(header::IF_MATCH) {
         None => Ok(None),
         Some(v) => {
-            let s = v
-                .to_str()
-                .unwrap_or("")
-                .trim()
-                .trim_start_matches("W/")
-                .trim_matches('"');
+            let s = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
             s.parse::<i64>().map(Some).map_err(|_| {
-                Problem::bad_request(
-                    "invalid_if_match",
-                    "If-Match must be the case version from its ETag, e.g. \"7\"",
-                )
-                .into()
+                Problem::bad_request("invalid_if_match", "If-Match must be the case version from its ETag, e.g. \"7\"")
+                    .into()
             })
         }
     }
@@ -759,16 +679,12 @@ fn if_match(h: &HeaderMap) -> Result<Option<i64>, ApiError> {
 async fn case_action(
     State(s): State<AppState>,
     Authed(actor, _): Authed,
-    Path((no, action)): Path<(String, String)>,
+    ApiPath((no, action)): ApiPath<(String, String)>,
     headers: HeaderMap,
     raw: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Res {
     if !ACTIONS.contains(&action.as_str()) {
-        return Err(Problem::not_found(format!(
-            "no action {action}; actions: {}",
-            ACTIONS.join(", ")
-        ))
-        .into());
+        return Err(Problem::not_found(format!("no action {action}; actions: {}", ACTIONS.join(", "))).into());
     }
     let expected = if_match(&headers)?;
     let raw = raw.map_err(|e| {
@@ -787,10 +703,7 @@ async fn case_action(
     let v: Value = if raw.iter().all(|b| b.is_ascii_whitespace()) {
         json!({})
     } else {
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !ct.starts_with("application/json") {
             return Err(Problem::new(
                 415,
@@ -805,9 +718,7 @@ async fn case_action(
             .map_err(|e| Problem::bad_request("malformed_json", format!("malformed JSON: {e}")))?
     };
     if !v.is_object() {
-        return Err(
-            Problem::unprocessable("invalid_body", "the body must be a JSON object").into(),
-        );
+        return Err(Problem::unprocessable("invalid_body", "the body must be a JSON object").into());
     }
     let cmd = match action.as_str() {
         "accept" => {
@@ -818,61 +729,37 @@ async fn case_action(
             }
             CaseCommand::Accept { pledges }
         }
-        "refuse" => CaseCommand::Refuse {
-            reasons: body::<ReasonsBody>(v)?.reasons,
-        },
-        "request-correction" => CaseCommand::RequestCorrection {
-            problems: body::<CorrectionBody>(v)?.problems,
-        },
+        "refuse" => CaseCommand::Refuse { reasons: body::<ReasonsBody>(v)?.reasons },
+        "request-correction" => CaseCommand::RequestCorrection { problems: body::<CorrectionBody>(v)?.problems },
         "submit-correction" => {
             let b: SubmitCorrectionBody = body(v)?;
-            CaseCommand::SubmitCorrection {
-                form: b.form,
-                materials: b.materials,
-            }
+            CaseCommand::SubmitCorrection { form: b.form, materials: b.materials }
         }
-        "fulfil-pledge" => CaseCommand::FulfilPledge {
-            material: body::<MaterialBody>(v)?.material,
-        },
-        "claim" => CaseCommand::ClaimTask {
-            task_id: body::<TaskBody>(v)?.task_id,
-        },
+        "fulfil-pledge" => CaseCommand::FulfilPledge { material: body::<MaterialBody>(v)?.material },
+        "claim" => CaseCommand::ClaimTask { task_id: body::<TaskBody>(v)?.task_id },
         "complete" => {
             let b: CompleteBody = body(v)?;
-            CaseCommand::CompleteTask {
-                task_id: b.task_id,
-                opinion: b.opinion,
-            }
+            CaseCommand::CompleteTask { task_id: b.task_id, opinion: b.opinion }
         }
         "send-back" => {
             let b: SendBackBody = body(v)?;
-            CaseCommand::SendBack {
-                to_step: b.to_step,
-                reason: b.reason,
-            }
+            CaseCommand::SendBack { to_step: b.to_step, reason: b.reason }
         }
         "reassign" => {
             let b: ReassignBody = body(v)?;
-            let to = s.app.staff(&b.to).await.map_err(|_| {
-                Problem::unprocessable("unknown_staff", format!("no active staff account {}", b.to))
-            })?;
+            let to =
+                s.app.staff(&b.to).await.map_err(|_| {
+                    Problem::unprocessable("unknown_staff", format!("no active staff account {}", b.to))
+                })?;
             CaseCommand::Reassign {
                 task_id: b.task_id,
-                to: Assignee {
-                    id: to.id,
-                    roles: to.roles,
-                    department: to.department,
-                },
+                to: Assignee { id: to.id, roles: to.roles, department: to.department },
                 reason: b.reason,
             }
         }
         "suspend" => {
             let b: SuspendBody = body(v)?;
-            CaseCommand::Suspend {
-                kind: b.kind,
-                reason: b.reason,
-                expected_days: b.expected_days,
-            }
+            CaseCommand::Suspend { kind: b.kind, reason: b.reason, expected_days: b.expected_days }
         }
         "resume" => {
             body::<Empty>(v)?;
@@ -880,17 +767,11 @@ async fn case_action(
         }
         "extend" => {
             let b: ExtendBody = body(v)?;
-            CaseCommand::Extend {
-                days: b.days,
-                reason: b.reason,
-            }
+            CaseCommand::Extend { days: b.days, reason: b.reason }
         }
         "decide" => {
             let b: DecideBody = body(v)?;
-            CaseCommand::Decide {
-                outcome: b.outcome,
-                reasons: b.reasons,
-            }
+            CaseCommand::Decide { outcome: b.outcome, reasons: b.reasons }
         }
         "issue-licenses" => {
             let mut b: LicensesBody = body(v)?;
@@ -901,22 +782,14 @@ async fn case_action(
                 let n = def.results.len().max(1);
                 b.licenses = (1..=n).map(|i| format!("{no}-{i:02}")).collect();
             }
-            CaseCommand::IssueLicenses {
-                licenses: b.licenses,
-            }
+            CaseCommand::IssueLicenses { licenses: b.licenses }
         }
-        "deliver" => CaseCommand::Deliver {
-            delivery: body::<DeliverBody>(v)?.delivery,
-        },
-        "withdraw" => CaseCommand::Withdraw {
-            reason: body::<ReasonBody>(v)?.reason,
-        },
-        _ => CaseCommand::Terminate {
-            reason: body::<ReasonBody>(v)?.reason,
-        },
+        "deliver" => CaseCommand::Deliver { delivery: body::<DeliverBody>(v)?.delivery },
+        "withdraw" => CaseCommand::Withdraw { reason: body::<ReasonBody>(v)?.reason },
+        _ => CaseCommand::Terminate { reason: body::<ReasonBody>(v)?.reason },
     };
     let st = s.app.command(&actor, &no, cmd, expected).await?;
-    Ok(with_etag(s.app.view_of(st)))
+    Ok(with_etag(&s, s.app.view_of(st)))
 }
 
 #[derive(Deserialize)]
@@ -942,18 +815,11 @@ struct QueueQuery {
     per_page: Option<u32>,
 }
 
-async fn work_queue(
-    State(s): State<AppState>,
-    Authed(actor, _): Authed,
-    ApiQuery(q): ApiQuery<QueueQuery>,
-) -> Res {
+async fn work_queue(State(s): State<AppState>, Authed(actor, _): Authed, ApiQuery(q): ApiQuery<QueueQuery>) -> Res {
     staff(&actor)?;
     let (offset, limit) = paging(q.page, q.per_page)?;
     let view = q.view.unwrap_or(QueueView::ToClaim);
-    let (rows, total) = s
-        .app
-        .work_queue(&actor, view, limit as i64, offset as i64)
-        .await?;
+    let (rows, total) = s.app.work_queue(&actor, view, limit as i64, offset as i64).await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|t| json!({ "case_no": t.case_no, "task_id": t.task_id, "step_id": t.step_id, "step_name": t.step_name, "title": t.title, "role": t.role, "department": t.department, "assignee": t.assignee, "due": t.due }))
@@ -961,17 +827,10 @@ async fn work_queue(
     Ok(Json(json!({ "view": view, "total": total, "tasks": list })).into_response())
 }
 
-async fn intake_queue(
-    State(s): State<AppState>,
-    Authed(actor, _): Authed,
-    ApiQuery(q): ApiQuery<QueueQuery>,
-) -> Res {
+async fn intake_queue(State(s): State<AppState>, Authed(actor, _): Authed, ApiQuery(q): ApiQuery<QueueQuery>) -> Res {
     staff(&actor)?;
     let (offset, limit) = paging(q.page, q.per_page)?;
-    let (rows, total) = s
-        .app
-        .intake_queue(&actor, limit as i64, offset as i64)
-        .await?;
+    let (rows, total) = s.app.intake_queue(&actor, limit as i64, offset as i64).await?;
     let list: Vec<Value> = rows.iter().map(|r| json!({ "case_no": r.case_no, "title": r.title, "channel": r.channel, "service_point": r.service_point, "submitted_at_ms": r.submitted_at_ms })).collect();
     Ok(Json(json!({ "total": total, "cases": list })).into_response())
 }

@@ -27,14 +27,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 pub fn json_problem(rej: JsonRejection) -> Problem {
     match rej {
-        JsonRejection::JsonDataError(e) => Problem::unprocessable(
-            "invalid_body",
-            format!("the JSON does not fit: {}", inner(&e.body_text())),
-        ),
-        JsonRejection::JsonSyntaxError(e) => Problem::bad_request(
-            "malformed_json",
-            format!("malformed JSON: {}", inner(&e.body_text())),
-        ),
+        JsonRejection::JsonDataError(e) => {
+            Problem::unprocessable("invalid_body", format!("the JSON does not fit: {}", inner(&e.body_text())))
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            Problem::bad_request("malformed_json", format!("malformed JSON: {}", inner(&e.body_text())))
+        }
         JsonRejection::MissingJsonContentType(_) => Problem::new(
             415,
             "unsupported_media_type",
@@ -61,9 +59,7 @@ pub fn json_problem(rej: JsonRejection) -> Problem {
 
 fn inner(s: &str) -> String {
     // axum prefixes its own words; keep serde's message, which names the field and position.
-    s.split_once(": ")
-        .map(|(_, r)| r.to_string())
-        .unwrap_or_else(|| s.to_string())
+    s.split_once(": ").map(|(_, r)| r.to_string()).unwrap_or_else(|| s.to_string())
 }
 
 /// Query string with problem+json rejections.
@@ -81,10 +77,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn query_problem(e: QueryRejection) -> Problem {
-    Problem::bad_request(
-        "invalid_query",
-        format!("invalid query string: {}", inner(&e.body_text())),
-    )
+    Problem::bad_request("invalid_query", format!("invalid query string: {}", inner(&e.body_text())))
 }
 
 /// The signed-in actor (bearer token). Missing or invalid credentials give 401.
@@ -93,30 +86,36 @@ pub struct Authed(pub Actor, pub String);
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token =
-            bearer(parts).ok_or_else(|| ApiError(oneseal_app::AppError::Unauthenticated.into()))?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| ApiError(oneseal_app::AppError::Unauthenticated.into()))?;
         let actor = state.app.authenticate(&token).await?;
         Ok(Authed(actor, token))
     }
 }
 
 fn bearer(parts: &Parts) -> Option<String> {
-    let h = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let t = h
-        .strip_prefix("Bearer ")
-        .or_else(|| h.strip_prefix("bearer "))?
-        .trim();
+    let h = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let t = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))?.trim();
     if t.is_empty() || t.len() > 200 {
         None
     } else {
         Some(t.to_string())
+    }
+}
+
+/// Path parameters with problem+json rejections (e.g. invalid UTF-8 in a parameter).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError(Problem::bad_request(
+                "invalid_path",
+                format!("invalid address: {}", inner(&e.body_text())),
+            ))),
+        }
     }
 }

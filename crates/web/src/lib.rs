@@ -34,14 +34,8 @@ pub fn router(app: App) -> Router {
     let state = AppState { app };
     api::routes()
         .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/api/docs",
-            get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }),
-        )
-        .route(
-            "/assets/api-docs.js",
-            get(|| async { asset("text/javascript; charset=utf-8", API_DOCS_JS) }),
-        )
+        .route("/api/docs", get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }))
+        .route("/assets/api-docs.js", get(|| async { asset("text/javascript; charset=utf-8", API_DOCS_JS) }))
         .route(
             "/assets/vendor/swagger-ui/swagger-ui.css",
             get(|| async { asset("text/css; charset=utf-8", SWAGGER_CSS) }),
@@ -50,9 +44,7 @@ pub fn router(app: App) -> Router {
             "/assets/vendor/swagger-ui/swagger-ui-bundle.js",
             get(|| async { asset("text/javascript; charset=utf-8", SWAGGER_JS) }),
         )
-        .fallback(|| async {
-            Problem::new(404, "no_route", "Not found", "未找到", "no such address")
-        })
+        .fallback(|| async { Problem::new(404, "no_route", "Not found", "未找到", "no such address") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 405,
@@ -64,14 +56,8 @@ pub fn router(app: App) -> Router {
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            Problem::new(
-                500,
-                "internal",
-                "Internal error",
-                "系统内部错误",
-                "an internal error occurred",
-            )
-            .into_response()
+            Problem::new(500, "internal", "Internal error", "系统内部错误", "an internal error occurred")
+                .into_response()
         }))
         .with_state(state)
 }
@@ -83,15 +69,13 @@ const SWAGGER_JS: &[u8] = include_bytes!("../../../assets/vendor/swagger-ui/swag
 
 fn asset(ct: &'static str, body: &'static [u8]) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"),
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+        ),
     );
     r
 }
@@ -103,10 +87,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = router(app);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

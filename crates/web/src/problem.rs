@@ -21,13 +21,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: u16,
-        code: &str,
-        title: &str,
-        title_zh: &str,
-        detail: impl Into<String>,
-    ) -> Problem {
+    pub fn new(status: u16, code: &str, title: &str, title_zh: &str, detail: impl Into<String>) -> Problem {
         Problem {
             type_uri: format!("https://oneseal.example/problems/{code}"),
             title: title.into(),
@@ -87,13 +81,9 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut r = (status, body).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         r
     }
