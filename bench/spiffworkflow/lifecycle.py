@@ -47,12 +47,16 @@ def connect(db, sync):
     return conn
 
 
-def init_db(db, sync):
+def remove_db(db):
     for suffix in ("", "-wal", "-shm"):
         try:
             os.remove(db + suffix)
         except FileNotFoundError:
             pass
+
+
+def init_db(db, sync):
+    remove_db(db)
     os.makedirs(os.path.dirname(os.path.abspath(db)), exist_ok=True)
     conn = connect(db, sync)
     conn.execute(
@@ -125,6 +129,25 @@ def run_instances(db, sync, ids, reload_each_step, barrier=None):
     return started, finished, commits, written
 
 
+def raw_reference(db, sync, n):
+    """The disk's durable-commit rate: n single-row committed inserts (200-byte body) into a fresh file next to
+    db, as OneSeal's own raw reference does; returns commits/s."""
+    path = db + ".raw"
+    remove_db(path)
+    conn = connect(path, sync)
+    conn.execute("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    body = "x" * 200
+    t = time.perf_counter()
+    for i in range(1, n + 1):
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO bench_raw (id, body) VALUES (?, ?)", (i, body))
+        conn.execute("COMMIT")
+    secs = time.perf_counter() - t
+    conn.close()
+    remove_db(path)
+    return n / secs
+
+
 def worker(db, sync, ids, reload_each_step, barrier, out):
     try:
         out.put(("ok", run_instances(db, sync, ids, reload_each_step, barrier)))
@@ -148,7 +171,23 @@ def main():
         action="store_true",
         help="read back and deserialize the instance from SQLite before every task (a stateless server's cost)",
     )
+    ap.add_argument(
+        "--raw",
+        type=int,
+        default=0,
+        help="after the run, also measure this many single-row committed inserts on the same disk (default 0: skip)",
+    )
+    ap.add_argument(
+        "--raw-only",
+        action="store_true",
+        help="run no workflow: only measure --raw (default 500) committed inserts next to --db and print them",
+    )
     a = ap.parse_args()
+    if a.raw_only:
+        n = a.raw if a.raw > 0 else 500
+        rate = raw_reference(a.db, a.sync, n)
+        print(json.dumps({"raw_commits": n, "raw_commits_per_s": round(rate, 1), "sync": a.sync}))
+        return
     if a.n < 1 or a.procs < 1:
         ap.error("--n and --procs must be at least 1")
 
@@ -195,26 +234,26 @@ def main():
         print(f"expected {a.n} completed instances on disk, found {stored} ({completed} completed)", file=sys.stderr)
         sys.exit(1)
 
-    print(
-        json.dumps(
-            {
-                "engine": f"SpiffWorkflow {pkg_version('SpiffWorkflow')}",
-                "python": sys.version.split()[0],
-                "instances": a.n,
-                "procs": a.procs,
-                "seconds": round(secs, 3),
-                "instances_per_s": round(a.n / secs, 1),
-                "commits": commits,
-                "commits_per_s": round(commits / secs, 1),
-                "avg_state_bytes": round(written / commits),
-                "reload": a.reload,
-                "sync": a.sync,
-                "journal_mode": "WAL",
-                "db": os.path.abspath(a.db),
-            },
-            ensure_ascii=False,
-        )
-    )
+    raw = round(raw_reference(a.db, a.sync, a.raw), 1) if a.raw > 0 else None
+
+    result = {
+        "engine": f"SpiffWorkflow {pkg_version('SpiffWorkflow')}",
+        "python": sys.version.split()[0],
+        "instances": a.n,
+        "procs": a.procs,
+        "seconds": round(secs, 3),
+        "instances_per_s": round(a.n / secs, 1),
+        "commits": commits,
+        "commits_per_s": round(commits / secs, 1),
+        "avg_state_bytes": round(written / commits),
+        "reload": a.reload,
+        "sync": a.sync,
+        "journal_mode": "WAL",
+        "db": os.path.abspath(a.db),
+    }
+    if raw is not None:
+        result["raw_commits_per_s"] = raw
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":
