@@ -243,6 +243,60 @@ impl Db {
 
     /// Append events to a stream that must be at `expected` version; refused whole otherwise.
     pub fn append(&mut self, stream: &str, expected: i64, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.backend() == Backend::Sqlite {
+            return self.append_row_by_row(stream, expected, events);
+        }
+        // One statement: the rows go in only if the stream is still at `expected` (one round trip on PostgreSQL,
+        // where round trips dominate; on SQLite, in-process, plain statements are cheaper).
+        let mut params: Vec<Val> = vec![stream.into()];
+        let mut rows = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let n = params.len();
+            params.extend([
+                Val::Int(expected + 1 + i as i64),
+                e.event_type.as_str().into(),
+                Val::Int(e.schema_version),
+                e.actor.as_str().into(),
+                Val::Int(e.at_ms),
+                e.payload.as_str().into(),
+            ]);
+            rows.push(format!(
+                "($1, CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6
+            ));
+        }
+        params.push(Val::Int(expected));
+        let sql = format!(
+            "INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7 FROM (VALUES {}) AS v \
+             WHERE (SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1) = ${} RETURNING seq",
+            rows.join(", "),
+            params.len()
+        );
+        let inserted = self.sql.query(&sql, &params).map_err(|err| match err {
+            StoreError::Constraint(_) => {
+                StoreError::Conflict { stream: stream.to_string(), expected, actual: expected + 1 }
+            }
+            other => other,
+        })?;
+        if inserted.is_empty() {
+            let actual = self.stream_version(stream)?;
+            return Err(StoreError::Conflict { stream: stream.to_string(), expected, actual });
+        }
+        let mut seqs = inserted.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?;
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    fn append_row_by_row(&mut self, stream: &str, expected: i64, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
         let actual = self.stream_version(stream)?;
         if actual != expected {
             return Err(StoreError::Conflict { stream: stream.to_string(), expected, actual });
@@ -322,15 +376,58 @@ impl Db {
                 row.state.as_str().into(),
             ],
         )?;
-        let existing: Vec<TaskRow> = {
-            let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE case_no = $1");
-            self.sql.query(&sql, &[row.case_no.as_str().into()])?.iter().map(task_from).collect::<Result<_, _>>()?
-        };
+        if self.backend() == Backend::Sqlite {
+            return self.put_tasks_diff(&row.case_no, tasks);
+        }
+        // PostgreSQL: replace the case's open tasks in two statements whatever changed.
+        self.sql.exec("DELETE FROM tasks WHERE case_no = $1", &[row.case_no.as_str().into()])?;
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        let mut params: Vec<Val> = Vec::with_capacity(tasks.len() * 10);
+        let mut values = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            let n = params.len();
+            values.push(format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8,
+                n + 9,
+                n + 10
+            ));
+            params.extend([
+                t.case_no.as_str().into(),
+                t.task_id.as_str().into(),
+                t.step_id.as_str().into(),
+                t.step_name.as_str().into(),
+                t.title.as_str().into(),
+                t.role.as_str().into(),
+                t.department.clone().into(),
+                t.assignee.clone().into(),
+                t.due.clone().into(),
+                Val::Int(t.created_at_ms),
+            ]);
+        }
+        self.sql.exec(&format!("INSERT INTO tasks ({TASK_COLS}) VALUES {}", values.join(", ")), &params)?;
+        Ok(())
+    }
+
+    /// SQLite: touch only the tasks that changed (statements are in-process and cheap; index churn is not).
+    fn put_tasks_diff(&mut self, case_no: &str, tasks: &[TaskRow]) -> Result<(), StoreError> {
+        let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE case_no = $1");
+        let existing: Vec<TaskRow> =
+            self.sql.query(&sql, &[case_no.into()])?.iter().map(task_from).collect::<Result<_, _>>()?;
         for old in &existing {
             if !tasks.iter().any(|t| t.task_id == old.task_id) {
                 self.sql.exec(
                     "DELETE FROM tasks WHERE case_no = $1 AND task_id = $2",
-                    &[old.case_no.as_str().into(), old.task_id.as_str().into()],
+                    &[case_no.into(), old.task_id.as_str().into()],
                 )?;
             }
         }
