@@ -49,7 +49,7 @@ SCHEMA = {
     "Field": {
         "key": (True, "str"), "label": (True, "str"), "label_en": (False, "str"), "type": (True, "FieldType"),
         "required": (False, "bool"), "options": (False, "list[str]"), "min": (False, "float"),
-        "max": (False, "float"), "max_len": (False, "u32"),
+        "max": (False, "float"), "max_len": (False, "u32"), "personal": (False, "bool"),
     },
     "FormSchema": {"fields": (False, "list[Field]")},
     "ProcessDefinition": {"steps": (True, "list[StepDef]")},

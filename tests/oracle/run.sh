@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the oracle tests: compare the oneseal binary with independent Python
 # implementations (chinesecalendar for working days and deadlines,
-# python-stdnum for identifier check digits).
+# python-stdnum for identifier check digits, Python cryptography on OpenSSL
+# for SM4-GCM and HMAC-SM3).
 #
 # Usage: tests/oracle/run.sh          (from anywhere)
 #   ONESEAL_BIN=/path/to/oneseal tests/oracle/run.sh
@@ -24,7 +25,7 @@ fi
     || { echo "run.sh: pip install failed" >&2; exit 2; }
 
 status=0
-for oracle in tests/oracle/calendar_oracle.py tests/oracle/ids_oracle.py; do
+for oracle in tests/oracle/calendar_oracle.py tests/oracle/ids_oracle.py tests/oracle/sm4_oracle.py; do
     echo "== $oracle"
     .venv/bin/python "$oracle" || status=1
 done

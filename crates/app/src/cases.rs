@@ -136,7 +136,7 @@ fn clerk_channel(c: Channel) -> bool {
 }
 
 /// Projection rows of a case state.
-pub fn project(st: &CaseState) -> (CaseRow, Vec<TaskRow>) {
+pub fn project(st: &CaseState, applicant_index: Option<String>) -> (CaseRow, Vec<TaskRow>) {
     let (kind, version) = match &st.subject {
         Subject::Item { version, .. } => ("item", *version),
         Subject::Bundle { version, .. } => ("bundle", *version),
@@ -160,6 +160,7 @@ pub fn project(st: &CaseState) -> (CaseRow, Vec<TaskRow>) {
         deadline: deadline.clone(),
         version: st.version as i64,
         state: serde_json::to_string(st).unwrap_or_default(),
+        applicant_index,
     };
     let mut tasks = Vec::new();
     if st.status == Status::InProgress || st.status == Status::Suspended {
@@ -208,27 +209,33 @@ fn load_state(db: &mut Db, case_no: &str) -> Result<(CaseState, i64), AppError> 
     Ok((st, row.version))
 }
 
-/// Append events for a case and write its projection, in the caller's transaction.
+/// Seal the personal data in new events, append them, and write the case projection, in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
 fn record(
+    app: &App,
     db: &mut Db,
     mut st: Option<CaseState>,
     expected: i64,
-    events: &[CaseEvent],
+    mut events: Vec<CaseEvent>,
     actor: &str,
     now: OffsetDateTime,
     case_no: &str,
+    schema: &oneseal_domain::catalog::FormSchema,
 ) -> Result<CaseState, AppError> {
+    for e in &mut events {
+        app.seal_event(e, schema)?;
+    }
     let news = events.iter().map(|e| to_new_event(e, actor, now)).collect::<Result<Vec<_>, _>>()?;
     db.append(&stream_of(case_no), expected, &news)?;
     for e in events {
-        let r = Recorded { at: now, actor: actor.to_string(), event: e.clone() };
+        let r = Recorded { at: now, actor: actor.to_string(), event: e };
         match st.as_mut() {
             Some(s) => case::apply(s, &r),
             None => st = case::init(&r),
         }
     }
     let st = st.ok_or_else(|| AppError::Internal("case stream does not start with submitted".into()))?;
-    let (row, tasks) = project(&st);
+    let (row, tasks) = project(&st, app.applicant_index(&st.applicant));
     db.put_case(&row, &tasks)?;
     Ok(st)
 }
@@ -333,6 +340,7 @@ impl App {
         if service_point.chars().count() > 100 {
             return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
         }
+        let app = self.clone();
         self.store
             .write(move |db| -> Result<(Receipt, bool), AppError> {
                 if let Some(k) = &idempotency_key {
@@ -361,7 +369,7 @@ impl App {
                 };
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::submit(sub, &ctx)?;
-                let st = record(db, None, 0, &events, &actor.id, now, case_no.as_str())?;
+                let st = record(&app, db, None, 0, events, &actor.id, now, case_no.as_str(), &def.form)?;
                 let promised = promised_completion(&def, &calendar, now);
                 let receipt = Receipt {
                     case_no: case_no.as_str().to_string(),
@@ -394,6 +402,7 @@ impl App {
         let calendar = self.calendar();
         let now = self.now();
         let actor = actor.clone();
+        let app = self.clone();
         self.store
             .write(move |db| -> Result<CaseState, AppError> {
                 let (st, version) = load_state(db, case_no.as_str())?;
@@ -411,13 +420,23 @@ impl App {
                 if events.is_empty() {
                     return Ok(st);
                 }
-                record(db, Some(st), version, &events, &actor.id, now, case_no.as_str())
+                record(&app, db, Some(st), version, events, &actor.id, now, case_no.as_str(), &def.form)
             })
             .await
     }
 
-    /// A case with its clocks, for those allowed to see it.
+    /// A case with its clocks, for those allowed to see it. A staff member's view is a read of the applicant's
+    /// (masked) personal data and is recorded in the access log.
     pub async fn case_view(&self, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
+        let v = self.case_view_unrecorded(actor, case_no).await?;
+        if actor.is_staff() && v.state.applicant.account.as_deref() != Some(actor.id.as_str()) {
+            self.record_pd_access(actor, &v.state, "handling the case (masked view)", &["masked".to_string()]).await?;
+        }
+        Ok(v)
+    }
+
+    /// A case with its clocks, without recording the read (for internal use by recorded reads).
+    pub(crate) async fn case_view_unrecorded(&self, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
         let no = case_no.to_string();
         let (st, _) = self.store.read(move |db| load_state(db, &no)).await?;
         if !may_see(actor, &st) {
@@ -488,6 +507,9 @@ impl App {
 
     /// The case list, limited to what the actor may see.
     pub async fn list_cases(&self, actor: &Actor, mut f: CaseFilter) -> Result<(Vec<CaseRow>, i64), AppError> {
+        if f.applicant_index.is_some() && !(actor.has(Role::WindowClerk) || actor.has(Role::Supervisor)) {
+            return Err(AppError::Forbidden("finding cases by ID number is for window clerks and supervisors".into()));
+        }
         if !actor.is_staff() {
             f.applicant_account = Some(actor.id.clone());
         } else if !(actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk)) {

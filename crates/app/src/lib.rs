@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod error;
+pub mod pd;
 pub mod rebuild;
 pub mod subscribers;
 
@@ -16,6 +17,7 @@ use std::sync::{Arc, RwLock};
 
 pub use error::AppError;
 use oneseal_domain::calendar::Calendar;
+use oneseal_seal::pd::{Keyring, MasterKey};
 use oneseal_store::Store;
 use time::OffsetDateTime;
 
@@ -60,17 +62,23 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     catalog: Arc<RwLock<Arc<catalog::CatalogView>>>,
     calendar: Arc<RwLock<Arc<Calendar>>>,
+    /// The personal-data master key (from configuration) and the unwrapped data keys.
+    master: Arc<RwLock<MasterKey>>,
+    keyring: Arc<RwLock<Arc<Keyring>>>,
 }
 
 impl App {
     /// Open the application on a store: load the calendar (built-in years plus those added by administrators)
     /// and the published catalog.
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, master: MasterKey) -> Result<App, AppError> {
+        let keyring = pd::load_keyring(&store, &master, ms(clock.now()))?;
         let app = App {
             store,
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog::CatalogView::default()))),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::default()))),
+            master: Arc::new(RwLock::new(master)),
+            keyring: Arc::new(RwLock::new(Arc::new(keyring))),
         };
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;

@@ -16,6 +16,14 @@ struct CatalogPayload {
 }
 
 #[derive(Deserialize)]
+struct AccessPayload {
+    case_no: String,
+    subject_account: Option<String>,
+    reason: String,
+    fields: Vec<String>,
+}
+
+#[derive(Deserialize)]
 struct CalendarPayload {
     year: i64,
     data: String,
@@ -30,9 +38,10 @@ pub struct RebuildReport {
 
 impl App {
     pub async fn rebuild(&self) -> Result<RebuildReport, AppError> {
+        let app = self.clone();
         let report = self
             .store
-            .write(|db| -> Result<RebuildReport, AppError> {
+            .write(move |db| -> Result<RebuildReport, AppError> {
                 db.clear_projections()?;
                 let mut rep = RebuildReport::default();
                 let mut after = 0;
@@ -60,7 +69,7 @@ impl App {
                                 case::apply(&mut st, &r);
                                 st
                             };
-                            let (row, tasks) = project(&st);
+                            let (row, tasks) = project(&st, app.applicant_index(&st.applicant));
                             db.put_case(&row, &tasks)?;
                         } else if e.event_type.ends_with("_version_published") {
                             let p: CatalogPayload =
@@ -78,6 +87,18 @@ impl App {
                                 published_at_ms: e.at_ms,
                                 published_by: e.actor.clone(),
                                 reason: p.reason,
+                            })?;
+                        } else if e.event_type == "personal_data_read" {
+                            let p: AccessPayload =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            db.put_pd_access(&oneseal_store::PdAccess {
+                                event_seq: e.seq,
+                                subject_account: p.subject_account,
+                                case_no: p.case_no,
+                                actor: e.actor.clone(),
+                                at_ms: e.at_ms,
+                                reason: p.reason,
+                                fields: p.fields.join(","),
                             })?;
                         } else if e.event_type == "calendar_year_published" {
                             let p: CalendarPayload =

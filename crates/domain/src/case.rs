@@ -133,8 +133,8 @@ pub struct Ctx<'a> {
     pub def: &'a CaseDefinition,
 }
 
-/// The applicant as recorded on the case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The applicant as recorded on the case. Debug output hides the ID number and phone.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantInfo {
     /// `person` or `organisation`.
@@ -147,6 +147,18 @@ pub struct ApplicantInfo {
     /// The account that may follow and act on the case online, if any.
     #[serde(default)]
     pub account: Option<String>,
+}
+
+impl std::fmt::Debug for ApplicantInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicantInfo")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("id_number", &"<redacted>")
+            .field("phone", &self.phone.as_ref().map(|_| "<redacted>"))
+            .field("account", &self.account)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

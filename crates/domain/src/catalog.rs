@@ -159,6 +159,10 @@ pub struct Field {
     pub max: Option<f64>,
     #[serde(default)]
     pub max_len: Option<u32>,
+    /// The field holds personal data (an address, say): sealed at rest and masked on screen. Resident ID and phone
+    /// fields always are.
+    #[serde(default)]
+    pub personal: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

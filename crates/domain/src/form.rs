@@ -133,6 +133,7 @@ mod tests {
             min: Some(0.0),
             max: Some(100.0),
             max_len: None,
+            personal: false,
         }
     }
 

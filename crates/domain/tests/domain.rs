@@ -124,6 +124,7 @@ fn definition(joint: JointMode) -> CaseDefinition {
                 min: Some(0.0),
                 max: None,
                 max_len: None,
+                personal: false,
             }],
         },
         materials: vec![material("id-card", true), material("lease", false)],

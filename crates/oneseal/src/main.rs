@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use oneseal_app::{App, AppError, SystemClock};
 use oneseal_domain::calendar::{format_date, parse_date, Calendar, YearData};
 use oneseal_domain::ids::{ResidentId, Uscc};
+use oneseal_seal::pd::MasterKey;
 use oneseal_store::{DatabaseUrl, Store, StoreOptions};
 
 const DEFAULT_DB: &str = "sqlite://oneseal-data/oneseal.db";
@@ -61,6 +62,90 @@ enum Cmd {
     /// Identifier checks (USCC, resident ID).
     #[command(subcommand)]
     Id(IdCmd),
+    /// Personal-data keys.
+    #[command(subcommand)]
+    Pd(PdCmd),
+    /// National-cryptography primitives, for interoperability checks against other implementations.
+    #[command(subcommand)]
+    Crypto(CryptoCmd),
+}
+
+#[derive(Subcommand)]
+enum PdCmd {
+    /// Re-wrap every data key under a new master key (64 hex characters in the file), start a new data key and
+    /// recompute the blind indexes. Afterwards run with the new key.
+    Rotate {
+        #[arg(long)]
+        new_key_file: PathBuf,
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CryptoCmd {
+    /// SM4-GCM encryption: prints hex(ciphertext ‖ tag).
+    Sm4GcmEncrypt {
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        nonce: String,
+        #[arg(long, default_value = "")]
+        aad: String,
+        /// Plaintext, hex.
+        plaintext: String,
+    },
+    /// SM4-GCM decryption of hex(ciphertext ‖ tag): prints the plaintext hex.
+    Sm4GcmDecrypt {
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        nonce: String,
+        #[arg(long, default_value = "")]
+        aad: String,
+        ciphertext: String,
+    },
+    /// HMAC-SM3 of hex data: prints the hex MAC.
+    HmacSm3 {
+        #[arg(long)]
+        key: String,
+        data: String,
+    },
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>, String> {
+    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{s:?} is not hexadecimal"));
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(err)).collect()
+}
+
+fn hexs(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn crypto(c: CryptoCmd) -> CliResult {
+    use oneseal_seal::pd::{hmac_sm3_hex, sm4_gcm_decrypt, sm4_gcm_encrypt};
+    let arr16 = |s: &str| -> Result<[u8; 16], String> {
+        unhex(s)?.try_into().map_err(|_| "the key is 16 bytes (32 hex characters)".to_string())
+    };
+    let arr12 = |s: &str| -> Result<[u8; 12], String> {
+        unhex(s)?.try_into().map_err(|_| "the nonce is 12 bytes (24 hex characters)".to_string())
+    };
+    match c {
+        CryptoCmd::Sm4GcmEncrypt { key, nonce, aad, plaintext } => {
+            let out =
+                sm4_gcm_encrypt(&arr16(&key)?, &arr12(&nonce)?, &unhex(&aad)?, &unhex(&plaintext)?).map_err(err)?;
+            println!("{}", hexs(&out));
+        }
+        CryptoCmd::Sm4GcmDecrypt { key, nonce, aad, ciphertext } => {
+            let out =
+                sm4_gcm_decrypt(&arr16(&key)?, &arr12(&nonce)?, &unhex(&aad)?, &unhex(&ciphertext)?).map_err(err)?;
+            println!("{}", hexs(&out));
+        }
+        CryptoCmd::HmacSm3 { key, data } => println!("{}", hmac_sm3_hex(&unhex(&key)?, &unhex(&data)?)),
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -188,9 +273,60 @@ pub fn open_store(database: &str) -> Result<Store, String> {
     Store::open(&url, StoreOptions::default()).map_err(|e| format!("cannot open {}: {e}", url.redacted()))
 }
 
+/// The personal-data master key: `ONESEAL_PD_KEY` (64 hex characters), or the file named by
+/// `ONESEAL_PD_KEY_FILE`, or — for a SQLite database only — `pd.key` beside the database file, created with mode
+/// 0600 on first use. PostgreSQL deployments must configure the key explicitly.
+pub fn master_key(database: &str) -> Result<MasterKey, String> {
+    if let Ok(hex) = std::env::var("ONESEAL_PD_KEY") {
+        return MasterKey::from_hex(&hex).map_err(|e| format!("ONESEAL_PD_KEY: {e}"));
+    }
+    let file = match std::env::var("ONESEAL_PD_KEY_FILE") {
+        Ok(f) => PathBuf::from(f),
+        Err(_) => match DatabaseUrl::parse(database).map_err(err)? {
+            DatabaseUrl::Sqlite(p) => p.parent().map(|d| d.join("pd.key")).unwrap_or_else(|| PathBuf::from("pd.key")),
+            DatabaseUrl::Postgres(_) => {
+                return Err("a PostgreSQL deployment needs the personal-data master key: set ONESEAL_PD_KEY (64 hex characters) or ONESEAL_PD_KEY_FILE".into())
+            }
+        },
+    };
+    if !file.exists() {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut key = [0u8; 32];
+        getrandom_fill(&mut key)?;
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        write_private(&file, &hex)?;
+        eprintln!("created the personal-data master key {} (mode 0600); back it up: without it the personal data cannot be read", file.display());
+    }
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    MasterKey::from_hex(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> Result<(), String> {
+    let hex = oneseal_app::random_hex(buf.len()).map_err(app_err)?;
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).map_err(err)?;
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub fn open_app(database: &str) -> Result<App, String> {
+    let master = master_key(database)?;
     let store = open_store(database)?;
-    App::new(store, Arc::new(SystemClock)).map_err(app_err)
+    App::new(store, Arc::new(SystemClock), master).map_err(app_err)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -270,6 +406,19 @@ fn run(cli: Cli) -> CliResult {
         }
         Cmd::Bench(b) => bench::run(b),
         Cmd::Id(c) => id(c),
+        Cmd::Crypto(c) => crypto(c),
+        Cmd::Pd(PdCmd::Rotate { new_key_file, database }) => {
+            let text =
+                std::fs::read_to_string(&new_key_file).map_err(|e| format!("{}: {e}", new_key_file.display()))?;
+            let new = MasterKey::from_hex(&text).map_err(|e| format!("{}: {e}", new_key_file.display()))?;
+            let app = open_app(&database)?;
+            let n = runtime()?.block_on(app.rotate_master_key(&new)).map_err(app_err)?;
+            println!(
+                "re-wrapped {n} data keys under the new master key (fingerprint {}); run with the new key from now on",
+                new.fingerprint()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -66,6 +66,7 @@ fn free_port() -> u16 {
 fn start(db: &str, port: u16) -> Child {
     let child = Command::new(BIN)
         .args(["serve", "--demo", "--database", db, "--listen", &format!("127.0.0.1:{port}")])
+        .env("ONESEAL_PD_KEY", "7e".repeat(32))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -194,7 +195,16 @@ fn crash_test(db: &str) {
     server.kill().ok();
     let _ = server.wait();
     // The projections still equal a rebuild from the events.
-    let (ok, out, err) = run(&["rebuild", "--check", "--database", db]);
+    let out = Command::new(BIN)
+        .args(["rebuild", "--check", "--database", db])
+        .env("ONESEAL_PD_KEY", "7e".repeat(32))
+        .output()
+        .unwrap();
+    let (ok, out, err) = (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
     assert!(ok && out.contains("identical"), "{out} {err}");
     eprintln!("crash test ({db}): {} acknowledged submissions, all present after kill -9", acked.len());
 }

@@ -8,8 +8,14 @@ pub struct Db {
     pub(crate) sql: Box<dyn Sql>,
 }
 
-const MIGRATIONS_SQLITE: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite_0001_init.sql"))];
-const MIGRATIONS_PG: &[(i64, &str)] = &[(1, include_str!("migrations/postgres_0001_init.sql"))];
+const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite_0001_init.sql")),
+    (2, include_str!("migrations/sqlite_0002_personal_data.sql")),
+];
+const MIGRATIONS_PG: &[(i64, &str)] = &[
+    (1, include_str!("migrations/postgres_0001_init.sql")),
+    (2, include_str!("migrations/postgres_0002_personal_data.sql")),
+];
 
 /// Apply the migrations not yet applied, each in its own transaction.
 pub(crate) fn migrate(sql: &mut dyn Sql) -> Result<Vec<i64>, StoreError> {
@@ -105,9 +111,11 @@ pub struct CaseRow {
     pub version: i64,
     /// The folded case state as JSON: commands start from it without replaying the stream.
     pub state: String,
+    /// HMAC-SM3 blind index of the applicant's ID number, to find a person's cases without storing the number.
+    pub applicant_index: Option<String>,
 }
 
-const CASE_COLS: &str = "case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state";
+const CASE_COLS: &str = "case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state, applicant_index";
 
 fn case_from(r: &Row) -> Result<CaseRow, StoreError> {
     Ok(CaseRow {
@@ -127,6 +135,7 @@ fn case_from(r: &Row) -> Result<CaseRow, StoreError> {
         deadline: r.opt_text(13)?,
         version: r.int(14)?,
         state: r.text(15)?,
+        applicant_index: r.opt_text(16)?,
     })
 }
 
@@ -170,6 +179,8 @@ pub struct CaseFilter {
     pub department: Option<String>,
     pub channel: Option<String>,
     pub applicant_account: Option<String>,
+    /// Cases of the applicant with this blind index.
+    pub applicant_index: Option<String>,
     /// Open cases whose deadline is on or before this date (ISO).
     pub due_by: Option<String>,
     /// Open cases whose deadline is before this date (ISO).
@@ -225,8 +236,31 @@ pub struct Notification {
     pub created_at_ms: i64,
 }
 
+/// A wrapped data key for personal data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataKeyRow {
+    pub id: String,
+    pub wrapped: String,
+    pub master_fingerprint: String,
+    pub created_at_ms: i64,
+    pub current: bool,
+}
+
+/// One recorded read of a person's data by staff.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdAccess {
+    pub event_seq: i64,
+    pub subject_account: Option<String>,
+    pub case_no: String,
+    pub actor: String,
+    pub at_ms: i64,
+    pub reason: String,
+    /// Comma-separated field names, `masked` for a masked view.
+    pub fields: String,
+}
+
 /// Projection tables that `rebuild` empties and refills from the events.
-pub const PROJECTION_TABLES: &[&str] = &["cases", "tasks", "catalog_versions", "calendar_years"];
+pub const PROJECTION_TABLES: &[&str] = &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access"];
 
 impl Db {
     pub fn backend(&self) -> Backend {
@@ -351,9 +385,10 @@ impl Db {
     /// Write the projection of one case: its row and its open tasks.
     pub fn put_case(&mut self, row: &CaseRow, tasks: &[TaskRow]) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO cases ({CASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+            "INSERT INTO cases ({CASE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              ON CONFLICT (case_no) DO UPDATE SET status = excluded.status, accepted_at_ms = excluded.accepted_at_ms, \
-             finished_at_ms = excluded.finished_at_ms, deadline = excluded.deadline, version = excluded.version, state = excluded.state"
+             finished_at_ms = excluded.finished_at_ms, deadline = excluded.deadline, version = excluded.version, state = excluded.state, \
+             applicant_index = excluded.applicant_index"
         );
         self.sql.exec(
             &sql,
@@ -374,6 +409,7 @@ impl Db {
                 row.deadline.clone().into(),
                 Val::Int(row.version),
                 row.state.as_str().into(),
+                row.applicant_index.clone().into(),
             ],
         )?;
         if self.backend() == Backend::Sqlite {
@@ -485,6 +521,9 @@ impl Db {
         }
         if let Some(s) = &f.applicant_account {
             add("applicant_account = ?", s.into(), &mut params);
+        }
+        if let Some(s) = &f.applicant_index {
+            add("applicant_index = ?", s.into(), &mut params);
         }
         if let Some(d) = &f.due_by {
             add("deadline <= ?", d.into(), &mut params);
@@ -761,6 +800,83 @@ impl Db {
         self.sql.query("SELECT COUNT(*) FROM notifications", &[])?.first().map_or(Ok(0), |r| r.int(0))
     }
 
+    // ---- personal data: data keys and the access log ----
+
+    /// Wrapped data keys: (id, wrapped, master fingerprint, current).
+    pub fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT id, wrapped, master_fingerprint, created_at_ms, current FROM data_keys ORDER BY created_at_ms, id",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(DataKeyRow {
+                    id: r.text(0)?,
+                    wrapped: r.text(1)?,
+                    master_fingerprint: r.text(2)?,
+                    created_at_ms: r.int(3)?,
+                    current: r.int(4)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Insert or re-wrap a data key; a current key makes every other key not current.
+    pub fn put_data_key(&mut self, k: &DataKeyRow) -> Result<(), StoreError> {
+        if k.current {
+            self.sql.exec("UPDATE data_keys SET current = 0 WHERE id <> $1", &[k.id.as_str().into()])?;
+        }
+        self.sql.exec(
+            "INSERT INTO data_keys (id, wrapped, master_fingerprint, created_at_ms, current) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET wrapped = excluded.wrapped, master_fingerprint = excluded.master_fingerprint, current = excluded.current",
+            &[k.id.as_str().into(), k.wrapped.as_str().into(), k.master_fingerprint.as_str().into(), Val::Int(k.created_at_ms), Val::Int(i64::from(k.current))],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_pd_access(&mut self, a: &PdAccess) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO pd_access (event_seq, subject_account, case_no, actor, at_ms, reason, fields) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[Val::Int(a.event_seq), a.subject_account.clone().into(), a.case_no.as_str().into(), a.actor.as_str().into(), Val::Int(a.at_ms), a.reason.as_str().into(), a.fields.as_str().into()],
+        )?;
+        Ok(())
+    }
+
+    /// Who read a person's data, newest first.
+    pub fn pd_access_of(&mut self, subject_account: &str, limit: i64) -> Result<Vec<PdAccess>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT event_seq, subject_account, case_no, actor, at_ms, reason, fields FROM pd_access WHERE subject_account = $1 ORDER BY at_ms DESC, event_seq DESC LIMIT $2",
+            &[subject_account.into(), Val::Int(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(PdAccess {
+                    event_seq: r.int(0)?,
+                    subject_account: r.opt_text(1)?,
+                    case_no: r.text(2)?,
+                    actor: r.text(3)?,
+                    at_ms: r.int(4)?,
+                    reason: r.text(5)?,
+                    fields: r.text(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every case row, for recomputing blind indexes after a master-key rotation.
+    pub fn all_case_rows(&mut self, after: &str, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!("SELECT {CASE_COLS} FROM cases WHERE case_no > $1 ORDER BY case_no LIMIT $2");
+        self.sql.query(&sql, &[after.into(), Val::Int(limit)])?.iter().map(case_from).collect()
+    }
+
+    pub fn set_applicant_index(&mut self, case_no: &str, index: Option<&str>) -> Result<(), StoreError> {
+        self.sql.exec(
+            "UPDATE cases SET applicant_index = $1 WHERE case_no = $2",
+            &[index.map(String::from).into(), case_no.into()],
+        )?;
+        Ok(())
+    }
+
     // ---- rebuild support ----
 
     /// Empty every projection table (events stay).
@@ -780,6 +896,7 @@ impl Db {
             "cases" => "case_no",
             "tasks" => "case_no, task_id",
             "catalog_versions" => "kind, code, version",
+            "pd_access" => "event_seq",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

@@ -140,6 +140,7 @@ fn case_row(no: &str, status: &str, dept: &str, deadline: Option<&str>, at: i64)
         deadline: deadline.map(String::from),
         version: 1,
         state: "{}".into(),
+        applicant_index: None,
     }
 }
 

@@ -63,6 +63,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/cases/{case_no}", Access::SignedIn),
     ("GET", "/api/v1/cases/{case_no}/events", Access::SignedIn),
     ("POST", "/api/v1/cases/{case_no}/{action}", Access::SignedIn),
+    ("POST", "/api/v1/cases/{case_no}/personal-data", Access::Staff),
+    ("GET", "/api/v1/me/data-access", Access::SignedIn),
     ("POST", "/api/v1/progress", Access::Public),
     ("GET", "/api/v1/work-queue", Access::Staff),
     ("GET", "/api/v1/intake-queue", Access::Staff),
@@ -112,6 +114,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case_no}", get(get_case))
         .route("/api/v1/cases/{case_no}/events", get(case_events))
         .route("/api/v1/cases/{case_no}/{action}", post(case_action))
+        .route("/api/v1/cases/{case_no}/personal-data", post(unmask))
+        .route("/api/v1/me/data-access", get(data_access))
         .route("/api/v1/progress", post(progress))
         .route("/api/v1/work-queue", get(work_queue))
         .route("/api/v1/intake-queue", get(intake_queue))
@@ -412,47 +416,9 @@ async fn deadline(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeadlineQuery
 
 // ---- cases ----
 
-fn mask_phone(p: &str) -> String {
-    let c: Vec<char> = p.chars().collect();
-    if c.len() >= 7 {
-        format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
-    } else {
-        "****".into()
-    }
-}
-
-fn mask_applicant(a: &mut oneseal_domain::case::ApplicantInfo) {
-    if a.kind == ApplicantKind::Person {
-        a.id_number = ResidentId::parse(&a.id_number).map(|id| id.masked()).unwrap_or_else(|_| "****".into());
-    }
-    if let Some(p) = &a.phone {
-        a.phone = Some(mask_phone(p));
-    }
-}
-
-/// Mask the form fields that hold personal data (resident ID numbers, phones), by their type in the schema.
-fn mask_form(form: &mut serde_json::Map<String, Value>, schema: Option<&FormSchema>) {
-    let Some(schema) = schema else { return };
-    for f in &schema.fields {
-        let Some(Value::String(v)) = form.get(&f.key) else { continue };
-        let masked = match f.field_type {
-            oneseal_domain::catalog::FieldType::ResidentId => {
-                ResidentId::parse(v).map(|id| id.masked()).unwrap_or_else(|_| "****".into())
-            }
-            oneseal_domain::catalog::FieldType::Phone => mask_phone(v),
-            _ => continue,
-        };
-        form.insert(f.key.clone(), json!(masked));
-    }
-}
-
-/// Personal data is masked on every answer (unmasking with a reason comes with the identity work); the query
-/// code's digest never leaves the server.
+/// Personal data is masked on every answer; the query code's digest never leaves the server.
 fn masked(s: &AppState, mut v: CaseView) -> CaseView {
-    let def = s.app.catalog().definition(&v.state.subject).ok();
-    mask_applicant(&mut v.state.applicant);
-    mask_form(&mut v.state.form, def.as_ref().map(|d| &d.form));
-    v.state.query_code_digest = String::new();
+    s.app.mask_state(&mut v.state);
     v
 }
 
@@ -492,6 +458,8 @@ async fn submit(
 #[serde(deny_unknown_fields)]
 struct CaseQuery {
     status: Option<Status>,
+    /// Find an applicant's cases by ID number (window clerks and supervisors); compared through the blind index.
+    applicant_id: Option<String>,
     item: Option<String>,
     department: Option<String>,
     channel: Option<oneseal_domain::case::Channel>,
@@ -511,8 +479,22 @@ async fn list_cases(State(s): State<AppState>, Authed(actor, _): Authed, ApiQuer
         Some(_) => return Err(Problem::bad_request("invalid_due_within", "due_within is 0–60 working days").into()),
         None => None,
     };
+    let applicant_index = match q.applicant_id.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+        Some(id) => {
+            let kind = if oneseal_domain::ids::Uscc::parse(id).is_ok() {
+                ApplicantKind::Organisation
+            } else {
+                ResidentId::parse(id)
+                    .map_err(|e| Problem::bad_request("invalid_applicant_id", format!("applicant_id: {e}")))?;
+                ApplicantKind::Person
+            };
+            Some(s.app.id_index(kind, &id.to_uppercase()))
+        }
+        None => None,
+    };
     let f = CaseFilter {
         status: q.status.map(|x| x.as_str().to_string()),
+        applicant_index,
         subject_code: q.item,
         department: q.department,
         channel: q.channel.map(|c| c.as_str().to_string()),
@@ -537,22 +519,14 @@ async fn get_case(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(n
 
 async fn case_events(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(no): ApiPath<String>) -> Res {
     let mut t = s.app.trail(&actor, &no).await?;
-    let def = match t.first().map(|e| &e.event) {
-        Some(oneseal_domain::case::CaseEvent::Submitted { subject, .. }) => s.app.catalog().definition(subject).ok(),
-        _ => None,
+    let schema = match t.first().map(|e| &e.event) {
+        Some(oneseal_domain::case::CaseEvent::Submitted { subject, .. }) => {
+            s.app.catalog().definition(subject).map(|d| d.form).unwrap_or_default()
+        }
+        _ => FormSchema::default(),
     };
     for e in &mut t {
-        match &mut e.event {
-            oneseal_domain::case::CaseEvent::Submitted { applicant, form, query_code_digest, .. } => {
-                mask_applicant(applicant);
-                mask_form(form, def.as_ref().map(|d| &d.form));
-                query_code_digest.clear();
-            }
-            oneseal_domain::case::CaseEvent::Corrected { form: Some(form), .. } => {
-                mask_form(form, def.as_ref().map(|d| &d.form))
-            }
-            _ => {}
-        }
+        s.app.mask_event(&mut e.event, &schema);
     }
     Ok(Json(json!({ "case_no": no, "events": t })).into_response())
 }
@@ -839,4 +813,34 @@ async fn notifications(State(s): State<AppState>, Authed(actor, _): Authed) -> R
     let n = s.app.notifications(&actor.id, 50).await?;
     let list: Vec<Value> = n.iter().map(|n| json!({ "seq": n.event_seq, "case_no": n.case_no, "kind": n.kind, "message": n.message, "at_ms": n.created_at_ms })).collect();
     Ok(Json(json!({ "notifications": list })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnmaskBody {
+    reason: String,
+}
+
+/// Unmask a case's personal data: staff who may see the case, with a reason; the read is recorded.
+async fn unmask(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    ApiJson(b): ApiJson<UnmaskBody>,
+) -> Res {
+    staff(&actor)?;
+    let v = s.app.unmask(&actor, &no, &b.reason).await?;
+    let mut r = Json(v).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// Who read my personal data: every recorded staff read of my cases.
+async fn data_access(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let list = s.app.who_viewed(&actor, 200).await?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|a| json!({ "case_no": a.case_no, "actor": a.actor, "at_ms": a.at_ms, "reason": a.reason, "fields": a.fields.split(',').filter(|x| !x.is_empty()).collect::<Vec<_>>() }))
+        .collect();
+    Ok(Json(json!({ "access": items })).into_response())
 }

@@ -1,0 +1,363 @@
+//! Personal data at rest and on screen: resident ID numbers, phone numbers and addresses are sealed with SM4-GCM
+//! before any event or projection is written, found through HMAC-SM3 blind indexes, shown masked, and unmasked
+//! only by staff who give a reason — every staff read of a person's data is recorded, and the person can see who
+//! read it.
+
+use std::collections::BTreeMap;
+
+use oneseal_domain::case::{ApplicantInfo, ApplicantKind, CaseEvent, CaseState};
+use oneseal_domain::catalog::{FieldType, FormSchema};
+use oneseal_domain::ids::ResidentId;
+use oneseal_domain::roles::Actor;
+use oneseal_seal::pd::{is_sealed, Keyring, MasterKey};
+use oneseal_store::{DataKeyRow, NewEvent, PdAccess};
+use serde_json::{json, Map, Value};
+
+use crate::{ms, App, AppError};
+
+fn random<const N: usize>() -> Result<[u8; N], AppError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| AppError::Internal(format!("random: {e}")))?;
+    Ok(b)
+}
+
+/// Load the data keys, unwrapping them with the master key; create the first one on a new database.
+pub(crate) fn load_keyring(store: &oneseal_store::Store, master: &MasterKey, now_ms: i64) -> Result<Keyring, AppError> {
+    let mut rows = store.read_blocking(|db| db.data_keys().map_err(AppError::from))?;
+    if rows.is_empty() {
+        let id = format!("dk-{}", crate::hex(&random::<6>()?));
+        let key = random::<16>()?;
+        let wrapped = master.wrap(&id, &key, random::<12>()?).map_err(|e| AppError::Internal(e.to_string()))?;
+        let row =
+            DataKeyRow { id, wrapped, master_fingerprint: master.fingerprint(), created_at_ms: now_ms, current: true };
+        let r = row.clone();
+        store.write_blocking(move |db| db.put_data_key(&r).map_err(AppError::from))?;
+        rows.push(row);
+    }
+    keyring_of(master, &rows)
+}
+
+fn keyring_of(master: &MasterKey, rows: &[DataKeyRow]) -> Result<Keyring, AppError> {
+    let mut keys = BTreeMap::new();
+    let mut current = None;
+    for r in rows {
+        let k = master.unwrap(&r.id, &r.wrapped).map_err(|_| {
+            AppError::Internal(format!(
+                "the personal-data master key (fingerprint {}) does not unwrap data key {} (wrapped under {}): wrong ONESEAL_PD_KEY?",
+                master.fingerprint(),
+                r.id,
+                r.master_fingerprint
+            ))
+        })?;
+        keys.insert(r.id.clone(), k);
+        if r.current {
+            current = Some(r.id.clone());
+        }
+    }
+    let current = current.ok_or_else(|| AppError::Internal("no current data key".into()))?;
+    Keyring::new(master, keys, &current).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Whether a form field holds personal data.
+pub fn personal_field(t: FieldType, personal: bool) -> bool {
+    personal || matches!(t, FieldType::ResidentId | FieldType::Phone)
+}
+
+/// 640104********001X
+pub fn mask_id(v: &str) -> String {
+    ResidentId::parse(v).map(|id| id.masked()).unwrap_or_else(|_| mask_text(v))
+}
+
+/// 138****0000
+pub fn mask_phone(p: &str) -> String {
+    let c: Vec<char> = p.chars().collect();
+    if c.len() >= 7 {
+        format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
+    } else {
+        "****".into()
+    }
+}
+
+/// An address or other text: the first few characters, then stars.
+pub fn mask_text(v: &str) -> String {
+    let c: Vec<char> = v.chars().collect();
+    let keep = (c.len() / 3).min(6);
+    format!("{}****", c[..keep].iter().collect::<String>())
+}
+
+impl App {
+    fn keyring(&self) -> std::sync::Arc<Keyring> {
+        self.keyring.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Seal one value (if not sealed already).
+    pub fn seal_value(&self, plain: &str) -> Result<String, AppError> {
+        if is_sealed(plain) {
+            return Ok(plain.to_string());
+        }
+        self.keyring().seal(plain, random::<12>()?).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// The clear value of a sealed one (plain values pass through).
+    pub fn reveal(&self, v: &str) -> Result<String, AppError> {
+        if !is_sealed(v) {
+            return Ok(v.to_string());
+        }
+        self.keyring().open(v).map_err(|e| AppError::Internal(format!("personal data: {e}")))
+    }
+
+    /// The blind index of an applicant's ID number.
+    pub fn applicant_index(&self, a: &ApplicantInfo) -> Option<String> {
+        let clear = self.reveal(&a.id_number).ok()?;
+        let kind = match a.kind {
+            ApplicantKind::Person => "resident_id",
+            ApplicantKind::Organisation => "uscc",
+        };
+        Some(self.keyring().blind_index(kind, &clear))
+    }
+
+    /// The blind index for a lookup by ID number.
+    pub fn id_index(&self, kind: ApplicantKind, id_number: &str) -> String {
+        let kind = match kind {
+            ApplicantKind::Person => "resident_id",
+            ApplicantKind::Organisation => "uscc",
+        };
+        self.keyring().blind_index(kind, id_number)
+    }
+
+    fn seal_form(&self, form: &mut Map<String, Value>, schema: &FormSchema) -> Result<(), AppError> {
+        for f in &schema.fields {
+            if !personal_field(f.field_type, f.personal) {
+                continue;
+            }
+            if let Some(Value::String(v)) = form.get(&f.key) {
+                let sealed = self.seal_value(v)?;
+                form.insert(f.key.clone(), json!(sealed));
+            }
+        }
+        Ok(())
+    }
+
+    fn seal_applicant(&self, a: &mut ApplicantInfo) -> Result<(), AppError> {
+        // Organisation codes (USCC) are public; a person's ID number and every phone are sealed.
+        if a.kind == ApplicantKind::Person {
+            a.id_number = self.seal_value(&a.id_number)?;
+        }
+        if let Some(p) = &a.phone {
+            a.phone = Some(self.seal_value(p)?);
+        }
+        Ok(())
+    }
+
+    /// Seal the personal data inside a case event before it is stored.
+    pub fn seal_event(&self, e: &mut CaseEvent, schema: &FormSchema) -> Result<(), AppError> {
+        match e {
+            CaseEvent::Submitted { applicant, form, .. } => {
+                self.seal_applicant(applicant)?;
+                self.seal_form(form, schema)?;
+            }
+            CaseEvent::Corrected { form: Some(form), .. } => self.seal_form(form, schema)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn mask_form(&self, form: &mut Map<String, Value>, schema: &FormSchema) {
+        for f in &schema.fields {
+            if !personal_field(f.field_type, f.personal) {
+                continue;
+            }
+            let Some(Value::String(v)) = form.get(&f.key) else { continue };
+            let clear = self.reveal(v).unwrap_or_default();
+            let masked = match f.field_type {
+                FieldType::ResidentId => mask_id(&clear),
+                FieldType::Phone => mask_phone(&clear),
+                _ => mask_text(&clear),
+            };
+            form.insert(f.key.clone(), json!(masked));
+        }
+    }
+
+    fn mask_applicant(&self, a: &mut ApplicantInfo) {
+        if a.kind == ApplicantKind::Person {
+            a.id_number = mask_id(&self.reveal(&a.id_number).unwrap_or_default());
+        }
+        if let Some(p) = &a.phone {
+            a.phone = Some(mask_phone(&self.reveal(p).unwrap_or_default()));
+        }
+    }
+
+    /// A case state as shown: personal data masked, the query code's digest removed.
+    pub fn mask_state(&self, st: &mut CaseState) {
+        let schema = self.catalog().definition(&st.subject).map(|d| d.form).unwrap_or_default();
+        self.mask_applicant(&mut st.applicant);
+        self.mask_form(&mut st.form, &schema);
+        st.query_code_digest.clear();
+    }
+
+    /// A case event as shown in the trail.
+    pub fn mask_event(&self, e: &mut CaseEvent, schema: &FormSchema) {
+        match e {
+            CaseEvent::Submitted { applicant, form, query_code_digest, .. } => {
+                self.mask_applicant(applicant);
+                self.mask_form(form, schema);
+                query_code_digest.clear();
+            }
+            CaseEvent::Corrected { form: Some(form), .. } => self.mask_form(form, schema),
+            _ => {}
+        }
+    }
+
+    /// Record that staff read a person's data on a case (masked view or named fields), with the reason.
+    pub async fn record_pd_access(
+        &self,
+        actor: &Actor,
+        st: &CaseState,
+        reason: &str,
+        fields: &[String],
+    ) -> Result<(), AppError> {
+        let stream = format!("access-{}", st.case_no.as_str());
+        let case_no = st.case_no.as_str().to_string();
+        let subject = st.applicant.account.clone();
+        let payload =
+            json!({ "case_no": case_no, "subject_account": subject, "reason": reason, "fields": fields }).to_string();
+        let at = ms(self.now());
+        let actor_id = actor.id.clone();
+        let reason = reason.to_string();
+        let fields = fields.join(",");
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let v = db.stream_version(&stream)?;
+                let seqs = db.append(
+                    &stream,
+                    v,
+                    &[NewEvent {
+                        event_type: "personal_data_read".into(),
+                        schema_version: 1,
+                        actor: actor_id.clone(),
+                        at_ms: at,
+                        payload,
+                    }],
+                )?;
+                let seq = seqs.first().copied().unwrap_or_default();
+                db.put_pd_access(&PdAccess {
+                    event_seq: seq,
+                    subject_account: subject,
+                    case_no,
+                    actor: actor_id,
+                    at_ms: at,
+                    reason,
+                    fields,
+                })?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The clear personal data of a case, for staff who may see the case and give a reason; the read is recorded.
+    pub async fn unmask(&self, actor: &Actor, case_no: &str, reason: &str) -> Result<Value, AppError> {
+        if !actor.is_staff() {
+            return Err(AppError::Forbidden("only staff unmask personal data".into()));
+        }
+        if reason.trim().chars().count() < 2 || reason.chars().count() > 500 {
+            return Err(AppError::invalid("reason_required", "unmasking needs a reason (2–500 characters)"));
+        }
+        let view = self.case_view_unrecorded(actor, case_no).await?;
+        let st = view.state;
+        let schema = self.catalog().definition(&st.subject).map(|d| d.form).unwrap_or_default();
+        let mut fields = Vec::new();
+        let mut out = Map::new();
+        out.insert("applicant.id_number".into(), json!(self.reveal(&st.applicant.id_number)?));
+        fields.push("applicant.id_number".to_string());
+        if let Some(p) = &st.applicant.phone {
+            out.insert("applicant.phone".into(), json!(self.reveal(p)?));
+            fields.push("applicant.phone".to_string());
+        }
+        for f in &schema.fields {
+            if !personal_field(f.field_type, f.personal) {
+                continue;
+            }
+            if let Some(Value::String(v)) = st.form.get(&f.key) {
+                out.insert(format!("form.{}", f.key), json!(self.reveal(v)?));
+                fields.push(format!("form.{}", f.key));
+            }
+        }
+        self.record_pd_access(actor, &st, reason.trim(), &fields).await?;
+        Ok(json!({ "case_no": case_no, "fields": out }))
+    }
+
+    /// Who read my personal data.
+    pub async fn who_viewed(&self, actor: &Actor, limit: i64) -> Result<Vec<PdAccess>, AppError> {
+        let me = actor.id.clone();
+        self.store.read(move |db| db.pd_access_of(&me, limit).map_err(AppError::from)).await
+    }
+
+    /// Rotate the master key: re-wrap every data key under the new master key, start a new data key for new data,
+    /// and recompute the blind indexes. Old data keys keep decrypting what they sealed (events are never rewritten).
+    pub async fn rotate_master_key(&self, new_master: &MasterKey) -> Result<usize, AppError> {
+        let rows = self.store.read(|db| db.data_keys().map_err(AppError::from)).await?;
+        let old_master =
+            self.master.read().map(|g| g.clone()).map_err(|_| AppError::Internal("master key lock".into()))?;
+        let mut rewrapped = Vec::new();
+        for r in &rows {
+            let k = old_master.unwrap(&r.id, &r.wrapped).map_err(|e| AppError::Internal(e.to_string()))?;
+            let wrapped = new_master.wrap(&r.id, &k, random::<12>()?).map_err(|e| AppError::Internal(e.to_string()))?;
+            rewrapped.push(DataKeyRow {
+                wrapped,
+                master_fingerprint: new_master.fingerprint(),
+                current: false,
+                ..r.clone()
+            });
+        }
+        let id = format!("dk-{}", crate::hex(&random::<6>()?));
+        let key = random::<16>()?;
+        let wrapped = new_master.wrap(&id, &key, random::<12>()?).map_err(|e| AppError::Internal(e.to_string()))?;
+        rewrapped.push(DataKeyRow {
+            id,
+            wrapped,
+            master_fingerprint: new_master.fingerprint(),
+            created_at_ms: ms(self.now()),
+            current: true,
+        });
+        let n = rewrapped.len();
+        let all = rewrapped.clone();
+        let new_ring = keyring_of(new_master, &all)?;
+        let ring2 = new_ring.clone();
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                for r in &rewrapped {
+                    db.put_data_key(r)?;
+                }
+                // Blind indexes depend on the master key: recompute them.
+                let mut after = String::new();
+                loop {
+                    let rows = db.all_case_rows(&after, 1000)?;
+                    let Some(last) = rows.last().map(|r| r.case_no.clone()) else { break };
+                    for r in rows {
+                        let st: CaseState =
+                            serde_json::from_str(&r.state).map_err(|e| AppError::Internal(e.to_string()))?;
+                        let kind = match st.applicant.kind {
+                            ApplicantKind::Person => "resident_id",
+                            ApplicantKind::Organisation => "uscc",
+                        };
+                        let clear = if is_sealed(&st.applicant.id_number) {
+                            ring2.open(&st.applicant.id_number).map_err(|e| AppError::Internal(e.to_string()))?
+                        } else {
+                            st.applicant.id_number.clone()
+                        };
+                        db.set_applicant_index(&r.case_no, Some(&ring2.blind_index(kind, &clear)))?;
+                    }
+                    after = last;
+                }
+                Ok(())
+            })
+            .await?;
+        if let Ok(mut g) = self.keyring.write() {
+            *g = std::sync::Arc::new(new_ring);
+        }
+        if let Ok(mut g) = self.master.write() {
+            *g = new_master.clone();
+        }
+        Ok(n)
+    }
+}
