@@ -69,26 +69,82 @@ impl App {
         self.store.write(move |db| db.put_account(&row).map_err(AppError::from)).await
     }
 
-    /// Check a password and open a session. The error never says whether the account exists.
-    pub async fn login(&self, username: &str, password: &str) -> Result<Session, AppError> {
+    /// Check a password and open a session. The error never says whether the account exists. Failed attempts
+    /// are throttled per account name and per client address (`addr`).
+    pub async fn login(&self, username: &str, password: &str, addr: Option<&str>) -> Result<Session, AppError> {
+        let now = ms(self.now());
+        let limits = self.login_limits.read().map(|g| *g).unwrap_or_default();
+        let keys = throttle_keys(username, addr, limits);
+        if let Some(wait) = self.throttle_wait(&keys, now) {
+            return Err(AppError::Throttled { retry_after_secs: wait });
+        }
         let u = username.to_string();
         let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
-        let ok = match &acct {
-            Some(a) if a.active => verify_password(password, &a.password_hash),
-            _ => {
-                // Spend the same time as a real check so timing does not reveal unknown accounts.
-                let _ = verify_password(password, DUMMY_HASH);
-                false
-            }
+        let (hash, active) = match &acct {
+            Some(a) => (a.password_hash.clone(), a.active),
+            // Spend the same time as a real check so timing does not reveal unknown accounts.
+            None => (dummy_hash().to_string(), false),
         };
-        let Some(acct) = acct.filter(|_| ok) else {
+        let pw = password.to_string();
+        let verified = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+        let Some(acct) = acct.filter(|_| verified && active) else {
+            self.throttle_fail(&keys, now);
             return Err(AppError::Unauthenticated);
         };
+        self.throttle_clear(&keys);
         let token = random_hex(32)?;
-        let expires = ms(self.now()) + SESSION_HOURS * 3600 * 1000;
+        let expires = now + SESSION_HOURS * 3600 * 1000;
         let (h, name) = (sha256_hex(&token), acct.username.clone());
         self.store.write(move |db| db.put_session(&h, &name, expires).map_err(AppError::from)).await?;
         Ok(Session { token, actor: actor_of(&acct), expires_at_ms: expires })
+    }
+
+    fn throttle_wait(&self, keys: &[(String, usize)], now: i64) -> Option<u64> {
+        let map = self.throttle.lock().ok()?;
+        keys.iter()
+            .filter_map(|(k, limit)| {
+                let fails = map.get(k)?;
+                let recent: Vec<&i64> = fails.iter().filter(|t| now - **t < THROTTLE_WINDOW_MS).collect();
+                if recent.len() >= *limit {
+                    let oldest = recent.iter().map(|t| **t).min()?;
+                    Some(((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64)
+                } else {
+                    None
+                }
+            })
+            .max()
+    }
+
+    fn throttle_fail(&self, keys: &[(String, usize)], now: i64) {
+        if let Ok(mut map) = self.throttle.lock() {
+            for (k, _) in keys {
+                let v = map.entry(k.clone()).or_default();
+                v.retain(|t| now - *t < THROTTLE_WINDOW_MS);
+                v.push(now);
+            }
+            // Keep the table small under a spray of names.
+            if map.len() > 100_000 {
+                map.retain(|_, v| v.iter().any(|t| now - *t < THROTTLE_WINDOW_MS));
+            }
+        }
+    }
+
+    fn throttle_clear(&self, keys: &[(String, usize)]) {
+        if let Ok(mut map) = self.throttle.lock() {
+            // A success clears the account's failures, not the address's.
+            for (k, _) in keys.iter().filter(|(k, _)| k.starts_with("u:")) {
+                map.remove(k);
+            }
+        }
+    }
+
+    /// Change the sign-in throttling limits (configuration).
+    pub fn set_login_limits(&self, limits: LoginLimits) {
+        if let Ok(mut g) = self.login_limits.write() {
+            *g = limits;
+        }
     }
 
     /// The actor behind a bearer token.
@@ -167,9 +223,45 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &[Role], Option<&str>)] = &[
     ("clerk", "李窗口 (综合窗口)", &[Role::WindowClerk], Some("bureau-general")),
     ("bank-clerk", "王银行 (银行网点)", &[Role::WindowClerk], Some("bureau-general")),
     ("supervisor", "褚监察 (电子监察)", &[Role::Supervisor], None),
+    ("regulator", "蒋监管 (市场监督管理局)", &[Role::Regulator], Some("market")),
+    ("hotline", "沈话务 (12345 热线)", &[Role::HotlineOperator], None),
+    ("handling-unit", "韩承办 (城市管理局)", &[Role::HandlingUnit], Some("urban-management")),
     ("admin", "卫管理员", &[Role::Administrator], None),
 ];
 
-/// A valid Argon2id hash of a random string, to spend equal time on unknown accounts.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jm2ZyUDpIEHgUjyg4ZMBgV0FJvKk5Pg3Xw0m4C9Cvk";
+/// A real Argon2id hash made once, to spend the same time on unknown accounts as on known ones.
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not a password of anyone").unwrap_or_default())
+}
+
+/// Failed sign-ins counted over this window.
+pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Failures allowed per account name, and per client address, within the window (defaults; 0 turns a limit off).
+/// The address limit is generous because a bank branch or an office shares one address.
+pub const THROTTLE_PER_ACCOUNT: usize = 5;
+pub const THROTTLE_PER_ADDRESS: usize = 50;
+
+/// Sign-in throttling limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub per_account: usize,
+    pub per_address: usize,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits { per_account: THROTTLE_PER_ACCOUNT, per_address: THROTTLE_PER_ADDRESS }
+    }
+}
+
+fn throttle_keys(username: &str, addr: Option<&str>, limits: LoginLimits) -> Vec<(String, usize)> {
+    let mut v = Vec::new();
+    if limits.per_account > 0 {
+        v.push((format!("u:{}", username.trim().to_lowercase()), limits.per_account));
+    }
+    if let (Some(a), true) = (addr, limits.per_address > 0) {
+        v.push((format!("a:{a}"), limits.per_address));
+    }
+    v
+}

@@ -22,6 +22,8 @@ pub enum AppError {
     StaleVersion { expected: i64, actual: i64 },
     #[error("sign in first")]
     Unauthenticated,
+    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: u64 },
     #[error("not allowed: {0}")]
     Forbidden(String),
     #[error("internal error")]
@@ -54,6 +56,7 @@ impl AppError {
             AppError::Calendar(e) => e.code(),
             AppError::StaleVersion { .. } => "stale_version",
             AppError::Unauthenticated => "unauthenticated",
+            AppError::Throttled { .. } => "login_throttled",
             AppError::Forbidden(_) => "forbidden",
             AppError::Internal(_) => "internal",
             AppError::Store(_) => "storage",
@@ -75,6 +78,7 @@ impl AppError {
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
+            AppError::Throttled { .. } => 429,
             AppError::Forbidden(_) => 403,
             AppError::Internal(_) | AppError::Store(_) => 500,
         }
@@ -103,6 +107,7 @@ impl AppError {
             AppError::Case(_) => "当前状态下不能进行此操作",
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",
+            AppError::Throttled { .. } => "登录失败次数过多，请稍后再试",
             AppError::Internal(_) | AppError::Store(_) => "系统内部错误",
         }
     }

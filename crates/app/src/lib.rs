@@ -65,6 +65,9 @@ pub struct App {
     /// The personal-data master key (from configuration) and the unwrapped data keys.
     master: Arc<RwLock<MasterKey>>,
     keyring: Arc<RwLock<Arc<Keyring>>>,
+    /// Recent failed sign-ins per account name and per client address (per node).
+    throttle: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>>,
+    login_limits: Arc<RwLock<auth::LoginLimits>>,
 }
 
 impl App {
@@ -79,6 +82,8 @@ impl App {
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::default()))),
             master: Arc::new(RwLock::new(master)),
             keyring: Arc::new(RwLock::new(Arc::new(keyring))),
+            throttle: Arc::default(),
+            login_limits: Arc::default(),
         };
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;

@@ -326,7 +326,18 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
 pub fn open_app(database: &str) -> Result<App, String> {
     let master = master_key(database)?;
     let store = open_store(database)?;
-    App::new(store, Arc::new(SystemClock), master).map_err(app_err)
+    let app = App::new(store, Arc::new(SystemClock), master).map_err(app_err)?;
+    let mut limits = oneseal_app::auth::LoginLimits::default();
+    for (var, slot) in [
+        ("ONESEAL_LOGIN_LIMIT_PER_ACCOUNT", &mut limits.per_account),
+        ("ONESEAL_LOGIN_LIMIT_PER_ADDRESS", &mut limits.per_address),
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            *slot = v.trim().parse().map_err(|_| format!("{var} must be a whole number (0 turns the limit off)"))?;
+        }
+    }
+    app.set_login_limits(limits);
+    Ok(app)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {

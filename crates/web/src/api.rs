@@ -28,14 +28,7 @@ use crate::AppState;
 
 type Res = Result<Response, ApiError>;
 
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Public,
-    SignedIn,
-    Staff,
-    Admin,
-}
+pub use crate::policy::Access;
 
 /// Every API route: method, path (axum syntax), access rule. The OpenAPI document and the router are checked
 /// against this list by tests.
@@ -58,7 +51,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/calendar/years/{year}", Access::Admin),
     ("GET", "/api/v1/calendar/workdays/{date}", Access::Public),
     ("GET", "/api/v1/calendar/deadline", Access::Public),
-    ("POST", "/api/v1/cases", Access::SignedIn),
+    ("POST", "/api/v1/cases", Access::Roles(&[Role::Applicant, Role::WindowClerk])),
     ("GET", "/api/v1/cases", Access::SignedIn),
     ("GET", "/api/v1/cases/{case_no}", Access::SignedIn),
     ("GET", "/api/v1/cases/{case_no}/events", Access::SignedIn),
@@ -67,7 +60,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/me/data-access", Access::SignedIn),
     ("POST", "/api/v1/progress", Access::Public),
     ("GET", "/api/v1/work-queue", Access::Staff),
-    ("GET", "/api/v1/intake-queue", Access::Staff),
+    ("GET", "/api/v1/intake-queue", Access::Roles(&[Role::WindowClerk])),
     ("GET", "/api/v1/notifications", Access::SignedIn),
 ];
 
@@ -155,11 +148,16 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginBody>) -> Res {
+async fn login(
+    State(s): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> Res {
     if b.username.len() > 100 || b.password.len() > 200 {
         return Err(Problem::unprocessable("invalid_credentials_format", "username or password too long").into());
     }
-    let sess = s.app.login(&b.username, &b.password).await.map_err(|e| match e {
+    let addr = peer.ip().to_string();
+    let sess = s.app.login(&b.username, &b.password, Some(&addr)).await.map_err(|e| match e {
         AppError::Unauthenticated => ApiError(Problem::new(
             401,
             "bad_credentials",

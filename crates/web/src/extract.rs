@@ -87,6 +87,10 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // The policy middleware has already authenticated the request.
+        if let Some(p) = parts.extensions.get::<crate::policy::Principal>() {
+            return Ok(Authed(p.actor.clone(), p.token.clone()));
+        }
         let token = bearer(parts).ok_or_else(|| ApiError(oneseal_app::AppError::Unauthenticated.into()))?;
         let actor = state.app.authenticate(&token).await?;
         Ok(Authed(actor, token))

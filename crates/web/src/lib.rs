@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod policy;
 pub mod problem;
 
 use std::net::SocketAddr;
@@ -54,6 +55,7 @@ pub fn router(app: App) -> Router {
                 "this address does not take this method",
             )
         })
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), policy::enforce))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             Problem::new(500, "internal", "Internal error", "系统内部错误", "an internal error occurred")

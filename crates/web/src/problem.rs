@@ -18,6 +18,8 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -30,6 +32,7 @@ impl Problem {
             detail: detail.into(),
             code: code.into(),
             errors: vec![],
+            retry_after: None,
         }
     }
 
@@ -56,6 +59,7 @@ fn title_en(status: u16) -> &'static str {
         413 => "Payload too large",
         415 => "Unsupported media type",
         422 => "Invalid request",
+        429 => "Too many requests",
         _ => "Internal error",
     }
 }
@@ -72,6 +76,9 @@ impl From<AppError> for Problem {
         };
         let mut p = Problem::new(status, e.code(), title_en(status), e.title_zh(), detail);
         p.errors = e.fields();
+        if let AppError::Throttled { retry_after_secs } = e {
+            p.retry_after = Some(retry_after_secs);
+        }
         p
     }
 }
@@ -84,6 +91,11 @@ impl IntoResponse for Problem {
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
         }
         r
     }

@@ -599,6 +599,31 @@ fn authorization_and_idor() {
         let b = t.post("/api/v1/sessions", None, &json!({"username": "nobody", "password": "x"}));
         assert_eq!((a.status, b.status), (401, 401));
         assert_eq!(a.body["detail"], b.body["detail"]);
+        // Five failures for one account name lock it for the window, with a clear message and Retry-After,
+        // whether or not the account exists; the right password does not get through meanwhile.
+        for name in ["company", "no-such-user"] {
+            for _ in 0..5 {
+                assert_eq!(
+                    t.post("/api/v1/sessions", None, &json!({"username": name, "password": "wrong"})).status,
+                    401
+                );
+            }
+            let r = t.post("/api/v1/sessions", None, &json!({"username": name, "password": "oneseal-demo"}));
+            assert_eq!((r.status, r.body["code"].as_str()), (429, Some("login_throttled")), "{name}");
+            assert!(r.header("retry-after").is_some_and(|v| v.parse::<u64>().unwrap() > 0));
+            assert!(r.body["title_zh"].as_str().unwrap().contains("稍后"));
+        }
+        // Other accounts are not affected; after the window the account works again.
+        assert_eq!(
+            t.post("/api/v1/sessions", None, &json!({"username": "clerk", "password": "oneseal-demo"})).status,
+            201
+        );
+        t.clock.set(datetime!(2026-03-02 10:16 +8));
+        assert_eq!(
+            t.post("/api/v1/sessions", None, &json!({"username": "company", "password": "oneseal-demo"})).status,
+            201
+        );
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
     });
 }
 
@@ -938,4 +963,92 @@ fn personal_data_is_sealed_at_rest_masked_and_unmasked_with_a_reason() {
             .unwrap();
         assert!(err.to_string().contains("internal") || format!("{err:?}").contains("does not unwrap"), "{err:?}");
     });
+}
+
+/// Every route × every role: the policy allows exactly what ROUTES says, before any handler runs.
+#[test]
+fn policy_matrix_every_route_times_every_role() {
+    use oneseal_domain::roles::Role;
+    use oneseal_web::policy::Access;
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let accounts: Vec<(Option<Role>, Option<&str>)> = vec![
+        (None, None),
+        (Some(Role::Applicant), Some("citizen")),
+        (Some(Role::WindowClerk), Some("clerk")),
+        (Some(Role::Reviewer), Some("bureau-market-reviewer")),
+        (Some(Role::Approver), Some("bureau-market-chief")),
+        (Some(Role::Inspector), Some("bureau-market-reviewer")),
+        (Some(Role::Supervisor), Some("supervisor")),
+        (Some(Role::Regulator), Some("regulator")),
+        (Some(Role::HotlineOperator), Some("hotline")),
+        (Some(Role::HandlingUnit), Some("handling-unit")),
+        (Some(Role::Administrator), Some("admin")),
+    ];
+    let doc: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let mut checked = 0;
+    for (role, user) in &accounts {
+        let token = user.map(|u| t.login(u));
+        let actor = token.as_ref().map(|tok| {
+            serde_json::from_value::<oneseal_domain::roles::Actor>(t.get("/api/v1/me", Some(tok)).body).unwrap()
+        });
+        if let (Some(r), Some(a)) = (role, &actor) {
+            assert!(a.has(*r), "{user:?} must hold {r:?}");
+        }
+        for (m, p, access) in oneseal_web::ROUTES {
+            if *p == "/api/v1/sessions/current" {
+                continue; // signing out would end the token the loop uses; covered by authorization_and_idor
+            }
+            let path = p
+                .replace("{code}", "X")
+                .replace("{version}", "1")
+                .replace("{year}", "2026")
+                .replace("{date}", "2026-01-05")
+                .replace("{case_no}", "YC202603020000001")
+                .replace("{action}", "accept");
+            let empty = json!({});
+            let r = t.call(m, &path, token.as_deref(), if *m == "GET" { None } else { Some(&empty) }, &[]);
+            let allowed = access.allows(actor.as_ref());
+            if allowed {
+                assert!(
+                    r.status != 401 && r.status != 403,
+                    "{m} {p} as {user:?}: allowed by {access:?} but got {} {:?}",
+                    r.status,
+                    r.body
+                );
+            } else {
+                let want = if actor.is_none() { 401 } else { 403 };
+                assert_eq!(r.status, want, "{m} {p} as {user:?}: denied by {access:?}: {:?}", r.body);
+                assert_eq!(r.header("content-type"), Some("application/problem+json"));
+            }
+            // The OpenAPI document names the same rule.
+            let x = doc["paths"][*p][m.to_lowercase()]["x-access"].as_str().unwrap_or_default().to_string();
+            assert!(x.starts_with(access.name()), "{m} {p}: x-access {x} vs {access:?}");
+            if *access != Access::Public {
+                assert!(doc["paths"][*p][m.to_lowercase()]["responses"].get("403").is_some(), "{m} {p} documents 403");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11 * 28, "{checked}");
+}
+
+/// A token chosen by an attacker is never adopted: sign-in always mints a new token, and each sign-in a new one.
+#[test]
+fn no_session_fixation() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let planted = "a".repeat(64);
+    let r = t.call(
+        "POST",
+        "/api/v1/sessions",
+        Some(&planted),
+        Some(&json!({"username": "citizen", "password": "oneseal-demo"})),
+        &[],
+    );
+    assert_eq!(r.status, 201);
+    let first = r.body["token"].as_str().unwrap().to_string();
+    assert_ne!(first, planted);
+    assert_eq!(t.get("/api/v1/me", Some(&planted)).status, 401, "the planted token stays worthless");
+    let second = t.login("citizen");
+    assert_ne!(first, second, "each sign-in gets a fresh token");
+    assert_eq!(t.get("/api/v1/me", Some(&second)).status, 200);
 }

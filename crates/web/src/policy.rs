@@ -1,0 +1,110 @@
+//! The one policy that decides every route: each entry of [`crate::ROUTES`] names who may call it, a middleware
+//! applies it before any handler runs, and the handlers and the domain add ownership and department checks
+//! (a citizen sees only their own cases; staff only their department's; an unknown or foreign case is "not found").
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use oneseal_app::AppError;
+use oneseal_domain::roles::{Actor, Role};
+
+use crate::problem::Problem;
+use crate::AppState;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in account.
+    SignedIn,
+    /// Any staff account (every role but applicant).
+    Staff,
+    /// Accounts holding one of these roles.
+    Roles(&'static [Role]),
+    /// Administrators.
+    Admin,
+}
+
+impl Access {
+    /// Whether an actor (None: anonymous) passes this rule.
+    pub fn allows(self, actor: Option<&Actor>) -> bool {
+        match (self, actor) {
+            (Access::Public, _) => true,
+            (_, None) => false,
+            (Access::SignedIn, Some(_)) => true,
+            (Access::Staff, Some(a)) => a.is_staff(),
+            (Access::Roles(roles), Some(a)) => roles.iter().any(|r| a.has(*r)),
+            (Access::Admin, Some(a)) => a.has(Role::Administrator),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Public => "Public",
+            Access::SignedIn => "SignedIn",
+            Access::Staff => "Staff",
+            Access::Roles(_) => "Roles",
+            Access::Admin => "Admin",
+        }
+    }
+}
+
+/// The rule of a request's route, by method and route pattern; routes outside the API (assets, health) are public.
+pub fn rule(method: &str, pattern: &str) -> Access {
+    crate::ROUTES.iter().find(|(m, p, _)| *m == method && *p == pattern).map(|(_, _, a)| *a).unwrap_or(Access::Public)
+}
+
+/// The signed-in actor and token, put into the request by the middleware for the handlers.
+#[derive(Clone)]
+pub struct Principal {
+    pub actor: Actor,
+    pub token: String,
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let h = req.headers().get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let t = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))?.trim();
+    if t.is_empty() || t.len() > 200 {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
+/// Authenticate (when credentials are given) and apply the route's rule before the handler.
+pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    let pattern = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let access = match &pattern {
+        Some(p) => rule(req.method().as_str(), p),
+        None => Access::Public,
+    };
+    let principal = match bearer(&req) {
+        Some(token) => match s.app.authenticate(&token).await {
+            Ok(actor) => Some(Principal { actor, token }),
+            Err(AppError::Unauthenticated) if access == Access::Public => None,
+            Err(e) => return Problem::from(e).into_response(),
+        },
+        None => None,
+    };
+    if !access.allows(principal.as_ref().map(|p| &p.actor)) {
+        let p = match &principal {
+            None => Problem::from(AppError::Unauthenticated),
+            Some(_) => Problem::from(AppError::Forbidden(format!("this needs {}", describe(access)))),
+        };
+        return p.into_response();
+    }
+    if let Some(p) = principal {
+        req.extensions_mut().insert(p);
+    }
+    next.run(req).await
+}
+
+fn describe(a: Access) -> String {
+    match a {
+        Access::Roles(r) => format!("one of the roles {}", r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")),
+        Access::Staff => "a staff account".into(),
+        Access::Admin => "an administrator".into(),
+        _ => "signing in".into(),
+    }
+}
