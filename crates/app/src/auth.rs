@@ -7,9 +7,14 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use oneseal_domain::ids::DepartmentId;
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::AccountRow;
+use oneseal_store::{AccountRow, ApiTokenRow};
 
 use crate::{ms, random_hex, sha256_hex, App, AppError};
+
+/// The prefix of API tokens, so they are told apart from session tokens (and found by secret scanners).
+pub const API_TOKEN_PREFIX: &str = "ost_";
+/// API token scopes: `read` allows GET requests, `write` the others.
+pub const SCOPES: &[&str] = &["read", "write"];
 
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -145,6 +150,79 @@ impl App {
         if let Ok(mut g) = self.login_limits.write() {
             *g = limits;
         }
+    }
+
+    /// The actor behind a bearer credential: a session token, or an API token (`ost_…`) with its scopes.
+    pub async fn authenticate_any(&self, token: &str) -> Result<(Actor, Option<Vec<String>>), AppError> {
+        if !token.starts_with(API_TOKEN_PREFIX) {
+            return Ok((self.authenticate(token).await?, None));
+        }
+        let h = sha256_hex(token);
+        let now = ms(self.now());
+        self.store
+            .read(move |db| -> Result<(Actor, Option<Vec<String>>), AppError> {
+                let t = db.api_token_by_hash(&h, now)?.ok_or(AppError::Unauthenticated)?;
+                let acct = db.get_account(&t.owner)?.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
+                Ok((actor_of(&acct), Some(t.scopes.split(',').map(String::from).collect())))
+            })
+            .await
+    }
+
+    /// Issue an API token for the signed-in account: scoped (`read`, `write`), expiring after `days` (1–365).
+    /// The token is shown once; only its SHA-256 is stored.
+    pub async fn issue_api_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scopes: &[String],
+        days: u32,
+    ) -> Result<(String, ApiTokenRow), AppError> {
+        if name.trim().is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("invalid_token_name", "a token needs a name of 1–100 characters"));
+        }
+        if scopes.is_empty() || scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
+            return Err(AppError::invalid("invalid_scopes", format!("scopes are one or more of {SCOPES:?}")));
+        }
+        if !(1..=365).contains(&days) {
+            return Err(AppError::invalid("invalid_expiry", "a token expires after 1–365 days"));
+        }
+        let token = format!("{API_TOKEN_PREFIX}{}", random_hex(32)?);
+        let now = ms(self.now());
+        let mut sc: Vec<String> = scopes.to_vec();
+        sc.sort();
+        sc.dedup();
+        let row = ApiTokenRow {
+            id: format!("tok-{}", random_hex(6)?),
+            token_hash: sha256_hex(&token),
+            owner: actor.id.clone(),
+            name: name.trim().to_string(),
+            scopes: sc.join(","),
+            created_at_ms: now,
+            expires_at_ms: now + i64::from(days) * 86_400_000,
+            revoked_at_ms: None,
+        };
+        let r = row.clone();
+        self.store.write(move |db| db.put_api_token(&r).map_err(AppError::from)).await?;
+        Ok((token, row))
+    }
+
+    pub async fn api_tokens(&self, actor: &Actor) -> Result<Vec<ApiTokenRow>, AppError> {
+        let me = actor.id.clone();
+        self.store.read(move |db| db.api_tokens_of(&me).map_err(AppError::from)).await
+    }
+
+    /// Revoke a token: its owner or an administrator. Someone else's token id is "not found".
+    pub async fn revoke_api_token(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+        let (id, actor) = (id.to_string(), actor.clone());
+        let now = ms(self.now());
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let t = db.api_token(&id)?.filter(|t| t.owner == actor.id || actor.has(Role::Administrator));
+                let t = t.ok_or_else(|| AppError::NotFound(format!("token {id}")))?;
+                db.revoke_api_token(&t.id, now)?;
+                Ok(())
+            })
+            .await
     }
 
     /// The actor behind a bearer token.

@@ -11,10 +11,12 @@ pub struct Db {
 const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite_0001_init.sql")),
     (2, include_str!("migrations/sqlite_0002_personal_data.sql")),
+    (3, include_str!("migrations/sqlite_0003_api_tokens.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
     (2, include_str!("migrations/postgres_0002_personal_data.sql")),
+    (3, include_str!("migrations/postgres_0003_api_tokens.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -234,6 +236,35 @@ pub struct Notification {
     pub kind: String,
     pub message: String,
     pub created_at_ms: i64,
+}
+
+/// An API token (only its hash is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub token_hash: String,
+    pub owner: String,
+    pub name: String,
+    /// Comma-separated scopes.
+    pub scopes: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}
+
+const TOKEN_COLS: &str = "id, token_hash, owner, name, scopes, created_at_ms, expires_at_ms, revoked_at_ms";
+
+fn token_from(r: &Row) -> Result<ApiTokenRow, StoreError> {
+    Ok(ApiTokenRow {
+        id: r.text(0)?,
+        token_hash: r.text(1)?,
+        owner: r.text(2)?,
+        name: r.text(3)?,
+        scopes: r.text(4)?,
+        created_at_ms: r.int(5)?,
+        expires_at_ms: r.int(6)?,
+        revoked_at_ms: r.opt_int(7)?,
+    })
 }
 
 /// A wrapped data key for personal data.
@@ -758,6 +789,55 @@ impl Db {
     pub fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
         self.sql.exec("DELETE FROM sessions WHERE token_hash = $1", &[token_hash.into()])?;
         Ok(())
+    }
+
+    // ---- API tokens ----
+
+    pub fn put_api_token(&mut self, t: &ApiTokenRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO api_tokens (id, token_hash, owner, name, scopes, created_at_ms, expires_at_ms, revoked_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                t.id.as_str().into(),
+                t.token_hash.as_str().into(),
+                t.owner.as_str().into(),
+                t.name.as_str().into(),
+                t.scopes.as_str().into(),
+                Val::Int(t.created_at_ms),
+                Val::Int(t.expires_at_ms),
+                t.revoked_at_ms.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A live token by its hash.
+    pub fn api_token_by_hash(&mut self, hash: &str, now_ms: i64) -> Result<Option<ApiTokenRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1 AND revoked_at_ms IS NULL AND expires_at_ms > $2"),
+            &[hash.into(), Val::Int(now_ms)],
+        )?;
+        rows.first().map(token_from).transpose()
+    }
+
+    pub fn api_tokens_of(&mut self, owner: &str) -> Result<Vec<ApiTokenRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE owner = $1 ORDER BY created_at_ms, id"),
+            &[owner.into()],
+        )?;
+        rows.iter().map(token_from).collect()
+    }
+
+    pub fn api_token(&mut self, id: &str) -> Result<Option<ApiTokenRow>, StoreError> {
+        let rows = self.sql.query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1"), &[id.into()])?;
+        rows.first().map(token_from).transpose()
+    }
+
+    pub fn revoke_api_token(&mut self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let n = self.sql.exec(
+            "UPDATE api_tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
+            &[Val::Int(at_ms), id.into()],
+        )?;
+        Ok(n > 0)
     }
 
     // ---- notifications (an example subscriber's effect) ----

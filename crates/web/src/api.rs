@@ -58,6 +58,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/cases/{case_no}/{action}", Access::SignedIn),
     ("POST", "/api/v1/cases/{case_no}/personal-data", Access::Staff),
     ("GET", "/api/v1/me/data-access", Access::SignedIn),
+    ("POST", "/api/v1/tokens", Access::SignedIn),
+    ("GET", "/api/v1/tokens", Access::SignedIn),
+    ("DELETE", "/api/v1/tokens/{id}", Access::SignedIn),
     ("POST", "/api/v1/progress", Access::Public),
     ("GET", "/api/v1/work-queue", Access::Staff),
     ("GET", "/api/v1/intake-queue", Access::Roles(&[Role::WindowClerk])),
@@ -109,6 +112,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case_no}/{action}", post(case_action))
         .route("/api/v1/cases/{case_no}/personal-data", post(unmask))
         .route("/api/v1/me/data-access", get(data_access))
+        .route("/api/v1/tokens", post(issue_token).get(list_tokens))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/progress", post(progress))
         .route("/api/v1/work-queue", get(work_queue))
         .route("/api/v1/intake-queue", get(intake_queue))
@@ -841,4 +846,41 @@ async fn data_access(State(s): State<AppState>, Authed(actor, _): Authed) -> Res
         .map(|a| json!({ "case_no": a.case_no, "actor": a.actor, "at_ms": a.at_ms, "reason": a.reason, "fields": a.fields.split(',').filter(|x| !x.is_empty()).collect::<Vec<_>>() }))
         .collect();
     Ok(Json(json!({ "access": items })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default = "thirty")]
+    expires_in_days: u32,
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+fn token_json(t: &oneseal_store::ApiTokenRow) -> Value {
+    json!({ "id": t.id, "name": t.name, "scopes": t.scopes.split(',').collect::<Vec<_>>(), "created_at_ms": t.created_at_ms, "expires_at_ms": t.expires_at_ms, "revoked_at_ms": t.revoked_at_ms })
+}
+
+/// Issue an API token for a machine client; the secret is shown once.
+async fn issue_token(State(s): State<AppState>, Authed(actor, _): Authed, ApiJson(b): ApiJson<TokenBody>) -> Res {
+    let (token, row) = s.app.issue_api_token(&actor, &b.name, &b.scopes, b.expires_in_days).await?;
+    let mut v = token_json(&row);
+    v["token"] = json!(token);
+    let mut r = (StatusCode::CREATED, Json(v)).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+async fn list_tokens(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let list = s.app.api_tokens(&actor).await?;
+    Ok(Json(json!({ "tokens": list.iter().map(token_json).collect::<Vec<_>>() })).into_response())
+}
+
+async fn revoke_token(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(id): ApiPath<String>) -> Res {
+    s.app.revoke_api_token(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -60,6 +60,25 @@ pub fn rule(method: &str, pattern: &str) -> Access {
 pub struct Principal {
     pub actor: Actor,
     pub token: String,
+    /// Scopes of an API token; `None` for a person's session.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Routes an API token never reaches: managing tokens and sessions, and unmasking personal data (a person must
+/// give the reason).
+const SESSION_ONLY: &[&str] =
+    &["/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/sessions/current", "/api/v1/cases/{case_no}/personal-data"];
+
+fn scope_allows(scopes: &[String], method: &str, pattern: &str) -> Result<(), String> {
+    if SESSION_ONLY.contains(&pattern) {
+        return Err("an API token cannot do this; sign in as a person".into());
+    }
+    let need = if matches!(method, "GET" | "HEAD") { "read" } else { "write" };
+    if scopes.iter().any(|s| s == need) {
+        Ok(())
+    } else {
+        Err(format!("this API token lacks the {need} scope"))
+    }
 }
 
 fn bearer(req: &Request) -> Option<String> {
@@ -80,8 +99,8 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
         None => Access::Public,
     };
     let principal = match bearer(&req) {
-        Some(token) => match s.app.authenticate(&token).await {
-            Ok(actor) => Some(Principal { actor, token }),
+        Some(token) => match s.app.authenticate_any(&token).await {
+            Ok((actor, scopes)) => Some(Principal { actor, token, scopes }),
             Err(AppError::Unauthenticated) if access == Access::Public => None,
             Err(e) => return Problem::from(e).into_response(),
         },
@@ -93,6 +112,13 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
             Some(_) => Problem::from(AppError::Forbidden(format!("this needs {}", describe(access)))),
         };
         return p.into_response();
+    }
+    if let (Some(p), Some(pattern)) = (&principal, &pattern) {
+        if let Some(scopes) = &p.scopes {
+            if let Err(why) = scope_allows(scopes, req.method().as_str(), pattern) {
+                return Problem::from(AppError::Forbidden(why)).into_response();
+            }
+        }
     }
     if let Some(p) = principal {
         req.extensions_mut().insert(p);

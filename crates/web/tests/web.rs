@@ -100,8 +100,15 @@ impl TestApp {
                         if let Some(t) = token {
                             r = r.header("Authorization", &format!("Bearer {t}"));
                         }
-                        let resp = r.call().unwrap();
-                        return Resp { status: resp.status().as_u16(), body: Value::Null, headers: vec![] };
+                        let mut resp = r.call().unwrap();
+                        let headers = resp
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                            .collect();
+                        let body = serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default())
+                            .unwrap_or(Value::Null);
+                        return Resp { status: resp.status().as_u16(), body, headers };
                     }
                     _ => panic!("method {m}"),
                 };
@@ -1004,7 +1011,8 @@ fn policy_matrix_every_route_times_every_role() {
                 .replace("{year}", "2026")
                 .replace("{date}", "2026-01-05")
                 .replace("{case_no}", "YC202603020000001")
-                .replace("{action}", "accept");
+                .replace("{action}", "accept")
+                .replace("{id}", "tok-none");
             let empty = json!({});
             let r = t.call(m, &path, token.as_deref(), if *m == "GET" { None } else { Some(&empty) }, &[]);
             let allowed = access.allows(actor.as_ref());
@@ -1051,4 +1059,69 @@ fn no_session_fixation() {
     let second = t.login("citizen");
     assert_ne!(first, second, "each sign-in gets a fresh token");
     assert_eq!(t.get("/api/v1/me", Some(&second)).status, 200);
+}
+
+#[test]
+fn api_tokens_are_scoped_expiring_and_revocable() {
+    each_backend(|t| {
+        let clerk = t.login("clerk");
+        let r = t.post(
+            "/api/v1/tokens",
+            Some(&clerk),
+            &json!({"name": "银行网点同步", "scopes": ["read"], "expires_in_days": 7}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let read = r.body["token"].as_str().unwrap().to_string();
+        let read_id = r.body["id"].as_str().unwrap().to_string();
+        assert!(read.starts_with("ost_"));
+        assert_eq!(t.get("/api/v1/intake-queue", Some(&read)).status, 200, "read scope reads");
+        let code = t.item_code("营业执照遗失补领");
+        let r = t.post("/api/v1/cases", Some(&read), &submission(t, &code, "bank"));
+        assert_eq!((r.status, r.body["code"].as_str()), (403, Some("forbidden")), "read scope cannot write");
+        // Tokens cannot mint tokens or unmask personal data.
+        assert_eq!(t.post("/api/v1/tokens", Some(&read), &json!({"name": "x", "scopes": ["read"]})).status, 403);
+        let rw = t
+            .post(
+                "/api/v1/tokens",
+                Some(&clerk),
+                &json!({"name": "柜台终端", "scopes": ["read", "write"], "expires_in_days": 1}),
+            )
+            .body["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = t.post("/api/v1/cases", Some(&rw), &submission(t, &code, "bank"));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        assert_eq!(
+            t.post(&format!("/api/v1/cases/{no}/personal-data"), Some(&rw), &json!({"reason": "核对"})).status,
+            403
+        );
+        // Only the hash is stored.
+        let raw = raw_database(&t.url);
+        assert!(!contains(&raw, &read) && !contains(&raw, &rw), "{}: token secrets must not be stored", t.backend);
+        // Listing shows no secrets; someone else cannot revoke; the owner can; a revoked token is dead.
+        let list = t.get("/api/v1/tokens", Some(&clerk));
+        assert_eq!(list.body["tokens"].as_array().unwrap().len(), 2);
+        assert!(!serde_json::to_string(&list.body).unwrap().contains("ost_"));
+        let other = t.login("bank-clerk");
+        assert_eq!(t.call("DELETE", &format!("/api/v1/tokens/{read_id}"), Some(&other), None, &[]).status, 404);
+        assert_eq!(t.call("DELETE", &format!("/api/v1/tokens/{read_id}"), Some(&clerk), None, &[]).status, 204);
+        assert_eq!(t.get("/api/v1/intake-queue", Some(&read)).status, 401);
+        // Expiry: one day later the one-day token is dead.
+        t.clock.set(datetime!(2026-03-03 10:01 +8));
+        assert_eq!(t.get("/api/v1/intake-queue", Some(&rw)).status, 401);
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+        // Bad requests name the problem.
+        let clerk = t.login("clerk");
+        assert_eq!(
+            t.post("/api/v1/tokens", Some(&clerk), &json!({"name": "x", "scopes": ["root"]})).body["code"],
+            "invalid_scopes"
+        );
+        assert_eq!(
+            t.post("/api/v1/tokens", Some(&clerk), &json!({"name": "x", "scopes": ["read"], "expires_in_days": 999}))
+                .body["code"],
+            "invalid_expiry"
+        );
+    });
 }
