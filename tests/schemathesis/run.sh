@@ -65,7 +65,7 @@ fail() { echo "run.sh: $*" >&2; status=1; }
 echo "== openapi-spec-validator $DOC"
 .venv/bin/openapi-spec-validator "$DOC" || { status=1; exit 1; }
 
-echo "== starting $ONESEAL_BIN serve --demo"  (the per-address sign-in limit is off: every generated request comes from 127.0.0.1)
+echo "== starting $ONESEAL_BIN serve --demo (the per-address sign-in limit is off: every generated request comes from 127.0.0.1)"
 ONESEAL_LOGIN_LIMIT_PER_ADDRESS=0 "$ONESEAL_BIN" serve --demo --database "sqlite://$work/oneseal.db" --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 base=""
