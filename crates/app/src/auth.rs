@@ -55,6 +55,8 @@ pub struct Session {
 
 impl App {
     /// Create or replace an account.
+    /// Create an account (an event `account_created` on the account's stream, and the accounts row). Refuses an
+    /// existing username.
     pub async fn put_account(
         &self,
         username: &str,
@@ -63,15 +65,8 @@ impl App {
         roles: &[Role],
         department: Option<&str>,
     ) -> Result<(), AppError> {
-        let row = AccountRow {
-            username: username.to_string(),
-            display_name: display_name.to_string(),
-            password_hash: hash_password(password)?,
-            roles: roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
-            department: department.map(String::from),
-            active: true,
-        };
-        self.store.write(move |db| db.put_account(&row).map_err(AppError::from)).await
+        let hash = hash_password(password)?;
+        self.create_account("system", username, display_name, hash, roles, department).await
     }
 
     /// Check a password and open a session. The error never says whether the account exists. Failed attempts
@@ -257,31 +252,36 @@ impl App {
         if self.store.read(|db| db.count_accounts().map_err(AppError::from)).await? > 0 {
             return Ok(false);
         }
+        // Demo accounts share one password: hash it once (real accounts each get their own salt).
+        let h = hash_password(DEMO_PASSWORD)?;
         for (user, name, roles, dept) in DEMO_ACCOUNTS {
-            self.put_account(user, name, DEMO_PASSWORD, roles, *dept).await?;
+            self.create_account("demo", user, name, h.clone(), roles, *dept).await?;
         }
         for d in self.catalog().departments.clone() {
             let id = d.id.as_str();
-            self.put_account(
+            self.create_account(
+                "demo",
                 &format!("{id}-reviewer"),
                 &format!("{} 审查员", d.name),
-                DEMO_PASSWORD,
+                h.clone(),
                 &[Role::Reviewer, Role::Inspector],
                 Some(id),
             )
             .await?;
-            self.put_account(
+            self.create_account(
+                "demo",
                 &format!("{id}-chief"),
                 &format!("{} 负责人", d.name),
-                DEMO_PASSWORD,
+                h.clone(),
                 &[Role::Approver, Role::Reviewer],
                 Some(id),
             )
             .await?;
-            self.put_account(
+            self.create_account(
+                "demo",
                 &format!("{id}-clerk"),
                 &format!("{} 窗口", d.name),
-                DEMO_PASSWORD,
+                h.clone(),
                 &[Role::WindowClerk],
                 Some(id),
             )

@@ -4,6 +4,7 @@
 //! Architecture invariant: every state change goes through `Store::write` with its events; the wall clock is read
 //! only through [`Clock`], so tests run at any date they choose.
 
+pub mod accounts;
 pub mod auth;
 pub mod calendar;
 pub mod cases;

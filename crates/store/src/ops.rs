@@ -765,6 +765,31 @@ impl Db {
             .transpose()
     }
 
+    pub fn list_accounts(&mut self) -> Result<Vec<AccountRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username, display_name, password_hash, roles, department, active FROM accounts ORDER BY username",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccountRow {
+                    username: r.text(0)?,
+                    display_name: r.text(1)?,
+                    password_hash: r.text(2)?,
+                    roles: r.text(3)?,
+                    department: r.opt_text(4)?,
+                    active: r.int(5)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// End every session of an account (deactivation, password change).
+    pub fn delete_sessions_of(&mut self, username: &str) -> Result<(), StoreError> {
+        self.sql.exec("DELETE FROM sessions WHERE username = $1", &[username.into()])?;
+        Ok(())
+    }
+
     pub fn count_accounts(&mut self) -> Result<i64, StoreError> {
         self.sql.query("SELECT COUNT(*) FROM accounts", &[])?.first().map_or(Ok(0), |r| r.int(0))
     }

@@ -58,6 +58,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/cases/{case_no}/{action}", Access::SignedIn),
     ("POST", "/api/v1/cases/{case_no}/personal-data", Access::Staff),
     ("GET", "/api/v1/me/data-access", Access::SignedIn),
+    ("GET", "/api/v1/staff", Access::Admin),
+    ("POST", "/api/v1/staff", Access::Admin),
+    ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
+    ("DELETE", "/api/v1/staff/{username}/grants/{role}", Access::Admin),
+    ("POST", "/api/v1/staff/{username}/deactivate", Access::Admin),
     ("POST", "/api/v1/tokens", Access::SignedIn),
     ("GET", "/api/v1/tokens", Access::SignedIn),
     ("DELETE", "/api/v1/tokens/{id}", Access::SignedIn),
@@ -112,6 +117,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case_no}/{action}", post(case_action))
         .route("/api/v1/cases/{case_no}/personal-data", post(unmask))
         .route("/api/v1/me/data-access", get(data_access))
+        .route("/api/v1/staff", get(list_staff).post(create_staff))
+        .route("/api/v1/staff/{username}/grants", post(grant_role))
+        .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
+        .route("/api/v1/staff/{username}/deactivate", post(deactivate))
         .route("/api/v1/tokens", post(issue_token).get(list_tokens))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/progress", post(progress))
@@ -883,4 +892,65 @@ async fn list_tokens(State(s): State<AppState>, Authed(actor, _): Authed) -> Res
 async fn revoke_token(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(id): ApiPath<String>) -> Res {
     s.app.revoke_api_token(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_staff(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    admin(&actor)?;
+    Ok(Json(json!({ "accounts": s.app.accounts().await? })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffBody {
+    username: String,
+    display_name: String,
+    password: String,
+    roles: Vec<Role>,
+    #[serde(default)]
+    department: Option<String>,
+}
+
+/// Create a staff account (administrators); the creation is an event.
+async fn create_staff(State(s): State<AppState>, Authed(actor, _): Authed, ApiJson(b): ApiJson<StaffBody>) -> Res {
+    admin(&actor)?;
+    let v = s
+        .app
+        .admin_create_staff(&actor, &b.username, &b.display_name, &b.password, &b.roles, b.department.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantBody {
+    role: Role,
+}
+
+async fn grant_role(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(b): ApiJson<GrantBody>,
+) -> Res {
+    admin(&actor)?;
+    Ok(Json(s.app.change_role(&actor, &username, b.role, true).await?).into_response())
+}
+
+async fn revoke_role(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((username, role)): ApiPath<(String, String)>,
+) -> Res {
+    admin(&actor)?;
+    let role = Role::ALL
+        .iter()
+        .copied()
+        .find(|r| r.as_str() == role)
+        .ok_or_else(|| Problem::not_found(format!("no role {role}")))?;
+    Ok(Json(s.app.change_role(&actor, &username, role, false).await?).into_response())
+}
+
+async fn deactivate(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(username): ApiPath<String>) -> Res {
+    admin(&actor)?;
+    Ok(Json(s.app.deactivate_account(&actor, &username).await?).into_response())
 }

@@ -1125,3 +1125,67 @@ fn api_tokens_are_scoped_expiring_and_revocable() {
         );
     });
 }
+
+#[test]
+fn administrators_manage_staff_and_every_grant_is_an_event() {
+    each_backend(|t| {
+        let admin = t.login("admin");
+        let body = json!({"username": "zhao-reviewer", "display_name": "赵新审查", "password": "a-long-password-1", "roles": ["reviewer"], "department": "bureau-market"});
+        let r = t.post("/api/v1/staff", Some(&admin), &body);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(t.post("/api/v1/staff", Some(&admin), &body).body["code"], "account_exists");
+        let bad = |patch: Value| {
+            let mut b = body.clone();
+            b["username"] = json!("other-user");
+            for (k, v) in patch.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            t.post("/api/v1/staff", Some(&admin), &b).body["code"].as_str().unwrap_or_default().to_string()
+        };
+        assert_eq!(bad(json!({"password": "short"})), "weak_password");
+        assert_eq!(bad(json!({"department": "no-such-dept"})), "unknown_department");
+        assert_eq!(bad(json!({"roles": ["administrator", "approver"]})), "separation_of_duties");
+        assert_eq!(bad(json!({"username": "Bad Name"})), "invalid_username");
+        // The new reviewer signs in; a grant makes them an approver; a revocation ends their session.
+        let tok = t
+            .post("/api/v1/sessions", None, &json!({"username": "zhao-reviewer", "password": "a-long-password-1"}))
+            .body["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = t.post("/api/v1/staff/zhao-reviewer/grants", Some(&admin), &json!({"role": "approver"}));
+        assert_eq!(r.body["roles"], json!(["approver", "reviewer"]), "{:?}", r.body);
+        assert_eq!(
+            t.post("/api/v1/staff/zhao-reviewer/grants", Some(&admin), &json!({"role": "approver"})).body["code"],
+            "role_unchanged"
+        );
+        assert_eq!(
+            t.post("/api/v1/staff/admin/grants", Some(&admin), &json!({"role": "approver"})).body["code"],
+            "self_grant"
+        );
+        let r = t.call("DELETE", "/api/v1/staff/zhao-reviewer/grants/approver", Some(&admin), None, &[]);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(t.get("/api/v1/me", Some(&tok)).status, 401, "revocation ends the sessions");
+        // Deactivation: no sign-in any more.
+        assert_eq!(t.post("/api/v1/staff/zhao-reviewer/deactivate", Some(&admin), &json!({})).body["active"], false);
+        assert_eq!(
+            t.post("/api/v1/sessions", None, &json!({"username": "zhao-reviewer", "password": "a-long-password-1"}))
+                .status,
+            401
+        );
+        // Non-administrators cannot.
+        let chief = t.login("bureau-market-chief");
+        assert_eq!(
+            t.post("/api/v1/staff/bureau-market-reviewer/grants", Some(&chief), &json!({"role": "approver"})).status,
+            403
+        );
+        // The trail: every creation, grant, revocation and deactivation is an event.
+        let evs = t.app.store.read_blocking(|db| db.read_stream("account-zhao-reviewer")).unwrap();
+        let kinds: Vec<&str> = evs.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(kinds, vec!["account_created", "role_granted", "role_revoked", "account_deactivated"]);
+        assert!(evs.iter().all(|e| e.actor == "admin"));
+        assert!(!evs.iter().any(|e| e.payload.contains("argon2")), "no password hash in events");
+        let list = t.get("/api/v1/staff", Some(&admin));
+        assert!(!serde_json::to_string(&list.body).unwrap().contains("argon2"));
+    });
+}

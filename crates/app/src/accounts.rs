@@ -1,0 +1,260 @@
+//! Staff accounts and role grants, managed by administrators. Every creation, grant, revocation and deactivation
+//! is an event on the account's stream (`account-{username}`); password hashes are secrets, not facts, and live
+//! only in the accounts table.
+//!
+//! Separation of duties: an administrator manages accounts and the catalog but does not decide cases, so the
+//! administrator role never sits with a case-handling role on one account.
+
+use oneseal_domain::ids::DepartmentId;
+use oneseal_domain::roles::{Actor, Role};
+use oneseal_store::{AccountRow, NewEvent};
+use serde_json::json;
+
+use crate::{ms, App, AppError};
+
+/// Roles that work cases; never held together with `administrator`.
+const CASE_ROLES: &[Role] = &[Role::WindowClerk, Role::Reviewer, Role::Approver, Role::Inspector];
+
+fn check_username(u: &str) -> Result<(), AppError> {
+    let ok = (2..=40).contains(&u.len())
+        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid("invalid_username", "a username is 2–40 characters: a–z, 0–9, '-', '_' or '.'"))
+    }
+}
+
+fn check_roles(roles: &[Role]) -> Result<(), AppError> {
+    if roles.is_empty() {
+        return Err(AppError::invalid("invalid_roles", "an account needs at least one role"));
+    }
+    if roles.contains(&Role::Administrator) && roles.iter().any(|r| CASE_ROLES.contains(r)) {
+        return Err(AppError::invalid("separation_of_duties", "an administrator does not also handle cases"));
+    }
+    if roles.contains(&Role::Applicant) && roles.len() > 1 {
+        return Err(AppError::invalid("invalid_roles", "an applicant account holds no staff role"));
+    }
+    Ok(())
+}
+
+fn roles_string(roles: &[Role]) -> String {
+    let mut r: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    r.sort_unstable();
+    r.dedup();
+    r.join(",")
+}
+
+/// An account as administrators see it (never the password hash).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountView {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub department: Option<String>,
+    pub active: bool,
+}
+
+impl From<&AccountRow> for AccountView {
+    fn from(a: &AccountRow) -> AccountView {
+        AccountView {
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            roles: a.roles.split(',').filter(|x| !x.is_empty()).map(String::from).collect(),
+            department: a.department.clone(),
+            active: a.active,
+        }
+    }
+}
+
+impl App {
+    fn check_department(&self, department: Option<&str>) -> Result<(), AppError> {
+        if let Some(d) = department {
+            DepartmentId::parse(d).map_err(|e| AppError::invalid("invalid_department", format!("department: {e}")))?;
+            if !self.catalog().departments.iter().any(|x| x.id.as_str() == d) {
+                return Err(AppError::invalid("unknown_department", format!("no department {d}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Create an account with a password hash; `by` is who did it.
+    pub async fn create_account(
+        &self,
+        by: &str,
+        username: &str,
+        display_name: &str,
+        password_hash: String,
+        roles: &[Role],
+        department: Option<&str>,
+    ) -> Result<(), AppError> {
+        check_username(username)?;
+        check_roles(roles)?;
+        if display_name.trim().is_empty() || display_name.chars().count() > 100 {
+            return Err(AppError::invalid("invalid_display_name", "a display name is 1–100 characters"));
+        }
+        if !self.catalog().departments.is_empty() {
+            self.check_department(department)?;
+        }
+        let row = AccountRow {
+            username: username.to_string(),
+            display_name: display_name.trim().to_string(),
+            password_hash,
+            roles: roles_string(roles),
+            department: department.map(String::from),
+            active: true,
+        };
+        let payload = json!({ "username": row.username, "display_name": row.display_name, "roles": row.roles.split(',').collect::<Vec<_>>(), "department": row.department }).to_string();
+        let (by, at) = (by.to_string(), ms(self.now()));
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let stream = format!("account-{}", row.username);
+                if db.stream_version(&stream)? > 0 || db.get_account(&row.username)?.is_some() {
+                    return Err(AppError::Invalid {
+                        code: "account_exists",
+                        message: format!("the account {} exists", row.username),
+                        fields: vec![],
+                    });
+                }
+                db.append(
+                    &stream,
+                    0,
+                    &[NewEvent {
+                        event_type: "account_created".into(),
+                        schema_version: 1,
+                        actor: by,
+                        at_ms: at,
+                        payload,
+                    }],
+                )?;
+                db.put_account(&row)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Create a staff account (administrators).
+    pub async fn admin_create_staff(
+        &self,
+        admin: &Actor,
+        username: &str,
+        display_name: &str,
+        password: &str,
+        roles: &[Role],
+        department: Option<&str>,
+    ) -> Result<AccountView, AppError> {
+        if password.chars().count() < 12 || password.len() > 200 {
+            return Err(AppError::invalid("weak_password", "a password is 12–200 characters"));
+        }
+        if roles.contains(&Role::Applicant) {
+            return Err(AppError::invalid("invalid_roles", "applicants register themselves; this creates staff"));
+        }
+        let hash = crate::auth::hash_password(password)?;
+        self.create_account(&admin.id, username, display_name, hash, roles, department).await?;
+        self.account(username).await
+    }
+
+    pub async fn account(&self, username: &str) -> Result<AccountView, AppError> {
+        let u = username.to_string();
+        let a = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
+        a.as_ref().map(AccountView::from).ok_or_else(|| AppError::NotFound(format!("account {username}")))
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<AccountView>, AppError> {
+        let rows = self.store.read(|db| db.list_accounts().map_err(AppError::from)).await?;
+        Ok(rows.iter().map(AccountView::from).collect())
+    }
+
+    /// Grant or revoke a role (administrators); each is an event. Revoking ends the account's sessions.
+    pub async fn change_role(
+        &self,
+        admin: &Actor,
+        username: &str,
+        role: Role,
+        grant: bool,
+    ) -> Result<AccountView, AppError> {
+        let (u, by, at) = (username.to_string(), admin.id.clone(), ms(self.now()));
+        if u == admin.id {
+            return Err(AppError::invalid("self_grant", "administrators do not change their own roles"));
+        }
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let mut a = db.get_account(&u)?.ok_or_else(|| AppError::NotFound(format!("account {u}")))?;
+                let mut roles: Vec<Role> =
+                    a.roles.split(',').filter_map(|r| Role::ALL.iter().copied().find(|x| x.as_str() == r)).collect();
+                let has = roles.contains(&role);
+                if grant == has {
+                    return Err(AppError::invalid(
+                        "role_unchanged",
+                        if grant {
+                            "the account already holds this role"
+                        } else {
+                            "the account does not hold this role"
+                        },
+                    ));
+                }
+                if grant {
+                    roles.push(role);
+                } else {
+                    roles.retain(|r| *r != role);
+                }
+                check_roles(&roles)?;
+                a.roles = roles_string(&roles);
+                let stream = format!("account-{u}");
+                let v = db.stream_version(&stream)?;
+                let kind = if grant { "role_granted" } else { "role_revoked" };
+                db.append(
+                    &stream,
+                    v,
+                    &[NewEvent {
+                        event_type: kind.into(),
+                        schema_version: 1,
+                        actor: by,
+                        at_ms: at,
+                        payload: json!({ "username": u, "role": role.as_str() }).to_string(),
+                    }],
+                )?;
+                db.put_account(&a)?;
+                if !grant {
+                    db.delete_sessions_of(&u)?;
+                }
+                Ok(())
+            })
+            .await?;
+        self.account(username).await
+    }
+
+    /// Deactivate an account (administrators): it can no longer sign in, its sessions and tokens stop working.
+    pub async fn deactivate_account(&self, admin: &Actor, username: &str) -> Result<AccountView, AppError> {
+        let (u, by, at) = (username.to_string(), admin.id.clone(), ms(self.now()));
+        if u == admin.id {
+            return Err(AppError::invalid("self_deactivation", "administrators do not deactivate themselves"));
+        }
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let mut a = db.get_account(&u)?.ok_or_else(|| AppError::NotFound(format!("account {u}")))?;
+                if !a.active {
+                    return Err(AppError::invalid("already_inactive", "the account is already deactivated"));
+                }
+                a.active = false;
+                let stream = format!("account-{u}");
+                let v = db.stream_version(&stream)?;
+                db.append(
+                    &stream,
+                    v,
+                    &[NewEvent {
+                        event_type: "account_deactivated".into(),
+                        schema_version: 1,
+                        actor: by,
+                        at_ms: at,
+                        payload: json!({ "username": u }).to_string(),
+                    }],
+                )?;
+                db.put_account(&a)?;
+                db.delete_sessions_of(&u)?;
+                Ok(())
+            })
+            .await?;
+        self.account(username).await
+    }
+}
