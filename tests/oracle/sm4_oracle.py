@@ -9,7 +9,8 @@ For random keys, nonces, associated data and plaintexts of many lengths:
   (a) `oneseal crypto sm4-gcm-encrypt` == cryptography's SM4-GCM ciphertext and tag;
   (b) `oneseal crypto sm4-gcm-decrypt` opens what cryptography sealed;
   (c) a flipped bit makes `oneseal crypto sm4-gcm-decrypt` fail;
-  (d) `oneseal crypto hmac-sm3` == hmac.new(key, data, 'sm3').
+  (d) `oneseal crypto hmac-sm3` == hmac.new(key, data, 'sm3');
+  (e) `oneseal crypto totp` == PyPI pyotp's TOTP for random secrets and times (the staff second factor).
 Exit 0 when all agree, 1 on a mismatch, 2 when the binary cannot run.
 """
 
@@ -79,8 +80,19 @@ def main():
                 print(f"[mismatch] hmac case {i}: ours {ours} theirs {theirs}")
     else:
         print("hashlib has no sm3 here; HMAC-SM3 is checked against `openssl dgst` by the Rust tests")
+    import base64
+    import pyotp
+    for i in range(40):
+        secret = base64.b32encode(rng.randbytes(20)).decode().rstrip("=")
+        t = rng.randrange(0, 4_000_000_000)
+        theirs = pyotp.TOTP(secret).at(t)
+        rc, ours, err = run("crypto", "totp", "--secret", secret, "--time", str(t))
+        cases += 1
+        if ours != theirs:
+            mismatches += 1
+            print(f"[mismatch] totp case {i}: ours {ours} theirs {theirs} ({err})")
     status = "ok" if mismatches == 0 else "FAIL"
-    print(f"[{status}] SM4-GCM and HMAC-SM3 vs cryptography/hashlib: {mismatches} mismatch(es) out of {cases}")
+    print(f"[{status}] SM4-GCM, HMAC-SM3 and TOTP vs cryptography/hashlib/pyotp: {mismatches} mismatch(es) out of {cases}")
     return 0 if mismatches == 0 else 1
 
 

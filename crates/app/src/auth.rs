@@ -51,6 +51,8 @@ pub struct Session {
     pub token: String,
     pub actor: Actor,
     pub expires_at_ms: i64,
+    /// The session may only enrol a second factor (the policy requires one and none is enrolled yet).
+    pub limited: bool,
 }
 
 impl App {
@@ -71,7 +73,13 @@ impl App {
 
     /// Check a password and open a session. The error never says whether the account exists. Failed attempts
     /// are throttled per account name and per client address (`addr`).
-    pub async fn login(&self, username: &str, password: &str, addr: Option<&str>) -> Result<Session, AppError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        totp: Option<&str>,
+        addr: Option<&str>,
+    ) -> Result<Session, AppError> {
         let now = ms(self.now());
         let limits = self.login_limits.read().map(|g| *g).unwrap_or_default();
         let keys = throttle_keys(username, addr, limits);
@@ -93,12 +101,109 @@ impl App {
             self.throttle_fail(&keys, now);
             return Err(AppError::Unauthenticated);
         };
+        // The second factor: required once enrolled; staff with write powers must enrol when the policy says so.
+        let name = acct.username.clone();
+        let (sealed, enabled, last_step) = self
+            .store
+            .read(move |db| db.account_totp(&name).map_err(AppError::from))
+            .await?
+            .unwrap_or((None, false, None));
+        let actor = actor_of(&acct);
+        let mut limited = false;
+        if enabled {
+            let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
+                return Err(AppError::TotpRequired);
+            };
+            let secret = self.reveal(sealed.as_deref().unwrap_or_default())?;
+            let secret = oneseal_seal::totp::from_base32(&secret)
+                .ok_or_else(|| AppError::Internal("stored TOTP secret".into()))?;
+            let unix = (now / 1000).max(0) as u64;
+            let Some(step) = oneseal_seal::totp::verify(&secret, code, unix, last_step.map(|s| s.max(0) as u64)) else {
+                self.throttle_fail(&keys, now);
+                return Err(AppError::TotpRequired);
+            };
+            let name = acct.username.clone();
+            let sealed = sealed.clone();
+            self.store
+                .write(move |db| {
+                    db.set_account_totp(&name, sealed.as_deref(), true, Some(step as i64)).map_err(AppError::from)
+                })
+                .await?;
+        } else if self.totp_required_for(&actor) {
+            limited = true;
+        }
         self.throttle_clear(&keys);
         let token = random_hex(32)?;
         let expires = now + SESSION_HOURS * 3600 * 1000;
         let (h, name) = (sha256_hex(&token), acct.username.clone());
-        self.store.write(move |db| db.put_session(&h, &name, expires).map_err(AppError::from)).await?;
-        Ok(Session { token, actor: actor_of(&acct), expires_at_ms: expires })
+        self.store.write(move |db| db.put_session_limited(&h, &name, expires, limited).map_err(AppError::from)).await?;
+        Ok(Session { token, actor, expires_at_ms: expires, limited })
+    }
+
+    /// Whether the second-factor policy applies to an account: staff with write powers (every staff role but the
+    /// read-only supervisor), when the policy is on.
+    pub fn totp_required_for(&self, actor: &Actor) -> bool {
+        let on = self.totp_policy.read().map(|g| *g).unwrap_or(false);
+        on && actor.roles.iter().any(|r| !matches!(r, Role::Applicant | Role::Supervisor))
+    }
+
+    /// Turn the second-factor policy for staff with write powers on or off (configuration).
+    pub fn set_totp_policy(&self, required_for_staff: bool) {
+        if let Ok(mut g) = self.totp_policy.write() {
+            *g = required_for_staff;
+        }
+    }
+
+    /// Start enrolling a TOTP authenticator: a new secret, sealed at rest, shown once as base32 and an otpauth URI.
+    /// It takes effect when confirmed with a code.
+    pub async fn enrol_totp(&self, actor: &Actor) -> Result<(String, String), AppError> {
+        let mut secret = [0u8; 20];
+        getrandom::fill(&mut secret).map_err(|e| AppError::Internal(format!("random: {e}")))?;
+        let b32 = oneseal_seal::totp::base32(&secret);
+        let uri = oneseal_seal::totp::uri("OneSeal", &actor.id, &secret);
+        let sealed = self.seal_value(&b32)?;
+        let name = actor.id.clone();
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let (_, enabled, _) =
+                    db.account_totp(&name)?.ok_or_else(|| AppError::NotFound(format!("account {name}")))?;
+                if enabled {
+                    return Err(AppError::invalid("totp_already_enabled", "a second factor is already enrolled"));
+                }
+                db.set_account_totp(&name, Some(&sealed), false, None)?;
+                Ok(())
+            })
+            .await?;
+        Ok((b32, uri))
+    }
+
+    /// Confirm the enrolment with a current code; afterwards every sign-in needs a code.
+    pub async fn confirm_totp(&self, actor: &Actor, code: &str) -> Result<(), AppError> {
+        let name = actor.id.clone();
+        let (sealed, enabled, _) = self
+            .store
+            .read(move |db| db.account_totp(&name).map_err(AppError::from))
+            .await?
+            .unwrap_or((None, false, None));
+        if enabled {
+            return Err(AppError::invalid("totp_already_enabled", "a second factor is already enrolled"));
+        }
+        let sealed = sealed.ok_or_else(|| AppError::invalid("totp_not_started", "start the enrolment first"))?;
+        let secret = oneseal_seal::totp::from_base32(&self.reveal(&sealed)?)
+            .ok_or_else(|| AppError::Internal("stored TOTP secret".into()))?;
+        let unix = (ms(self.now()) / 1000).max(0) as u64;
+        let step = oneseal_seal::totp::verify(&secret, code, unix, None).ok_or_else(|| {
+            AppError::invalid("totp_wrong_code", "the code does not match; check the authenticator's clock")
+        })?;
+        let name = actor.id.clone();
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                db.set_account_totp(&name, Some(&sealed), true, Some(step as i64))?;
+                // Sessions opened before the second factor (limited ones included) end: sign in again with a code.
+                db.delete_sessions_of(&name)?;
+                Ok(())
+            })
+            .await
     }
 
     fn throttle_wait(&self, keys: &[(String, usize)], now: i64) -> Option<u64> {
@@ -148,17 +253,18 @@ impl App {
     }
 
     /// The actor behind a bearer credential: a session token, or an API token (`ost_…`) with its scopes.
-    pub async fn authenticate_any(&self, token: &str) -> Result<(Actor, Option<Vec<String>>), AppError> {
+    pub async fn authenticate_any(&self, token: &str) -> Result<(Actor, Option<Vec<String>>, bool), AppError> {
         if !token.starts_with(API_TOKEN_PREFIX) {
-            return Ok((self.authenticate(token).await?, None));
+            let (actor, limited) = self.authenticate_session(token).await?;
+            return Ok((actor, None, limited));
         }
         let h = sha256_hex(token);
         let now = ms(self.now());
         self.store
-            .read(move |db| -> Result<(Actor, Option<Vec<String>>), AppError> {
+            .read(move |db| -> Result<(Actor, Option<Vec<String>>, bool), AppError> {
                 let t = db.api_token_by_hash(&h, now)?.ok_or(AppError::Unauthenticated)?;
                 let acct = db.get_account(&t.owner)?.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
-                Ok((actor_of(&acct), Some(t.scopes.split(',').map(String::from).collect())))
+                Ok((actor_of(&acct), Some(t.scopes.split(',').map(String::from).collect()), false))
             })
             .await
     }
@@ -222,13 +328,21 @@ impl App {
 
     /// The actor behind a bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<Actor, AppError> {
+        match self.authenticate_session(token).await? {
+            (actor, false) => Ok(actor),
+            (_, true) => Err(AppError::TotpEnrolmentRequired),
+        }
+    }
+
+    /// The actor of a session, and whether the session is limited to enrolling a second factor.
+    pub async fn authenticate_session(&self, token: &str) -> Result<(Actor, bool), AppError> {
         let h = sha256_hex(token);
         let now = ms(self.now());
         self.store
-            .read(move |db| -> Result<Actor, AppError> {
-                let user = db.session_user(&h, now)?.ok_or(AppError::Unauthenticated)?;
+            .read(move |db| -> Result<(Actor, bool), AppError> {
+                let (user, limited) = db.session(&h, now)?.ok_or(AppError::Unauthenticated)?;
                 let acct = db.get_account(&user)?.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
-                Ok(actor_of(&acct))
+                Ok((actor_of(&acct), limited))
             })
             .await
     }

@@ -22,6 +22,10 @@ pub enum AppError {
     StaleVersion { expected: i64, actual: i64 },
     #[error("sign in first")]
     Unauthenticated,
+    #[error("a code from the authenticator app (second factor) is needed, or the code was wrong")]
+    TotpRequired,
+    #[error("enrol a second factor (authenticator app) before anything else: POST /api/v1/me/totp")]
+    TotpEnrolmentRequired,
     #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
     #[error("not allowed: {0}")]
@@ -57,6 +61,8 @@ impl AppError {
             AppError::StaleVersion { .. } => "stale_version",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Throttled { .. } => "login_throttled",
+            AppError::TotpRequired => "totp_required",
+            AppError::TotpEnrolmentRequired => "totp_enrolment_required",
             AppError::Forbidden(_) => "forbidden",
             AppError::Internal(_) => "internal",
             AppError::Store(_) => "storage",
@@ -79,6 +85,8 @@ impl AppError {
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
             AppError::Throttled { .. } => 429,
+            AppError::TotpRequired => 401,
+            AppError::TotpEnrolmentRequired => 403,
             AppError::Forbidden(_) => 403,
             AppError::Internal(_) | AppError::Store(_) => 500,
         }
@@ -108,6 +116,8 @@ impl AppError {
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",
             AppError::Throttled { .. } => "登录失败次数过多，请稍后再试",
+            AppError::TotpRequired => "请输入身份验证器上的动态验证码",
+            AppError::TotpEnrolmentRequired => "请先绑定身份验证器（双因素认证）",
             AppError::Internal(_) | AppError::Store(_) => "系统内部错误",
         }
     }

@@ -69,6 +69,8 @@ pub struct App {
     /// Recent failed sign-ins per account name and per client address (per node).
     throttle: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>>,
     login_limits: Arc<RwLock<auth::LoginLimits>>,
+    /// Whether staff with write powers must use a second factor.
+    totp_policy: Arc<RwLock<bool>>,
 }
 
 impl App {
@@ -85,6 +87,7 @@ impl App {
             keyring: Arc::new(RwLock::new(Arc::new(keyring))),
             throttle: Arc::default(),
             login_limits: Arc::default(),
+            totp_policy: Arc::default(),
         };
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;

@@ -105,6 +105,13 @@ enum CryptoCmd {
         aad: String,
         ciphertext: String,
     },
+    /// The 6-digit TOTP code (RFC 6238, SHA-1, 30 s) of a base32 secret at a Unix time.
+    Totp {
+        #[arg(long)]
+        secret: String,
+        #[arg(long)]
+        time: u64,
+    },
     /// HMAC-SM3 of hex data: prints the hex MAC.
     HmacSm3 {
         #[arg(long)]
@@ -144,6 +151,10 @@ fn crypto(c: CryptoCmd) -> CliResult {
             println!("{}", hexs(&out));
         }
         CryptoCmd::HmacSm3 { key, data } => println!("{}", hmac_sm3_hex(&unhex(&key)?, &unhex(&data)?)),
+        CryptoCmd::Totp { secret, time } => {
+            let s = oneseal_seal::totp::from_base32(&secret).ok_or("the secret is not base32")?;
+            println!("{}", oneseal_seal::totp::code_at(&s, time));
+        }
     }
     Ok(())
 }
@@ -337,6 +348,11 @@ pub fn open_app(database: &str) -> Result<App, String> {
         }
     }
     app.set_login_limits(limits);
+    match std::env::var("ONESEAL_REQUIRE_TOTP").as_deref() {
+        Ok("staff") => app.set_totp_policy(true),
+        Ok("off") | Err(_) => {}
+        Ok(other) => return Err(format!("ONESEAL_REQUIRE_TOTP is `staff` or `off`, not {other:?}")),
+    }
     Ok(app)
 }
 

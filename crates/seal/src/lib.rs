@@ -2,3 +2,4 @@
 //! and SM3-HMAC blind indexes for finding encrypted values. Randomness (keys, nonces) comes in as parameters.
 
 pub mod pd;
+pub mod totp;

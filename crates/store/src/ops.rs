@@ -12,11 +12,13 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite_0001_init.sql")),
     (2, include_str!("migrations/sqlite_0002_personal_data.sql")),
     (3, include_str!("migrations/sqlite_0003_api_tokens.sql")),
+    (4, include_str!("migrations/sqlite_0004_totp.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
     (2, include_str!("migrations/postgres_0002_personal_data.sql")),
     (3, include_str!("migrations/postgres_0003_api_tokens.sql")),
+    (4, include_str!("migrations/postgres_0004_totp.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -795,20 +797,59 @@ impl Db {
     }
 
     pub fn put_session(&mut self, token_hash: &str, username: &str, expires_at_ms: i64) -> Result<(), StoreError> {
+        self.put_session_limited(token_hash, username, expires_at_ms, false)
+    }
+
+    /// A session; `limited` sessions may only enrol a second factor.
+    pub fn put_session_limited(
+        &mut self,
+        token_hash: &str,
+        username: &str,
+        expires_at_ms: i64,
+        limited: bool,
+    ) -> Result<(), StoreError> {
         self.sql.exec(
-            "INSERT INTO sessions (token_hash, username, expires_at_ms) VALUES ($1, $2, $3)",
-            &[token_hash.into(), username.into(), Val::Int(expires_at_ms)],
+            "INSERT INTO sessions (token_hash, username, expires_at_ms, limited) VALUES ($1, $2, $3, $4)",
+            &[token_hash.into(), username.into(), Val::Int(expires_at_ms), Val::Int(i64::from(limited))],
         )?;
         Ok(())
     }
 
     /// The username of a live session.
     pub fn session_user(&mut self, token_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        Ok(self.session(token_hash, now_ms)?.map(|(u, _)| u))
+    }
+
+    /// The username of a live session and whether it is limited.
+    pub fn session(&mut self, token_hash: &str, now_ms: i64) -> Result<Option<(String, bool)>, StoreError> {
         let rows = self.sql.query(
-            "SELECT username FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2",
+            "SELECT username, limited FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2",
             &[token_hash.into(), Val::Int(now_ms)],
         )?;
-        rows.first().map(|r| r.text(0)).transpose()
+        rows.first().map(|r| Ok((r.text(0)?, r.int(1)? != 0))).transpose()
+    }
+
+    /// (sealed secret, enabled, last used step) of an account's TOTP.
+    pub fn account_totp(&mut self, username: &str) -> Result<Option<(Option<String>, bool, Option<i64>)>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT totp_secret, totp_enabled, totp_last_step FROM accounts WHERE username = $1",
+            &[username.into()],
+        )?;
+        rows.first().map(|r| Ok((r.opt_text(0)?, r.int(1)? != 0, r.opt_int(2)?))).transpose()
+    }
+
+    pub fn set_account_totp(
+        &mut self,
+        username: &str,
+        sealed_secret: Option<&str>,
+        enabled: bool,
+        last_step: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.sql.exec(
+            "UPDATE accounts SET totp_secret = $1, totp_enabled = $2, totp_last_step = $3 WHERE username = $4",
+            &[sealed_secret.map(String::from).into(), Val::Int(i64::from(enabled)), last_step.into(), username.into()],
+        )?;
+        Ok(())
     }
 
     pub fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {

@@ -63,6 +63,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
     ("DELETE", "/api/v1/staff/{username}/grants/{role}", Access::Admin),
     ("POST", "/api/v1/staff/{username}/deactivate", Access::Admin),
+    ("POST", "/api/v1/me/totp", Access::SignedIn),
+    ("POST", "/api/v1/me/totp/confirm", Access::SignedIn),
     ("POST", "/api/v1/tokens", Access::SignedIn),
     ("GET", "/api/v1/tokens", Access::SignedIn),
     ("DELETE", "/api/v1/tokens/{id}", Access::SignedIn),
@@ -121,6 +123,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/staff/{username}/grants", post(grant_role))
         .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
         .route("/api/v1/staff/{username}/deactivate", post(deactivate))
+        .route("/api/v1/me/totp", post(enrol_totp))
+        .route("/api/v1/me/totp/confirm", post(confirm_totp))
         .route("/api/v1/tokens", post(issue_token).get(list_tokens))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/progress", post(progress))
@@ -160,6 +164,9 @@ fn admin(actor: &Actor) -> Result<(), ApiError> {
 struct LoginBody {
     username: String,
     password: String,
+    /// The authenticator code, for accounts with a second factor.
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 async fn login(
@@ -171,7 +178,7 @@ async fn login(
         return Err(Problem::unprocessable("invalid_credentials_format", "username or password too long").into());
     }
     let addr = peer.ip().to_string();
-    let sess = s.app.login(&b.username, &b.password, Some(&addr)).await.map_err(|e| match e {
+    let sess = s.app.login(&b.username, &b.password, b.totp.as_deref(), Some(&addr)).await.map_err(|e| match e {
         AppError::Unauthenticated => ApiError(Problem::new(
             401,
             "bad_credentials",
@@ -183,7 +190,7 @@ async fn login(
     })?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "token": sess.token, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor })),
+        Json(json!({ "token": sess.token, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor, "limited": sess.limited })),
     )
         .into_response())
 }
@@ -953,4 +960,24 @@ async fn revoke_role(
 async fn deactivate(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(username): ApiPath<String>) -> Res {
     admin(&actor)?;
     Ok(Json(s.app.deactivate_account(&actor, &username).await?).into_response())
+}
+
+/// Start enrolling an authenticator app: the secret and its otpauth URI, shown once.
+async fn enrol_totp(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let (secret, uri) = s.app.enrol_totp(&actor).await?;
+    let mut r = Json(json!({ "secret": secret, "otpauth_uri": uri })).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+}
+
+/// Confirm the enrolment with a current code; every session of the account ends, sign in again with a code.
+async fn confirm_totp(State(s): State<AppState>, Authed(actor, _): Authed, ApiJson(b): ApiJson<CodeBody>) -> Res {
+    s.app.confirm_totp(&actor, &b.code).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -64,6 +64,10 @@ pub struct Principal {
     pub scopes: Option<Vec<String>>,
 }
 
+/// What a session limited to second-factor enrolment may do.
+const ENROLMENT_ROUTES: &[&str] =
+    &["/api/v1/me", "/api/v1/me/totp", "/api/v1/me/totp/confirm", "/api/v1/sessions/current"];
+
 /// Routes an API token never reaches: managing tokens and sessions, and unmasking personal data (a person must
 /// give the reason).
 const SESSION_ONLY: &[&str] =
@@ -100,7 +104,12 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
     };
     let principal = match bearer(&req) {
         Some(token) => match s.app.authenticate_any(&token).await {
-            Ok((actor, scopes)) => Some(Principal { actor, token, scopes }),
+            Ok((actor, scopes, limited)) => {
+                if limited && !ENROLMENT_ROUTES.contains(&pattern.as_deref().unwrap_or_default()) {
+                    return Problem::from(AppError::TotpEnrolmentRequired).into_response();
+                }
+                Some(Principal { actor, token, scopes })
+            }
             Err(AppError::Unauthenticated) if access == Access::Public => None,
             Err(e) => return Problem::from(e).into_response(),
         },

@@ -1189,3 +1189,61 @@ fn administrators_manage_staff_and_every_grant_is_an_event() {
         assert!(!serde_json::to_string(&list.body).unwrap().contains("argon2"));
     });
 }
+
+#[test]
+fn second_factor_for_staff_with_write_powers() {
+    each_backend(|t| {
+        t.app.set_totp_policy(true);
+        let login = |user: &str, code: Option<String>| {
+            let mut b = json!({"username": user, "password": "oneseal-demo"});
+            if let Some(c) = code {
+                b["totp"] = json!(c);
+            }
+            t.post("/api/v1/sessions", None, &b)
+        };
+        // A reviewer without a second factor gets a session limited to enrolling one.
+        let r = login("bureau-market-reviewer", None);
+        assert_eq!((r.status, r.body["limited"].as_bool()), (201, Some(true)), "{:?}", r.body);
+        let limited = r.body["token"].as_str().unwrap().to_string();
+        let q = t.get("/api/v1/work-queue", Some(&limited));
+        assert_eq!((q.status, q.body["code"].as_str()), (403, Some("totp_enrolment_required")));
+        assert_eq!(t.get("/api/v1/me", Some(&limited)).status, 200);
+        // Citizens and the read-only supervisor are not asked.
+        assert_eq!(login("citizen", None).body["limited"], false);
+        assert_eq!(login("supervisor", None).body["limited"], false);
+        // Enrol, confirm with the current code.
+        let e = t.post("/api/v1/me/totp", Some(&limited), &json!({}));
+        assert_eq!(e.status, 200, "{:?}", e.body);
+        assert!(e.body["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/OneSeal:bureau-market-reviewer?secret="));
+        let secret = oneseal_seal::totp::from_base32(e.body["secret"].as_str().unwrap()).unwrap();
+        let now = |t: &TestApp| (t.app.now().unix_timestamp()) as u64;
+        assert_eq!(
+            t.post("/api/v1/me/totp/confirm", Some(&limited), &json!({"code": "000000"})).body["code"],
+            "totp_wrong_code"
+        );
+        let code = oneseal_seal::totp::code_at(&secret, now(t));
+        assert_eq!(t.post("/api/v1/me/totp/confirm", Some(&limited), &json!({"code": code})).status, 204);
+        assert_eq!(t.get("/api/v1/me", Some(&limited)).status, 401, "sessions opened before the second factor end");
+        // Now every sign-in needs a fresh code; a replayed code is refused.
+        assert_eq!(login("bureau-market-reviewer", None).body["code"], "totp_required");
+        t.clock.set(datetime!(2026-03-02 10:01 +8));
+        let code = oneseal_seal::totp::code_at(&secret, now(t));
+        let r = login("bureau-market-reviewer", Some(code.clone()));
+        assert_eq!((r.status, r.body["limited"].as_bool()), (201, Some(false)), "{:?}", r.body);
+        let full = r.body["token"].as_str().unwrap().to_string();
+        assert_eq!(t.get("/api/v1/work-queue", Some(&full)).status, 200);
+        assert_eq!(
+            login("bureau-market-reviewer", Some(code)).body["code"],
+            "totp_required",
+            "no replay of a used code"
+        );
+        // The secret is sealed at rest.
+        let raw = raw_database(&t.url);
+        assert!(!contains(&raw, &oneseal_seal::totp::base32(&secret)), "{}: the TOTP secret must be sealed", t.backend);
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+        t.app.set_totp_policy(false);
+    });
+}
