@@ -43,7 +43,17 @@ fn actor_of(a: &AccountRow) -> Actor {
         display_name: a.display_name.clone(),
         roles: parse_roles(&a.roles),
         department: a.department.as_deref().and_then(|d| DepartmentId::parse(d).ok()),
+        acts_for: vec![],
     }
+}
+
+/// The actor of an account with the organisations it acts for now.
+fn actor_in(db: &mut oneseal_store::Db, a: &AccountRow, now_ms: i64) -> Result<Actor, AppError> {
+    let mut actor = actor_of(a);
+    if actor.has(Role::Applicant) {
+        actor.acts_for = db.acts_for(&a.username, now_ms)?;
+    }
+    Ok(actor)
 }
 
 /// A successful sign-in.
@@ -108,7 +118,8 @@ impl App {
             .read(move |db| db.account_totp(&name).map_err(AppError::from))
             .await?
             .unwrap_or((None, false, None));
-        let actor = actor_of(&acct);
+        let a2 = acct.clone();
+        let actor = self.store.read(move |db| actor_in(db, &a2, now)).await?;
         let mut limited = false;
         if enabled {
             let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
@@ -264,7 +275,7 @@ impl App {
             .read(move |db| -> Result<(Actor, Option<Vec<String>>, bool), AppError> {
                 let t = db.api_token_by_hash(&h, now)?.ok_or(AppError::Unauthenticated)?;
                 let acct = db.get_account(&t.owner)?.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
-                Ok((actor_of(&acct), Some(t.scopes.split(',').map(String::from).collect()), false))
+                Ok((actor_in(db, &acct, now)?, Some(t.scopes.split(',').map(String::from).collect()), false))
             })
             .await
     }
@@ -342,7 +353,7 @@ impl App {
             .read(move |db| -> Result<(Actor, bool), AppError> {
                 let (user, limited) = db.session(&h, now)?.ok_or(AppError::Unauthenticated)?;
                 let acct = db.get_account(&user)?.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
-                Ok((actor_of(&acct), limited))
+                Ok((actor_in(db, &acct, now)?, limited))
             })
             .await
     }
@@ -401,6 +412,7 @@ impl App {
             )
             .await?;
         }
+        self.ensure_demo_parties().await?;
         Ok(true)
     }
 }

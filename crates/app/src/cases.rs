@@ -243,7 +243,7 @@ fn record(
 /// Who may see a case: its applicant; staff of its department or with a task on it; window clerks, supervisors
 /// and administrators. Everyone else gets "not found", so case numbers cannot be probed.
 pub fn may_see(actor: &Actor, st: &CaseState) -> bool {
-    if st.applicant.account.as_deref() == Some(actor.id.as_str()) {
+    if actor.acts_as_applicant(st.applicant.account.as_deref(), case::organisation_of(st)) {
         return true;
     }
     if actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk) {
@@ -324,6 +324,12 @@ impl App {
             }
             if req.applicant.account.as_deref().is_some_and(|a| a != actor.id) {
                 return Err(AppError::invalid("invalid_applicant", "an applicant cannot submit for another account"));
+            }
+            // An organisation applies through its legal representative or an authorised agent.
+            if req.applicant.kind == ApplicantKind::Organisation
+                && !actor.acts_for.iter().any(|u| u.eq_ignore_ascii_case(req.applicant.id_number.trim()))
+            {
+                return Err(AppError::Forbidden("apply for an organisation as its legal representative or authorised agent (register it, or ask its representative for an authorisation)".into()));
             }
             Some(actor.id.clone())
         } else {
@@ -512,6 +518,8 @@ impl App {
         }
         if !actor.is_staff() {
             f.applicant_account = Some(actor.id.clone());
+            f.or_applicant_indexes =
+                actor.acts_for.iter().map(|u| self.id_index(ApplicantKind::Organisation, u)).collect();
         } else if !(actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk)) {
             // Staff see their department's cases; staff without a department (e.g. hotline operators) see none here.
             f.department =

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod error;
+pub mod parties;
 pub mod pd;
 pub mod rebuild;
 pub mod subscribers;

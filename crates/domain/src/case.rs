@@ -774,7 +774,9 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             Ok(vec![CaseEvent::Corrected { form: f, materials }])
         }
         CaseCommand::FulfilPledge { material } => {
-            if !(actor.has(Role::WindowClerk) || state.applicant.account.as_deref() == Some(actor.id.as_str())) {
+            if !(actor.has(Role::WindowClerk)
+                || actor.acts_as_applicant(state.applicant.account.as_deref(), organisation_of(state)))
+            {
                 return Err(CaseError::Forbidden("window_clerk"));
             }
             if state.status.is_final() {
@@ -877,8 +879,13 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 return Err(CaseError::Forbidden("approver"));
             }
             non_empty(&reason, "reason")?;
-            let target =
-                Actor { id: to.id.clone(), display_name: String::new(), roles: to.roles, department: to.department };
+            let target = Actor {
+                id: to.id.clone(),
+                display_name: String::new(),
+                roles: to.roles,
+                department: to.department,
+                acts_for: vec![],
+            };
             if !target.can_work(task.role, task.department.as_ref()) {
                 return Err(CaseError::AssigneeCannotWork(to.id));
             }
@@ -1048,11 +1055,16 @@ fn non_empty_list(v: &[String], what: &'static str) -> Result<(), CaseError> {
 }
 
 fn own_case(state: &CaseState, actor: &Actor) -> Result<(), CaseError> {
-    if state.applicant.account.as_deref() == Some(actor.id.as_str()) {
+    if actor.acts_as_applicant(state.applicant.account.as_deref(), organisation_of(state)) {
         Ok(())
     } else {
         Err(CaseError::Forbidden("applicant of this case"))
     }
+}
+
+/// The USCC of an organisation applicant.
+pub fn organisation_of(state: &CaseState) -> Option<&str> {
+    (state.applicant.kind == ApplicantKind::Organisation).then_some(state.applicant.id_number.as_str())
 }
 
 fn in_progress_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {

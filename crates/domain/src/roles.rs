@@ -63,6 +63,9 @@ pub struct Actor {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub department: Option<DepartmentId>,
+    /// Organisations (USCC) this applicant acts for: as legal representative or as an authorised agent.
+    #[serde(default)]
+    pub acts_for: Vec<String>,
 }
 
 impl Actor {
@@ -73,6 +76,17 @@ impl Actor {
     /// Whether this actor may work a task for `role` in `department`.
     pub fn can_work(&self, role: Role, department: Option<&DepartmentId>) -> bool {
         self.has(role) && (department.is_none() || self.department.as_ref() == department)
+    }
+
+    /// Whether this actor applies for (or acts for) the applicant of a case: their own account, or an organisation
+    /// they represent.
+    /// An organisation's case belongs to the organisation: whoever submitted it, only its representative and
+    /// current agents act on it.
+    pub fn acts_as_applicant(&self, account: Option<&str>, organisation_uscc: Option<&str>) -> bool {
+        match organisation_uscc {
+            Some(u) => self.acts_for.iter().any(|x| x == u),
+            None => account == Some(self.id.as_str()),
+        }
     }
 
     pub fn is_staff(&self) -> bool {

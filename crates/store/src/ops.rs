@@ -13,12 +13,14 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (2, include_str!("migrations/sqlite_0002_personal_data.sql")),
     (3, include_str!("migrations/sqlite_0003_api_tokens.sql")),
     (4, include_str!("migrations/sqlite_0004_totp.sql")),
+    (5, include_str!("migrations/sqlite_0005_parties.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
     (2, include_str!("migrations/postgres_0002_personal_data.sql")),
     (3, include_str!("migrations/postgres_0003_api_tokens.sql")),
     (4, include_str!("migrations/postgres_0004_totp.sql")),
+    (5, include_str!("migrations/postgres_0005_parties.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -185,6 +187,9 @@ pub struct CaseFilter {
     pub applicant_account: Option<String>,
     /// Cases of the applicant with this blind index.
     pub applicant_index: Option<String>,
+    /// With `applicant_account`: also the cases of these applicants (blind indexes), e.g. the organisations an
+    /// agent acts for.
+    pub or_applicant_indexes: Vec<String>,
     /// Open cases whose deadline is on or before this date (ISO).
     pub due_by: Option<String>,
     /// Open cases whose deadline is before this date (ISO).
@@ -219,7 +224,8 @@ pub struct CatalogRow {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// An account. Debug output never shows the password hash.
+#[derive(Clone, PartialEq)]
 pub struct AccountRow {
     pub username: String,
     pub display_name: String,
@@ -230,6 +236,17 @@ pub struct AccountRow {
     pub active: bool,
 }
 
+impl std::fmt::Debug for AccountRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRow")
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .field("department", &self.department)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
     pub event_seq: i64,
@@ -238,6 +255,34 @@ pub struct Notification {
     pub kind: String,
     pub message: String,
     pub created_at_ms: i64,
+}
+
+/// A natural person's profile: the ID number and phone sealed, the ID found by its blind index.
+#[derive(Clone, PartialEq)]
+pub struct PersonRow {
+    pub username: String,
+    pub name: String,
+    pub id_sealed: String,
+    pub id_index: String,
+    pub phone_sealed: Option<String>,
+    pub created_at_ms: i64,
+}
+
+impl std::fmt::Debug for PersonRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonRow").field("username", &self.username).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+fn person_from(r: &Row) -> Result<PersonRow, StoreError> {
+    Ok(PersonRow {
+        username: r.text(0)?,
+        name: r.text(1)?,
+        id_sealed: r.text(2)?,
+        id_index: r.text(3)?,
+        phone_sealed: r.opt_text(4)?,
+        created_at_ms: r.int(5)?,
+    })
 }
 
 /// An API token (only its hash is stored).
@@ -534,35 +579,39 @@ impl Db {
 
     /// A page of cases (newest first) and the total matching.
     pub fn list_cases(&mut self, f: &CaseFilter) -> Result<(Vec<CaseRow>, i64), StoreError> {
-        let mut wh = Vec::new();
-        let mut params = Vec::new();
-        let mut add = |clause: &str, v: Val, params: &mut Vec<Val>| {
+        let mut wh: Vec<String> = Vec::new();
+        let mut params: Vec<Val> = Vec::new();
+        // Push a value and get its placeholder.
+        fn ph(params: &mut Vec<Val>, v: Val) -> String {
             params.push(v);
-            wh.push(clause.replace('?', &format!("${}", params.len())));
-        };
-        if let Some(s) = &f.status {
-            add("status = ?", s.into(), &mut params);
+            format!("${}", params.len())
         }
-        if let Some(s) = &f.subject_code {
-            add("subject_code = ?", s.into(), &mut params);
-        }
-        if let Some(s) = &f.department {
-            add("department = ?", s.into(), &mut params);
-        }
-        if let Some(s) = &f.channel {
-            add("channel = ?", s.into(), &mut params);
+        for (col, v) in [
+            ("status", &f.status),
+            ("subject_code", &f.subject_code),
+            ("department", &f.department),
+            ("channel", &f.channel),
+            ("applicant_index", &f.applicant_index),
+        ] {
+            if let Some(v) = v {
+                let p = ph(&mut params, v.into());
+                wh.push(format!("{col} = {p}"));
+            }
         }
         if let Some(s) = &f.applicant_account {
-            add("applicant_account = ?", s.into(), &mut params);
-        }
-        if let Some(s) = &f.applicant_index {
-            add("applicant_index = ?", s.into(), &mut params);
+            let mut ors = vec![format!("applicant_account = {}", ph(&mut params, s.into()))];
+            for ix in &f.or_applicant_indexes {
+                ors.push(format!("applicant_index = {}", ph(&mut params, ix.into())));
+            }
+            wh.push(format!("({})", ors.join(" OR ")));
         }
         if let Some(d) = &f.due_by {
-            add("deadline <= ?", d.into(), &mut params);
+            let p = ph(&mut params, d.into());
+            wh.push(format!("deadline <= {p}"));
         }
         if let Some(d) = &f.overdue_on {
-            add("deadline < ?", d.into(), &mut params);
+            let p = ph(&mut params, d.into());
+            wh.push(format!("deadline < {p}"));
         }
         if f.due_by.is_some() || f.overdue_on.is_some() {
             wh.push("status IN ('in_progress', 'suspended')".into());
@@ -855,6 +904,80 @@ impl Db {
     pub fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
         self.sql.exec("DELETE FROM sessions WHERE token_hash = $1", &[token_hash.into()])?;
         Ok(())
+    }
+
+    // ---- applicants: persons, organisations, agents ----
+
+    pub fn put_person(&mut self, p: &PersonRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO persons (username, name, id_sealed, id_index, phone_sealed, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[p.username.as_str().into(), p.name.as_str().into(), p.id_sealed.as_str().into(), p.id_index.as_str().into(), p.phone_sealed.clone().into(), Val::Int(p.created_at_ms)],
+        )?;
+        Ok(())
+    }
+
+    pub fn person(&mut self, username: &str) -> Result<Option<PersonRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username, name, id_sealed, id_index, phone_sealed, created_at_ms FROM persons WHERE username = $1",
+            &[username.into()],
+        )?;
+        rows.first().map(person_from).transpose()
+    }
+
+    pub fn person_by_index(&mut self, id_index: &str) -> Result<Option<PersonRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username, name, id_sealed, id_index, phone_sealed, created_at_ms FROM persons WHERE id_index = $1",
+            &[id_index.into()],
+        )?;
+        rows.first().map(person_from).transpose()
+    }
+
+    pub fn put_organisation(
+        &mut self,
+        uscc: &str,
+        name: &str,
+        legal_representative: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO organisations (uscc, name, legal_representative, created_at_ms) VALUES ($1, $2, $3, $4)",
+            &[uscc.into(), name.into(), legal_representative.into(), Val::Int(at_ms)],
+        )?;
+        Ok(())
+    }
+
+    /// (name, legal representative's username) of an organisation.
+    pub fn organisation(&mut self, uscc: &str) -> Result<Option<(String, String)>, StoreError> {
+        let rows =
+            self.sql.query("SELECT name, legal_representative FROM organisations WHERE uscc = $1", &[uscc.into()])?;
+        rows.first().map(|r| Ok((r.text(0)?, r.text(1)?))).transpose()
+    }
+
+    pub fn put_agent(&mut self, uscc: &str, username: &str, scope: &str, expires_at_ms: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO org_agents (uscc, username, scope, expires_at_ms, revoked_at_ms) VALUES ($1, $2, $3, $4, NULL) \
+             ON CONFLICT (uscc, username) DO UPDATE SET scope = excluded.scope, expires_at_ms = excluded.expires_at_ms, revoked_at_ms = NULL",
+            &[uscc.into(), username.into(), scope.into(), Val::Int(expires_at_ms)],
+        )?;
+        Ok(())
+    }
+
+    pub fn revoke_agent(&mut self, uscc: &str, username: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let n = self.sql.exec(
+            "UPDATE org_agents SET revoked_at_ms = $1 WHERE uscc = $2 AND username = $3 AND revoked_at_ms IS NULL",
+            &[Val::Int(at_ms), uscc.into(), username.into()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// The organisations an account acts for now: as legal representative, or as an unexpired, unrevoked agent.
+    pub fn acts_for(&mut self, username: &str, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT uscc FROM organisations WHERE legal_representative = $1 \
+             UNION SELECT uscc FROM org_agents WHERE username = $1 AND revoked_at_ms IS NULL AND expires_at_ms > $2 ORDER BY 1",
+            &[username.into(), Val::Int(now_ms)],
+        )?;
+        rows.iter().map(|r| r.text(0)).collect()
     }
 
     // ---- API tokens ----

@@ -58,6 +58,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/cases/{case_no}/{action}", Access::SignedIn),
     ("POST", "/api/v1/cases/{case_no}/personal-data", Access::Staff),
     ("GET", "/api/v1/me/data-access", Access::SignedIn),
+    ("POST", "/api/v1/register", Access::Public),
+    ("GET", "/api/v1/me/profile", Access::SignedIn),
+    ("POST", "/api/v1/organisations", Access::Roles(&[Role::Applicant])),
+    ("POST", "/api/v1/organisations/{uscc}/agents", Access::Roles(&[Role::Applicant])),
+    ("DELETE", "/api/v1/organisations/{uscc}/agents/{username}", Access::Roles(&[Role::Applicant])),
     ("GET", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
@@ -119,6 +124,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case_no}/{action}", post(case_action))
         .route("/api/v1/cases/{case_no}/personal-data", post(unmask))
         .route("/api/v1/me/data-access", get(data_access))
+        .route("/api/v1/register", post(register))
+        .route("/api/v1/me/profile", get(my_profile))
+        .route("/api/v1/organisations", post(register_organisation))
+        .route("/api/v1/organisations/{uscc}/agents", post(authorise_agent))
+        .route("/api/v1/organisations/{uscc}/agents/{username}", axum::routing::delete(revoke_agent))
         .route("/api/v1/staff", get(list_staff).post(create_staff))
         .route("/api/v1/staff/{username}/grants", post(grant_role))
         .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
@@ -518,6 +528,7 @@ async fn list_cases(State(s): State<AppState>, Authed(actor, _): Authed, ApiQuer
         department: q.department,
         channel: q.channel.map(|c| c.as_str().to_string()),
         applicant_account: None,
+        or_applicant_indexes: vec![],
         due_by,
         overdue_on: if q.overdue == Some(true) { Some(format_date(today)) } else { None },
         limit: limit as i64,
@@ -979,5 +990,81 @@ struct CodeBody {
 /// Confirm the enrolment with a current code; every session of the account ends, sign in again with a code.
 async fn confirm_totp(State(s): State<AppState>, Authed(actor, _): Authed, ApiJson(b): ApiJson<CodeBody>) -> Res {
     s.app.confirm_totp(&actor, &b.code).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    username: String,
+    password: String,
+    name: String,
+    resident_id: String,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// Register a natural person (applicant); the ID number and phone are sealed at once.
+async fn register(State(s): State<AppState>, ApiJson(b): ApiJson<RegisterBody>) -> Res {
+    let v = s.app.register_person(&b.username, &b.password, &b.name, &b.resident_id, b.phone.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn my_profile(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let p = s.app.my_profile(&actor).await?.ok_or_else(|| Problem::not_found("no person profile for this account"))?;
+    Ok(Json(p).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganisationBody {
+    uscc: String,
+    name: String,
+    legal_representative_id: String,
+}
+
+async fn register_organisation(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiJson(b): ApiJson<OrganisationBody>,
+) -> Res {
+    s.app.register_organisation(&actor, &b.uscc, &b.name, &b.legal_representative_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "uscc": b.uscc.trim(), "name": b.name.trim(), "legal_representative": actor.id })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentBody {
+    agent: String,
+    scope: Vec<String>,
+    #[serde(default = "year")]
+    days: u32,
+}
+
+fn year() -> u32 {
+    365
+}
+
+async fn authorise_agent(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(uscc): ApiPath<String>,
+    ApiJson(b): ApiJson<AgentBody>,
+) -> Res {
+    s.app.authorise_agent(&actor, &uscc, &b.agent, &b.scope, b.days).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "uscc": uscc, "agent": b.agent, "scope": b.scope, "days": b.days })))
+        .into_response())
+}
+
+async fn revoke_agent(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((uscc, username)): ApiPath<(String, String)>,
+) -> Res {
+    s.app.revoke_agent(&actor, &uscc, &username).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1247,3 +1247,86 @@ fn second_factor_for_staff_with_write_powers() {
         t.app.set_totp_policy(false);
     });
 }
+
+#[test]
+fn persons_organisations_and_agents() {
+    each_backend(|t| {
+        // A person registers; the ID number is sealed, one account per number.
+        let reg = json!({"username": "wangwu", "password": "a-long-password", "name": "王五", "resident_id": "640106200201010010", "phone": "13700000000"});
+        let bad_id = t.post(
+            "/api/v1/register",
+            None,
+            &json!({"username": "x1", "password": "a-long-password", "name": "x", "resident_id": "640106200201010018"}),
+        );
+        assert_eq!(bad_id.body["code"], "invalid_resident_id");
+        let r = t.post("/api/v1/register", None, &reg);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(r.body["id_number"], "640106********0010");
+        let mut again = reg.clone();
+        again["username"] = json!("wangwu2");
+        assert_eq!(t.post("/api/v1/register", None, &again).body["code"], "person_exists");
+        assert!(!contains(&raw_database(&t.url), "640106200201010010"), "{}: sealed at rest", t.backend);
+        let wangwu = t
+            .post("/api/v1/sessions", None, &json!({"username": "wangwu", "password": "a-long-password"}))
+            .body["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(t.get("/api/v1/me/profile", Some(&wangwu)).body["phone"], "137****0000");
+
+        // The demo organisation: company (李四) is its legal representative, citizen its agent.
+        let citizen = t.login("citizen");
+        let company = t.login("company");
+        let me = t.get("/api/v1/me", Some(&citizen));
+        assert_eq!(me.body["acts_for"], json!(["91110000600037341L"]));
+        let code = t.item_code("食品经营许可");
+        let mut sub = submission(t, &code, "online");
+        sub["applicant"] =
+            json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+        let r = t.post("/api/v1/cases", Some(&citizen), &sub);
+        assert_eq!(r.status, 201, "the agent applies for the organisation: {:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&company)).status, 200, "the representative sees it");
+        assert_eq!(t.get("/api/v1/cases", Some(&company)).body["total"], 1);
+        // Someone who does not act for the organisation can neither apply for it nor see its cases.
+        assert_eq!(t.post("/api/v1/cases", Some(&wangwu), &sub).status, 403);
+        assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&wangwu)).status, 404);
+        // Only the representative authorises; others get "not found".
+        assert_eq!(
+            t.post(
+                "/api/v1/organisations/91110000600037341L/agents",
+                Some(&wangwu),
+                &json!({"agent": "wangwu", "scope": ["apply"]})
+            )
+            .status,
+            404
+        );
+        // The representative revokes the agent: the agent loses the organisation's cases.
+        assert_eq!(
+            t.call("DELETE", "/api/v1/organisations/91110000600037341L/agents/citizen", Some(&company), None, &[])
+                .status,
+            204
+        );
+        assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&citizen)).status, 404);
+        assert_eq!(t.post("/api/v1/cases", Some(&citizen), &sub).status, 403);
+        // A new organisation, registered by its own representative only.
+        let org = json!({"uscc": "91640100MA76543210", "name": "银川五号商店", "legal_representative_id": "640106200201010010"});
+        let org_code =
+            format!("91640100MA7654321{}", oneseal_domain::ids::Uscc::check_char("91640100MA7654321").unwrap());
+        let mut org = org;
+        org["uscc"] = json!(org_code);
+        assert_eq!(t.post("/api/v1/organisations", Some(&citizen), &org).status, 403, "not citizen's ID");
+        assert_eq!(t.post("/api/v1/organisations", Some(&wangwu), &org).status, 201);
+        let r = t.post(
+            &format!("/api/v1/organisations/{org_code}/agents"),
+            Some(&wangwu),
+            &json!({"agent": "citizen", "scope": ["apply", "follow"], "days": 30}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let evs = t.app.store.read_blocking(move |db| db.read_stream(&format!("org-{org_code}"))).unwrap();
+        assert_eq!(
+            evs.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
+            vec!["organisation_registered", "agent_authorised"]
+        );
+    });
+}

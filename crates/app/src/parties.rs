@@ -1,0 +1,281 @@
+//! Applicants as parties: natural persons register with their resident ID number and phone (sealed, one account
+//! per ID number through the blind index), organisations are registered by their legal representative, and an
+//! organisation authorises agents (经办人) with a scope and an expiry. Each is an event. Real-name verification
+//! against the national identity service is outside this system; registration records what the person declares.
+
+use oneseal_domain::case::ApplicantKind;
+use oneseal_domain::ids::{ResidentId, Uscc};
+use oneseal_domain::roles::{Actor, Role};
+use oneseal_store::{NewEvent, PersonRow};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{ms, App, AppError};
+
+/// What an agent may do for an organisation.
+pub const AGENT_SCOPES: &[&str] = &["apply", "follow"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonView {
+    pub username: String,
+    pub name: String,
+    /// Masked.
+    pub id_number: String,
+    pub phone: Option<String>,
+}
+
+impl App {
+    /// Register a natural person: an applicant account with a sealed profile.
+    pub async fn register_person(
+        &self,
+        username: &str,
+        password: &str,
+        name: &str,
+        resident_id: &str,
+        phone: Option<&str>,
+    ) -> Result<PersonView, AppError> {
+        let rid = ResidentId::parse(resident_id)
+            .map_err(|e| AppError::invalid("invalid_resident_id", format!("resident ID number: {e}")))?;
+        if let Some(p) = phone {
+            let ok = p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit());
+            if !ok {
+                return Err(AppError::invalid("invalid_phone", "a mobile number has 11 digits starting with 1"));
+            }
+        }
+        if password.chars().count() < 10 || password.len() > 200 {
+            return Err(AppError::invalid("weak_password", "a password is 10–200 characters"));
+        }
+        if name.trim().is_empty() || name.chars().count() > 50 {
+            return Err(AppError::invalid("invalid_name", "a name is 1–50 characters"));
+        }
+        let index = self.id_index(ApplicantKind::Person, rid.as_str());
+        let ix = index.clone();
+        if self.store.read(move |db| db.person_by_index(&ix).map_err(AppError::from)).await?.is_some() {
+            return Err(AppError::invalid(
+                "person_exists",
+                "an account is already registered for this ID number; sign in or reset the password",
+            ));
+        }
+        let hash = crate::auth::hash_password(password)?;
+        self.create_account(username, username, name, hash, &[Role::Applicant], None).await?;
+        let row = PersonRow {
+            username: username.to_string(),
+            name: name.trim().to_string(),
+            id_sealed: self.seal_value(rid.as_str())?,
+            id_index: index,
+            phone_sealed: phone.map(|p| self.seal_value(p)).transpose()?,
+            created_at_ms: ms(self.now()),
+        };
+        let payload = json!({ "username": row.username, "name": row.name, "id_sealed": row.id_sealed, "phone_sealed": row.phone_sealed }).to_string();
+        let r = row.clone();
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let stream = format!("person-{}", r.username);
+                db.append(
+                    &stream,
+                    0,
+                    &[NewEvent {
+                        event_type: "person_registered".into(),
+                        schema_version: 1,
+                        actor: r.username.clone(),
+                        at_ms: r.created_at_ms,
+                        payload,
+                    }],
+                )?;
+                db.put_person(&r).map_err(|e| match e {
+                    oneseal_store::StoreError::Constraint(_) => {
+                        AppError::invalid("person_exists", "an account is already registered for this ID number")
+                    }
+                    other => other.into(),
+                })
+            })
+            .await?;
+        Ok(PersonView {
+            username: row.username,
+            name: row.name,
+            id_number: rid.masked(),
+            phone: phone.map(crate::pd::mask_phone),
+        })
+    }
+
+    /// Register an organisation with the signed-in person as its legal representative.
+    pub async fn register_organisation(
+        &self,
+        actor: &Actor,
+        uscc: &str,
+        name: &str,
+        legal_representative_id: &str,
+    ) -> Result<(), AppError> {
+        let code = Uscc::parse(uscc)
+            .map_err(|e| AppError::invalid("invalid_uscc", format!("unified social credit code: {e}")))?;
+        if !actor.has(Role::Applicant) {
+            return Err(AppError::Forbidden("organisations are registered by their legal representative".into()));
+        }
+        if name.trim().is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("invalid_name", "an organisation name is 1–100 characters"));
+        }
+        let rid = ResidentId::parse(legal_representative_id)
+            .map_err(|e| AppError::invalid("invalid_resident_id", format!("legal representative's ID number: {e}")))?;
+        let index = self.id_index(ApplicantKind::Person, rid.as_str());
+        let (me, at) = (actor.id.clone(), ms(self.now()));
+        let (code, name) = (code.as_str().to_string(), name.trim().to_string());
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let person = db
+                    .person(&me)?
+                    .ok_or_else(|| AppError::invalid("person_profile_required", "register as a person first"))?;
+                if person.id_index != index {
+                    return Err(AppError::Forbidden("only the legal representative registers the organisation".into()));
+                }
+                if db.organisation(&code)?.is_some() {
+                    return Err(AppError::invalid("organisation_exists", "the organisation is already registered"));
+                }
+                let stream = format!("org-{code}");
+                let payload = json!({ "uscc": code, "name": name, "legal_representative": me }).to_string();
+                db.append(
+                    &stream,
+                    0,
+                    &[NewEvent {
+                        event_type: "organisation_registered".into(),
+                        schema_version: 1,
+                        actor: me.clone(),
+                        at_ms: at,
+                        payload,
+                    }],
+                )?;
+                db.put_organisation(&code, &name, &me, at)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The legal representative authorises an agent (an applicant account) for the organisation until a date.
+    pub async fn authorise_agent(
+        &self,
+        actor: &Actor,
+        uscc: &str,
+        agent: &str,
+        scope: &[String],
+        days: u32,
+    ) -> Result<(), AppError> {
+        if scope.is_empty() || scope.iter().any(|s| !AGENT_SCOPES.contains(&s.as_str())) {
+            return Err(AppError::invalid("invalid_scope", format!("scope is one or more of {AGENT_SCOPES:?}")));
+        }
+        if !(1..=1095).contains(&days) {
+            return Err(AppError::invalid("invalid_expiry", "an authorisation lasts 1–1095 days"));
+        }
+        self.change_agent(actor, uscc, agent, Some((scope.join(","), days))).await
+    }
+
+    pub async fn revoke_agent(&self, actor: &Actor, uscc: &str, agent: &str) -> Result<(), AppError> {
+        self.change_agent(actor, uscc, agent, None).await
+    }
+
+    async fn change_agent(
+        &self,
+        actor: &Actor,
+        uscc: &str,
+        agent: &str,
+        grant: Option<(String, u32)>,
+    ) -> Result<(), AppError> {
+        let (me, at) = (actor.id.clone(), ms(self.now()));
+        let (uscc, agent) = (uscc.to_string(), agent.to_string());
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let (_, rep) = db.organisation(&uscc)?.ok_or_else(|| AppError::NotFound(format!("organisation {uscc}")))?;
+                if rep != me {
+                    // Only the representative sees the organisation's authorisations.
+                    return Err(AppError::NotFound(format!("organisation {uscc}")));
+                }
+                let acct = db.get_account(&agent)?.filter(|a| a.active && a.roles.split(',').any(|r| r == "applicant"));
+                if acct.is_none() {
+                    return Err(AppError::invalid("unknown_agent", format!("no applicant account {agent}")));
+                }
+                let stream = format!("org-{uscc}");
+                let v = db.stream_version(&stream)?;
+                match grant {
+                    Some((scope, days)) => {
+                        let until = at + i64::from(days) * 86_400_000;
+                        let payload = json!({ "uscc": uscc, "agent": agent, "scope": scope.split(',').collect::<Vec<_>>(), "expires_at_ms": until }).to_string();
+                        db.append(&stream, v, &[NewEvent { event_type: "agent_authorised".into(), schema_version: 1, actor: me, at_ms: at, payload }])?;
+                        db.put_agent(&uscc, &agent, &scope, until)?;
+                    }
+                    None => {
+                        if !db.revoke_agent(&uscc, &agent, at)? {
+                            return Err(AppError::NotFound(format!("authorisation of {agent}")));
+                        }
+                        let payload = json!({ "uscc": uscc, "agent": agent }).to_string();
+                        db.append(&stream, v, &[NewEvent { event_type: "agent_revoked".into(), schema_version: 1, actor: me, at_ms: at, payload }])?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// The signed-in person's profile, masked.
+    pub async fn my_profile(&self, actor: &Actor) -> Result<Option<PersonView>, AppError> {
+        let me = actor.id.clone();
+        let p = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
+        match p {
+            None => Ok(None),
+            Some(p) => Ok(Some(PersonView {
+                username: p.username,
+                name: p.name,
+                id_number: crate::pd::mask_id(&self.reveal(&p.id_sealed)?),
+                phone: p.phone_sealed.map(|x| self.reveal(&x).map(|v| crate::pd::mask_phone(&v))).transpose()?,
+            })),
+        }
+    }
+
+    /// Demo profiles: 张三 (`citizen`) is a registered person; `company` is 李四, legal representative of
+    /// 银川塞上餐饮有限公司 (91110000600037341L), who authorised `citizen` as an agent.
+    pub(crate) async fn ensure_demo_parties(&self) -> Result<(), AppError> {
+        let at = ms(self.now());
+        for (user, name, id, phone) in
+            [("citizen", "张三", "64010420050101001X", "13800000000"), ("company", "李四", DEMO_REP_ID, "13900000000")]
+        {
+            let row = PersonRow {
+                username: user.into(),
+                name: name.into(),
+                id_sealed: self.seal_value(id)?,
+                id_index: self.id_index(ApplicantKind::Person, id),
+                phone_sealed: Some(self.seal_value(phone)?),
+                created_at_ms: at,
+            };
+            let payload =
+                json!({ "username": user, "name": name, "id_sealed": row.id_sealed, "phone_sealed": row.phone_sealed })
+                    .to_string();
+            self.store
+                .write(move |db| -> Result<(), AppError> {
+                    db.append(
+                        &format!("person-{}", row.username),
+                        0,
+                        &[NewEvent {
+                            event_type: "person_registered".into(),
+                            schema_version: 1,
+                            actor: "demo".into(),
+                            at_ms: at,
+                            payload,
+                        }],
+                    )?;
+                    db.put_person(&row)?;
+                    Ok(())
+                })
+                .await?;
+        }
+        let rep = Actor {
+            id: "company".into(),
+            display_name: String::new(),
+            roles: vec![Role::Applicant],
+            department: None,
+            acts_for: vec![],
+        };
+        self.register_organisation(&rep, DEMO_ORG, "银川塞上餐饮有限公司", DEMO_REP_ID).await?;
+        self.authorise_agent(&rep, DEMO_ORG, "citizen", &["apply".to_string(), "follow".to_string()], 365).await
+    }
+}
+
+/// The demo organisation and its legal representative's ID number.
+pub const DEMO_ORG: &str = "91110000600037341L";
+pub const DEMO_REP_ID: &str = "640105200203040014";
