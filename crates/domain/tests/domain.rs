@@ -600,3 +600,16 @@ mod tidy {
         }
     }
 }
+
+#[test]
+fn applicant_debug_hides_the_id_number_and_phone() {
+    let a = ApplicantInfo {
+        kind: ApplicantKind::Person,
+        name: "张三".into(),
+        id_number: "64010420050101001X".into(),
+        phone: Some("13800000000".into()),
+        account: None,
+    };
+    let d = format!("{a:?}");
+    assert!(!d.contains("64010420050101001X") && !d.contains("13800000000"), "{d}");
+}

@@ -291,3 +291,25 @@ fn a_panicking_job_is_rolled_back_and_the_writer_lives_on() {
         assert_eq!(s.read_blocking(|db| db.count_events()).unwrap(), 1, "{name}: the writer still works");
     }
 }
+
+#[test]
+fn debug_output_never_shows_secrets_or_personal_data() {
+    let a = AccountRow {
+        username: "u".into(),
+        display_name: "d".into(),
+        password_hash: "$argon2id$secret".into(),
+        roles: "reviewer".into(),
+        department: None,
+        active: true,
+    };
+    assert!(!format!("{a:?}").contains("argon2"));
+    let p = PersonRow {
+        username: "u".into(),
+        name: "张三".into(),
+        id_sealed: "sm4gcm:v1:k:AAAA".into(),
+        id_index: "abc".into(),
+        phone_sealed: None,
+        created_at_ms: 0,
+    };
+    assert!(!format!("{p:?}").contains("sm4gcm") && !format!("{p:?}").contains("abc"));
+}

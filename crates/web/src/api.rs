@@ -182,6 +182,7 @@ struct LoginBody {
 async fn login(
     State(s): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> Res {
     if b.username.len() > 100 || b.password.len() > 200 {
@@ -198,16 +199,38 @@ async fn login(
         )),
         other => other.into(),
     })?;
-    Ok((
+    // Rotation: a session the browser already had ends with this sign-in; the new one gets a fresh cookie.
+    if let Some(old) = crate::policy::cookie_value(&headers, crate::policy::SESSION_COOKIE) {
+        let _ = s.app.logout(&old).await;
+    }
+    let csrf = crate::policy::csrf_token(&sess.token);
+    let mut r = (
         StatusCode::CREATED,
-        Json(json!({ "token": sess.token, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor, "limited": sess.limited })),
+        Json(json!({ "token": sess.token, "csrf_token": csrf, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor, "limited": sess.limited })),
     )
-        .into_response())
+        .into_response();
+    let secure = if s.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        crate::policy::SESSION_COOKIE,
+        sess.token,
+        SESSION_HOURS * 3600
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
 }
 
 async fn logout(State(s): State<AppState>, Authed(_, token): Authed) -> Res {
     s.app.logout(&token).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let cookie = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", crate::policy::SESSION_COOKIE);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r)
 }
 
 async fn me(Authed(actor, _): Authed) -> Res {

@@ -28,11 +28,18 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
+    /// Mark cookies `Secure` (the site is served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
 }
 
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
-    let state = AppState { app };
+    router_with(app, std::env::var("ONESEAL_SECURE_COOKIES").is_ok_and(|v| v == "1"))
+}
+
+/// The application with explicit cookie security (tests, and `serve` behind TLS).
+pub fn router_with(app: App, secure_cookies: bool) -> Router {
+    let state = AppState { app, secure_cookies };
     api::routes()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/docs", get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }))

@@ -102,7 +102,14 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
         Some(p) => rule(req.method().as_str(), p),
         None => Access::Public,
     };
-    let principal = match bearer(&req) {
+    // Credentials: a bearer token, or else the session cookie of a browser.
+    // Public routes ignore the cookie: they need no session, so a cookie cannot make them act for anyone.
+    let (credential, from_cookie) = match bearer(&req) {
+        Some(t) => (Some(t), false),
+        None if access == Access::Public => (None, true),
+        None => (session_cookie(&req), true),
+    };
+    let principal = match credential {
         Some(token) => match s.app.authenticate_any(&token).await {
             Ok((actor, scopes, limited)) => {
                 if limited && !ENROLMENT_ROUTES.contains(&pattern.as_deref().unwrap_or_default()) {
@@ -115,6 +122,22 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
         },
         None => None,
     };
+    // A browser sends cookies on its own, so a state-changing request authenticated by the cookie must also carry
+    // the session's CSRF token (a header, or the form field of the pages).
+    if let (Some(p), true) = (&principal, from_cookie) {
+        let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        if !safe && sent.as_deref() != Some(csrf_token(&p.token).as_str()) {
+            return Problem::new(
+                403,
+                "csrf",
+                "Forbidden",
+                "请求已过期或来源不明，请刷新页面后重试",
+                format!("send the session's CSRF token in the {CSRF_HEADER} header"),
+            )
+            .into_response();
+        }
+    }
     if !access.allows(principal.as_ref().map(|p| &p.actor)) {
         let p = match &principal {
             None => Problem::from(AppError::Unauthenticated),
@@ -133,6 +156,36 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
         req.extensions_mut().insert(p);
     }
     next.run(req).await
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "oneseal_session";
+/// The header that carries the CSRF token of a cookie session.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token of a session: derived from the (HttpOnly, unreadable to scripts) session token, so it needs no
+/// storage and changes with every sign-in.
+pub fn csrf_token(session_token: &str) -> String {
+    oneseal_app::sha256_hex(&format!("oneseal csrf v1:{session_token}"))[..32].to_string()
+}
+
+/// The session token from the `Cookie` header, if any.
+pub fn session_cookie(req: &Request) -> Option<String> {
+    cookie_value(req.headers(), SESSION_COOKIE)
+}
+
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    for h in headers.get_all(axum::http::header::COOKIE) {
+        let Ok(v) = h.to_str() else { continue };
+        for part in v.split(';') {
+            if let Some((k, val)) = part.trim().split_once('=') {
+                if k == name && !val.is_empty() && val.len() <= 200 {
+                    return Some(val.to_string());
+                }
+            }
+        }
+    }
+    None
 }
 
 fn describe(a: Access) -> String {

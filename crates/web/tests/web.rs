@@ -100,6 +100,9 @@ impl TestApp {
                         if let Some(t) = token {
                             r = r.header("Authorization", &format!("Bearer {t}"));
                         }
+                        for (k, v) in extra {
+                            r = r.header(*k, *v);
+                        }
                         let mut resp = r.call().unwrap();
                         let headers = resp
                             .headers()
@@ -1329,4 +1332,60 @@ fn persons_organisations_and_agents() {
             vec!["organisation_registered", "agent_authorised"]
         );
     });
+}
+
+#[test]
+fn cookie_sessions_need_the_csrf_token_for_changes_and_rotate_on_sign_in() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let r = t.post("/api/v1/sessions", None, &json!({"username": "citizen", "password": "oneseal-demo"}));
+    let set = r.header("set-cookie").unwrap().to_string();
+    for attr in ["oneseal_session=", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP in tests; ONESEAL_SECURE_COOKIES=1 behind TLS");
+    let token = set.split(';').next().unwrap().trim_start_matches("oneseal_session=").to_string();
+    let csrf = r.body["csrf_token"].as_str().unwrap().to_string();
+    let cookie = format!("oneseal_session={token}");
+    assert_eq!(t.call("GET", "/api/v1/me", None, None, &[("Cookie", &cookie)]).status, 200, "the cookie signs in");
+    let code = t.item_code("食品经营许可");
+    let sub = submission(&t, &code, "online");
+    let r = t.call("POST", "/api/v1/cases", None, Some(&sub), &[("Cookie", &cookie)]);
+    assert_eq!((r.status, r.body["code"].as_str()), (403, Some("csrf")), "a cookie alone cannot change anything");
+    let r = t.call(
+        "POST",
+        "/api/v1/cases",
+        None,
+        Some(&sub),
+        &[("Cookie", &cookie), ("X-CSRF-Token", "0123456789abcdef0123456789abcdef")],
+    );
+    assert_eq!(r.body["code"], "csrf", "a wrong token neither");
+    let r = t.call("POST", "/api/v1/cases", None, Some(&sub), &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)]);
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    // Signing in again from the same browser ends the old session (rotation), and the new token differs.
+    let r = t.call(
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Some(&json!({"username": "citizen", "password": "oneseal-demo"})),
+        &[("Cookie", &cookie)],
+    );
+    let new =
+        r.header("set-cookie").unwrap().split(';').next().unwrap().trim_start_matches("oneseal_session=").to_string();
+    assert_ne!(new, token);
+    assert_eq!(t.call("GET", "/api/v1/me", None, None, &[("Cookie", &cookie)]).status, 401, "the old session ended");
+    assert_ne!(
+        t.post("/api/v1/sessions", None, &json!({"username": "citizen", "password": "oneseal-demo"})).body
+            ["csrf_token"],
+        json!(csrf)
+    );
+    // Signing out clears the cookie.
+    let r = t.call(
+        "DELETE",
+        "/api/v1/sessions/current",
+        None,
+        None,
+        &[("Cookie", &format!("oneseal_session={new}")), ("X-CSRF-Token", &oneseal_web::policy::csrf_token(&new))],
+    );
+    assert_eq!(r.status, 204);
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
 }
