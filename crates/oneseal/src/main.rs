@@ -451,6 +451,7 @@ fn run(cli: Cli) -> CliResult {
 
 fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
     let addr: std::net::SocketAddr = listen.parse().map_err(|e| format!("--listen {listen:?}: {e}"))?;
+    let sso = oneseal_web::oidc::OidcConfig::from_env()?;
     let app = open_app(database)?;
     let rt = runtime()?;
     rt.block_on(async move {

@@ -58,6 +58,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/cases/{case_no}/{action}", Access::SignedIn),
     ("POST", "/api/v1/cases/{case_no}/personal-data", Access::Staff),
     ("GET", "/api/v1/me/data-access", Access::SignedIn),
+    ("GET", "/api/v1/oidc/login", Access::Public),
+    ("GET", "/api/v1/oidc/callback", Access::Public),
     ("POST", "/api/v1/register", Access::Public),
     ("GET", "/api/v1/me/profile", Access::SignedIn),
     ("POST", "/api/v1/organisations", Access::Roles(&[Role::Applicant])),
@@ -124,6 +126,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case_no}/{action}", post(case_action))
         .route("/api/v1/cases/{case_no}/personal-data", post(unmask))
         .route("/api/v1/me/data-access", get(data_access))
+        .route("/api/v1/oidc/login", get(oidc_login))
+        .route("/api/v1/oidc/callback", get(oidc_callback))
         .route("/api/v1/register", post(register))
         .route("/api/v1/me/profile", get(my_profile))
         .route("/api/v1/organisations", post(register_organisation))
@@ -203,6 +207,11 @@ async fn login(
     if let Some(old) = crate::policy::cookie_value(&headers, crate::policy::SESSION_COOKIE) {
         let _ = s.app.logout(&old).await;
     }
+    Ok(session_answer(&s, sess))
+}
+
+/// The answer to a sign-in: the token, its CSRF token, and the session cookie.
+fn session_answer(s: &AppState, sess: oneseal_app::auth::Session) -> Response {
     let csrf = crate::policy::csrf_token(&sess.token);
     let mut r = (
         StatusCode::CREATED,
@@ -220,7 +229,7 @@ async fn login(
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    r
 }
 
 async fn logout(State(s): State<AppState>, Authed(_, token): Authed) -> Res {
@@ -1090,4 +1099,75 @@ async fn revoke_agent(
 ) -> Res {
     s.app.revoke_agent(&actor, &uscc, &username).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn oidc_of(s: &AppState) -> Result<std::sync::Arc<crate::oidc::Oidc>, ApiError> {
+    s.oidc.clone().ok_or_else(|| Problem::not_found("single sign-on is not configured on this server").into())
+}
+
+fn oidc_problem(e: crate::oidc::OidcError) -> ApiError {
+    let (title, zh) = match e.0 {
+        400 => ("Bad request", "登录请求无效或已过期，请重新登录"),
+        401 => ("Unauthenticated", "统一身份认证未通过"),
+        _ => ("Bad gateway", "统一身份认证服务暂不可用"),
+    };
+    ApiError(Problem::new(e.0, "sso_failed", title, zh, e.1))
+}
+
+/// Start staff single sign-on: redirect to the identity provider.
+async fn oidc_login(State(s): State<AppState>) -> Res {
+    let o = oidc_of(&s)?;
+    let now = oneseal_app::ms(s.app.now());
+    let url = tokio::task::spawn_blocking(move || o.start(now))
+        .await
+        .map_err(|e| Problem::new(500, "internal", "Internal error", "系统内部错误", e.to_string()))?
+        .map_err(oidc_problem)?;
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    let loc = HeaderValue::from_str(&url).map_err(|_| {
+        Problem::new(502, "sso_failed", "Bad gateway", "统一身份认证服务暂不可用", "bad authorization URL")
+    })?;
+    r.headers_mut().insert(header::LOCATION, loc);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// The identity provider returns here: verify, and open a session for the staff account the ID token names.
+async fn oidc_callback(State(s): State<AppState>, ApiQuery(q): ApiQuery<CallbackQuery>) -> Res {
+    let o = oidc_of(&s)?;
+    if let Some(e) = q.error {
+        return Err(ApiError(Problem::new(
+            401,
+            "sso_failed",
+            "Unauthenticated",
+            "统一身份认证未通过",
+            format!("the identity provider answered {e}"),
+        )));
+    }
+    let (code, state) = match (q.code, q.state) {
+        (Some(c), Some(st)) if c.len() <= 2000 && st.len() <= 200 => (c, st),
+        _ => return Err(Problem::bad_request("sso_failed", "code and state are required").into()),
+    };
+    let now = oneseal_app::ms(s.app.now());
+    let username = tokio::task::spawn_blocking(move || o.finish(&code, &state, now))
+        .await
+        .map_err(|e| Problem::new(500, "internal", "Internal error", "系统内部错误", e.to_string()))?
+        .map_err(oidc_problem)?;
+    let sess = s.app.login_external(&username).await.map_err(|e| match e {
+        AppError::Unauthenticated => ApiError(Problem::new(
+            401,
+            "sso_failed",
+            "Unauthenticated",
+            "统一身份认证未通过",
+            "no active staff account for this identity",
+        )),
+        other => other.into(),
+    })?;
+    Ok(session_answer(&s, sess))
 }

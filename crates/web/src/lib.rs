@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod oidc;
 pub mod policy;
 pub mod problem;
 
@@ -30,16 +31,20 @@ pub struct AppState {
     pub app: App,
     /// Mark cookies `Secure` (the site is served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Staff single sign-on, when configured.
+    pub oidc: Option<std::sync::Arc<oidc::Oidc>>,
 }
 
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
-    router_with(app, std::env::var("ONESEAL_SECURE_COOKIES").is_ok_and(|v| v == "1"))
+    // A half-configured SSO is refused by `oneseal serve` at start (it calls OidcConfig::from_env first).
+    let oidc = oidc::OidcConfig::from_env().ok().flatten();
+    router_with(app, std::env::var("ONESEAL_SECURE_COOKIES").is_ok_and(|v| v == "1"), oidc)
 }
 
-/// The application with explicit cookie security (tests, and `serve` behind TLS).
-pub fn router_with(app: App, secure_cookies: bool) -> Router {
-    let state = AppState { app, secure_cookies };
+/// The application with explicit settings (tests, and `serve`).
+pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig>) -> Router {
+    let state = AppState { app, secure_cookies, oidc: oidc.map(oidc::Oidc::new) };
     api::routes()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/docs", get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }))
@@ -95,7 +100,15 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(app);
+    serve_router(router(app), listener, shutdown).await
+}
+
+/// Serve a router built with [`router_with`].
+pub async fn serve_router(
+    router: Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -22,6 +22,10 @@ struct TestApp {
 
 /// Start a real server on 127.0.0.1 with a fresh database, the demo catalog and demo accounts, at a fixed time.
 fn spawn_app(backend: &'static str, url: DatabaseUrl) -> TestApp {
+    spawn_app_with(backend, url, None)
+}
+
+fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_web::oidc::OidcConfig>) -> TestApp {
     let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 10:00 +8)));
     let store = Store::open(&url, StoreOptions::default()).expect("store");
     let db_url = url.clone();
@@ -36,7 +40,9 @@ fn spawn_app(backend: &'static str, url: DatabaseUrl) -> TestApp {
             a.ensure_demo_accounts().await.unwrap();
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
-            oneseal_web::serve(a, l, std::future::pending()).await.unwrap();
+            oneseal_web::serve_router(oneseal_web::router_with(a, false, oidc), l, std::future::pending())
+                .await
+                .unwrap();
         });
     });
     let addr = rx.recv().expect("server address");
@@ -1388,4 +1394,168 @@ fn cookie_sessions_need_the_csrf_token_for_changes_and_rotate_on_sign_in() {
     );
     assert_eq!(r.status, 204);
     assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
+}
+
+/// A minimal OpenID provider for the SSO test: discovery, JWKS, an authorization endpoint that approves at once,
+/// and a token endpoint that checks the client secret and the PKCE verifier and signs an RS256 ID token.
+mod idp {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use axum::extract::{Form, Query, State};
+    use axum::response::{IntoResponse, Redirect};
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::sha2::{Digest, Sha256};
+    use rsa::traits::PublicKeyParts;
+    use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+    use serde_json::{json, Value};
+
+    #[derive(Clone)]
+    pub struct Idp {
+        pub issuer: String,
+        key: Arc<RsaPrivateKey>,
+        /// code → (nonce, code_challenge, username)
+        codes: Arc<Mutex<HashMap<String, (String, String, String)>>>,
+        pub user: Arc<Mutex<String>>,
+        pub audience: Arc<Mutex<String>>,
+        pub now: Arc<Mutex<i64>>,
+    }
+
+    fn b64(b: &[u8]) -> String {
+        oneseal_web::oidc::b64url(b)
+    }
+
+    pub fn start(now: i64) -> Idp {
+        let pem = std::process::Command::new("openssl")
+            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+            .output()
+            .expect("openssl")
+            .stdout;
+        let key = RsaPrivateKey::from_pkcs8_pem(std::str::from_utf8(&pem).unwrap()).unwrap();
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let issuer = format!("http://{}", l.local_addr().unwrap());
+        let idp = Idp {
+            issuer,
+            key: Arc::new(key),
+            codes: Arc::default(),
+            user: Arc::new(Mutex::new("bureau-market-chief".into())),
+            audience: Arc::new(Mutex::new("oneseal".into())),
+            now: Arc::new(Mutex::new(now)),
+        };
+        let app = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .with_state(idp.clone());
+        l.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::from_std(l).unwrap();
+                axum::serve(l, app).await.unwrap();
+            });
+        });
+        idp
+    }
+
+    async fn discovery(State(i): State<Idp>) -> Json<Value> {
+        Json(
+            json!({"issuer": i.issuer, "authorization_endpoint": format!("{}/authorize", i.issuer), "token_endpoint": format!("{}/token", i.issuer), "jwks_uri": format!("{}/jwks", i.issuer), "id_token_signing_alg_values_supported": ["RS256"]}),
+        )
+    }
+
+    async fn jwks(State(i): State<Idp>) -> Json<Value> {
+        let p = i.key.to_public_key();
+        Json(
+            json!({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig", "n": b64(&p.n().to_bytes_be()), "e": b64(&p.e().to_bytes_be())}]}),
+        )
+    }
+
+    async fn authorize(State(i): State<Idp>, Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["code_challenge_method"], "S256");
+        let code = format!("code-{}", q["state"].len() + i.codes.lock().unwrap().len());
+        let user = i.user.lock().unwrap().clone();
+        i.codes.lock().unwrap().insert(code.clone(), (q["nonce"].clone(), q["code_challenge"].clone(), user));
+        Redirect::to(&format!("{}?code={code}&state={}", q["redirect_uri"], q["state"]))
+    }
+
+    async fn token(State(i): State<Idp>, Form(f): Form<HashMap<String, String>>) -> axum::response::Response {
+        let Some((nonce, challenge, user)) = i.codes.lock().unwrap().remove(&f["code"]) else {
+            return (axum::http::StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant"}))).into_response();
+        };
+        if f["client_secret"] != "s3cret" || b64(&Sha256::digest(f["code_verifier"].as_bytes())) != challenge {
+            return (axum::http::StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant"}))).into_response();
+        }
+        let now = *i.now.lock().unwrap();
+        let header = b64(json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}).to_string().as_bytes());
+        let claims = b64(json!({"iss": i.issuer, "aud": *i.audience.lock().unwrap(), "sub": format!("sub-{user}"), "preferred_username": user, "nonce": nonce, "iat": now, "exp": now + 300}).to_string().as_bytes());
+        let input = format!("{header}.{claims}");
+        let sig = i.key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(input.as_bytes())).unwrap();
+        Json(json!({"access_token": "x", "token_type": "Bearer", "id_token": format!("{input}.{}", b64(&sig))}))
+            .into_response()
+    }
+}
+
+#[test]
+fn staff_single_sign_on_through_openid_connect() {
+    let now = datetime!(2026-03-02 10:00 +8).unix_timestamp();
+    let idp = idp::start(now);
+    let cfg = oneseal_web::oidc::OidcConfig {
+        issuer: idp.issuer.clone(),
+        client_id: "oneseal".into(),
+        client_secret: "s3cret".into(),
+        redirect_url: "http://oneseal.test/api/v1/oidc/callback".into(),
+        username_claim: "preferred_username".into(),
+    };
+    let t = spawn_app_with("sqlite", oneseal_store::testing::fresh_sqlite(), Some(cfg));
+    let no_redirects: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let sign_in = || -> Resp {
+        let r = no_redirects.get(&format!("{}/api/v1/oidc/login", t.base)).call().unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let to_idp = r.headers().get("location").unwrap().to_str().unwrap().to_string();
+        assert!(
+            to_idp.starts_with(&format!("{}/authorize?", idp.issuer))
+                && to_idp.contains("code_challenge_method=S256")
+                && to_idp.contains("nonce="),
+            "{to_idp}"
+        );
+        let r = no_redirects.get(&to_idp).call().unwrap();
+        let back = r.headers().get("location").unwrap().to_str().unwrap().to_string();
+        let query = back.split_once('?').unwrap().1.to_string();
+        t.get(&format!("/api/v1/oidc/callback?{query}"), None)
+    };
+    let r = sign_in();
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["actor"]["id"], "bureau-market-chief");
+    assert!(r.header("set-cookie").unwrap().contains("HttpOnly"));
+    let tok = r.body["token"].as_str().unwrap().to_string();
+    assert_eq!(t.get("/api/v1/work-queue", Some(&tok)).status, 200);
+    // A replayed or invented state is refused.
+    let r = t.get("/api/v1/oidc/callback?code=code-1&state=forged", None);
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("sso_failed")));
+    // An ID token for another client is refused.
+    *idp.audience.lock().unwrap() = "someone-else".into();
+    assert_eq!(sign_in().status, 401);
+    *idp.audience.lock().unwrap() = "oneseal".into();
+    // An expired ID token is refused.
+    *idp.now.lock().unwrap() = now - 3600;
+    assert_eq!(sign_in().status, 401);
+    *idp.now.lock().unwrap() = now;
+    // Applicants and unknown identities do not get in through SSO.
+    *idp.user.lock().unwrap() = "citizen".into();
+    assert_eq!(sign_in().body["code"], "sso_failed");
+    *idp.user.lock().unwrap() = "nobody-at-all".into();
+    assert_eq!(sign_in().status, 401);
+}
+
+#[test]
+fn single_sign_on_is_off_unless_configured() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let r = t.get("/api/v1/oidc/login", None);
+    assert_eq!((r.status, r.body["code"].as_str()), (404, Some("not_found")));
 }

@@ -1,0 +1,244 @@
+//! Staff single sign-on through OpenID Connect (authorization code flow with PKCE S256, state and nonce), as an
+//! option configured by `ONESEAL_OIDC_ISSUER`, `ONESEAL_OIDC_CLIENT_ID`, `ONESEAL_OIDC_CLIENT_SECRET`,
+//! `ONESEAL_OIDC_REDIRECT_URL` (and `ONESEAL_OIDC_USERNAME_CLAIM`, default `preferred_username`). The ID token is
+//! verified here (RS256 against the provider's JWKS; issuer, audience, expiry, nonce); the claim names an existing,
+//! active staff account. Applicants do not sign in this way.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use rsa::sha2::{Digest, Sha256};
+use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
+use serde_json::Value;
+
+/// The configuration of the identity provider.
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_url: String,
+    pub username_claim: String,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl OidcConfig {
+    /// From the environment; `None` when SSO is not configured, an error naming the missing variable when it is
+    /// half configured.
+    pub fn from_env() -> Result<Option<OidcConfig>, String> {
+        let Ok(issuer) = std::env::var("ONESEAL_OIDC_ISSUER") else { return Ok(None) };
+        let var = |k: &str| std::env::var(k).map_err(|_| format!("ONESEAL_OIDC_ISSUER is set, so {k} is needed too"));
+        Ok(Some(OidcConfig {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            client_id: var("ONESEAL_OIDC_CLIENT_ID")?,
+            client_secret: var("ONESEAL_OIDC_CLIENT_SECRET")?,
+            redirect_url: var("ONESEAL_OIDC_REDIRECT_URL")?,
+            username_claim: std::env::var("ONESEAL_OIDC_USERNAME_CLAIM")
+                .unwrap_or_else(|_| "preferred_username".into()),
+        }))
+    }
+}
+
+/// A sign-in in flight: its PKCE verifier and nonce, kept for ten minutes (per node).
+struct Pending {
+    verifier: String,
+    nonce: String,
+    created_ms: i64,
+}
+
+/// The SSO client: configuration, discovered endpoints and pending sign-ins.
+pub struct Oidc {
+    pub config: OidcConfig,
+    pending: Mutex<HashMap<String, Pending>>,
+    agent: ureq::Agent,
+}
+
+/// Why a sign-in through the provider failed (shown as 400/401; details only in the message).
+#[derive(Debug)]
+pub struct OidcError(pub u16, pub String);
+
+fn err(status: u16, m: impl Into<String>) -> OidcError {
+    OidcError(status, m.into())
+}
+
+pub fn b64url(b: &[u8]) -> String {
+    B64URL.encode(b)
+}
+
+fn rand_token() -> Result<String, OidcError> {
+    let mut b = [0u8; 32];
+    getrandom_fill(&mut b)?;
+    Ok(b64url(&b))
+}
+
+fn getrandom_fill(b: &mut [u8]) -> Result<(), OidcError> {
+    let hex = oneseal_app::random_hex(b.len()).map_err(|e| err(500, e.to_string()))?;
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).map_err(|e| err(500, e.to_string()))?;
+    }
+    Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Oidc {
+    pub fn new(config: OidcConfig) -> Arc<Oidc> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(15)))
+            .build()
+            .into();
+        Arc::new(Oidc { config, pending: Mutex::new(HashMap::new()), agent })
+    }
+
+    fn get_json(&self, url: &str) -> Result<Value, OidcError> {
+        let mut r = self.agent.get(url).call().map_err(|e| err(502, format!("identity provider {url}: {e}")))?;
+        if r.status().as_u16() != 200 {
+            return Err(err(502, format!("identity provider {url}: status {}", r.status())));
+        }
+        r.body_mut().read_json().map_err(|e| err(502, format!("identity provider {url}: {e}")))
+    }
+
+    fn discovery(&self) -> Result<Value, OidcError> {
+        let d = self.get_json(&format!("{}/.well-known/openid-configuration", self.config.issuer))?;
+        if d["issuer"].as_str() != Some(self.config.issuer.as_str()) {
+            return Err(err(502, "the discovery document names another issuer"));
+        }
+        Ok(d)
+    }
+
+    /// Start a sign-in: the provider's authorization URL with state, nonce and a PKCE challenge.
+    pub fn start(&self, now_ms: i64) -> Result<String, OidcError> {
+        let d = self.discovery()?;
+        let auth = d["authorization_endpoint"].as_str().ok_or_else(|| err(502, "no authorization_endpoint"))?;
+        let (state, nonce, verifier) = (rand_token()?, rand_token()?, rand_token()?);
+        let challenge = b64url(&Sha256::digest(verifier.as_bytes()));
+        if let Ok(mut p) = self.pending.lock() {
+            p.retain(|_, v| now_ms - v.created_ms < 600_000);
+            p.insert(state.clone(), Pending { verifier, nonce: nonce.clone(), created_ms: now_ms });
+        }
+        let c = &self.config;
+        Ok(format!(
+            "{auth}?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
+            urlencode(&c.client_id),
+            urlencode(&c.redirect_url),
+            urlencode(&state),
+            urlencode(&nonce),
+            urlencode(&challenge)
+        ))
+    }
+
+    /// Finish a sign-in: exchange the code, verify the ID token, and return the username it names.
+    pub fn finish(&self, code: &str, state: &str, now_ms: i64) -> Result<String, OidcError> {
+        let pending = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|mut p| p.remove(state))
+            .ok_or_else(|| err(400, "unknown or used sign-in state"))?;
+        if now_ms - pending.created_ms >= 600_000 {
+            return Err(err(400, "the sign-in took longer than ten minutes; start again"));
+        }
+        let d = self.discovery()?;
+        let token_url = d["token_endpoint"].as_str().ok_or_else(|| err(502, "no token_endpoint"))?;
+        let jwks_url = d["jwks_uri"].as_str().ok_or_else(|| err(502, "no jwks_uri"))?;
+        let c = &self.config;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", c.redirect_url.as_str()),
+            ("client_id", c.client_id.as_str()),
+            ("client_secret", c.client_secret.as_str()),
+            ("code_verifier", pending.verifier.as_str()),
+        ];
+        let mut r = self.agent.post(token_url).send_form(form).map_err(|e| err(502, format!("token endpoint: {e}")))?;
+        if r.status().as_u16() != 200 {
+            return Err(err(401, format!("the identity provider refused the code (status {})", r.status())));
+        }
+        let tok: Value = r.body_mut().read_json().map_err(|e| err(502, format!("token endpoint: {e}")))?;
+        let id_token = tok["id_token"].as_str().ok_or_else(|| err(502, "no id_token"))?;
+        let jwks = self.get_json(jwks_url)?;
+        let claims = verify_rs256(id_token, &jwks)?;
+        check_claims(&claims, c, &pending.nonce, now_ms)?;
+        claims[c.username_claim.as_str()]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| err(401, format!("the ID token has no {} claim", c.username_claim)))
+    }
+}
+
+fn b64_json(part: &str) -> Result<Value, OidcError> {
+    let raw = B64URL.decode(part.trim_end_matches('=')).map_err(|_| err(401, "malformed ID token"))?;
+    serde_json::from_slice(&raw).map_err(|_| err(401, "malformed ID token"))
+}
+
+/// Verify an RS256 JWT against a JWKS; returns its claims.
+pub fn verify_rs256(jwt: &str, jwks: &Value) -> Result<Value, OidcError> {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    if parts.len() != 3 {
+        return Err(err(401, "malformed ID token"));
+    }
+    let header = b64_json(parts[0])?;
+    if header["alg"].as_str() != Some("RS256") {
+        return Err(err(401, "the ID token must be signed with RS256"));
+    }
+    let kid = header["kid"].as_str();
+    let keys = jwks["keys"].as_array().ok_or_else(|| err(502, "no keys in the JWKS"))?;
+    let key = keys
+        .iter()
+        .find(|k| k["kty"] == "RSA" && (kid.is_none() || k["kid"].as_str() == kid))
+        .ok_or_else(|| err(401, "no provider key for the ID token"))?;
+    let n = B64URL.decode(key["n"].as_str().unwrap_or_default()).map_err(|_| err(502, "bad JWKS key"))?;
+    let e = B64URL.decode(key["e"].as_str().unwrap_or_default()).map_err(|_| err(502, "bad JWKS key"))?;
+    let public = RsaPublicKey::new(BigUint::from_bytes_be(&n), BigUint::from_bytes_be(&e))
+        .map_err(|_| err(502, "bad JWKS key"))?;
+    let sig = B64URL.decode(parts[2]).map_err(|_| err(401, "malformed ID token"))?;
+    let hashed = Sha256::digest(format!("{}.{}", parts[0], parts[1]).as_bytes());
+    public
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &hashed, &sig)
+        .map_err(|_| err(401, "the ID token's signature does not verify"))?;
+    b64_json(parts[1])
+}
+
+fn check_claims(c: &Value, cfg: &OidcConfig, nonce: &str, now_ms: i64) -> Result<(), OidcError> {
+    if c["iss"].as_str() != Some(cfg.issuer.as_str()) {
+        return Err(err(401, "the ID token is from another issuer"));
+    }
+    let aud_ok = match &c["aud"] {
+        Value::String(a) => a == &cfg.client_id,
+        Value::Array(a) => a.iter().any(|x| x.as_str() == Some(cfg.client_id.as_str())),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(err(401, "the ID token is for another client"));
+    }
+    let exp = c["exp"].as_i64().ok_or_else(|| err(401, "the ID token has no expiry"))?;
+    if exp * 1000 <= now_ms {
+        return Err(err(401, "the ID token has expired"));
+    }
+    if c["nonce"].as_str() != Some(nonce) {
+        return Err(err(401, "the ID token's nonce does not match this sign-in"));
+    }
+    Ok(())
+}
