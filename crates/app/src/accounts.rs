@@ -53,6 +53,9 @@ pub struct AccountView {
     pub roles: Vec<String>,
     pub department: Option<String>,
     pub active: bool,
+    /// Where the staff member works (service point and window), if set.
+    pub service_point: Option<String>,
+    pub window: Option<String>,
 }
 
 impl From<&AccountRow> for AccountView {
@@ -63,6 +66,8 @@ impl From<&AccountRow> for AccountView {
             roles: a.roles.split(',').filter(|x| !x.is_empty()).map(String::from).collect(),
             department: a.department.clone(),
             active: a.active,
+            service_point: None,
+            window: None,
         }
     }
 }
@@ -156,8 +161,48 @@ impl App {
 
     pub async fn account(&self, username: &str) -> Result<AccountView, AppError> {
         let u = username.to_string();
-        let a = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
-        a.as_ref().map(AccountView::from).ok_or_else(|| AppError::NotFound(format!("account {username}")))
+        let (a, post) =
+            self.store.read(move |db| -> Result<_, AppError> { Ok((db.get_account(&u)?, db.staff_post(&u)?)) }).await?;
+        let mut v =
+            a.as_ref().map(AccountView::from).ok_or_else(|| AppError::NotFound(format!("account {username}")))?;
+        (v.service_point, v.window) = post;
+        Ok(v)
+    }
+
+    /// Post a staff member to a service point and window (administrators); recorded as an event.
+    pub async fn set_staff_post(
+        &self,
+        admin: &Actor,
+        username: &str,
+        service_point: Option<&str>,
+        window: Option<&str>,
+    ) -> Result<AccountView, AppError> {
+        for (what, v) in [("service_point", service_point), ("window", window)] {
+            if v.is_some_and(|x| x.trim().is_empty() || x.chars().count() > 100) {
+                return Err(AppError::invalid("invalid_post", format!("{what} is 1–100 characters")));
+            }
+        }
+        let (u, by, at) = (username.to_string(), admin.id.clone(), ms(self.now()));
+        let (sp, w) = (service_point.map(str::to_string), window.map(str::to_string));
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let a = db.get_account(&u)?.ok_or_else(|| AppError::NotFound(format!("account {u}")))?;
+                if !a.roles.split(',').any(|r| r != "applicant") {
+                    return Err(AppError::invalid("not_staff", "only staff are posted to a service point"));
+                }
+                let stream = format!("account-{u}");
+                let v = db.stream_version(&stream)?;
+                let payload = json!({ "username": u, "service_point": sp, "window": w }).to_string();
+                db.append(
+                    &stream,
+                    v,
+                    &[NewEvent { event_type: "staff_posted".into(), schema_version: 1, actor: by, at_ms: at, payload }],
+                )?;
+                db.set_staff_post(&u, sp.as_deref(), w.as_deref())?;
+                Ok(())
+            })
+            .await?;
+        self.account(username).await
     }
 
     pub async fn accounts(&self) -> Result<Vec<AccountView>, AppError> {

@@ -325,11 +325,26 @@ impl App {
             if req.applicant.account.as_deref().is_some_and(|a| a != actor.id) {
                 return Err(AppError::invalid("invalid_applicant", "an applicant cannot submit for another account"));
             }
-            // An organisation applies through its legal representative or an authorised agent.
-            if req.applicant.kind == ApplicantKind::Organisation
-                && !actor.acts_for.iter().any(|u| u.eq_ignore_ascii_case(req.applicant.id_number.trim()))
-            {
-                return Err(AppError::Forbidden("apply for an organisation as its legal representative or authorised agent (register it, or ask its representative for an authorisation)".into()));
+            // An organisation applies through its legal representative or an agent authorised to apply.
+            if req.applicant.kind == ApplicantKind::Organisation {
+                let uscc = req.applicant.id_number.trim().to_uppercase();
+                if !actor.acts_for.iter().any(|u| *u == uscc) {
+                    return Err(AppError::Forbidden("apply for an organisation as its legal representative or authorised agent (register it, or ask its representative for an authorisation)".into()));
+                }
+                let (me, now_ms, u2) = (actor.id.clone(), ms(self.now()), uscc.clone());
+                let (rep, scope) = self
+                    .store
+                    .read(move |db| -> Result<(Option<String>, Option<String>), AppError> {
+                        Ok((db.organisation(&u2)?.map(|(_, rep)| rep), db.agent_scope(&u2, &me, now_ms)?))
+                    })
+                    .await?;
+                let may_apply = rep.as_deref() == Some(actor.id.as_str())
+                    || scope.is_some_and(|s| s.split(',').any(|x| x == "apply"));
+                if !may_apply {
+                    return Err(AppError::Forbidden(
+                        "this authorisation lets you follow the organisation's cases, not apply for it".into(),
+                    ));
+                }
             }
             Some(actor.id.clone())
         } else {
@@ -342,7 +357,14 @@ impl App {
         let query_code = random_hex(4)?.to_uppercase();
         let actor = actor.clone();
         let scope = format!("submit:{}", actor.id);
-        let service_point = req.service_point.clone().unwrap_or_else(|| req.channel.as_str().to_string());
+        // A clerk's application is recorded at the clerk's own post unless the request names another point.
+        let post = if actor.is_staff() {
+            let me = actor.id.clone();
+            self.store.read(move |db| db.staff_post(&me).map_err(AppError::from)).await?.0
+        } else {
+            None
+        };
+        let service_point = req.service_point.clone().or(post).unwrap_or_else(|| req.channel.as_str().to_string());
         if service_point.chars().count() > 100 {
             return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
         }

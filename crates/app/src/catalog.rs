@@ -316,6 +316,27 @@ impl App {
         Ok(report)
     }
 
+    /// Publish a new version of the department list (administrators). The whole catalog is checked against it,
+    /// so a department that items or bundles still use cannot be removed.
+    pub async fn publish_departments(
+        &self,
+        departments: Vec<Department>,
+        actor: &str,
+        reason: &str,
+    ) -> Result<u32, AppError> {
+        let view = self.catalog();
+        if view.departments == departments {
+            return Err(AppError::invalid(
+                "catalog_unchanged",
+                "the department list is identical to the published one",
+            ));
+        }
+        let mut set = view.as_set();
+        set.departments = departments;
+        self.import_catalog(set, actor, reason).await?;
+        Ok(self.catalog().departments_version)
+    }
+
     /// Publish a new version of one item (an administrator's edit through the API). The whole catalog is
     /// validated with the new version in place, so bundles that use the item stay sound.
     pub async fn publish_item(&self, item: ServiceItem, actor: &str, reason: &str) -> Result<u32, AppError> {

@@ -14,6 +14,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (3, include_str!("migrations/sqlite_0003_api_tokens.sql")),
     (4, include_str!("migrations/sqlite_0004_totp.sql")),
     (5, include_str!("migrations/sqlite_0005_parties.sql")),
+    (6, include_str!("migrations/sqlite_0006_staff_posts.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -21,6 +22,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (3, include_str!("migrations/postgres_0003_api_tokens.sql")),
     (4, include_str!("migrations/postgres_0004_totp.sql")),
     (5, include_str!("migrations/postgres_0005_parties.sql")),
+    (6, include_str!("migrations/postgres_0006_staff_posts.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -978,6 +980,39 @@ impl Db {
             &[username.into(), Val::Int(now_ms)],
         )?;
         rows.iter().map(|r| r.text(0)).collect()
+    }
+
+    /// The scope of an agent's current authorisation for an organisation (None if none).
+    pub fn agent_scope(&mut self, uscc: &str, username: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT scope FROM org_agents WHERE uscc = $1 AND username = $2 AND revoked_at_ms IS NULL AND expires_at_ms > $3",
+            &[uscc.into(), username.into(), Val::Int(now_ms)],
+        )?;
+        rows.first().map(|r| r.text(0)).transpose()
+    }
+
+    /// A staff member's post: (service point, window).
+    pub fn staff_post(&mut self, username: &str) -> Result<(Option<String>, Option<String>), StoreError> {
+        let rows =
+            self.sql.query("SELECT service_point, window_no FROM accounts WHERE username = $1", &[username.into()])?;
+        Ok(rows
+            .first()
+            .map(|r| Ok::<_, StoreError>((r.opt_text(0)?, r.opt_text(1)?)))
+            .transpose()?
+            .unwrap_or((None, None)))
+    }
+
+    pub fn set_staff_post(
+        &mut self,
+        username: &str,
+        service_point: Option<&str>,
+        window: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.sql.exec(
+            "UPDATE accounts SET service_point = $1, window_no = $2 WHERE username = $3",
+            &[service_point.map(String::from).into(), window.map(String::from).into(), username.into()],
+        )?;
+        Ok(())
     }
 
     // ---- API tokens ----

@@ -65,6 +65,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/organisations", Access::Roles(&[Role::Applicant])),
     ("POST", "/api/v1/organisations/{uscc}/agents", Access::Roles(&[Role::Applicant])),
     ("DELETE", "/api/v1/organisations/{uscc}/agents/{username}", Access::Roles(&[Role::Applicant])),
+    ("PUT", "/api/v1/departments", Access::Admin),
+    ("PUT", "/api/v1/staff/{username}/post", Access::Admin),
     ("GET", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
@@ -108,7 +110,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sessions", post(login))
         .route("/api/v1/sessions/current", axum::routing::delete(logout))
         .route("/api/v1/me", get(me))
-        .route("/api/v1/departments", get(departments))
+        .route("/api/v1/departments", get(departments).put(publish_departments))
         .route("/api/v1/items", get(list_items))
         .route("/api/v1/items/{code}", get(get_item))
         .route("/api/v1/items/{code}/versions", get(item_versions).post(publish_item))
@@ -137,6 +139,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/staff/{username}/grants", post(grant_role))
         .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
         .route("/api/v1/staff/{username}/deactivate", post(deactivate))
+        .route("/api/v1/staff/{username}/post", axum::routing::put(set_post))
         .route("/api/v1/me/totp", post(enrol_totp))
         .route("/api/v1/me/totp/confirm", post(confirm_totp))
         .route("/api/v1/tokens", post(issue_token).get(list_tokens))
@@ -1170,4 +1173,43 @@ async fn oidc_callback(State(s): State<AppState>, ApiQuery(q): ApiQuery<Callback
         other => other.into(),
     })?;
     Ok(session_answer(&s, sess))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepartmentsBody {
+    departments: Vec<oneseal_domain::catalog::Department>,
+    reason: String,
+}
+
+/// Publish a new version of the departments and bureau sections (administrators).
+async fn publish_departments(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiJson(b): ApiJson<DepartmentsBody>,
+) -> Res {
+    admin(&actor)?;
+    let v = s.app.publish_departments(b.departments, &actor.id, &b.reason).await?;
+    Ok(Json(json!({ "version": v, "departments": s.app.catalog().departments })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostBody {
+    #[serde(default)]
+    service_point: Option<String>,
+    #[serde(default)]
+    window: Option<String>,
+}
+
+/// Post a staff member to a service point and window (administrators).
+async fn set_post(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(b): ApiJson<PostBody>,
+) -> Res {
+    admin(&actor)?;
+    Ok(Json(s.app.set_staff_post(&actor, &username, b.service_point.as_deref(), b.window.as_deref()).await?)
+        .into_response())
 }

@@ -1559,3 +1559,66 @@ fn single_sign_on_is_off_unless_configured() {
     let r = t.get("/api/v1/oidc/login", None);
     assert_eq!((r.status, r.body["code"].as_str()), (404, Some("not_found")));
 }
+
+#[test]
+fn departments_posts_and_agent_scopes() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let admin = t.login("admin");
+    // A new bureau section is published as a new version; a department still in use cannot be removed.
+    let mut deps = serde_json::to_value(&t.app.catalog().departments).unwrap();
+    let body = format!("11640100MB9609999{}", oneseal_domain::ids::Uscc::check_char("11640100MB9609999").unwrap());
+    deps.as_array_mut().unwrap().push(json!({"id": "bureau-pilot", "name": "银川市审批服务局试点科", "name_en": "Pilot section", "uscc": body, "bureau_section": true}));
+    let r = t.call(
+        "PUT",
+        "/api/v1/departments",
+        Some(&admin),
+        Some(&json!({"departments": deps, "reason": "新设试点科"})),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["version"], 2);
+    let used = json!({"departments": [deps[0].clone()], "reason": "删掉其他"});
+    let r = t.call("PUT", "/api/v1/departments", Some(&admin), Some(&used), &[]);
+    assert_eq!((r.status, r.body["code"].as_str()), (422, Some("catalog_invalid")), "{:?}", r.body);
+    // The new section has staff at once.
+    let r = t.post("/api/v1/staff", Some(&admin), &json!({"username": "pilot-clerk", "display_name": "试点窗口", "password": "a-long-password-2", "roles": ["window_clerk"], "department": "bureau-pilot"}));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    // Posting a clerk to a bank branch window: the clerk's applications are recorded there.
+    let r = t.call(
+        "PUT",
+        "/api/v1/staff/pilot-clerk/post",
+        Some(&admin),
+        Some(&json!({"service_point": "建设银行兴庆支行", "window": "3号窗口"})),
+        &[],
+    );
+    assert_eq!((r.status, r.body["window"].as_str()), (200, Some("3号窗口")), "{:?}", r.body);
+    let clerk = t
+        .post("/api/v1/sessions", None, &json!({"username": "pilot-clerk", "password": "a-long-password-2"}))
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = t.item_code("营业执照遗失补领");
+    let mut sub = submission(&t, &code, "bank");
+    sub.as_object_mut().unwrap().remove("service_point");
+    let r = t.post("/api/v1/cases", Some(&clerk), &sub);
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let c = t.get(&format!("/api/v1/cases/{}", r.body["case_no"].as_str().unwrap()), Some(&clerk));
+    assert_eq!(c.body["service_point"], "建设银行兴庆支行");
+    // An agent authorised only to follow cannot apply for the organisation.
+    let company = t.login("company");
+    let r = t.post(
+        "/api/v1/organisations/91110000600037341L/agents",
+        Some(&company),
+        &json!({"agent": "citizen", "scope": ["follow"], "days": 30}),
+    );
+    assert_eq!(r.status, 201);
+    let citizen = t.login("citizen");
+    let mut sub = submission(&t, &t.item_code("食品经营许可"), "online");
+    sub["applicant"] =
+        json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+    let r = t.post("/api/v1/cases", Some(&citizen), &sub);
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("follow"));
+    assert_eq!(t.post("/api/v1/cases", Some(&company), &sub).status, 201, "the representative applies");
+}
