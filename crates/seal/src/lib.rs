@@ -2,4 +2,5 @@
 //! and SM3-HMAC blind indexes for finding encrypted values. Randomness (keys, nonces) comes in as parameters.
 
 pub mod pd;
+pub mod seal;
 pub mod totp;
