@@ -67,6 +67,22 @@ def ric_textbook(body: str) -> str:
     return "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
 
 
+def mod3736_oracle(body: str) -> str:
+    from stdnum.iso7064 import mod_37_36
+    return mod_37_36.calc_check_digit(body)
+
+
+def licence_bodies() -> list[str]:
+    """Bodies of GB/T 36904 licence identifiers: type code (USCC + 3 digits) + issuer USCC + serial + version."""
+    rng = random.Random(36904)
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = ["11100000000013338W03291110000600037341L0000001001"]
+    for _ in range(3000):
+        n = rng.randrange(1, 60)
+        out.append("".join(rng.choice(alphabet) for _ in range(n)))
+    return out
+
+
 def uscc_bodies() -> list[str]:
     rng = random.Random(2025)
     bodies = [number[:17] for number in KNOWN_USCC]
@@ -142,6 +158,7 @@ def main() -> int:
     for kind, bodies, oracle in (
         ("uscc", uscc_bodies(), uscc_oracle),
         ("resident-id", ric_bodies(), ric_oracle),
+        ("mod37-36", licence_bodies(), mod3736_oracle),
     ):
         try:
             failed += check(kind, bodies, oracle) > 0

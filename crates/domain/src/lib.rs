@@ -11,5 +11,6 @@ pub mod clock;
 pub mod flowchart;
 pub mod form;
 pub mod ids;
+pub mod license;
 pub mod roles;
 pub mod search;

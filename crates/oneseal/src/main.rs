@@ -238,9 +238,10 @@ enum CalendarCmd {
 enum IdCmd {
     /// Say what a code is and whether it is valid.
     Check { code: String },
-    /// Print the check character of 17-character bodies (one per line with --stdin).
+    /// Print the check character of bodies (one per line with --stdin): 17-character USCC or resident-ID bodies,
+    /// or ISO 7064 MOD 37,36 over a licence identifier's body.
     CheckDigit {
-        #[arg(value_parser = ["uscc", "resident-id"])]
+        #[arg(value_parser = ["uscc", "resident-id", "mod37-36"])]
         kind: String,
         body: Option<String>,
         #[arg(long)]
@@ -662,6 +663,7 @@ fn id(c: IdCmd) -> CliResult {
             let calc = |b: &str| -> Result<char, String> {
                 match kind.as_str() {
                     "uscc" => Uscc::check_char(b).map_err(err),
+                    "mod37-36" => oneseal_domain::license::mod_37_36(b).map_err(err),
                     _ => ResidentId::check_char(b).map_err(err),
                 }
             };
