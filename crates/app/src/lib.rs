@@ -13,6 +13,7 @@ pub mod error;
 pub mod parties;
 pub mod pd;
 pub mod rebuild;
+pub mod sealing;
 pub mod subscribers;
 
 use std::sync::{Arc, RwLock};
@@ -72,6 +73,8 @@ pub struct App {
     login_limits: Arc<RwLock<auth::LoginLimits>>,
     /// Whether staff with write powers must use a second factor.
     totp_policy: Arc<RwLock<bool>>,
+    /// The current seal key, once loaded with its passphrase.
+    seal: Arc<RwLock<Option<Arc<oneseal_seal::seal::SealKey>>>>,
 }
 
 impl App {
@@ -89,6 +92,7 @@ impl App {
             throttle: Arc::default(),
             login_limits: Arc::default(),
             totp_policy: Arc::default(),
+            seal: Arc::default(),
         };
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;

@@ -208,7 +208,7 @@ fn lifecycle(
 
     // Catalog and one staff account per department with every staff role.
     rt.block_on(async {
-        crate::load_demo(&app).await?;
+        crate::load_demo(&app, &db).await?;
         let roles = [Role::WindowClerk, Role::Reviewer, Role::Approver, Role::Inspector];
         for d in app.catalog().departments.clone() {
             app.put_account(&format!("bench-{}", d.id), "bench", "bench-password", &roles, Some(d.id.as_str()))

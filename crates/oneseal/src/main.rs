@@ -65,6 +65,9 @@ enum Cmd {
     /// Personal-data keys.
     #[command(subcommand)]
     Pd(PdCmd),
+    /// The bureau's seal (SM2).
+    #[command(subcommand)]
+    Seal(SealCmd),
     /// National-cryptography primitives, for interoperability checks against other implementations.
     #[command(subcommand)]
     Crypto(CryptoCmd),
@@ -80,6 +83,60 @@ enum PdCmd {
         #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
         database: String,
     },
+}
+
+#[derive(Subcommand)]
+enum SealCmd {
+    /// Create the seal (or take over a PKCS#8 PEM key with --import). Refuses when one exists; use rotate.
+    Init {
+        #[arg(long)]
+        import: Option<PathBuf>,
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+    },
+    /// A new key takes over; the old one stays valid for what it signed.
+    Rotate {
+        #[arg(long)]
+        import: Option<PathBuf>,
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+    },
+    /// Print the published keys (JSON).
+    Keys {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+    },
+}
+
+fn seal_cmd(c: SealCmd) -> CliResult {
+    match c {
+        SealCmd::Init { import, database } => install(import, &database, false),
+        SealCmd::Rotate { import, database } => install(import, &database, true),
+        SealCmd::Keys { database } => {
+            let app = open_app(&database)?;
+            let keys = runtime()?.block_on(app.published_keys()).map_err(app_err)?;
+            println!("{}", serde_json::to_string_pretty(&keys).map_err(err)?);
+            Ok(())
+        }
+    }
+}
+
+fn install(import: Option<PathBuf>, database: &str, rotate: bool) -> CliResult {
+    let pass = seal_passphrase(database, true)?.ok_or("set ONESEAL_SEAL_PASSPHRASE or ONESEAL_SEAL_PASSPHRASE_FILE")?;
+    let app = open_app(database)?;
+    let rt = runtime()?;
+    let existing = rt.block_on(app.published_keys()).map_err(app_err)?;
+    if rotate == existing.is_empty() {
+        return Err(if rotate {
+            "no seal yet: use `oneseal seal init`".into()
+        } else {
+            "the seal exists: use `oneseal seal rotate` for a new key".into()
+        });
+    }
+    let pem = import.map(|p| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))).transpose()?;
+    let id = rt.block_on(app.install_seal("cli", &pass, pem.as_deref())).map_err(app_err)?;
+    println!("seal key {id} is current");
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -315,6 +372,37 @@ pub fn master_key(database: &str) -> Result<MasterKey, String> {
     MasterKey::from_hex(&text).map_err(|e| format!("{}: {e}", file.display()))
 }
 
+/// The seal passphrase: `ONESEAL_SEAL_PASSPHRASE`, the file named by `ONESEAL_SEAL_PASSPHRASE_FILE`, or — for a
+/// SQLite database — `seal.pass` beside the database file (created, mode 0600, when `create` is set).
+pub fn seal_passphrase(database: &str, create: bool) -> Result<Option<String>, String> {
+    if let Ok(p) = std::env::var("ONESEAL_SEAL_PASSPHRASE") {
+        return Ok(Some(p));
+    }
+    let file = match std::env::var("ONESEAL_SEAL_PASSPHRASE_FILE") {
+        Ok(f) => PathBuf::from(f),
+        Err(_) => match DatabaseUrl::parse(database).map_err(err)? {
+            DatabaseUrl::Sqlite(p) => {
+                p.parent().map(|d| d.join("seal.pass")).unwrap_or_else(|| PathBuf::from("seal.pass"))
+            }
+            DatabaseUrl::Postgres(_) => return Ok(None),
+        },
+    };
+    if !file.exists() {
+        if !create {
+            return Ok(None);
+        }
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        write_private(&file, &oneseal_app::random_hex(24).map_err(app_err)?)?;
+        eprintln!(
+            "created the seal passphrase {} (mode 0600); back it up: without it the seal cannot sign",
+            file.display()
+        );
+    }
+    Ok(Some(std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?.trim().to_string()))
+}
+
 fn getrandom_fill(buf: &mut [u8]) -> Result<(), String> {
     let hex = oneseal_app::random_hex(buf.len()).map_err(app_err)?;
     for (i, b) in buf.iter_mut().enumerate() {
@@ -349,6 +437,9 @@ pub fn open_app(database: &str) -> Result<App, String> {
         }
     }
     app.set_login_limits(limits);
+    if let Some(pass) = seal_passphrase(database, false)? {
+        runtime()?.block_on(app.load_seal(&pass)).map_err(app_err)?;
+    }
     match std::env::var("ONESEAL_REQUIRE_TOTP").as_deref() {
         Ok("staff") => app.set_totp_policy(true),
         Ok("off") | Err(_) => {}
@@ -435,6 +526,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Bench(b) => bench::run(b),
         Cmd::Id(c) => id(c),
         Cmd::Crypto(c) => crypto(c),
+        Cmd::Seal(c) => seal_cmd(c),
         Cmd::Pd(PdCmd::Rotate { new_key_file, database }) => {
             let text =
                 std::fs::read_to_string(&new_key_file).map_err(|e| format!("{}: {e}", new_key_file.display()))?;
@@ -457,7 +549,7 @@ fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
     let rt = runtime()?;
     rt.block_on(async move {
         if demo {
-            load_demo(&app).await?;
+            load_demo(&app, database).await?;
         }
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -479,6 +571,9 @@ fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
             "OneSeal listening on http://{local} (database {})",
             DatabaseUrl::parse(database).map_err(err)?.redacted()
         );
+        if let Some(c) = &sso {
+            println!("staff single sign-on through {}", c.issuer);
+        }
         let _ = std::io::stdout().flush();
         oneseal_web::serve(app, listener, shutdown_signal()).await.map_err(err)
     })
@@ -503,11 +598,17 @@ async fn shutdown_signal() {
 }
 
 /// Load the demo catalog and demo accounts into an empty database.
-pub async fn load_demo(app: &App) -> CliResult {
+pub async fn load_demo(app: &App, database: &str) -> CliResult {
     if app.catalog().items.is_empty() {
         let set = oneseal_app::catalog::demo_catalog().map_err(app_err)?;
         let rep = app.import_catalog(set, "demo", "demo catalog (银川市审批服务局)").await.map_err(app_err)?;
         println!("demo catalog: published {} versions", rep.published.len());
+    }
+    if app.published_keys().await.map_err(app_err)?.is_empty() {
+        let pass = seal_passphrase(database, true)?
+            .ok_or("a PostgreSQL demo needs ONESEAL_SEAL_PASSPHRASE (or ONESEAL_SEAL_PASSPHRASE_FILE) for its seal")?;
+        let id = app.install_seal("demo", &pass, None).await.map_err(app_err)?;
+        println!("demo seal created: key {id}");
     }
     if app.ensure_demo_accounts().await.map_err(app_err)? {
         println!("demo accounts created (password: {})", oneseal_app::auth::DEMO_PASSWORD);

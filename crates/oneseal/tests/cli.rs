@@ -67,6 +67,7 @@ fn start(db: &str, port: u16) -> Child {
     let child = Command::new(BIN)
         .args(["serve", "--demo", "--database", db, "--listen", &format!("127.0.0.1:{port}")])
         .env("ONESEAL_PD_KEY", "7e".repeat(32))
+        .env("ONESEAL_SEAL_PASSPHRASE", "crash-test seal passphrase")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -198,6 +199,7 @@ fn crash_test(db: &str) {
     let out = Command::new(BIN)
         .args(["rebuild", "--check", "--database", db])
         .env("ONESEAL_PD_KEY", "7e".repeat(32))
+        .env("ONESEAL_SEAL_PASSPHRASE", "crash-test seal passphrase")
         .output()
         .unwrap();
     let (ok, out, err) = (

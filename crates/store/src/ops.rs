@@ -15,6 +15,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (4, include_str!("migrations/sqlite_0004_totp.sql")),
     (5, include_str!("migrations/sqlite_0005_parties.sql")),
     (6, include_str!("migrations/sqlite_0006_staff_posts.sql")),
+    (7, include_str!("migrations/sqlite_0007_seal_keys.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -23,6 +24,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (4, include_str!("migrations/postgres_0004_totp.sql")),
     (5, include_str!("migrations/postgres_0005_parties.sql")),
     (6, include_str!("migrations/postgres_0006_staff_posts.sql")),
+    (7, include_str!("migrations/postgres_0007_seal_keys.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -285,6 +287,27 @@ fn person_from(r: &Row) -> Result<PersonRow, StoreError> {
         phone_sealed: r.opt_text(4)?,
         created_at_ms: r.int(5)?,
     })
+}
+
+/// A seal key: public PEM, private key sealed under the passphrase.
+#[derive(Clone, PartialEq)]
+pub struct SealKeyRow {
+    pub key_id: String,
+    pub public_pem: String,
+    pub private_sealed: String,
+    pub salt: String,
+    pub valid_from_ms: i64,
+    pub valid_to_ms: Option<i64>,
+    pub current: bool,
+}
+
+impl std::fmt::Debug for SealKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealKeyRow")
+            .field("key_id", &self.key_id)
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An API token (only its hash is stored).
@@ -1011,6 +1034,48 @@ impl Db {
         self.sql.exec(
             "UPDATE accounts SET service_point = $1, window_no = $2 WHERE username = $3",
             &[service_point.map(String::from).into(), window.map(String::from).into(), username.into()],
+        )?;
+        Ok(())
+    }
+
+    // ---- the seal's keys ----
+
+    pub fn seal_keys(&mut self) -> Result<Vec<SealKeyRow>, StoreError> {
+        let rows = self.sql.query("SELECT key_id, public_pem, private_sealed, salt, valid_from_ms, valid_to_ms, current FROM seal_keys ORDER BY valid_from_ms, key_id", &[])?;
+        rows.iter()
+            .map(|r| {
+                Ok(SealKeyRow {
+                    key_id: r.text(0)?,
+                    public_pem: r.text(1)?,
+                    private_sealed: r.text(2)?,
+                    salt: r.text(3)?,
+                    valid_from_ms: r.int(4)?,
+                    valid_to_ms: r.opt_int(5)?,
+                    current: r.int(6)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Add a key; a current key ends the validity of the previous current one at its start.
+    pub fn put_seal_key(&mut self, k: &SealKeyRow) -> Result<(), StoreError> {
+        if k.current {
+            self.sql.exec(
+                "UPDATE seal_keys SET current = 0, valid_to_ms = $1 WHERE current = 1",
+                &[Val::Int(k.valid_from_ms)],
+            )?;
+        }
+        self.sql.exec(
+            "INSERT INTO seal_keys (key_id, public_pem, private_sealed, salt, valid_from_ms, valid_to_ms, current) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                k.key_id.as_str().into(),
+                k.public_pem.as_str().into(),
+                k.private_sealed.as_str().into(),
+                k.salt.as_str().into(),
+                Val::Int(k.valid_from_ms),
+                k.valid_to_ms.into(),
+                Val::Int(i64::from(k.current)),
+            ],
         )?;
         Ok(())
     }

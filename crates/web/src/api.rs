@@ -1213,3 +1213,11 @@ async fn set_post(
     Ok(Json(s.app.set_staff_post(&actor, &username, b.service_point.as_deref(), b.window.as_deref()).await?)
         .into_response())
 }
+
+/// The seal's public keys with their validity windows, for offline verification (no login).
+pub async fn published_keys(State(s): State<AppState>) -> Res {
+    let keys = s.app.published_keys().await?;
+    let mut r = Json(json!({ "issuer": "银川市审批服务局", "keys": keys })).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(r)
+}

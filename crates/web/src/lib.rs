@@ -47,6 +47,7 @@ pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig
     let state = AppState { app, secure_cookies, oidc: oidc.map(oidc::Oidc::new) };
     api::routes()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/.well-known/oneseal/keys", get(api::published_keys))
         .route("/api/docs", get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }))
         .route("/assets/api-docs.js", get(|| async { asset("text/javascript; charset=utf-8", API_DOCS_JS) }))
         .route(
