@@ -3,5 +3,6 @@
 
 pub mod merkle;
 pub mod pd;
+pub mod qr;
 pub mod seal;
 pub mod totp;

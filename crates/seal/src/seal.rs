@@ -96,6 +96,21 @@ impl SealKey {
     }
 }
 
+impl SealKey {
+    /// Sign a message with the raw 64-byte `r ‖ s` encoding (COSE uses it instead of DER).
+    pub fn sign_raw(&self, msg: &[u8]) -> [u8; 64] {
+        let sig: Signature = self.signing.sign(msg);
+        sig.to_bytes().into()
+    }
+}
+
+/// Verify a raw `r ‖ s` signature.
+pub fn verify_raw(public: &PublicKey, msg: &[u8], sig: &[u8]) -> bool {
+    let Ok(vk) = VerifyingKey::new(DIST_ID, *public) else { return false };
+    let Ok(sig) = Signature::from_slice(sig) else { return false };
+    vk.verify(msg, &sig).is_ok()
+}
+
 /// Parse an SPKI PEM public key.
 pub fn public_from_pem(pem: &str) -> Result<PublicKey, SealError> {
     PublicKey::from_public_key_pem(pem).map_err(|_| SealError::BadPublicKey)
