@@ -209,6 +209,22 @@ fn load_state(db: &mut Db, case_no: &str) -> Result<(CaseState, i64), AppError> 
     Ok((st, row.version))
 }
 
+/// [`record`] for other modules of this crate (licence issuance).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_public(
+    app: &App,
+    db: &mut Db,
+    st: Option<CaseState>,
+    expected: i64,
+    events: Vec<CaseEvent>,
+    actor: &str,
+    now: OffsetDateTime,
+    case_no: &str,
+    schema: &oneseal_domain::catalog::FormSchema,
+) -> Result<CaseState, AppError> {
+    record(app, db, st, expected, events, actor, now, case_no, schema)
+}
+
 /// Seal the personal data in new events, append them, and write the case projection, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 fn record(

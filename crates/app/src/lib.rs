@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod error;
+pub mod licensing;
 pub mod parties;
 pub mod pd;
 pub mod rebuild;
@@ -73,6 +74,8 @@ pub struct App {
     login_limits: Arc<RwLock<auth::LoginLimits>>,
     /// Whether staff with write powers must use a second factor.
     totp_policy: Arc<RwLock<bool>>,
+    /// Licence types (catalog/license-types.toml).
+    license_types: Arc<Vec<oneseal_domain::license::LicenseType>>,
     /// The current seal key, once loaded with its passphrase.
     seal: Arc<RwLock<Option<Arc<oneseal_seal::seal::SealKey>>>>,
 }
@@ -93,6 +96,7 @@ impl App {
             login_limits: Arc::default(),
             totp_policy: Arc::default(),
             seal: Arc::default(),
+            license_types: Arc::new(licensing::builtin_license_types()?),
         };
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;

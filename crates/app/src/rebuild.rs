@@ -88,6 +88,21 @@ impl App {
                                 published_by: e.actor.clone(),
                                 reason: p.reason,
                             })?;
+                        } else if e.event_type == "license_issued" {
+                            db.put_license(&app.license_row_from_event(&e.payload)?)?;
+                        } else if e.event_type == "license_revoked" || e.event_type == "license_cancelled" {
+                            let p: serde_json::Value =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            let id = p["identifier"].as_str().unwrap_or_default().to_string();
+                            if let Some(mut row) = db.license(&id)? {
+                                row.status = if e.event_type == "license_revoked" {
+                                    "revoked".into()
+                                } else {
+                                    "cancelled".into()
+                                };
+                                row.reason = p["reason"].as_str().map(str::to_string);
+                                db.put_license(&row)?;
+                            }
                         } else if e.event_type == "personal_data_read" {
                             let p: AccessPayload =
                                 serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;

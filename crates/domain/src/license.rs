@@ -128,3 +128,115 @@ mod tests {
         assert!(LicenseIdentifier::new("11100000000013338W032", &issuer, "a-1", 1).is_err());
     }
 }
+
+/// How long a licence of a type is valid.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Validity {
+    Period {
+        #[serde(default)]
+        years: u32,
+        #[serde(default)]
+        months: u32,
+    },
+    /// `"permanent"`.
+    Word(String),
+}
+
+/// One field a licence shows, and where its value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseField {
+    pub key: String,
+    pub label: String,
+    #[serde(default)]
+    pub label_en: String,
+    /// `form.<key>`, `applicant.name`, `applicant.id_number`, `case.decided_at`, `case.case_no`,
+    /// `license.valid_from`, `license.valid_to`, `license.number`, or `text:<literal>`.
+    pub source: String,
+}
+
+/// 证照类型: a licence type with its fields, validity and layout data.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseType {
+    /// The catalog's code (`food_business_license`).
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    /// GB/T 36904 type code: the defining body's USCC + 3 digits.
+    pub type_code: String,
+    #[serde(default = "either")]
+    pub holder_kind: String,
+    pub validity: Validity,
+    pub fields: Vec<LicenseField>,
+    #[serde(default)]
+    pub public_fields: Vec<String>,
+    #[serde(default)]
+    pub number_prefix: Option<String>,
+    /// Take the licence number from this source (e.g. `form.uscc` for business licences).
+    #[serde(default)]
+    pub number_from: Option<String>,
+    #[serde(default)]
+    pub disclosure: bool,
+    #[serde(default)]
+    pub notes: String,
+}
+
+fn either() -> String {
+    "either".into()
+}
+
+impl LicenseType {
+    pub fn validate(&self) -> Result<(), String> {
+        check_type_code(&self.type_code).map_err(|e| format!("licence type {}: type_code {e}", self.code))?;
+        for p in &self.public_fields {
+            if !self.fields.iter().any(|f| &f.key == p) {
+                return Err(format!("licence type {}: public field {p} is not a field", self.code));
+            }
+        }
+        if let Validity::Word(w) = &self.validity {
+            if w != "permanent" {
+                return Err(format!(
+                    "licence type {}: validity is {{ years = N }}, {{ months = N }} or \"permanent\"",
+                    self.code
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The last day of validity for a licence valid from `from`, or None when permanent.
+    pub fn valid_to(&self, from: time::Date) -> Option<time::Date> {
+        match &self.validity {
+            Validity::Word(_) => None,
+            Validity::Period { years, months } => {
+                let total = i64::from(*years) * 12 + i64::from(*months);
+                if total == 0 {
+                    return None;
+                }
+                let m0 = i64::from(from.year()) * 12 + i64::from(from.month() as u8) - 1 + total;
+                let (y, m) = ((m0 / 12) as i32, (m0 % 12 + 1) as u8);
+                let month = time::Month::try_from(m).ok()?;
+                let day = from.day().min(month.length(y));
+                time::Date::from_calendar_date(y, month, day).ok()?.previous_day()
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LicenseTypesFile {
+    license_type: Vec<LicenseType>,
+}
+
+/// Parse `catalog/license-types.toml`.
+pub fn parse_license_types(text: &str) -> Result<Vec<LicenseType>, String> {
+    let f: LicenseTypesFile = toml::from_str(text).map_err(|e| format!("license-types.toml: {e}"))?;
+    for t in &f.license_type {
+        t.validate()?;
+    }
+    Ok(f.license_type)
+}

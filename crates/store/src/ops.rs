@@ -16,6 +16,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (5, include_str!("migrations/sqlite_0005_parties.sql")),
     (6, include_str!("migrations/sqlite_0006_staff_posts.sql")),
     (7, include_str!("migrations/sqlite_0007_seal_keys.sql")),
+    (8, include_str!("migrations/sqlite_0008_licenses.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -25,6 +26,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (5, include_str!("migrations/postgres_0005_parties.sql")),
     (6, include_str!("migrations/postgres_0006_staff_posts.sql")),
     (7, include_str!("migrations/postgres_0007_seal_keys.sql")),
+    (8, include_str!("migrations/postgres_0008_licenses.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -289,6 +291,58 @@ fn person_from(r: &Row) -> Result<PersonRow, StoreError> {
     })
 }
 
+/// One version of an electronic licence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenseRow {
+    pub identifier: String,
+    pub lineage: String,
+    pub version: i64,
+    pub number: String,
+    pub license_type: String,
+    pub holder_name: String,
+    pub holder_index: Option<String>,
+    pub case_no: Option<String>,
+    /// valid | superseded | cancelled | revoked
+    pub status: String,
+    pub issued: String,
+    pub valid_to: Option<String>,
+    pub status_index: i64,
+    /// The licence as JSON (personal values sealed).
+    pub body: String,
+    /// The exact bytes the seal signed (public content, canonical JSON).
+    pub signed_payload: String,
+    pub key_id: String,
+    /// Hex DER SM2 signature over `signed_payload`.
+    pub signature: String,
+    pub qr: String,
+    pub reason: Option<String>,
+}
+
+const LICENSE_COLS: &str = "identifier, lineage, version, number, license_type, holder_name, holder_index, case_no, status, issued, valid_to, status_index, body, signed_payload, key_id, signature, qr, reason";
+
+fn license_from(r: &Row) -> Result<LicenseRow, StoreError> {
+    Ok(LicenseRow {
+        identifier: r.text(0)?,
+        lineage: r.text(1)?,
+        version: r.int(2)?,
+        number: r.text(3)?,
+        license_type: r.text(4)?,
+        holder_name: r.text(5)?,
+        holder_index: r.opt_text(6)?,
+        case_no: r.opt_text(7)?,
+        status: r.text(8)?,
+        issued: r.text(9)?,
+        valid_to: r.opt_text(10)?,
+        status_index: r.int(11)?,
+        body: r.text(12)?,
+        signed_payload: r.text(13)?,
+        key_id: r.text(14)?,
+        signature: r.text(15)?,
+        qr: r.text(16)?,
+        reason: r.opt_text(17)?,
+    })
+}
+
 /// A seal key: public PEM, private key sealed under the passphrase.
 #[derive(Clone, PartialEq)]
 pub struct SealKeyRow {
@@ -363,7 +417,8 @@ pub struct PdAccess {
 }
 
 /// Projection tables that `rebuild` empties and refills from the events.
-pub const PROJECTION_TABLES: &[&str] = &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access"];
+pub const PROJECTION_TABLES: &[&str] =
+    &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access", "licenses"];
 
 impl Db {
     pub fn backend(&self) -> Backend {
@@ -1080,6 +1135,71 @@ impl Db {
         Ok(())
     }
 
+    // ---- licences ----
+
+    pub fn put_license(&mut self, l: &LicenseRow) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO licenses ({LICENSE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             ON CONFLICT (identifier) DO UPDATE SET status = excluded.status, reason = excluded.reason"
+        );
+        self.sql.exec(
+            &sql,
+            &[
+                l.identifier.as_str().into(),
+                l.lineage.as_str().into(),
+                Val::Int(l.version),
+                l.number.as_str().into(),
+                l.license_type.as_str().into(),
+                l.holder_name.as_str().into(),
+                l.holder_index.clone().into(),
+                l.case_no.clone().into(),
+                l.status.as_str().into(),
+                l.issued.as_str().into(),
+                l.valid_to.clone().into(),
+                Val::Int(l.status_index),
+                l.body.as_str().into(),
+                l.signed_payload.as_str().into(),
+                l.key_id.as_str().into(),
+                l.signature.as_str().into(),
+                l.qr.as_str().into(),
+                l.reason.clone().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn license(&mut self, identifier: &str) -> Result<Option<LicenseRow>, StoreError> {
+        let rows = self
+            .sql
+            .query(&format!("SELECT {LICENSE_COLS} FROM licenses WHERE identifier = $1"), &[identifier.into()])?;
+        rows.first().map(license_from).transpose()
+    }
+
+    pub fn licenses_of_case(&mut self, case_no: &str) -> Result<Vec<LicenseRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!("SELECT {LICENSE_COLS} FROM licenses WHERE case_no = $1 ORDER BY identifier"),
+            &[case_no.into()],
+        )?;
+        rows.iter().map(license_from).collect()
+    }
+
+    pub fn licenses_of_holder(&mut self, holder_index: &str) -> Result<Vec<LicenseRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!("SELECT {LICENSE_COLS} FROM licenses WHERE holder_index = $1 ORDER BY issued DESC, identifier"),
+            &[holder_index.into()],
+        )?;
+        rows.iter().map(license_from).collect()
+    }
+
+    /// Status-list indexes of licences no longer valid (revoked or cancelled).
+    pub fn revoked_status_indexes(&mut self) -> Result<Vec<i64>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT status_index FROM licenses WHERE status IN ('revoked', 'cancelled') ORDER BY status_index",
+            &[],
+        )?;
+        rows.iter().map(|r| r.int(0)).collect()
+    }
+
     // ---- API tokens ----
 
     pub fn put_api_token(&mut self, t: &ApiTokenRow) -> Result<(), StoreError> {
@@ -1266,6 +1386,7 @@ impl Db {
             "tasks" => "case_no, task_id",
             "catalog_versions" => "kind, code, version",
             "pd_access" => "event_seq",
+            "licenses" => "identifier",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

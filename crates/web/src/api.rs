@@ -67,6 +67,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/organisations/{uscc}/agents/{username}", Access::Roles(&[Role::Applicant])),
     ("PUT", "/api/v1/departments", Access::Admin),
     ("PUT", "/api/v1/staff/{username}/post", Access::Admin),
+    ("POST", "/api/v1/verify", Access::Public),
+    ("GET", "/api/v1/licenses/{identifier}", Access::Public),
+    ("POST", "/api/v1/licenses/{identifier}/revoke", Access::Roles(&[Role::Approver])),
+    ("POST", "/api/v1/licenses/{identifier}/cancel", Access::Roles(&[Role::Approver])),
+    ("GET", "/api/v1/me/licenses", Access::SignedIn),
+    ("GET", "/api/v1/status-lists/1", Access::Public),
     ("GET", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
@@ -135,6 +141,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/organisations", post(register_organisation))
         .route("/api/v1/organisations/{uscc}/agents", post(authorise_agent))
         .route("/api/v1/organisations/{uscc}/agents/{username}", axum::routing::delete(revoke_agent))
+        .route("/api/v1/verify", post(verify_license))
+        .route("/api/v1/licenses/{identifier}", get(get_license))
+        .route("/api/v1/licenses/{identifier}/revoke", post(revoke_license))
+        .route("/api/v1/licenses/{identifier}/cancel", post(cancel_license))
+        .route("/api/v1/me/licenses", get(my_licenses))
+        .route("/api/v1/status-lists/1", get(status_list))
         .route("/api/v1/staff", get(list_staff).post(create_staff))
         .route("/api/v1/staff/{username}/grants", post(grant_role))
         .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
@@ -813,13 +825,11 @@ async fn case_action(
             CaseCommand::Decide { outcome: b.outcome, reasons: b.reasons }
         }
         "issue-licenses" => {
-            let mut b: LicensesBody = body(v)?;
+            let b: LicensesBody = body(v)?;
             if b.licenses.is_empty() {
-                // Until electronic licences are built, number one result per licence the case yields.
-                let view = s.app.case_view(&actor, &no).await?;
-                let def = s.app.catalog().definition(&view.state.subject)?;
-                let n = def.results.len().max(1);
-                b.licenses = (1..=n).map(|i| format!("{no}-{i:02}")).collect();
+                // The licences are made, signed with the seal and recorded with the step, in one transaction.
+                let st = s.app.issue_case_licenses(&actor, &no, expected).await?;
+                return Ok(with_etag(&s, s.app.view_of(st)));
             }
             CaseCommand::IssueLicenses { licenses: b.licenses }
         }
@@ -1219,5 +1229,89 @@ pub async fn published_keys(State(s): State<AppState>) -> Res {
     let keys = s.app.published_keys().await?;
     let mut r = Json(json!({ "issuer": "银川市审批服务局", "keys": keys })).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    /// The QR text (OS1:…) or a licence identifier.
+    input: String,
+}
+
+/// Verify a licence without signing in: valid / revoked / cancelled / expired / amended / bad_signature / unknown,
+/// with the public fields only.
+async fn verify_license(State(s): State<AppState>, ApiJson(b): ApiJson<VerifyBody>) -> Res {
+    if b.input.len() > 4000 {
+        return Err(Problem::unprocessable(
+            "input_too_long",
+            "the QR text or identifier is longer than 4,000 characters",
+        )
+        .into());
+    }
+    Ok(Json(s.app.verify_license(&b.input).await?).into_response())
+}
+
+fn license_public(l: &oneseal_store::LicenseRow) -> Value {
+    json!({
+        "identifier": l.identifier, "status": l.status, "public": serde_json::from_str::<Value>(&l.signed_payload).unwrap_or_default(),
+        "signed_payload": l.signed_payload, "signature_der_hex": l.signature, "key_id": l.key_id, "qr": l.qr, "status_index": l.status_index,
+        "status_list": "/api/v1/status-lists/1",
+    })
+}
+
+/// A licence's public content, the exact signed bytes and the seal's signature (for OpenSSL), and its QR text.
+async fn get_license(State(s): State<AppState>, ApiPath(identifier): ApiPath<String>) -> Res {
+    oneseal_domain::license::LicenseIdentifier::parse(&identifier)
+        .map_err(|e| Problem::not_found(format!("licence {identifier}: {e}")))?;
+    let id = identifier.clone();
+    let row = s.app.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
+    let row = row.ok_or_else(|| Problem::not_found(format!("licence {identifier}")))?;
+    Ok(Json(license_public(&row)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusReasonBody {
+    reason: String,
+}
+
+async fn revoke_license(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(identifier): ApiPath<String>,
+    ApiJson(b): ApiJson<StatusReasonBody>,
+) -> Res {
+    s.app.change_license_status(&actor, &identifier, true, &b.reason).await?;
+    Ok(Json(s.app.verify_license(&identifier).await?).into_response())
+}
+
+async fn cancel_license(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(identifier): ApiPath<String>,
+    ApiJson(b): ApiJson<StatusReasonBody>,
+) -> Res {
+    s.app.change_license_status(&actor, &identifier, false, &b.reason).await?;
+    Ok(Json(s.app.verify_license(&identifier).await?).into_response())
+}
+
+async fn my_licenses(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let list = s.app.my_licenses(&actor).await?;
+    Ok(Json(json!({ "licenses": list.iter().map(license_public).collect::<Vec<_>>() })).into_response())
+}
+
+/// The W3C Bitstring Status List of licence revocations.
+async fn status_list(State(s): State<AppState>) -> Res {
+    let encoded = s.app.status_list().await?;
+    let mut r = Json(json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "/api/v1/status-lists/1",
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": "银川市审批服务局",
+        "credentialSubject": { "id": "/api/v1/status-lists/1#list", "type": "BitstringStatusList", "statusPurpose": "revocation", "encodedList": encoded }
+    }))
+    .into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     Ok(r)
 }

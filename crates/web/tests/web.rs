@@ -38,6 +38,7 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
             let set = oneseal_app::catalog::demo_catalog().unwrap();
             a.import_catalog(set, "demo", "demo catalog").await.unwrap();
             a.ensure_demo_accounts().await.unwrap();
+            a.install_seal("demo", "a test seal passphrase", None).await.unwrap();
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
             oneseal_web::serve_router(oneseal_web::router_with(a, false, oidc), l, std::future::pending())
@@ -1621,4 +1622,103 @@ fn departments_posts_and_agent_scopes() {
     assert_eq!(r.status, 403, "{:?}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("follow"));
     assert_eq!(t.post("/api/v1/cases", Some(&company), &sub).status, 201, "the representative applies");
+}
+
+#[test]
+fn licences_are_sealed_verifiable_and_revocable() {
+    each_backend(|t| {
+        let company = t.login("company");
+        let code = t.item_code("食品经营许可");
+        let mut sub = submission(t, &code, "online");
+        sub["applicant"] =
+            json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+        let r = t.post("/api/v1/cases", Some(&company), &sub);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let clerk = t.login("clerk");
+        assert_eq!(t.act(&clerk, &no, "accept", json!({})).status, 200);
+        let done = drive_to_completion(t, &no);
+        let identifier = done["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.as_str())
+            .find(|l| l.starts_with("1.2.156.3005.2."))
+            .unwrap_or_else(|| panic!("a GB/T 36904 identifier: {:?}", done["licenses"]))
+            .to_string();
+        assert!(oneseal_domain::license::LicenseIdentifier::parse(&identifier).is_ok());
+        // The public record: the signed bytes verify with OpenSSL under the published key.
+        let lic = t.get(&format!("/api/v1/licenses/{identifier}"), None);
+        assert_eq!(lic.status, 200, "{:?}", lic.body);
+        assert_eq!(lic.body["public"]["holder"], "银川塞上餐饮有限公司");
+        assert_eq!(lic.body["public"]["license_name"], "食品经营许可证");
+        let keys = t.get("/.well-known/oneseal/keys", None);
+        let pem = keys.body["keys"].as_array().unwrap().iter().find(|k| k["key_id"] == lic.body["key_id"]).unwrap()
+            ["public_pem"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let dir = std::env::temp_dir().join(format!("oneseal-lic-{}-{}", std::process::id(), t.backend));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pub.pem"), &pem).unwrap();
+        std::fs::write(dir.join("msg"), lic.body["signed_payload"].as_str().unwrap()).unwrap();
+        let sig: Vec<u8> = (0..lic.body["signature_der_hex"].as_str().unwrap().len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&lic.body["signature_der_hex"].as_str().unwrap()[i..i + 2], 16).unwrap())
+            .collect();
+        std::fs::write(dir.join("sig.der"), sig).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pubin", "-inkey"])
+            .arg(dir.join("pub.pem"))
+            .arg("-in")
+            .arg(dir.join("msg"))
+            .arg("-sigfile")
+            .arg(dir.join("sig.der"))
+            .args(["-pkeyopt", "distid:1234567812345678"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully"), "{out:?}");
+        // Verification without login: from the QR and from the identifier.
+        let qr = lic.body["qr"].as_str().unwrap().to_string();
+        assert_eq!(t.post("/api/v1/verify", None, &json!({"input": qr})).body["status"], "valid");
+        assert_eq!(t.post("/api/v1/verify", None, &json!({"input": identifier})).body["status"], "valid");
+        let tampered = format!("{}{}", &qr[..qr.len() - 4], if qr.ends_with("AAAA") { "BBBB" } else { "AAAA" });
+        assert_eq!(t.post("/api/v1/verify", None, &json!({"input": tampered})).body["status"], "bad_signature");
+        let other = oneseal_domain::license::LicenseIdentifier::new(
+            "11100000000013338W032",
+            &oneseal_domain::ids::Uscc::parse("91110000600037341L").unwrap(),
+            "9999999",
+            1,
+        )
+        .unwrap();
+        assert_eq!(t.post("/api/v1/verify", None, &json!({"input": other.to_string()})).body["status"], "unknown");
+        assert_eq!(t.post("/api/v1/verify", None, &json!({"input": "1.2.156.3005.2.nonsense"})).status, 422);
+        // The holder finds it among their licences.
+        let mine = t.get("/api/v1/me/licenses", Some(&company));
+        assert!(mine.body["licenses"].as_array().unwrap().iter().any(|l| l["identifier"] == identifier.as_str()));
+        // Revocation with a reason by an approver: the verdict and the status list change.
+        let dept_chief = format!("{}-chief", done["department"].as_str().unwrap());
+        let chief = t.login(&dept_chief);
+        assert_eq!(
+            t.post(&format!("/api/v1/licenses/{identifier}/revoke"), Some(&clerk), &json!({"reason": "x"})).status,
+            403
+        );
+        let r = t.post(
+            &format!("/api/v1/licenses/{identifier}/revoke"),
+            Some(&chief),
+            &json!({"reason": "以欺骗手段取得许可"}),
+        );
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("revoked")), "{:?}", r.body);
+        assert_eq!(t.post("/api/v1/verify", None, &json!({"input": qr})).body["status"], "revoked");
+        let list = t.get("/api/v1/status-lists/1", None);
+        let enc = list.body["credentialSubject"]["encodedList"].as_str().unwrap();
+        use base64::Engine;
+        let gz = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(enc.strip_prefix('u').unwrap()).unwrap();
+        let mut bits = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut bits).unwrap();
+        assert_eq!(bits.len() * 8, 131_072);
+        let index = lic.body["status_index"].as_u64().unwrap() as usize;
+        assert_ne!(bits[index / 8] & (0x80 >> (index % 8)), 0, "the revoked licence's bit is set");
+        assert_eq!(bits.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
+    });
 }

@@ -1,0 +1,480 @@
+//! Electronic licences (电子证照): issued with the one seal when a case reaches its licence-issuance step
+//! (one case may yield several, e.g. a bundle), each with a GB/T 36904 identifier, the GB/T 36903 metadata, a
+//! signature OpenSSL can check, and the offline QR; verified by anyone; amended, cancelled or revoked as events;
+//! published in a W3C Bitstring Status List.
+
+use std::collections::BTreeMap;
+
+use oneseal_domain::calendar::format_date;
+use oneseal_domain::case::{self, ApplicantKind, CaseCommand, CaseState, Ctx, Outcome};
+use oneseal_domain::clock::local_date;
+use oneseal_domain::ids::{CaseNo, Uscc};
+use oneseal_domain::license::{parse_license_types, LicenseIdentifier, LicenseType};
+use oneseal_domain::roles::{Actor, Role};
+use oneseal_seal::qr::{self, Claims};
+use oneseal_seal::seal::public_from_pem;
+use oneseal_store::{LicenseRow, NewEvent};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::{hex, ms, App, AppError};
+
+/// The region code of the bureau (银川市).
+pub const REGION: &str = "640100";
+/// The issuer shown on licences.
+pub const ISSUER_NAME: &str = "银川市审批服务局";
+/// Entries of the status list (≥ 131,072 for herd privacy).
+pub const STATUS_LIST_SIZE: usize = 131_072;
+
+/// The licence types compiled in from catalog/license-types.toml (empty when the file is absent).
+pub fn builtin_license_types() -> Result<Vec<LicenseType>, AppError> {
+    match crate::catalog::DEMO_CATALOG.iter().find(|(p, _)| p.ends_with("license-types.toml")) {
+        Some((_, text)) => parse_license_types(text).map_err(|e| AppError::invalid("catalog_invalid", e)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// What a verification finds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// valid | revoked | cancelled | expired | amended | bad_signature | unknown
+    pub status: &'static str,
+    pub identifier: Option<String>,
+    pub public: Option<Value>,
+    pub superseded_by: Option<String>,
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
+}
+
+impl App {
+    pub fn license_type(&self, code: &str) -> Option<LicenseType> {
+        self.license_types.iter().find(|t| t.code == code).cloned()
+    }
+
+    /// Issue the licences of a case at its licence-issuance step, then complete the step (one transaction).
+    pub async fn issue_case_licenses(
+        &self,
+        actor: &Actor,
+        case_no: &str,
+        if_match: Option<i64>,
+    ) -> Result<CaseState, AppError> {
+        let case_no = CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
+        let seal = self.current_seal()?;
+        let (view, calendar, now, actor, app) =
+            (self.catalog(), self.calendar(), self.now(), actor.clone(), self.clone());
+        self.store
+            .write(move |db| -> Result<CaseState, AppError> {
+                let row =
+                    db.get_case(case_no.as_str())?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
+                let st: CaseState = serde_json::from_str(&row.state).map_err(|e| AppError::Internal(e.to_string()))?;
+                if !crate::cases::may_see(&actor, &st) {
+                    return Err(AppError::NotFound(format!("case {case_no}")));
+                }
+                if let Some(expected) = if_match.filter(|e| *e != row.version) {
+                    return Err(AppError::StaleVersion { expected, actual: row.version });
+                }
+                let def = view.definition(&st.subject)?;
+                let today = local_date(now);
+                let issuer_uscc = view
+                    .departments
+                    .iter()
+                    .find(|d| d.id == def.department)
+                    .map(|d| d.uscc.clone())
+                    .ok_or_else(|| AppError::Internal("the case's department has no USCC".into()))?;
+                let mut identifiers = Vec::new();
+                let mut license_rows = Vec::new();
+                for (i, result) in def.results.iter().enumerate() {
+                    let lt = result.license_type.as_deref().and_then(|c| app.license_type(c));
+                    let Some(lt) = lt else {
+                        // A decision document or receipt without a licence type: numbered after the case.
+                        identifiers.push(format!("{}-{:02}", case_no.as_str(), i + 1));
+                        continue;
+                    };
+                    let serial_no = db.next_counter(&format!("license-{}-{}", lt.type_code, issuer_uscc.as_str()))?;
+                    let serial = format!("{serial_no:07}");
+                    let id = LicenseIdentifier::new(&lt.type_code, &issuer_uscc, &serial, 1)
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    let status_index = db.next_counter("license-status-index")? - 1;
+                    let lic = app.build_license(&lt, &id, &st, today, status_index)?;
+                    identifiers.push(id.to_string());
+                    license_rows.push(lic);
+                }
+                if identifiers.is_empty() {
+                    identifiers.push(format!("{}-01", case_no.as_str()));
+                }
+                // Sign and record each licence.
+                let mut signed_rows = Vec::new();
+                for (mut lic, public) in license_rows {
+                    let payload = serde_json::to_string(&public).map_err(|e| AppError::Internal(e.to_string()))?;
+                    lic.signature = hex(&seal.sign(payload.as_bytes()));
+                    lic.key_id = seal.key_id().to_string();
+                    lic.signed_payload = payload;
+                    let claims = Claims {
+                        identifier: lic.identifier.clone(),
+                        type_name: public["license_name"].as_str().unwrap_or_default().to_string(),
+                        holder: lic.holder_name.clone(),
+                        issuer: ISSUER_NAME.into(),
+                        issued: lic.issued.clone(),
+                        valid_to: lic.valid_to.clone(),
+                        number: lic.number.clone(),
+                    };
+                    lic.qr = qr::encode(&claims, &seal);
+                    let stream = format!("license-{}", lic.lineage);
+                    let payload = issued_payload(&lic);
+                    db.append(
+                        &stream,
+                        0,
+                        &[NewEvent {
+                            event_type: "license_issued".into(),
+                            schema_version: 1,
+                            actor: actor.id.clone(),
+                            at_ms: ms(now),
+                            payload,
+                        }],
+                    )?;
+                    db.put_license(&lic)?;
+                    signed_rows.push(lic);
+                }
+                let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
+                let events = case::decide(&st, CaseCommand::IssueLicenses { licenses: identifiers }, &ctx)?;
+                let version = row.version;
+                crate::cases::record_public(
+                    &app,
+                    db,
+                    Some(st),
+                    version,
+                    events,
+                    &actor.id,
+                    now,
+                    case_no.as_str(),
+                    &def.form,
+                )
+            })
+            .await
+    }
+
+    /// The licence row and its public, signed content.
+    fn build_license(
+        &self,
+        lt: &LicenseType,
+        id: &LicenseIdentifier,
+        st: &CaseState,
+        today: time::Date,
+        status_index: i64,
+    ) -> Result<(LicenseRow, Value), AppError> {
+        if st.decision != Some(Outcome::Grant) {
+            return Err(AppError::invalid("not_granted", "licences are issued for granted decisions only"));
+        }
+        let valid_to = lt.valid_to(today).map(format_date);
+        let holder_code = self.reveal(&st.applicant.id_number)?;
+        let (holder_code_type, holder_index) = match st.applicant.kind {
+            ApplicantKind::Organisation => ("001", self.id_index(ApplicantKind::Organisation, &holder_code)),
+            ApplicantKind::Person => ("111", self.id_index(ApplicantKind::Person, &holder_code)),
+        };
+        let number = match &lt.number_from {
+            Some(src) => self.resolve_source(src, st, today, None, None).unwrap_or_default(),
+            None => format!("{}{}{}", lt.number_prefix.clone().unwrap_or_default(), REGION, &id.serial),
+        };
+        let mut fields = Map::new();
+        let mut public_fields = Map::new();
+        for f in &lt.fields {
+            let v = self.resolve_source(&f.source, st, today, valid_to.as_deref(), Some(&number)).unwrap_or_default();
+            if lt.public_fields.contains(&f.key) {
+                public_fields.insert(f.key.clone(), json!(v));
+            }
+            // Personal values stay sealed in the stored body.
+            let stored = if oneseal_seal::pd::is_sealed(&v) || f.source == "applicant.id_number" {
+                self.seal_value(&v)?
+            } else {
+                v
+            };
+            fields.insert(f.key.clone(), json!(stored));
+        }
+        let public_holder_code = if st.applicant.kind == ApplicantKind::Organisation {
+            holder_code.clone()
+        } else {
+            crate::pd::mask_id(&holder_code)
+        };
+        let public = json!({
+            "identifier": id.to_string(),
+            "license_name": lt.name,
+            "license_type_code": lt.type_code,
+            "number": number,
+            "holder": st.applicant.name,
+            "holder_code": public_holder_code,
+            "holder_code_type": holder_code_type,
+            "issuer": ISSUER_NAME,
+            "issuer_code": id.issuer,
+            "issued": format_date(today),
+            "valid_from": format_date(today),
+            "valid_to": valid_to,
+            "region": REGION,
+            "fields": public_fields,
+        });
+        let body = json!({ "public": public, "fields": fields, "holder_code": self.seal_value(&holder_code)? });
+        let row = LicenseRow {
+            identifier: id.to_string(),
+            lineage: format!("{}.{}.{}", id.type_code, id.issuer, id.serial),
+            version: i64::from(id.version),
+            number,
+            license_type: lt.code.clone(),
+            holder_name: st.applicant.name.clone(),
+            holder_index: Some(holder_index),
+            case_no: Some(st.case_no.as_str().to_string()),
+            status: "valid".into(),
+            issued: format_date(today),
+            valid_to,
+            status_index,
+            body: body.to_string(),
+            signed_payload: String::new(),
+            key_id: String::new(),
+            signature: String::new(),
+            qr: String::new(),
+            reason: None,
+        };
+        Ok((row, public))
+    }
+
+    fn resolve_source(
+        &self,
+        src: &str,
+        st: &CaseState,
+        today: time::Date,
+        valid_to: Option<&str>,
+        number: Option<&str>,
+    ) -> Option<String> {
+        if let Some(lit) = src.strip_prefix("text:") {
+            return Some(lit.to_string());
+        }
+        if let Some(key) = src.strip_prefix("form.") {
+            return st.form.get(key).map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        }
+        match src {
+            "applicant.name" => Some(st.applicant.name.clone()),
+            "applicant.id_number" => Some(st.applicant.id_number.clone()),
+            "case.case_no" => Some(st.case_no.as_str().to_string()),
+            "case.decided_at" | "license.valid_from" => Some(format_date(today)),
+            "license.valid_to" => Some(valid_to.unwrap_or("长期").to_string()),
+            "license.number" => number.map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// Verify a licence from its QR text (signature, then status) or its identifier (status).
+    pub async fn verify_license(&self, input: &str) -> Result<Verification, AppError> {
+        let input = input.trim();
+        let identifier = if input.starts_with(qr::PREFIX) {
+            let Ok(d) = qr::decode(input) else {
+                return Ok(Verification {
+                    status: "bad_signature",
+                    identifier: None,
+                    public: None,
+                    superseded_by: None,
+                });
+            };
+            let keys = self.published_keys().await?;
+            let ok = keys
+                .iter()
+                .find(|k| k.key_id == d.key_id)
+                .and_then(|k| public_from_pem(&k.public_pem).ok())
+                .is_some_and(|p| d.verify(&p));
+            if !ok {
+                return Ok(Verification {
+                    status: "bad_signature",
+                    identifier: Some(d.claims.identifier),
+                    public: None,
+                    superseded_by: None,
+                });
+            }
+            d.claims.identifier
+        } else {
+            if LicenseIdentifier::parse(input).is_err() {
+                return Err(AppError::invalid(
+                    "invalid_license_identifier",
+                    "give the QR text (OS1:…) or a licence identifier (1.2.156.3005.2.…) with a valid check character",
+                ));
+            }
+            input.to_string()
+        };
+        let id = identifier.clone();
+        let row = self.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
+        let Some(row) = row else {
+            return Ok(Verification {
+                status: "unknown",
+                identifier: Some(identifier),
+                public: None,
+                superseded_by: None,
+            });
+        };
+        // The stored signature must still verify over the stored payload.
+        let sig = hex_decode(&row.signature).unwrap_or_default();
+        if !self.verify_seal(&row.key_id, row.signed_payload.as_bytes(), &sig).await? {
+            return Ok(Verification {
+                status: "bad_signature",
+                identifier: Some(identifier),
+                public: None,
+                superseded_by: None,
+            });
+        }
+        let today = format_date(local_date(self.now()));
+        let status = match row.status.as_str() {
+            "revoked" => "revoked",
+            "cancelled" => "cancelled",
+            "superseded" => "amended",
+            _ if row.valid_to.as_deref().is_some_and(|v| v < today.as_str()) => "expired",
+            _ => "valid",
+        };
+        let superseded_by = if status == "amended" { row.reason.clone() } else { None };
+        let public: Value = serde_json::from_str(&row.signed_payload).unwrap_or_default();
+        Ok(Verification { status, identifier: Some(identifier), public: Some(public), superseded_by })
+    }
+
+    /// Cancel (注销) or revoke (撤销) a licence, with a reason: the department's approver; an event.
+    pub async fn change_license_status(
+        &self,
+        actor: &Actor,
+        identifier: &str,
+        revoke: bool,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        if !actor.has(Role::Approver) {
+            return Err(AppError::Forbidden("cancelling or revoking a licence needs an approver".into()));
+        }
+        if reason.trim().is_empty() || reason.chars().count() > 500 {
+            return Err(AppError::invalid("reason_required", "a reason (1–500 characters) is required"));
+        }
+        let (id, actor, now, reason) =
+            (identifier.to_string(), actor.clone(), ms(self.now()), reason.trim().to_string());
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let mut row = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
+                if row.status != "valid" {
+                    return Err(AppError::invalid("license_not_valid", format!("the licence is {}", row.status)));
+                }
+                row.status = if revoke { "revoked".into() } else { "cancelled".into() };
+                row.reason = Some(reason.clone());
+                let stream = format!("license-{}", row.lineage);
+                let v = db.stream_version(&stream)?;
+                let kind = if revoke { "license_revoked" } else { "license_cancelled" };
+                db.append(
+                    &stream,
+                    v,
+                    &[NewEvent {
+                        event_type: kind.into(),
+                        schema_version: 1,
+                        actor: actor.id,
+                        at_ms: now,
+                        payload: json!({ "identifier": id, "reason": reason }).to_string(),
+                    }],
+                )?;
+                db.put_license(&row)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The W3C Bitstring Status List: bit i set when the licence with status index i is revoked or cancelled;
+    /// GZIP-compressed, base64url, multibase prefix `u`.
+    pub async fn status_list(&self) -> Result<String, AppError> {
+        let revoked = self.store.read(|db| db.revoked_status_indexes().map_err(AppError::from)).await?;
+        let mut bits = vec![0u8; STATUS_LIST_SIZE / 8];
+        for i in revoked {
+            let i = i as usize;
+            if i < STATUS_LIST_SIZE {
+                bits[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bits).map_err(|e| AppError::Internal(e.to_string()))?;
+        let zipped = gz.finish().map_err(|e| AppError::Internal(e.to_string()))?;
+        use base64::Engine;
+        Ok(format!("u{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(zipped)))
+    }
+
+    /// The licences of a case (for its applicant and staff who may see it).
+    pub async fn case_licenses(&self, case_no: &str) -> Result<Vec<LicenseRow>, AppError> {
+        let no = case_no.to_string();
+        self.store.read(move |db| db.licenses_of_case(&no).map_err(AppError::from)).await
+    }
+
+    /// My licences: those whose holder is me (by ID number) or an organisation I act for.
+    pub async fn my_licenses(&self, actor: &Actor) -> Result<Vec<LicenseRow>, AppError> {
+        let me = actor.id.clone();
+        let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
+        let mut indexes: Vec<String> =
+            actor.acts_for.iter().map(|u| self.id_index(ApplicantKind::Organisation, u)).collect();
+        if let Some(p) = person {
+            indexes.push(p.id_index);
+        }
+        let mut out = BTreeMap::new();
+        for ix in indexes {
+            let rows = self.store.read(move |db| db.licenses_of_holder(&ix).map_err(AppError::from)).await?;
+            for r in rows {
+                out.insert(r.identifier.clone(), r);
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+}
+
+/// The `license_issued` event: everything the licences projection holds but the holder's blind index, which
+/// depends on the master key and is recomputed.
+fn issued_payload(l: &LicenseRow) -> String {
+    json!({
+        "identifier": l.identifier, "lineage": l.lineage, "version": l.version, "number": l.number, "license_type": l.license_type,
+        "holder_name": l.holder_name, "case_no": l.case_no, "issued": l.issued, "valid_to": l.valid_to, "status_index": l.status_index,
+        "body": serde_json::from_str::<Value>(&l.body).unwrap_or_default(), "signed_payload": l.signed_payload, "key_id": l.key_id,
+        "signature": l.signature, "qr": l.qr,
+    })
+    .to_string()
+}
+
+impl App {
+    /// The licences projection row of a `license_issued` event (rebuild).
+    pub(crate) fn license_row_from_event(&self, payload: &str) -> Result<LicenseRow, AppError> {
+        let p: Value = serde_json::from_str(payload).map_err(|e| AppError::Internal(e.to_string()))?;
+        let text = |k: &str| {
+            p[k].as_str().map(str::to_string).ok_or_else(|| AppError::Internal(format!("license_issued without {k}")))
+        };
+        let body = p["body"].clone();
+        let holder_index = match (body["holder_code"].as_str(), body["public"]["holder_code_type"].as_str()) {
+            (Some(code), Some(t)) => {
+                let clear = self.reveal(code)?;
+                let kind = if t == "001" { ApplicantKind::Organisation } else { ApplicantKind::Person };
+                Some(self.id_index(kind, &clear))
+            }
+            _ => None,
+        };
+        Ok(LicenseRow {
+            identifier: text("identifier")?,
+            lineage: text("lineage")?,
+            version: p["version"].as_i64().unwrap_or(1),
+            number: text("number")?,
+            license_type: text("license_type")?,
+            holder_name: text("holder_name")?,
+            holder_index,
+            case_no: p["case_no"].as_str().map(str::to_string),
+            status: "valid".into(),
+            issued: text("issued")?,
+            valid_to: p["valid_to"].as_str().map(str::to_string),
+            status_index: p["status_index"].as_i64().unwrap_or_default(),
+            body: body.to_string(),
+            signed_payload: text("signed_payload")?,
+            key_id: text("key_id")?,
+            signature: text("signature")?,
+            qr: text("qr")?,
+            reason: None,
+        })
+    }
+}
+
+/// The USCC of a department id, for tests and tools.
+pub fn issuer_of(view: &crate::catalog::CatalogView, department: &str) -> Option<Uscc> {
+    view.departments.iter().find(|d| d.id.as_str() == department).map(|d| d.uscc.clone())
+}
