@@ -68,6 +68,9 @@ enum Cmd {
     /// The bureau's seal (SM2).
     #[command(subcommand)]
     Seal(SealCmd),
+    /// Electronic licences.
+    #[command(subcommand)]
+    License(LicenseCmd),
     /// National-cryptography primitives, for interoperability checks against other implementations.
     #[command(subcommand)]
     Crypto(CryptoCmd),
@@ -83,6 +86,90 @@ enum PdCmd {
         #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
         database: String,
     },
+}
+
+#[derive(Subcommand)]
+enum LicenseCmd {
+    /// Verify a licence QR offline: the seal's signature against published keys (a JSON file as served at
+    /// /.well-known/oneseal/keys, or the database's keys), and the claims. Status needs the online check.
+    Verify {
+        qr: String,
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long, env = "ONESEAL_DATABASE")]
+        database: Option<String>,
+    },
+    /// Show the parts of a licence QR (for third-party verifiers; see docs/qr-format.md).
+    Decode { qr: String },
+    /// Write a sample: a throwaway seal key (PEM), its public key, and a signed QR for fixed claims, into a directory.
+    Sample {
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
+}
+
+fn license_cmd(c: LicenseCmd) -> CliResult {
+    use oneseal_seal::qr;
+    match c {
+        LicenseCmd::Verify { qr: text, keys, database } => {
+            let d = qr::decode(&text).map_err(err)?;
+            let key_list: Vec<(String, String)> = match (keys, database) {
+                (Some(f), _) => {
+                    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?).map_err(err)?;
+                    v["keys"].as_array().cloned().unwrap_or_default().iter().map(|k| (k["key_id"].as_str().unwrap_or_default().to_string(), k["public_pem"].as_str().unwrap_or_default().to_string())).collect()
+                }
+                (None, Some(db)) => {
+                    let app = open_app(&db)?;
+                    runtime()?.block_on(app.published_keys()).map_err(app_err)?.into_iter().map(|k| (k.key_id, k.public_pem)).collect()
+                }
+                (None, None) => return Err("give --keys FILE (from /.well-known/oneseal/keys) or --database".into()),
+            };
+            let Some((_, pem)) = key_list.iter().find(|(id, _)| *id == d.key_id) else {
+                return Err(format!("unknown seal key {}: not among the published keys", d.key_id));
+            };
+            let public = oneseal_seal::seal::public_from_pem(pem).map_err(err)?;
+            if !d.verify(&public) {
+                return Err("bad signature: the QR was not signed by this seal or was altered".into());
+            }
+            let c = &d.claims;
+            println!("signature valid (seal key {}); check the status online for revocation", d.key_id);
+            println!("identifier: {}
+licence: {}
+number: {}
+holder: {}
+issuer: {}
+issued: {}
+valid to: {}", c.identifier, c.type_name, c.number, c.holder, c.issuer, c.issued, c.valid_to.as_deref().unwrap_or("长期 permanent"));
+            Ok(())
+        }
+        LicenseCmd::Decode { qr: text } => {
+            let parts = qr::parts(&text).map_err(err)?;
+            println!("{}", serde_json::to_string_pretty(&parts).map_err(err)?);
+            Ok(())
+        }
+        LicenseCmd::Sample { out_dir } => {
+            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+            let mut seed = [0u8; 32];
+            getrandom_fill(&mut seed)?;
+            let key = oneseal_seal::seal::SealKey::from_random(seed).map_err(err)?;
+            let claims = qr::Claims {
+                identifier: "1.2.156.3005.2.11100000000013338W032.11640100MB96000107.0000001.001.Y".into(),
+                type_name: "食品经营许可证".into(),
+                holder: "银川塞上餐饮有限公司".into(),
+                issuer: "银川市审批服务局".into(),
+                issued: "2026-03-02".into(),
+                valid_to: Some("2031-03-01".into()),
+                number: "JY6401000000001".into(),
+            };
+            let text = qr::encode(&claims, &key);
+            std::fs::write(out_dir.join("public.pem"), key.public_pem().map_err(err)?).map_err(err)?;
+            std::fs::write(out_dir.join("qr.txt"), &text).map_err(err)?;
+            let keys = serde_json::json!({ "keys": [{ "key_id": key.key_id(), "public_pem": key.public_pem().map_err(err)? }] });
+            std::fs::write(out_dir.join("keys.json"), keys.to_string()).map_err(err)?;
+            println!("{text}");
+            Ok(())
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -527,6 +614,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Id(c) => id(c),
         Cmd::Crypto(c) => crypto(c),
         Cmd::Seal(c) => seal_cmd(c),
+        Cmd::License(c) => license_cmd(c),
         Cmd::Pd(PdCmd::Rotate { new_key_file, database }) => {
             let text =
                 std::fs::read_to_string(&new_key_file).map_err(|e| format!("{}: {e}", new_key_file.display()))?;

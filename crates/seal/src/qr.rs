@@ -174,6 +174,51 @@ pub fn decode(qr: &str) -> Result<Decoded, QrError> {
     })
 }
 
+/// The parts of a QR as hex, for third-party verifiers and the format document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Parts {
+    pub cose_hex: String,
+    pub protected_hex: String,
+    pub key_id: String,
+    pub payload_hex: String,
+    pub sig_structure_hex: String,
+    pub signature_raw_hex: String,
+    pub signature_der_hex: String,
+}
+
+fn hexs(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Decode a QR into its byte parts.
+pub fn parts(qr: &str) -> Result<Parts, QrError> {
+    let b45 = qr.trim().strip_prefix(PREFIX).ok_or(QrError::Prefix)?;
+    let raw = base45::decode(b45).map_err(|_| QrError::Base45)?;
+    let d = decode(qr)?;
+    let v: Value = ciborium::from_reader(raw.as_slice()).map_err(|_| QrError::Cose("not CBOR"))?;
+    let arr = match v {
+        Value::Tag(18, inner) => match *inner {
+            Value::Array(a) => a,
+            _ => return Err(QrError::Cose("tag 18 without an array")),
+        },
+        Value::Array(a) => a,
+        _ => return Err(QrError::Cose("not a COSE_Sign1 array")),
+    };
+    let (Some(Value::Bytes(protected)), Some(Value::Bytes(payload))) = (arr.first(), arr.get(2)) else {
+        return Err(QrError::Cose("COSE_Sign1 is [protected, unprotected, payload, signature]"));
+    };
+    let (r, s) = d.signature.split_at(d.signature.len().min(32));
+    Ok(Parts {
+        cose_hex: hexs(&raw),
+        protected_hex: hexs(protected),
+        key_id: d.key_id.clone(),
+        payload_hex: hexs(payload),
+        sig_structure_hex: hexs(&d.signed),
+        signature_raw_hex: hexs(&d.signature),
+        signature_der_hex: hexs(&crate::seal::der_encode(r, s)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
