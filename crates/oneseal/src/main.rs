@@ -152,8 +152,10 @@ valid to: {}", c.identifier, c.type_name, c.number, c.holder, c.issuer, c.issued
             let mut seed = [0u8; 32];
             getrandom_fill(&mut seed)?;
             let key = oneseal_seal::seal::SealKey::from_random(seed).map_err(err)?;
+            let issuer = Uscc::parse("11640100MB96000107").map_err(err)?;
+            let identifier = oneseal_domain::license::LicenseIdentifier::new("11100000000013338W032", &issuer, "0000001", 1).map_err(err)?;
             let claims = qr::Claims {
-                identifier: "1.2.156.3005.2.11100000000013338W032.11640100MB96000107.0000001.001.Y".into(),
+                identifier: identifier.to_string(),
                 type_name: "食品经营许可证".into(),
                 holder: "银川塞上餐饮有限公司".into(),
                 issuer: "银川市审批服务局".into(),
