@@ -74,6 +74,8 @@ pub struct App {
     login_limits: Arc<RwLock<auth::LoginLimits>>,
     /// Whether staff with write powers must use a second factor.
     totp_policy: Arc<RwLock<bool>>,
+    /// Working days between a licence's issue and its public disclosure.
+    disclosure_delay_days: Arc<RwLock<u32>>,
     /// Licence types (catalog/license-types.toml).
     license_types: Arc<Vec<oneseal_domain::license::LicenseType>>,
     /// The current seal key, once loaded with its passphrase.
@@ -96,6 +98,7 @@ impl App {
             login_limits: Arc::default(),
             totp_policy: Arc::default(),
             seal: Arc::default(),
+            disclosure_delay_days: Arc::default(),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };
         app.reload_calendar_blocking()?;

@@ -423,6 +423,155 @@ impl App {
     }
 }
 
+impl App {
+    /// 双公示: granted licensing decisions on organisations, public (no personal ID numbers), shown once
+    /// `delay_days` working days have passed since issue (0: at once).
+    pub async fn disclosures(&self, q: Option<&str>, limit: i64, offset: i64) -> Result<(Vec<Value>, i64), AppError> {
+        let types: Vec<String> = self.license_types.iter().filter(|t| t.disclosure).map(|t| t.code.clone()).collect();
+        let today = local_date(self.now());
+        let delay = self.disclosure_delay_days.read().map(|g| *g).unwrap_or(0);
+        // The newest issue date that is old enough: today minus `delay` working days.
+        let mut cutoff = today;
+        let cal = self.calendar();
+        let mut left = delay;
+        while left > 0 {
+            cutoff = cutoff.previous_day().unwrap_or(cutoff);
+            if cal.is_workday(cutoff).unwrap_or(true) {
+                left -= 1;
+            }
+        }
+        let (by, q) = (format_date(cutoff), q.map(str::to_string));
+        let (rows, total) = self
+            .store
+            .read(move |db| db.disclosed_licenses(&types, &by, q.as_deref(), limit, offset).map_err(AppError::from))
+            .await?;
+        let list = rows
+            .iter()
+            .map(|r| {
+                let public: Value = serde_json::from_str(&r.signed_payload).unwrap_or_default();
+                json!({ "identifier": r.identifier, "license_name": public["license_name"], "number": r.number, "holder": r.holder_name,
+                        "holder_code": public["holder_code"], "issuer": ISSUER_NAME, "issued": r.issued, "valid_to": r.valid_to, "status": r.status })
+            })
+            .collect();
+        Ok((list, total))
+    }
+
+    /// 变更: a new version of a licence with changed fields, re-signed; the old version is superseded (its
+    /// verification answers "amended" and names the new one). The department's approver, with a reason.
+    pub async fn amend_license(
+        &self,
+        actor: &Actor,
+        identifier: &str,
+        changes: &Map<String, Value>,
+        reason: &str,
+    ) -> Result<String, AppError> {
+        if !actor.has(Role::Approver) {
+            return Err(AppError::Forbidden("amending a licence needs an approver".into()));
+        }
+        if reason.trim().is_empty() || changes.is_empty() {
+            return Err(AppError::invalid("reason_required", "an amendment needs changed fields and a reason"));
+        }
+        let seal = self.current_seal()?;
+        let (id, actor, now, reason, changes, app) = (
+            identifier.to_string(),
+            actor.clone(),
+            self.now(),
+            reason.trim().to_string(),
+            changes.clone(),
+            self.clone(),
+        );
+        self.store
+            .write(move |db| -> Result<String, AppError> {
+                let mut old = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
+                if old.status != "valid" {
+                    return Err(AppError::invalid("license_not_valid", format!("the licence is {}", old.status)));
+                }
+                let lt = app
+                    .license_type(&old.license_type)
+                    .ok_or_else(|| AppError::Internal("licence type missing".into()))?;
+                let parsed =
+                    LicenseIdentifier::parse(&old.identifier).map_err(|e| AppError::Internal(e.to_string()))?;
+                let next = LicenseIdentifier { version: parsed.version + 1, ..parsed };
+                let mut body: Value = serde_json::from_str(&old.body).map_err(|e| AppError::Internal(e.to_string()))?;
+                let mut public = body["public"].clone();
+                for (k, v) in &changes {
+                    let Some(f) = lt.fields.iter().find(|f| &f.key == k) else {
+                        return Err(AppError::invalid(
+                            "unknown_license_field",
+                            format!("the licence has no field {k}"),
+                        ));
+                    };
+                    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                    if text.chars().count() > 500 {
+                        return Err(AppError::invalid("field_too_long", format!("{k} is longer than 500 characters")));
+                    }
+                    let stored = if f.source == "applicant.id_number" { app.seal_value(&text)? } else { text.clone() };
+                    body["fields"][k] = json!(stored);
+                    if lt.public_fields.contains(k) {
+                        public["fields"][k] = json!(text);
+                    }
+                }
+                public["identifier"] = json!(next.to_string());
+                public["amends"] = json!(old.identifier);
+                body["public"] = public.clone();
+                let payload = serde_json::to_string(&public).map_err(|e| AppError::Internal(e.to_string()))?;
+                let claims = Claims {
+                    identifier: next.to_string(),
+                    type_name: lt.name.clone(),
+                    holder: old.holder_name.clone(),
+                    issuer: ISSUER_NAME.into(),
+                    issued: old.issued.clone(),
+                    valid_to: old.valid_to.clone(),
+                    number: old.number.clone(),
+                };
+                let status_index = db.next_counter("license-status-index")? - 1;
+                let new = LicenseRow {
+                    identifier: next.to_string(),
+                    version: i64::from(next.version),
+                    status: "valid".into(),
+                    status_index,
+                    body: body.to_string(),
+                    signature: hex(&seal.sign(payload.as_bytes())),
+                    key_id: seal.key_id().to_string(),
+                    signed_payload: payload,
+                    qr: qr::encode(&claims, &seal),
+                    reason: None,
+                    ..old.clone()
+                };
+                let stream = format!("license-{}", old.lineage);
+                let v = db.stream_version(&stream)?;
+                let mut p: Value =
+                    serde_json::from_str(&issued_payload(&new)).map_err(|e| AppError::Internal(e.to_string()))?;
+                p["supersedes"] = json!(old.identifier);
+                p["reason"] = json!(reason);
+                db.append(
+                    &stream,
+                    v,
+                    &[NewEvent {
+                        event_type: "license_amended".into(),
+                        schema_version: 1,
+                        actor: actor.id,
+                        at_ms: ms(now),
+                        payload: p.to_string(),
+                    }],
+                )?;
+                db.put_license(&new)?;
+                old.status = "superseded".into();
+                old.reason = Some(new.identifier.clone());
+                db.put_license(&old)?;
+                Ok(new.identifier)
+            })
+            .await
+    }
+
+    /// How many working days after issue a decision is disclosed (configuration; default 0).
+    pub fn set_disclosure_delay(&self, days: u32) {
+        if let Ok(mut g) = self.disclosure_delay_days.write() {
+            *g = days;
+        }
+    }
+}
+
 /// The `license_issued` event: everything the licences projection holds but the holder's blind index, which
 /// depends on the master key and is recomputed.
 fn issued_payload(l: &LicenseRow) -> String {

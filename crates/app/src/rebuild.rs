@@ -90,6 +90,16 @@ impl App {
                             })?;
                         } else if e.event_type == "license_issued" {
                             db.put_license(&app.license_row_from_event(&e.payload)?)?;
+                        } else if e.event_type == "license_amended" {
+                            let new = app.license_row_from_event(&e.payload)?;
+                            let p: serde_json::Value =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            if let Some(mut old) = db.license(p["supersedes"].as_str().unwrap_or_default())? {
+                                old.status = "superseded".into();
+                                old.reason = Some(new.identifier.clone());
+                                db.put_license(&old)?;
+                            }
+                            db.put_license(&new)?;
                         } else if e.event_type == "license_revoked" || e.event_type == "license_cancelled" {
                             let p: serde_json::Value =
                                 serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;

@@ -115,12 +115,31 @@ fn license_cmd(c: LicenseCmd) -> CliResult {
             let d = qr::decode(&text).map_err(err)?;
             let key_list: Vec<(String, String)> = match (keys, database) {
                 (Some(f), _) => {
-                    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?).map_err(err)?;
-                    v["keys"].as_array().cloned().unwrap_or_default().iter().map(|k| (k["key_id"].as_str().unwrap_or_default().to_string(), k["public_pem"].as_str().unwrap_or_default().to_string())).collect()
+                    let v: serde_json::Value = serde_json::from_str(
+                        &std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?,
+                    )
+                    .map_err(err)?;
+                    v["keys"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|k| {
+                            (
+                                k["key_id"].as_str().unwrap_or_default().to_string(),
+                                k["public_pem"].as_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect()
                 }
                 (None, Some(db)) => {
                     let app = open_app(&db)?;
-                    runtime()?.block_on(app.published_keys()).map_err(app_err)?.into_iter().map(|k| (k.key_id, k.public_pem)).collect()
+                    runtime()?
+                        .block_on(app.published_keys())
+                        .map_err(app_err)?
+                        .into_iter()
+                        .map(|k| (k.key_id, k.public_pem))
+                        .collect()
                 }
                 (None, None) => return Err("give --keys FILE (from /.well-known/oneseal/keys) or --database".into()),
             };
@@ -133,13 +152,22 @@ fn license_cmd(c: LicenseCmd) -> CliResult {
             }
             let c = &d.claims;
             println!("signature valid (seal key {}); check the status online for revocation", d.key_id);
-            println!("identifier: {}
+            println!(
+                "identifier: {}
 licence: {}
 number: {}
 holder: {}
 issuer: {}
 issued: {}
-valid to: {}", c.identifier, c.type_name, c.number, c.holder, c.issuer, c.issued, c.valid_to.as_deref().unwrap_or("长期 permanent"));
+valid to: {}",
+                c.identifier,
+                c.type_name,
+                c.number,
+                c.holder,
+                c.issuer,
+                c.issued,
+                c.valid_to.as_deref().unwrap_or("长期 permanent")
+            );
             Ok(())
         }
         LicenseCmd::Decode { qr: text } => {
@@ -153,7 +181,9 @@ valid to: {}", c.identifier, c.type_name, c.number, c.holder, c.issuer, c.issued
             getrandom_fill(&mut seed)?;
             let key = oneseal_seal::seal::SealKey::from_random(seed).map_err(err)?;
             let issuer = Uscc::parse("11640100MB96000107").map_err(err)?;
-            let identifier = oneseal_domain::license::LicenseIdentifier::new("11100000000013338W032", &issuer, "0000001", 1).map_err(err)?;
+            let identifier =
+                oneseal_domain::license::LicenseIdentifier::new("11100000000013338W032", &issuer, "0000001", 1)
+                    .map_err(err)?;
             let claims = qr::Claims {
                 identifier: identifier.to_string(),
                 type_name: "食品经营许可证".into(),

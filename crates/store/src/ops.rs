@@ -1191,6 +1191,49 @@ impl Db {
         rows.iter().map(license_from).collect()
     }
 
+    /// Licences of the given types issued on or before a date, newest first, optionally filtered by holder name.
+    pub fn disclosed_licenses(
+        &mut self,
+        types: &[String],
+        issued_by: &str,
+        holder_contains: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<LicenseRow>, i64), StoreError> {
+        if types.is_empty() {
+            return Ok((vec![], 0));
+        }
+        let mut params: Vec<Val> = vec![issued_by.into()];
+        let mut ph = Vec::new();
+        for t in types {
+            params.push(t.into());
+            ph.push(format!("${}", params.len()));
+        }
+        let mut wh = format!("issued <= $1 AND license_type IN ({})", ph.join(", "));
+        if let Some(h) = holder_contains {
+            // Not a hot path: the public disclosure search over names.
+            params.push(format!("%{}%", h.replace('%', "").replace('_', "")).into());
+            wh.push_str(&format!(" AND holder_name LIKE ${}", params.len()));
+        }
+        let total = self
+            .sql
+            .query(&format!("SELECT COUNT(*) FROM licenses WHERE {wh}"), &params)?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))?;
+        let n = params.len();
+        params.push(Val::Int(limit));
+        params.push(Val::Int(offset));
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {LICENSE_COLS} FROM licenses WHERE {wh} ORDER BY issued DESC, identifier LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
+            &params,
+        )?;
+        Ok((rows.iter().map(license_from).collect::<Result<_, _>>()?, total))
+    }
+
     /// Status-list indexes of licences no longer valid (revoked or cancelled).
     pub fn revoked_status_indexes(&mut self) -> Result<Vec<i64>, StoreError> {
         let rows = self.sql.query(

@@ -71,8 +71,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/licenses/{identifier}", Access::Public),
     ("POST", "/api/v1/licenses/{identifier}/revoke", Access::Roles(&[Role::Approver])),
     ("POST", "/api/v1/licenses/{identifier}/cancel", Access::Roles(&[Role::Approver])),
+    ("POST", "/api/v1/licenses/{identifier}/amend", Access::Roles(&[Role::Approver])),
     ("GET", "/api/v1/me/licenses", Access::SignedIn),
     ("GET", "/api/v1/status-lists/1", Access::Public),
+    ("GET", "/api/v1/disclosures", Access::Public),
     ("GET", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
@@ -145,8 +147,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/licenses/{identifier}", get(get_license))
         .route("/api/v1/licenses/{identifier}/revoke", post(revoke_license))
         .route("/api/v1/licenses/{identifier}/cancel", post(cancel_license))
+        .route("/api/v1/licenses/{identifier}/amend", post(amend_license))
         .route("/api/v1/me/licenses", get(my_licenses))
         .route("/api/v1/status-lists/1", get(status_list))
+        .route("/api/v1/disclosures", get(disclosures))
         .route("/api/v1/staff", get(list_staff).post(create_staff))
         .route("/api/v1/staff/{username}/grants", post(grant_role))
         .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
@@ -1314,4 +1318,41 @@ async fn status_list(State(s): State<AppState>) -> Res {
     .into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     Ok(r)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisclosureQuery {
+    q: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+/// 双公示: the public list of granted licensing decisions on organisations.
+async fn disclosures(State(s): State<AppState>, ApiQuery(q): ApiQuery<DisclosureQuery>) -> Res {
+    let (offset, limit) = paging(q.page, q.per_page)?;
+    let text = q.q.as_deref().map(str::trim).filter(|x| !x.is_empty());
+    if text.is_some_and(|t| t.chars().count() > 50) {
+        return Err(Problem::bad_request("query_too_long", "search text is longer than 50 characters").into());
+    }
+    let (list, total) = s.app.disclosures(text, limit as i64, offset as i64).await?;
+    Ok(Json(json!({ "total": total, "disclosures": list })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmendBody {
+    fields: serde_json::Map<String, Value>,
+    reason: String,
+}
+
+/// 变更: a new version with changed fields; the old one is superseded.
+async fn amend_license(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(identifier): ApiPath<String>,
+    ApiJson(b): ApiJson<AmendBody>,
+) -> Res {
+    let new = s.app.amend_license(&actor, &identifier, &b.fields, &b.reason).await?;
+    Ok(Json(s.app.verify_license(&new).await?).into_response())
 }

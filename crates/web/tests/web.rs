@@ -1696,6 +1696,44 @@ fn licences_are_sealed_verifiable_and_revocable() {
         // The holder finds it among their licences.
         let mine = t.get("/api/v1/me/licenses", Some(&company));
         assert!(mine.body["licenses"].as_array().unwrap().iter().any(|l| l["identifier"] == identifier.as_str()));
+        // 双公示: the organisation's licensing decision is public, without personal data.
+        let disc = t.get(&format!("/api/v1/disclosures?q={}", urlencode("塞上")), None);
+        assert!(
+            disc.body["disclosures"].as_array().unwrap().iter().any(|d| d["identifier"] == identifier.as_str()),
+            "{:?}",
+            disc.body
+        );
+        // 变更: a new version; the old one verifies as amended and names it.
+        let dept_chief = format!("{}-chief", done["department"].as_str().unwrap());
+        let chief = t.login(&dept_chief);
+        let first_field = lic.body["public"]["fields"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "food_business_items".into());
+        let r = t.post(
+            &format!("/api/v1/licenses/{identifier}/amend"),
+            Some(&chief),
+            &json!({"fields": {first_field.clone(): "变更后的内容"}, "reason": "经营项目变更"}),
+        );
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("valid")), "{:?}", r.body);
+        let amended = r.body["identifier"].as_str().unwrap().to_string();
+        assert!(amended.contains(".002."), "{amended}");
+        let old = t.post("/api/v1/verify", None, &json!({"input": identifier}));
+        assert_eq!(
+            (old.body["status"].as_str(), old.body["superseded_by"].as_str()),
+            (Some("amended"), Some(amended.as_str()))
+        );
+        assert_eq!(
+            t.post("/api/v1/verify", None, &json!({"input": qr})).body["status"],
+            "amended",
+            "the old QR says amended"
+        );
+        let identifier = amended;
+        let lic = t.get(&format!("/api/v1/licenses/{identifier}"), None);
+        let qr = lic.body["qr"].as_str().unwrap().to_string();
         // Revocation with a reason by an approver: the verdict and the status list change.
         let dept_chief = format!("{}-chief", done["department"].as_str().unwrap());
         let chief = t.login(&dept_chief);
