@@ -368,6 +368,9 @@ impl App {
         };
         validate_applicant(&req.applicant)?;
         let def = self.definition_for(&req)?;
+        let mut req = req;
+        let id_number = req.applicant.id_number.trim().to_uppercase();
+        self.reuse_licenses(actor, &def, req.applicant.kind, &id_number, &mut req.form, &mut req.materials).await?;
         let calendar = self.calendar();
         let now = self.now();
         let query_code = random_hex(4)?.to_uppercase();

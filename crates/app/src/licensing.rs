@@ -173,8 +173,15 @@ impl App {
             ApplicantKind::Organisation => ("001", self.id_index(ApplicantKind::Organisation, &holder_code)),
             ApplicantKind::Person => ("111", self.id_index(ApplicantKind::Person, &holder_code)),
         };
-        let number = match &lt.number_from {
-            Some(src) => self.resolve_source(src, st, today, None, None).unwrap_or_default(),
+        let from_source = lt
+            .number_from
+            .as_deref()
+            .and_then(|src| self.resolve_source(src, st, today, None, None))
+            .filter(|n| !n.is_empty());
+        let number = match from_source {
+            Some(n) => n,
+            // A business licence's number is the organisation's USCC when the form does not carry it.
+            None if lt.number_from.is_some() && st.applicant.kind == ApplicantKind::Organisation => holder_code.clone(),
             None => format!("{}{}{}", lt.number_prefix.clone().unwrap_or_default(), REGION, &id.serial),
         };
         let mut fields = Map::new();
@@ -562,6 +569,80 @@ impl App {
                 Ok(new.identifier)
             })
             .await
+    }
+
+    /// 免提交 and pre-filling: materials that a valid licence of the applicant proves are satisfied by reference,
+    /// and form fields the licence holds are filled in when the request leaves them out. Only for an actor who
+    /// acts as that applicant (their own ID, an organisation they represent) or a window clerk who checked the
+    /// walk-in applicant's identity.
+    pub async fn reuse_licenses(
+        &self,
+        actor: &Actor,
+        def: &oneseal_domain::case::CaseDefinition,
+        kind: ApplicantKind,
+        id_number: &str,
+        form: &mut Map<String, Value>,
+        materials: &mut Vec<oneseal_domain::case::MaterialRef>,
+    ) -> Result<(), AppError> {
+        let holder_index = self.id_index(kind, id_number);
+        let allowed = match kind {
+            ApplicantKind::Organisation => {
+                actor.acts_for.iter().any(|u| u == id_number) || actor.has(Role::WindowClerk)
+            }
+            ApplicantKind::Person => {
+                let me = actor.id.clone();
+                let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
+                person.is_some_and(|p| p.id_index == holder_index) || actor.has(Role::WindowClerk)
+            }
+        };
+        if !allowed {
+            return Ok(());
+        }
+        let ix = holder_index.clone();
+        let held: Vec<LicenseRow> = self
+            .store
+            .read(move |db| db.licenses_of_holder(&ix).map_err(AppError::from))
+            .await?
+            .into_iter()
+            .filter(|l| l.status == "valid")
+            .collect();
+        if held.is_empty() {
+            return Ok(());
+        }
+        for m in def.materials.iter().filter(|m| !m.license_substitutes.is_empty()) {
+            if materials.iter().any(|r| r.material_id == m.id) {
+                continue;
+            }
+            if let Some(l) = held.iter().find(|l| m.license_substitutes.contains(&l.license_type)) {
+                materials.push(oneseal_domain::case::MaterialRef {
+                    material_id: m.id.clone(),
+                    file_name: format!("电子证照 {}", l.number),
+                    license: Some(l.identifier.clone()),
+                });
+            }
+        }
+        for l in &held {
+            let Some(lt) = self.license_type(&l.license_type) else { continue };
+            let body: Value = serde_json::from_str(&l.body).unwrap_or_default();
+            for f in &lt.fields {
+                let Some(key) = f.source.strip_prefix("form.") else { continue };
+                if form.contains_key(key) || !def.form.fields.iter().any(|x| x.key == key) {
+                    continue;
+                }
+                if let Some(v) = body["fields"][&f.key].as_str() {
+                    let clear = self.reveal(v)?;
+                    let field = def.form.fields.iter().find(|x| x.key == key);
+                    let value = match field.map(|x| x.field_type) {
+                        Some(
+                            oneseal_domain::catalog::FieldType::Number | oneseal_domain::catalog::FieldType::Integer,
+                        ) => clear.parse::<f64>().map(|n| json!(n)).unwrap_or(json!(clear)),
+                        _ => json!(clear),
+                    };
+                    form.insert(key.to_string(), value);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// How many working days after issue a decision is disclosed (configuration; default 0).

@@ -1760,3 +1760,68 @@ fn licences_are_sealed_verifiable_and_revocable() {
         assert_eq!(bits.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
     });
 }
+
+#[test]
+fn a_licence_stands_for_a_material_and_fills_the_form() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let company = t.login("company");
+    let org = json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+    // The company is set up: its business licence is issued to the organisation.
+    let code = t.item_code("公司设立登记");
+    let mut sub = submission(&t, &code, "online");
+    sub["applicant"] = org.clone();
+    sub["form"]["enterprise_name"] = json!("银川塞上餐饮有限公司");
+    let r = t.post("/api/v1/cases", Some(&company), &sub);
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    let clerk = t.login("clerk");
+    t.act(&clerk, &no, "accept", json!({}));
+    drive_to_completion(&t, &no);
+    let mine = t.get("/api/v1/me/licenses", Some(&company));
+    assert!(
+        mine.body["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["public"]["license_name"].as_str().unwrap_or_default().contains("营业执照")),
+        "{:?}",
+        mine.body
+    );
+    // Applying for the food licence: the business licence stands for the material, and the form takes its data.
+    let food = t.item_code("食品经营许可");
+    let mut sub = submission(&t, &food, "online");
+    sub["applicant"] = org;
+    sub["form"].as_object_mut().unwrap().remove("enterprise_name");
+    let mats: Vec<Value> = sub["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["material_id"] != "business-license")
+        .cloned()
+        .collect();
+    sub["materials"] = json!(mats);
+    let r = t.post("/api/v1/cases", Some(&company), &sub);
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let c = t.get(&format!("/api/v1/cases/{}", r.body["case_no"].as_str().unwrap()), Some(&company));
+    let m = c.body["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["material_id"] == "business-license")
+        .cloned()
+        .expect("the material is satisfied by the licence");
+    assert!(m["license"].as_str().unwrap().starts_with("1.2.156.3005.2."), "{m:?}");
+    assert_eq!(c.body["form"]["enterprise_name"], "银川塞上餐饮有限公司", "filled from the licence");
+    // Someone who does not act for the company gets nothing from its licences.
+    let citizen = t.login("citizen");
+    let company_rep = t.login("company");
+    assert_eq!(
+        t.call("DELETE", "/api/v1/organisations/91110000600037341L/agents/citizen", Some(&company_rep), None, &[])
+            .status,
+        204
+    );
+    let mut sub2 = submission(&t, &food, "online");
+    sub2["form"].as_object_mut().unwrap().remove("enterprise_name");
+    let r = t.post("/api/v1/cases", Some(&citizen), &sub2);
+    assert_eq!(r.body["code"], "invalid_form", "no pre-filling from someone else's licence: {:?}", r.body);
+}
