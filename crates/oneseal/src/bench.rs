@@ -14,6 +14,11 @@ use serde_json::{json, Map, Value};
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
+    /// The seal's SM2 signing and verification per second on one core, beside `openssl speed sm2` in the same run.
+    Seal {
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// Complete lifecycles (submit → accept → review → … → complete) through HTTP.
     Lifecycle {
         /// Lifecycles to run.
@@ -42,6 +47,7 @@ pub enum BenchCmd {
 
 pub fn run(c: BenchCmd) -> Result<(), String> {
     match c {
+        BenchCmd::Seal { seconds } => seal_bench(seconds),
         BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw } => {
             lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw)
         }
@@ -379,6 +385,52 @@ fn preload_cases(app: &App, template: &str, count: u64) -> Result<(), String> {
             })
             .map_err(|e| e.to_string())?;
         done = to;
+    }
+    Ok(())
+}
+
+fn seal_bench(seconds: u64) -> Result<(), String> {
+    use oneseal_seal::seal::{verify, SealKey};
+    let key = SealKey::from_random([0x42; 32]).map_err(|e| e.to_string())?;
+    let public = key.public_key();
+    // A licence's signed payload is a few hundred bytes of JSON.
+    let msg = vec![b'x'; 600];
+    let window = Duration::from_secs(seconds);
+    let t = Instant::now();
+    let mut signs = 0u64;
+    let mut sig = key.sign(&msg);
+    while t.elapsed() < window {
+        sig = key.sign(&msg);
+        signs += 1;
+    }
+    let sign_rate = signs as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut verifies = 0u64;
+    while t.elapsed() < window {
+        if !verify(&public, &msg, &sig) {
+            return Err("a signature did not verify".into());
+        }
+        verifies += 1;
+    }
+    let verify_rate = verifies as f64 / t.elapsed().as_secs_f64();
+    println!("OneSeal seal (RustCrypto sm2, SM3, distinguishing ID), one thread, 600-byte messages:");
+    println!("  signs/s: {sign_rate:.0}   verifies/s: {verify_rate:.0}");
+    let out = std::process::Command::new("openssl").args(["speed", "-seconds", &seconds.to_string(), "sm2"]).output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let line = text.lines().find(|l| l.contains("SM2") && l.contains("bits")).or_else(|| text.lines().rev().find(|l| l.contains("sm2") || l.contains("SM2")));
+            println!("openssl speed sm2 (same machine, same run):");
+            println!("  {}", line.unwrap_or("(no SM2 line in openssl's output)").trim());
+            if let Some(l) = line {
+                let nums: Vec<f64> = l.split_whitespace().filter_map(|w| w.parse::<f64>().ok()).collect();
+                if nums.len() >= 2 {
+                    let (os_sign, os_verify) = (nums[nums.len() - 2], nums[nums.len() - 1]);
+                    println!("  ratio OneSeal/OpenSSL: signing {:.2}×, verification {:.2}× (target ≥ 0.5×)", sign_rate / os_sign, verify_rate / os_verify);
+                }
+            }
+        }
+        _ => println!("openssl speed sm2 is not available here"),
     }
     Ok(())
 }

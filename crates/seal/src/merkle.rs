@@ -152,7 +152,7 @@ fn range_hash<S: NodeStore + ?Sized>(
     if n == 0 {
         return Ok(kind.empty_root());
     }
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         let level = n.trailing_zeros() as u8;
         return get_node(store, level, start >> level);
     }
@@ -189,7 +189,7 @@ pub fn root<S: NodeStore + ?Sized>(store: &mut S, kind: TreeHash, size: u64) -> 
     range_hash(store, kind, 0, size)
 }
 
-/// The audit path of leaf `index` in the tree of `size` leaves, RFC 6962 §2.1.1 PATH(m, D[n]): siblings from the
+/// The audit path of leaf `index` in the tree of `size` leaves, RFC 6962 §2.1.1 `PATH(m, D[n])`: siblings from the
 /// leaf upwards. O(log n) gets.
 pub fn inclusion_proof<S: NodeStore + ?Sized>(
     store: &mut S,
@@ -218,7 +218,7 @@ pub fn inclusion_proof<S: NodeStore + ?Sized>(
 }
 
 /// The consistency proof from the tree of `old_size` leaves to the tree of `new_size` leaves, RFC 6962 §2.1.2
-/// PROOF(m, D[n]) = SUBPROOF(m, D[n], true). Empty when the sizes are equal or the old tree is empty (RFC 6962
+/// `PROOF(m, D[n]) = SUBPROOF(m, D[n], true)`. Empty when the sizes are equal or the old tree is empty (RFC 6962
 /// defines proofs for 0 < m < n only; nothing is to be proven otherwise). O(log n) gets.
 pub fn consistency_proof<S: NodeStore + ?Sized>(
     store: &mut S,
@@ -485,7 +485,7 @@ pub fn note_key_id(key_name: &str, sig_type: &[u8], public_key: &[u8]) -> [u8; 4
 
 /// The key id of the seal's SM2 key under a key name: the first 4 bytes of
 /// SHA-256(key name ‖ 0x0A ‖ [`SIG_TYPE_SM2`] ‖ the 65-byte uncompressed SEC1 point 0x04 ‖ X ‖ Y), i.e.
-/// SHA-256(name ‖ "\n" ‖ 0xFF ‖ "oneseal.sm2-sm3.v1" ‖ 0x04 ‖ X ‖ Y)[:4]. The signatures are the seal's DER
+/// `SHA-256(name ‖ "\n" ‖ 0xFF ‖ "oneseal.sm2-sm3.v1" ‖ 0x04 ‖ X ‖ Y)[..4]`. The signatures are the seal's DER
 /// SM2-with-SM3 signatures (distinguishing ID `1234567812345678`) over the note text.
 pub fn sm2_note_key_id(key_name: &str, public: &sm2::PublicKey) -> [u8; 4] {
     note_key_id(key_name, SIG_TYPE_SM2, public.to_encoded_point(false).as_bytes())
