@@ -16,6 +16,7 @@ pub mod pd;
 pub mod rebuild;
 pub mod sealing;
 pub mod subscribers;
+pub mod transparency;
 
 use std::sync::{Arc, RwLock};
 

@@ -419,14 +419,21 @@ fn seal_bench(seconds: u64) -> Result<(), String> {
     match out {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
-            let line = text.lines().find(|l| l.contains("SM2") && l.contains("bits")).or_else(|| text.lines().rev().find(|l| l.contains("sm2") || l.contains("SM2")));
+            let line = text
+                .lines()
+                .find(|l| l.contains("SM2") && l.contains("bits"))
+                .or_else(|| text.lines().rev().find(|l| l.contains("sm2") || l.contains("SM2")));
             println!("openssl speed sm2 (same machine, same run):");
             println!("  {}", line.unwrap_or("(no SM2 line in openssl's output)").trim());
             if let Some(l) = line {
                 let nums: Vec<f64> = l.split_whitespace().filter_map(|w| w.parse::<f64>().ok()).collect();
                 if nums.len() >= 2 {
                     let (os_sign, os_verify) = (nums[nums.len() - 2], nums[nums.len() - 1]);
-                    println!("  ratio OneSeal/OpenSSL: signing {:.2}×, verification {:.2}× (target ≥ 0.5×)", sign_rate / os_sign, verify_rate / os_verify);
+                    println!(
+                        "  ratio OneSeal/OpenSSL: signing {:.2}×, verification {:.2}× (target ≥ 0.5×)",
+                        sign_rate / os_sign,
+                        verify_rate / os_verify
+                    );
                 }
             }
         }

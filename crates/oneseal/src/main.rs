@@ -71,6 +71,9 @@ enum Cmd {
     /// Electronic licences.
     #[command(subcommand)]
     License(LicenseCmd),
+    /// The transparency log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
     /// National-cryptography primitives, for interoperability checks against other implementations.
     #[command(subcommand)]
     Crypto(CryptoCmd),
@@ -86,6 +89,49 @@ enum PdCmd {
         #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
         database: String,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Recompute every leaf from the events, the tree and the checkpoint signatures; name the first divergence.
+    Verify {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+    },
+    /// Sign a checkpoint of the log now.
+    Checkpoint {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+    },
+}
+
+fn audit_cmd(c: AuditCmd) -> CliResult {
+    match c {
+        AuditCmd::Verify { database } => {
+            let app = open_app(&database)?;
+            let rep = runtime()?.block_on(app.audit()).map_err(app_err)?;
+            if rep.problems.is_empty() {
+                println!(
+                    "log intact: {} events, {} leaves, {} checkpoints verified",
+                    rep.events, rep.tree_size, rep.checkpoints
+                );
+                Ok(())
+            } else {
+                for p in &rep.problems {
+                    println!("{p}");
+                }
+                Err(format!("the log diverges: {}", rep.problems[0]))
+            }
+        }
+        AuditCmd::Checkpoint { database } => {
+            let app = open_app(&database)?;
+            match runtime()?.block_on(app.sign_checkpoint()).map_err(app_err)? {
+                Some(note) => print!("{note}"),
+                None => println!("no new events since the last checkpoint"),
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -647,6 +693,7 @@ fn run(cli: Cli) -> CliResult {
         Cmd::Crypto(c) => crypto(c),
         Cmd::Seal(c) => seal_cmd(c),
         Cmd::License(c) => license_cmd(c),
+        Cmd::Audit(c) => audit_cmd(c),
         Cmd::Pd(PdCmd::Rotate { new_key_file, database }) => {
             let text =
                 std::fs::read_to_string(&new_key_file).map_err(|e| format!("{}: {e}", new_key_file.display()))?;
@@ -674,6 +721,18 @@ fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(err)?;
+        let signer = app.clone();
+        tokio::spawn(async move {
+            // Sign a checkpoint of the transparency log every minute when there is something new.
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                if signer.current_seal().is_ok() {
+                    if let Err(e) = signer.sign_checkpoint().await {
+                        eprintln!("checkpoint: {}", app_err(e));
+                    }
+                }
+            }
+        });
         let worker = app.clone();
         tokio::spawn(async move {
             loop {

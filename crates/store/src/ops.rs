@@ -17,6 +17,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (6, include_str!("migrations/sqlite_0006_staff_posts.sql")),
     (7, include_str!("migrations/sqlite_0007_seal_keys.sql")),
     (8, include_str!("migrations/sqlite_0008_licenses.sql")),
+    (9, include_str!("migrations/sqlite_0009_transparency.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -27,6 +28,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (6, include_str!("migrations/postgres_0006_staff_posts.sql")),
     (7, include_str!("migrations/postgres_0007_seal_keys.sql")),
     (8, include_str!("migrations/postgres_0008_licenses.sql")),
+    (9, include_str!("migrations/postgres_0009_transparency.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -485,6 +487,9 @@ impl Db {
         }
         let mut seqs = inserted.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?;
         seqs.sort_unstable();
+        for (i, (seq, e)) in seqs.iter().zip(events).enumerate() {
+            self.add_leaf(*seq, stream, expected + 1 + i as i64, e)?;
+        }
         Ok(seqs)
     }
 
@@ -513,9 +518,36 @@ impl Db {
                     StoreError::Constraint(_) => StoreError::Conflict { stream: stream.to_string(), expected, actual: expected + 1 },
                     other => other,
                 })?;
-            seqs.push(rows.first().ok_or_else(|| StoreError::Decode("no seq returned".into()))?.int(0)?);
+            let seq = rows.first().ok_or_else(|| StoreError::Decode("no seq returned".into()))?.int(0)?;
+            self.add_leaf(seq, stream, expected + 1 + i as i64, e)?;
+            seqs.push(seq);
         }
         Ok(seqs)
+    }
+
+    /// Make the event a leaf of the transparency log, in the same transaction (no event without a leaf).
+    fn add_leaf(&mut self, seq: i64, stream: &str, version: i64, e: &NewEvent) -> Result<(), StoreError> {
+        let head = self.sql.query("SELECT size, hash FROM log_head WHERE id = 1", &[])?;
+        let head = head.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
+        let (size, kind) = (head.int(0)?, crate::merkle::kind(&head.text(1)?)?);
+        let leaf = kind.leaf(&crate::merkle::leaf_bytes(
+            seq,
+            stream,
+            version,
+            &e.event_type,
+            e.schema_version,
+            &e.actor,
+            e.at_ms,
+            &e.payload,
+        ));
+        self.sql.exec(
+            "INSERT INTO event_leaves (seq, leaf_index, leaf_hash) VALUES ($1, $2, $3)",
+            &[Val::Int(seq), Val::Int(size), crate::merkle::hex(&leaf).into()],
+        )?;
+        let new_size = oneseal_seal::merkle::append(&mut crate::merkle::SqlNodes(self), kind, size as u64, leaf)
+            .map_err(|e| StoreError::Db(format!("transparency log: {e:?}")))?;
+        self.sql.exec("UPDATE log_head SET size = $1 WHERE id = 1", &[Val::Int(new_size as i64)])?;
+        Ok(())
     }
 
     pub fn read_stream(&mut self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
@@ -1241,6 +1273,84 @@ impl Db {
             &[],
         )?;
         rows.iter().map(|r| r.int(0)).collect()
+    }
+
+    // ---- the transparency log ----
+
+    /// (size, hash kind) of the log.
+    pub fn log_head(&mut self) -> Result<(u64, oneseal_seal::merkle::TreeHash), StoreError> {
+        let rows = self.sql.query("SELECT size, hash FROM log_head WHERE id = 1", &[])?;
+        let r = rows.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
+        Ok((r.int(0)? as u64, crate::merkle::kind(&r.text(1)?)?))
+    }
+
+    pub fn log_root(&mut self, size: u64) -> Result<oneseal_seal::merkle::Hash, StoreError> {
+        let (_, kind) = self.log_head()?;
+        oneseal_seal::merkle::root(&mut crate::merkle::SqlNodes(self), kind, size)
+            .map_err(|e| StoreError::Db(format!("transparency log: {e:?}")))
+    }
+
+    /// (leaf index, leaf hash) of an event.
+    pub fn event_leaf(&mut self, seq: i64) -> Result<Option<(u64, oneseal_seal::merkle::Hash)>, StoreError> {
+        let rows = self.sql.query("SELECT leaf_index, leaf_hash FROM event_leaves WHERE seq = $1", &[Val::Int(seq)])?;
+        rows.first().map(|r| Ok((r.int(0)? as u64, crate::merkle::unhex32(&r.text(1)?)?))).transpose()
+    }
+
+    /// Every (seq, leaf index, leaf hash) in leaf order, a page at a time.
+    pub fn event_leaves_from(
+        &mut self,
+        after_index: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, u64, oneseal_seal::merkle::Hash)>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT seq, leaf_index, leaf_hash FROM event_leaves WHERE leaf_index > $1 ORDER BY leaf_index LIMIT $2",
+            &[Val::Int(after_index), Val::Int(limit)],
+        )?;
+        rows.iter().map(|r| Ok((r.int(0)?, r.int(1)? as u64, crate::merkle::unhex32(&r.text(2)?)?))).collect()
+    }
+
+    pub fn inclusion_proof(&mut self, index: u64, size: u64) -> Result<Vec<oneseal_seal::merkle::Hash>, StoreError> {
+        let (_, kind) = self.log_head()?;
+        oneseal_seal::merkle::inclusion_proof(&mut crate::merkle::SqlNodes(self), kind, index, size)
+            .map_err(|e| StoreError::Db(format!("transparency log: {e:?}")))
+    }
+
+    pub fn consistency_proof(&mut self, old: u64, new: u64) -> Result<Vec<oneseal_seal::merkle::Hash>, StoreError> {
+        let (_, kind) = self.log_head()?;
+        oneseal_seal::merkle::consistency_proof(&mut crate::merkle::SqlNodes(self), kind, old, new)
+            .map_err(|e| StoreError::Db(format!("transparency log: {e:?}")))
+    }
+
+    pub fn put_checkpoint(&mut self, size: u64, root: &str, note: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO checkpoints (size, root, note, created_at_ms) VALUES ($1, $2, $3, $4)",
+            &[Val::Int(size as i64), root.into(), note.into(), Val::Int(at_ms)],
+        )?;
+        Ok(())
+    }
+
+    /// Signed checkpoints (size, root hex, note), newest last.
+    pub fn checkpoints(&mut self) -> Result<Vec<(u64, String, String)>, StoreError> {
+        let rows = self.sql.query("SELECT size, root, note FROM checkpoints ORDER BY size", &[])?;
+        rows.iter().map(|r| Ok((r.int(0)? as u64, r.text(1)?, r.text(2)?))).collect()
+    }
+
+    /// The event at a sequence number (for audits).
+    pub fn event_at(&mut self, seq: i64) -> Result<Option<StoredEvent>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq = $1");
+        self.sql.query(&sql, &[Val::Int(seq)])?.first().map(event_from).transpose()
+    }
+
+    /// Remove the append-only guard (tests of tamper detection simulate an attacker with database access).
+    pub fn testing_drop_append_only_guard(&mut self) -> Result<(), StoreError> {
+        match self.backend() {
+            Backend::Sqlite => {
+                self.sql.batch("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete")
+            }
+            Backend::Postgres => self.sql.batch(
+                "DROP TRIGGER events_append_only_update ON events; DROP TRIGGER events_append_only_truncate ON events",
+            ),
+        }
     }
 
     // ---- API tokens ----

@@ -75,6 +75,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/me/licenses", Access::SignedIn),
     ("GET", "/api/v1/status-lists/1", Access::Public),
     ("GET", "/api/v1/disclosures", Access::Public),
+    ("GET", "/api/v1/transparency/checkpoint", Access::Public),
+    ("POST", "/api/v1/transparency/checkpoint", Access::Admin),
+    ("GET", "/api/v1/transparency/inclusion", Access::Public),
+    ("GET", "/api/v1/transparency/consistency", Access::Public),
     ("GET", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff", Access::Admin),
     ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
@@ -151,6 +155,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/licenses", get(my_licenses))
         .route("/api/v1/status-lists/1", get(status_list))
         .route("/api/v1/disclosures", get(disclosures))
+        .route("/api/v1/transparency/checkpoint", get(checkpoint).post(new_checkpoint))
+        .route("/api/v1/transparency/inclusion", get(inclusion))
+        .route("/api/v1/transparency/consistency", get(consistency))
         .route("/api/v1/staff", get(list_staff).post(create_staff))
         .route("/api/v1/staff/{username}/grants", post(grant_role))
         .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
@@ -1355,4 +1362,47 @@ async fn amend_license(
 ) -> Res {
     let new = s.app.amend_license(&actor, &identifier, &b.fields, &b.reason).await?;
     Ok(Json(s.app.verify_license(&new).await?).into_response())
+}
+
+fn note_response(note: String) -> Response {
+    let mut r = note.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+/// The latest signed checkpoint (C2SP tlog-checkpoint signed note).
+async fn checkpoint(State(s): State<AppState>) -> Res {
+    let note = s.app.latest_checkpoint().await?.ok_or_else(|| Problem::not_found("no checkpoint yet"))?;
+    Ok(note_response(note))
+}
+
+/// Sign a checkpoint now (administrators; the server also signs on a schedule).
+async fn new_checkpoint(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    admin(&actor)?;
+    s.app.sign_checkpoint().await?;
+    let note = s.app.latest_checkpoint().await?.ok_or_else(|| Problem::not_found("no checkpoint yet"))?;
+    Ok(note_response(note))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InclusionQuery {
+    seq: i64,
+    size: Option<u64>,
+}
+
+async fn inclusion(State(s): State<AppState>, ApiQuery(q): ApiQuery<InclusionQuery>) -> Res {
+    Ok(Json(s.app.inclusion(q.seq, q.size).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+async fn consistency(State(s): State<AppState>, ApiQuery(q): ApiQuery<ConsistencyQuery>) -> Res {
+    let proof = s.app.consistency(q.old, q.new).await?;
+    Ok(Json(json!({ "old": q.old, "new": q.new, "proof": proof })).into_response())
 }

@@ -1825,3 +1825,130 @@ fn a_licence_stands_for_a_material_and_fills_the_form() {
     let r = t.post("/api/v1/cases", Some(&citizen), &sub2);
     assert_eq!(r.body["code"], "invalid_form", "no pre-filling from someone else's licence: {:?}", r.body);
 }
+
+#[test]
+fn transparency_log_proves_and_audits_and_catches_tampering() {
+    use base64::Engine;
+    use oneseal_seal::merkle::{verify_consistency, verify_inclusion, TreeHash};
+    let b64 =
+        |s: &str| -> [u8; 32] { base64::engine::general_purpose::STANDARD.decode(s).unwrap().try_into().unwrap() };
+    for (name, url) in oneseal_store::testing::backends() {
+        let t = spawn_app(name, url);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let citizen = t.login("citizen");
+        let code = t.item_code("食品经营许可");
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(&t, &code, "online"));
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let admin = t.login("admin");
+        let cp1 = t.call("POST", "/api/v1/transparency/checkpoint", Some(&admin), None, &[]);
+        assert_eq!(cp1.status, 200, "{:?}", cp1.body);
+        let note1 = cp1.body.as_str().unwrap().to_string();
+        assert!(note1.starts_with("yinchuan.oneseal/transparency-log/sm3\n"), "{note1}");
+        let size1: u64 = note1.lines().nth(1).unwrap().parse().unwrap();
+        let root1 = b64(note1.lines().nth(2).unwrap());
+        let clerk = t.login("clerk");
+        t.act(&clerk, &no, "accept", json!({}));
+        let note2 = t
+            .call("POST", "/api/v1/transparency/checkpoint", Some(&admin), None, &[])
+            .body
+            .as_str()
+            .unwrap()
+            .to_string();
+        let size2: u64 = note2.lines().nth(1).unwrap().parse().unwrap();
+        let root2 = b64(note2.lines().nth(2).unwrap());
+        assert!(size2 > size1);
+        // Every event of the case is included in the latest checkpoint.
+        let evs = t
+            .app
+            .store
+            .read_blocking({
+                let no = no.clone();
+                move |db| db.read_stream(&format!("case-{no}"))
+            })
+            .unwrap();
+        for e in &evs {
+            let inc = t.get(&format!("/api/v1/transparency/inclusion?seq={}", e.seq), None);
+            assert_eq!(inc.status, 200, "{:?}", inc.body);
+            let proof: Vec<[u8; 32]> =
+                inc.body["proof"].as_array().unwrap().iter().map(|p| b64(p.as_str().unwrap())).collect();
+            let leaf = b64(inc.body["leaf_hash"].as_str().unwrap());
+            let leaf_again = TreeHash::Sm3.leaf(&oneseal_store::leaf_bytes(
+                e.seq,
+                &e.stream_id,
+                e.version,
+                &e.event_type,
+                e.schema_version,
+                &e.actor,
+                e.at_ms,
+                &e.payload,
+            ));
+            assert_eq!(leaf, leaf_again, "{name}: the leaf is the event's canonical bytes");
+            assert!(
+                verify_inclusion(TreeHash::Sm3, &leaf, inc.body["leaf_index"].as_u64().unwrap(), size2, &proof, &root2),
+                "{name}"
+            );
+        }
+        // The second checkpoint extends the first.
+        let c = t.get(&format!("/api/v1/transparency/consistency?old={size1}&new={size2}"), None);
+        let proof: Vec<[u8; 32]> =
+            c.body["proof"].as_array().unwrap().iter().map(|p| b64(p.as_str().unwrap())).collect();
+        assert!(verify_consistency(TreeHash::Sm3, size1, size2, &root1, &root2, &proof), "{name}");
+        assert!(rt.block_on(t.app.audit()).unwrap().problems.is_empty(), "{name}: an intact log audits clean");
+        // An attacker with database access: alter a payload, reorder two events, delete one. Each is caught and located.
+        let (a, b, c3) = (evs[0].seq, evs[1].seq, evs[2].seq);
+        t.app.store.write_blocking(|db| db.testing_drop_append_only_guard()).unwrap();
+        t.app
+            .store
+            .write_blocking(move |db| {
+                db.exec_batch(&format!("UPDATE events SET payload = replace(payload, '张三', '李四') WHERE seq = {a}"))
+            })
+            .unwrap();
+        let rep = rt.block_on(t.app.audit()).unwrap();
+        assert!(
+            rep.problems[0].contains(&format!("event seq {a}"))
+                && rep.problems[0].contains(&format!("case-{no}"))
+                && rep.problems[0].contains("altered"),
+            "{name}: {:?}",
+            rep.problems
+        );
+        // Undo the change, then swap two events (their content trades places).
+        let (pb, pc) = (evs[1].clone(), evs[2].clone());
+        let q = |x: &str| x.replace('\'', "''");
+        t.app
+            .store
+            .write_blocking(move |db| {
+                db.exec_batch(&format!(
+                    "UPDATE events SET payload = replace(payload, '李四', '张三') WHERE seq = {a}; \
+             UPDATE events SET type = '{}', payload = '{}', version = -1 WHERE seq = {b}; \
+             UPDATE events SET type = '{}', payload = '{}', version = {} WHERE seq = {c3}; \
+             UPDATE events SET version = {} WHERE seq = {b}",
+                    q(&pc.event_type),
+                    q(&pc.payload),
+                    q(&pb.event_type),
+                    q(&pb.payload),
+                    pb.version,
+                    pc.version
+                ))
+            })
+            .unwrap();
+        let rep = rt.block_on(t.app.audit()).unwrap();
+        assert!(
+            !rep.problems.iter().any(|p| p.contains(&format!("event seq {a}"))),
+            "{name}: the undone change audits clean again: {:?}",
+            rep.problems
+        );
+        assert!(
+            rep.problems[0].contains(&format!("event seq {b}"))
+                && rep.problems.iter().any(|p| p.contains(&format!("event seq {c3}"))),
+            "{name}: {:?}",
+            rep.problems
+        );
+        t.app.store.write_blocking(move |db| db.exec_batch(&format!("DELETE FROM events WHERE seq = {c3}"))).unwrap();
+        let rep = rt.block_on(t.app.audit()).unwrap();
+        assert!(
+            rep.problems.iter().any(|p| p.contains(&format!("event seq {c3} was deleted"))),
+            "{name}: {:?}",
+            rep.problems
+        );
+    }
+}
