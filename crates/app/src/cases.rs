@@ -296,12 +296,12 @@ fn validate_applicant(a: &ApplicantInput) -> Result<(), AppError> {
 }
 
 impl App {
-    fn definition_for(&self, req: &SubmitRequest) -> Result<CaseDefinition, AppError> {
+    fn definition_for(&self, req: &SubmitRequest) -> Result<std::sync::Arc<CaseDefinition>, AppError> {
         let view = self.catalog();
         match (&req.item_code, &req.bundle_code) {
             (Some(code), None) => {
                 let p = view.latest_item(code).ok_or_else(|| AppError::NotFound(format!("item {code}")))?;
-                Ok(CaseDefinition::for_item(&p.body, p.version))
+                view.definition(&Subject::Item { code: code.clone(), version: p.version })
             }
             (None, Some(code)) => {
                 let p = view.latest_bundle(code).ok_or_else(|| AppError::NotFound(format!("bundle {code}")))?;
@@ -499,8 +499,7 @@ impl App {
         let clock = clock::view(&st.clock, now, st.finished_at, &cal).ok();
         let step_clock = st.current_step.as_ref().map(|s| {
             let elapsed = cal.working_days_between(local_date(s.started_at), local_date(now)).unwrap_or(0);
-            let def = self.catalog().definition(&st.subject).ok();
-            let share = def.and_then(|d| d.process.steps.iter().find(|x| x.id == s.step_id).map(|x| x.share_days));
+            let share = self.catalog().step_share(&st.subject, &s.step_id);
             StepClock {
                 step_id: s.step_id.clone(),
                 share_days: share,

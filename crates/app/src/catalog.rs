@@ -32,7 +32,7 @@ pub struct DepartmentList {
 }
 
 /// What a search hit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HitKind {
     Item,
@@ -48,6 +48,8 @@ pub struct CatalogView {
     pub bundles: BTreeMap<String, Vec<Published<Bundle>>>,
     index: Index,
     docs: Vec<(HitKind, String)>,
+    /// Case definitions built once per published version (commands read them on the writer thread).
+    defs: BTreeMap<(HitKind, String, u32), std::sync::Arc<CaseDefinition>>,
 }
 
 impl CatalogView {
@@ -102,6 +104,25 @@ impl CatalogView {
                 v.docs.push((HitKind::Item, code.clone()));
             }
         }
+        let mut defs = BTreeMap::new();
+        for (code, versions) in &v.items {
+            for p in versions {
+                defs.insert(
+                    (HitKind::Item, code.clone(), p.version),
+                    std::sync::Arc::new(CaseDefinition::for_item(&p.body, p.version)),
+                );
+            }
+        }
+        v.defs = defs;
+        let mut bundle_defs = Vec::new();
+        for (code, versions) in &v.bundles {
+            for p in versions {
+                if let Ok(d) = v.build_definition(&Subject::Bundle { code: code.clone(), version: p.version }) {
+                    bundle_defs.push(((HitKind::Bundle, code.clone(), p.version), std::sync::Arc::new(d)));
+                }
+            }
+        }
+        v.defs.extend(bundle_defs);
         for (code, versions) in &v.bundles {
             if let Some(p) = versions.last() {
                 let b = &p.body;
@@ -137,8 +158,44 @@ impl CatalogView {
             .collect()
     }
 
-    /// The case definition for a subject at the version the case started with.
-    pub fn definition(&self, subject: &Subject) -> Result<CaseDefinition, AppError> {
+    /// The form of a subject without building a whole definition (an item's form is borrowed; a bundle's merged
+    /// form is built).
+    pub fn form_of(&self, subject: &Subject) -> std::borrow::Cow<'_, oneseal_domain::catalog::FormSchema> {
+        match subject {
+            Subject::Item { code, version } => match self.item_version(code, *version) {
+                Some(p) => std::borrow::Cow::Borrowed(&p.body.form),
+                None => std::borrow::Cow::Owned(Default::default()),
+            },
+            Subject::Bundle { .. } => {
+                std::borrow::Cow::Owned(self.definition(subject).map(|d| d.form.clone()).unwrap_or_default())
+            }
+        }
+    }
+
+    /// A step's share of the limit, without building a definition.
+    pub fn step_share(&self, subject: &Subject, step_id: &str) -> Option<u32> {
+        let process = match subject {
+            Subject::Item { code, version } => &self.item_version(code, *version)?.body.process,
+            Subject::Bundle { code, version } => {
+                &self.bundles.get(code)?.iter().find(|p| p.version == *version)?.body.process
+            }
+        };
+        process.steps.iter().find(|s| s.id == step_id).map(|s| s.share_days)
+    }
+
+    /// The case definition for a subject at the version the case started with (built once, shared).
+    pub fn definition(&self, subject: &Subject) -> Result<std::sync::Arc<CaseDefinition>, AppError> {
+        let key = match subject {
+            Subject::Item { code, version } => (HitKind::Item, code.clone(), *version),
+            Subject::Bundle { code, version } => (HitKind::Bundle, code.clone(), *version),
+        };
+        match self.defs.get(&key) {
+            Some(d) => Ok(d.clone()),
+            None => self.build_definition(subject).map(std::sync::Arc::new),
+        }
+    }
+
+    fn build_definition(&self, subject: &Subject) -> Result<CaseDefinition, AppError> {
         match subject {
             Subject::Item { code, version } => {
                 let p = self

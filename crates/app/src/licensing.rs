@@ -53,7 +53,13 @@ impl App {
         self.license_types.iter().find(|t| t.code == code).cloned()
     }
 
-    /// Issue the licences of a case at its licence-issuance step, then complete the step (one transaction).
+    /// Issue the licences of a case at its licence-issuance step, then complete the step.
+    ///
+    /// Signing is slow next to a database write, so it happens outside the single writer: (1) the case is read
+    /// and the command checked by a dry run of `decide`; (2) serial numbers and status-list slots are reserved in
+    /// a short write (a failure later leaves a gap, never a duplicate); (3) the licences are built and signed on
+    /// the request's own thread; (4) one write appends the licence events and the case events, refusing whole if
+    /// the case changed meanwhile.
     pub async fn issue_case_licenses(
         &self,
         actor: &Actor,
@@ -62,67 +68,82 @@ impl App {
     ) -> Result<CaseState, AppError> {
         let case_no = CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
         let seal = self.current_seal()?;
-        let (view, calendar, now, actor, app) =
-            (self.catalog(), self.calendar(), self.now(), actor.clone(), self.clone());
+        let (view, calendar, now) = (self.catalog(), self.calendar(), self.now());
+        // (1) Read and check.
+        let no = case_no.clone();
+        let row = self.store.read(move |db| db.get_case(no.as_str()).map_err(AppError::from)).await?;
+        let row = row.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
+        let st: CaseState = serde_json::from_str(&row.state).map_err(|e| AppError::Internal(e.to_string()))?;
+        if !crate::cases::may_see(actor, &st) {
+            return Err(AppError::NotFound(format!("case {case_no}")));
+        }
+        if let Some(expected) = if_match.filter(|e| *e != row.version) {
+            return Err(AppError::StaleVersion { expected, actual: row.version });
+        }
+        let def = view.definition(&st.subject)?;
+        let ctx = Ctx { now, actor, calendar: &calendar, def: &def };
+        case::decide(&st, CaseCommand::IssueLicenses { licenses: vec!["dry-run".into()] }, &ctx)?;
+        let issuer_uscc = view
+            .departments
+            .iter()
+            .find(|d| d.id == def.department)
+            .map(|d| d.uscc.clone())
+            .ok_or_else(|| AppError::Internal("the case's department has no USCC".into()))?;
+        let types: Vec<(usize, LicenseType)> = def
+            .results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.license_type.as_deref().and_then(|c| self.license_type(c)).map(|t| (i, t)))
+            .collect();
+        // (2) Reserve serials and status-list slots.
+        let keys: Vec<String> =
+            types.iter().map(|(_, lt)| format!("license-{}-{}", lt.type_code, issuer_uscc.as_str())).collect();
+        let reserved: Vec<(i64, i64)> = self
+            .store
+            .write(move |db| -> Result<Vec<(i64, i64)>, AppError> {
+                keys.iter().map(|k| Ok((db.next_counter(k)?, db.next_counter("license-status-index")? - 1))).collect()
+            })
+            .await?;
+        // (3) Build and sign, outside the writer.
+        let today = local_date(now);
+        let mut identifiers: Vec<String> =
+            def.results.iter().enumerate().map(|(i, _)| format!("{}-{:02}", case_no.as_str(), i + 1)).collect();
+        let mut licences = Vec::new();
+        for ((i, lt), (serial_no, status_index)) in types.iter().zip(reserved) {
+            let id = LicenseIdentifier::new(&lt.type_code, &issuer_uscc, &format!("{serial_no:07}"), 1)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let (mut lic, public) = self.build_license(lt, &id, &st, today, status_index)?;
+            let payload = serde_json::to_string(&public).map_err(|e| AppError::Internal(e.to_string()))?;
+            lic.signature = hex(&seal.sign(payload.as_bytes()));
+            lic.key_id = seal.key_id().to_string();
+            lic.signed_payload = payload;
+            let claims = Claims {
+                identifier: lic.identifier.clone(),
+                type_name: lt.name.clone(),
+                holder: lic.holder_name.clone(),
+                issuer: ISSUER_NAME.into(),
+                issued: lic.issued.clone(),
+                valid_to: lic.valid_to.clone(),
+                number: lic.number.clone(),
+            };
+            lic.qr = qr::encode(&claims, &seal);
+            identifiers[*i] = lic.identifier.clone();
+            licences.push(lic);
+        }
+        if identifiers.is_empty() {
+            identifiers.push(format!("{}-01", case_no.as_str()));
+        }
+        // (4) Record everything in one transaction, against the version read in (1).
+        let (actor, app, version) = (actor.clone(), self.clone(), row.version);
         self.store
             .write(move |db| -> Result<CaseState, AppError> {
-                let row =
+                let current =
                     db.get_case(case_no.as_str())?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
-                let st: CaseState = serde_json::from_str(&row.state).map_err(|e| AppError::Internal(e.to_string()))?;
-                if !crate::cases::may_see(&actor, &st) {
-                    return Err(AppError::NotFound(format!("case {case_no}")));
+                if current.version != version {
+                    return Err(AppError::StaleVersion { expected: version, actual: current.version });
                 }
-                if let Some(expected) = if_match.filter(|e| *e != row.version) {
-                    return Err(AppError::StaleVersion { expected, actual: row.version });
-                }
-                let def = view.definition(&st.subject)?;
-                let today = local_date(now);
-                let issuer_uscc = view
-                    .departments
-                    .iter()
-                    .find(|d| d.id == def.department)
-                    .map(|d| d.uscc.clone())
-                    .ok_or_else(|| AppError::Internal("the case's department has no USCC".into()))?;
-                let mut identifiers = Vec::new();
-                let mut license_rows = Vec::new();
-                for (i, result) in def.results.iter().enumerate() {
-                    let lt = result.license_type.as_deref().and_then(|c| app.license_type(c));
-                    let Some(lt) = lt else {
-                        // A decision document or receipt without a licence type: numbered after the case.
-                        identifiers.push(format!("{}-{:02}", case_no.as_str(), i + 1));
-                        continue;
-                    };
-                    let serial_no = db.next_counter(&format!("license-{}-{}", lt.type_code, issuer_uscc.as_str()))?;
-                    let serial = format!("{serial_no:07}");
-                    let id = LicenseIdentifier::new(&lt.type_code, &issuer_uscc, &serial, 1)
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
-                    let status_index = db.next_counter("license-status-index")? - 1;
-                    let lic = app.build_license(&lt, &id, &st, today, status_index)?;
-                    identifiers.push(id.to_string());
-                    license_rows.push(lic);
-                }
-                if identifiers.is_empty() {
-                    identifiers.push(format!("{}-01", case_no.as_str()));
-                }
-                // Sign and record each licence.
-                let mut signed_rows = Vec::new();
-                for (mut lic, public) in license_rows {
-                    let payload = serde_json::to_string(&public).map_err(|e| AppError::Internal(e.to_string()))?;
-                    lic.signature = hex(&seal.sign(payload.as_bytes()));
-                    lic.key_id = seal.key_id().to_string();
-                    lic.signed_payload = payload;
-                    let claims = Claims {
-                        identifier: lic.identifier.clone(),
-                        type_name: public["license_name"].as_str().unwrap_or_default().to_string(),
-                        holder: lic.holder_name.clone(),
-                        issuer: ISSUER_NAME.into(),
-                        issued: lic.issued.clone(),
-                        valid_to: lic.valid_to.clone(),
-                        number: lic.number.clone(),
-                    };
-                    lic.qr = qr::encode(&claims, &seal);
+                for lic in &licences {
                     let stream = format!("license-{}", lic.lineage);
-                    let payload = issued_payload(&lic);
                     db.append(
                         &stream,
                         0,
@@ -131,15 +152,13 @@ impl App {
                             schema_version: 1,
                             actor: actor.id.clone(),
                             at_ms: ms(now),
-                            payload,
+                            payload: issued_payload(lic),
                         }],
                     )?;
-                    db.put_license(&lic)?;
-                    signed_rows.push(lic);
+                    db.put_license(lic)?;
                 }
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::decide(&st, CaseCommand::IssueLicenses { licenses: identifiers }, &ctx)?;
-                let version = row.version;
                 crate::cases::record_public(
                     &app,
                     db,

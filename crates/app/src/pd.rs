@@ -189,7 +189,8 @@ impl App {
 
     /// A case state as shown: personal data masked, the query code's digest removed.
     pub fn mask_state(&self, st: &mut CaseState) {
-        let schema = self.catalog().definition(&st.subject).map(|d| d.form).unwrap_or_default();
+        let view = self.catalog();
+        let schema = view.form_of(&st.subject);
         self.mask_applicant(&mut st.applicant);
         self.mask_form(&mut st.form, &schema);
         st.query_code_digest.clear();
@@ -264,7 +265,8 @@ impl App {
         }
         let view = self.case_view_unrecorded(actor, case_no).await?;
         let st = view.state;
-        let schema = self.catalog().definition(&st.subject).map(|d| d.form).unwrap_or_default();
+        let view = self.catalog();
+        let schema = view.form_of(&st.subject).into_owned();
         let mut fields = Vec::new();
         let mut out = Map::new();
         out.insert("applicant.id_number".into(), json!(self.reveal(&st.applicant.id_number)?));

@@ -46,6 +46,7 @@ impl App {
         let now = ms(self.now());
         self.store
             .write(move |db| -> Result<Option<String>, AppError> {
+                db.sync_tree()?;
                 let (size, kind) = db.log_head()?;
                 let last = db.checkpoints()?.pop();
                 if last.as_ref().is_some_and(|(s, _, _)| *s == size) || size == 0 {
@@ -74,8 +75,14 @@ impl App {
         Ok(self.store.read(|db| db.checkpoints().map_err(AppError::from)).await?.pop().map(|(_, _, n)| n))
     }
 
+    /// Fold new leaves into the tree (before proofs).
+    pub async fn sync_tree(&self) -> Result<u64, AppError> {
+        self.store.write(|db| db.sync_tree().map_err(AppError::from)).await
+    }
+
     /// The inclusion proof of an event in the tree of `size` leaves (default: the latest checkpoint).
     pub async fn inclusion(&self, seq: i64, size: Option<u64>) -> Result<Inclusion, AppError> {
+        self.sync_tree().await?;
         self.store
             .read(move |db| -> Result<Inclusion, AppError> {
                 let (index, leaf) = db.event_leaf(seq)?.ok_or_else(|| AppError::NotFound(format!("event {seq}")))?;
@@ -110,6 +117,7 @@ impl App {
 
     /// The consistency proof between two tree sizes.
     pub async fn consistency(&self, old: u64, new: u64) -> Result<Vec<String>, AppError> {
+        self.sync_tree().await?;
         self.store
             .read(move |db| -> Result<Vec<String>, AppError> {
                 let (head, _) = db.log_head()?;
@@ -124,6 +132,8 @@ impl App {
     /// Recompute every leaf from the events, the tree and the checkpoint signatures; report the first divergence.
     pub async fn audit(&self) -> Result<AuditReport, AppError> {
         let keys = self.published_keys().await?;
+        // Fold what is there; a tree that cannot be completed (a leaf is missing) is itself a finding below.
+        let _ = self.sync_tree().await;
         self.store
             .read(move |db| -> Result<AuditReport, AppError> {
                 let (size, kind) = db.log_head()?;

@@ -487,9 +487,9 @@ impl Db {
         }
         let mut seqs = inserted.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?;
         seqs.sort_unstable();
-        for (i, (seq, e)) in seqs.iter().zip(events).enumerate() {
-            self.add_leaf(*seq, stream, expected + 1 + i as i64, e)?;
-        }
+        let items: Vec<(i64, i64, &NewEvent)> =
+            seqs.iter().zip(events).enumerate().map(|(i, (seq, e))| (*seq, expected + 1 + i as i64, e)).collect();
+        self.add_leaves(stream, &items)?;
         Ok(seqs)
     }
 
@@ -519,35 +519,62 @@ impl Db {
                     other => other,
                 })?;
             let seq = rows.first().ok_or_else(|| StoreError::Decode("no seq returned".into()))?.int(0)?;
-            self.add_leaf(seq, stream, expected + 1 + i as i64, e)?;
             seqs.push(seq);
         }
+        let items: Vec<(i64, i64, &NewEvent)> =
+            seqs.iter().zip(events).enumerate().map(|(i, (seq, e))| (*seq, expected + 1 + i as i64, e)).collect();
+        self.add_leaves(stream, &items)?;
         Ok(seqs)
     }
 
-    /// Make the event a leaf of the transparency log, in the same transaction (no event without a leaf).
-    fn add_leaf(&mut self, seq: i64, stream: &str, version: i64, e: &NewEvent) -> Result<(), StoreError> {
+    /// Make each event a leaf of the transparency log, in the same transaction (no event without a leaf). The
+    /// tree's inner nodes are folded in later by [`Db::sync_tree`], off the hot path.
+    fn add_leaves(&mut self, stream: &str, items: &[(i64, i64, &NewEvent)]) -> Result<(), StoreError> {
         let head = self.sql.query("SELECT size, hash FROM log_head WHERE id = 1", &[])?;
         let head = head.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
-        let (size, kind) = (head.int(0)?, crate::merkle::kind(&head.text(1)?)?);
-        let leaf = kind.leaf(&crate::merkle::leaf_bytes(
-            seq,
-            stream,
-            version,
-            &e.event_type,
-            e.schema_version,
-            &e.actor,
-            e.at_ms,
-            &e.payload,
-        ));
-        self.sql.exec(
-            "INSERT INTO event_leaves (seq, leaf_index, leaf_hash) VALUES ($1, $2, $3)",
-            &[Val::Int(seq), Val::Int(size), crate::merkle::hex(&leaf).into()],
-        )?;
-        let new_size = oneseal_seal::merkle::append(&mut crate::merkle::SqlNodes(self), kind, size as u64, leaf)
-            .map_err(|e| StoreError::Db(format!("transparency log: {e:?}")))?;
-        self.sql.exec("UPDATE log_head SET size = $1 WHERE id = 1", &[Val::Int(new_size as i64)])?;
+        let (mut size, kind) = (head.int(0)?, crate::merkle::kind(&head.text(1)?)?);
+        for (seq, version, e) in items {
+            let leaf = kind.leaf(&crate::merkle::leaf_bytes(
+                *seq,
+                stream,
+                *version,
+                &e.event_type,
+                e.schema_version,
+                &e.actor,
+                e.at_ms,
+                &e.payload,
+            ));
+            self.sql.exec(
+                "INSERT INTO event_leaves (seq, leaf_index, leaf_hash) VALUES ($1, $2, $3)",
+                &[Val::Int(*seq), Val::Int(size), crate::merkle::hex(&leaf).into()],
+            )?;
+            size += 1;
+        }
+        self.sql.exec("UPDATE log_head SET size = $1 WHERE id = 1", &[Val::Int(size)])?;
         Ok(())
+    }
+
+    /// Fold the leaves written since the last call into the Merkle node table (O(log n) per leaf). Run in a write
+    /// job before checkpoints and proofs; returns the tree size.
+    pub fn sync_tree(&mut self) -> Result<u64, StoreError> {
+        let rows = self.sql.query("SELECT size, tree_size, hash FROM log_head WHERE id = 1", &[])?;
+        let r = rows.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
+        let (size, mut tree, kind) = (r.int(0)?, r.int(1)? as u64, crate::merkle::kind(&r.text(2)?)?);
+        while (tree as i64) < size {
+            let leaves = self.event_leaves_from(tree as i64 - 1, 5000)?;
+            if leaves.is_empty() {
+                break;
+            }
+            for (_, index, hash) in leaves {
+                if index != tree {
+                    return Err(StoreError::Decode(format!("transparency log: leaf {tree} is missing")));
+                }
+                tree = oneseal_seal::merkle::append(&mut crate::merkle::SqlNodes(self), kind, tree, hash)
+                    .map_err(|e| StoreError::Db(format!("transparency log: {e:?}")))?;
+            }
+        }
+        self.sql.exec("UPDATE log_head SET tree_size = $1 WHERE id = 1", &[Val::Int(tree as i64)])?;
+        Ok(tree)
     }
 
     pub fn read_stream(&mut self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
@@ -1277,9 +1304,9 @@ impl Db {
 
     // ---- the transparency log ----
 
-    /// (size, hash kind) of the log.
+    /// (tree size folded into nodes, hash kind) of the log; call [`Db::sync_tree`] in a write job first.
     pub fn log_head(&mut self) -> Result<(u64, oneseal_seal::merkle::TreeHash), StoreError> {
-        let rows = self.sql.query("SELECT size, hash FROM log_head WHERE id = 1", &[])?;
+        let rows = self.sql.query("SELECT tree_size, hash FROM log_head WHERE id = 1", &[])?;
         let r = rows.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
         Ok((r.int(0)? as u64, crate::merkle::kind(&r.text(1)?)?))
     }

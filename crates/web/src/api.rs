@@ -609,7 +609,7 @@ async fn case_events(State(s): State<AppState>, Authed(actor, _): Authed, ApiPat
     let mut t = s.app.trail(&actor, &no).await?;
     let schema = match t.first().map(|e| &e.event) {
         Some(oneseal_domain::case::CaseEvent::Submitted { subject, .. }) => {
-            s.app.catalog().definition(subject).map(|d| d.form).unwrap_or_default()
+            s.app.catalog().definition(subject).map(|d| d.form.clone()).unwrap_or_default()
         }
         _ => FormSchema::default(),
     };

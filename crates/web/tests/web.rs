@@ -215,11 +215,17 @@ fn submission(t: &TestApp, code: &str, channel: &str) -> Value {
 
 /// Work the current step of a case with the demo account of the task's department until the case completes.
 fn drive_to_completion(t: &TestApp, case_no: &str) -> Value {
+    drive_until(t, case_no, None)
+}
+
+/// Work the steps of a case until it completes or reaches a step of kind `stop_at`.
+fn drive_until(t: &TestApp, case_no: &str, stop_at: Option<&str>) -> Value {
     for _ in 0..20 {
         let clerk = t.login("clerk");
         let c = t.get(&format!("/api/v1/cases/{case_no}"), Some(&clerk));
         assert_eq!(c.status, 200, "{:?}", c.body);
-        if c.body["status"] == "completed" {
+        if c.body["status"] == "completed" || (stop_at.is_some() && c.body["current_step"]["kind"].as_str() == stop_at)
+        {
             return c.body;
         }
         let step = &c.body["current_step"];
@@ -1622,6 +1628,50 @@ fn departments_posts_and_agent_scopes() {
     assert_eq!(r.status, 403, "{:?}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("follow"));
     assert_eq!(t.post("/api/v1/cases", Some(&company), &sub).status, 201, "the representative applies");
+}
+
+#[test]
+fn concurrent_licence_issuance_issues_once() {
+    // Signing happens outside the writer; two clerks pressing 发证 at once must still give one set of licences.
+    each_backend(|t| {
+        let company = t.login("company");
+        let code = t.item_code("食品经营许可");
+        let mut sub = submission(t, &code, "online");
+        sub["applicant"] =
+            json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+        let r = t.post("/api/v1/cases", Some(&company), &sub);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let clerk = t.login("clerk");
+        assert_eq!(t.act(&clerk, &no, "accept", json!({})).status, 200);
+        let at = drive_until(t, &no, Some("license_issuance"));
+        assert_eq!(at["current_step"]["kind"], "license_issuance", "{at}");
+        let task = at["current_step"]["tasks"].as_array().unwrap().iter().find(|x| x["status"] == "open").unwrap();
+        let user = format!("{}-clerk", task["department"].as_str().unwrap());
+        let tokens: Vec<String> = (0..4).map(|_| t.login(&user)).collect();
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let hs: Vec<_> =
+                tokens.iter().map(|tok| s.spawn(|| t.act(tok, &no, "issue-licenses", json!({})).status)).collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{}: {statuses:?}", t.backend);
+        assert!(statuses.iter().all(|s| [200, 409, 422].contains(s)), "{}: {statuses:?}", t.backend);
+        let case_no = no.clone();
+        let rows = t.app.store.read_blocking(move |db| db.licenses_of_case(&case_no)).unwrap();
+        let after = t.get(&format!("/api/v1/cases/{no}"), Some(&clerk));
+        let listed: Vec<&str> = after.body["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.as_str())
+            .filter(|l| l.starts_with("1.2.156.3005.2."))
+            .collect();
+        assert!(!listed.is_empty(), "{}", after.body);
+        assert_eq!(rows.len(), listed.len(), "{}: one licence row per listed licence", t.backend);
+        for row in &rows {
+            assert!(listed.contains(&row.identifier.as_str()), "{} not on the case", row.identifier);
+        }
+    });
 }
 
 #[test]
