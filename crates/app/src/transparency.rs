@@ -75,6 +75,11 @@ impl App {
         Ok(self.store.read(|db| db.checkpoints().map_err(AppError::from)).await?.pop().map(|(_, _, n)| n))
     }
 
+    /// Fold at most `max` new leaves into the tree (the serve loop calls this every second).
+    pub async fn fold_tree(&self, max: u64) -> Result<u64, AppError> {
+        self.store.write(move |db| db.fold_tree(max).map_err(AppError::from)).await
+    }
+
     /// Fold new leaves into the tree (before proofs).
     pub async fn sync_tree(&self) -> Result<u64, AppError> {
         self.store.write(|db| db.sync_tree().map_err(AppError::from)).await

@@ -733,6 +733,16 @@ fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
                 }
             }
         });
+        let folder = app.clone();
+        tokio::spawn(async move {
+            // Fold new transparency-log leaves into the Merkle tree in short write transactions, off the hot path.
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if let Err(e) = folder.fold_tree(10_000).await {
+                    eprintln!("transparency log: {}", app_err(e));
+                }
+            }
+        });
         let worker = app.clone();
         tokio::spawn(async move {
             loop {

@@ -557,11 +557,17 @@ impl Db {
     /// Fold the leaves written since the last call into the Merkle node table (O(log n) per leaf). Run in a write
     /// job before checkpoints and proofs; returns the tree size.
     pub fn sync_tree(&mut self) -> Result<u64, StoreError> {
+        self.fold_tree(u64::MAX)
+    }
+
+    /// Fold at most `max` new leaves into the tree (keeps each write transaction short); returns the tree size.
+    pub fn fold_tree(&mut self, max: u64) -> Result<u64, StoreError> {
         let rows = self.sql.query("SELECT size, tree_size, hash FROM log_head WHERE id = 1", &[])?;
         let r = rows.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
         let (size, mut tree, kind) = (r.int(0)?, r.int(1)? as u64, crate::merkle::kind(&r.text(2)?)?);
+        let size = size.min(tree.saturating_add(max).min(i64::MAX as u64) as i64);
         while (tree as i64) < size {
-            let leaves = self.event_leaves_from(tree as i64 - 1, 5000)?;
+            let leaves = self.event_leaves_from(tree as i64 - 1, (size - tree as i64).min(5000))?;
             if leaves.is_empty() {
                 break;
             }

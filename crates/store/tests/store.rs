@@ -313,3 +313,33 @@ fn debug_output_never_shows_secrets_or_personal_data() {
     };
     assert!(!format!("{p:?}").contains("sm4gcm") && !format!("{p:?}").contains("abc"));
 }
+
+#[test]
+fn transparency_leaves_fold_in_bounded_steps_to_the_same_tree() {
+    use oneseal_seal::merkle;
+    for (name, url) in backends() {
+        let s = open(&url);
+        for i in 0..7 {
+            append(&s, &format!("case-{i}"), 0, vec![ev("a", i)]).unwrap();
+        }
+        // Leaves are written with their events; the tree is folded later, a bounded step at a time.
+        assert_eq!(s.read_blocking(|db| db.log_head()).unwrap().0, 0, "{name}");
+        assert_eq!(s.write_blocking(|db| db.fold_tree(3)).unwrap(), 3, "{name}");
+        assert_eq!(s.read_blocking(|db| db.log_head()).unwrap().0, 3, "{name}");
+        let root3 = s.read_blocking(|db| db.log_root(3)).unwrap();
+        assert_eq!(s.write_blocking(|db| db.fold_tree(0)).unwrap(), 3, "{name}");
+        assert_eq!(s.write_blocking(|db| db.sync_tree()).unwrap(), 7, "{name}");
+        // The same tree as folding every leaf at once, in memory.
+        let (_, kind) = s.read_blocking(|db| db.log_head()).unwrap();
+        let leaves = s.read_blocking(|db| db.event_leaves_from(-1, 100)).unwrap();
+        assert_eq!(leaves.len(), 7);
+        let mut mem = merkle::MemStore::new();
+        let mut size = 0;
+        for (_, index, hash) in &leaves {
+            assert_eq!(*index, size);
+            size = merkle::append(&mut mem, kind, size, *hash).unwrap();
+        }
+        assert_eq!(root3, merkle::root(&mut mem, kind, 3).unwrap(), "{name}");
+        assert_eq!(s.read_blocking(|db| db.log_root(7)).unwrap(), merkle::root(&mut mem, kind, 7).unwrap(), "{name}");
+    }
+}
