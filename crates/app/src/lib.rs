@@ -81,6 +81,10 @@ pub struct App {
     license_types: Arc<Vec<oneseal_domain::license::LicenseType>>,
     /// The current seal key, once loaded with its passphrase.
     seal: Arc<RwLock<Option<Arc<oneseal_seal::seal::SealKey>>>>,
+    /// Blocks of counter values reserved by this node (next, last), for licence serials and status-list slots.
+    counter_blocks: Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
+    /// Held while a block is reserved, so that concurrent requests wait for one refill instead of each writing.
+    counter_refill: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl App {
@@ -99,6 +103,8 @@ impl App {
             login_limits: Arc::default(),
             totp_policy: Arc::default(),
             seal: Arc::default(),
+            counter_blocks: Arc::default(),
+            counter_refill: Arc::default(),
             disclosure_delay_days: Arc::default(),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };

@@ -48,9 +48,52 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
 }
 
+/// How many licence serials or status-list slots a node reserves per write.
+pub(crate) const COUNTER_BLOCK: i64 = 64;
+
 impl App {
     pub fn license_type(&self, code: &str) -> Option<LicenseType> {
         self.license_types.iter().find(|t| t.code == code).cloned()
+    }
+
+    /// One value of each named counter, in order, from blocks this node reserved (one write per
+    /// [`COUNTER_BLOCK`] values, not one per licence). A value handed out and not used is a gap, never a duplicate:
+    /// the database's counter only moves forward, and other nodes reserve their own blocks.
+    pub(crate) async fn take_counters(&self, names: Vec<String>) -> Result<Vec<i64>, AppError> {
+        let take = |blocks: &mut std::collections::HashMap<String, (i64, i64)>, name: &str| -> Option<i64> {
+            let b = blocks.get_mut(name)?;
+            (b.0 <= b.1).then(|| {
+                b.0 += 1;
+                b.0 - 1
+            })
+        };
+        let mut out = Vec::with_capacity(names.len());
+        for name in &names {
+            loop {
+                let got = take(
+                    &mut *self.counter_blocks.lock().map_err(|_| AppError::Internal("counter lock".into()))?,
+                    name,
+                );
+                if let Some(v) = got {
+                    out.push(v);
+                    break;
+                }
+                let _refill = self.counter_refill.lock().await;
+                let lock = self.counter_blocks.lock();
+                if lock.map_err(|_| AppError::Internal("counter lock".into()))?.get(name).is_some_and(|b| b.0 <= b.1) {
+                    continue; // another request refilled it meanwhile
+                }
+                let key = name.clone();
+                let last =
+                    self.store.write(move |db| db.reserve_counter(&key, COUNTER_BLOCK).map_err(AppError::from)).await?;
+                let mut blocks = self.counter_blocks.lock().map_err(|_| AppError::Internal("counter lock".into()))?;
+                let b = blocks.entry(name.clone()).or_insert((1, 0));
+                if b.0 > b.1 {
+                    *b = (last - COUNTER_BLOCK + 1, last);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Issue the licences of a case at its licence-issuance step, then complete the step.
@@ -98,12 +141,13 @@ impl App {
         // (2) Reserve serials and status-list slots.
         let keys: Vec<String> =
             types.iter().map(|(_, lt)| format!("license-{}-{}", lt.type_code, issuer_uscc.as_str())).collect();
-        let reserved: Vec<(i64, i64)> = self
-            .store
-            .write(move |db| -> Result<Vec<(i64, i64)>, AppError> {
-                keys.iter().map(|k| Ok((db.next_counter(k)?, db.next_counter("license-status-index")? - 1))).collect()
-            })
-            .await?;
+        let mut names = Vec::new();
+        for k in keys {
+            names.push(k);
+            names.push("license-status-index".to_string());
+        }
+        let values = self.take_counters(names).await?;
+        let reserved: Vec<(i64, i64)> = values.chunks(2).map(|c| (c[0], c[1] - 1)).collect();
         // (3) Build and sign, outside the writer.
         let today = local_date(now);
         let mut identifiers: Vec<String> =

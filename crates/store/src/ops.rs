@@ -843,6 +843,18 @@ impl Db {
         rows.first().ok_or_else(|| StoreError::Decode("no counter value".into()))?.int(0)
     }
 
+    /// Reserve `n` consecutive values of a counter at once; returns the last (the block is `last - n + 1 ..= last`).
+    pub fn reserve_counter(&mut self, name: &str, n: i64) -> Result<i64, StoreError> {
+        if n < 1 {
+            return Err(StoreError::Decode(format!("counter {name}: a block of {n} values")));
+        }
+        let rows = self.sql.query(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + $2 RETURNING value",
+            &[name.into(), Val::Int(n)],
+        )?;
+        rows.first().ok_or_else(|| StoreError::Decode("no counter value".into()))?.int(0)
+    }
+
     pub fn idempotency_get(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
         let rows = self
             .sql

@@ -343,3 +343,16 @@ fn transparency_leaves_fold_in_bounded_steps_to_the_same_tree() {
         assert_eq!(s.read_blocking(|db| db.log_root(7)).unwrap(), merkle::root(&mut mem, kind, 7).unwrap(), "{name}");
     }
 }
+
+#[test]
+fn counter_blocks_never_overlap_single_values() {
+    for (name, url) in backends() {
+        let s = open(&url);
+        assert_eq!(s.write_blocking(|db| db.reserve_counter("serial", 64)).unwrap(), 64, "{name}: block 1..=64");
+        assert_eq!(s.write_blocking(|db| db.next_counter("serial")).unwrap(), 65, "{name}");
+        assert_eq!(s.write_blocking(|db| db.reserve_counter("serial", 10)).unwrap(), 75, "{name}: block 66..=75");
+        assert_eq!(s.write_blocking(|db| db.reserve_counter("fresh", 3)).unwrap(), 3, "{name}");
+        assert!(s.write_blocking(|db| db.reserve_counter("serial", 0)).is_err(), "{name}: an empty block is refused");
+        assert_eq!(s.write_blocking(|db| db.next_counter("serial")).unwrap(), 76, "{name}: nothing moved");
+    }
+}
