@@ -370,14 +370,14 @@ fn preload_cases(app: &App, template: &str, count: u64) -> Result<(), String> {
                          SELECT 'case-' || printf('YC19990101%07d', n.i), e.version, e.type, e.schema_version, e.actor, e.at_ms, replace(e.payload, '{tpl}', printf('YC19990101%07d', n.i)) \
                          FROM n, (SELECT * FROM events WHERE stream_id = 'case-{tpl}') e ORDER BY n.i, e.version; \
                          WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
-                         INSERT INTO cases SELECT printf('YC19990101%07d', n.i), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000 * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', printf('YC19990101%07d', n.i)) \
+                         INSERT INTO cases (case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state, applicant_index) SELECT printf('YC19990101%07d', n.i), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000 * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', printf('YC19990101%07d', n.i)), applicant_index \
                          FROM n, (SELECT * FROM cases WHERE case_no = '{tpl}') c;"
                     ),
                     Backend::Postgres => format!(
                         "INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) \
                          SELECT 'case-YC19990101' || lpad(n.i::text, 7, '0'), e.version, e.type, e.schema_version, e.actor, e.at_ms, replace(e.payload, '{tpl}', 'YC19990101' || lpad(n.i::text, 7, '0')) \
                          FROM generate_series({from}, {to}) AS n(i), (SELECT * FROM events WHERE stream_id = 'case-{tpl}') e ORDER BY n.i, e.version; \
-                         INSERT INTO cases SELECT 'YC19990101' || lpad(n.i::text, 7, '0'), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000::bigint * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', 'YC19990101' || lpad(n.i::text, 7, '0')) \
+                         INSERT INTO cases (case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state, applicant_index) SELECT 'YC19990101' || lpad(n.i::text, 7, '0'), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000::bigint * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', 'YC19990101' || lpad(n.i::text, 7, '0')), applicant_index \
                          FROM generate_series({from}, {to}) AS n(i), (SELECT * FROM cases WHERE case_no = '{tpl}') c;"
                     ),
                 };

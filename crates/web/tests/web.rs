@@ -1630,20 +1630,26 @@ fn departments_posts_and_agent_scopes() {
     assert_eq!(t.post("/api/v1/cases", Some(&company), &sub).status, 201, "the representative applies");
 }
 
+/// A 食品经营许可 case of the demo company, submitted online and accepted: (company token, clerk token, case no).
+fn accepted_company_case(t: &TestApp) -> (String, String, String) {
+    let company = t.login("company");
+    let code = t.item_code("食品经营许可");
+    let mut sub = submission(t, &code, "online");
+    sub["applicant"] =
+        json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+    let r = t.post("/api/v1/cases", Some(&company), &sub);
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    let clerk = t.login("clerk");
+    assert_eq!(t.act(&clerk, &no, "accept", json!({})).status, 200);
+    (company, clerk, no)
+}
+
 #[test]
 fn concurrent_licence_issuance_issues_once() {
     // Signing happens outside the writer; two clerks pressing 发证 at once must still give one set of licences.
     each_backend(|t| {
-        let company = t.login("company");
-        let code = t.item_code("食品经营许可");
-        let mut sub = submission(t, &code, "online");
-        sub["applicant"] =
-            json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
-        let r = t.post("/api/v1/cases", Some(&company), &sub);
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        let no = r.body["case_no"].as_str().unwrap().to_string();
-        let clerk = t.login("clerk");
-        assert_eq!(t.act(&clerk, &no, "accept", json!({})).status, 200);
+        let (_company, clerk, no) = accepted_company_case(t);
         let at = drive_until(t, &no, Some("license_issuance"));
         assert_eq!(at["current_step"]["kind"], "license_issuance", "{at}");
         let task = at["current_step"]["tasks"].as_array().unwrap().iter().find(|x| x["status"] == "open").unwrap();
@@ -1677,16 +1683,7 @@ fn concurrent_licence_issuance_issues_once() {
 #[test]
 fn licences_are_sealed_verifiable_and_revocable() {
     each_backend(|t| {
-        let company = t.login("company");
-        let code = t.item_code("食品经营许可");
-        let mut sub = submission(t, &code, "online");
-        sub["applicant"] =
-            json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
-        let r = t.post("/api/v1/cases", Some(&company), &sub);
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        let no = r.body["case_no"].as_str().unwrap().to_string();
-        let clerk = t.login("clerk");
-        assert_eq!(t.act(&clerk, &no, "accept", json!({})).status, 200);
+        let (company, clerk, no) = accepted_company_case(t);
         let done = drive_to_completion(t, &no);
         let identifier = done["licenses"]
             .as_array()
