@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
+pub mod consent;
 pub mod error;
 pub mod licensing;
 pub mod parties;

@@ -475,13 +475,7 @@ impl App {
 
     /// My licences: those whose holder is me (by ID number) or an organisation I act for.
     pub async fn my_licenses(&self, actor: &Actor) -> Result<Vec<LicenseRow>, AppError> {
-        let me = actor.id.clone();
-        let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
-        let mut indexes: Vec<String> =
-            actor.acts_for.iter().map(|u| self.id_index(ApplicantKind::Organisation, u)).collect();
-        if let Some(p) = person {
-            indexes.push(p.id_index);
-        }
+        let indexes = self.holder_indexes(actor).await?;
         let mut out = BTreeMap::new();
         for ix in indexes {
             let rows = self.store.read(move |db| db.licenses_of_holder(&ix).map_err(AppError::from)).await?;

@@ -73,6 +73,21 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/licenses/{identifier}/cancel", Access::Roles(&[Role::Approver])),
     ("POST", "/api/v1/licenses/{identifier}/amend", Access::Roles(&[Role::Approver])),
     ("GET", "/api/v1/me/licenses", Access::SignedIn),
+    ("GET", "/api/v1/me/licenses/{identifier}/consents", Access::SignedIn),
+    ("POST", "/api/v1/me/licenses/{identifier}/consents", Access::SignedIn),
+    ("POST", "/api/v1/me/licenses/{identifier}/consents/{consent_id}/revoke", Access::SignedIn),
+    (
+        "GET",
+        "/api/v1/licenses/{identifier}/full",
+        Access::Roles(&[
+            Role::WindowClerk,
+            Role::Reviewer,
+            Role::Approver,
+            Role::Inspector,
+            Role::Regulator,
+            Role::HandlingUnit,
+        ]),
+    ),
     ("GET", "/api/v1/status-lists/1", Access::Public),
     ("GET", "/api/v1/disclosures", Access::Public),
     ("GET", "/api/v1/transparency/checkpoint", Access::Public),
@@ -153,6 +168,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/licenses/{identifier}/cancel", post(cancel_license))
         .route("/api/v1/licenses/{identifier}/amend", post(amend_license))
         .route("/api/v1/me/licenses", get(my_licenses))
+        .route("/api/v1/me/licenses/{identifier}/consents", get(license_consents).post(grant_license_consent))
+        .route("/api/v1/me/licenses/{identifier}/consents/{consent_id}/revoke", post(revoke_license_consent))
+        .route("/api/v1/licenses/{identifier}/full", get(fetch_license_with_consent))
         .route("/api/v1/status-lists/1", get(status_list))
         .route("/api/v1/disclosures", get(disclosures))
         .route("/api/v1/transparency/checkpoint", get(checkpoint).post(new_checkpoint))
@@ -1351,6 +1369,51 @@ async fn disclosures(State(s): State<AppState>, ApiQuery(q): ApiQuery<Disclosure
 struct AmendBody {
     fields: serde_json::Map<String, Value>,
     reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentBody {
+    department: String,
+    purpose: String,
+    days: Option<u32>,
+}
+
+/// 授权用证: the holder's consents on a licence and the fetches made under them.
+async fn license_consents(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(identifier): ApiPath<String>,
+) -> Res {
+    Ok(Json(s.app.license_consents(&actor, &identifier).await?).into_response())
+}
+
+/// The holder lets a department fetch the licence's full record for a purpose and a time (default 30 days).
+async fn grant_license_consent(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(identifier): ApiPath<String>,
+    ApiJson(b): ApiJson<ConsentBody>,
+) -> Res {
+    let c = s.app.grant_license_consent(&actor, &identifier, &b.department, &b.purpose, b.days.unwrap_or(30)).await?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+async fn revoke_license_consent(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((identifier, consent_id)): ApiPath<(String, String)>,
+) -> Res {
+    Ok(Json(s.app.revoke_license_consent(&actor, &identifier, &consent_id).await?).into_response())
+}
+
+/// A department fetches the full record under the holder's active consent; the fetch is recorded.
+async fn fetch_license_with_consent(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(identifier): ApiPath<String>,
+) -> Res {
+    Ok(Json(s.app.fetch_license_with_consent(&actor, &identifier).await?).into_response())
 }
 
 /// 变更: a new version with changed fields; the old one is superseded.

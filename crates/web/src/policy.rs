@@ -70,8 +70,15 @@ const ENROLMENT_ROUTES: &[&str] =
 
 /// Routes an API token never reaches: managing tokens and sessions, and unmasking personal data (a person must
 /// give the reason).
-const SESSION_ONLY: &[&str] =
-    &["/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/sessions/current", "/api/v1/cases/{case_no}/personal-data"];
+const SESSION_ONLY: &[&str] = &[
+    "/api/v1/tokens",
+    "/api/v1/tokens/{id}",
+    "/api/v1/sessions/current",
+    "/api/v1/cases/{case_no}/personal-data",
+    "/api/v1/licenses/{identifier}/full",
+    "/api/v1/me/licenses/{identifier}/consents",
+    "/api/v1/me/licenses/{identifier}/consents/{consent_id}/revoke",
+];
 
 fn scope_allows(scopes: &[String], method: &str, pattern: &str) -> Result<(), String> {
     if SESSION_ONLY.contains(&pattern) {

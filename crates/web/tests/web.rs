@@ -1681,6 +1681,87 @@ fn concurrent_licence_issuance_issues_once() {
 }
 
 #[test]
+fn departments_fetch_a_licence_only_with_the_holders_consent() {
+    // 授权用证: the regulator (market) may fetch the full record only under the holder's active consent; every
+    // fetch is shown to the holder; withdrawing the consent ends it.
+    each_backend(|t| {
+        let (company, _clerk, no) = accepted_company_case(t);
+        let done = drive_to_completion(t, &no);
+        let identifier = done["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.as_str())
+            .find(|l| l.starts_with("1.2.156.3005.2."))
+            .unwrap()
+            .to_string();
+        let regulator = t.login("regulator");
+        let full = format!("/api/v1/licenses/{identifier}/full");
+        let consents = format!("/api/v1/me/licenses/{identifier}/consents");
+        let r = t.get(&full, Some(&regulator));
+        assert_eq!(r.status, 403, "{}: no consent yet: {:?}", t.backend, r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("consent"), "{:?}", r.body);
+        // Only the holder grants; someone else's licence is "not found".
+        let citizen_only = t.login("bureau-market-reviewer");
+        let body = json!({"department": "market", "purpose": "食品经营监督检查", "days": 7});
+        assert_eq!(t.post(&consents, Some(&citizen_only), &body).status, 404);
+        for (bad, code) in [
+            (json!({"department": "market", "purpose": " "}), "purpose_required"),
+            (json!({"department": "market", "purpose": "检查", "days": 0}), "consent_days_out_of_range"),
+            (json!({"department": "nowhere", "purpose": "检查"}), "unknown_department"),
+        ] {
+            let r = t.post(&consents, Some(&company), &bad);
+            assert_eq!((r.status, r.body["code"].as_str()), (422, Some(code)), "{bad}: {:?}", r.body);
+        }
+        assert_eq!(
+            t.get(&consents, Some(&company)).body["consents"].as_array().unwrap().len(),
+            0,
+            "bad input wrote nothing"
+        );
+        let r = t.post(&consents, Some(&company), &body);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let consent_id = r.body["consent_id"].as_str().unwrap().to_string();
+        assert_eq!(r.body["active"], true);
+        // Another department's consent does not open it for the regulator's department, and the reverse.
+        let other = t.login("bureau-economy-chief");
+        assert_eq!(t.get(&full, Some(&other)).status, 403);
+        let r = t.get(&full, Some(&regulator));
+        assert_eq!(r.status, 200, "{}: {:?}", t.backend, r.body);
+        assert_eq!(r.body["holder_code"], "91110000600037341L");
+        assert_eq!(r.body["public"]["holder"], "银川塞上餐饮有限公司");
+        assert_eq!(r.body["consent"]["consent_id"], consent_id.as_str());
+        assert!(r.body["fields"].as_object().unwrap().values().all(|v| !v.as_str().unwrap().starts_with("pd1:")));
+        // The holder sees who fetched it, when and why.
+        let rec = t.get(&consents, Some(&company));
+        assert_eq!(rec.status, 200);
+        let accesses = rec.body["accesses"].as_array().unwrap();
+        assert_eq!(accesses.len(), 1, "{:?}", rec.body);
+        assert_eq!(accesses[0]["department"], "market");
+        assert_eq!(accesses[0]["purpose"], "食品经营监督检查");
+        // An API token never fetches personal data, even with a consent.
+        let tok = t.post("/api/v1/tokens", Some(&regulator), &json!({"name": "监管系统", "scopes": ["read"]}));
+        assert_eq!(tok.status, 201, "{:?}", tok.body);
+        assert_eq!(t.get(&full, tok.body["token"].as_str()).status, 403);
+        // Withdrawn: the next fetch is refused and not recorded.
+        let revoke = format!("{consents}/{consent_id}/revoke");
+        let r = t.post(&revoke, Some(&company), &json!({}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["consents"][0]["active"], false);
+        assert_eq!(t.post(&revoke, Some(&company), &json!({})).body["code"], "consent_already_revoked");
+        assert_eq!(t.get(&full, Some(&regulator)).status, 403);
+        assert_eq!(t.get(&consents, Some(&company)).body["accesses"].as_array().unwrap().len(), 1);
+        // A consent expires by itself.
+        let r = t.post(&consents, Some(&company), &json!({"department": "market", "purpose": "年报抽查", "days": 1}));
+        assert_eq!(r.status, 201);
+        assert_eq!(t.get(&full, Some(&regulator)).status, 200);
+        t.clock.set(t.app.now() + time::Duration::days(2));
+        let regulator = t.login("regulator"); // sessions also expire
+        assert_eq!(t.get(&full, Some(&regulator)).status, 403, "{}: expired", t.backend);
+        assert_eq!(t.get(&consents, Some(&t.login("company"))).body["consents"][1]["active"], false);
+    });
+}
+
+#[test]
 fn licences_are_sealed_verifiable_and_revocable() {
     each_backend(|t| {
         let (company, clerk, no) = accepted_company_case(t);
