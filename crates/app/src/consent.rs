@@ -50,8 +50,8 @@ fn rfc3339(at_ms: i64) -> String {
 }
 
 /// Fold the consent events of a licence stream (`now` decides which are active).
-fn fold(events: &[oneseal_store::StoredEvent], now_ms: i64) -> (Vec<(LicenseConsent, i64)>, Vec<LicenseAccess>) {
-    let mut consents: Vec<(LicenseConsent, i64)> = Vec::new();
+fn fold(events: &[oneseal_store::StoredEvent], now_ms: i64) -> (Vec<LicenseConsent>, Vec<LicenseAccess>) {
+    let mut consents: Vec<LicenseConsent> = Vec::new();
     let mut accesses = Vec::new();
     for e in events {
         let p: Value = serde_json::from_str(&e.payload).unwrap_or_default();
@@ -59,23 +59,20 @@ fn fold(events: &[oneseal_store::StoredEvent], now_ms: i64) -> (Vec<(LicenseCons
         match e.event_type.as_str() {
             "license_consent_granted" => {
                 let expires = p["expires_at_ms"].as_i64().unwrap_or_default();
-                consents.push((
-                    LicenseConsent {
-                        consent_id: s("consent_id"),
-                        department: s("department"),
-                        purpose: s("purpose"),
-                        granted_by: e.actor.clone(),
-                        granted_at: rfc3339(e.at_ms),
-                        expires_at: rfc3339(expires),
-                        revoked_at: None,
-                        active: expires > now_ms,
-                    },
-                    expires,
-                ));
+                consents.push(LicenseConsent {
+                    consent_id: s("consent_id"),
+                    department: s("department"),
+                    purpose: s("purpose"),
+                    granted_by: e.actor.clone(),
+                    granted_at: rfc3339(e.at_ms),
+                    expires_at: rfc3339(expires),
+                    revoked_at: None,
+                    active: expires > now_ms,
+                });
             }
             "license_consent_revoked" => {
                 let id = s("consent_id");
-                if let Some((c, _)) = consents.iter_mut().find(|(c, _)| c.consent_id == id) {
+                if let Some(c) = consents.iter_mut().find(|c| c.consent_id == id) {
                     c.revoked_at = Some(rfc3339(e.at_ms));
                     c.active = false;
                 }
@@ -181,7 +178,7 @@ impl App {
         })
     }
 
-    /// The holder withdraws a consent (idempotent refusal: an unknown or already revoked consent is 404 / 422).
+    /// The holder withdraws a consent (an unknown consent is 404, one already withdrawn 422).
     pub async fn revoke_license_consent(
         &self,
         actor: &Actor,
@@ -197,9 +194,9 @@ impl App {
                 let (consents, _) = fold(&events, now);
                 let c = consents
                     .iter()
-                    .find(|(c, _)| c.consent_id == cid)
+                    .find(|c| c.consent_id == cid)
                     .ok_or_else(|| AppError::NotFound(format!("consent {cid}")))?;
-                if c.0.revoked_at.is_some() {
+                if c.revoked_at.is_some() {
                     return Err(AppError::invalid(
                         "consent_already_revoked",
                         format!("consent {cid} is already revoked"),
@@ -225,11 +222,7 @@ impl App {
         let stream = stream_of(&row);
         let events = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
         let (consents, accesses) = fold(&events, ms(self.now()));
-        Ok(ConsentRecord {
-            identifier: row.identifier,
-            consents: consents.into_iter().map(|(c, _)| c).collect(),
-            accesses,
-        })
+        Ok(ConsentRecord { identifier: row.identifier, consents, accesses })
     }
 
     /// A department's staff fetch the full record under an active consent for their department; recorded.
@@ -253,7 +246,6 @@ impl App {
                 let consent = consents
                     .into_iter()
                     .rev()
-                    .map(|(c, _)| c)
                     .find(|c| c.department == dept && c.active)
                     .ok_or_else(|| {
                         AppError::Forbidden(format!(
