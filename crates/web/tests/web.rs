@@ -1680,6 +1680,18 @@ fn concurrent_licence_issuance_issues_once() {
     });
 }
 
+/// The GB/T 36904 identifier of the first licence a completed case lists.
+fn first_licence(case: &Value) -> String {
+    case["licenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .find(|l| l.starts_with("1.2.156.3005.2."))
+        .unwrap_or_else(|| panic!("a GB/T 36904 identifier: {:?}", case["licenses"]))
+        .to_string()
+}
+
 #[test]
 fn departments_fetch_a_licence_only_with_the_holders_consent() {
     // 授权用证: the regulator (market) may fetch the full record only under the holder's active consent; every
@@ -1687,14 +1699,7 @@ fn departments_fetch_a_licence_only_with_the_holders_consent() {
     each_backend(|t| {
         let (company, _clerk, no) = accepted_company_case(t);
         let done = drive_to_completion(t, &no);
-        let identifier = done["licenses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|l| l.as_str())
-            .find(|l| l.starts_with("1.2.156.3005.2."))
-            .unwrap()
-            .to_string();
+        let identifier = first_licence(&done);
         let regulator = t.login("regulator");
         let full = format!("/api/v1/licenses/{identifier}/full");
         let consents = format!("/api/v1/me/licenses/{identifier}/consents");
@@ -1766,14 +1771,7 @@ fn licences_are_sealed_verifiable_and_revocable() {
     each_backend(|t| {
         let (company, clerk, no) = accepted_company_case(t);
         let done = drive_to_completion(t, &no);
-        let identifier = done["licenses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|l| l.as_str())
-            .find(|l| l.starts_with("1.2.156.3005.2."))
-            .unwrap_or_else(|| panic!("a GB/T 36904 identifier: {:?}", done["licenses"]))
-            .to_string();
+        let identifier = first_licence(&done);
         assert!(oneseal_domain::license::LicenseIdentifier::parse(&identifier).is_ok());
         // The public record: the signed bytes verify with OpenSSL under the published key.
         let lic = t.get(&format!("/api/v1/licenses/{identifier}"), None);
