@@ -132,6 +132,20 @@ pub struct WriterStats {
     pub jobs: u64,
 }
 
+/// A job for the writer: run `f` in the batch's transaction; `answer` gets its result once the commit is known
+/// (or at once with its error, after its savepoint was rolled back).
+fn write_job<T, E, F>(f: F, answer: impl FnOnce(Result<T, E>) + Send + 'static) -> WriteJob
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+{
+    Box::new(move |db: &mut Db| match f(db) {
+        Ok(v) => (true, Box::new(move |commit: Result<(), StoreError>| answer(commit.map(|_| v).map_err(E::from)))),
+        Err(e) => (false, Box::new(move |_| answer(Err(e)))),
+    })
+}
+
 impl Store {
     /// Open the database, apply migrations, start the writer and reader threads.
     pub fn open(url: &DatabaseUrl, opts: StoreOptions) -> Result<Store, StoreError> {
@@ -175,19 +189,8 @@ impl Store {
         F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
-        let job: WriteJob = Box::new(move |db: &mut Db| match f(db) {
-            Ok(v) => (
-                true,
-                Box::new(move |commit: Result<(), StoreError>| {
-                    let _ = tx.send(commit.map(|_| v).map_err(E::from));
-                }),
-            ),
-            Err(e) => (
-                false,
-                Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            ),
+        let job = write_job(f, move |r| {
+            let _ = tx.send(r);
         });
         self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
@@ -216,19 +219,8 @@ impl Store {
         F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel::<Result<T, E>>();
-        let job: WriteJob = Box::new(move |db: &mut Db| match f(db) {
-            Ok(v) => (
-                true,
-                Box::new(move |commit: Result<(), StoreError>| {
-                    let _ = tx.send(commit.map(|_| v).map_err(E::from));
-                }),
-            ),
-            Err(e) => (
-                false,
-                Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            ),
+        let job = write_job(f, move |r| {
+            let _ = tx.send(r);
         });
         self.writer.send(job).map_err(|_| E::from(StoreError::Closed))?;
         rx.recv().map_err(|_| E::from(StoreError::Closed))?
