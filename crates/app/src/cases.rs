@@ -499,7 +499,8 @@ impl App {
         let clock = clock::view(&st.clock, now, st.finished_at, &cal).ok();
         let step_clock = st.current_step.as_ref().map(|s| {
             let elapsed = cal.working_days_between(local_date(s.started_at), local_date(now)).unwrap_or(0);
-            let share = self.catalog().step_share(&st.subject, &s.step_id);
+            let def = self.catalog().definition(&st.subject).ok();
+            let share = def.and_then(|d| d.process.steps.iter().find(|x| x.id == s.step_id).map(|x| x.share_days));
             StepClock {
                 step_id: s.step_id.clone(),
                 share_days: share,

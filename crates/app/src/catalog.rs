@@ -158,31 +158,6 @@ impl CatalogView {
             .collect()
     }
 
-    /// The form of a subject without building a whole definition (an item's form is borrowed; a bundle's merged
-    /// form is built).
-    pub fn form_of(&self, subject: &Subject) -> std::borrow::Cow<'_, oneseal_domain::catalog::FormSchema> {
-        match subject {
-            Subject::Item { code, version } => match self.item_version(code, *version) {
-                Some(p) => std::borrow::Cow::Borrowed(&p.body.form),
-                None => std::borrow::Cow::Owned(Default::default()),
-            },
-            Subject::Bundle { .. } => {
-                std::borrow::Cow::Owned(self.definition(subject).map(|d| d.form.clone()).unwrap_or_default())
-            }
-        }
-    }
-
-    /// A step's share of the limit, without building a definition.
-    pub fn step_share(&self, subject: &Subject, step_id: &str) -> Option<u32> {
-        let process = match subject {
-            Subject::Item { code, version } => &self.item_version(code, *version)?.body.process,
-            Subject::Bundle { code, version } => {
-                &self.bundles.get(code)?.iter().find(|p| p.version == *version)?.body.process
-            }
-        };
-        process.steps.iter().find(|s| s.id == step_id).map(|s| s.share_days)
-    }
-
     /// The case definition for a subject at the version the case started with (built once, shared).
     pub fn definition(&self, subject: &Subject) -> Result<std::sync::Arc<CaseDefinition>, AppError> {
         let key = match subject {

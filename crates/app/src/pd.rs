@@ -189,10 +189,10 @@ impl App {
 
     /// A case state as shown: personal data masked, the query code's digest removed.
     pub fn mask_state(&self, st: &mut CaseState) {
-        let view = self.catalog();
-        let schema = view.form_of(&st.subject);
+        let def = self.catalog().definition(&st.subject).ok();
+        let empty = FormSchema::default();
         self.mask_applicant(&mut st.applicant);
-        self.mask_form(&mut st.form, &schema);
+        self.mask_form(&mut st.form, def.as_deref().map_or(&empty, |d| &d.form));
         st.query_code_digest.clear();
     }
 
@@ -265,8 +265,7 @@ impl App {
         }
         let view = self.case_view_unrecorded(actor, case_no).await?;
         let st = view.state;
-        let view = self.catalog();
-        let schema = view.form_of(&st.subject).into_owned();
+        let schema = self.catalog().definition(&st.subject).map(|d| d.form.clone()).unwrap_or_default();
         let mut fields = Vec::new();
         let mut out = Map::new();
         out.insert("applicant.id_number".into(), json!(self.reveal(&st.applicant.id_number)?));

@@ -49,6 +49,25 @@ mod sm2_interop {
         Command::new("openssl").args(args).output().expect("openssl is installed")
     }
 
+    /// `openssl pkeyutl -verify` of an SM2/SM3 signature over raw bytes, with a distinguishing ID or OpenSSL's
+    /// default (empty) one.
+    fn openssl_verify(
+        msg: &std::path::Path,
+        public: &std::path::Path,
+        sig: &std::path::Path,
+        distid: Option<&str>,
+    ) -> std::process::Output {
+        let mut args: Vec<String> =
+            ["pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-in"].map(String::from).to_vec();
+        args.push(msg.display().to_string());
+        args.extend(["-pubin".into(), "-inkey".into(), public.display().to_string()]);
+        args.extend(["-sigfile".into(), sig.display().to_string()]);
+        if let Some(id) = distid {
+            args.extend(["-pkeyopt".into(), format!("distid:{id}")]);
+        }
+        Command::new("openssl").args(&args).output().expect("openssl is installed")
+    }
+
     #[test]
     fn openssl_verifies_our_signatures() {
         let key = SealKey::from_random([42u8; 32]).unwrap();
@@ -58,42 +77,13 @@ mod sm2_interop {
         std::fs::write(&m, msg).unwrap();
         std::fs::write(&p, key.public_pem().unwrap()).unwrap();
         std::fs::write(&s, key.sign(msg)).unwrap();
-        let distid = format!("distid:{DIST_ID}");
-        let out = openssl(&[
-            "pkeyutl",
-            "-verify",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-in",
-            m.to_str().unwrap(),
-            "-pubin",
-            "-inkey",
-            p.to_str().unwrap(),
-            "-sigfile",
-            s.to_str().unwrap(),
-            "-pkeyopt",
-            &distid,
-        ]);
+        let out = openssl_verify(&m, &p, &s, Some(DIST_ID));
         assert!(
             out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully"),
             "{out:?}"
         );
         // With OpenSSL's default (empty) distinguishing ID the same signature must NOT verify: the ID matters.
-        let out = openssl(&[
-            "pkeyutl",
-            "-verify",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-in",
-            m.to_str().unwrap(),
-            "-pubin",
-            "-inkey",
-            p.to_str().unwrap(),
-            "-sigfile",
-            s.to_str().unwrap(),
-        ]);
+        let out = openssl_verify(&m, &p, &s, None);
         assert!(!out.status.success(), "an empty distinguishing ID must not verify");
         // The private key exports as PKCS#8 that OpenSSL reads and derives the same public key from.
         let k = tmp("key1.pem");
