@@ -109,7 +109,7 @@ impl App {
     }
 
     /// A licence the actor holds (or acts for); anything else is "not found", never "forbidden".
-    async fn held_license(&self, actor: &Actor, identifier: &str) -> Result<LicenseRow, AppError> {
+    pub(crate) async fn held_license(&self, actor: &Actor, identifier: &str) -> Result<LicenseRow, AppError> {
         let id = identifier.to_string();
         let row = self.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
         let row = row.ok_or_else(|| AppError::NotFound(format!("licence {identifier}")))?;

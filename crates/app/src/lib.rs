@@ -61,6 +61,9 @@ impl Clock for ManualClock {
     }
 }
 
+/// The public address when none is configured (`ONESEAL_PUBLIC_URL`).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// The application: the store plus the in-memory views that are cheap to keep (catalog, calendar).
 #[derive(Clone)]
 pub struct App {
@@ -78,6 +81,8 @@ pub struct App {
     totp_policy: Arc<RwLock<bool>>,
     /// Working days between a licence's issue and its public disclosure.
     disclosure_delay_days: Arc<RwLock<u32>>,
+    /// The address the public reaches this deployment at (printed on licences, in the QR's URL form).
+    public_url: Arc<RwLock<String>>,
     /// Licence types (catalog/license-types.toml).
     license_types: Arc<Vec<oneseal_domain::license::LicenseType>>,
     /// The current seal key, once loaded with its passphrase.
@@ -104,6 +109,7 @@ impl App {
             login_limits: Arc::default(),
             totp_policy: Arc::default(),
             seal: Arc::default(),
+            public_url: Arc::new(RwLock::new(DEFAULT_PUBLIC_URL.to_string())),
             counter_blocks: Arc::default(),
             counter_refill: Arc::default(),
             disclosure_delay_days: Arc::default(),

@@ -404,6 +404,13 @@ impl App {
         Ok(Verification { status, identifier: Some(identifier), public: Some(public), superseded_by })
     }
 
+    /// Verify a printed licence from its PDF: the sealed QR payload the PDF carries (the same text as its QR
+    /// code), then the status. The answer shows the signed public fields to compare with the paper.
+    pub async fn verify_license_pdf(&self, pdf: &[u8]) -> Result<Verification, AppError> {
+        let text = qr_text_of_pdf(pdf)?;
+        self.verify_license(&text).await
+    }
+
     /// Cancel (注销) or revoke (撤销) a licence, with a reason: the department's approver; an event.
     pub async fn change_license_status(
         &self,
@@ -710,6 +717,24 @@ impl App {
     }
 }
 
+/// The sealed QR text a licence PDF made by OneSeal carries (its Info dictionary holds the same text as the
+/// printed QR code).
+pub fn qr_text_of_pdf(pdf: &[u8]) -> Result<String, AppError> {
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(AppError::invalid("not_a_pdf", "the file is not a PDF"));
+    }
+    let Some(text) = oneseal_pdf::info_entry(pdf, oneseal_pdf::license::QR_INFO_KEY) else {
+        return Err(AppError::invalid(
+            "pdf_without_license",
+            "the PDF carries no OneSeal licence payload: upload the PDF downloaded from OneSeal, or scan its QR code",
+        ));
+    };
+    if !text.starts_with(qr::PREFIX) || text.len() > 4000 {
+        return Err(AppError::invalid("pdf_without_license", "the PDF's licence payload is malformed"));
+    }
+    Ok(text)
+}
+
 /// The `license_issued` event: everything the licences projection holds but the holder's blind index, which
 /// depends on the master key and is recomputed.
 fn issued_payload(l: &LicenseRow) -> String {
@@ -764,4 +789,88 @@ impl App {
 /// The USCC of a department id, for tests and tools.
 pub fn issuer_of(view: &crate::catalog::CatalogView, department: &str) -> Option<Uscc> {
     view.departments.iter().find(|d| d.id.as_str() == department).map(|d| d.uscc.clone())
+}
+
+impl App {
+    /// Set the public address (`https://…`, no trailing slash needed) printed on licences.
+    pub fn set_public_url(&self, url: &str) -> Result<(), AppError> {
+        let url = url.trim().trim_end_matches('/');
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+        if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+            return Err(AppError::invalid("invalid_public_url", "the public URL is http(s)://host[:port][/path]"));
+        }
+        if let Ok(mut g) = self.public_url.write() {
+            *g = url.to_string();
+        }
+        Ok(())
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.read().map(|g| g.clone()).unwrap_or_else(|_| crate::DEFAULT_PUBLIC_URL.to_string())
+    }
+
+    /// The URL form of a licence's check: opens the public verification page on the identifier.
+    pub fn verify_url(&self, identifier: &str) -> String {
+        format!("{}/v/{identifier}", self.public_url())
+    }
+
+    /// The printable PDF of a licence, for its holder (or whoever acts for the holding organisation): every
+    /// field as issued, the seal, the QR. Valid licences only (an amended one prints as its new version).
+    /// Returns the file name and the bytes; the same licence always gives the same bytes.
+    pub async fn license_pdf(&self, actor: &Actor, identifier: &str) -> Result<(String, Vec<u8>), AppError> {
+        let row = self.held_license(actor, identifier).await?;
+        if row.status != "valid" {
+            let hint = if row.status == "superseded" {
+                format!("; the current version is {}", row.reason.clone().unwrap_or_default())
+            } else {
+                String::new()
+            };
+            return Err(AppError::invalid(
+                "license_not_valid",
+                format!("the licence is {}{hint}; only valid licences are printed", row.status),
+            ));
+        }
+        let sheet = self.license_sheet(&row)?;
+        let rendered = tokio::task::spawn_blocking(move || oneseal_pdf::license::render(&sheet))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((format!("{}-{}.pdf", row.license_type, row.number), rendered.bytes))
+    }
+
+    /// What a licence's printed sheet shows.
+    pub fn license_sheet(&self, row: &LicenseRow) -> Result<oneseal_pdf::license::LicenseSheet, AppError> {
+        use sha2::Digest;
+        let lt = self
+            .license_type(&row.license_type)
+            .ok_or_else(|| AppError::Internal(format!("licence type {} missing", row.license_type)))?;
+        let body: Value = serde_json::from_str(&row.body).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut fields = Vec::new();
+        for f in &lt.fields {
+            let raw = body["fields"][&f.key].as_str().unwrap_or_default();
+            fields.push(oneseal_pdf::license::SheetField {
+                label: f.label.clone(),
+                label_en: f.label_en.clone(),
+                value: self.reveal(raw)?,
+            });
+        }
+        let date = time::Date::parse(&row.issued, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|e| AppError::Internal(format!("issue date {}: {e}", row.issued)))?;
+        let digest = sha2::Sha256::digest(format!("{}\n{}", row.identifier, row.signature).as_bytes());
+        let mut file_id = [0u8; 16];
+        file_id.copy_from_slice(&digest[..16]);
+        Ok(oneseal_pdf::license::LicenseSheet {
+            title: lt.name.clone(),
+            title_en: lt.name_en.clone(),
+            number: row.number.clone(),
+            identifier: row.identifier.clone(),
+            fields,
+            issuer: ISSUER_NAME.into(),
+            issued: (date.year() as u16, u8::from(date.month()), date.day()),
+            qr: row.qr.clone(),
+            verify_url: self.verify_url(&row.identifier),
+            seal_text: "行政审批专用章".into(),
+            file_id,
+        })
+    }
 }

@@ -36,6 +36,9 @@ enum Cmd {
         /// Load the demo catalog and demo accounts into an empty database.
         #[arg(long)]
         demo: bool,
+        /// The address the public reaches this deployment at, printed on licences (the QR's URL form).
+        #[arg(long, env = "ONESEAL_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Create or upgrade the database schema.
     Migrate {
@@ -136,9 +139,11 @@ fn audit_cmd(c: AuditCmd) -> CliResult {
 
 #[derive(Subcommand)]
 enum LicenseCmd {
-    /// Verify a licence QR offline: the seal's signature against published keys (a JSON file as served at
-    /// /.well-known/oneseal/keys, or the database's keys), and the claims. Status needs the online check.
+    /// Verify a licence offline from its QR text or its PDF (a file path): the seal's signature against published
+    /// keys (a JSON file as served at /.well-known/oneseal/keys, or the database's keys), and the claims. Status
+    /// needs the online check.
     Verify {
+        /// The QR text (OS1:…), or the path of a licence PDF.
         qr: String,
         #[arg(long)]
         keys: Option<PathBuf>,
@@ -147,7 +152,8 @@ enum LicenseCmd {
     },
     /// Show the parts of a licence QR (for third-party verifiers; see docs/qr-format.md).
     Decode { qr: String },
-    /// Write a sample: a throwaway seal key (PEM), its public key, and a signed QR for fixed claims, into a directory.
+    /// Write a sample: a throwaway seal key's public key (PEM and keys.json), a signed QR for fixed claims, and
+    /// the printed licence (licence.pdf), into a directory.
     Sample {
         #[arg(long)]
         out_dir: PathBuf,
@@ -157,7 +163,14 @@ enum LicenseCmd {
 fn license_cmd(c: LicenseCmd) -> CliResult {
     use oneseal_seal::qr;
     match c {
-        LicenseCmd::Verify { qr: text, keys, database } => {
+        LicenseCmd::Verify { qr: input, keys, database } => {
+            let text = if input.trim_start().starts_with(qr::PREFIX) {
+                input
+            } else {
+                let bytes = std::fs::read(&input)
+                    .map_err(|e| format!("{input}: {e} (give the QR text OS1:… or a PDF file)"))?;
+                oneseal_app::licensing::qr_text_of_pdf(&bytes).map_err(app_err)?
+            };
             let d = qr::decode(&text).map_err(err)?;
             let key_list: Vec<(String, String)> = match (keys, database) {
                 (Some(f), _) => {
@@ -244,6 +257,30 @@ valid to: {}",
             std::fs::write(out_dir.join("qr.txt"), &text).map_err(err)?;
             let keys = serde_json::json!({ "keys": [{ "key_id": key.key_id(), "public_pem": key.public_pem().map_err(err)? }] });
             std::fs::write(out_dir.join("keys.json"), keys.to_string()).map_err(err)?;
+            let field = |label: &str, label_en: &str, value: &str| oneseal_pdf::license::SheetField {
+                label: label.into(),
+                label_en: label_en.into(),
+                value: value.into(),
+            };
+            let sheet = oneseal_pdf::license::LicenseSheet {
+                title: claims.type_name.clone(),
+                title_en: "Food business licence".into(),
+                number: claims.number.clone(),
+                identifier: claims.identifier.clone(),
+                fields: vec![
+                    field("许可证编号", "Licence number", &claims.number),
+                    field("经营者名称", "Business operator", &claims.holder),
+                    field("有效期至", "Valid until", "2031-03-01"),
+                ],
+                issuer: claims.issuer.clone(),
+                issued: (2026, 3, 2),
+                qr: text.clone(),
+                verify_url: format!("{}/v/{}", oneseal_app::DEFAULT_PUBLIC_URL, claims.identifier),
+                seal_text: "行政审批专用章".into(),
+                file_id: [0; 16],
+            };
+            let pdf = oneseal_pdf::license::render(&sheet).map_err(err)?;
+            std::fs::write(out_dir.join("licence.pdf"), pdf.bytes).map_err(err)?;
             println!("{text}");
             Ok(())
         }
@@ -663,7 +700,7 @@ fn calendar_for(database: Option<&str>) -> Result<Calendar, String> {
 
 fn run(cli: Cli) -> CliResult {
     match cli.cmd {
-        Cmd::Serve { database, listen, demo } => serve(&database, &listen, demo),
+        Cmd::Serve { database, listen, demo, public_url } => serve(&database, &listen, demo, public_url.as_deref()),
         Cmd::Migrate { database } => {
             open_store(&database)?;
             println!("schema up to date: {}", DatabaseUrl::parse(&database).map_err(err)?.redacted());
@@ -709,10 +746,14 @@ fn run(cli: Cli) -> CliResult {
     }
 }
 
-fn serve(database: &str, listen: &str, demo: bool) -> CliResult {
+fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> CliResult {
     let addr: std::net::SocketAddr = listen.parse().map_err(|e| format!("--listen {listen:?}: {e}"))?;
     let sso = oneseal_web::oidc::OidcConfig::from_env()?;
     let app = open_app(database)?;
+    match public_url {
+        Some(u) => app.set_public_url(u).map_err(|e| format!("ONESEAL_PUBLIC_URL: {}", app_err(e)))?,
+        None => app.set_public_url(&format!("http://{addr}")).map_err(app_err)?,
+    }
     let rt = runtime()?;
     rt.block_on(async move {
         if demo {

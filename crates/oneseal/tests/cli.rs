@@ -59,6 +59,35 @@ fn catalog_check_and_import() {
     assert!(out.lines().next().unwrap_or_default().contains("护士"), "{out}");
 }
 
+#[test]
+fn license_verify_takes_the_qr_text_or_the_pdf_offline() {
+    let dir = std::env::temp_dir().join(format!("oneseal-cli-lic-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let (ok, qr, err) = run(&["license", "sample", "--out-dir", d]);
+    assert!(ok && qr.starts_with("OS1:"), "{err}");
+    let keys = format!("{d}/keys.json");
+    let pdf = format!("{d}/licence.pdf");
+    for input in [qr.as_str(), pdf.as_str()] {
+        let (ok, out, err) = run(&["license", "verify", input, "--keys", &keys]);
+        assert!(ok, "{input}: {err}");
+        assert!(out.starts_with("signature valid") && out.contains("holder: 银川塞上餐饮有限公司"), "{out}");
+    }
+    // A PDF whose embedded payload was altered fails; so does a file that is not a licence PDF.
+    let mut bytes = std::fs::read(&pdf).unwrap();
+    // Change a character near the end of the payload (inside the signature).
+    let start = bytes.windows(12).position(|w| w == b"/OneSealQR (").unwrap() + 12;
+    let at = start + bytes[start..].iter().position(|b| *b == b')').unwrap() - 6;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(format!("{d}/altered.pdf"), &bytes).unwrap();
+    let (ok, _, err) = run(&["license", "verify", &format!("{d}/altered.pdf"), "--keys", &keys]);
+    assert!(!ok && err.contains("bad signature"), "{err}");
+    let (ok, _, err) = run(&["license", "verify", &keys, "--keys", &keys]);
+    assert!(!ok && err.contains("not a PDF"), "{err}");
+    let (ok, _, err) = run(&["license", "verify", &format!("{d}/nothing.pdf"), "--keys", &keys]);
+    assert!(!ok && err.contains("nothing.pdf"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -68,11 +68,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/departments", Access::Admin),
     ("PUT", "/api/v1/staff/{username}/post", Access::Admin),
     ("POST", "/api/v1/verify", Access::Public),
+    ("POST", "/api/v1/verify/pdf", Access::Public),
     ("GET", "/api/v1/licenses/{identifier}", Access::Public),
     ("POST", "/api/v1/licenses/{identifier}/revoke", Access::Roles(&[Role::Approver])),
     ("POST", "/api/v1/licenses/{identifier}/cancel", Access::Roles(&[Role::Approver])),
     ("POST", "/api/v1/licenses/{identifier}/amend", Access::Roles(&[Role::Approver])),
     ("GET", "/api/v1/me/licenses", Access::SignedIn),
+    ("GET", "/api/v1/me/licenses/{identifier}/pdf", Access::SignedIn),
     ("GET", "/api/v1/me/licenses/{identifier}/consents", Access::SignedIn),
     ("POST", "/api/v1/me/licenses/{identifier}/consents", Access::SignedIn),
     ("POST", "/api/v1/me/licenses/{identifier}/consents/{consent_id}/revoke", Access::SignedIn),
@@ -163,11 +165,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/organisations/{uscc}/agents", post(authorise_agent))
         .route("/api/v1/organisations/{uscc}/agents/{username}", axum::routing::delete(revoke_agent))
         .route("/api/v1/verify", post(verify_license))
+        .route("/api/v1/verify/pdf", post(verify_license_pdf))
         .route("/api/v1/licenses/{identifier}", get(get_license))
         .route("/api/v1/licenses/{identifier}/revoke", post(revoke_license))
         .route("/api/v1/licenses/{identifier}/cancel", post(cancel_license))
         .route("/api/v1/licenses/{identifier}/amend", post(amend_license))
         .route("/api/v1/me/licenses", get(my_licenses))
+        .route("/api/v1/me/licenses/{identifier}/pdf", get(license_pdf))
         .route("/api/v1/me/licenses/{identifier}/consents", get(license_consents).post(grant_license_consent))
         .route("/api/v1/me/licenses/{identifier}/consents/{consent_id}/revoke", post(revoke_license_consent))
         .route("/api/v1/licenses/{identifier}/full", get(fetch_license_with_consent))
@@ -1323,6 +1327,29 @@ async fn cancel_license(
 ) -> Res {
     s.app.change_license_status(&actor, &identifier, false, &b.reason).await?;
     Ok(Json(s.app.verify_license(&identifier).await?).into_response())
+}
+
+/// Verify a printed licence from its PDF (the body, `application/pdf`): the sealed QR payload it carries.
+async fn verify_license_pdf(State(s): State<AppState>, body: axum::body::Bytes) -> Res {
+    Ok(Json(s.app.verify_license_pdf(&body).await?).into_response())
+}
+
+/// The printable PDF of one of my licences.
+async fn license_pdf(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(identifier): ApiPath<String>) -> Res {
+    let (name, bytes) = s.app.license_pdf(&actor, &identifier).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn my_licenses(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {

@@ -2078,3 +2078,115 @@ fn transparency_log_proves_and_audits_and_catches_tampering() {
         );
     }
 }
+
+fn bytes_call(t: &TestApp, path: &str, token: Option<&str>, pdf: Option<&[u8]>) -> (u16, Vec<u8>, Option<String>) {
+    let url = format!("{}{}", t.base, path);
+    let auth = token.map(|tk| format!("Bearer {tk}"));
+    let mut resp = match pdf {
+        None => {
+            let mut r = t.agent.get(&url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call().unwrap()
+        }
+        Some(b) => t.agent.post(&url).header("Content-Type", "application/pdf").send(b).unwrap(),
+    };
+    let disposition = resp.headers().get("content-disposition").and_then(|v| v.to_str().ok()).map(str::to_string);
+    (resp.status().as_u16(), resp.body_mut().read_to_vec().unwrap(), disposition)
+}
+
+fn run_tool(name: &str, args: &[&std::ffi::OsStr]) -> String {
+    let out = std::process::Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name}: {e} (apt-get install poppler-utils zbar-tools; .ci/run installs them)"));
+    assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn holders_download_licence_pdfs_that_poppler_reads_zbar_scans_and_verify_accepts() {
+    each_backend(|t| {
+        let (company, _clerk, no) = accepted_company_case(t);
+        let done = drive_to_completion(t, &no);
+        let identifier = first_licence(&done);
+        let lic = t.get(&format!("/api/v1/licenses/{identifier}"), None);
+        let qr = lic.body["qr"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/me/licenses/{identifier}/pdf");
+        let (status, pdf, disposition) = bytes_call(t, &path, Some(&company), None);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(disposition.is_some_and(|d| d.starts_with("attachment; filename=")));
+        let (_, again, _) = bytes_call(t, &path, Some(&company), None);
+        assert_eq!(pdf, again, "the same licence renders the same bytes");
+
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pdf-samples");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("food-licence-{}.pdf", t.backend));
+        std::fs::write(&file, &pdf).unwrap();
+        let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
+        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let number = lic.body["public"]["number"].as_str().unwrap().to_string();
+        for want in ["食品经营许可证", number.as_str(), "91110000600037341L", "银川市审批服务局", "扫码核验"]
+        {
+            assert!(squeezed.contains(want), "pdftotext lacks {want}:\n{text}");
+        }
+        let png = dir.join(format!("food-licence-{}", t.backend));
+        run_tool(
+            "pdftoppm",
+            &[
+                "-r".as_ref(),
+                "150".as_ref(),
+                "-png".as_ref(),
+                "-singlefile".as_ref(),
+                file.as_os_str(),
+                png.as_os_str(),
+            ],
+        );
+        let scanned = run_tool("zbarimg", &["--raw".as_ref(), "-q".as_ref(), png.with_extension("png").as_os_str()]);
+        assert_eq!(scanned.trim(), qr, "the printed QR code scans to the licence's QR text");
+
+        // Anyone verifies the PDF without signing in.
+        let (status, body, _) = bytes_call(t, "/api/v1/verify/pdf", None, Some(&pdf));
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, v["status"].as_str()), (200, Some("valid")), "{v}");
+        assert_eq!(v["public"]["holder"], "银川塞上餐饮有限公司");
+        // Not a PDF, or a PDF without a licence: a clear 422, nothing else.
+        let (status, body, _) = bytes_call(t, "/api/v1/verify/pdf", None, Some(b"hello"));
+        assert_eq!(
+            (status, serde_json::from_slice::<Value>(&body).unwrap()["code"].clone()),
+            (422, json!("not_a_pdf"))
+        );
+        let (status, body, _) = bytes_call(t, "/api/v1/verify/pdf", None, Some(b"%PDF-1.7\n%%EOF"));
+        assert_eq!(
+            (status, serde_json::from_slice::<Value>(&body).unwrap()["code"].clone()),
+            (422, json!("pdf_without_license"))
+        );
+        // Someone else's licence is "not found"; signing in is required.
+        // (`citizen` is the company's agent in the demo, so a newly registered person stands in for a stranger.)
+        let reg = json!({"username": "stranger", "password": "a-long-password", "name": "路人甲", "resident_id": "640106200201010010"});
+        assert_eq!(t.post("/api/v1/register", None, &reg).status, 201);
+        let stranger = t
+            .post("/api/v1/sessions", None, &json!({"username": "stranger", "password": "a-long-password"}))
+            .body["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(bytes_call(t, &path, Some(&stranger), None).0, 404);
+        let agent = t.login("citizen");
+        assert_eq!(bytes_call(t, &path, Some(&agent), None).0, 200, "the company's agent prints its licence");
+        assert_eq!(bytes_call(t, &path, None, None).0, 401);
+        // A revoked licence: the old PDF verifies as revoked, and no new PDF is printed.
+        let chief = t.login(&format!("{}-chief", done["department"].as_str().unwrap()));
+        let r = t.post(&format!("/api/v1/licenses/{identifier}/revoke"), Some(&chief), &json!({"reason": "撤销测试"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let (_, body, _) = bytes_call(t, "/api/v1/verify/pdf", None, Some(&pdf));
+        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["status"], "revoked");
+        let (status, body, _) = bytes_call(t, &path, Some(&company), None);
+        assert_eq!(
+            (status, serde_json::from_slice::<Value>(&body).unwrap()["code"].clone()),
+            (422, json!("license_not_valid"))
+        );
+    });
+}
