@@ -56,6 +56,11 @@ impl App {
         self.license_types.iter().find(|t| t.code == code).cloned()
     }
 
+    /// A licence type by its GB/T 36904 type code (as carried in a licence's public record).
+    pub fn license_type_by_type_code(&self, type_code: &str) -> Option<LicenseType> {
+        self.license_types.iter().find(|t| t.type_code == type_code).cloned()
+    }
+
     /// One value of each named counter, in order, from blocks this node reserved (one write per
     /// [`COUNTER_BLOCK`] values, not one per licence). A value handed out and not used is a gap, never a duplicate:
     /// the database's counter only moves forward, and other nodes reserve their own blocks.

@@ -750,9 +750,8 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
     let addr: std::net::SocketAddr = listen.parse().map_err(|e| format!("--listen {listen:?}: {e}"))?;
     let sso = oneseal_web::oidc::OidcConfig::from_env()?;
     let app = open_app(database)?;
-    match public_url {
-        Some(u) => app.set_public_url(u).map_err(|e| format!("ONESEAL_PUBLIC_URL: {}", app_err(e)))?,
-        None => app.set_public_url(&format!("http://{addr}")).map_err(app_err)?,
+    if let Some(u) = public_url {
+        app.set_public_url(u).map_err(|e| format!("ONESEAL_PUBLIC_URL: {}", app_err(e)))?;
     }
     let rt = runtime()?;
     rt.block_on(async move {
@@ -762,6 +761,9 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(err)?;
+        if public_url.is_none() {
+            app.set_public_url(&format!("http://{local}")).map_err(app_err)?;
+        }
         let signer = app.clone();
         tokio::spawn(async move {
             // Sign a checkpoint of the transparency log every minute when there is something new.

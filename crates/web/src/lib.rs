@@ -7,6 +7,7 @@
 pub mod api;
 pub mod extract;
 pub mod oidc;
+pub mod pages;
 pub mod policy;
 pub mod problem;
 
@@ -46,6 +47,7 @@ pub fn router(app: App) -> Router {
 pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig>) -> Router {
     let state = AppState { app, secure_cookies, oidc: oidc.map(oidc::Oidc::new) };
     api::routes()
+        .merge(pages::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/.well-known/oneseal/keys", get(api::published_keys))
         .route("/api/docs", get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }))
@@ -58,7 +60,16 @@ pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig
             "/assets/vendor/swagger-ui/swagger-ui-bundle.js",
             get(|| async { asset("text/javascript; charset=utf-8", SWAGGER_JS) }),
         )
-        .fallback(|| async { Problem::new(404, "no_route", "Not found", "未找到", "no such address") })
+        .fallback(|uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
+            // People get a page in their language; programs (the API, or anyone not asking for HTML) problem+json.
+            let wants_html =
+                headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+            if wants_html && !uri.path().starts_with("/api/") {
+                pages::not_found(&headers, uri.path())
+            } else {
+                Problem::new(404, "no_route", "Not found", "未找到", "no such address").into_response()
+            }
+        })
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 405,

@@ -52,7 +52,12 @@ impl Access {
 
 /// The rule of a request's route, by method and route pattern; routes outside the API (assets, health) are public.
 pub fn rule(method: &str, pattern: &str) -> Access {
-    crate::ROUTES.iter().find(|(m, p, _)| *m == method && *p == pattern).map(|(_, _, a)| *a).unwrap_or(Access::Public)
+    crate::ROUTES
+        .iter()
+        .chain(crate::pages::PAGES)
+        .find(|(m, p, _)| *m == method && *p == pattern)
+        .map(|(_, _, a)| *a)
+        .unwrap_or(Access::Public)
 }
 
 /// The signed-in actor and token, put into the request by the middleware for the handlers.

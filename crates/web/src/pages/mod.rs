@@ -1,0 +1,303 @@
+//! The server-rendered pages: askama templates (`crates/web/templates`, checked at compile time), Fluent texts
+//! (`crates/web/i18n`), one stylesheet of our own and vendored htmx, all served from the binary. Every form
+//! works as a plain POST without JavaScript; htmx only swaps the part of the page that changed.
+//!
+//! Preferences (language, large type) are cookies set by `/prefs` links, so they work without JavaScript and
+//! persist; they carry no authority.
+
+pub mod i18n;
+mod verify;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+pub use i18n::Lang;
+
+use crate::policy::{cookie_value, Access};
+use crate::AppState;
+
+/// Every page route with its access rule (the API's are in [`crate::ROUTES`]).
+pub const PAGES: &[(&str, &str, Access)] = &[
+    ("GET", "/", Access::Public),
+    ("GET", "/verify", Access::Public),
+    ("POST", "/verify", Access::Public),
+    ("POST", "/verify/pdf", Access::Public),
+    ("GET", "/v/{identifier}", Access::Public),
+    ("GET", "/prefs", Access::Public),
+    ("GET", "/manifest.webmanifest", Access::Public),
+    ("GET", "/assets/oneseal.css", Access::Public),
+    ("GET", "/assets/icon.svg", Access::Public),
+    ("GET", "/assets/vendor/htmx/htmx.min.js", Access::Public),
+];
+
+pub const LANG_COOKIE: &str = "oneseal_lang";
+pub const LARGE_COOKIE: &str = "oneseal_large";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/prefs", get(prefs))
+        .route("/manifest.webmanifest", get(|| async { asset("application/manifest+json", MANIFEST) }))
+        .route("/assets/oneseal.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route("/assets/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
+        .route("/assets/vendor/htmx/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
+        .merge(verify::routes())
+}
+
+const CSS: &[u8] = include_bytes!("../../../../assets/web/oneseal.css");
+const ICON: &[u8] = include_bytes!("../../../../assets/web/icon.svg");
+const MANIFEST: &[u8] = include_bytes!("../../../../assets/web/manifest.webmanifest");
+const HTMX: &[u8] = include_bytes!("../../../../assets/vendor/htmx/htmx.min.js");
+
+fn asset(ct: &'static str, body: &'static [u8]) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}
+
+/// What every page knows about its request: language, large-type mode, and where it is.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub large: bool,
+    /// The path and query of this page (for the preference links to come back to).
+    pub here: String,
+    /// The current path, for marking the navigation.
+    pub path: String,
+}
+
+impl Ctx {
+    pub fn t(&self, key: &str) -> String {
+        i18n::text(self.lang, key, &[])
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn other_lang_code(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    /// `aria-current` for a navigation link.
+    pub fn current(&self, href: &str) -> &'static str {
+        let on = if href == "/" { self.path == "/" } else { self.path.starts_with(href) };
+        if on {
+            "page"
+        } else {
+            "false"
+        }
+    }
+
+    pub fn lang_switch_href(&self) -> String {
+        format!("/prefs?lang={}&back={}", self.lang.other().code(), encode(&self.here))
+    }
+
+    pub fn large_switch_href(&self) -> String {
+        format!("/prefs?large={}&back={}", if self.large { 0 } else { 1 }, encode(&self.here))
+    }
+
+    pub fn from_headers(headers: &HeaderMap, path: &str, query: Option<&str>) -> Ctx {
+        let lang = cookie_value(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)).unwrap_or_else(|| {
+            // No choice made yet: Chinese unless the browser asks for English before any Chinese.
+            let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let first = accept
+                .split(',')
+                .map(|p| p.trim().to_ascii_lowercase())
+                .find(|p| p.starts_with("zh") || p.starts_with("en"));
+            match first {
+                Some(p) if p.starts_with("en") => Lang::En,
+                _ => Lang::Zh,
+            }
+        });
+        let large = cookie_value(headers, LARGE_COOKIE).is_some_and(|v| v == "1");
+        let here = match query {
+            Some(q) if !q.is_empty() => format!("{path}?{q}"),
+            _ => path.to_string(),
+        };
+        Ctx { lang, large, here, path: path.to_string() }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ctx, Self::Rejection> {
+        Ok(Ctx::from_headers(&parts.headers, parts.uri.path(), parts.uri.query()))
+    }
+}
+
+/// Percent-encode a path for a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A rendered page with the security headers every page carries.
+pub fn page(status: StatusCode, ctx: &Ctx, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut r = (status, html).into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                     connect-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                ),
+            );
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Ok(v) = HeaderValue::from_str(ctx.lang.code()) {
+                h.insert(header::CONTENT_LANGUAGE, v);
+            }
+            h.insert(header::VARY, HeaderValue::from_static("Cookie, Accept-Language"));
+            r
+        }
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, ctx.t("error-internal")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: Ctx,
+}
+
+async fn home(ctx: Ctx) -> Response {
+    page(StatusCode::OK, &ctx, &HomePage { ctx: ctx.clone() })
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: Ctx,
+    heading: String,
+    detail: String,
+}
+
+/// The HTML "not found" page (the API keeps problem+json).
+pub fn not_found(headers: &HeaderMap, path: &str) -> Response {
+    let ctx = Ctx::from_headers(headers, path, None);
+    let p = ErrorPage { heading: ctx.t("error-not-found"), detail: ctx.t("error-not-found-detail"), ctx: ctx.clone() };
+    page(StatusCode::NOT_FOUND, &ctx, &p)
+}
+
+#[derive(Deserialize)]
+struct PrefsQuery {
+    lang: Option<String>,
+    large: Option<String>,
+    back: Option<String>,
+}
+
+/// Set a preference cookie and go back. `back` must be a local path (no open redirect).
+async fn prefs(State(s): State<AppState>, Query(q): Query<PrefsQuery>) -> Response {
+    let back = q.back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or("/".into());
+    let secure = if s.secure_cookies { "; Secure" } else { "" };
+    let mut cookies = Vec::new();
+    if let Some(l) = q.lang.as_deref().and_then(Lang::parse) {
+        cookies.push(format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", l.code()));
+    }
+    if let Some(v) = q.large.as_deref().filter(|v| *v == "0" || *v == "1") {
+        cookies.push(format!("{LARGE_COOKIE}={v}; Path=/; Max-Age=31536000; SameSite=Lax{secure}"));
+    }
+    let mut r = Redirect::to(&back).into_response();
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `t("…")` key a template uses exists, and no template shows text that is not translated: outside
+    /// tags and template expressions there are no letters, and attributes people read (alt, title, placeholder,
+    /// aria-label) take their text from the message files.
+    #[test]
+    fn templates_use_only_translated_text() {
+        let keys = i18n::keys(i18n::ZH_FTL);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).expect("templates dir") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("template");
+            let name = path.display().to_string();
+            // Keys used.
+            for (i, _) in text.match_indices(".t(\"") {
+                let rest = &text[i + 4..];
+                let key = &rest[..rest.find('"').expect("closing quote")];
+                assert!(keys.iter().any(|k| k == key), "{name}: message {key} is not in the .ftl files");
+            }
+            // Literal text.
+            let mut stripped = String::new();
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find(['{', '<']) {
+                stripped.push_str(&rest[..start]);
+                let close = match &rest[start..start + 2.min(rest.len() - start)] {
+                    "{{" => "}}",
+                    "{%" => "%}",
+                    "{#" => "#}",
+                    s if s.starts_with('<') => ">",
+                    _ => {
+                        stripped.push('{');
+                        rest = &rest[start + 1..];
+                        continue;
+                    }
+                };
+                let tag = &rest[start..];
+                let end = tag.find(close).map(|e| e + close.len()).unwrap_or(tag.len());
+                if close == ">" {
+                    for attr in ["alt=\"", "title=\"", "placeholder=\"", "aria-label=\""] {
+                        if let Some(a) = tag[..end].find(attr) {
+                            let v = &tag[a + attr.len()..end];
+                            let v = &v[..v.find('"').unwrap_or(v.len())];
+                            assert!(
+                                v.is_empty() || v.contains("{{"),
+                                "{name}: attribute {attr}{v}\" is not translated"
+                            );
+                        }
+                    }
+                }
+                rest = &tag[end..];
+            }
+            stripped.push_str(rest);
+            let literal: String = stripped.chars().filter(|c| c.is_alphabetic()).collect();
+            assert!(literal.is_empty() || literal == "OneSeal", "{name}: untranslated text {literal:?}");
+            checked += 1;
+        }
+        assert!(checked >= 3, "templates found: {checked}");
+    }
+
+    #[test]
+    fn preference_links_come_back_to_the_page() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-GB,en;q=0.9,zh;q=0.5"));
+        let ctx = Ctx::from_headers(&h, "/verify", Some("id=1.2"));
+        assert_eq!(ctx.lang, Lang::En, "English first in Accept-Language");
+        assert_eq!(ctx.lang_switch_href(), "/prefs?lang=zh-CN&back=/verify%3Fid%3D1.2");
+        h.insert(header::COOKIE, HeaderValue::from_static("oneseal_lang=zh-CN; oneseal_large=1"));
+        let ctx = Ctx::from_headers(&h, "/", None);
+        assert_eq!((ctx.lang, ctx.large), (Lang::Zh, true), "the cookie wins over the browser");
+        assert_eq!(ctx.large_switch_href(), "/prefs?large=0&back=/");
+        assert_eq!(Ctx::from_headers(&HeaderMap::new(), "/", None).lang, Lang::Zh, "Chinese by default");
+    }
+}

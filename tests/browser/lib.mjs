@@ -1,0 +1,131 @@
+// Shared helpers of the browser tests: the API client used to set up data, a browser launched from Debian's
+// Chromium, axe-core checks, and screenshots under target/screenshots.
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '../..');
+export const BASE = process.env.ONESEAL_BASE_URL;
+if (!BASE) throw new Error('ONESEAL_BASE_URL is not set: run tests/browser/run.sh');
+export const shots = path.join(root, 'target/screenshots');
+mkdirSync(shots, { recursive: true });
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export const PHONE = { width: 375, height: 812 };
+export const DESKTOP = { width: 1280, height: 900 };
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A fresh context (no cookies): Chinese unless asked, at a viewport. axe is injected by the tests, so CSP is
+ *  bypassed for the injection only; the pages' own CSP is checked separately through console errors. */
+export async function newPage(browser, { viewport = DESKTOP, locale = 'zh-CN' } = {}) {
+  const context = await browser.newContext({ viewport, locale, bypassCSP: true, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  return page;
+}
+
+/** Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page: no serious or critical violation. */
+export async function axe(page, name) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    [],
+    `axe on ${name}`,
+  );
+  assert.ok(result.passes.length > 10, `axe ran its rules on ${name}`);
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+/** Nothing overflows a phone screen sideways. */
+export async function fitsWidth(page, name) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${name} is ${overflow}px wider than the viewport`);
+}
+
+// ---------------------------------------------------------------------- API --
+export async function api(method, p, token, body) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(BASE + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, body: json, text };
+}
+
+export async function login(username, password = 'oneseal-demo') {
+  const r = await api('POST', '/api/v1/sessions', null, { username, password });
+  assert.equal(r.status, 201, `sign in ${username}: ${r.text}`);
+  return r.body.token;
+}
+
+function fill(schema) {
+  const form = {};
+  for (const f of schema.fields) {
+    form[f.key] = ({
+      text: '银川塞上食品', long_text: '食品销售', number: Math.min(Math.max(f.min ?? 0, 120), f.max ?? 1e12),
+      integer: Math.min(Math.max(f.min ?? 0, 120), f.max ?? 1e12), date: '2026-03-01', boolean: false,
+      choice: (f.options || [])[0], phone: '13800000000', uscc: '91110000600037341L',
+      resident_id: '64010420050101001X', region_code: '640104',
+    })[f.type];
+  }
+  return form;
+}
+
+/** Apply for an item as the demo company, accept it at the window, and work every step with the demo staff of
+ *  each step's department until the case completes. Returns the completed case. */
+export async function completedCompanyCase(itemName) {
+  const company = await login('company');
+  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent(itemName)}`);
+  const item = hits.body.items.find((i) => i.name === itemName) || hits.body.items[0];
+  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
+  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
+  const sub = await api('POST', '/api/v1/cases', company, {
+    item_code: item.impl_code, channel: 'online',
+    applicant: { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' },
+    form: fill(full.body.form), materials,
+  });
+  assert.equal(sub.status, 201, sub.text);
+  const no = sub.body.case_no;
+  const clerk = await login('clerk');
+  let c = await api('POST', `/api/v1/cases/${no}/accept`, clerk, {});
+  assert.equal(c.status, 200, c.text);
+  for (let i = 0; i < 20 && c.body.status !== 'completed'; i++) {
+    const step = c.body.current_step;
+    const task = step.tasks.find((t) => t.status === 'open');
+    const d = task.department;
+    const [user, action, body] = {
+      review: [`${d}-reviewer`, 'complete', { task_id: task.task_id, opinion: '同意' }],
+      joint_review: [`${d}-reviewer`, 'complete', { task_id: task.task_id, opinion: '同意' }],
+      inspection: [`${d}-reviewer`, 'complete', { task_id: task.task_id, opinion: '现场符合要求' }],
+      decision: [`${d}-chief`, 'decide', { outcome: 'grant' }],
+      license_issuance: [`${d}-clerk`, 'issue-licenses', {}],
+      delivery: [`${d}-clerk`, 'deliver', { delivery: { method: 'electronic' } }],
+    }[step.kind];
+    c = await api('POST', `/api/v1/cases/${no}/${action}`, await login(user), body);
+    assert.equal(c.status, 200, `${action} as ${user}: ${c.text}`);
+  }
+  assert.equal(c.body.status, 'completed');
+  return c.body;
+}
