@@ -5,6 +5,7 @@
 //!
 //! Layouts of our own documents live here too: [`license::render`] for electronic licences.
 
+pub mod form;
 pub mod license;
 mod seal;
 

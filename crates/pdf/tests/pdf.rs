@@ -120,3 +120,55 @@ fn long_fields_continue_on_a_second_page_and_still_extract() {
     let joined: String = text.chars().filter(|c| *c != '\n').collect();
     assert_eq!(joined.matches("日用百货销售").count(), 60, "every part of the scope is printed once");
 }
+
+#[test]
+fn application_forms_blank_and_sample_print_every_field() {
+    use oneseal_pdf::form::{render, FormLabels, FormLine, FormSheet};
+    let line = |label: &str, value: Option<&str>, options: Vec<&str>| FormLine {
+        label: label.into(),
+        label_en: "An English label that is long enough to need two lines in the label column".into(),
+        required: true,
+        options: options.into_iter().map(str::to_string).collect(),
+        rows: 1,
+        value: value.map(str::to_string),
+    };
+    let sheet = |sample: bool| FormSheet {
+        title: "食品经营许可申请表".into(),
+        subtitle: "银川市审批服务局市场准入科".into(),
+        lines: (0..30)
+            .map(|i| {
+                line(
+                    &format!("第{i}项 法定代表人（负责人、经营者）身份证号码"),
+                    sample.then_some("银川塞上餐饮有限公司"),
+                    vec![],
+                )
+            })
+            .chain([line("主体业态", sample.then_some("餐饮服务经营者"), vec!["食品销售经营者", "餐饮服务经营者"])])
+            .collect(),
+        materials: vec!["营业执照".into()],
+        sample,
+        labels: FormLabels {
+            required_mark: "（必填）".into(),
+            materials: "随附材料清单".into(),
+            signature: "申请人（签字或盖章）".into(),
+            date: "日期".into(),
+            watermark: "样表 SAMPLE".into(),
+        },
+        file_id: [1; 16],
+    };
+    let blank = render(&sheet(false)).expect("blank");
+    let sample = render(&sheet(true)).expect("sample");
+    assert_eq!(blank, render(&sheet(false)).expect("again"), "deterministic");
+    let dir = out_dir();
+    for (name, bytes) in [("form-blank.pdf", &blank), ("form-sample.pdf", &sample)] {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        let out = tool("pdftotext").arg("-enc").arg("UTF-8").arg(&p).arg("-").output().expect("pdftotext");
+        let text: String =
+            String::from_utf8(out.stdout).expect("utf-8").chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(text.contains("食品经营许可申请表") && text.contains("第29项"), "{name}: every field is printed");
+        assert_eq!(text.contains("银川塞上餐饮有限公司"), name.contains("sample"), "{name}: values only on the sample");
+        // (pdftotext keeps little of diagonal text: the first character of the watermark is enough.)
+        assert_eq!(text.contains('样'), name.contains("sample"), "{name}: the watermark only on the sample");
+    }
+}

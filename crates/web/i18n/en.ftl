@@ -60,3 +60,129 @@ error-not-found = Page not found
 error-not-found-detail = The page you asked for does not exist or has moved.
 error-internal = The system cannot handle your request right now; please try again later.
 back-home = Back to home
+
+## Home and service guides
+nav-bundles = Life events
+home-search-label = Search for a service
+home-search-placeholder = e.g. business licence, open a restaurant, nurse practice
+home-search-submit = Search
+home-life-events = Services by topic
+home-departments = Services by department
+home-bundles = Several permits at once (one-stop bundles)
+home-bundles-lead = One form, one submission, several permits handled together.
+home-popular = Frequently used services
+home-verify-lead = Scan or type a licence identifier to check that an electronic licence is genuine and valid.
+services-title = Service guides
+services-results = { $n ->
+    [one] 1 service found
+   *[other] { $n } services found
+}
+services-none = No service matches. Try another word, such as 餐饮 (catering) or 营业执照 (business licence).
+services-filter-topic = Topic: { $v }
+services-filter-department = Department: { $v }
+services-filter-tag = Service tag: { $v }
+services-clear = Clear filters
+services-bundle-hit = Bundle
+limit-working-days = { $n ->
+    [one] 1 working day
+   *[other] { $n } working days
+}
+limit-minutes = { $n ->
+    [one] 1 minute
+   *[other] { $n } minutes
+}
+limit-promised = Promised time limit
+limit-statutory = Statutory time limit
+visits-zero = No visit needed
+visits-n = { $n ->
+    [one] At most 1 visit
+   *[other] At most { $n } visits
+}
+online-depth = Online service level { $n }
+kind-licensing = Administrative licensing
+kind-confirmation = Administrative confirmation
+kind-benefit = Administrative benefit
+kind-adjudication = Administrative adjudication
+kind-award = Administrative award
+kind-filing = Administrative filing
+kind-other_power = Other administrative power
+tag-on_the_spot = Done on the spot
+tag-online = Online
+tag-nearby = Nearby
+tag-one_visit = One visit
+tag-mobile = On your phone
+handling-immediate = Done on the spot
+handling-promised = Done within a promised time
+hform-window = At a window
+hform-online = Online
+hform-post = By post
+mform-original = Original
+mform-copy = Copy
+mform-original_and_copy = Original and copy
+mform-electronic = Electronic
+result-license = Licence
+result-approval = Approval document
+result-filing_receipt = Filing receipt
+result-other = Other
+guide-apply = Apply online
+guide-apply-note = Sign in to apply online; you can also apply at any general window or partner bank branch.
+guide-basic = Basic information
+guide-impl-code = Implementation code
+guide-base-code = Basic code
+guide-kind = Type of service
+guide-power-source = Source of the power
+guide-level = Level
+guide-department = Implementing body
+guide-department-uscc = Implementing body's code
+guide-handling = Handling
+guide-limits = Time limits
+guide-limit-notes = Notes on time limits
+guide-max-extension = { $n ->
+    [one] Extension of at most 1 working day
+   *[other] Extension of at most { $n } working days
+}
+guide-legal-basis = Legal basis
+guide-conditions = Conditions for acceptance
+guide-materials = Materials
+guide-material-name = Material
+guide-material-form = Form
+guide-material-count = Copies
+guide-material-required = Required
+guide-material-required-yes = Required
+guide-material-required-no = Depending on the case
+guide-material-key = Key material (cannot be pledged later)
+guide-material-source = Source
+guide-material-substitute = Not needed if you hold a valid electronic licence of type: { $v }
+guide-blank-form = Blank form
+guide-sample = Sample
+guide-form-pdf = Application form (blank)
+guide-form-sample-pdf = Application form (sample)
+guide-process = Process
+guide-flowchart = Process flowchart
+guide-handling-forms = Ways to apply
+guide-place = Where
+guide-hours = Opening hours
+guide-visits = Visits in person
+guide-online-depth = Online service level
+guide-online-url = Online address
+guide-post = Results can be posted
+guide-appointment = Appointments available
+guide-yes = Yes
+guide-no = No
+guide-fees = Fees
+guide-fees-none = Free of charge
+guide-fee-amount = { $v } yuan
+guide-consultation = Enquiries
+guide-complaint = Complaints
+guide-results = Results
+guide-tags = Service tags
+guide-topics = Topics
+guide-version = Guide version { $v }
+guide-bundle-items = Services included
+guide-steps = Steps
+form-title = Application form: { $v }
+form-required-mark = (required)
+form-materials = Materials attached
+form-signature = Applicant (signature or stamp)
+form-date = Date
+form-watermark = SAMPLE 样表

@@ -2190,3 +2190,72 @@ fn holders_download_licence_pdfs_that_poppler_reads_zbar_scans_and_verify_accept
         );
     });
 }
+
+fn page_get(t: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String) {
+    let mut r = t.agent.get(&format!("{}{path}", t.base)).header("Accept", "text/html");
+    if let Some(c) = cookie {
+        r = r.header("Cookie", c);
+    }
+    let mut resp = r.call().unwrap();
+    (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+#[test]
+fn portal_pages_render_every_guide_in_both_languages_and_print_its_form() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    // Every page route is routed (a page, a redirect or a 404 page of ours — never the router's fallback).
+    for (m, p, _) in oneseal_web::pages::PAGES {
+        if *m != "GET" {
+            continue;
+        }
+        let path = p.replace("{code}", "X").replace("{identifier}", "X");
+        let (status, body) = page_get(&t, &path, None);
+        assert!(status < 500 && !body.contains("no_route"), "{m} {p}: {status}");
+    }
+    let view = t.app.catalog();
+    let (status, home) = page_get(&t, "/", None);
+    assert_eq!(status, 200);
+    assert!(home.contains("lang=\"zh-CN\"") && home.contains("按主题办事") && home.contains("多证联办菜单"));
+    // Search in Chinese finds the food licence.
+    let (_, found) = page_get(&t, &format!("/services?q={}", urlencode("餐饮")), None);
+    assert!(found.contains("食品经营许可"), "search for 餐饮");
+    // Every published guide renders, in Chinese and English, with its materials and steps.
+    for (code, versions) in &view.items {
+        let item = &versions.last().unwrap().body;
+        let (status, zh) = page_get(&t, &format!("/services/{code}"), None);
+        assert_eq!(status, 200, "{code}");
+        assert!(zh.contains(&item.name), "{code}");
+        for m in &item.materials {
+            assert!(zh.contains(&html_escape(&m.name)), "{code}: material {}", m.name);
+        }
+        let (_, en) = page_get(&t, &format!("/services/{code}"), Some("oneseal_lang=en"));
+        assert!(en.contains("lang=\"en\"") && en.contains("Conditions for acceptance"), "{code} in English");
+    }
+    for code in view.bundles.keys() {
+        assert_eq!(page_get(&t, &format!("/bundles/{code}"), None).0, 200, "{code}");
+    }
+    assert_eq!(page_get(&t, "/services/NOPE", None).0, 404);
+    // The blank form and the sample print every field of the schema (poppler reads them back).
+    let (code, versions) = view.items.iter().find(|(_, v)| v.last().unwrap().body.name == "食品经营许可").unwrap();
+    let item = &versions.last().unwrap().body;
+    for kind in ["form", "sample"] {
+        let mut resp = t.agent.get(&format!("{}/services/{code}/{kind}.pdf", t.base)).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let pdf = resp.body_mut().read_to_vec().unwrap();
+        let dir = std::env::temp_dir().join(format!("oneseal-form-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{kind}.pdf"));
+        std::fs::write(&file, &pdf).unwrap();
+        let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
+        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        for f in &item.form.fields {
+            let label: String = f.label.chars().filter(|c| !c.is_whitespace()).collect();
+            assert!(squeezed.contains(&label), "{kind}.pdf lacks {}", f.label);
+        }
+        assert_eq!(squeezed.contains("银川塞上餐饮有限公司"), kind == "sample");
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
+}

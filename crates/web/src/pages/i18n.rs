@@ -72,6 +72,21 @@ pub fn text(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     b.format_pattern(pattern, if args.is_empty() { None } else { Some(&fa) }, &mut errors).into_owned()
 }
 
+/// The text of a message with one number argument `$n` (plural rules apply).
+pub fn text_n(lang: Lang, key: &str, n: i64) -> String {
+    let b: &FluentBundle<FluentResource> = match lang {
+        Lang::Zh => &ZH,
+        Lang::En => &EN,
+    };
+    let Some(pattern) = b.get_message(key).and_then(|m| m.value()) else {
+        return key.to_string();
+    };
+    let mut fa = FluentArgs::new();
+    fa.set("n", FluentValue::from(n));
+    let mut errors = vec![];
+    b.format_pattern(pattern, Some(&fa), &mut errors).into_owned()
+}
+
 /// The message keys a Fluent file defines.
 pub fn keys(ftl: &str) -> Vec<String> {
     ftl.lines()
@@ -101,5 +116,9 @@ mod tests {
         assert_eq!(text(Lang::Zh, "nav-verify", &[]), "证照核验");
         assert_eq!(text(Lang::En, "nav-verify", &[]), "Verify a licence");
         assert_eq!(text(Lang::En, "no-such-key", &[]), "no-such-key");
+        assert_eq!(text_n(Lang::En, "limit-working-days", 1), "1 working day");
+        assert_eq!(text_n(Lang::En, "limit-working-days", 20), "20 working days");
+        assert_eq!(text_n(Lang::Zh, "limit-working-days", 20), "20 个工作日");
+        assert_eq!(text(Lang::Zh, "services-filter-topic", &[("v", "餐饮")]), "主题：餐饮");
     }
 }

@@ -6,6 +6,7 @@
 //! persist; they carry no authority.
 
 pub mod i18n;
+mod portal;
 mod verify;
 
 use askama::Template;
@@ -25,6 +26,11 @@ use crate::AppState;
 /// Every page route with its access rule (the API's are in [`crate::ROUTES`]).
 pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/", Access::Public),
+    ("GET", "/services", Access::Public),
+    ("GET", "/services/{code}", Access::Public),
+    ("GET", "/bundles/{code}", Access::Public),
+    ("GET", "/services/{code}/form.pdf", Access::Public),
+    ("GET", "/services/{code}/sample.pdf", Access::Public),
     ("GET", "/verify", Access::Public),
     ("POST", "/verify", Access::Public),
     ("POST", "/verify/pdf", Access::Public),
@@ -41,12 +47,12 @@ pub const LARGE_COOKIE: &str = "oneseal_large";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/prefs", get(prefs))
         .route("/manifest.webmanifest", get(|| async { asset("application/manifest+json", MANIFEST) }))
         .route("/assets/oneseal.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/assets/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
         .route("/assets/vendor/htmx/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
+        .merge(portal::routes())
         .merge(verify::routes())
 }
 
@@ -64,6 +70,20 @@ fn asset(ct: &'static str, body: &'static [u8]) -> Response {
     r
 }
 
+/// Numbers for messages (templates pass arguments by reference).
+pub trait AsI64 {
+    fn as_i64(&self) -> i64;
+}
+macro_rules! as_i64 {
+    ($($t:ty),*) => { $(impl AsI64 for $t { fn as_i64(&self) -> i64 { i64::try_from(*self).unwrap_or(i64::MAX) } })* };
+}
+as_i64!(u8, u16, u32, u64, usize, i32, i64);
+impl<T: AsI64 + ?Sized> AsI64 for &T {
+    fn as_i64(&self) -> i64 {
+        (**self).as_i64()
+    }
+}
+
 /// What every page knows about its request: language, large-type mode, and where it is.
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -78,6 +98,25 @@ pub struct Ctx {
 impl Ctx {
     pub fn t(&self, key: &str) -> String {
         i18n::text(self.lang, key, &[])
+    }
+
+    /// A message with a number `$n`.
+    pub fn tn(&self, key: &str, n: impl AsI64) -> String {
+        i18n::text_n(self.lang, key, n.as_i64())
+    }
+
+    /// A message with a text `$v`.
+    pub fn tv(&self, key: &str, v: &str) -> String {
+        i18n::text(self.lang, key, &[("v", v)])
+    }
+
+    /// The English or the Chinese of a catalog name (catalog data is Chinese; names have an English form).
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.lang == Lang::En && !en.is_empty() {
+            en
+        } else {
+            zh
+        }
     }
 
     pub fn lang_code(&self) -> &'static str {
@@ -174,16 +213,6 @@ pub fn page(status: StatusCode, ctx: &Ctx, t: &impl Template) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    ctx: Ctx,
-}
-
-async fn home(ctx: Ctx) -> Response {
-    page(StatusCode::OK, &ctx, &HomePage { ctx: ctx.clone() })
-}
-
-#[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
     ctx: Ctx,
@@ -242,10 +271,12 @@ mod tests {
             let text = std::fs::read_to_string(&path).expect("template");
             let name = path.display().to_string();
             // Keys used.
-            for (i, _) in text.match_indices(".t(\"") {
-                let rest = &text[i + 4..];
-                let key = &rest[..rest.find('"').expect("closing quote")];
-                assert!(keys.iter().any(|k| k == key), "{name}: message {key} is not in the .ftl files");
+            for call in [".t(\"", ".tn(\"", ".tv(\""] {
+                for (i, _) in text.match_indices(call) {
+                    let rest = &text[i + call.len()..];
+                    let key = &rest[..rest.find('"').expect("closing quote")];
+                    assert!(keys.iter().any(|k| k == key), "{name}: message {key} is not in the .ftl files");
+                }
             }
             // Literal text.
             let mut stripped = String::new();
