@@ -396,6 +396,8 @@ impl App {
                         return Ok((r, false));
                     }
                 }
+                // Uploaded files must be the submitter's own (the applicant's, or the clerk's scans).
+                crate::attachments::bind_attachments(db, &actor.id, &mut req.materials)?;
                 let day = local_date(now);
                 let seq = db.next_counter(&format!("case-{}", format_date(day)))?;
                 let case_no = CaseNo::new(day, seq as u64);
@@ -462,6 +464,16 @@ impl App {
                     }
                 }
                 let def = view.definition(&st.subject)?;
+                let mut cmd = cmd;
+                match &mut cmd {
+                    CaseCommand::SubmitCorrection { materials, .. } => {
+                        crate::attachments::bind_attachments(db, &actor.id, materials)?
+                    }
+                    CaseCommand::FulfilPledge { material } => {
+                        crate::attachments::bind_attachments(db, &actor.id, std::slice::from_mut(material))?
+                    }
+                    _ => {}
+                }
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::decide(&st, cmd, &ctx)?;
                 if events.is_empty() {

@@ -5,6 +5,7 @@
 //! only through [`Clock`], so tests run at any date they choose.
 
 pub mod accounts;
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
@@ -168,6 +169,12 @@ pub fn random_hex(bytes: usize) -> Result<String, AppError> {
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// SHA-256 of bytes, hex-encoded.
+pub fn sha256_bytes_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(b))
 }
 
 /// SHA-256 of a string, hex-encoded.

@@ -687,6 +687,8 @@ impl App {
                     material_id: m.id.clone(),
                     file_name: format!("电子证照 {}", l.number),
                     license: Some(l.identifier.clone()),
+                    attachment: None,
+                    digest: None,
                 });
             }
         }

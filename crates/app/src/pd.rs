@@ -98,6 +98,16 @@ impl App {
         self.keyring().seal(plain, random::<12>()?).map_err(|e| AppError::Internal(e.to_string()))
     }
 
+    /// Seal bytes (an uploaded file).
+    pub fn seal_bytes(&self, plain: &[u8]) -> Result<String, AppError> {
+        self.keyring().seal_bytes(plain, random::<12>()?).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// Open sealed bytes.
+    pub fn open_bytes(&self, token: &str) -> Result<Vec<u8>, AppError> {
+        self.keyring().open_bytes(token).map_err(|e| AppError::Internal(format!("attachment: {e}")))
+    }
+
     /// The clear value of a sealed one (plain values pass through).
     pub fn reveal(&self, v: &str) -> Result<String, AppError> {
         if !is_sealed(v) {

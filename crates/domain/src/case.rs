@@ -169,7 +169,7 @@ pub enum ApplicantKind {
 }
 
 /// A material handed in: which catalog material, and the file (or scan) that carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaterialRef {
     pub material_id: String,
@@ -177,6 +177,13 @@ pub struct MaterialRef {
     /// Set when the applicant's licence stands for the material (免提交).
     #[serde(default)]
     pub license: Option<String>,
+    /// The uploaded file (an attachment id), if the material was uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
+    /// SHA-256 of the uploaded file, set by the application from the stored file (never taken from the client),
+    /// so the transparency log covers what was submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// One problem of a correction notice (一次性告知): every problem is listed at once.

@@ -176,7 +176,12 @@ impl World {
             form: json!({ "area": area }).as_object().unwrap().clone(),
             materials: materials
                 .iter()
-                .map(|m| MaterialRef { material_id: m.to_string(), file_name: format!("{m}.pdf"), license: None })
+                .map(|m| MaterialRef {
+                    material_id: m.to_string(),
+                    file_name: format!("{m}.pdf"),
+                    license: None,
+                    ..Default::default()
+                })
                 .collect(),
             query_code_digest: "d".into(),
         };
@@ -313,7 +318,12 @@ fn correction_is_asked_once_only() {
         &me,
         CaseCommand::SubmitCorrection {
             form: None,
-            materials: vec![MaterialRef { material_id: "id-card".into(), file_name: "new.pdf".into(), license: None }],
+            materials: vec![MaterialRef {
+                material_id: "id-card".into(),
+                file_name: "new.pdf".into(),
+                license: None,
+                ..Default::default()
+            }],
         },
     )
     .unwrap();
@@ -351,7 +361,12 @@ fn pledge_only_for_non_key_materials() {
     w.run(
         &actor("citizen-1", Role::Applicant, None),
         CaseCommand::FulfilPledge {
-            material: MaterialRef { material_id: "lease".into(), file_name: "l.pdf".into(), license: None },
+            material: MaterialRef {
+                material_id: "lease".into(),
+                file_name: "l.pdf".into(),
+                license: None,
+                ..Default::default()
+            },
         },
     )
     .unwrap();

@@ -219,6 +219,19 @@ impl Keyring {
         String::from_utf8(open_raw(key, kid, body)?).map_err(|_| PdError::Decrypt)
     }
 
+    /// Seal bytes (an uploaded file) under the current data key.
+    pub fn seal_bytes(&self, plain: &[u8], nonce: [u8; 12]) -> Result<String, PdError> {
+        let key = self.keys.get(&self.current).ok_or_else(|| PdError::UnknownKey(self.current.clone()))?;
+        seal_raw(key, &self.current, plain, nonce)
+    }
+
+    /// Open sealed bytes.
+    pub fn open_bytes(&self, token: &str) -> Result<Vec<u8>, PdError> {
+        let (kid, body) = parse(token)?;
+        let key = self.keys.get(kid).ok_or_else(|| PdError::UnknownKey(kid.to_string()))?;
+        open_raw(key, kid, body)
+    }
+
     /// The blind index of a value of a kind (`resident_id`, `phone`, …): HMAC-SM3 over kind ‖ 0 ‖ value.
     pub fn blind_index(&self, kind: &str, value: &str) -> String {
         hex(&hmac_sm3(&self.index_key, &[kind.as_bytes(), &[0], value.trim().to_uppercase().as_bytes()]))
@@ -250,6 +263,8 @@ mod tests {
         bytes[n - 3] = if bytes[n - 3] == b'A' { b'B' } else { b'A' };
         assert_eq!(r.open(&String::from_utf8(bytes).unwrap()), Err(PdError::Decrypt));
         assert_eq!(r.open("13800000000"), Err(PdError::NotSealed));
+        let b = r.seal_bytes(&[0, 255, 1, 2], [3; 12]).unwrap();
+        assert_eq!(r.open_bytes(&b).unwrap(), vec![0, 255, 1, 2]);
     }
 
     #[test]

@@ -18,6 +18,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (7, include_str!("migrations/sqlite_0007_seal_keys.sql")),
     (8, include_str!("migrations/sqlite_0008_licenses.sql")),
     (9, include_str!("migrations/sqlite_0009_transparency.sql")),
+    (10, include_str!("migrations/sqlite_0010_attachments_drafts.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -29,6 +30,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (7, include_str!("migrations/postgres_0007_seal_keys.sql")),
     (8, include_str!("migrations/postgres_0008_licenses.sql")),
     (9, include_str!("migrations/postgres_0009_transparency.sql")),
+    (10, include_str!("migrations/postgres_0010_attachments_drafts.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -342,6 +344,41 @@ fn license_from(r: &Row) -> Result<LicenseRow, StoreError> {
         signature: r.text(15)?,
         qr: r.text(16)?,
         reason: r.opt_text(17)?,
+    })
+}
+
+/// An uploaded file: its metadata and its sealed bytes.
+#[derive(Clone, PartialEq)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub owner: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// The bytes, sealed with SM4-GCM (base64 inside the sealed token).
+    pub sealed: String,
+    pub created_at_ms: i64,
+}
+
+impl std::fmt::Debug for AttachmentRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AttachmentRow({} {} bytes, {})", self.id, self.size, self.content_type)
+    }
+}
+
+const ATTACHMENT_COLS: &str = "id, owner, file_name, content_type, size, sha256, sealed, created_at_ms";
+
+fn attachment_from(r: &Row) -> Result<AttachmentRow, StoreError> {
+    Ok(AttachmentRow {
+        id: r.text(0)?,
+        owner: r.text(1)?,
+        file_name: r.text(2)?,
+        content_type: r.text(3)?,
+        size: r.int(4)?,
+        sha256: r.text(5)?,
+        sealed: r.text(6)?,
+        created_at_ms: r.int(7)?,
     })
 }
 
@@ -1253,6 +1290,62 @@ impl Db {
                 l.reason.clone().into(),
             ],
         )?;
+        Ok(())
+    }
+
+    pub fn put_attachment(&mut self, a: &AttachmentRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            &format!("INSERT INTO attachments ({ATTACHMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &[
+                a.id.as_str().into(),
+                a.owner.as_str().into(),
+                a.file_name.as_str().into(),
+                a.content_type.as_str().into(),
+                Val::Int(a.size),
+                a.sha256.as_str().into(),
+                a.sealed.as_str().into(),
+                Val::Int(a.created_at_ms),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn attachment(&mut self, id: &str) -> Result<Option<AttachmentRow>, StoreError> {
+        let rows = self.sql.query(&format!("SELECT {ATTACHMENT_COLS} FROM attachments WHERE id = $1"), &[id.into()])?;
+        rows.first().map(attachment_from).transpose()
+    }
+
+    /// Save (insert or replace) an account's draft for a service.
+    pub fn put_draft(&mut self, account: &str, subject: &str, body: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO drafts (account, subject_code, body, updated_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account, subject_code) DO UPDATE SET body = excluded.body, updated_at_ms = excluded.updated_at_ms",
+            &[account.into(), subject.into(), body.into(), Val::Int(at_ms)],
+        )?;
+        Ok(())
+    }
+
+    /// An account's draft for a service: (body, updated at).
+    pub fn draft(&mut self, account: &str, subject: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT body, updated_at_ms FROM drafts WHERE account = $1 AND subject_code = $2",
+            &[account.into(), subject.into()],
+        )?;
+        rows.first().map(|r| Ok((r.text(0)?, r.int(1)?))).transpose()
+    }
+
+    /// An account's drafts: (service code, updated at), newest first.
+    pub fn drafts_of(&mut self, account: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT subject_code, updated_at_ms FROM drafts WHERE account = $1 ORDER BY updated_at_ms DESC",
+            &[account.into()],
+        )?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.int(1)?))).collect()
+    }
+
+    pub fn delete_draft(&mut self, account: &str, subject: &str) -> Result<(), StoreError> {
+        self.sql
+            .exec("DELETE FROM drafts WHERE account = $1 AND subject_code = $2", &[account.into(), subject.into()])?;
         Ok(())
     }
 

@@ -356,3 +356,43 @@ fn counter_blocks_never_overlap_single_values() {
         assert_eq!(s.write_blocking(|db| db.next_counter("serial")).unwrap(), 76, "{name}: nothing moved");
     }
 }
+
+#[test]
+fn attachments_are_immutable_and_drafts_are_one_per_account_and_service() {
+    for (name, url) in backends() {
+        let s = open(&url);
+        let a = AttachmentRow {
+            id: "att1".into(),
+            owner: "citizen".into(),
+            file_name: "营业执照.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: 1234,
+            sha256: "ab".repeat(32),
+            sealed: "sm4gcm:v1:k1:AAAA".into(),
+            created_at_ms: 5,
+        };
+        s.write_blocking({
+            let a = a.clone();
+            move |db| db.put_attachment(&a)
+        })
+        .unwrap();
+        assert_eq!(s.read_blocking(|db| db.attachment("att1")).unwrap(), Some(a.clone()), "{name}");
+        assert_eq!(s.read_blocking(|db| db.attachment("nope")).unwrap(), None);
+        let again = s.write_blocking(move |db| db.put_attachment(&a));
+        assert!(matches!(again, Err(StoreError::Constraint(_))), "{name}: an attachment is never replaced: {again:?}");
+
+        s.write_blocking(|db| db.put_draft("citizen", "ITEM1", "{\"a\":1}", 10)).unwrap();
+        s.write_blocking(|db| db.put_draft("citizen", "ITEM1", "{\"a\":2}", 20)).unwrap();
+        s.write_blocking(|db| db.put_draft("citizen", "ITEM2", "{}", 15)).unwrap();
+        s.write_blocking(|db| db.put_draft("other", "ITEM1", "{}", 30)).unwrap();
+        assert_eq!(s.read_blocking(|db| db.draft("citizen", "ITEM1")).unwrap(), Some(("{\"a\":2}".into(), 20)));
+        assert_eq!(
+            s.read_blocking(|db| db.drafts_of("citizen")).unwrap(),
+            vec![("ITEM1".to_string(), 20), ("ITEM2".to_string(), 15)],
+            "{name}: newest first, mine only"
+        );
+        s.write_blocking(|db| db.delete_draft("citizen", "ITEM1")).unwrap();
+        assert_eq!(s.read_blocking(|db| db.draft("citizen", "ITEM1")).unwrap(), None);
+        assert_eq!(s.read_blocking(|db| db.draft("other", "ITEM1")).unwrap().map(|d| d.1), Some(30));
+    }
+}

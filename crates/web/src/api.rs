@@ -67,6 +67,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/organisations/{uscc}/agents/{username}", Access::Roles(&[Role::Applicant])),
     ("PUT", "/api/v1/departments", Access::Admin),
     ("PUT", "/api/v1/staff/{username}/post", Access::Admin),
+    ("POST", "/api/v1/attachments", Access::SignedIn),
+    ("GET", "/api/v1/attachments/{id}", Access::SignedIn),
     ("POST", "/api/v1/verify", Access::Public),
     ("POST", "/api/v1/verify/pdf", Access::Public),
     ("GET", "/api/v1/licenses/{identifier}", Access::Public),
@@ -164,6 +166,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/organisations", post(register_organisation))
         .route("/api/v1/organisations/{uscc}/agents", post(authorise_agent))
         .route("/api/v1/organisations/{uscc}/agents/{username}", axum::routing::delete(revoke_agent))
+        .route(
+            "/api/v1/attachments",
+            post(upload_attachment).layer(axum::extract::DefaultBodyLimit::max(
+                oneseal_app::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/api/v1/attachments/{id}", get(get_attachment))
         .route("/api/v1/verify", post(verify_license))
         .route("/api/v1/verify/pdf", post(verify_license_pdf))
         .route("/api/v1/licenses/{identifier}", get(get_license))
@@ -266,14 +275,7 @@ fn session_answer(s: &AppState, sess: oneseal_app::auth::Session) -> Response {
         Json(json!({ "token": sess.token, "csrf_token": csrf, "expires_in": SESSION_HOURS * 3600, "actor": sess.actor, "limited": sess.limited })),
     )
         .into_response();
-    let secure = if s.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        crate::policy::SESSION_COOKIE,
-        sess.token,
-        SESSION_HOURS * 3600
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Ok(v) = HeaderValue::from_str(&crate::policy::session_set_cookie(s.secure_cookies, &sess.token)) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -283,10 +285,7 @@ fn session_answer(s: &AppState, sess: oneseal_app::auth::Session) -> Response {
 async fn logout(State(s): State<AppState>, Authed(_, token): Authed) -> Res {
     s.app.logout(&token).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
-    let cookie = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", crate::policy::SESSION_COOKIE);
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(crate::policy::SESSION_CLEAR_COOKIE));
     Ok(r)
 }
 
@@ -1327,6 +1326,60 @@ async fn cancel_license(
 ) -> Res {
     s.app.change_license_status(&actor, &identifier, false, &b.reason).await?;
     Ok(Json(s.app.verify_license(&identifier).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadQuery {
+    name: Option<String>,
+}
+
+/// Upload a material's file (the body: PDF, JPEG or PNG bytes, at most 10 MiB); the answer's id goes into a
+/// submission's `materials[].attachment`.
+async fn upload_attachment(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Res {
+    let body = body.map_err(|_| {
+        Problem::new(
+            413,
+            "attachment_too_large",
+            "Payload too large",
+            "文件过大",
+            format!("a file is at most {} bytes", oneseal_app::attachments::MAX_ATTACHMENT_BYTES),
+        )
+    })?;
+    let v = s.app.upload_attachment(&actor, q.name.as_deref().unwrap_or("file"), &body).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachmentQuery {
+    case_no: Option<String>,
+}
+
+/// A file: for its uploader, or staff who may see the case (`?case_no=`) that references it.
+async fn get_attachment(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AttachmentQuery>,
+) -> Res {
+    let (meta, bytes) = s.app.attachment(&actor, &id, q.case_no.as_deref()).await?;
+    let ct = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Verify a printed licence from its PDF (the body, `application/pdf`): the sealed QR payload it carries.

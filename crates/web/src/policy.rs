@@ -110,6 +110,7 @@ fn bearer(req: &Request) -> Option<String> {
 /// Authenticate (when credentials are given) and apply the route's rule before the handler.
 pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let pattern = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let is_page = pattern.as_deref().is_some_and(|p| crate::pages::PAGES.iter().any(|(_, pp, _)| *pp == p));
     let access = match &pattern {
         Some(p) => rule(req.method().as_str(), p),
         None => Access::Public,
@@ -118,18 +119,25 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
     // Public routes ignore the cookie: they need no session, so a cookie cannot make them act for anyone.
     let (credential, from_cookie) = match bearer(&req) {
         Some(t) => (Some(t), false),
-        None if access == Access::Public => (None, true),
+        // Public pages still show who is signed in; the public API does not need to know.
+        None if access == Access::Public && !is_page => (None, true),
         None => (session_cookie(&req), true),
     };
     let principal = match credential {
         Some(token) => match s.app.authenticate_any(&token).await {
             Ok((actor, scopes, limited)) => {
                 if limited && !ENROLMENT_ROUTES.contains(&pattern.as_deref().unwrap_or_default()) {
-                    return Problem::from(AppError::TotpEnrolmentRequired).into_response();
+                    if is_page && access == Access::Public {
+                        None
+                    } else {
+                        return Problem::from(AppError::TotpEnrolmentRequired).into_response();
+                    }
+                } else {
+                    Some(Principal { actor, token, scopes })
                 }
-                Some(Principal { actor, token, scopes })
             }
             Err(AppError::Unauthenticated) if access == Access::Public => None,
+            Err(AppError::Unauthenticated) if is_page => return crate::pages::sign_in_redirect(&req),
             Err(e) => return Problem::from(e).into_response(),
         },
         None => None,
@@ -139,7 +147,13 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
     if let (Some(p), true) = (&principal, from_cookie) {
         let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
-        if !safe && sent.as_deref() != Some(csrf_token(&p.token).as_str()) {
+        // Page forms post without custom headers: the browser must say the request comes from our own pages
+        // (Sec-Fetch-Site or Origin), and the handler checks the form's `_csrf` field as well.
+        let page_ok = is_page && same_origin(req.headers());
+        if !safe && !page_ok && sent.as_deref() != Some(csrf_token(&p.token).as_str()) {
+            if is_page {
+                return crate::pages::forbidden(req.headers(), req.uri().path());
+            }
             return Problem::new(
                 403,
                 "csrf",
@@ -151,6 +165,12 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
         }
     }
     if !access.allows(principal.as_ref().map(|p| &p.actor)) {
+        if is_page {
+            return match &principal {
+                None => crate::pages::sign_in_redirect(&req),
+                Some(_) => crate::pages::forbidden(req.headers(), req.uri().path()),
+            };
+        }
         let p = match &principal {
             None => Problem::from(AppError::Unauthenticated),
             Some(_) => Problem::from(AppError::Forbidden(format!("this needs {}", describe(access)))),
@@ -169,6 +189,33 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
     }
     next.run(req).await
 }
+
+/// Whether a request comes from our own pages: `Sec-Fetch-Site: same-origin` (or `none`: typed by the user), or
+/// else an `Origin` whose host is the `Host` we were reached at. Neither header: not ours.
+pub fn same_origin(h: &axum::http::HeaderMap) -> bool {
+    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok());
+    match get("sec-fetch-site") {
+        Some(site) => site == "same-origin" || site == "none",
+        None => match (get("origin"), get("host")) {
+            (Some(origin), Some(host)) => {
+                origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+            }
+            _ => false,
+        },
+    }
+}
+
+/// The `Set-Cookie` value of a new session (HttpOnly, SameSite=Lax, `Secure` behind TLS).
+pub fn session_set_cookie(secure: bool, token: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        oneseal_app::auth::SESSION_HOURS * 3600,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that ends a session in the browser.
+pub const SESSION_CLEAR_COOKIE: &str = "oneseal_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0";
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "oneseal_session";

@@ -2259,3 +2259,71 @@ fn portal_pages_render_every_guide_in_both_languages_and_print_its_form() {
 fn html_escape(s: &str) -> String {
     s.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
 }
+
+fn upload(t: &TestApp, token: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
+    let mut resp = t
+        .agent
+        .post(&format!("{}/api/v1/attachments?name={}", t.base, urlencode(name)))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/octet-stream")
+        .send(bytes)
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null))
+}
+
+#[test]
+fn uploaded_materials_are_checked_sealed_bound_to_the_case_and_readable_only_by_those_who_may() {
+    each_backend(|t| {
+        let citizen = t.login("citizen");
+        let pdf = b"%PDF-1.7\n% a scanned ID card 640104200501010010\n%%EOF".to_vec();
+        let (status, a) = upload(t, &citizen, "身份证.pdf", &pdf);
+        assert_eq!(status, 201, "{a}");
+        assert_eq!(a["content_type"], "application/pdf");
+        assert_eq!(a["file_name"], "身份证.pdf");
+        // Sealed at rest: the file's bytes are not in the database.
+        assert!(!contains(&raw_database(&t.url), "640104200501010010"), "{}: sealed at rest", t.backend);
+        // Wrong type, empty, too large: refused clearly; nothing stored.
+        let before = t.events();
+        assert_eq!(upload(t, &citizen, "x.exe", b"MZ\x90\x00").1["code"], "attachment_type");
+        assert_eq!(upload(t, &citizen, "x.pdf", b"").1["code"], "attachment_empty");
+        let big = vec![b'%'; oneseal_app::attachments::MAX_ATTACHMENT_BYTES + 1];
+        let (status, body) = upload(t, &citizen, "big.pdf", &big);
+        assert!(status == 413 || body["code"] == "attachment_too_large", "{status} {body}");
+        assert_eq!(t.events(), before);
+        // A submission references the file; the event records its digest.
+        let code = t.item_code("食品经营许可");
+        let mut sub = submission(t, &code, "online");
+        sub["materials"][0]["attachment"] = a["id"].clone();
+        let r = t.post("/api/v1/cases", Some(&citizen), &sub);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let c = t.get(&format!("/api/v1/cases/{no}"), Some(&citizen));
+        assert_eq!(c.body["materials"][0]["digest"], a["sha256"], "{:?}", c.body["materials"]);
+        // Someone else's file cannot be referenced: refused whole.
+        let company = t.login("company");
+        let (_, other) = upload(t, &company, "lease.png", b"\x89PNG\r\n\x1a\nrest");
+        let mut bad = submission(t, &code, "online");
+        bad["materials"][0]["attachment"] = other["id"].clone();
+        let before = t.events();
+        let r = t.post("/api/v1/cases", Some(&citizen), &bad);
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("unknown_attachment")), "{:?}", r.body);
+        assert_eq!(t.events(), before, "nothing written");
+        // Reading: the uploader; staff who may see the case that references it; nobody else.
+        let id = a["id"].as_str().unwrap();
+        let get = |token: &str, q: &str| {
+            let mut resp = t
+                .agent
+                .get(&format!("{}/api/v1/attachments/{id}{q}", t.base))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap();
+            (resp.status().as_u16(), resp.body_mut().read_to_vec().unwrap_or_default())
+        };
+        assert_eq!(get(&citizen, ""), (200, pdf.clone()));
+        assert_eq!(get(&company, "").0, 404);
+        let clerk = t.login("clerk");
+        assert_eq!(get(&clerk, "").0, 404, "staff need the case that references the file");
+        assert_eq!(get(&clerk, &format!("?case_no={no}")), (200, pdf.clone()));
+    });
+}

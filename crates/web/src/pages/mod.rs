@@ -5,6 +5,7 @@
 //! Preferences (language, large type) are cookies set by `/prefs` links, so they work without JavaScript and
 //! persist; they carry no authority.
 
+mod account;
 pub mod i18n;
 mod portal;
 mod verify;
@@ -20,7 +21,7 @@ use serde::Deserialize;
 
 pub use i18n::Lang;
 
-use crate::policy::{cookie_value, Access};
+use crate::policy::{cookie_value, csrf_token, Access, Principal};
 use crate::AppState;
 
 /// Every page route with its access rule (the API's are in [`crate::ROUTES`]).
@@ -36,6 +37,11 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/verify/pdf", Access::Public),
     ("GET", "/v/{identifier}", Access::Public),
     ("GET", "/prefs", Access::Public),
+    ("GET", "/signin", Access::Public),
+    ("POST", "/signin", Access::Public),
+    ("GET", "/register", Access::Public),
+    ("POST", "/register", Access::Public),
+    ("POST", "/signout", Access::SignedIn),
     ("GET", "/manifest.webmanifest", Access::Public),
     ("GET", "/assets/oneseal.css", Access::Public),
     ("GET", "/assets/icon.svg", Access::Public),
@@ -53,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
         .route("/assets/vendor/htmx/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes())
+        .merge(account::routes())
         .merge(verify::routes())
 }
 
@@ -89,6 +96,12 @@ impl<T: AsI64 + ?Sized> AsI64 for &T {
 pub struct Ctx {
     pub lang: Lang,
     pub large: bool,
+    /// Who is signed in (their display name), if anyone.
+    pub user: Option<String>,
+    /// Whether the signed-in account is staff.
+    pub staff: bool,
+    /// The session's CSRF token for the page's forms (empty when nobody is signed in).
+    pub csrf: String,
     /// The path and query of this page (for the preference links to come back to).
     pub here: String,
     /// The current path, for marking the navigation.
@@ -163,7 +176,26 @@ impl Ctx {
             Some(q) if !q.is_empty() => format!("{path}?{q}"),
             _ => path.to_string(),
         };
-        Ctx { lang, large, here, path: path.to_string() }
+        Ctx { lang, large, here, path: path.to_string(), user: None, staff: false, csrf: String::new() }
+    }
+
+    /// The signed-in actor's view of the page.
+    pub fn with_principal(mut self, p: Option<&Principal>) -> Ctx {
+        if let Some(p) = p {
+            self.user = Some(p.actor.display_name.clone());
+            self.staff = p.actor.is_staff();
+            self.csrf = csrf_token(&p.token);
+        }
+        self
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.user.is_some()
+    }
+
+    /// The sign-in link that comes back here.
+    pub fn sign_in_href(&self) -> String {
+        format!("/signin?next={}", encode(&self.here))
     }
 }
 
@@ -171,8 +203,45 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ctx, Self::Rejection> {
-        Ok(Ctx::from_headers(&parts.headers, parts.uri.path(), parts.uri.query()))
+        let principal = parts.extensions.get::<Principal>().cloned();
+        Ok(Ctx::from_headers(&parts.headers, parts.uri.path(), parts.uri.query()).with_principal(principal.as_ref()))
     }
+}
+
+/// The signed-in principal of a page that needs one (the policy has already refused anonymous requests).
+pub struct Signed(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Signed, Self::Rejection> {
+        match parts.extensions.get::<Principal>().cloned() {
+            Some(p) => Ok(Signed(p)),
+            None => Err(Redirect::to(&format!("/signin?next={}", encode(parts.uri.path()))).into_response()),
+        }
+    }
+}
+
+/// Check a page form's `_csrf` field against the session (the policy checked the request's origin already).
+pub fn csrf_ok(p: &Principal, sent: &str) -> bool {
+    let want = csrf_token(&p.token);
+    want.len() == sent.len() && want.bytes().zip(sent.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// Anonymous on a page that needs a sign-in: go and sign in, then come back.
+pub fn sign_in_redirect(req: &axum::extract::Request) -> Response {
+    let here = match req.uri().query() {
+        Some(q) if req.method() == axum::http::Method::GET => format!("{}?{q}", req.uri().path()),
+        _ => req.uri().path().to_string(),
+    };
+    Redirect::to(&format!("/signin?next={}", encode(&here))).into_response()
+}
+
+/// The HTML "forbidden" page.
+pub fn forbidden(headers: &HeaderMap, path: &str) -> Response {
+    let ctx = Ctx::from_headers(headers, path, None);
+    let p = ErrorPage { heading: ctx.t("error-forbidden"), detail: ctx.t("error-forbidden-detail"), ctx: ctx.clone() };
+    page(StatusCode::FORBIDDEN, &ctx, &p)
 }
 
 /// Percent-encode a path for a query value.

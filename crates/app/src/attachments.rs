@@ -1,0 +1,176 @@
+//! Uploaded materials (附件) and application drafts (草稿).
+//!
+//! Files are checked by their first bytes (PDF, JPEG, PNG only — the name and the browser's claimed type are not
+//! trusted), limited in size, sealed with SM4-GCM and stored once under a random id. A case references a file by
+//! id and the application writes the file's SHA-256 into the event, so the transparency log covers what was
+//! submitted. Only the uploader, or staff who may see a case that references the file, can read it.
+
+use oneseal_domain::case::MaterialRef;
+use oneseal_domain::roles::Actor;
+use oneseal_store::{AttachmentRow, Db};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{ms, App, AppError};
+
+/// Largest accepted file: 10 MiB (a scanned multi-page PDF).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// What callers see of a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+impl From<&AttachmentRow> for AttachmentView {
+    fn from(r: &AttachmentRow) -> AttachmentView {
+        AttachmentView {
+            id: r.id.clone(),
+            file_name: r.file_name.clone(),
+            content_type: r.content_type.clone(),
+            size: r.size,
+            sha256: r.sha256.clone(),
+        }
+    }
+}
+
+/// The type of a file from its first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+/// A safe display name: the last path component, no control characters, at most 120 characters.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(120).collect();
+    let clean = clean.trim().to_string();
+    if clean.is_empty() || clean == "." || clean == ".." {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+impl App {
+    /// Store an uploaded file for `actor`.
+    pub async fn upload_attachment(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentView, AppError> {
+        if bytes.is_empty() {
+            return Err(AppError::invalid("attachment_empty", "the file is empty"));
+        }
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(AppError::invalid(
+                "attachment_too_large",
+                format!("the file has {} bytes; at most {MAX_ATTACHMENT_BYTES} are accepted", bytes.len()),
+            ));
+        }
+        let Some(content_type) = sniff(bytes) else {
+            return Err(AppError::invalid("attachment_type", "only PDF, JPEG and PNG files are accepted"));
+        };
+        let row = AttachmentRow {
+            id: format!("att_{}", crate::random_hex(16)?),
+            owner: actor.id.clone(),
+            file_name: clean_file_name(file_name),
+            content_type: content_type.to_string(),
+            size: bytes.len() as i64,
+            sha256: crate::sha256_bytes_hex(bytes),
+            sealed: self.seal_bytes(bytes)?,
+            created_at_ms: ms(self.now()),
+        };
+        let view = AttachmentView::from(&row);
+        self.store.write(move |db| db.put_attachment(&row).map_err(AppError::from)).await?;
+        Ok(view)
+    }
+
+    /// A file and its bytes: for its uploader, or for staff who may see `case_no` when that case references it.
+    /// Anything else is "not found".
+    pub async fn attachment(
+        &self,
+        actor: &Actor,
+        id: &str,
+        case_no: Option<&str>,
+    ) -> Result<(AttachmentView, Vec<u8>), AppError> {
+        let nf = || AppError::NotFound(format!("attachment {id}"));
+        if id.len() > 100 {
+            return Err(nf());
+        }
+        let key = id.to_string();
+        let row = self.store.read(move |db| db.attachment(&key).map_err(AppError::from)).await?.ok_or_else(nf)?;
+        let allowed = if row.owner == actor.id {
+            true
+        } else if let (true, Some(no)) = (actor.is_staff(), case_no) {
+            match self.case_view_unrecorded(actor, no).await {
+                Ok(v) => v.state.materials.iter().any(|m| m.attachment.as_deref() == Some(id)),
+                Err(_) => false,
+            }
+        } else {
+            false
+        };
+        if !allowed {
+            return Err(nf());
+        }
+        let bytes = self.open_bytes(&row.sealed)?;
+        Ok((AttachmentView::from(&row), bytes))
+    }
+
+    /// Save the apply wizard's working data (sealed as a whole: it holds personal data).
+    pub async fn save_draft(&self, actor: &Actor, subject: &str, body: &Value) -> Result<(), AppError> {
+        let text = serde_json::to_string(body).map_err(|e| AppError::Internal(e.to_string()))?;
+        if text.len() > 256 * 1024 {
+            return Err(AppError::invalid("draft_too_large", "the draft is larger than 256 KiB"));
+        }
+        let sealed = self.seal_value(&text)?;
+        let (me, code, at) = (actor.id.clone(), subject.to_string(), ms(self.now()));
+        self.store.write(move |db| db.put_draft(&me, &code, &sealed, at).map_err(AppError::from)).await
+    }
+
+    pub async fn draft(&self, actor: &Actor, subject: &str) -> Result<Option<Value>, AppError> {
+        let (me, code) = (actor.id.clone(), subject.to_string());
+        let Some((sealed, _)) = self.store.read(move |db| db.draft(&me, &code).map_err(AppError::from)).await? else {
+            return Ok(None);
+        };
+        let text = self.reveal(&sealed)?;
+        Ok(Some(serde_json::from_str(&text).map_err(|e| AppError::Internal(e.to_string()))?))
+    }
+
+    pub async fn discard_draft(&self, actor: &Actor, subject: &str) -> Result<(), AppError> {
+        let (me, code) = (actor.id.clone(), subject.to_string());
+        self.store.write(move |db| db.delete_draft(&me, &code).map_err(AppError::from)).await
+    }
+}
+
+/// Check the files a submission or correction references: each must exist and have been uploaded by `owner`
+/// (the applicant, or the window clerk who scanned it); its digest is taken from the stored file.
+pub(crate) fn bind_attachments(db: &mut Db, owner: &str, materials: &mut [MaterialRef]) -> Result<(), AppError> {
+    for m in materials.iter_mut() {
+        m.digest = None;
+        let Some(id) = m.attachment.clone() else { continue };
+        let row = db.attachment(&id)?.filter(|r| r.owner == owner).ok_or_else(|| {
+            AppError::invalid(
+                "unknown_attachment",
+                format!("material {}: no uploaded file {id} of yours", m.material_id),
+            )
+        })?;
+        m.digest = Some(row.sha256.clone());
+        if m.file_name.trim().is_empty() {
+            m.file_name = row.file_name.clone();
+        }
+    }
+    Ok(())
+}
