@@ -228,6 +228,33 @@ impl App {
         }
     }
 
+    /// The signed-in person's own name, ID number and phone, in clear, to fill their own application (never
+    /// shown on a page: pages show the masked profile).
+    pub async fn applicant_identity(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<(String, String, Option<String>)>, AppError> {
+        let me = actor.id.clone();
+        let p = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
+        p.map(|p| Ok((p.name, self.reveal(&p.id_sealed)?, p.phone_sealed.map(|x| self.reveal(&x)).transpose()?)))
+            .transpose()
+    }
+
+    /// The organisations the actor acts for, with their names: (USCC, name).
+    pub async fn my_organisations(&self, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
+        let list = actor.acts_for.clone();
+        self.store
+            .read(move |db| -> Result<Vec<(String, String)>, AppError> {
+                let mut out = Vec::new();
+                for u in list {
+                    let name = db.organisation(&u)?.map(|(n, _)| n).unwrap_or_default();
+                    out.push((u, name));
+                }
+                Ok(out)
+            })
+            .await
+    }
+
     /// Demo profiles: 张三 (`citizen`) is a registered person; `company` is 李四, legal representative of
     /// 银川塞上餐饮有限公司 (91110000600037341L), who authorised `citizen` as an agent.
     pub(crate) async fn ensure_demo_parties(&self) -> Result<(), AppError> {

@@ -221,3 +221,153 @@ error-field-person-exists = An account exists for this ID number; sign in instea
 error-field-phone = A mobile number has 11 digits starting with 1.
 error-field-password = A password has at least 10 characters.
 error-form-expired = The page has expired; please submit again.
+
+## Apply online
+apply-title = Apply online
+apply-draft-note = Each step saves a draft; you can come back and continue at any time.
+apply-steps = Steps of the application
+apply-step-applicant = Applicant
+apply-step-form = Form
+apply-step-materials = Materials
+apply-step-review = Review and submit
+apply-who = Who is applying
+apply-as-person = Myself: { $v }
+apply-as-org = Organisation: { $v }
+apply-next = Next
+apply-back = Back
+apply-choose = Choose
+apply-upload-next = Upload and continue
+apply-files-hint = PDF, JPG or PNG, at most 10 MB each. Upload again to replace a file.
+apply-by-license = If you hold a valid electronic licence that proves this, it is used automatically; no upload needed.
+apply-by-license-short = Proved by your electronic licence (if held)
+apply-uploaded = Uploaded: { $v }
+apply-not-uploaded = Not uploaded
+apply-declaration = By submitting you declare that the information and materials are true and valid.
+apply-submit = Submit
+apply-errors = { $n ->
+    [one] 1 thing needs changing; see the field marked in red.
+   *[other] { $n } things need changing; see the fields marked in red.
+}
+apply-materials-missing = { $n ->
+    [one] 1 required material is missing.
+   *[other] { $n } required materials are missing.
+}
+apply-material-missing = Upload this material.
+apply-file-type = Unsupported file: upload a PDF, JPG or PNG file.
+apply-file-too-large = File too large: at most 10 MB each.
+apply-file-failed = The upload failed; please try again.
+apply-no-profile = We cannot tell who is applying: complete your profile or choose an organisation you act for.
+apply-not-allowed = You may not apply for the chosen organisation; choose yourself or an organisation that authorised you.
+apply-submit-failed = The submission did not go through; please try again later. Your draft is saved.
+field-hint-uscc = The 18-character unified social credit code.
+field-hint-resident-id = The 18-character resident ID number; the last may be X.
+field-hint-phone = An 11-digit mobile number.
+field-hint-region = A 6-digit region code, e.g. 640106.
+field-hint-date = A date, e.g. 2026-03-02.
+field-error-required = This is required.
+field-error-type = This is not in the right format.
+field-error-too_long = This is too long.
+field-error-range = This number is out of the allowed range.
+field-error-choice = Choose one of the options.
+field-error-date = Enter a date such as 2026-03-02.
+field-error-phone = A mobile number has 11 digits starting with 1.
+field-error-uscc = The unified social credit code is not valid (check its length and check character).
+field-error-resident_id = The resident ID number is not valid (check its length and final check character).
+field-error-region_code = A region code has 6 digits.
+field-error-unknown_field = The form has no such field.
+receipt-title = Application submitted
+receipt-lead = Your application is submitted; the time limit starts when a window accepts it.
+receipt-case-no = Case number
+receipt-query-code = Query code
+receipt-service = Service
+receipt-promised = Expected completion (if accepted today)
+receipt-keep-code = Keep the case number and query code: with them you can check progress without signing in. The query code is shown only this once.
+receipt-follow = Follow the case
+
+## My services and progress
+me-cases = My cases
+me-no-cases = You have no cases yet.
+me-status = Status
+me-submitted = Submitted
+me-deadline = Promised completion
+me-drafts = Drafts not yet submitted
+me-draft-saved = saved { $v }
+me-licenses = My licences
+me-no-licenses = You have no electronic licences yet.
+me-download-pdf = Download PDF
+me-notifications = Notifications
+me-no-notifications = No notifications.
+me-clock = Time used
+me-current-step = Current step: { $v }
+me-trail = How the case was handled (open approval)
+status-submitted = Waiting for acceptance
+status-awaiting_correction = Waiting for your correction
+status-in_progress = In progress
+status-suspended = Clock paused
+status-completed = Completed
+status-refused = Not accepted
+status-withdrawn = Withdrawn
+status-terminated = Terminated
+license-status-valid = Valid
+license-status-revoked = Revoked
+license-status-cancelled = Cancelled
+license-status-superseded = Amended
+outcome-grant = Granted
+outcome-deny = Denied
+event-submitted = Application submitted
+event-correction_requested = Correction requested (one-time notice)
+event-corrected = Correction submitted
+event-accepted = Accepted
+event-refused = Not accepted
+event-pledge_fulfilled = Pledged material handed in
+event-step_started = Step started
+event-task_claimed = Task claimed
+event-task_reassigned = Task reassigned
+event-task_completed = Task done
+event-tasks_cancelled = Tasks closed
+event-step_completed = Step completed
+event-sent_back = Sent back
+event-suspended = Clock paused
+event-resumed = Clock resumed
+event-extended = Time limit extended
+event-decided = Decision made
+event-licenses_issued = Licences issued
+event-delivered = Delivered
+event-filing_recorded = Filing recorded
+event-completed = Completed
+event-withdrawn = Withdrawn
+event-terminated = Terminated
+timeline-you = You
+timeline-due = due { $v }
+timeline-deadline = promised completion { $v }
+clock-elapsed = { $n ->
+    [one] 1 working day used
+   *[other] { $n } working days used
+}
+clock-remaining = { $n ->
+    [one] 1 working day left
+   *[other] { $n } working days left
+}
+clock-overdue = { $n ->
+    [one] 1 working day late
+   *[other] { $n } working days late
+}
+clock-paused = the clock is paused
+clock-not-started = The clock starts at acceptance
+correct-title = Please correct your application
+correct-lead = The window has listed everything that needs correcting, all at once. Upload or change what is asked and submit; the case is then accepted again.
+correct-submit = Submit the correction
+correct-invalid = The corrected values are not in the right format; check them and submit again.
+correct-failed = The correction did not go through; please try again later.
+withdraw-title = Withdraw the application
+withdraw-reason = Reason (optional)
+withdraw-submit = Withdraw
+withdraw-default-reason = Withdrawn by the applicant
+withdraw-failed = The case cannot be withdrawn now.
+progress-lead = Check a case's progress without signing in: enter its case number and query code from the receipt.
+progress-submit = Check
+progress-missing = Enter the case number and the query code.
+progress-not-found = No case matches this number and query code.
+progress-current = Current step
+progress-passed = Steps done
+progress-outcome = Result

@@ -6,7 +6,9 @@
 //! persist; they carry no authority.
 
 mod account;
+mod apply;
 pub mod i18n;
+mod me;
 mod portal;
 mod verify;
 
@@ -42,6 +44,15 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/register", Access::Public),
     ("POST", "/register", Access::Public),
     ("POST", "/signout", Access::SignedIn),
+    ("GET", "/apply/{code}", Access::SignedIn),
+    ("POST", "/apply/{code}", Access::SignedIn),
+    ("POST", "/apply/{code}/materials", Access::SignedIn),
+    ("GET", "/me", Access::SignedIn),
+    ("GET", "/me/cases/{case_no}", Access::SignedIn),
+    ("POST", "/me/cases/{case_no}/withdraw", Access::SignedIn),
+    ("POST", "/me/cases/{case_no}/correct", Access::SignedIn),
+    ("GET", "/progress", Access::Public),
+    ("POST", "/progress", Access::Public),
     ("GET", "/manifest.webmanifest", Access::Public),
     ("GET", "/assets/oneseal.css", Access::Public),
     ("GET", "/assets/icon.svg", Access::Public),
@@ -60,6 +71,8 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/vendor/htmx/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes())
         .merge(account::routes())
+        .merge(apply::routes())
+        .merge(me::routes())
         .merge(verify::routes())
 }
 

@@ -1,0 +1,552 @@
+//! My services (我的办事): my cases, drafts, licences and notifications; each case's live progress timeline
+//! (阳光审批: every step, who handled it, when, and the clock); answering a correction notice; withdrawing.
+//! And progress lookup without signing in, by case number and query code.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use oneseal_app::cases::{CaseView, TrailEntry};
+use oneseal_app::AppError;
+use oneseal_domain::case::{CaseCommand, CaseEvent, MaterialRef, Status};
+use oneseal_store::CaseFilter;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::portal::snake;
+use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
+use crate::policy::Principal;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(home))
+        .route("/me/cases/{case_no}", get(case_page))
+        .route("/me/cases/{case_no}/withdraw", post(withdraw))
+        .route(
+            "/me/cases/{case_no}/correct",
+            post(correct)
+                .layer(axum::extract::DefaultBodyLimit::max(3 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
+        )
+        .route("/progress", get(progress_form).post(progress))
+}
+
+/// Beijing time of an instant, to the minute.
+pub fn beijing(t: time::OffsetDateTime) -> String {
+    let b = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!("{} {:02}:{:02}", b.date(), b.hour(), b.minute())
+}
+
+fn ms_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map(beijing).unwrap_or_default()
+}
+
+pub fn status_label(ctx: &Ctx, s: &str) -> String {
+    ctx.t(&format!("status-{s}"))
+}
+
+pub struct CaseLine {
+    pub case_no: String,
+    pub title: String,
+    pub status: String,
+    pub status_key: String,
+    pub submitted: String,
+    pub deadline: String,
+}
+
+pub struct LicenseLine {
+    pub identifier: String,
+    pub name: String,
+    pub number: String,
+    pub issued: String,
+    pub valid_to: String,
+    pub status: String,
+    pub valid: bool,
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    ctx: Ctx,
+    cases: Vec<CaseLine>,
+    drafts: Vec<(String, String, String)>,
+    licenses: Vec<LicenseLine>,
+    notifications: Vec<(String, String, String)>,
+}
+
+async fn home(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed) -> Response {
+    let filter = CaseFilter { limit: 100, ..Default::default() };
+    let cases = s.app.list_cases(&p.actor, filter).await.map(|(rows, _)| rows).unwrap_or_default();
+    let cases = cases
+        .into_iter()
+        .map(|r| CaseLine {
+            status: status_label(&ctx, &r.status),
+            status_key: r.status.clone(),
+            submitted: ms_time(r.submitted_at_ms),
+            deadline: r.deadline.clone().unwrap_or_default(),
+            case_no: r.case_no,
+            title: r.title,
+        })
+        .collect();
+    let view = s.app.catalog();
+    let drafts = s
+        .app
+        .store
+        .read({
+            let me = p.actor.id.clone();
+            move |db| db.drafts_of(&me).map_err(AppError::from)
+        })
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(code, at)| {
+            let name = view
+                .latest_item(&code)
+                .map(|i| i.body.name.clone())
+                .or_else(|| view.latest_bundle(&code).map(|b| b.body.name.clone()))
+                .unwrap_or(code.clone());
+            (code, name, ms_time(at))
+        })
+        .collect();
+    let licenses = s
+        .app
+        .my_licenses(&p.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| {
+            let public: Value = serde_json::from_str(&l.signed_payload).unwrap_or_default();
+            LicenseLine {
+                name: public["license_name"].as_str().unwrap_or(&l.license_type).to_string(),
+                number: l.number.clone(),
+                issued: l.issued.clone(),
+                valid_to: l.valid_to.clone().unwrap_or_else(|| ctx.t("verify-permanent")),
+                status: ctx.t(&format!("license-status-{}", l.status)),
+                valid: l.status == "valid",
+                identifier: l.identifier,
+            }
+        })
+        .collect();
+    let notifications = s
+        .app
+        .notifications(&p.actor.id, 10)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| (n.case_no, n.message, ms_time(n.created_at_ms)))
+        .collect();
+    page(StatusCode::OK, &ctx, &MePage { ctx: ctx.clone(), cases, drafts, licenses, notifications })
+}
+
+/// One entry of the timeline.
+pub struct Entry {
+    pub at: String,
+    pub what: String,
+    pub who: String,
+    pub detail: String,
+    pub kind: String,
+}
+
+/// The timeline of a case, in the page's language. `me` is the applicant's account (shown as "you").
+pub async fn timeline(s: &AppState, ctx: &Ctx, trail: &[TrailEntry], me: Option<&str>) -> Vec<Entry> {
+    let mut names: std::collections::BTreeMap<String, String> = Default::default();
+    let mut out = Vec::new();
+    for t in trail {
+        if !names.contains_key(&t.actor) {
+            let n = if Some(t.actor.as_str()) == me {
+                ctx.t("timeline-you")
+            } else {
+                match s.app.staff(&t.actor).await {
+                    Ok(a) => a.display_name,
+                    Err(_) => t.actor.clone(),
+                }
+            };
+            names.insert(t.actor.clone(), n);
+        }
+        let detail = match &t.event {
+            CaseEvent::CorrectionRequested { problems, due } => format!(
+                "{} {}",
+                problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("；"),
+                ctx.tv("timeline-due", &due.to_string())
+            ),
+            CaseEvent::Refused { reasons } => reasons.join("；"),
+            CaseEvent::StepStarted { name, due, .. } => match due {
+                Some(d) => format!("{name} · {}", ctx.tv("timeline-due", &d.to_string())),
+                None => name.clone(),
+            },
+            CaseEvent::TaskCompleted { opinion, .. } => opinion.clone(),
+            CaseEvent::SentBack { reason, .. } | CaseEvent::Withdrawn { reason } | CaseEvent::Terminated { reason } => {
+                reason.clone()
+            }
+            CaseEvent::Suspended { reason, expected_days, .. } => {
+                format!("{reason} · {}", ctx.tn("limit-working-days", *expected_days))
+            }
+            CaseEvent::Extended { days, reason, .. } => format!("{} · {reason}", ctx.tn("limit-working-days", *days)),
+            CaseEvent::Decided { outcome, reasons, .. } => {
+                let o = ctx.t(&format!("outcome-{}", snake(outcome)));
+                if reasons.is_empty() {
+                    o
+                } else {
+                    format!("{o} · {}", reasons.join("；"))
+                }
+            }
+            CaseEvent::Accepted { deadline: Some(d), .. } => ctx.tv("timeline-deadline", &d.to_string()),
+            CaseEvent::LicensesIssued { licenses } => licenses.join("、"),
+            CaseEvent::FilingRecorded { receipt_no } => receipt_no.clone(),
+            _ => String::new(),
+        };
+        let kind = t.event.type_name().to_string();
+        out.push(Entry {
+            at: beijing(t.at),
+            what: ctx.t(&format!("event-{kind}")),
+            who: names.get(&t.actor).cloned().unwrap_or_default(),
+            detail,
+            kind,
+        });
+    }
+    out
+}
+
+/// A form field a correction asks to change.
+pub struct FixField {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    ctx: Ctx,
+    v: CaseView,
+    status: String,
+    entries: Vec<Entry>,
+    licenses: Vec<LicenseLine>,
+    fix_materials: Vec<(String, String, String)>,
+    fix_fields: Vec<FixField>,
+    can_withdraw: bool,
+    error: Option<String>,
+    clock_text: String,
+}
+
+async fn load_case(s: &AppState, p: &Principal, no: &str) -> Result<(CaseView, Vec<TrailEntry>), AppError> {
+    let v = s.app.case_view(&p.actor, no).await?;
+    let trail = s.app.trail(&p.actor, no).await?;
+    Ok((v, trail))
+}
+
+async fn case_page_with(
+    s: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    headers: &HeaderMap,
+    no: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (v, trail) = match load_case(s, p, no).await {
+        Ok(x) => x,
+        Err(_) => return not_found(headers, &format!("/me/cases/{no}")),
+    };
+    let entries = timeline(s, ctx, &trail, v.state.applicant.account.as_deref()).await;
+    let licenses = s
+        .app
+        .case_licenses(no)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| {
+            let public: Value = serde_json::from_str(&l.signed_payload).unwrap_or_default();
+            LicenseLine {
+                name: public["license_name"].as_str().unwrap_or(&l.license_type).to_string(),
+                number: l.number.clone(),
+                issued: l.issued.clone(),
+                valid_to: l.valid_to.clone().unwrap_or_else(|| ctx.t("verify-permanent")),
+                status: ctx.t(&format!("license-status-{}", l.status)),
+                valid: l.status == "valid",
+                identifier: l.identifier,
+            }
+        })
+        .collect();
+    // The open correction notice: its problems, by material or form field.
+    let mut fix_materials = Vec::new();
+    let mut fix_fields = Vec::new();
+    if v.state.status == Status::AwaitingCorrection {
+        let def = s.app.catalog().definition(&v.state.subject).ok();
+        let problems = trail.iter().rev().find_map(|t| match &t.event {
+            CaseEvent::CorrectionRequested { problems, .. } => Some(problems.clone()),
+            _ => None,
+        });
+        for pr in problems.unwrap_or_default() {
+            let Some(def) = &def else { continue };
+            if let Some(m) = def.materials.iter().find(|m| m.id == pr.subject) {
+                fix_materials.push((m.id.clone(), m.name.clone(), pr.message.clone()));
+            } else if let Some(f) = def.form.fields.iter().find(|f| f.key == pr.subject) {
+                fix_fields.push(FixField {
+                    key: f.key.clone(),
+                    label: ctx.pick(&f.label, &f.label_en).to_string(),
+                    value: match v.state.form.get(&f.key) {
+                        Some(Value::String(x)) => x.clone(),
+                        Some(Value::Null) | None => String::new(),
+                        Some(other) => other.to_string(),
+                    },
+                    message: pr.message.clone(),
+                });
+            }
+        }
+    }
+    let can_withdraw = matches!(
+        v.state.status,
+        Status::Submitted | Status::AwaitingCorrection | Status::InProgress | Status::Suspended
+    ) && v.state.applicant.account.as_deref() == Some(p.actor.id.as_str());
+    let clock_text = match &v.clock {
+        Some(c) if c.unit == "working_days" => {
+            let mut t = ctx.tn("clock-elapsed", c.elapsed);
+            if v.state.finished_at.is_none() {
+                t.push_str(" · ");
+                t.push_str(&if c.remaining >= 0 {
+                    ctx.tn("clock-remaining", c.remaining)
+                } else {
+                    ctx.tn("clock-overdue", -c.remaining)
+                });
+            }
+            if c.paused {
+                t.push_str(" · ");
+                t.push_str(&ctx.t("clock-paused"));
+            }
+            t
+        }
+        Some(c) => ctx.tn("limit-minutes", c.limit),
+        None => ctx.t("clock-not-started"),
+    };
+    let status_text = status_label(ctx, v.state.status.as_str());
+    let page_ = CasePage {
+        ctx: ctx.clone(),
+        status: status_text,
+        entries,
+        licenses,
+        fix_materials,
+        fix_fields,
+        can_withdraw,
+        error,
+        clock_text,
+        v,
+    };
+    page(status, ctx, &page_)
+}
+
+async fn case_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> Response {
+    case_page_with(&s, &ctx, &p, &headers, &no, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct WithdrawForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn withdraw(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+    form: Result<Form<WithdrawForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else {
+        return forbidden(&headers, &format!("/me/cases/{no}"));
+    };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, &format!("/me/cases/{no}"));
+    }
+    let reason = f.reason.trim().chars().take(500).collect::<String>();
+    let reason = if reason.is_empty() { ctx.t("withdraw-default-reason") } else { reason };
+    match s.app.command(&p.actor, &no, CaseCommand::Withdraw { reason }, None).await {
+        Ok(_) => Redirect::to(&format!("/me/cases/{no}")).into_response(),
+        Err(AppError::NotFound(_)) => not_found(&headers, &format!("/me/cases/{no}")),
+        Err(_) => {
+            let msg = ctx.t("withdraw-failed");
+            case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// Answer a correction notice: new files for the materials it names, new values for the fields it names.
+async fn correct(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(mut mp) = multipart else {
+        return forbidden(&headers, &format!("/me/cases/{no}"));
+    };
+    let mut csrf = String::new();
+    let mut fields = serde_json::Map::new();
+    let mut files = Vec::new();
+    let mut failed = None;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                match field.bytes().await {
+                    Ok(b) if name == "_csrf" => csrf = String::from_utf8_lossy(&b).into_owned(),
+                    Ok(b) => {
+                        if let Some(id) = name.strip_prefix("file_") {
+                            if !b.is_empty() {
+                                files.push((id.to_string(), file_name, b.to_vec()));
+                            }
+                        } else if let Some(key) = name.strip_prefix("f_") {
+                            fields
+                                .insert(key.to_string(), Value::String(String::from_utf8_lossy(&b).trim().to_string()));
+                        }
+                    }
+                    Err(_) => {
+                        failed = Some("apply-file-too-large");
+                        break;
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                failed = Some("apply-file-too-large");
+                break;
+            }
+        }
+    }
+    if !csrf_ok(&p, &csrf) {
+        return forbidden(&headers, &format!("/me/cases/{no}"));
+    }
+    if let Some(key) = failed {
+        return case_page_with(&s, &ctx, &p, &headers, &no, Some(ctx.t(key)), StatusCode::PAYLOAD_TOO_LARGE).await;
+    }
+    let current = match s.app.case_view(&p.actor, &no).await {
+        Ok(v) => v,
+        Err(_) => return not_found(&headers, &format!("/me/cases/{no}")),
+    };
+    let mut materials = Vec::new();
+    for (id, file_name, bytes) in files {
+        match s.app.upload_attachment(&p.actor, &file_name, &bytes).await {
+            Ok(a) => materials.push(MaterialRef {
+                material_id: id,
+                file_name: a.file_name,
+                attachment: Some(a.id),
+                ..Default::default()
+            }),
+            Err(AppError::Invalid { code, .. }) => {
+                let key = if code == "attachment_type" { "apply-file-type" } else { "apply-file-too-large" };
+                return case_page_with(&s, &ctx, &p, &headers, &no, Some(ctx.t(key)), StatusCode::UNPROCESSABLE_ENTITY)
+                    .await;
+            }
+            Err(_) => {
+                let msg = ctx.t("apply-file-failed");
+                return case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::SERVICE_UNAVAILABLE).await;
+            }
+        }
+    }
+    // Changed fields are merged into the form as submitted, typed like the originals.
+    let form = if fields.is_empty() {
+        None
+    } else {
+        let mut f = current.state.form.clone();
+        for (k, v) in fields {
+            let typed = match (f.get(&k), &v) {
+                (Some(Value::Number(_)), Value::String(x)) => {
+                    x.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or(v.clone())
+                }
+                _ => v,
+            };
+            f.insert(k, typed);
+        }
+        Some(f)
+    };
+    match s.app.command(&p.actor, &no, CaseCommand::SubmitCorrection { form, materials }, None).await {
+        Ok(_) => Redirect::to(&format!("/me/cases/{no}")).into_response(),
+        Err(e) => {
+            let msg = match e {
+                AppError::Case(oneseal_domain::case::CaseError::InvalidForm(_)) => ctx.t("correct-invalid"),
+                _ => ctx.t("correct-failed"),
+            };
+            case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+struct ProgressPage {
+    ctx: Ctx,
+    case_no: String,
+    error: Option<String>,
+    result: Option<ProgressView>,
+}
+
+pub struct ProgressView {
+    pub case_no: String,
+    pub title: String,
+    pub status: String,
+    pub status_key: String,
+    pub current_step: String,
+    pub passed: Vec<String>,
+    pub deadline: String,
+    pub outcome: String,
+}
+
+async fn progress_form(ctx: Ctx) -> Response {
+    page(StatusCode::OK, &ctx, &ProgressPage { ctx: ctx.clone(), case_no: String::new(), error: None, result: None })
+}
+
+#[derive(Deserialize)]
+struct ProgressForm {
+    #[serde(default)]
+    case_no: String,
+    #[serde(default)]
+    query_code: String,
+}
+
+async fn progress(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    form: Result<Form<ProgressForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let f = form.map(|f| f.0).unwrap_or(ProgressForm { case_no: String::new(), query_code: String::new() });
+    let case_no: String = f.case_no.trim().to_uppercase().chars().take(40).collect();
+    let mut p = ProgressPage { ctx: ctx.clone(), case_no: case_no.clone(), error: None, result: None };
+    if case_no.is_empty() || f.query_code.trim().is_empty() || f.query_code.len() > 40 {
+        p.error = Some(ctx.t("progress-missing"));
+        return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &p);
+    }
+    match s.app.progress(&case_no, &f.query_code).await {
+        Ok(r) => {
+            p.result = Some(ProgressView {
+                case_no: r.case_no,
+                title: r.title,
+                status: status_label(&ctx, r.status.as_str()),
+                status_key: r.status.as_str().to_string(),
+                current_step: r.current_step.unwrap_or_default(),
+                passed: r.passed_steps,
+                deadline: r.deadline.unwrap_or_default(),
+                outcome: r.outcome.map(|o| ctx.t(&format!("outcome-{}", snake(&o)))).unwrap_or_default(),
+            });
+            page(StatusCode::OK, &ctx, &p)
+        }
+        Err(_) => {
+            p.error = Some(ctx.t("progress-not-found"));
+            page(StatusCode::NOT_FOUND, &ctx, &p)
+        }
+    }
+}
