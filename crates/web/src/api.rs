@@ -803,7 +803,20 @@ async fn case_action(
     if !v.is_object() {
         return Err(Problem::unprocessable("invalid_body", "the body must be a JSON object").into());
     }
-    let cmd = match action.as_str() {
+    let st = run_action(&s, &actor, &no, &action, v, expected).await?;
+    Ok(with_etag(&s, s.app.view_of(st)))
+}
+
+/// Run a case action with its JSON body (the API's and the workbench's one path from a request to a command).
+pub(crate) async fn run_action(
+    s: &AppState,
+    actor: &Actor,
+    no: &str,
+    action: &str,
+    v: Value,
+    expected: Option<i64>,
+) -> Result<oneseal_domain::case::CaseState, ApiError> {
+    let cmd = match action {
         "accept" => {
             let b: AcceptBody = body(v)?;
             let mut pledges = Vec::new();
@@ -860,8 +873,7 @@ async fn case_action(
             let b: LicensesBody = body(v)?;
             if b.licenses.is_empty() {
                 // The licences are made, signed with the seal and recorded with the step, in one transaction.
-                let st = s.app.issue_case_licenses(&actor, &no, expected).await?;
-                return Ok(with_etag(&s, s.app.view_of(st)));
+                return Ok(s.app.issue_case_licenses(actor, no, expected).await?);
             }
             CaseCommand::IssueLicenses { licenses: b.licenses }
         }
@@ -869,8 +881,7 @@ async fn case_action(
         "withdraw" => CaseCommand::Withdraw { reason: body::<ReasonBody>(v)?.reason },
         _ => CaseCommand::Terminate { reason: body::<ReasonBody>(v)?.reason },
     };
-    let st = s.app.command(&actor, &no, cmd, expected).await?;
-    Ok(with_etag(&s, s.app.view_of(st)))
+    Ok(s.app.command(actor, no, cmd, expected).await?)
 }
 
 #[derive(Deserialize)]
@@ -1375,7 +1386,9 @@ async fn get_attachment(
             (header::CONTENT_TYPE, ct),
             (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
+            // Only PDF, JPEG and PNG are ever stored (checked by their bytes) and nosniff stops any other reading;
+            // the PDF viewer needs no sandbox, and only our own pages may frame the file.
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'")),
         ],
         bytes,
     )

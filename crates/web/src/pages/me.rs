@@ -233,7 +233,7 @@ struct CasePage {
 }
 
 async fn load_case(s: &AppState, p: &Principal, no: &str) -> Result<(CaseView, Vec<TrailEntry>), AppError> {
-    let v = s.app.case_view(&p.actor, no).await?;
+    let v = super::masked_case(s, &p.actor, no).await?;
     let trail = s.app.trail(&p.actor, no).await?;
     Ok((v, trail))
 }
@@ -303,6 +303,7 @@ async fn case_page_with(
         Status::Submitted | Status::AwaitingCorrection | Status::InProgress | Status::Suspended
     ) && v.state.applicant.account.as_deref() == Some(p.actor.id.as_str());
     let clock_text = match &v.clock {
+        _ if v.state.accepted_at.is_none() => ctx.t("clock-not-started"),
         Some(c) if c.unit == "working_days" => {
             let mut t = ctx.tn("clock-elapsed", c.elapsed);
             if v.state.finished_at.is_none() {

@@ -11,6 +11,7 @@ pub mod i18n;
 mod me;
 mod portal;
 mod verify;
+mod work;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, State};
@@ -51,6 +52,9 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/me/cases/{case_no}", Access::SignedIn),
     ("POST", "/me/cases/{case_no}/withdraw", Access::SignedIn),
     ("POST", "/me/cases/{case_no}/correct", Access::SignedIn),
+    ("GET", "/work", Access::Staff),
+    ("GET", "/work/cases/{case_no}", Access::Staff),
+    ("POST", "/work/cases/{case_no}/act", Access::Staff),
     ("GET", "/progress", Access::Public),
     ("POST", "/progress", Access::Public),
     ("GET", "/manifest.webmanifest", Access::Public),
@@ -73,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(apply::routes())
         .merge(me::routes())
+        .merge(work::routes())
         .merge(verify::routes())
 }
 
@@ -88,6 +93,23 @@ fn asset(ct: &'static str, body: &'static [u8]) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
+}
+
+/// A case as pages show it: personal data masked (staff unmask through the API with a reason), the query code's
+/// digest removed. Every page that shows a case goes through here.
+pub async fn masked_case(
+    s: &AppState,
+    actor: &oneseal_domain::roles::Actor,
+    no: &str,
+) -> Result<oneseal_app::cases::CaseView, oneseal_app::AppError> {
+    let mut v = s.app.case_view(actor, no).await?;
+    s.app.mask_state(&mut v.state);
+    Ok(v)
+}
+
+/// Today's date in Beijing, ISO.
+pub fn me_today(s: &AppState) -> String {
+    oneseal_domain::clock::local_date(s.app.now()).to_string()
 }
 
 /// Numbers for messages (templates pass arguments by reference).
@@ -278,7 +300,7 @@ pub fn page(status: StatusCode, ctx: &Ctx, t: &impl Template) -> Response {
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
                     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                     connect-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                     connect-src 'self'; manifest-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
                 ),
             );
             h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -1,0 +1,479 @@
+//! The staff workbench (工作台): inboxes by role (intake at the window, to claim, mine, due soon, overdue) with
+//! counts; the case page with the applicant (masked), form, materials (inline preview), the full trail and the
+//! clock, and only the actions this person may take now — found by asking the domain (`case::decide` as a dry
+//! run), so the page can never offer what the engine would refuse.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use oneseal_app::cases::{CaseView, QueueView};
+use oneseal_domain::case::{self, Assignee, CaseCommand, Delivery, Outcome, Problem, SuspensionKind};
+use oneseal_domain::roles::Role;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::me::{beijing, status_label, timeline, Entry};
+use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
+use crate::policy::Principal;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/work", get(inbox))
+        .route("/work/cases/{case_no}", get(case_page))
+        .route("/work/cases/{case_no}/act", post(act))
+}
+
+/// One row of an inbox.
+pub struct Row {
+    pub case_no: String,
+    pub title: String,
+    pub step: String,
+    pub due: String,
+    pub overdue: bool,
+    pub assignee: String,
+}
+
+#[derive(Template)]
+#[template(path = "work.html")]
+struct InboxPage {
+    ctx: Ctx,
+    view: String,
+    /// (view, label, count)
+    tabs: Vec<(String, String, i64)>,
+    rows: Vec<Row>,
+    q: String,
+    today: String,
+}
+
+#[derive(Deserialize, Default)]
+struct InboxQuery {
+    view: Option<String>,
+    q: Option<String>,
+}
+
+const PAGE: i64 = 200;
+
+async fn inbox(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    q: Result<Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = q.map(|q| q.0).unwrap_or_default();
+    let text = q.q.as_deref().map(str::trim).unwrap_or("").chars().take(60).collect::<String>();
+    // A case number goes straight to its case.
+    if oneseal_domain::ids::CaseNo::parse(&text.to_uppercase()).is_ok() {
+        return Redirect::to(&format!("/work/cases/{}", text.to_uppercase())).into_response();
+    }
+    let clerk = p.actor.has(Role::WindowClerk);
+    let mut tabs = Vec::new();
+    if clerk {
+        let n = s.app.intake_queue(&p.actor, 1, 0).await.map(|(_, n)| n).unwrap_or(0);
+        tabs.push(("intake".to_string(), ctx.t("work-intake"), n));
+    }
+    for (v, key) in [
+        (QueueView::ToClaim, "work-to-claim"),
+        (QueueView::Mine, "work-mine"),
+        (QueueView::DueSoon, "work-due-soon"),
+        (QueueView::Overdue, "work-overdue"),
+    ] {
+        let n = s.app.work_queue(&p.actor, v, 1, 0).await.map(|(_, n)| n).unwrap_or(0);
+        tabs.push((queue_name(v).to_string(), ctx.t(key), n));
+    }
+    let default = if clerk { "intake" } else { "to_claim" };
+    let view = q.view.filter(|v| tabs.iter().any(|t| t.0 == *v)).unwrap_or(default.to_string());
+    let today = super::me_today(&s);
+    let mut rows: Vec<Row> = if view == "intake" {
+        s.app
+            .intake_queue(&p.actor, PAGE, 0)
+            .await
+            .map(|(r, _)| r)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Row {
+                step: status_label(&ctx, &c.status),
+                due: String::new(),
+                overdue: false,
+                assignee: c.service_point.clone(),
+                case_no: c.case_no,
+                title: c.title,
+            })
+            .collect()
+    } else {
+        let v = match view.as_str() {
+            "mine" => QueueView::Mine,
+            "due_soon" => QueueView::DueSoon,
+            "overdue" => QueueView::Overdue,
+            _ => QueueView::ToClaim,
+        };
+        s.app
+            .work_queue(&p.actor, v, PAGE, 0)
+            .await
+            .map(|(r, _)| r)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| Row {
+                overdue: t.due.as_deref().is_some_and(|d| d < today.as_str()),
+                due: t.due.unwrap_or_default(),
+                assignee: t.assignee.unwrap_or_default(),
+                step: t.step_name,
+                case_no: t.case_no,
+                title: t.title,
+            })
+            .collect()
+    };
+    if !text.is_empty() {
+        rows.retain(|r| r.title.contains(&text) || r.case_no.contains(&text.to_uppercase()));
+    }
+    page(StatusCode::OK, &ctx, &InboxPage { ctx: ctx.clone(), view, tabs, rows, q: text, today })
+}
+
+fn queue_name(v: QueueView) -> &'static str {
+    match v {
+        QueueView::ToClaim => "to_claim",
+        QueueView::Mine => "mine",
+        QueueView::DueSoon => "due_soon",
+        QueueView::Overdue => "overdue",
+    }
+}
+
+/// An action the person may take now, with what its form needs.
+pub struct Action {
+    pub name: String,
+    pub label: String,
+    pub task_id: String,
+}
+
+pub struct MaterialLine {
+    pub name: String,
+    pub file: String,
+    pub href: String,
+    pub image: bool,
+    pub pdf: bool,
+    pub license: String,
+    pub digest: String,
+    pub pledgeable: bool,
+    pub material_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "work-case.html")]
+struct CasePage {
+    ctx: Ctx,
+    v: CaseView,
+    status: String,
+    applicant: Vec<(String, String)>,
+    form: Vec<(String, String)>,
+    materials: Vec<MaterialLine>,
+    entries: Vec<Entry>,
+    actions: Vec<Action>,
+    passed: Vec<(String, String)>,
+    clock_text: String,
+    error: Option<String>,
+    problem_subjects: Vec<(String, String)>,
+    suspension_kinds: Vec<(String, String)>,
+    submitted_at: String,
+}
+
+/// The actions `p` may take on the case now: every candidate command is tried against the domain's rules.
+fn allowed_actions(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Vec<Action> {
+    let st = &v.state;
+    let Ok(def) = s.app.catalog().definition(&st.subject) else { return vec![] };
+    let cal = s.app.calendar();
+    let dctx = case::Ctx { now: s.app.now(), actor: &p.actor, calendar: &cal, def: &def };
+    let x = || "x".to_string();
+    let first_subject = def.materials.first().map(|m| m.id.clone()).unwrap_or_else(x);
+    let mut candidates: Vec<(&str, String, CaseCommand)> = vec![
+        ("accept", String::new(), CaseCommand::Accept { pledges: vec![] }),
+        ("refuse", String::new(), CaseCommand::Refuse { reasons: vec![x()] }),
+        (
+            "request-correction",
+            String::new(),
+            CaseCommand::RequestCorrection { problems: vec![Problem { subject: first_subject, message: x() }] },
+        ),
+    ];
+    if let Some(step) = &st.current_step {
+        for t in step.tasks.iter().filter(|t| t.status == case::TaskStatus::Open) {
+            candidates.push(("claim", t.task_id.clone(), CaseCommand::ClaimTask { task_id: t.task_id.clone() }));
+            candidates.push((
+                "complete",
+                t.task_id.clone(),
+                CaseCommand::CompleteTask { task_id: t.task_id.clone(), opinion: x() },
+            ));
+            let me = Assignee {
+                id: p.actor.id.clone(),
+                roles: p.actor.roles.clone(),
+                department: p.actor.department.clone(),
+            };
+            candidates.push((
+                "reassign",
+                t.task_id.clone(),
+                CaseCommand::Reassign { task_id: t.task_id.clone(), to: me, reason: x() },
+            ));
+        }
+    }
+    if let Some(first) = st.passed_steps.first() {
+        candidates.push(("send-back", String::new(), CaseCommand::SendBack { to_step: first.clone(), reason: x() }));
+    }
+    candidates.extend([
+        (
+            "suspend",
+            String::new(),
+            CaseCommand::Suspend { kind: SuspensionKind::ExpertReview, reason: x(), expected_days: 1 },
+        ),
+        ("resume", String::new(), CaseCommand::Resume),
+        ("extend", String::new(), CaseCommand::Extend { days: 1, reason: x() }),
+        ("decide", String::new(), CaseCommand::Decide { outcome: Outcome::Grant, reasons: vec![] }),
+        ("issue-licenses", String::new(), CaseCommand::IssueLicenses { licenses: vec![x()] }),
+        ("deliver", String::new(), CaseCommand::Deliver { delivery: Delivery::Electronic }),
+        ("terminate", String::new(), CaseCommand::Terminate { reason: x() }),
+    ]);
+    candidates
+        .into_iter()
+        .filter(|(_, _, cmd)| case::decide(st, cmd.clone(), &dctx).is_ok())
+        .map(|(name, task_id, _)| Action { label: ctx.t(&format!("action-{name}")), name: name.to_string(), task_id })
+        .collect()
+}
+
+async fn case_page_with(
+    s: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    headers: &HeaderMap,
+    no: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let v = match super::masked_case(s, &p.actor, no).await {
+        Ok(v) => v,
+        Err(_) => return not_found(headers, &format!("/work/cases/{no}")),
+    };
+    let trail = s.app.trail(&p.actor, no).await.unwrap_or_default();
+    let entries = timeline(s, ctx, &trail, None).await;
+    let def = s.app.catalog().definition(&v.state.subject).ok();
+    let st = &v.state;
+    let a = &st.applicant;
+    let applicant = vec![
+        (ctx.t("work-applicant-kind"), ctx.t(&format!("work-kind-{}", super::portal::snake(&a.kind)))),
+        (ctx.t("register-name"), a.name.clone()),
+        (ctx.t("work-applicant-id"), a.id_number.clone()),
+        (ctx.t("work-applicant-phone"), a.phone.clone().unwrap_or_default()),
+        (
+            ctx.t("work-channel"),
+            format!("{} · {}", ctx.t(&format!("channel-{}", st.channel.as_str())), st.service_point),
+        ),
+    ];
+    let form = def
+        .as_ref()
+        .map(|d| {
+            d.form
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    st.form.get(&f.key).map(|v| {
+                        let text = match v {
+                            Value::String(x) => x.clone(),
+                            Value::Bool(b) => ctx.t(if *b { "guide-yes" } else { "guide-no" }),
+                            other => other.to_string(),
+                        };
+                        (ctx.pick(&f.label, &f.label_en).to_string(), text)
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let materials = def
+        .as_ref()
+        .map(|d| {
+            d.materials
+                .iter()
+                .map(|m| {
+                    let r = st.materials.iter().find(|x| x.material_id == m.id);
+                    let file = r.map(|x| x.file_name.clone()).unwrap_or_default();
+                    let lower = file.to_lowercase();
+                    MaterialLine {
+                        name: m.name.clone(),
+                        href: r
+                            .and_then(|x| x.attachment.as_ref())
+                            .map(|id| format!("/api/v1/attachments/{id}?case_no={no}"))
+                            .unwrap_or_default(),
+                        image: [".jpg", ".jpeg", ".png"].iter().any(|e| lower.ends_with(e)),
+                        pdf: lower.ends_with(".pdf"),
+                        license: r.and_then(|x| x.license.clone()).unwrap_or_default(),
+                        digest: r
+                            .and_then(|x| x.digest.clone())
+                            .map(|d| d[..12.min(d.len())].to_string())
+                            .unwrap_or_default(),
+                        pledgeable: r.is_none() && !m.key && m.required,
+                        material_id: m.id.clone(),
+                        file,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let problem_subjects = def
+        .as_ref()
+        .map(|d| {
+            d.materials
+                .iter()
+                .map(|m| (m.id.clone(), m.name.clone()))
+                .chain(d.form.fields.iter().map(|f| (f.key.clone(), ctx.pick(&f.label, &f.label_en).to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let passed = def
+        .as_ref()
+        .map(|d| {
+            st.passed_steps
+                .iter()
+                .filter_map(|id| d.process.steps.iter().find(|x| &x.id == id).map(|x| (x.id.clone(), x.name.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let clock_text = match &v.clock {
+        _ if v.state.accepted_at.is_none() => ctx.t("clock-not-started"),
+        Some(c) if c.unit == "working_days" => {
+            let mut t = ctx.tn("clock-elapsed", c.elapsed);
+            t.push_str(" · ");
+            t.push_str(&if c.remaining >= 0 {
+                ctx.tn("clock-remaining", c.remaining)
+            } else {
+                ctx.tn("clock-overdue", -c.remaining)
+            });
+            if c.paused {
+                t.push_str(" · ");
+                t.push_str(&ctx.t("clock-paused"));
+            }
+            t
+        }
+        Some(c) => ctx.tn("limit-minutes", c.limit),
+        None => ctx.t("clock-not-started"),
+    };
+    let suspension_kinds = [
+        SuspensionKind::ExpertReview,
+        SuspensionKind::Inspection,
+        SuspensionKind::Testing,
+        SuspensionKind::Hearing,
+        SuspensionKind::Appraisal,
+        SuspensionKind::Quarantine,
+        SuspensionKind::Tendering,
+        SuspensionKind::Auction,
+    ]
+    .iter()
+    .map(|k| {
+        let n = super::portal::snake(k);
+        (n.clone(), ctx.t(&format!("suspension-{n}")))
+    })
+    .collect();
+    let actions = allowed_actions(s, ctx, p, &v);
+    let page_ = CasePage {
+        ctx: ctx.clone(),
+        status: status_label(ctx, v.state.status.as_str()),
+        submitted_at: beijing(v.state.submitted_at),
+        applicant,
+        form,
+        materials,
+        entries,
+        actions,
+        passed,
+        clock_text,
+        error,
+        problem_subjects,
+        suspension_kinds,
+        v,
+    };
+    page(status, ctx, &page_)
+}
+
+async fn case_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> Response {
+    case_page_with(&s, &ctx, &p, &headers, &no, None, StatusCode::OK).await
+}
+
+/// Lines of a textarea, trimmed, without empty ones.
+fn lines(v: Option<&String>) -> Vec<String> {
+    v.map(|t| t.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+}
+
+/// The JSON body of an action from the posted form (the same bodies the API takes).
+fn body_of(action: &str, f: &std::collections::BTreeMap<String, String>) -> Value {
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let num = |k: &str| get(k).parse::<u32>().unwrap_or(0);
+    match action {
+        "accept" => {
+            let due = get("pledge_due");
+            let pledges: Vec<Value> = f
+                .keys()
+                .filter_map(|k| k.strip_prefix("pledge_m_"))
+                .map(|id| json!({ "material_id": id, "due": due }))
+                .collect();
+            json!({ "pledges": pledges })
+        }
+        "refuse" => json!({ "reasons": lines(f.get("reasons")) }),
+        "request-correction" => {
+            let mut problems = Vec::new();
+            for i in 0..5 {
+                let (subj, msg) = (get(&format!("subject_{i}")), get(&format!("message_{i}")));
+                if !subj.is_empty() && !msg.is_empty() {
+                    problems.push(json!({ "subject": subj, "message": msg }));
+                }
+            }
+            json!({ "problems": problems })
+        }
+        "claim" => json!({ "task_id": get("task_id") }),
+        "complete" => json!({ "task_id": get("task_id"), "opinion": get("opinion") }),
+        "send-back" => json!({ "to_step": get("to_step"), "reason": get("reason") }),
+        "reassign" => json!({ "task_id": get("task_id"), "to": get("to"), "reason": get("reason") }),
+        "suspend" => json!({ "kind": get("kind"), "reason": get("reason"), "expected_days": num("expected_days") }),
+        "extend" => json!({ "days": num("days"), "reason": get("reason") }),
+        "decide" => json!({ "outcome": get("outcome"), "reasons": lines(f.get("reasons")) }),
+        "deliver" => match get("method").as_str() {
+            "pickup" => json!({ "delivery": { "method": "pickup", "window": get("window") } }),
+            "post" => json!({ "delivery": { "method": "post", "address": get("address") } }),
+            _ => json!({ "delivery": { "method": "electronic" } }),
+        },
+        "terminate" => json!({ "reason": get("reason") }),
+        _ => json!({}),
+    }
+}
+
+async fn act(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+    form: Result<Form<std::collections::BTreeMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let f = form.map(|f| f.0).unwrap_or_default();
+    if !csrf_ok(&p, f.get("_csrf").map(String::as_str).unwrap_or("")) {
+        return forbidden(&headers, &format!("/work/cases/{no}"));
+    }
+    let action = f.get("action").cloned().unwrap_or_default();
+    if !crate::api::ACTIONS.contains(&action.as_str()) {
+        let msg = ctx.t("work-unknown-action");
+        return case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let expected = f.get("version").and_then(|v| v.parse::<i64>().ok());
+    match crate::api::run_action(&s, &p.actor, &no, &action, body_of(&action, &f), expected).await {
+        Ok(_) => Redirect::to(&format!("/work/cases/{no}")).into_response(),
+        Err(e) => {
+            let prob = e.0;
+            let msg = match prob.code.as_str() {
+                "stale_version" => ctx.t("work-stale"),
+                _ => format!("{} {}", prob.title_zh, prob.detail),
+            };
+            case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}

@@ -1,0 +1,117 @@
+// Staff work a case entirely through the pages: the window clerk finds it in the intake list and accepts it;
+// the section's reviewer claims and approves each step; the chief decides; the section clerk issues the licence
+// and delivers. Only the actions the domain allows are offered; a stale form is refused clearly.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newPage, axe, screenshot, api, login, BASE, signIn } from './lib.mjs';
+
+let browser;
+let caseNo;
+
+before(async () => {
+  browser = await launch();
+  // The demo company applies through the API (the citizen flow has its own test).
+  const company = await login('company');
+  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent('食品经营许可')}`);
+  const item = hits.body.items.find((i) => i.name === '食品经营许可');
+  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
+  const form = {};
+  for (const f of full.body.form.fields) {
+    form[f.key] = ({ text: '银川塞上食品', long_text: '食品销售', number: 120, integer: 120, date: '2026-03-01', choice: f.options[0],
+      phone: '13800000000', uscc: '91110000600037341L', resident_id: '64010420050101001X', region_code: '640104', boolean: false })[f.type];
+  }
+  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
+  const r = await api('POST', '/api/v1/cases', company, {
+    item_code: item.impl_code, channel: 'online',
+    applicant: { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' }, form, materials,
+  });
+  assert.equal(r.status, 201, r.text);
+  caseNo = r.body.case_no;
+});
+after(async () => { await browser?.close(); });
+
+async function act(page, name, fill = async () => {}) {
+  const form = page.locator(`form[data-action="${name}"]`).first();
+  await form.waitFor();
+  await fill(form);
+  await Promise.all([page.waitForLoadState('load'), form.getByTestId(`do-${name}`).click()]);
+  await page.waitForURL(new RegExp(`/work/cases/${caseNo}$`));
+  const err = await page.getByTestId('action-error').count();
+  assert.equal(err, 0, err ? await page.getByTestId('action-error').innerText() : '');
+}
+
+async function signOut(page) {
+  await page.locator('form[action="/signout"] button').click();
+  await page.waitForURL(`${BASE}/`);
+}
+
+test('a case goes from intake to delivery through the workbench', async () => {
+  const page = await newPage(browser);
+  // The window clerk: the intake list has the case; accept it.
+  await signIn(page, 'clerk');
+  await page.goto(`${BASE}/work`);
+  assert.ok(Number(await page.getByTestId('count-intake').innerText()) >= 1);
+  await axe(page, 'workbench inbox');
+  await screenshot(page, 'work-inbox-desktop-zh');
+  await page.getByRole('link', { name: caseNo }).click();
+  await page.waitForURL(new RegExp(`/work/cases/${caseNo}$`));
+  const text = await page.locator('main').innerText();
+  assert.ok(!text.includes('64010420050101001X') && /\*{4}/.test(text), 'personal ID numbers in the form are masked');
+  assert.equal(await page.locator('form[data-action="decide"]').count(), 0, 'a clerk is not offered the decision');
+  await axe(page, 'workbench case (intake)');
+  await screenshot(page, 'work-case-intake-desktop-zh');
+  await act(page, 'accept');
+  assert.equal(await page.getByTestId('case-status').innerText(), '办理中');
+  await signOut(page);
+
+  // The section's reviewer claims and approves the review and the inspection steps.
+  const dept = (await api('GET', `/api/v1/cases/${caseNo}`, await login('clerk'))).body.current_step.tasks[0].department;
+  await signIn(page, `${dept}-reviewer`);
+  for (let i = 0; i < 2; i++) {
+    await page.goto(`${BASE}/work/cases/${caseNo}`);
+    if (await page.locator('form[data-action="claim"]').count()) await act(page, 'claim');
+    await act(page, 'complete', async (f) => f.locator('textarea[name=opinion]').fill('材料齐全，符合要求'));
+  }
+  await signOut(page);
+
+  // The chief decides; a stale form (an old version) is refused with a clear message and changes nothing.
+  await signIn(page, `${dept}-chief`);
+  await page.goto(`${BASE}/work/cases/${caseNo}`);
+  const decide = page.locator('form[data-action="decide"]');
+  await decide.locator('input[name=version]').evaluate((e) => { e.value = '1'; });
+  await decide.getByTestId('do-decide').click();
+  await page.getByTestId('action-error').waitFor();
+  assert.match(await page.getByTestId('action-error').innerText(), /已被他人更新/);
+  await page.goto(`${BASE}/work/cases/${caseNo}`);
+  await axe(page, 'workbench case (decision)');
+  await screenshot(page, 'work-case-decision-desktop-zh');
+  await act(page, 'decide');
+  await signOut(page);
+
+  // The section clerk issues the licence and delivers.
+  await signIn(page, `${dept}-clerk`);
+  await page.goto(`${BASE}/work/cases/${caseNo}`);
+  await act(page, 'issue-licenses');
+  // Delivery belongs to the department the process names for it (the general section's window here).
+  const d2 = (await api('GET', `/api/v1/cases/${caseNo}`, await login('clerk'))).body.current_step.tasks[0].department;
+  if (d2 !== dept) {
+    await signOut(page);
+    await signIn(page, `${d2}-clerk`);
+    await page.goto(`${BASE}/work/cases/${caseNo}`);
+  }
+  await act(page, 'deliver');
+  assert.equal(await page.getByTestId('case-status').innerText(), '已办结');
+  assert.equal(await page.locator('form.action').count(), 0, 'nothing left to do');
+  await screenshot(page, 'work-case-completed-desktop-zh');
+  assert.deepEqual(page.errors, []);
+});
+
+test('citizens cannot open the workbench', async () => {
+  const page = await newPage(browser);
+  await signIn(page, 'citizen');
+  const r = await page.goto(`${BASE}/work`);
+  assert.equal(r.status(), 403);
+  const anon = await newPage(browser);
+  await anon.goto(`${BASE}/work`);
+  assert.match(anon.url(), /\/signin\?next=%2Fwork|\/signin\?next=\/work/);
+});
