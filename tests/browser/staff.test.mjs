@@ -115,3 +115,41 @@ test('citizens cannot open the workbench', async () => {
   await anon.goto(`${BASE}/work`);
   assert.match(anon.url(), /\/signin\?next=%2Fwork|\/signin\?next=\/work/);
 });
+
+test('a walk-in application at a general window, accepted on the spot, with the printed notices', async () => {
+  const page = await newPage(browser);
+  await signIn(page, 'clerk');
+  await page.goto(`${BASE}/window`);
+  await axe(page, 'window search');
+  await page.locator('#q').fill('食品经营许可');
+  await page.locator('form[role=search] button').click();
+  await page.getByRole('link', { name: '食品经营许可', exact: true }).first().click();
+  await page.waitForURL(/\/window\/apply\//);
+  await axe(page, 'window apply');
+  // A wrong ID number: refused next to its field, everything else kept.
+  await page.locator('#name').fill('赵六');
+  await page.locator('#id_number').fill('640106199003071234');
+  const { fillForm } = await import('./lib.mjs');
+  await fillForm(page);
+  const files = page.locator('input[type=file]');
+  const { writeFileSync } = await import('node:fs');
+  const scanPath = `${process.cwd()}/target/screenshots/window-scan.png`;
+  writeFileSync(scanPath, Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
+  for (let i = 0; i < await files.count(); i++) await files.nth(i).setInputFiles(scanPath);
+  await page.getByTestId('window-accept').click();
+  await page.locator('#id_number-error').waitFor();
+  assert.equal(await page.locator('#name').inputValue(), '赵六');
+  assert.ok((await page.locator('.uploaded').count()) > 0, 'scans already uploaded are kept');
+  await screenshot(page, 'window-apply-error-desktop-zh');
+  await page.locator('#id_number').fill('64010420050101001X');
+  await page.getByTestId('window-accept').click();
+  await page.waitForURL(/\/work\/cases\/YC\d+$/);
+  assert.equal(await page.getByTestId('case-status').innerText(), '办理中', 'accepted on the spot');
+  const href = await page.getByTestId('acceptance-pdf').getAttribute('href');
+  const r = await page.request.get(`${BASE}${href}`);
+  assert.equal(r.status(), 200);
+  assert.equal(r.headers()['content-type'], 'application/pdf');
+  const body = await r.body();
+  assert.equal(body.subarray(0, 5).toString(), '%PDF-');
+  await screenshot(page, 'window-accepted-desktop-zh');
+});

@@ -7,6 +7,7 @@
 
 pub mod form;
 pub mod license;
+pub mod notice;
 mod seal;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -449,3 +449,20 @@ suspension-tendering = Tendering
 suspension-auction = Auction
 work-reason = Reason
 work-digest = File digest SHA-256 { $v }…
+
+## General window
+nav-window = General window
+window-lead = Any general window accepts any service: find the service, enter a walk-in applicant's application, scan the materials, accept on the spot and print the acceptance notice.
+window-intake-link = Online applications waiting for acceptance
+window-walk-in = Walk-in application
+window-applicant-name = Applicant's name or organisation
+window-id-number = ID number or unified social credit code
+window-id-hint = Enter after checking the applicant's identity document: the 18-character resident ID number for a person, the unified social credit code for an organisation.
+window-bad-id = The ID number is not valid (check its length and check character).
+window-scans = Scanned materials
+window-scanned = Scanned and uploaded
+window-check-fields = Check the fields marked in red; scans already uploaded are kept.
+window-submit-accept = Register and accept now
+window-submit-only = Register only
+window-acceptance-notice = Print the acceptance notice
+window-correction-notice = Print the one-time correction notice

@@ -419,3 +419,20 @@ suspension-tendering = 招标
 suspension-auction = 拍卖
 work-reason = 原因
 work-digest = 文件摘要 SHA-256 { $v }…
+
+## 综合窗口
+nav-window = 综合窗口
+window-lead = 综合窗口可受理所有事项（一窗通办）：查找事项，为现场申请人录入申请、扫描材料，当场受理并打印受理通知书。
+window-intake-link = 查看待受理的网上申请
+window-walk-in = 现场申请
+window-applicant-name = 申请人姓名或单位名称
+window-id-number = 身份证件号码或统一社会信用代码
+window-id-hint = 核验申请人身份证件后录入：自然人填写 18 位居民身份证号码，单位填写统一社会信用代码。
+window-bad-id = 证件号码不正确（请检查位数和校验码）。
+window-scans = 扫描材料
+window-scanned = 已扫描上传
+window-check-fields = 请检查标红的项目；已上传的扫描件会保留。
+window-submit-accept = 登记并当场受理
+window-submit-only = 仅登记
+window-acceptance-notice = 打印受理通知书
+window-correction-notice = 打印一次性告知书

@@ -2327,3 +2327,60 @@ fn uploaded_materials_are_checked_sealed_bound_to_the_case_and_readable_only_by_
         assert_eq!(get(&clerk, &format!("?case_no={no}")), (200, pdf.clone()));
     });
 }
+
+#[test]
+fn acceptance_and_correction_notices_print_what_the_case_says() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let citizen = t.login("citizen");
+    let code = t.item_code("食品经营许可");
+    let clerk = t.login("clerk");
+    let pdf_text = |no: &str, kind: &str| -> (u16, String) {
+        let mut resp = t
+            .agent
+            .get(&format!("{}/work/cases/{no}/{kind}.pdf", t.base))
+            .header("Authorization", &format!("Bearer {clerk}"))
+            .call()
+            .unwrap();
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return (status, String::new());
+        }
+        let file = std::env::temp_dir().join(format!("oneseal-notice-{}-{no}-{kind}.pdf", std::process::id()));
+        std::fs::write(&file, resp.body_mut().read_to_vec().unwrap()).unwrap();
+        let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
+        (200, text.chars().filter(|c| !c.is_whitespace()).collect())
+    };
+    // A correction notice lists every problem; before acceptance there is no acceptance notice.
+    let r = t.post("/api/v1/cases", Some(&citizen), &submission(&t, &code, "online"));
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    let problems = json!({"problems": [
+        {"subject": "business-license", "message": "营业执照复印件不清晰，请重新提交"},
+        {"subject": "enterprise_name", "message": "名称与营业执照不一致"}]});
+    assert_eq!(t.act(&clerk, &no, "request-correction", problems).status, 200);
+    assert_eq!(pdf_text(&no, "acceptance").0, 404);
+    let (status, text) = pdf_text(&no, "correction");
+    assert_eq!(status, 200);
+    for want in ["一次性告知书", "营业执照复印件不清晰，请重新提交", "名称与营业执照不一致", &no, "银川市审批服务局"]
+    {
+        assert!(text.contains(want), "correction notice lacks {want}: {text}");
+    }
+    // An accepted case has its acceptance notice with the promised date.
+    let r = t.post("/api/v1/cases", Some(&citizen), &submission(&t, &code, "online"));
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    let acc = t.act(&clerk, &no, "accept", json!({}));
+    let deadline = acc.body["clock"]["deadline"].as_str().unwrap().to_string();
+    let (status, text) = pdf_text(&no, "acceptance");
+    assert_eq!(status, 200);
+    for want in ["受理通知书", "食品经营许可", deadline.as_str(), "第三十二条"] {
+        assert!(text.contains(want), "acceptance notice lacks {want}: {text}");
+    }
+    assert_eq!(pdf_text(&no, "correction").0, 404);
+    // Not for applicants.
+    let mut resp = t
+        .agent
+        .get(&format!("{}/work/cases/{no}/acceptance.pdf", t.base))
+        .header("Authorization", &format!("Bearer {citizen}"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403, "{}", resp.body_mut().read_to_string().unwrap_or_default());
+}

@@ -143,7 +143,12 @@ fn text_of(v: Option<&Value>) -> String {
     }
 }
 
-fn field_views(ctx: &Ctx, fields: &[Field], form: &Map<String, Value>, errors: &[(String, String)]) -> Vec<FieldView> {
+pub(crate) fn field_views(
+    ctx: &Ctx,
+    fields: &[Field],
+    form: &Map<String, Value>,
+    errors: &[(String, String)],
+) -> Vec<FieldView> {
     fields
         .iter()
         .map(|f| FieldView {
@@ -165,7 +170,7 @@ fn field_views(ctx: &Ctx, fields: &[Field], form: &Map<String, Value>, errors: &
 }
 
 /// Read the posted form into typed values; empty inputs are left out.
-fn typed_form(fields: &[Field], posted: &BTreeMap<String, String>) -> Map<String, Value> {
+pub(crate) fn typed_form(fields: &[Field], posted: &BTreeMap<String, String>) -> Map<String, Value> {
     let mut out = Map::new();
     for f in fields {
         let raw = posted.get(&format!("f_{}", f.key)).map(|v| v.trim().to_string()).unwrap_or_default();
@@ -293,7 +298,7 @@ async fn show(
     }
 }
 
-fn field_error_text(ctx: &Ctx, code: &str) -> String {
+pub(crate) fn field_error_text(ctx: &Ctx, code: &str) -> String {
     let key = format!("field-error-{code}");
     let t = ctx.t(&key);
     if t == key {

@@ -11,6 +11,7 @@ pub mod i18n;
 mod me;
 mod portal;
 mod verify;
+mod window;
 mod work;
 
 use askama::Template;
@@ -26,6 +27,7 @@ pub use i18n::Lang;
 
 use crate::policy::{cookie_value, csrf_token, Access, Principal};
 use crate::AppState;
+use oneseal_domain::roles::Role;
 
 /// Every page route with its access rule (the API's are in [`crate::ROUTES`]).
 pub const PAGES: &[(&str, &str, Access)] = &[
@@ -55,6 +57,11 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/work", Access::Staff),
     ("GET", "/work/cases/{case_no}", Access::Staff),
     ("POST", "/work/cases/{case_no}/act", Access::Staff),
+    ("GET", "/window", Access::Roles(&[Role::WindowClerk])),
+    ("GET", "/window/apply/{code}", Access::Roles(&[Role::WindowClerk])),
+    ("POST", "/window/apply/{code}", Access::Roles(&[Role::WindowClerk])),
+    ("GET", "/work/cases/{case_no}/acceptance.pdf", Access::Staff),
+    ("GET", "/work/cases/{case_no}/correction.pdf", Access::Staff),
     ("GET", "/progress", Access::Public),
     ("POST", "/progress", Access::Public),
     ("GET", "/manifest.webmanifest", Access::Public),
@@ -78,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .merge(apply::routes())
         .merge(me::routes())
         .merge(work::routes())
+        .merge(window::routes())
         .merge(verify::routes())
 }
 
@@ -135,6 +143,8 @@ pub struct Ctx {
     pub user: Option<String>,
     /// Whether the signed-in account is staff.
     pub staff: bool,
+    /// Whether it works at a general window.
+    pub clerk: bool,
     /// The session's CSRF token for the page's forms (empty when nobody is signed in).
     pub csrf: String,
     /// The path and query of this page (for the preference links to come back to).
@@ -211,7 +221,7 @@ impl Ctx {
             Some(q) if !q.is_empty() => format!("{path}?{q}"),
             _ => path.to_string(),
         };
-        Ctx { lang, large, here, path: path.to_string(), user: None, staff: false, csrf: String::new() }
+        Ctx { lang, large, here, path: path.to_string(), user: None, staff: false, clerk: false, csrf: String::new() }
     }
 
     /// The signed-in actor's view of the page.
@@ -219,9 +229,14 @@ impl Ctx {
         if let Some(p) = p {
             self.user = Some(p.actor.display_name.clone());
             self.staff = p.actor.is_staff();
+            self.clerk = p.actor.has(Role::WindowClerk);
             self.csrf = csrf_token(&p.token);
         }
         self
+    }
+
+    pub fn window_clerk(&self) -> bool {
+        self.clerk
     }
 
     pub fn signed_in(&self) -> bool {

@@ -177,6 +177,7 @@ struct CasePage {
     problem_subjects: Vec<(String, String)>,
     suspension_kinds: Vec<(String, String)>,
     submitted_at: String,
+    has_correction: bool,
 }
 
 /// The actions `p` may take on the case now: every candidate command is tried against the domain's rules.
@@ -254,6 +255,8 @@ async fn case_page_with(
     };
     let trail = s.app.trail(&p.actor, no).await.unwrap_or_default();
     let entries = timeline(s, ctx, &trail, None).await;
+    let has_correction =
+        trail.iter().any(|t| matches!(t.event, oneseal_domain::case::CaseEvent::CorrectionRequested { .. }));
     let def = s.app.catalog().definition(&v.state.subject).ok();
     let st = &v.state;
     let a = &st.applicant;
@@ -385,6 +388,7 @@ async fn case_page_with(
         error,
         problem_subjects,
         suspension_kinds,
+        has_correction,
         v,
     };
     page(status, ctx, &page_)
