@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ONESEAL_LOGIN_LIMIT_PER_ADDRESS=0 ONESEAL_LOGIN_LIMIT_PER_ACCOUNT=0 \
+ONESEAL_LOGIN_LIMIT_PER_ADDRESS=0 ONESEAL_LOGIN_LIMIT_PER_ACCOUNT=0 ONESEAL_KIOSK_IDLE_SECONDS=4 \
     "$ONESEAL_BIN" serve --demo --database "sqlite://$work/oneseal.db" --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 base=""

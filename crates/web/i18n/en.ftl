@@ -466,3 +466,13 @@ window-submit-accept = Register and accept now
 window-submit-only = Register only
 window-acceptance-notice = Print the acceptance notice
 window-correction-notice = Print the one-time correction notice
+
+## Kiosk
+kiosk-title = Self-service
+kiosk-lead = Touch a button below. The kiosk returns to this page after a while without use.
+kiosk-home = Start
+kiosk-services = Find a service
+kiosk-services-hint = Find a service by name or topic; see the materials and the process.
+kiosk-progress-hint = Enter a case number and query code to see its progress.
+kiosk-apply = Apply here
+kiosk-apply-hint = Services done on the spot: sign in and apply yourself.

@@ -436,3 +436,13 @@ window-submit-accept = 登记并当场受理
 window-submit-only = 仅登记
 window-acceptance-notice = 打印受理通知书
 window-correction-notice = 打印一次性告知书
+
+## 自助终端
+kiosk-title = 自助服务
+kiosk-lead = 请点击下方按钮。长时间无操作将自动返回本页面。
+kiosk-home = 返回首页
+kiosk-services = 查找办事指南
+kiosk-services-hint = 按名称或主题查找事项，查看所需材料和办理流程。
+kiosk-progress-hint = 输入办件编号和查询码，查看办理进度。
+kiosk-apply = 自助办理
+kiosk-apply-hint = 可当场办结的事项，登录后自助申报。

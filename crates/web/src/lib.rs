@@ -34,6 +34,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Staff single sign-on, when configured.
     pub oidc: Option<std::sync::Arc<oidc::Oidc>>,
+    /// Seconds of inactivity after which a kiosk goes back to its start page (`ONESEAL_KIOSK_IDLE_SECONDS`).
+    pub kiosk_idle_secs: u64,
 }
 
 /// The whole HTTP application.
@@ -45,7 +47,12 @@ pub fn router(app: App) -> Router {
 
 /// The application with explicit settings (tests, and `serve`).
 pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig>) -> Router {
-    let state = AppState { app, secure_cookies, oidc: oidc.map(oidc::Oidc::new) };
+    let kiosk_idle_secs = std::env::var("ONESEAL_KIOSK_IDLE_SECONDS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|v| (2..=3600).contains(v))
+        .unwrap_or(90);
+    let state = AppState { app, secure_cookies, oidc: oidc.map(oidc::Oidc::new), kiosk_idle_secs };
     api::routes()
         .merge(pages::routes())
         .route("/healthz", get(|| async { "ok" }))

@@ -214,6 +214,7 @@ struct CsrfForm {
 
 async fn signout(
     State(s): State<AppState>,
+    ctx: Ctx,
     Signed(p): Signed,
     headers: HeaderMap,
     form: Result<Form<CsrfForm>, axum::extract::rejection::FormRejection>,
@@ -223,7 +224,7 @@ async fn signout(
         return super::forbidden(&headers, "/signout");
     }
     let _ = s.app.logout(&p.token).await;
-    let mut r = Redirect::to("/").into_response();
+    let mut r = Redirect::to(if ctx.kiosk { "/kiosk" } else { "/" }).into_response();
     r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(SESSION_CLEAR_COOKIE));
     r
 }

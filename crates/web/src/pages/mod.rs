@@ -8,6 +8,7 @@
 mod account;
 mod apply;
 pub mod i18n;
+mod kiosk;
 mod me;
 mod portal;
 mod verify;
@@ -62,6 +63,9 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/window/apply/{code}", Access::Roles(&[Role::WindowClerk])),
     ("GET", "/work/cases/{case_no}/acceptance.pdf", Access::Staff),
     ("GET", "/work/cases/{case_no}/correction.pdf", Access::Staff),
+    ("GET", "/kiosk", Access::Public),
+    ("GET", "/kiosk/exit", Access::Public),
+    ("GET", "/assets/kiosk.js", Access::Public),
     ("GET", "/progress", Access::Public),
     ("POST", "/progress", Access::Public),
     ("GET", "/manifest.webmanifest", Access::Public),
@@ -72,6 +76,7 @@ pub const PAGES: &[(&str, &str, Access)] = &[
 
 pub const LANG_COOKIE: &str = "oneseal_lang";
 pub const LARGE_COOKIE: &str = "oneseal_large";
+pub const KIOSK_COOKIE: &str = "oneseal_kiosk";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -86,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .merge(me::routes())
         .merge(work::routes())
         .merge(window::routes())
+        .merge(kiosk::routes())
         .merge(verify::routes())
 }
 
@@ -94,7 +100,7 @@ const ICON: &[u8] = include_bytes!("../../../../assets/web/icon.svg");
 const MANIFEST: &[u8] = include_bytes!("../../../../assets/web/manifest.webmanifest");
 const HTMX: &[u8] = include_bytes!("../../../../assets/vendor/htmx/htmx.min.js");
 
-fn asset(ct: &'static str, body: &'static [u8]) -> Response {
+pub(crate) fn asset(ct: &'static str, body: &'static [u8]) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
@@ -145,6 +151,10 @@ pub struct Ctx {
     pub staff: bool,
     /// Whether it works at a general window.
     pub clerk: bool,
+    /// Kiosk mode (a self-service terminal): big targets, back to the start after inactivity.
+    pub kiosk: bool,
+    /// Milliseconds of inactivity before a kiosk resets.
+    pub kiosk_idle_ms: u64,
     /// The session's CSRF token for the page's forms (empty when nobody is signed in).
     pub csrf: String,
     /// The path and query of this page (for the preference links to come back to).
@@ -221,7 +231,19 @@ impl Ctx {
             Some(q) if !q.is_empty() => format!("{path}?{q}"),
             _ => path.to_string(),
         };
-        Ctx { lang, large, here, path: path.to_string(), user: None, staff: false, clerk: false, csrf: String::new() }
+        let kiosk = cookie_value(headers, KIOSK_COOKIE).is_some_and(|v| v == "1");
+        Ctx {
+            lang,
+            large,
+            here,
+            path: path.to_string(),
+            user: None,
+            staff: false,
+            clerk: false,
+            kiosk,
+            kiosk_idle_ms: 90_000,
+            csrf: String::new(),
+        }
     }
 
     /// The signed-in actor's view of the page.
@@ -249,12 +271,15 @@ impl Ctx {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ctx, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Ctx, Self::Rejection> {
         let principal = parts.extensions.get::<Principal>().cloned();
-        Ok(Ctx::from_headers(&parts.headers, parts.uri.path(), parts.uri.query()).with_principal(principal.as_ref()))
+        let mut ctx =
+            Ctx::from_headers(&parts.headers, parts.uri.path(), parts.uri.query()).with_principal(principal.as_ref());
+        ctx.kiosk_idle_ms = s.kiosk_idle_secs * 1000;
+        Ok(ctx)
     }
 }
 
