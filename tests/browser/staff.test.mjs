@@ -153,3 +153,45 @@ test('a walk-in application at a general window, accepted on the spot, with the 
   assert.equal(body.subarray(0, 5).toString(), '%PDF-');
   await screenshot(page, 'window-accepted-desktop-zh');
 });
+
+test('administrators manage staff and publish a revised guide after reviewing the change', async () => {
+  const page = await newPage(browser);
+  await signIn(page, 'admin');
+  await page.goto(`${BASE}/admin/staff`);
+  await axe(page, 'admin staff');
+  const user = `clerk${Date.now() % 1e6}`;
+  const create = async () => {
+    await page.locator('#c-username').fill(user);
+    await page.locator('#c-display').fill('新窗口');
+    await page.locator('#c-password').fill('a-long-initial-password');
+    await page.locator('#c-role-window_clerk').check();
+    await page.getByTestId('create-staff').click();
+  };
+  await create();
+  await page.getByTestId('admin-done').waitFor();
+  assert.match(await page.getByTestId('staff-list').innerText(), new RegExp(user));
+  await create(); // the same username again: refused, nothing changed
+  await page.getByTestId('admin-error').waitFor();
+  await screenshot(page, 'admin-staff-desktop-zh');
+
+  // Revise a guide: change the opening hours, review the diff, publish with a reason.
+  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent('食品经营许可')}`);
+  const code = hits.body.items.find((i) => i.name === '食品经营许可').impl_code;
+  await page.goto(`${BASE}/admin/items/${code}`);
+  await axe(page, 'admin item');
+  const body = await page.locator('#body').inputValue();
+  const item = JSON.parse(body);
+  item.hours = '周一至周六 9:00-17:00（延时服务）';
+  await page.locator('#body').fill(JSON.stringify(item, null, 2));
+  await page.getByTestId('review').click();
+  await page.getByTestId('diff').waitFor();
+  assert.match(await page.getByTestId('diff').innerText(), /\+ .*延时服务/);
+  await page.getByTestId('publish').click();
+  await page.getByTestId('admin-error').waitFor(); // no reason given
+  await page.locator('#reason').fill('周六延时服务');
+  await page.getByTestId('publish').click();
+  await page.waitForURL(new RegExp(`/services/${code}$`));
+  assert.match(await page.locator('main').innerText(), /延时服务/);
+  const versions = await api('GET', `/api/v1/items/${code}/versions`);
+  assert.equal(versions.body.versions.at(-1).reason, '周六延时服务');
+});

@@ -476,3 +476,46 @@ kiosk-services-hint = Find a service by name or topic; see the materials and the
 kiosk-progress-hint = Enter a case number and query code to see its progress.
 kiosk-apply = Apply here
 kiosk-apply-hint = Services done on the spot: sign in and apply yourself.
+
+## Administration
+nav-admin = Administration
+admin-staff = Staff
+admin-done = Saved: { $v }
+admin-roles = Roles
+admin-role = Role
+admin-post = Post (service point and window)
+admin-active = Active
+admin-inactive = Deactivated
+admin-create = Create a staff account
+admin-initial-password = Initial password (at least 12 characters)
+admin-no-department = No department
+admin-grant-revoke = Grant or revoke a role
+admin-grant = Grant
+admin-revoke = Revoke
+admin-service-point = Service point (e.g. citizens' hall)
+admin-window = Window (e.g. A12)
+admin-save = Save
+admin-deactivate = Deactivate an account
+admin-edit-item = Revise a service guide
+admin-item-lead = { $n ->
+    [one] Version 1 is published.
+   *[other] Version { $n } is published.
+} Review the change first, then publish it as a new version with a reason; published versions never change, and accepted cases keep theirs.
+admin-item-body = The service (JSON)
+admin-item-reason-label = Reason for the revision
+admin-item-review = Review the change
+admin-item-publish = Publish the new version
+admin-item-changes = Changes
+admin-item-json = The content is not valid: { $v }
+admin-item-code = The implementation code cannot change.
+admin-item-unchanged = Nothing changed.
+admin-item-reason = Give a reason for the revision.
+role-window_clerk = Window clerk
+role-reviewer = Reviewer
+role-approver = Approver
+role-inspector = Inspector
+role-supervisor = Supervisor
+role-regulator = Regulator
+role-hotline_operator = 12345 operator
+role-handling_unit = Handling unit
+role-administrator = Administrator

@@ -6,6 +6,7 @@
 //! persist; they carry no authority.
 
 mod account;
+mod admin;
 mod apply;
 pub mod i18n;
 mod kiosk;
@@ -63,6 +64,10 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/window/apply/{code}", Access::Roles(&[Role::WindowClerk])),
     ("GET", "/work/cases/{case_no}/acceptance.pdf", Access::Staff),
     ("GET", "/work/cases/{case_no}/correction.pdf", Access::Staff),
+    ("GET", "/admin/staff", Access::Admin),
+    ("POST", "/admin/staff", Access::Admin),
+    ("GET", "/admin/items/{code}", Access::Admin),
+    ("POST", "/admin/items/{code}", Access::Admin),
     ("GET", "/kiosk", Access::Public),
     ("GET", "/kiosk/exit", Access::Public),
     ("GET", "/assets/kiosk.js", Access::Public),
@@ -92,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .merge(work::routes())
         .merge(window::routes())
         .merge(kiosk::routes())
+        .merge(admin::routes())
         .merge(verify::routes())
 }
 
@@ -151,6 +157,8 @@ pub struct Ctx {
     pub staff: bool,
     /// Whether it works at a general window.
     pub clerk: bool,
+    /// Whether it administers the system.
+    pub admin: bool,
     /// Kiosk mode (a self-service terminal): big targets, back to the start after inactivity.
     pub kiosk: bool,
     /// Milliseconds of inactivity before a kiosk resets.
@@ -240,6 +248,7 @@ impl Ctx {
             user: None,
             staff: false,
             clerk: false,
+            admin: false,
             kiosk,
             kiosk_idle_ms: 90_000,
             csrf: String::new(),
@@ -252,6 +261,7 @@ impl Ctx {
             self.user = Some(p.actor.display_name.clone());
             self.staff = p.actor.is_staff();
             self.clerk = p.actor.has(Role::WindowClerk);
+            self.admin = p.actor.has(Role::Administrator);
             self.csrf = csrf_token(&p.token);
         }
         self
