@@ -588,6 +588,7 @@ impl App {
         view: QueueView,
         limit: i64,
         offset: i64,
+        count_limit: Option<i64>,
     ) -> Result<(Vec<TaskRow>, i64), AppError> {
         if !actor.is_staff() {
             return Err(AppError::Forbidden("work queues are for staff".into()));
@@ -599,6 +600,7 @@ impl App {
             department: actor.department.as_ref().map(|d| d.as_str().to_string()),
             limit,
             offset,
+            count_limit,
             ..Default::default()
         };
         match view {

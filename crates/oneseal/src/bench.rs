@@ -43,6 +43,17 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 2000)]
         raw: i64,
     },
+    /// The workbench with many open cases: each inbox view through HTTP (page and API), timed.
+    Inbox {
+        /// Open cases (each with an open review task) to store before measuring.
+        #[arg(long, default_value_t = 100_000)]
+        cases: u64,
+        /// Requests per view.
+        #[arg(long, default_value_t = 30)]
+        n: usize,
+        #[arg(long, default_value = "target/bench")]
+        dir: std::path::PathBuf,
+    },
 }
 
 pub fn run(c: BenchCmd) -> Result<(), String> {
@@ -51,6 +62,7 @@ pub fn run(c: BenchCmd) -> Result<(), String> {
         BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw } => {
             lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw)
         }
+        BenchCmd::Inbox { cases, n, dir } => inbox(cases, n.max(1), &dir),
     }
 }
 
@@ -438,6 +450,125 @@ fn seal_bench(seconds: u64) -> Result<(), String> {
             }
         }
         _ => println!("openssl speed sm2 is not available here"),
+    }
+    Ok(())
+}
+
+/// The workbench inboxes with `cases` open cases, each with an open review task of one section: the page
+/// (`/work?view=…`, rendered HTML) and the API (`/api/v1/work-queue?view=…`), `n` requests each, timed.
+fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let p = dir.join("inbox.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+    }
+    let db = format!("sqlite://{}", p.display());
+    let app = crate::open_app(&db)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(crate::load_demo(&app, &db))?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server_app = app.clone();
+    rt.spawn(async move {
+        let _ = oneseal_web::serve(server_app, listener, std::future::pending()).await;
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let client = Client { agent: agent.clone(), base: format!("http://{addr}") };
+    let login = |u: &str| -> Result<String, String> {
+        let (s, v) =
+            client.call("POST", "/api/v1/sessions", None, Some(&json!({"username": u, "password": "oneseal-demo"})))?;
+        if s != 201 {
+            return Err(format!("login {u}: {s} {v}"));
+        }
+        Ok(v["token"].as_str().unwrap_or_default().to_string())
+    };
+    // One real case at its review step, then copies of its case row and task.
+    let view = app.catalog();
+    let (code, it) = view
+        .items
+        .iter()
+        .filter_map(|(c, v)| v.last().map(|p| (c.clone(), p.body.clone())))
+        .find(|(_, i)| i.name == "食品经营许可")
+        .ok_or("no 食品经营许可 in the demo catalog")?;
+    let materials: Vec<Value> = it
+        .materials
+        .iter()
+        .filter(|m| m.required)
+        .map(|m| json!({"material_id": m.id, "file_name": "x.pdf"}))
+        .collect();
+    let submit = json!({"item_code": code, "channel": "online", "applicant": {"kind": "person", "name": "基准测试", "id_number": "64010420050101001X"}, "form": fill(&it.form), "materials": materials});
+    let (s, r) = client.call("POST", "/api/v1/cases", Some(&login("citizen")?), Some(&submit))?;
+    if s != 201 {
+        return Err(format!("submit: {s} {r}"));
+    }
+    let tpl = r["case_no"].as_str().unwrap_or_default().to_string();
+    let (s, v) =
+        client.call("POST", &format!("/api/v1/cases/{tpl}/accept"), Some(&login("clerk")?), Some(&json!({})))?;
+    if s != 200 {
+        return Err(format!("accept: {s} {v}"));
+    }
+    let dept = v["current_step"]["tasks"][0]["department"].as_str().unwrap_or_default().to_string();
+    let t0 = Instant::now();
+    let chunk = 50_000u64;
+    let mut done = 0u64;
+    while done < cases {
+        let (from, to, tpl) = (done + 1, (done + chunk).min(cases), tpl.clone());
+        app.store
+            .write_blocking(move |db| {
+                // Dues spread over 90 days around today, so due-soon and overdue are a fraction of the whole.
+                db.exec_batch(&format!(
+                    "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
+                     INSERT INTO cases (case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state, applicant_index) \
+                     SELECT printf('YC19990101%07d', n.i), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, date('now', printf('%+d days', (n.i % 90) - 45)), version, replace(state, '{tpl}', printf('YC19990101%07d', n.i)), applicant_index FROM n, (SELECT * FROM cases WHERE case_no = '{tpl}') c; \
+                     WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
+                     INSERT INTO tasks (case_no, task_id, step_id, step_name, title, role, department, assignee, due, created_at_ms) \
+                     SELECT printf('YC19990101%07d', n.i), task_id, step_id, step_name, title, role, department, assignee, date('now', printf('%+d days', (n.i % 90) - 45)), created_at_ms + n.i FROM n, (SELECT * FROM tasks WHERE case_no = '{tpl}') t;"
+                ))
+            })
+            .map_err(|e| e.to_string())?;
+        done = to;
+    }
+    // What `serve` does at start and hourly: refresh the planner's statistics.
+    app.store.write_blocking(|db| db.refresh_statistics()).map_err(|e| e.to_string())?;
+    println!("OneSeal inbox benchmark");
+    println!(
+        "  machine: {} cores; SQLite {}",
+        std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1),
+        p.display()
+    );
+    println!("  {cases} open cases with an open review task of {dept}, stored in {:.1} s", t0.elapsed().as_secs_f64());
+    let reviewer = login(&format!("{dept}-reviewer"))?;
+    println!("  {:<34} {:>8} {:>8} {:>8}", "request (as the section's reviewer)", "p50 ms", "p99 ms", "bytes");
+    for path in [
+        "/work?view=to_claim",
+        "/work?view=due_soon",
+        "/work?view=overdue",
+        "/work?view=mine",
+        "/api/v1/work-queue?view=to_claim",
+        "/api/v1/work-queue?view=due_soon",
+        "/api/v1/work-queue?view=overdue",
+    ] {
+        let mut lat = Vec::with_capacity(n);
+        let mut bytes = 0usize;
+        for _ in 0..n {
+            let t = Instant::now();
+            let mut resp = agent
+                .get(&format!("http://{addr}{path}"))
+                .header("Authorization", &format!("Bearer {reviewer}"))
+                .call()
+                .map_err(|e| format!("{path}: {e}"))?;
+            if resp.status().as_u16() != 200 {
+                return Err(format!("{path}: {}", resp.status()));
+            }
+            bytes = resp.body_mut().read_to_vec().map_err(|e| e.to_string())?.len();
+            lat.push(t.elapsed());
+        }
+        lat.sort();
+        println!("  {path:<34} {:>8.1} {:>8.1} {:>8}", percentile(&lat, 0.5), percentile(&lat, 0.99), bytes);
     }
     Ok(())
 }

@@ -776,6 +776,16 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
                 }
             }
         });
+        let analyst = app.clone();
+        tokio::spawn(async move {
+            // Keep the query planner's statistics current (sampled; quick), at start and hourly.
+            loop {
+                if let Err(e) = analyst.store.write(|db| db.refresh_statistics()).await {
+                    eprintln!("statistics: {e}");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+        });
         let folder = app.clone();
         tokio::spawn(async move {
             // Fold new transparency-log leaves into the Merkle tree in short write transactions, off the hot path.

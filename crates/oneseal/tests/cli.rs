@@ -88,6 +88,15 @@ fn license_verify_takes_the_qr_text_or_the_pdf_offline() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+#[test]
+fn bench_inbox_runs() {
+    let dir = std::env::temp_dir().join(format!("oneseal-cli-inbox-{}", std::process::id()));
+    let (ok, out, err) = run(&["bench", "inbox", "--cases", "500", "--n", "2", "--dir", dir.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("500 open cases") && out.contains("/work?view=to_claim"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -19,6 +19,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (8, include_str!("migrations/sqlite_0008_licenses.sql")),
     (9, include_str!("migrations/sqlite_0009_transparency.sql")),
     (10, include_str!("migrations/sqlite_0010_attachments_drafts.sql")),
+    (11, include_str!("migrations/sqlite_0011_task_order.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -31,6 +32,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (8, include_str!("migrations/postgres_0008_licenses.sql")),
     (9, include_str!("migrations/postgres_0009_transparency.sql")),
     (10, include_str!("migrations/postgres_0010_attachments_drafts.sql")),
+    (11, include_str!("migrations/postgres_0011_task_order.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -220,6 +222,8 @@ pub struct TaskFilter {
     pub overdue_on: Option<String>,
     pub limit: i64,
     pub offset: i64,
+    /// Count at most this many (an inbox shows "1000+"); `None` counts them all.
+    pub count_limit: Option<i64>,
 }
 
 /// A published catalog version (item or bundle).
@@ -862,20 +866,78 @@ impl Db {
             wh.push(format!("due < ${}", params.len()));
         }
         let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
-        let total = self
-            .sql
-            .query(&format!("SELECT COUNT(*) FROM tasks{where_sql}"), &params)?
-            .first()
-            .map_or(Ok(0), |r| r.int(0))?;
-        let n = params.len();
-        params.push(Val::Int(f.limit));
-        params.push(Val::Int(f.offset));
-        // NULL dues sort last on both backends.
-        let sql = format!(
-            "SELECT {TASK_COLS} FROM tasks{where_sql} ORDER BY CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, created_at_ms, case_no, task_id LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
+        let count_sql = match f.count_limit {
+            Some(cap) => format!("SELECT COUNT(*) FROM (SELECT 1 FROM tasks{where_sql} LIMIT {}) capped", cap.max(0)),
+            None => format!("SELECT COUNT(*) FROM tasks{where_sql}"),
+        };
+        let total = self.sql.query(&count_sql, &params)?.first().map_or(Ok(0), |r| r.int(0))?;
+        // The list, most urgent first (no due date last). A section's queue is read as a top-k merge: one ordered
+        // walk of the tasks_pick index per (role, department-or-none) pair, each stopping after limit + offset
+        // rows, then the few candidates sorted; so neither a big queue (100,000 open tasks) nor a small one in a
+        // big table costs a sort of everything. One person's claimed tasks come by their own index.
+        const ORDER: &str = "COALESCE(due, '9999-12-31'), created_at_ms, case_no, task_id";
+        let sql = match (&f.department, f.assignee.is_none() && !f.roles.is_empty()) {
+            (Some(dept), true) => {
+                // Placeholders are numbered in the order they appear in the text: SQLite numbers `$N` names by
+                // first appearance, so each part binds its own copies.
+                let mut p2: Vec<Val> = Vec::new();
+                let k = f.limit.max(0) + f.offset.max(0);
+                let mut parts = Vec::new();
+                for r in &f.roles {
+                    for with_dept in [true, false] {
+                        p2.push(r.into());
+                        let mut conds = vec![format!("role = ${}", p2.len())];
+                        if with_dept {
+                            p2.push(dept.into());
+                            conds.push(format!("department = ${}", p2.len()));
+                        } else {
+                            conds.push("department IS NULL".into());
+                        }
+                        if f.unclaimed {
+                            conds.push("assignee IS NULL".into());
+                        }
+                        if let Some(d) = &f.due_by {
+                            p2.push(d.into());
+                            conds.push(format!("due <= ${}", p2.len()));
+                        }
+                        if let Some(d) = &f.overdue_on {
+                            p2.push(d.into());
+                            conds.push(format!("due < ${}", p2.len()));
+                        }
+                        parts.push(format!(
+                            "SELECT * FROM (SELECT {TASK_COLS} FROM tasks WHERE {} ORDER BY {ORDER} LIMIT {k}) q{}",
+                            conds.join(" AND "),
+                            parts.len()
+                        ));
+                    }
+                }
+                p2.push(Val::Int(f.limit));
+                p2.push(Val::Int(f.offset));
+                let n = p2.len();
+                params = p2;
+                format!(
+                    "SELECT {TASK_COLS} FROM ({}) merged ORDER BY {ORDER} LIMIT ${} OFFSET ${}",
+                    parts.join(" UNION ALL "),
+                    n - 1,
+                    n
+                )
+            }
+            _ => {
+                let n = params.len();
+                params.push(Val::Int(f.limit));
+                params.push(Val::Int(f.offset));
+                format!(
+                    "SELECT {TASK_COLS} FROM tasks{where_sql} ORDER BY {order} LIMIT ${} OFFSET ${}",
+                    n + 1,
+                    n + 2,
+                    order = if f.assignee.is_some() {
+                        "CASE WHEN due IS NULL THEN 1 ELSE 0 END, due, created_at_ms, case_no, task_id"
+                    } else {
+                        ORDER
+                    }
+                )
+            }
+        };
         let rows = self.sql.query(&sql, &params)?.iter().map(task_from).collect::<Result<_, _>>()?;
         Ok((rows, total))
     }
@@ -1291,6 +1353,15 @@ impl Db {
             ],
         )?;
         Ok(())
+    }
+
+    /// Refresh the query planner's statistics (sampled, so it stays quick on big databases). `serve` runs it at
+    /// start and hourly; PostgreSQL's autovacuum does the same on its own, this only makes it timely.
+    pub fn refresh_statistics(&mut self) -> Result<(), StoreError> {
+        match self.sql.backend() {
+            Backend::Sqlite => self.sql.batch("PRAGMA analysis_limit = 1000; ANALYZE"),
+            Backend::Postgres => self.sql.batch("ANALYZE tasks; ANALYZE cases"),
+        }
     }
 
     pub fn put_attachment(&mut self, a: &AttachmentRow) -> Result<(), StoreError> {

@@ -396,3 +396,90 @@ fn attachments_are_immutable_and_drafts_are_one_per_account_and_service() {
         assert_eq!(s.read_blocking(|db| db.draft("other", "ITEM1")).unwrap().map(|d| d.1), Some(30));
     }
 }
+
+#[test]
+fn work_queue_pages_match_a_brute_force_sort() {
+    // A deterministic mix of roles, departments (and none), claimed and unclaimed, with and without due dates.
+    let mut seed = 20_261_127u64;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let mut all = Vec::new();
+    for i in 0..240 {
+        let mut t = task(
+            &format!("C{i:04}"),
+            "t1",
+            ["reviewer", "approver", "inspector"][next(3) as usize],
+            ["d1", "d2"][next(2) as usize],
+            [None, Some("rev-a")][usize::from(next(4) == 0)],
+            &format!("2026-02-{:02}", 1 + next(28)),
+        );
+        if next(5) == 0 {
+            t.due = None;
+        }
+        if next(6) == 0 {
+            t.department = None;
+        }
+        t.created_at_ms = next(1000) as i64;
+        all.push(t);
+    }
+    for (name, url) in backends() {
+        let s = open(&url);
+        let tasks = all.clone();
+        s.write_blocking(move |db| -> Result<(), StoreError> {
+            for t in &tasks {
+                db.put_case(&case_row(&t.case_no, "in_progress", "d1", None, 1), std::slice::from_ref(t))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let key = |t: &TaskRow| {
+            (
+                t.due.clone().unwrap_or_else(|| "9999-12-31".into()),
+                t.created_at_ms,
+                t.case_no.clone(),
+                t.task_id.clone(),
+            )
+        };
+        let roles = vec!["reviewer".to_string(), "inspector".to_string()];
+        for (unclaimed, due_by, overdue_on) in [
+            (true, None, None),
+            (false, Some("2026-02-10"), None),
+            (false, None, Some("2026-02-15")),
+            (false, None, None),
+        ] {
+            let mut want: Vec<TaskRow> = all
+                .iter()
+                .filter(|t| roles.contains(&t.role))
+                .filter(|t| t.department.as_deref().is_none_or(|d| d == "d1"))
+                .filter(|t| !unclaimed || t.assignee.is_none())
+                .filter(|t| due_by.is_none_or(|d| t.due.as_deref().is_some_and(|x| x <= d)))
+                .filter(|t| overdue_on.is_none_or(|d| t.due.as_deref().is_some_and(|x| x < d)))
+                .cloned()
+                .collect();
+            want.sort_by_key(key);
+            for (limit, offset) in [(7, 0), (7, 5), (20, 13), (500, 0)] {
+                let f = TaskFilter {
+                    roles: roles.clone(),
+                    department: Some("d1".into()),
+                    unclaimed,
+                    due_by: due_by.map(String::from),
+                    overdue_on: overdue_on.map(String::from),
+                    limit,
+                    offset,
+                    ..Default::default()
+                };
+                let (got, total) = s.read_blocking(move |db| db.work_queue(&f)).unwrap();
+                let expect: Vec<String> =
+                    want.iter().skip(offset as usize).take(limit as usize).map(|t| t.case_no.clone()).collect();
+                assert_eq!(
+                    got.iter().map(|t| t.case_no.clone()).collect::<Vec<_>>(),
+                    expect,
+                    "{name}: unclaimed {unclaimed}, due_by {due_by:?}, overdue {overdue_on:?}, page {limit}+{offset}"
+                );
+                assert_eq!(total as usize, want.len(), "{name}: total");
+            }
+        }
+    }
+}

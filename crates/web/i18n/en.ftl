@@ -519,3 +519,4 @@ role-regulator = Regulator
 role-hotline_operator = 12345 operator
 role-handling_unit = Handling unit
 role-administrator = Administrator
+work-count-many = 1000+

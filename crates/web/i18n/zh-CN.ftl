@@ -486,3 +486,4 @@ role-regulator = 监管部门
 role-hotline_operator = 12345 话务员
 role-handling_unit = 承办单位
 role-administrator = 系统管理员
+work-count-many = 1000+

@@ -911,7 +911,7 @@ async fn work_queue(State(s): State<AppState>, Authed(actor, _): Authed, ApiQuer
     staff(&actor)?;
     let (offset, limit) = paging(q.page, q.per_page)?;
     let view = q.view.unwrap_or(QueueView::ToClaim);
-    let (rows, total) = s.app.work_queue(&actor, view, limit as i64, offset as i64).await?;
+    let (rows, total) = s.app.work_queue(&actor, view, limit as i64, offset as i64, None).await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|t| json!({ "case_no": t.case_no, "task_id": t.task_id, "step_id": t.step_id, "step_name": t.step_name, "title": t.title, "role": t.role, "department": t.department, "assignee": t.assignee, "due": t.due }))
