@@ -195,3 +195,58 @@ test('administrators manage staff and publish a revised guide after reviewing th
   const versions = await api('GET', `/api/v1/items/${code}/versions`);
   assert.equal(versions.body.versions.at(-1).reason, '周六延时服务');
 });
+
+test('a one-time correction notice from the workbench, answered by the applicant on the case page; then a withdrawal', async () => {
+  const citizen = await login('citizen');
+  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent('食品经营许可')}`);
+  const item = hits.body.items.find((i) => i.name === '食品经营许可');
+  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
+  const form = {};
+  for (const f of full.body.form.fields) {
+    form[f.key] = ({ text: '银川塞上食品', long_text: '食品销售', number: 120, integer: 120, date: '2026-03-01', choice: f.options[0],
+      phone: '13800000000', uscc: '91110000600037341L', resident_id: '64010420050101001X', region_code: '640104', boolean: false })[f.type];
+  }
+  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
+  const sub = { item_code: item.impl_code, channel: 'online', applicant: { kind: 'person', name: '张三', id_number: '64010420050101001X' }, form, materials };
+  const r1 = await api('POST', '/api/v1/cases', citizen, sub);
+  const r2 = await api('POST', '/api/v1/cases', citizen, sub);
+  const no = r1.body.case_no;
+  const material = full.body.materials.find((m) => m.required);
+
+  // The clerk asks for a correction on the workbench.
+  const clerkPage = await newPage(browser);
+  await signIn(clerkPage, 'clerk');
+  await clerkPage.goto(`${BASE}/work/cases/${no}`);
+  const f = clerkPage.locator('form[data-action="request-correction"]');
+  await f.locator('#subject_0').selectOption(material.id);
+  await f.locator('#message_0').fill('复印件不清晰，请重新上传');
+  await f.getByTestId('do-request-correction').click();
+  await clerkPage.waitForURL(new RegExp(`/work/cases/${no}$`));
+  assert.equal(await clerkPage.getByTestId('case-status').innerText(), '待补正');
+  assert.equal(await clerkPage.getByTestId('correction-pdf').count(), 1, 'the one-time notice can be printed');
+  assert.equal(await clerkPage.locator('form[data-action="request-correction"]').count(), 0, 'never a second notice');
+
+  // The applicant sees what to fix, uploads a new scan and submits.
+  const page = await newPage(browser);
+  await signIn(page, 'citizen');
+  await page.goto(`${BASE}/me/cases/${no}`);
+  assert.match(await page.locator('.panel.attention').innerText(), /复印件不清晰/);
+  await axe(page, 'case page (correction)');
+  await screenshot(page, 'case-correction-desktop-zh');
+  const { writeFileSync } = await import('node:fs');
+  const scan = `${process.cwd()}/target/screenshots/correction.pdf`;
+  writeFileSync(scan, '%PDF-1.7\n% clearer copy\n%%EOF\n');
+  await page.locator(`#file_${material.id}`).setInputFiles(scan);
+  await page.locator('form[action$="/correct"] button[type=submit]').click();
+  await page.waitForURL(new RegExp(`/me/cases/${no}$`));
+  assert.equal(await page.getByTestId('case-status').innerText(), '待受理', 'back to intake after the correction');
+  assert.match(await page.locator('.timeline').innerText(), /补正材料/);
+
+  // Withdrawing the other application.
+  await page.goto(`${BASE}/me/cases/${r2.body.case_no}`);
+  await page.locator('details.withdraw summary').click();
+  await page.locator('#reason').fill('不再需要');
+  await page.locator('form[action$="/withdraw"] button[type=submit]').click();
+  await page.waitForURL(new RegExp(`/me/cases/${r2.body.case_no}$`));
+  assert.equal(await page.getByTestId('case-status').innerText(), '已撤回');
+});
