@@ -125,3 +125,20 @@ test('unknown pages answer a translated 404 page, the API keeps problem+json', a
   const api404 = await api('GET', '/api/v1/no-such');
   assert.equal(api404.body.code, 'no_route');
 });
+
+test('the web app manifest installs: name, start URL, standalone, PNG icons that load', async () => {
+  const r = await fetch(`${BASE}/manifest.webmanifest`);
+  assert.equal(r.status, 200);
+  const m = await r.json();
+  assert.equal(m.start_url, '/');
+  assert.equal(m.display, 'standalone');
+  for (const size of ['192x192', '512x512']) {
+    const icon = m.icons.find((i) => i.sizes === size && i.type === 'image/png');
+    assert.ok(icon, `a ${size} PNG icon`);
+    const img = await fetch(`${BASE}${icon.src}`);
+    assert.equal(img.status, 200);
+    const bytes = Buffer.from(await img.arrayBuffer());
+    assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
+    assert.equal(bytes.readUInt32BE(16), Number(size.split('x')[0]), 'the PNG is as wide as it says');
+  }
+});

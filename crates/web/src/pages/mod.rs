@@ -76,6 +76,8 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/manifest.webmanifest", Access::Public),
     ("GET", "/assets/oneseal.css", Access::Public),
     ("GET", "/assets/icon.svg", Access::Public),
+    ("GET", "/assets/icon-192.png", Access::Public),
+    ("GET", "/assets/icon-512.png", Access::Public),
     ("GET", "/assets/vendor/htmx/htmx.min.js", Access::Public),
 ];
 
@@ -89,6 +91,8 @@ pub fn routes() -> Router<AppState> {
         .route("/manifest.webmanifest", get(|| async { asset("application/manifest+json", MANIFEST) }))
         .route("/assets/oneseal.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/assets/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
+        .route("/assets/icon-192.png", get(|| async { asset("image/png", ICON_192) }))
+        .route("/assets/icon-512.png", get(|| async { asset("image/png", ICON_512) }))
         .route("/assets/vendor/htmx/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .merge(portal::routes())
         .merge(account::routes())
@@ -103,6 +107,9 @@ pub fn routes() -> Router<AppState> {
 
 const CSS: &[u8] = include_bytes!("../../../../assets/web/oneseal.css");
 const ICON: &[u8] = include_bytes!("../../../../assets/web/icon.svg");
+// Rendered from icon.svg at 192 and 512 px (Chromium screenshot), for phones' home screens.
+const ICON_192: &[u8] = include_bytes!("../../../../assets/web/icon-192.png");
+const ICON_512: &[u8] = include_bytes!("../../../../assets/web/icon-512.png");
 const MANIFEST: &[u8] = include_bytes!("../../../../assets/web/manifest.webmanifest");
 const HTMX: &[u8] = include_bytes!("../../../../assets/vendor/htmx/htmx.min.js");
 
