@@ -2,7 +2,7 @@
 // (the test server sets ONESEAL_KIOSK_IDLE_SECONDS=4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, axe, screenshot, api, login, BASE } from './lib.mjs';
+import { launch, axe, screenshot, api, login, BASE, submissionFor } from './lib.mjs';
 
 let browser;
 let receipt;
@@ -10,19 +10,8 @@ let receipt;
 before(async () => {
   browser = await launch();
   const citizen = await login('citizen');
-  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent('食品经营许可')}`);
-  const item = hits.body.items.find((i) => i.name === '食品经营许可');
-  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
-  const form = {};
-  for (const f of full.body.form.fields) {
-    form[f.key] = ({ text: '银川塞上食品', long_text: '食品销售', number: 120, integer: 120, date: '2026-03-01', choice: f.options[0],
-      phone: '13800000000', uscc: '91110000600037341L', resident_id: '64010420050101001X', region_code: '640104', boolean: false })[f.type];
-  }
-  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
-  const r = await api('POST', '/api/v1/cases', citizen, {
-    item_code: item.impl_code, channel: 'kiosk',
-    applicant: { kind: 'person', name: '张三', id_number: '64010420050101001X' }, form, materials,
-  });
+  const { full, ...body } = await submissionFor('食品经营许可', { kind: 'person', name: '张三', id_number: '64010420050101001X' }, 'kiosk');
+  const r = await api('POST', '/api/v1/cases', citizen, body);
   assert.equal(r.status, 201, r.text);
   receipt = r.body;
 });

@@ -86,6 +86,16 @@ export async function login(username, password = 'oneseal-demo') {
   return r.body.token;
 }
 
+/** A complete API submission for the named service: every form field filled for its type, every required
+ *  material named. */
+export async function submissionFor(itemName, applicant, channel = 'online') {
+  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent(itemName)}`);
+  const item = hits.body.items.find((i) => i.name === itemName) || hits.body.items[0];
+  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
+  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
+  return { item_code: item.impl_code, channel, applicant, form: fill(full.body.form), materials, full: full.body };
+}
+
 function fill(schema) {
   const form = {};
   for (const f of schema.fields) {
@@ -103,15 +113,8 @@ function fill(schema) {
  *  each step's department until the case completes. Returns the completed case. */
 export async function completedCompanyCase(itemName) {
   const company = await login('company');
-  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent(itemName)}`);
-  const item = hits.body.items.find((i) => i.name === itemName) || hits.body.items[0];
-  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
-  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
-  const sub = await api('POST', '/api/v1/cases', company, {
-    item_code: item.impl_code, channel: 'online',
-    applicant: { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' },
-    form: fill(full.body.form), materials,
-  });
+  const { full, ...body } = await submissionFor(itemName, { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' });
+  const sub = await api('POST', '/api/v1/cases', company, body);
   assert.equal(sub.status, 201, sub.text);
   const no = sub.body.case_no;
   const clerk = await login('clerk');

@@ -3,7 +3,7 @@
 // and delivers. Only the actions the domain allows are offered; a stale form is refused clearly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, axe, screenshot, api, login, BASE, signIn } from './lib.mjs';
+import { launch, newPage, axe, screenshot, api, login, BASE, signIn, submissionFor } from './lib.mjs';
 
 let browser;
 let caseNo;
@@ -12,19 +12,8 @@ before(async () => {
   browser = await launch();
   // The demo company applies through the API (the citizen flow has its own test).
   const company = await login('company');
-  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent('食品经营许可')}`);
-  const item = hits.body.items.find((i) => i.name === '食品经营许可');
-  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
-  const form = {};
-  for (const f of full.body.form.fields) {
-    form[f.key] = ({ text: '银川塞上食品', long_text: '食品销售', number: 120, integer: 120, date: '2026-03-01', choice: f.options[0],
-      phone: '13800000000', uscc: '91110000600037341L', resident_id: '64010420050101001X', region_code: '640104', boolean: false })[f.type];
-  }
-  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
-  const r = await api('POST', '/api/v1/cases', company, {
-    item_code: item.impl_code, channel: 'online',
-    applicant: { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' }, form, materials,
-  });
+  const { full, ...body } = await submissionFor('食品经营许可', { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' });
+  const r = await api('POST', '/api/v1/cases', company, body);
   assert.equal(r.status, 201, r.text);
   caseNo = r.body.case_no;
 });
@@ -198,20 +187,11 @@ test('administrators manage staff and publish a revised guide after reviewing th
 
 test('a one-time correction notice from the workbench, answered by the applicant on the case page; then a withdrawal', async () => {
   const citizen = await login('citizen');
-  const hits = await api('GET', `/api/v1/items?q=${encodeURIComponent('食品经营许可')}`);
-  const item = hits.body.items.find((i) => i.name === '食品经营许可');
-  const full = await api('GET', `/api/v1/items/${item.impl_code}`);
-  const form = {};
-  for (const f of full.body.form.fields) {
-    form[f.key] = ({ text: '银川塞上食品', long_text: '食品销售', number: 120, integer: 120, date: '2026-03-01', choice: f.options[0],
-      phone: '13800000000', uscc: '91110000600037341L', resident_id: '64010420050101001X', region_code: '640104', boolean: false })[f.type];
-  }
-  const materials = full.body.materials.filter((m) => m.required).map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
-  const sub = { item_code: item.impl_code, channel: 'online', applicant: { kind: 'person', name: '张三', id_number: '64010420050101001X' }, form, materials };
+  const { full, ...sub } = await submissionFor('食品经营许可', { kind: 'person', name: '张三', id_number: '64010420050101001X' });
   const r1 = await api('POST', '/api/v1/cases', citizen, sub);
   const r2 = await api('POST', '/api/v1/cases', citizen, sub);
   const no = r1.body.case_no;
-  const material = full.body.materials.find((m) => m.required);
+  const material = full.materials.find((m) => m.required);
 
   // The clerk asks for a correction on the workbench.
   const clerkPage = await newPage(browser);
