@@ -371,6 +371,13 @@ impl App {
 
     /// Publish a new version of one item (an administrator's edit through the API). The whole catalog is
     /// validated with the new version in place, so bundles that use the item stay sound.
+    /// Whether an administrator may revise an item: administrators of a department (an account with a
+    /// department) revise that department's items; administrators without one revise all.
+    pub fn may_edit_item(actor: &oneseal_domain::roles::Actor, department: &str) -> bool {
+        actor.has(oneseal_domain::roles::Role::Administrator)
+            && actor.department.as_ref().is_none_or(|d| d.as_str() == department)
+    }
+
     pub async fn publish_item(&self, item: ServiceItem, actor: &str, reason: &str) -> Result<u32, AppError> {
         let view = self.catalog();
         let code: ItemCode = item.impl_code.clone();

@@ -520,3 +520,4 @@ role-hotline_operator = 12345 operator
 role-handling_unit = Handling unit
 role-administrator = Administrator
 work-count-many = 1000+
+me-live-note = This page updates the status every 30 seconds.

@@ -487,3 +487,4 @@ role-hotline_operator = 12345 话务员
 role-handling_unit = 承办单位
 role-administrator = 系统管理员
 work-count-many = 1000+
+me-live-note = 本页每 30 秒自动更新办理状态。

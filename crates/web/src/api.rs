@@ -422,6 +422,12 @@ async fn publish_item(
     ApiJson(b): ApiJson<PublishBody>,
 ) -> Res {
     admin(&actor)?;
+    let current = find_item(&s, &code)?;
+    if !oneseal_app::App::may_edit_item(&actor, current.body.department.as_str())
+        || !oneseal_app::App::may_edit_item(&actor, b.item.department.as_str())
+    {
+        return Err(AppError::Forbidden("a department's administrator revises that department's items".into()).into());
+    }
     if b.item.impl_code.as_str() != code {
         return Err(Problem::unprocessable("code_mismatch", "the item's impl_code differs from the address").into());
     }

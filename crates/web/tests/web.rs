@@ -2384,3 +2384,47 @@ fn acceptance_and_correction_notices_print_what_the_case_says() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 403, "{}", resp.body_mut().read_to_string().unwrap_or_default());
 }
+
+#[test]
+fn a_departments_administrator_revises_only_that_departments_guides() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let admin = t.login("admin");
+    let view = t.app.catalog();
+    let (own, other): (Vec<_>, Vec<_>) =
+        view.items.values().filter_map(|v| v.last()).partition(|p| p.body.department.as_str() == "bureau-economy");
+    let (own, other) = (own[0].body.clone(), other[0].body.clone());
+    let body = json!({"username": "econ-admin", "display_name": "市场准入科管理员", "password": "a-long-password-1", "roles": ["administrator"], "department": "bureau-economy"});
+    assert_eq!(t.post("/api/v1/staff", Some(&admin), &body).status, 201);
+    let dept_admin = t
+        .post("/api/v1/sessions", None, &json!({"username": "econ-admin", "password": "a-long-password-1"}))
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let revise = |token: &str, item: &oneseal_domain::catalog::ServiceItem| {
+        let mut i = serde_json::to_value(item).unwrap();
+        i["hours"] = json!("周一至周五 9:00-17:00（修订）");
+        t.post(
+            &format!("/api/v1/items/{}/versions", item.impl_code),
+            Some(token),
+            &json!({"item": i, "reason": "修订办理时间"}),
+        )
+    };
+    let before = t.events();
+    let r = revise(&dept_admin, &other);
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    assert_eq!(t.events(), before, "nothing published");
+    let r = revise(&dept_admin, &own);
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    // The bureau's administrator (no department) revises any item.
+    assert_eq!(revise(&admin, &other).status, 201);
+    // Moving an item to another department is not a department administrator's to do.
+    let mut moved = serde_json::to_value(&own).unwrap();
+    moved["department"] = json!(other.department.as_str());
+    let r = t.post(
+        &format!("/api/v1/items/{}/versions", own.impl_code),
+        Some(&dept_admin),
+        &json!({"item": moved, "reason": "移交"}),
+    );
+    assert_eq!(r.status, 403);
+}

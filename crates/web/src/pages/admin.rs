@@ -203,6 +203,9 @@ async fn edit_item(
     let Some(pub_) = s.app.catalog().latest_item(&code).cloned() else {
         return not_found(&headers, &format!("/admin/items/{code}"));
     };
+    if !oneseal_app::App::may_edit_item(&p.actor, pub_.body.department.as_str()) {
+        return forbidden(&headers, &format!("/admin/items/{code}"));
+    }
     let page_ = ItemPage {
         ctx: ctx.clone(),
         name: pub_.body.name.clone(),
@@ -265,6 +268,11 @@ async fn review_or_publish(
             return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_);
         }
     };
+    if !oneseal_app::App::may_edit_item(&p.actor, current.body.department.as_str())
+        || !oneseal_app::App::may_edit_item(&p.actor, item.department.as_str())
+    {
+        return forbidden(&headers, &format!("/admin/items/{code}"));
+    }
     if item.impl_code.as_str() != code {
         page_.error = Some(ctx.t("admin-item-code"));
         return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_);
