@@ -14,3 +14,4 @@ pub mod ids;
 pub mod license;
 pub mod roles;
 pub mod search;
+pub mod supervision;

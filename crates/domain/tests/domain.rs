@@ -152,11 +152,13 @@ struct World {
     def: CaseDefinition,
     state: Option<CaseState>,
     now: OffsetDateTime,
+    /// Every event recorded so far, as the event log would hold them.
+    hist: Vec<Recorded>,
 }
 
 impl World {
     fn new(def: CaseDefinition) -> World {
-        World { cal: calendar(), def, state: None, now: datetime!(2025-09-26 10:00 +8) }
+        World { cal: calendar(), def, state: None, now: datetime!(2025-09-26 10:00 +8), hist: vec![] }
     }
 
     fn submit(&mut self, area: f64, materials: &[&str]) -> Result<(), CaseError> {
@@ -189,6 +191,7 @@ impl World {
         let rec: Vec<Recorded> =
             events.into_iter().map(|e| Recorded { at: self.now, actor: a.id.clone(), event: e }).collect();
         self.state = fold(&rec);
+        self.hist.extend(rec);
         Ok(())
     }
 
@@ -200,7 +203,9 @@ impl World {
         let st = self.state.as_mut().unwrap();
         assert_eq!(*st, before, "decide must not change state");
         for e in &events {
-            apply(st, &Recorded { at: self.now, actor: who.id.clone(), event: e.clone() });
+            let r = Recorded { at: self.now, actor: who.id.clone(), event: e.clone() };
+            apply(st, &r);
+            self.hist.push(r);
         }
         Ok(events)
     }
@@ -627,4 +632,80 @@ fn applicant_debug_hides_the_id_number_and_phone() {
     };
     let d = format!("{a:?}");
     assert!(!d.contains("64010420050101001X") && !d.contains("13800000000"), "{d}");
+}
+
+#[test]
+fn supervision_thresholds_and_rules() {
+    use oneseal_domain::supervision::{check_rules, red_on, stalled_on, yellow_on, Thresholds};
+    let c = calendar();
+    let t = Thresholds::default();
+    // Accepted Mon 2026-03-02, 10 working days: deadline Mon 2026-03-16. 80 % = 8 working days → Thu 03-12;
+    // 2 days left from Thu 03-12 ((03-12, 03-16] holds Fri 13 and Mon 16).
+    assert_eq!(yellow_on(date!(2026 - 03 - 02), date!(2026 - 03 - 16), 10, &t, &c).unwrap(), date!(2026 - 03 - 12));
+    // 20 working days: 80 % = 16 days → 03-24; 2 days left → 03-26: the share comes first.
+    let dl = c.add_working_days(date!(2026 - 03 - 02), 20).unwrap();
+    assert_eq!(yellow_on(date!(2026 - 03 - 02), dl, 20, &t, &c).unwrap(), date!(2026 - 03 - 24));
+    // Across National Day 2025: accepted 09-26 with 10 days → deadline 10-16 (as the clock test shows).
+    assert_eq!(yellow_on(date!(2025 - 09 - 26), date!(2025 - 10 - 16), 10, &t, &c).unwrap(), date!(2025 - 10 - 14));
+    assert_eq!(red_on(date!(2026 - 03 - 16)), Some(date!(2026 - 03 - 17)));
+    // Stalled after 2 full working days without action, across a weekend.
+    assert_eq!(stalled_on(date!(2026 - 03 - 05), &t, &c).unwrap(), date!(2026 - 03 - 10));
+
+    // A clean lifecycle breaks no rule.
+    let roles = |id: &str| -> Vec<Role> {
+        match id {
+            "chief" => vec![Role::Approver],
+            "clerk" => vec![Role::WindowClerk],
+            _ => vec![Role::Reviewer],
+        }
+    };
+    let mut w = World::new(definition(JointMode::All));
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    complete(&mut w, &reviewer("market"), "t1").unwrap();
+    complete(&mut w, &reviewer("fire"), "t2").unwrap();
+    complete(&mut w, &reviewer("housing"), "t3").unwrap();
+    w.run(&approver(), CaseCommand::Decide { outcome: Outcome::Grant, reasons: vec![] }).unwrap();
+    w.run(&clerk(), CaseCommand::IssueLicenses { licenses: vec!["L-1".into()] }).unwrap();
+    w.run(&clerk(), CaseCommand::Deliver { delivery: Delivery::Pickup { window: "A12".into() } }).unwrap();
+    assert_eq!(w.st().status, Status::Completed);
+    let clean = check_rules(&w.hist, &w.def, &t, &c, &roles);
+    assert_eq!(clean, vec![], "a clean case");
+
+    // Altered histories: each rule finds its break and points at the events.
+    let kinds = |h: &[Recorded]| check_rules(h, &w.def, &t, &c, &roles).iter().map(|f| f.kind).collect::<Vec<_>>();
+    let mut h = w.hist.clone();
+    let decided = h.iter().position(|r| matches!(r.event, CaseEvent::Decided { .. })).unwrap();
+    if let CaseEvent::Decided { by, .. } = &mut h[decided].event {
+        *by = "rev-market".into();
+    }
+    assert_eq!(kinds(&h), vec!["unauthorised_decision"]);
+    let mut h = w.hist.clone();
+    h.push(h[decided].clone());
+    assert_eq!(kinds(&h), vec!["reopened"]);
+    let h: Vec<Recorded> = w
+        .hist
+        .iter()
+        .filter(|r| !matches!(&r.event, CaseEvent::StepCompleted { step_id } if step_id == "joint"))
+        .cloned()
+        .collect();
+    let f = check_rules(&h, &w.def, &t, &c, &roles);
+    assert_eq!((f[0].kind, f[0].detail.contains("joint")), ("skipped_steps", true));
+    // Acceptance 7 working days after receipt.
+    let mut h = w.hist.clone();
+    let acc = h.iter().position(|r| matches!(r.event, CaseEvent::Accepted { .. })).unwrap();
+    h[acc].at = datetime!(2025-10-17 10:00 +8);
+    let f = check_rules(&h, &w.def, &t, &c, &roles);
+    assert_eq!(f.iter().map(|x| x.kind).collect::<Vec<_>>(), vec!["late_acceptance"]);
+    assert_eq!(f[0].evidence, vec![0, acc]);
+    // Two correction notices.
+    let mut h = w.hist.clone();
+    let note = Recorded {
+        at: h[0].at,
+        actor: "clerk".into(),
+        event: CaseEvent::CorrectionRequested { problems: vec![], due: date!(2025 - 10 - 10) },
+    };
+    h.insert(1, note.clone());
+    h.insert(1, note);
+    assert!(kinds(&h).contains(&"second_correction"));
 }
