@@ -33,7 +33,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
     }
 }
 
-fn parse_roles(s: &str) -> Vec<Role> {
+pub(crate) fn parse_roles(s: &str) -> Vec<Role> {
     s.split(',').filter_map(|r| Role::ALL.iter().copied().find(|x| x.as_str() == r.trim())).collect()
 }
 

@@ -18,6 +18,7 @@ pub mod pd;
 pub mod rebuild;
 pub mod sealing;
 pub mod subscribers;
+pub mod supervision;
 pub mod transparency;
 
 use std::sync::{Arc, RwLock};

@@ -125,6 +125,36 @@ impl App {
                                 reason: p.reason,
                                 fields: p.fields.join(","),
                             })?;
+                        } else if e.event_type == "alert_raised" {
+                            let p: serde_json::Value =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+                            db.put_alert(&oneseal_store::AlertRow {
+                                id: e.stream_id.clone(),
+                                kind: text("kind"),
+                                level: text("level"),
+                                case_no: text("case_no"),
+                                department: text("department"),
+                                person: p["person"].as_str().map(str::to_string),
+                                title: text("title"),
+                                detail: text("detail"),
+                                evidence: p["evidence"].to_string(),
+                                raised_at_ms: e.at_ms,
+                                status: "open".into(),
+                                closed_at_ms: None,
+                                closed_by: None,
+                                note: None,
+                            })?;
+                        } else if e.event_type == "alert_closed" {
+                            let p: serde_json::Value =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            if let Some(mut a) = db.alert(&e.stream_id)? {
+                                a.status = "closed".into();
+                                a.closed_at_ms = Some(e.at_ms);
+                                a.closed_by = Some(e.actor.clone());
+                                a.note = p["note"].as_str().map(str::to_string);
+                                db.put_alert(&a)?;
+                            }
                         } else if e.event_type == "calendar_year_published" {
                             let p: CalendarPayload =
                                 serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;

@@ -796,6 +796,29 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
                 }
             }
         });
+        let supervisor = app.clone();
+        tokio::spawn(async move {
+            // Electronic supervision: keep the watch rows current, and sweep for due alerts every minute.
+            let mut last_sweep = std::time::Instant::now() - std::time::Duration::from_secs(3600);
+            loop {
+                let n = match supervisor.run_supervision_once(1000).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        eprintln!("supervision subscriber: {}", app_err(e));
+                        0
+                    }
+                };
+                if last_sweep.elapsed() >= std::time::Duration::from_secs(60) {
+                    last_sweep = std::time::Instant::now();
+                    if let Err(e) = supervisor.sweep_supervision(5000).await {
+                        eprintln!("supervision sweep: {}", app_err(e));
+                    }
+                }
+                if n == 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+        });
         let worker = app.clone();
         tokio::spawn(async move {
             loop {

@@ -20,6 +20,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (9, include_str!("migrations/sqlite_0009_transparency.sql")),
     (10, include_str!("migrations/sqlite_0010_attachments_drafts.sql")),
     (11, include_str!("migrations/sqlite_0011_task_order.sql")),
+    (12, include_str!("migrations/sqlite_0012_supervision.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -33,6 +34,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (9, include_str!("migrations/postgres_0009_transparency.sql")),
     (10, include_str!("migrations/postgres_0010_attachments_drafts.sql")),
     (11, include_str!("migrations/postgres_0011_task_order.sql")),
+    (12, include_str!("migrations/postgres_0012_supervision.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -386,6 +388,92 @@ fn attachment_from(r: &Row) -> Result<AttachmentRow, StoreError> {
     })
 }
 
+/// A case as electronic supervision watches it: the dates its alerts fall due (`None`: nothing to watch).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WatchRow {
+    pub case_no: String,
+    pub department: String,
+    pub title: String,
+    pub step_name: Option<String>,
+    pub assignee: Option<String>,
+    pub deadline: Option<String>,
+    pub yellow_on: Option<String>,
+    pub red_on: Option<String>,
+    pub stall_on: Option<String>,
+    pub pledge_due: Option<String>,
+}
+
+const WATCH_COLS: &str =
+    "case_no, department, title, step_name, assignee, deadline, yellow_on, red_on, stall_on, pledge_due";
+
+fn watch_from(r: &Row) -> Result<WatchRow, StoreError> {
+    Ok(WatchRow {
+        case_no: r.text(0)?,
+        department: r.text(1)?,
+        title: r.text(2)?,
+        step_name: r.opt_text(3)?,
+        assignee: r.opt_text(4)?,
+        deadline: r.opt_text(5)?,
+        yellow_on: r.opt_text(6)?,
+        red_on: r.opt_text(7)?,
+        stall_on: r.opt_text(8)?,
+        pledge_due: r.opt_text(9)?,
+    })
+}
+
+/// A supervision alert (projection of its stream).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    pub id: String,
+    pub kind: String,
+    pub level: String,
+    pub case_no: String,
+    pub department: String,
+    pub person: Option<String>,
+    pub title: String,
+    pub detail: String,
+    /// JSON array of the evidence events' global sequence numbers.
+    pub evidence: String,
+    pub raised_at_ms: i64,
+    pub status: String,
+    pub closed_at_ms: Option<i64>,
+    pub closed_by: Option<String>,
+    pub note: Option<String>,
+}
+
+const ALERT_COLS: &str =
+    "id, kind, level, case_no, department, person, title, detail, evidence, raised_at_ms, status, closed_at_ms, closed_by, note";
+
+fn alert_from(r: &Row) -> Result<AlertRow, StoreError> {
+    Ok(AlertRow {
+        id: r.text(0)?,
+        kind: r.text(1)?,
+        level: r.text(2)?,
+        case_no: r.text(3)?,
+        department: r.text(4)?,
+        person: r.opt_text(5)?,
+        title: r.text(6)?,
+        detail: r.text(7)?,
+        evidence: r.text(8)?,
+        raised_at_ms: r.int(9)?,
+        status: r.text(10)?,
+        closed_at_ms: r.opt_int(11)?,
+        closed_by: r.opt_text(12)?,
+        note: r.opt_text(13)?,
+    })
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub status: Option<String>,
+    pub department: Option<String>,
+    pub kind: Option<String>,
+    pub case_no: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// A seal key: public PEM, private key sealed under the passphrase.
 #[derive(Clone, PartialEq)]
 pub struct SealKeyRow {
@@ -461,7 +549,7 @@ pub struct PdAccess {
 
 /// Projection tables that `rebuild` empties and refills from the events.
 pub const PROJECTION_TABLES: &[&str] =
-    &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access", "licenses"];
+    &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access", "licenses", "alerts"];
 
 impl Db {
     pub fn backend(&self) -> Backend {
@@ -1355,6 +1443,137 @@ impl Db {
         Ok(())
     }
 
+    /// Insert or replace a case's watch row.
+    pub fn put_watch(&mut self, w: &WatchRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            &format!(
+                "INSERT INTO supervision_watch ({WATCH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (case_no) DO UPDATE SET department = excluded.department, title = excluded.title, \
+                 step_name = excluded.step_name, assignee = excluded.assignee, deadline = excluded.deadline, \
+                 yellow_on = excluded.yellow_on, red_on = excluded.red_on, stall_on = excluded.stall_on, \
+                 pledge_due = excluded.pledge_due"
+            ),
+            &[
+                w.case_no.as_str().into(),
+                w.department.as_str().into(),
+                w.title.as_str().into(),
+                w.step_name.clone().into(),
+                w.assignee.clone().into(),
+                w.deadline.clone().into(),
+                w.yellow_on.clone().into(),
+                w.red_on.clone().into(),
+                w.stall_on.clone().into(),
+                w.pledge_due.clone().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn watch(&mut self, case_no: &str) -> Result<Option<WatchRow>, StoreError> {
+        let rows = self
+            .sql
+            .query(&format!("SELECT {WATCH_COLS} FROM supervision_watch WHERE case_no = $1"), &[case_no.into()])?;
+        rows.first().map(watch_from).transpose()
+    }
+
+    /// Watch rows whose `column` date (yellow_on, red_on, stall_on or pledge_due) is on or before `day`, oldest
+    /// first, through that column's index.
+    pub fn watch_due(&mut self, column: &str, day: &str, limit: i64) -> Result<Vec<WatchRow>, StoreError> {
+        if !["yellow_on", "red_on", "stall_on", "pledge_due"].contains(&column) {
+            return Err(StoreError::Constraint(format!("no watch column {column}")));
+        }
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {WATCH_COLS} FROM supervision_watch WHERE {column} <= $1 ORDER BY {column}, case_no LIMIT $2"
+            ),
+            &[day.into(), Val::Int(limit)],
+        )?;
+        rows.iter().map(watch_from).collect()
+    }
+
+    /// Clear a watch date once its alert is raised.
+    pub fn clear_watch(&mut self, case_no: &str, column: &str) -> Result<(), StoreError> {
+        if !["yellow_on", "red_on", "stall_on", "pledge_due"].contains(&column) {
+            return Err(StoreError::Constraint(format!("no watch column {column}")));
+        }
+        self.sql
+            .exec(&format!("UPDATE supervision_watch SET {column} = NULL WHERE case_no = $1"), &[case_no.into()])?;
+        Ok(())
+    }
+
+    pub fn put_alert(&mut self, a: &AlertRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            &format!(
+                "INSERT INTO alerts ({ALERT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, closed_at_ms = excluded.closed_at_ms, \
+                 closed_by = excluded.closed_by, note = excluded.note"
+            ),
+            &[
+                a.id.as_str().into(),
+                a.kind.as_str().into(),
+                a.level.as_str().into(),
+                a.case_no.as_str().into(),
+                a.department.as_str().into(),
+                a.person.clone().into(),
+                a.title.as_str().into(),
+                a.detail.as_str().into(),
+                a.evidence.as_str().into(),
+                Val::Int(a.raised_at_ms),
+                a.status.as_str().into(),
+                a.closed_at_ms.into(),
+                a.closed_by.clone().into(),
+                a.note.clone().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn alert(&mut self, id: &str) -> Result<Option<AlertRow>, StoreError> {
+        let rows = self.sql.query(&format!("SELECT {ALERT_COLS} FROM alerts WHERE id = $1"), &[id.into()])?;
+        rows.first().map(alert_from).transpose()
+    }
+
+    /// Alerts, newest first, and how many match.
+    pub fn alerts(&mut self, f: &AlertFilter) -> Result<(Vec<AlertRow>, i64), StoreError> {
+        let mut wh = Vec::new();
+        let mut params: Vec<Val> = Vec::new();
+        for (col, v) in
+            [("status", &f.status), ("department", &f.department), ("kind", &f.kind), ("case_no", &f.case_no)]
+        {
+            if let Some(v) = v {
+                params.push(v.into());
+                wh.push(format!("{col} = ${}", params.len()));
+            }
+        }
+        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
+        let total = self
+            .sql
+            .query(&format!("SELECT COUNT(*) FROM alerts{where_sql}"), &params)?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))?;
+        let n = params.len();
+        params.push(Val::Int(f.limit));
+        params.push(Val::Int(f.offset));
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {ALERT_COLS} FROM alerts{where_sql} ORDER BY raised_at_ms DESC, id LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
+            &params,
+        )?;
+        Ok((rows.iter().map(alert_from).collect::<Result<_, _>>()?, total))
+    }
+
+    /// Open alerts per department and kind: (department, kind, count).
+    pub fn alert_counts(&mut self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT department, kind, COUNT(*) FROM alerts WHERE status = 'open' GROUP BY department, kind ORDER BY department, kind",
+            &[],
+        )?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?, r.int(2)?))).collect()
+    }
+
     /// Refresh the query planner's statistics (sampled, so it stays quick on big databases). `serve` runs it at
     /// start and hourly; PostgreSQL's autovacuum does the same on its own, this only makes it timely.
     pub fn refresh_statistics(&mut self) -> Result<(), StoreError> {
@@ -1760,6 +1979,7 @@ impl Db {
             "catalog_versions" => "kind, code, version",
             "pd_access" => "event_seq",
             "licenses" => "identifier",
+            "alerts" => "id",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

@@ -67,6 +67,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/organisations/{uscc}/agents/{username}", Access::Roles(&[Role::Applicant])),
     ("PUT", "/api/v1/departments", Access::Admin),
     ("PUT", "/api/v1/staff/{username}/post", Access::Admin),
+    ("GET", "/api/v1/alerts", Access::Staff),
+    ("POST", "/api/v1/alerts/{id}/close", Access::Roles(&[Role::Supervisor])),
+    ("POST", "/api/v1/supervision/sweep", Access::Roles(&[Role::Supervisor, Role::Administrator])),
     ("POST", "/api/v1/attachments", Access::SignedIn),
     ("GET", "/api/v1/attachments/{id}", Access::SignedIn),
     ("POST", "/api/v1/verify", Access::Public),
@@ -173,6 +176,9 @@ pub fn routes() -> Router<AppState> {
             )),
         )
         .route("/api/v1/attachments/{id}", get(get_attachment))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}/close", post(close_alert))
+        .route("/api/v1/supervision/sweep", post(sweep))
         .route("/api/v1/verify", post(verify_license))
         .route("/api/v1/verify/pdf", post(verify_license_pdf))
         .route("/api/v1/licenses/{identifier}", get(get_license))
@@ -1343,6 +1349,64 @@ async fn cancel_license(
 ) -> Res {
     s.app.change_license_status(&actor, &identifier, false, &b.reason).await?;
     Ok(Json(s.app.verify_license(&identifier).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertQuery {
+    status: Option<String>,
+    department: Option<String>,
+    kind: Option<String>,
+    case_no: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+fn alert_json(a: &oneseal_store::AlertRow) -> Value {
+    json!({
+        "id": a.id, "kind": a.kind, "level": a.level, "case_no": a.case_no, "department": a.department,
+        "person": a.person, "title": a.title, "detail": a.detail,
+        "evidence": serde_json::from_str::<Value>(&a.evidence).unwrap_or(json!([])),
+        "raised_at_ms": a.raised_at_ms, "status": a.status, "closed_at_ms": a.closed_at_ms, "closed_by": a.closed_by, "note": a.note,
+    })
+}
+
+/// Supervision alerts: supervisors and administrators see all; other staff their department's.
+async fn list_alerts(State(s): State<AppState>, Authed(actor, _): Authed, ApiQuery(q): ApiQuery<AlertQuery>) -> Res {
+    let (offset, limit) = paging(q.page, q.per_page)?;
+    let f = oneseal_store::AlertFilter {
+        status: q.status,
+        department: q.department,
+        kind: q.kind,
+        case_no: q.case_no,
+        limit: limit as i64,
+        offset: offset as i64,
+    };
+    let (rows, total) = s.app.alerts(&actor, f).await?;
+    Ok(Json(json!({ "total": total, "alerts": rows.iter().map(alert_json).collect::<Vec<_>>() })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    note: String,
+}
+
+async fn close_alert(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<NoteBody>,
+) -> Res {
+    let a = s.app.close_alert(&actor, &id, &b.note).await?;
+    Ok(Json(alert_json(&a)).into_response())
+}
+
+/// Run the supervision subscriber to the end of the log and a sweep now (it also runs every minute in `serve`).
+async fn sweep(State(s): State<AppState>) -> Res {
+    while s.app.run_supervision_once(1000).await? > 0 {}
+    let r = s.app.sweep_supervision(5000).await?;
+    Ok(Json(r).into_response())
 }
 
 #[derive(Deserialize)]

@@ -2428,3 +2428,75 @@ fn a_departments_administrator_revises_only_that_departments_guides() {
     );
     assert_eq!(r.status, 403);
 }
+
+#[test]
+fn supervision_raises_yellow_red_and_rule_alerts_once_with_evidence() {
+    each_backend(|t| {
+        let citizen = t.login("citizen");
+        let clerk = t.login("clerk");
+        let supervisor = t.login("supervisor");
+        let code = t.item_code("食品经营许可");
+        // Sessions end after some hours: sign in again after moving the clock.
+        let sweep = |_: &str| t.post("/api/v1/supervision/sweep", Some(&t.login("supervisor")), &json!({}));
+        let alerts = |q: &str, tk: &str| t.get(&format!("/api/v1/alerts?{q}"), Some(tk));
+        // A case accepted on Mon 2026-03-02 with 5 working days: deadline Mon 03-09.
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, &code, "online"));
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let acc = t.act(&clerk, &no, "accept", json!({}));
+        assert_eq!(acc.status, 200);
+        let deadline = acc.body["clock"]["deadline"].as_str().unwrap().to_string();
+        assert_eq!(sweep(&supervisor).body, json!({"yellow": 0, "red": 0, "stalled": 0, "pledge_overdue": 0}));
+        // Yellow comes with 80 % of the limit (Fri 03-06: 4 of 5 days), red the day after the deadline.
+        t.clock.set(datetime!(2026-03-06 09:00 +8));
+        let s = sweep(&supervisor);
+        assert_eq!(s.body["yellow"], 1, "{:?}", s.body);
+        assert_eq!(sweep(&supervisor).body["yellow"], 0, "never twice");
+        t.clock.set(datetime!(2026-03-10 09:00 +8));
+        let supervisor = t.login("supervisor");
+        let s = sweep(&supervisor);
+        assert_eq!(s.body["red"], 1, "{:?}", s.body);
+        let list = alerts(&format!("case_no={no}"), &supervisor);
+        let kinds: Vec<&str> =
+            list.body["alerts"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"yellow") && kinds.contains(&"red"), "{kinds:?}");
+        let red = list.body["alerts"].as_array().unwrap().iter().find(|a| a["kind"] == "red").unwrap().clone();
+        assert!(red["detail"].as_str().unwrap().contains(&deadline), "{red}");
+        // A late acceptance (8 working days after receipt) is a rule alert pointing at both events.
+        let citizen = t.login("citizen");
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, &code, "online"));
+        let late = r.body["case_no"].as_str().unwrap().to_string();
+        t.clock.set(datetime!(2026-03-20 10:00 +8));
+        let (clerk, supervisor) = (t.login("clerk"), t.login("supervisor"));
+        assert_eq!(t.act(&clerk, &late, "accept", json!({})).status, 200);
+        sweep(&supervisor);
+        let la = alerts(&format!("case_no={late}&kind=late_acceptance"), &supervisor);
+        assert_eq!(la.body["total"], 1, "{:?}", la.body);
+        assert_eq!(la.body["alerts"][0]["evidence"].as_array().unwrap().len(), 2);
+        // Department staff see their own department's alerts only; applicants none.
+        let dept = red["department"].as_str().unwrap().to_string();
+        let own = t.login(&format!("{dept}-chief"));
+        assert!(alerts("", &own).body["alerts"].as_array().unwrap().iter().all(|a| a["department"] == dept.as_str()));
+        let other = t.login(if dept == "fire" { "bureau-market-reviewer" } else { "fire-reviewer" });
+        assert_eq!(alerts(&format!("case_no={no}"), &other).body["total"], 0);
+        assert_eq!(alerts("", &t.login("citizen")).status, 403);
+        // Closing needs a note and a supervisor; it is an event, and a closed alert stays closed.
+        let id = red["id"].as_str().unwrap();
+        let before = t.events();
+        assert_eq!(t.post(&format!("/api/v1/alerts/{id}/close"), Some(&supervisor), &json!({"note": " "})).status, 422);
+        assert_eq!(t.post(&format!("/api/v1/alerts/{id}/close"), Some(&own), &json!({"note": "已督办"})).status, 403);
+        assert_eq!(t.events(), before, "refusals change nothing");
+        let c =
+            t.post(&format!("/api/v1/alerts/{id}/close"), Some(&supervisor), &json!({"note": "已督办，窗口已补办"}));
+        assert_eq!((c.status, c.body["status"].as_str()), (200, Some("closed")), "{:?}", c.body);
+        assert_eq!(
+            t.post(&format!("/api/v1/alerts/{id}/close"), Some(&supervisor), &json!({"note": "again"})).body["code"],
+            "alert_closed"
+        );
+        // The alerts projection rebuilds identically from the events.
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let before = rt.block_on(t.app.dump_projections()).unwrap();
+        assert!(before.iter().any(|(n, rows)| n == "alerts" && rows.len() >= 3));
+        rt.block_on(t.app.rebuild()).unwrap();
+        assert_eq!(rt.block_on(t.app.dump_projections()).unwrap(), before, "{}", t.backend);
+    });
+}

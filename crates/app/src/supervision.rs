@@ -1,0 +1,334 @@
+//! Electronic supervision (电子监察) on the event log.
+//!
+//! A subscriber keeps one watch row per case (the dates its yellow, red, stalled and pledge alerts fall due) and
+//! checks each case's history against the supervision rules as events arrive (cursor in the same transaction as
+//! its effect). A sweep raises the alerts whose date has come: it reads only those rows through one index per
+//! date and clears the date it acted on. Every alert is an event stream of its own whose id names the alert
+//! (`alert-{kind}-{case}-{key}`), so the same alert is never raised twice, by one node or several.
+
+use oneseal_domain::calendar::format_date;
+use oneseal_domain::case::{CaseState, Status};
+use oneseal_domain::catalog::Limit;
+use oneseal_domain::clock::local_date;
+use oneseal_domain::roles::{Actor, Role};
+use oneseal_domain::supervision::{self, Thresholds};
+use oneseal_store::{AlertFilter, AlertRow, Db, NewEvent, WatchRow};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cases::recorded;
+use crate::{ms, App, AppError};
+
+/// The supervision subscriber's cursor name.
+pub const SUPERVISION: &str = "supervision";
+
+/// What one sweep raised.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SweepReport {
+    pub yellow: usize,
+    pub red: usize,
+    pub stalled: usize,
+    pub pledge_overdue: usize,
+}
+
+impl SweepReport {
+    pub fn total(&self) -> usize {
+        self.yellow + self.red + self.stalled + self.pledge_overdue
+    }
+}
+
+/// Alert kinds and their levels.
+pub fn level_of(kind: &str) -> &'static str {
+    match kind {
+        "yellow" => "yellow",
+        _ => "red",
+    }
+}
+
+struct Raise<'a> {
+    kind: &'a str,
+    key: &'a str,
+    case_no: &'a str,
+    department: &'a str,
+    person: Option<&'a str>,
+    title: &'a str,
+    detail: String,
+    evidence: Vec<i64>,
+    at_ms: i64,
+}
+
+/// Raise an alert unless it exists: its stream is created once. Returns whether it was new.
+fn raise(db: &mut Db, r: Raise<'_>) -> Result<bool, AppError> {
+    let id = format!("alert-{}-{}-{}", r.kind, r.case_no, r.key);
+    if db.stream_version(&id)? > 0 {
+        return Ok(false);
+    }
+    let payload = json!({
+        "kind": r.kind, "level": level_of(r.kind), "case_no": r.case_no, "department": r.department,
+        "person": r.person, "title": r.title, "detail": r.detail, "evidence": r.evidence,
+    });
+    db.append(
+        &id,
+        0,
+        &[NewEvent {
+            event_type: "alert_raised".into(),
+            schema_version: 1,
+            actor: "supervision".into(),
+            at_ms: r.at_ms,
+            payload: payload.to_string(),
+        }],
+    )?;
+    db.put_alert(&AlertRow {
+        id,
+        kind: r.kind.to_string(),
+        level: level_of(r.kind).to_string(),
+        case_no: r.case_no.to_string(),
+        department: r.department.to_string(),
+        person: r.person.map(str::to_string),
+        title: r.title.to_string(),
+        detail: r.detail,
+        evidence: json!(r.evidence).to_string(),
+        raised_at_ms: r.at_ms,
+        status: "open".into(),
+        closed_at_ms: None,
+        closed_by: None,
+        note: None,
+    })?;
+    Ok(true)
+}
+
+/// Event types after which the history is checked against the rules.
+const RULE_TRIGGERS: &[&str] = &["correction_requested", "accepted", "decided", "completed"];
+
+impl App {
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds::default()
+    }
+
+    /// A case's watch row from its current state.
+    fn watch_of(&self, st: &CaseState, last_action_ms: i64) -> WatchRow {
+        let t = self.thresholds();
+        let cal = self.calendar();
+        let open = matches!(
+            st.status,
+            Status::Submitted | Status::AwaitingCorrection | Status::InProgress | Status::Suspended
+        );
+        let running = st.status == Status::InProgress;
+        let limit_days = match st.clock.limit {
+            Limit::WorkingDays(n) => Some(n),
+            Limit::Minutes(_) => None,
+        };
+        let deadline = st.clock.deadline.filter(|_| running);
+        let yellow = match (deadline, st.accepted_at, limit_days) {
+            (Some(d), Some(acc), Some(n)) => supervision::yellow_on(local_date(acc), d, n, &t, &cal).ok(),
+            _ => None,
+        };
+        let last = local_date(crate::from_ms(last_action_ms));
+        let stall = if open && st.status != Status::Suspended && st.status != Status::AwaitingCorrection {
+            supervision::stalled_on(last, &t, &cal).ok()
+        } else {
+            None
+        };
+        let step = st.current_step.as_ref();
+        WatchRow {
+            case_no: st.case_no.as_str().to_string(),
+            department: st.department.as_str().to_string(),
+            title: st.title.clone(),
+            step_name: step.map(|s| s.name.clone()),
+            assignee: step.and_then(|s| s.tasks.iter().find_map(|t| t.assignee.clone())),
+            deadline: deadline.map(format_date),
+            yellow_on: yellow.map(format_date),
+            red_on: deadline.and_then(supervision::red_on).map(format_date),
+            stall_on: stall.map(format_date),
+            pledge_due: if open {
+                st.pledges
+                    .iter()
+                    .filter(|p| !p.fulfilled)
+                    .map(|p| p.due)
+                    .min()
+                    .and_then(|d| d.next_day())
+                    .map(format_date)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Process up to `limit` events for the supervision subscriber: watch rows and rule checks.
+    pub async fn run_supervision_once(&self, limit: i64) -> Result<usize, AppError> {
+        let app = self.clone();
+        self.store
+            .write(move |db| -> Result<usize, AppError> {
+                let cursor = db.cursor(SUPERVISION)?;
+                let events = db.read_from(cursor, limit)?;
+                let Some(last) = events.last().map(|e| e.seq) else {
+                    return Ok(0);
+                };
+                let t = app.thresholds();
+                let cal = app.calendar();
+                let view = app.catalog();
+                for e in &events {
+                    let Some(case_no) = e.stream_id.strip_prefix("case-") else { continue };
+                    let Some(row) = db.get_case(case_no)? else { continue };
+                    let st: CaseState =
+                        serde_json::from_str(&row.state).map_err(|x| AppError::Internal(x.to_string()))?;
+                    db.put_watch(&app.watch_of(&st, e.at_ms))?;
+                    let finished_before = st.finished_at.is_some_and(|f| ms(f) < e.at_ms);
+                    if !RULE_TRIGGERS.contains(&e.event_type.as_str()) && !finished_before {
+                        continue;
+                    }
+                    let stream = db.read_stream(&e.stream_id)?;
+                    let upto: Vec<_> = stream.iter().filter(|x| x.seq <= e.seq).collect();
+                    let history = upto.iter().map(|x| recorded(x)).collect::<Result<Vec<_>, _>>()?;
+                    let Ok(def) = view.definition(&st.subject) else { continue };
+                    let mut roles_cache = std::collections::BTreeMap::new();
+                    for r in &history {
+                        if let oneseal_domain::case::CaseEvent::Decided { by, .. } = &r.event {
+                            let roles =
+                                db.get_account(by)?.map(|a| crate::auth::parse_roles(&a.roles)).unwrap_or_default();
+                            roles_cache.insert(by.clone(), roles);
+                        }
+                    }
+                    let roles_of = |id: &str| roles_cache.get(id).cloned().unwrap_or_default();
+                    for f in supervision::check_rules(&history, &def, &t, &cal, &roles_of) {
+                        let evidence: Vec<i64> =
+                            f.evidence.iter().filter_map(|i| upto.get(*i).map(|x| x.seq)).collect();
+                        let key = evidence.first().map(|s| s.to_string()).unwrap_or_default();
+                        let person = f.evidence.first().and_then(|i| history.get(*i)).map(|r| r.actor.clone());
+                        raise(
+                            db,
+                            Raise {
+                                kind: f.kind,
+                                key: &key,
+                                case_no,
+                                department: &row.department,
+                                person: person.as_deref(),
+                                title: &row.title,
+                                detail: f.detail,
+                                evidence,
+                                at_ms: e.at_ms,
+                            },
+                        )?;
+                    }
+                }
+                db.set_cursor(SUPERVISION, last)?;
+                Ok(events.len())
+            })
+            .await
+    }
+
+    /// Raise the alerts whose date has come (today, Beijing): up to `limit` of each kind per call.
+    pub async fn sweep_supervision(&self, limit: i64) -> Result<SweepReport, AppError> {
+        let now = self.now();
+        let today = format_date(local_date(now));
+        self.store
+            .write(move |db| -> Result<SweepReport, AppError> {
+                let mut rep = SweepReport::default();
+                for (column, kind) in [
+                    ("yellow_on", "yellow"),
+                    ("red_on", "red"),
+                    ("stall_on", "stalled"),
+                    ("pledge_due", "pledge_overdue"),
+                ] {
+                    for w in db.watch_due(column, &today, limit)? {
+                        let date = match column {
+                            "yellow_on" => w.yellow_on.clone(),
+                            "red_on" => w.red_on.clone(),
+                            "stall_on" => w.stall_on.clone(),
+                            _ => w.pledge_due.clone(),
+                        }
+                        .unwrap_or_default();
+                        let detail = match kind {
+                            "yellow" => format!("deadline {} is near", w.deadline.clone().unwrap_or_default()),
+                            "red" => {
+                                format!("overdue since {date} (deadline {})", w.deadline.clone().unwrap_or_default())
+                            }
+                            "stalled" => format!("no action since before {date}"),
+                            _ => format!("a pledged material is overdue since {date}"),
+                        };
+                        let new = raise(
+                            db,
+                            Raise {
+                                kind,
+                                key: &date,
+                                case_no: &w.case_no,
+                                department: &w.department,
+                                person: w.assignee.as_deref(),
+                                title: &w.title,
+                                detail: format!("{}: {detail}", w.step_name.clone().unwrap_or_default()),
+                                evidence: vec![],
+                                at_ms: ms(now),
+                            },
+                        )?;
+                        db.clear_watch(&w.case_no, column)?;
+                        if new {
+                            match kind {
+                                "yellow" => rep.yellow += 1,
+                                "red" => rep.red += 1,
+                                "stalled" => rep.stalled += 1,
+                                _ => rep.pledge_overdue += 1,
+                            }
+                        }
+                    }
+                }
+                Ok(rep)
+            })
+            .await
+    }
+
+    /// Alerts the actor may see: supervisors and administrators all; other staff their own department's.
+    pub async fn alerts(&self, actor: &Actor, mut f: AlertFilter) -> Result<(Vec<AlertRow>, i64), AppError> {
+        if !actor.is_staff() {
+            return Err(AppError::Forbidden("alerts are for staff".into()));
+        }
+        if !(actor.has(Role::Supervisor) || actor.has(Role::Administrator)) {
+            f.department =
+                Some(actor.department.as_ref().map(|d| d.as_str().to_string()).unwrap_or_else(|| "-".into()));
+        }
+        f.limit = f.limit.clamp(1, 500);
+        self.store.read(move |db| db.alerts(&f).map_err(AppError::from)).await
+    }
+
+    /// Close an alert with a note (supervisors): an event on the alert's stream.
+    pub async fn close_alert(&self, actor: &Actor, id: &str, note: &str) -> Result<AlertRow, AppError> {
+        if !actor.has(Role::Supervisor) {
+            return Err(AppError::Forbidden("closing alerts is for supervisors".into()));
+        }
+        let note = note.trim().to_string();
+        if note.is_empty() || note.chars().count() > 500 {
+            return Err(AppError::invalid("note_required", "a note (1–500 characters) is required to close an alert"));
+        }
+        let (id, actor, at) = (id.to_string(), actor.id.clone(), ms(self.now()));
+        self.store
+            .write(move |db| -> Result<AlertRow, AppError> {
+                let mut a = db.alert(&id)?.ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
+                if a.status != "open" {
+                    return Err(AppError::invalid("alert_closed", "the alert is closed already"));
+                }
+                let v = db.stream_version(&id)?;
+                db.append(
+                    &id,
+                    v,
+                    &[NewEvent {
+                        event_type: "alert_closed".into(),
+                        schema_version: 1,
+                        actor: actor.clone(),
+                        at_ms: at,
+                        payload: json!({ "note": note }).to_string(),
+                    }],
+                )?;
+                a.status = "closed".into();
+                a.closed_at_ms = Some(at);
+                a.closed_by = Some(actor);
+                a.note = Some(note);
+                db.put_alert(&a)?;
+                Ok(a)
+            })
+            .await
+    }
+
+    /// Open alerts per department and kind.
+    pub async fn alert_counts(&self) -> Result<Vec<(String, String, i64)>, AppError> {
+        self.store.read(|db| db.alert_counts().map_err(AppError::from)).await
+    }
+}
