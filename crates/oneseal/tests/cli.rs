@@ -89,6 +89,16 @@ fn license_verify_takes_the_qr_text_or_the_pdf_offline() {
 }
 
 #[test]
+fn bench_sweep_runs() {
+    let dir = std::env::temp_dir().join(format!("oneseal-cli-sweep-{}", std::process::id()));
+    let (ok, out, err) =
+        run(&["bench", "sweep", "--cases", "2000", "--due", "50", "--rounds", "2", "--dir", dir.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("find 50 due") && out.contains("raised 50 alerts"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn bench_inbox_runs() {
     let dir = std::env::temp_dir().join(format!("oneseal-cli-inbox-{}", std::process::id()));
     let (ok, out, err) = run(&["bench", "inbox", "--cases", "500", "--n", "2", "--dir", dir.to_str().unwrap()]);
