@@ -230,3 +230,18 @@ test('a one-time correction notice from the workbench, answered by the applicant
   await page.waitForURL(new RegExp(`/me/cases/${r2.body.case_no}$`));
   assert.equal(await page.getByTestId('case-status').innerText(), '已撤回');
 });
+
+test('supervisors sweep on demand; department staff see the supervision page for their own department', async () => {
+  const page = await newPage(browser);
+  await signIn(page, 'supervisor');
+  await page.goto(`${BASE}/supervision`);
+  await page.getByTestId('sweep').click();
+  await page.getByTestId('swept').waitFor();
+  assert.match(await page.getByTestId('swept').innerText(), /巡检完成/);
+  await axe(page, 'supervision');
+  await screenshot(page, 'supervision-desktop-zh');
+  const staff = await newPage(browser);
+  await signIn(staff, 'bureau-economy-reviewer');
+  await staff.goto(`${BASE}/supervision`);
+  assert.equal(await staff.getByTestId('sweep').count(), 0, 'only supervisors sweep');
+});

@@ -31,6 +31,7 @@ const pages = () => [
   ['clerk', '/window', 'window'],
   ['clerk', `/window/apply/${foodCode}`, 'window-apply'],
   ['admin', '/admin/staff', 'admin-staff'],
+  ['supervisor', '/supervision', 'supervision'],
   ['admin', `/admin/items/${foodCode}`, 'admin-item'],
 ];
 

@@ -12,6 +12,7 @@ pub mod i18n;
 mod kiosk;
 mod me;
 mod portal;
+mod supervise;
 mod verify;
 mod window;
 mod work;
@@ -68,6 +69,9 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/staff", Access::Admin),
     ("GET", "/admin/items/{code}", Access::Admin),
     ("POST", "/admin/items/{code}", Access::Admin),
+    ("GET", "/supervision", Access::Staff),
+    ("POST", "/supervision/close", Access::Roles(&[Role::Supervisor])),
+    ("POST", "/supervision/sweep", Access::Roles(&[Role::Supervisor, Role::Administrator])),
     ("GET", "/kiosk", Access::Public),
     ("GET", "/kiosk/exit", Access::Public),
     ("GET", "/assets/kiosk.js", Access::Public),
@@ -102,6 +106,7 @@ pub fn routes() -> Router<AppState> {
         .merge(window::routes())
         .merge(kiosk::routes())
         .merge(admin::routes())
+        .merge(supervise::routes())
         .merge(verify::routes())
 }
 

@@ -1,0 +1,190 @@
+//! The supervision page (电子监察): open alerts by department and kind, the list with filters, each alert's case
+//! and evidence, closing with a note, and a sweep on demand. Supervisors and administrators see every
+//! department; other staff their own.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use oneseal_domain::roles::Role;
+use oneseal_store::AlertFilter;
+use serde::Deserialize;
+
+use super::me::beijing;
+use super::portal::department_name;
+use super::{csrf_ok, forbidden, page, Ctx, Signed};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/supervision", get(show))
+        .route("/supervision/close", post(close))
+        .route("/supervision/sweep", post(sweep))
+}
+
+pub struct AlertLine {
+    pub id: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub level: String,
+    pub case_no: String,
+    pub title: String,
+    pub department: String,
+    pub person: String,
+    pub detail: String,
+    pub raised: String,
+    pub open: bool,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionPage {
+    ctx: Ctx,
+    /// (department name, [(kind label, count)])
+    summary: Vec<(String, Vec<(String, i64)>)>,
+    alerts: Vec<AlertLine>,
+    total: i64,
+    status: String,
+    kind: String,
+    kinds: Vec<(String, String)>,
+    supervisor: bool,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct SupervisionQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    done: Option<String>,
+}
+
+const KINDS: &[&str] = &[
+    "yellow",
+    "red",
+    "stalled",
+    "pledge_overdue",
+    "second_correction",
+    "late_acceptance",
+    "skipped_steps",
+    "unauthorised_decision",
+    "reopened",
+];
+
+async fn show(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    q: Result<Query<SupervisionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if !p.actor.is_staff() {
+        return forbidden(&headers, "/supervision");
+    }
+    let q = q.map(|q| q.0).unwrap_or_default();
+    let status = q.status.filter(|x| x == "open" || x == "closed").unwrap_or_else(|| "open".into());
+    let kind = q.kind.filter(|k| KINDS.contains(&k.as_str())).unwrap_or_default();
+    let view = s.app.catalog();
+    let f = AlertFilter {
+        status: Some(status.clone()),
+        kind: Some(kind.clone()).filter(|k| !k.is_empty()),
+        limit: 200,
+        ..Default::default()
+    };
+    let (rows, total) = s.app.alerts(&p.actor, f).await.unwrap_or_default();
+    let alerts = rows
+        .into_iter()
+        .map(|a| AlertLine {
+            kind_label: ctx.t(&format!("alert-{}", a.kind)),
+            department: department_name(&ctx, &view, &a.department),
+            raised: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(a.raised_at_ms) * 1_000_000)
+                .map(beijing)
+                .unwrap_or_default(),
+            open: a.status == "open",
+            person: a.person.unwrap_or_default(),
+            note: a.note.unwrap_or_default(),
+            id: a.id,
+            kind: a.kind,
+            level: a.level,
+            case_no: a.case_no,
+            title: a.title,
+            detail: a.detail,
+        })
+        .collect();
+    let all = p.actor.has(Role::Supervisor) || p.actor.has(Role::Administrator);
+    let mine = p.actor.department.as_ref().map(|d| d.as_str().to_string());
+    let mut summary: Vec<(String, Vec<(String, i64)>)> = Vec::new();
+    for (dept, k, n) in s.app.alert_counts().await.unwrap_or_default() {
+        if !all && mine.as_deref() != Some(dept.as_str()) {
+            continue;
+        }
+        let name = department_name(&ctx, &view, &dept);
+        let label = ctx.t(&format!("alert-{k}"));
+        match summary.iter_mut().find(|(d, _)| *d == name) {
+            Some((_, v)) => v.push((label, n)),
+            None => summary.push((name, vec![(label, n)])),
+        }
+    }
+    let message = q.done.map(|d| ctx.tv("supervision-swept", &d));
+    let kinds = KINDS.iter().map(|k| (k.to_string(), ctx.t(&format!("alert-{k}")))).collect();
+    let p_ = SupervisionPage {
+        ctx: ctx.clone(),
+        summary,
+        alerts,
+        total,
+        status,
+        kind,
+        kinds,
+        supervisor: p.actor.has(Role::Supervisor),
+        message,
+    };
+    page(StatusCode::OK, &ctx, &p_)
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn close(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<CloseForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/supervision") };
+    if !csrf_ok(&p, &f.csrf) || !p.actor.has(Role::Supervisor) {
+        return forbidden(&headers, "/supervision");
+    }
+    let note = if f.note.trim().is_empty() { "—".to_string() } else { f.note };
+    let _ = s.app.close_alert(&p.actor, &f.id, &note).await;
+    Redirect::to("/supervision").into_response()
+}
+
+#[derive(Deserialize)]
+struct SweepForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn sweep(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<SweepForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let ok = form.is_ok_and(|f| csrf_ok(&p, &f.csrf));
+    if !ok || !(p.actor.has(Role::Supervisor) || p.actor.has(Role::Administrator)) {
+        return forbidden(&headers, "/supervision");
+    }
+    while s.app.run_supervision_once(1000).await.unwrap_or(0) > 0 {}
+    let n = s.app.sweep_supervision(5000).await.map(|r| r.total()).unwrap_or(0);
+    Redirect::to(&format!("/supervision?done={n}")).into_response()
+}
