@@ -240,8 +240,22 @@ test('supervisors sweep on demand; department staff see the supervision page for
   assert.match(await page.getByTestId('swept').innerText(), /巡检完成/);
   await axe(page, 'supervision');
   await screenshot(page, 'supervision-desktop-zh');
+  // An urging on a case of the market-access section, answered on the page by the section's chief.
+  const company = await login('company');
+  const { full, ...body } = await submissionFor('食品经营许可', { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' });
+  const c = await api('POST', '/api/v1/cases', company, body);
+  const u = await api('POST', '/api/v1/urgings', await login('supervisor'), { case_no: c.body.case_no, message: '请今日受理', days: 1 });
+  assert.equal(u.status, 201, u.text);
+  const dept = u.body.department;
   const staff = await newPage(browser);
-  await signIn(staff, 'bureau-economy-reviewer');
+  await signIn(staff, `${dept}-chief`);
   await staff.goto(`${BASE}/supervision`);
   assert.equal(await staff.getByTestId('sweep').count(), 0, 'only supervisors sweep');
+  await axe(staff, 'supervision (department)');
+  const form = staff.locator('form[action="/supervision/urgings/reply"]').first();
+  await form.locator('input[name=text]').fill('已受理');
+  await form.locator('button').click();
+  await staff.waitForURL(/\/supervision$/);
+  assert.match(await staff.getByTestId('urgings').innerText(), /已回复[\s\S]*回复：已受理/);
+  await screenshot(staff, 'supervision-urging-desktop-zh');
 });

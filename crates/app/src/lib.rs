@@ -20,6 +20,7 @@ pub mod sealing;
 pub mod subscribers;
 pub mod supervision;
 pub mod transparency;
+pub mod urging;
 
 use std::sync::{Arc, RwLock};
 

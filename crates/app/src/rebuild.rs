@@ -155,6 +155,45 @@ impl App {
                                 a.note = p["note"].as_str().map(str::to_string);
                                 db.put_alert(&a)?;
                             }
+                        } else if e.event_type.starts_with("urging_") {
+                            let p: serde_json::Value =
+                                serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;
+                            let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+                            let opt = |k: &str| p[k].as_str().map(str::to_string);
+                            if e.event_type == "urging_issued" {
+                                db.put_urging(&oneseal_store::UrgingRow {
+                                    id: e.stream_id.clone(),
+                                    case_no: text("case_no"),
+                                    alert_id: opt("alert_id"),
+                                    department: text("department"),
+                                    person: opt("person"),
+                                    message: text("message"),
+                                    due: text("due"),
+                                    status: "open".into(),
+                                    escalated: false,
+                                    issued_by: e.actor.clone(),
+                                    issued_at_ms: e.at_ms,
+                                    reply: None,
+                                    replied_by: None,
+                                    replied_at_ms: None,
+                                    closed_note: None,
+                                })?;
+                            } else if let Some(mut u) = db.urging(&e.stream_id)? {
+                                match e.event_type.as_str() {
+                                    "urging_replied" => {
+                                        u.status = "replied".into();
+                                        u.reply = opt("reply");
+                                        u.replied_by = Some(e.actor.clone());
+                                        u.replied_at_ms = Some(e.at_ms);
+                                    }
+                                    "urging_closed" => {
+                                        u.status = "closed".into();
+                                        u.closed_note = opt("note");
+                                    }
+                                    _ => u.escalated = true,
+                                }
+                                db.put_urging(&u)?;
+                            }
                         } else if e.event_type == "calendar_year_published" {
                             let p: CalendarPayload =
                                 serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;

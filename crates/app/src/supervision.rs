@@ -97,6 +97,23 @@ fn raise(db: &mut Db, r: Raise<'_>) -> Result<bool, AppError> {
     Ok(true)
 }
 
+/// Raise an alert from elsewhere in the application (urgings): the same once-only rule.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn raise_alert(
+    db: &mut Db,
+    kind: &str,
+    key: &str,
+    case_no: &str,
+    department: &str,
+    person: Option<&str>,
+    title: &str,
+    detail: String,
+    evidence: Vec<i64>,
+    at_ms: i64,
+) -> Result<bool, AppError> {
+    raise(db, Raise { kind, key, case_no, department, person, title, detail, evidence, at_ms })
+}
+
 /// Event types after which the history is checked against the rules.
 const RULE_TRIGGERS: &[&str] = &["correction_requested", "accepted", "decided", "completed"];
 

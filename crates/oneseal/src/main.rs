@@ -813,6 +813,9 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
                     if let Err(e) = supervisor.sweep_supervision(5000).await {
                         eprintln!("supervision sweep: {}", app_err(e));
                     }
+                    if let Err(e) = supervisor.escalate_urgings(5000).await {
+                        eprintln!("urgings: {}", app_err(e));
+                    }
                 }
                 if n == 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -21,6 +21,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (10, include_str!("migrations/sqlite_0010_attachments_drafts.sql")),
     (11, include_str!("migrations/sqlite_0011_task_order.sql")),
     (12, include_str!("migrations/sqlite_0012_supervision.sql")),
+    (13, include_str!("migrations/sqlite_0013_urgings.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -35,6 +36,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (10, include_str!("migrations/postgres_0010_attachments_drafts.sql")),
     (11, include_str!("migrations/postgres_0011_task_order.sql")),
     (12, include_str!("migrations/postgres_0012_supervision.sql")),
+    (13, include_str!("migrations/postgres_0013_urgings.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -474,6 +476,49 @@ pub struct AlertFilter {
     pub offset: i64,
 }
 
+/// An urging notice (督办), projected from its stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrgingRow {
+    pub id: String,
+    pub case_no: String,
+    pub alert_id: Option<String>,
+    pub department: String,
+    pub person: Option<String>,
+    pub message: String,
+    pub due: String,
+    /// open | replied | closed
+    pub status: String,
+    pub escalated: bool,
+    pub issued_by: String,
+    pub issued_at_ms: i64,
+    pub reply: Option<String>,
+    pub replied_by: Option<String>,
+    pub replied_at_ms: Option<i64>,
+    pub closed_note: Option<String>,
+}
+
+const URGING_COLS: &str = "id, case_no, alert_id, department, person, message, due, status, escalated, issued_by, issued_at_ms, reply, replied_by, replied_at_ms, closed_note";
+
+fn urging_from(r: &Row) -> Result<UrgingRow, StoreError> {
+    Ok(UrgingRow {
+        id: r.text(0)?,
+        case_no: r.text(1)?,
+        alert_id: r.opt_text(2)?,
+        department: r.text(3)?,
+        person: r.opt_text(4)?,
+        message: r.text(5)?,
+        due: r.text(6)?,
+        status: r.text(7)?,
+        escalated: r.int(8)? != 0,
+        issued_by: r.text(9)?,
+        issued_at_ms: r.int(10)?,
+        reply: r.opt_text(11)?,
+        replied_by: r.opt_text(12)?,
+        replied_at_ms: r.opt_int(13)?,
+        closed_note: r.opt_text(14)?,
+    })
+}
+
 /// A seal key: public PEM, private key sealed under the passphrase.
 #[derive(Clone, PartialEq)]
 pub struct SealKeyRow {
@@ -549,7 +594,7 @@ pub struct PdAccess {
 
 /// Projection tables that `rebuild` empties and refills from the events.
 pub const PROJECTION_TABLES: &[&str] =
-    &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access", "licenses", "alerts"];
+    &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access", "licenses", "alerts", "urgings"];
 
 impl Db {
     pub fn backend(&self) -> Backend {
@@ -1574,6 +1619,82 @@ impl Db {
         rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?, r.int(2)?))).collect()
     }
 
+    pub fn put_urging(&mut self, u: &UrgingRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            &format!(
+                "INSERT INTO urgings ({URGING_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, escalated = excluded.escalated, reply = excluded.reply, \
+                 replied_by = excluded.replied_by, replied_at_ms = excluded.replied_at_ms, closed_note = excluded.closed_note"
+            ),
+            &[
+                u.id.as_str().into(),
+                u.case_no.as_str().into(),
+                u.alert_id.clone().into(),
+                u.department.as_str().into(),
+                u.person.clone().into(),
+                u.message.as_str().into(),
+                u.due.as_str().into(),
+                u.status.as_str().into(),
+                Val::Int(i64::from(u.escalated)),
+                u.issued_by.as_str().into(),
+                Val::Int(u.issued_at_ms),
+                u.reply.clone().into(),
+                u.replied_by.clone().into(),
+                u.replied_at_ms.into(),
+                u.closed_note.clone().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn urging(&mut self, id: &str) -> Result<Option<UrgingRow>, StoreError> {
+        let rows = self.sql.query(&format!("SELECT {URGING_COLS} FROM urgings WHERE id = $1"), &[id.into()])?;
+        rows.first().map(urging_from).transpose()
+    }
+
+    /// Urgings, newest first: all, or one department's.
+    pub fn urgings(&mut self, department: Option<&str>, limit: i64) -> Result<Vec<UrgingRow>, StoreError> {
+        let rows = match department {
+            Some(d) => self.sql.query(
+                &format!(
+                    "SELECT {URGING_COLS} FROM urgings WHERE department = $1 ORDER BY issued_at_ms DESC, id LIMIT $2"
+                ),
+                &[d.into(), Val::Int(limit)],
+            )?,
+            None => self.sql.query(
+                &format!("SELECT {URGING_COLS} FROM urgings ORDER BY issued_at_ms DESC, id LIMIT $1"),
+                &[Val::Int(limit)],
+            )?,
+        };
+        rows.iter().map(urging_from).collect()
+    }
+
+    /// Open urgings past their date that have not been escalated yet (through the status/due index).
+    pub fn urgings_overdue(&mut self, today: &str, limit: i64) -> Result<Vec<UrgingRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {URGING_COLS} FROM urgings WHERE status = 'open' AND escalated = 0 AND due < $1 ORDER BY due, id LIMIT $2"
+            ),
+            &[today.into(), Val::Int(limit)],
+        )?;
+        rows.iter().map(urging_from).collect()
+    }
+
+    /// Active accounts with a role (and, if given, of a department).
+    pub fn accounts_with_role(&mut self, role: &str, department: Option<&str>) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .sql
+            .query("SELECT username, roles, department FROM accounts WHERE active <> 0 ORDER BY username", &[])?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let (u, roles, d) = (r.text(0)?, r.text(1)?, r.opt_text(2)?);
+            if roles.split(',').any(|x| x == role) && department.is_none_or(|want| d.as_deref() == Some(want)) {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
     /// Refresh the query planner's statistics (sampled, so it stays quick on big databases). `serve` runs it at
     /// start and hourly; PostgreSQL's autovacuum does the same on its own, this only makes it timely.
     pub fn refresh_statistics(&mut self) -> Result<(), StoreError> {
@@ -1979,7 +2100,7 @@ impl Db {
             "catalog_versions" => "kind, code, version",
             "pd_access" => "event_seq",
             "licenses" => "identifier",
-            "alerts" => "id",
+            "alerts" | "urgings" => "id",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

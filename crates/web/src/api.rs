@@ -70,6 +70,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/alerts", Access::Staff),
     ("POST", "/api/v1/alerts/{id}/close", Access::Roles(&[Role::Supervisor])),
     ("POST", "/api/v1/supervision/sweep", Access::Roles(&[Role::Supervisor, Role::Administrator])),
+    ("GET", "/api/v1/urgings", Access::Staff),
+    ("POST", "/api/v1/urgings", Access::Roles(&[Role::Supervisor])),
+    ("POST", "/api/v1/urgings/{id}/reply", Access::Staff),
+    ("POST", "/api/v1/urgings/{id}/close", Access::Roles(&[Role::Supervisor])),
     ("POST", "/api/v1/attachments", Access::SignedIn),
     ("GET", "/api/v1/attachments/{id}", Access::SignedIn),
     ("POST", "/api/v1/verify", Access::Public),
@@ -179,6 +183,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/alerts/{id}/close", post(close_alert))
         .route("/api/v1/supervision/sweep", post(sweep))
+        .route("/api/v1/urgings", get(list_urgings).post(issue_urging))
+        .route("/api/v1/urgings/{id}/reply", post(reply_urging))
+        .route("/api/v1/urgings/{id}/close", post(close_urging))
         .route("/api/v1/verify", post(verify_license))
         .route("/api/v1/verify/pdf", post(verify_license_pdf))
         .route("/api/v1/licenses/{identifier}", get(get_license))
@@ -1406,7 +1413,71 @@ async fn close_alert(
 async fn sweep(State(s): State<AppState>) -> Res {
     while s.app.run_supervision_once(1000).await? > 0 {}
     let r = s.app.sweep_supervision(5000).await?;
-    Ok(Json(r).into_response())
+    let escalated = s.app.escalate_urgings(5000).await?;
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    v["urgings_escalated"] = json!(escalated);
+    Ok(Json(v).into_response())
+}
+
+fn urging_json(u: &oneseal_store::UrgingRow) -> Value {
+    json!({
+        "id": u.id, "case_no": u.case_no, "alert_id": u.alert_id, "department": u.department, "person": u.person,
+        "message": u.message, "due": u.due, "status": u.status, "escalated": u.escalated, "issued_by": u.issued_by,
+        "issued_at_ms": u.issued_at_ms, "reply": u.reply, "replied_by": u.replied_by, "replied_at_ms": u.replied_at_ms,
+        "closed_note": u.closed_note,
+    })
+}
+
+async fn list_urgings(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let list = s.app.urgings(&actor).await?;
+    Ok(Json(json!({ "urgings": list.iter().map(urging_json).collect::<Vec<_>>() })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrgingBody {
+    case_no: String,
+    #[serde(default)]
+    alert_id: Option<String>,
+    #[serde(default)]
+    person: Option<String>,
+    message: String,
+    #[serde(default = "five")]
+    days: u32,
+}
+
+fn five() -> u32 {
+    5
+}
+
+async fn issue_urging(State(s): State<AppState>, Authed(actor, _): Authed, ApiJson(b): ApiJson<UrgingBody>) -> Res {
+    let u =
+        s.app.issue_urging(&actor, &b.case_no, b.alert_id.as_deref(), b.person.as_deref(), &b.message, b.days).await?;
+    Ok((StatusCode::CREATED, Json(urging_json(&u))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    reply: String,
+}
+
+async fn reply_urging(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ReplyBody>,
+) -> Res {
+    Ok(Json(urging_json(&s.app.reply_urging(&actor, &id, &b.reply).await?)).into_response())
+}
+
+async fn close_urging(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<NoteBody>,
+) -> Res {
+    Ok(Json(urging_json(&s.app.close_urging(&actor, &id, &b.note).await?)).into_response())
 }
 
 #[derive(Deserialize)]

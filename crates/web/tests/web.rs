@@ -2445,7 +2445,10 @@ fn supervision_raises_yellow_red_and_rule_alerts_once_with_evidence() {
         let acc = t.act(&clerk, &no, "accept", json!({}));
         assert_eq!(acc.status, 200);
         let deadline = acc.body["clock"]["deadline"].as_str().unwrap().to_string();
-        assert_eq!(sweep(&supervisor).body, json!({"yellow": 0, "red": 0, "stalled": 0, "pledge_overdue": 0}));
+        assert_eq!(
+            sweep(&supervisor).body,
+            json!({"yellow": 0, "red": 0, "stalled": 0, "pledge_overdue": 0, "urgings_escalated": 0})
+        );
         // Yellow comes with 80 % of the limit (Fri 03-06: 4 of 5 days), red the day after the deadline.
         t.clock.set(datetime!(2026-03-06 09:00 +8));
         let s = sweep(&supervisor);
@@ -2492,10 +2495,53 @@ fn supervision_raises_yellow_red_and_rule_alerts_once_with_evidence() {
             t.post(&format!("/api/v1/alerts/{id}/close"), Some(&supervisor), &json!({"note": "again"})).body["code"],
             "alert_closed"
         );
-        // The alerts projection rebuilds identically from the events.
+        // Urging (督办): to the department, answered there, closed by the supervisor; an unanswered one
+        // escalates once after its date, with a red alert and every supervisor notified.
+        let u = t.post(
+            "/api/v1/urgings",
+            Some(&supervisor),
+            &json!({"case_no": no, "alert_id": id, "message": "请于两日内办结", "days": 2}),
+        );
+        assert_eq!(u.status, 201, "{:?}", u.body);
+        let uid = u.body["id"].as_str().unwrap().to_string();
+        assert_eq!(t.post("/api/v1/urgings", Some(&own), &json!({"case_no": no, "message": "x"})).status, 403);
+        assert_eq!(
+            t.post("/api/v1/urgings", Some(&supervisor), &json!({"case_no": no, "message": "x", "days": 0})).status,
+            422
+        );
+        assert_eq!(t.post(&format!("/api/v1/urgings/{uid}/reply"), Some(&other), &json!({"reply": "x"})).status, 404);
+        let r =
+            t.post(&format!("/api/v1/urgings/{uid}/reply"), Some(&own), &json!({"reply": "已联系申请人，今日办结"}));
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("replied")), "{:?}", r.body);
+        let r = t.post(&format!("/api/v1/urgings/{uid}/close"), Some(&supervisor), &json!({"note": "办结"}));
+        assert_eq!(r.body["status"], "closed");
+        let u2 =
+            t.post("/api/v1/urgings", Some(&supervisor), &json!({"case_no": no, "message": "请尽快处理", "days": 1}));
+        let u2 = u2.body["id"].as_str().unwrap().to_string();
+        t.clock.set(datetime!(2026-03-25 10:00 +8));
+        let s = sweep(&supervisor);
+        assert_eq!(s.body["urgings_escalated"], 1, "{:?}", s.body);
+        assert_eq!(sweep(&supervisor).body["urgings_escalated"], 0, "once");
+        let supervisor = t.login("supervisor");
+        let over = alerts("kind=urging_overdue", &supervisor);
+        assert_eq!(over.body["total"], 1, "{:?}", over.body);
+        let notes = t.get("/api/v1/notifications", Some(&supervisor));
+        assert!(
+            notes.body["notifications"].as_array().unwrap().iter().any(|n| n["kind"] == "urging_escalated"),
+            "{:?}",
+            notes.body
+        );
+        let listed = t.get("/api/v1/urgings", Some(&supervisor));
+        assert!(listed.body["urgings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == u2.as_str() && x["escalated"] == true));
+        // The alerts and urgings projections rebuild identically from the events.
         let rt = tokio::runtime::Runtime::new().unwrap();
         let before = rt.block_on(t.app.dump_projections()).unwrap();
         assert!(before.iter().any(|(n, rows)| n == "alerts" && rows.len() >= 3));
+        assert!(before.iter().any(|(n, rows)| n == "urgings" && rows.len() == 2));
         rt.block_on(t.app.rebuild()).unwrap();
         assert_eq!(rt.block_on(t.app.dump_projections()).unwrap(), before, "{}", t.backend);
     });

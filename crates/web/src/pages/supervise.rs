@@ -22,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route("/supervision", get(show))
         .route("/supervision/close", post(close))
         .route("/supervision/sweep", post(sweep))
+        .route("/supervision/urge", post(urge))
+        .route("/supervision/urgings/reply", post(reply))
+        .route("/supervision/urgings/close", post(close_urging))
 }
 
 pub struct AlertLine {
@@ -52,6 +55,22 @@ struct SupervisionPage {
     kinds: Vec<(String, String)>,
     supervisor: bool,
     message: Option<String>,
+    urgings: Vec<UrgingLine>,
+    /// The viewer's department (urgings to it can be answered here).
+    department: String,
+}
+
+pub struct UrgingLine {
+    pub id: String,
+    pub case_no: String,
+    pub department: String,
+    pub department_id: String,
+    pub message: String,
+    pub due: String,
+    pub status: String,
+    pub status_key: String,
+    pub escalated: bool,
+    pub reply: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -59,6 +78,7 @@ struct SupervisionQuery {
     status: Option<String>,
     kind: Option<String>,
     done: Option<String>,
+    error: Option<String>,
 }
 
 const KINDS: &[&str] = &[
@@ -127,7 +147,27 @@ async fn show(
             None => summary.push((name, vec![(label, n)])),
         }
     }
-    let message = q.done.map(|d| ctx.tv("supervision-swept", &d));
+    let message =
+        q.done.map(|d| ctx.tv("supervision-swept", &d)).or_else(|| q.error.map(|_| ctx.t("supervision-failed")));
+    let urgings = s
+        .app
+        .urgings(&p.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| UrgingLine {
+            department: department_name(&ctx, &view, &u.department),
+            status: ctx.t(&format!("urging-{}", u.status)),
+            status_key: u.status.clone(),
+            reply: u.reply.unwrap_or_default(),
+            department_id: u.department,
+            id: u.id,
+            case_no: u.case_no,
+            message: u.message,
+            due: u.due,
+            escalated: u.escalated,
+        })
+        .collect();
     let kinds = KINDS.iter().map(|k| (k.to_string(), ctx.t(&format!("alert-{k}")))).collect();
     let p_ = SupervisionPage {
         ctx: ctx.clone(),
@@ -139,6 +179,8 @@ async fn show(
         kinds,
         supervisor: p.actor.has(Role::Supervisor),
         message,
+        urgings,
+        department: mine.unwrap_or_default(),
     };
     page(StatusCode::OK, &ctx, &p_)
 }
@@ -187,4 +229,78 @@ async fn sweep(
     while s.app.run_supervision_once(1000).await.unwrap_or(0) > 0 {}
     let n = s.app.sweep_supervision(5000).await.map(|r| r.total()).unwrap_or(0);
     Redirect::to(&format!("/supervision?done={n}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct UrgeForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    case_no: String,
+    #[serde(default)]
+    alert_id: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    days: String,
+}
+
+async fn urge(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<UrgeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/supervision") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/supervision");
+    }
+    let days = f.days.trim().parse::<u32>().unwrap_or(5);
+    let alert = Some(f.alert_id.as_str()).filter(|a| !a.is_empty());
+    match s.app.issue_urging(&p.actor, &f.case_no, alert, None, &f.message, days).await {
+        Ok(_) => Redirect::to("/supervision").into_response(),
+        Err(_) => Redirect::to("/supervision?error=1").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    text: String,
+}
+
+async fn reply(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<ReplyForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/supervision") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/supervision");
+    }
+    match s.app.reply_urging(&p.actor, &f.id, &f.text).await {
+        Ok(_) => Redirect::to("/supervision").into_response(),
+        Err(_) => Redirect::to("/supervision?error=1").into_response(),
+    }
+}
+
+async fn close_urging(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<ReplyForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/supervision") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/supervision");
+    }
+    match s.app.close_urging(&p.actor, &f.id, &f.text).await {
+        Ok(_) => Redirect::to("/supervision").into_response(),
+        Err(_) => Redirect::to("/supervision?error=1").into_response(),
+    }
 }
