@@ -128,7 +128,7 @@ fn new_page(doc: &mut Doc, sheet: &FormSheet, first: bool) -> f32 {
     if sheet.sample {
         // A light diagonal watermark under everything else on the page.
         let s = Style::new(72.0).color(Rgb(0.9, 0.9, 0.9));
-        let (c, sn) = (0.7071, 0.7071);
+        let (c, sn) = (std::f32::consts::FRAC_1_SQRT_2, std::f32::consts::FRAC_1_SQRT_2);
         doc.text_matrix([c, sn, -sn, c, 150.0, 250.0], &sheet.labels.watermark, s);
     }
     if first {

@@ -64,7 +64,7 @@ pub fn render(n: &Notice) -> Result<Vec<u8>, PdfError> {
     }
     let (yy, m, d) = n.date;
     let date = format!("{yy}年{m}月{d}日");
-    let base = (y - 60.0).min(200.0).max(110.0);
+    let base = (y - 60.0).clamp(110.0, 200.0);
     doc.text_right(RIGHT, base + 24.0, &n.issuer, Style::new(12.5));
     doc.text_right(RIGHT, base, &date, Style::new(12.5));
     doc.seal(RIGHT - 70.0, base + 18.0, 58.0, &n.issuer, &n.seal_text);

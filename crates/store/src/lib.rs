@@ -130,7 +130,20 @@ pub struct Store {
 pub struct WriterStats {
     pub transactions: u64,
     pub jobs: u64,
+    /// Batches whose transaction failed as a whole (a connection or commit error; failed jobs alone don't count).
+    pub failed_batches: u64,
+    /// Seconds spent in write transactions (begin to commit), and their count per upper bound of
+    /// [`TX_SECONDS_BUCKETS`] (the last counts everything slower).
+    pub tx_seconds_sum: f64,
+    pub tx_seconds_buckets: [u64; 11],
+    /// Jobs per transaction (group commit), per upper bound of [`BATCH_SIZE_BUCKETS`] (the last: larger).
+    pub batch_size_buckets: [u64; 10],
 }
+
+/// Upper bounds of the transaction-duration histogram (seconds).
+pub const TX_SECONDS_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+/// Upper bounds of the batch-size histogram (jobs per transaction).
+pub const BATCH_SIZE_BUCKETS: [u64; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /// A job for the writer: run `f` in the batch's transaction; `answer` gets its result once the commit is known
 /// (or at once with its error, after its savepoint was rolled back).
@@ -283,10 +296,18 @@ fn writer_loop(conn: Box<dyn Sql>, rx: mpsc::Receiver<WriteJob>, max_batch: usiz
             }
         }
         let n = jobs.len() as u64;
+        let started = std::time::Instant::now();
         let replies = run_batch(&mut db, jobs);
+        let secs = started.elapsed().as_secs_f64();
         if let Ok(mut s) = stats.lock() {
             s.transactions += 1;
             s.jobs += n;
+            s.failed_batches += u64::from(replies.is_err());
+            s.tx_seconds_sum += secs;
+            let i = TX_SECONDS_BUCKETS.iter().position(|b| secs <= *b).unwrap_or(TX_SECONDS_BUCKETS.len());
+            s.tx_seconds_buckets[i] += 1;
+            let j = BATCH_SIZE_BUCKETS.iter().position(|b| n <= *b).unwrap_or(BATCH_SIZE_BUCKETS.len());
+            s.batch_size_buckets[j] += 1;
         }
         match replies {
             Ok(replies) => {

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod metrics;
 pub mod oidc;
 pub mod pages;
 pub mod policy;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub oidc: Option<std::sync::Arc<oidc::Oidc>>,
     /// Seconds of inactivity after which a kiosk goes back to its start page (`ONESEAL_KIOSK_IDLE_SECONDS`).
     pub kiosk_idle_secs: u64,
+    /// Request metrics of this node (`/metrics`).
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 /// The whole HTTP application.
@@ -52,10 +55,17 @@ pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|v| (2..=3600).contains(v))
         .unwrap_or(90);
-    let state = AppState { app, secure_cookies, oidc: oidc.map(oidc::Oidc::new), kiosk_idle_secs };
+    let state = AppState {
+        app,
+        secure_cookies,
+        oidc: oidc.map(oidc::Oidc::new),
+        kiosk_idle_secs,
+        metrics: std::sync::Arc::default(),
+    };
     api::routes()
         .merge(pages::routes())
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::metrics))
         .route("/.well-known/oneseal/keys", get(api::published_keys))
         .route("/api/docs", get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }))
         .route("/assets/api-docs.js", get(|| async { asset("text/javascript; charset=utf-8", API_DOCS_JS) }))
@@ -87,6 +97,7 @@ pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig
             )
         })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), policy::enforce))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             Problem::new(500, "internal", "Internal error", "系统内部错误", "an internal error occurred")

@@ -2546,3 +2546,50 @@ fn supervision_raises_yellow_red_and_rule_alerts_once_with_evidence() {
         assert_eq!(rt.block_on(t.app.dump_projections()).unwrap(), before, "{}", t.backend);
     });
 }
+
+#[test]
+fn metrics_expose_latency_by_route_pattern_store_batches_lag_and_alerts() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let citizen = t.login("citizen");
+    let code = t.item_code("食品经营许可");
+    let r = t.post("/api/v1/cases", Some(&citizen), &submission(&t, &code, "online"));
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&citizen)).status, 200);
+    let get = |token: &str| {
+        let mut resp = t
+            .agent
+            .get(&format!("{}/metrics", t.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
+    };
+    assert_eq!(get(&citizen).0, 403, "not for applicants");
+    let (status, text) = get(&t.login("supervisor"));
+    assert_eq!(status, 200);
+    // Every sample line is `name{labels} value` with a number, after its TYPE line.
+    let mut typed = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            typed.insert(rest.split(' ').next().unwrap().to_string());
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (name, value) = line.rsplit_once(' ').unwrap();
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        let base = name.split('{').next().unwrap();
+        let family = base.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
+        assert!(typed.contains(base) || typed.contains(family), "{line}: no TYPE line before");
+    }
+    assert!(
+        text.contains(r#"route="/api/v1/cases/{case_no}",status="2xx",le="+Inf"} 1"#),
+        "latency under the route pattern:\n{text}"
+    );
+    assert!(!text.contains(&no), "no concrete identifiers as labels");
+    assert!(
+        text.contains("oneseal_store_transaction_seconds_count") && text.contains("oneseal_store_batch_jobs_bucket")
+    );
+    assert!(text.contains(r#"oneseal_subscriber_lag_events{subscriber="supervision"}"#), "{text}");
+}

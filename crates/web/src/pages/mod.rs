@@ -75,6 +75,8 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/supervision/urge", Access::Roles(&[Role::Supervisor])),
     ("POST", "/supervision/urgings/reply", Access::Staff),
     ("POST", "/supervision/urgings/close", Access::Roles(&[Role::Supervisor])),
+    // Not a page: the Prometheus exposition, for operators (an API token of a supervisor or administrator).
+    ("GET", "/metrics", Access::Roles(&[Role::Supervisor, Role::Administrator])),
     ("GET", "/kiosk", Access::Public),
     ("GET", "/kiosk/exit", Access::Public),
     ("GET", "/assets/kiosk.js", Access::Public),
