@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod consent;
 pub mod error;
 pub mod licensing;
+pub mod mail;
 pub mod parties;
 pub mod pd;
 pub mod rebuild;

@@ -796,6 +796,33 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
                 }
             }
         });
+        let mail = match std::env::var("ONESEAL_SMTP_URL") {
+            Ok(url) => Some(
+                oneseal_app::mail::MailConfig::new(
+                    &url,
+                    &std::env::var("ONESEAL_MAIL_FROM").unwrap_or_else(|_| "OneSeal <noreply@oneseal.invalid>".into()),
+                    &std::env::var("ONESEAL_ALERT_MAIL_TO").unwrap_or_default(),
+                )
+                .map_err(|e| e.to_string())?,
+            ),
+            Err(_) => None,
+        };
+        if let Some(cfg) = mail {
+            let mailer = app.clone();
+            tokio::spawn(async move {
+                // Red alerts and escalations to the supervision office; a relay outage delays, never loses, mail.
+                loop {
+                    match mailer.run_mail_once(&cfg, 500).await {
+                        Ok(0) => tokio::time::sleep(std::time::Duration::from_secs(5)).await,
+                        Ok(_) => {}
+                        Err(e) => {
+                            eprintln!("mail: {}", app_err(e));
+                            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                        }
+                    }
+                }
+            });
+        }
         let supervisor = app.clone();
         tokio::spawn(async move {
             // Electronic supervision: keep the watch rows current, and sweep for due alerts every minute.

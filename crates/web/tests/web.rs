@@ -2593,3 +2593,87 @@ fn metrics_expose_latency_by_route_pattern_store_batches_lag_and_alerts() {
     );
     assert!(text.contains(r#"oneseal_subscriber_lag_events{subscriber="supervision"}"#), "{text}");
 }
+
+/// A minimal SMTP sink on 127.0.0.1: answers the commands a client sends and keeps each message's DATA.
+fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut w) = conn else { continue };
+            let mut r = BufReader::new(w.try_clone().unwrap());
+            let _ = w.write_all(b"220 sink ESMTP\r\n");
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                let cmd = line.trim_end().to_uppercase();
+                if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                    let _ = w.write_all(b"250-sink\r\n250 8BITMIME\r\n");
+                } else if cmd.starts_with("DATA") {
+                    let _ = w.write_all(b"354 go on\r\n");
+                    let mut data = String::new();
+                    let mut l2 = String::new();
+                    while r.read_line(&mut l2).unwrap_or(0) > 0 {
+                        if l2 == ".\r\n" {
+                            break;
+                        }
+                        data.push_str(&l2);
+                        l2.clear();
+                    }
+                    g.lock().unwrap().push(data);
+                    let _ = w.write_all(b"250 queued\r\n");
+                } else if cmd.starts_with("QUIT") {
+                    let _ = w.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    let _ = w.write_all(b"250 ok\r\n");
+                }
+                line.clear();
+            }
+        }
+    });
+    (port, got)
+}
+
+#[test]
+fn red_alerts_are_mailed_over_smtp_at_least_once() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let citizen = t.login("citizen");
+    let clerk = t.login("clerk");
+    let code = t.item_code("食品经营许可");
+    let r = t.post("/api/v1/cases", Some(&citizen), &submission(&t, &code, "online"));
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    assert_eq!(t.act(&clerk, &no, "accept", json!({})).status, 200);
+    t.clock.set(datetime!(2026-03-20 09:00 +8));
+    let s = t.post("/api/v1/supervision/sweep", Some(&t.login("supervisor")), &json!({}));
+    assert_eq!(s.body["red"], 1, "{:?}", s.body);
+    // Red-level alerts: the overdue one and the stalled one (yellow ones are not mailed).
+    let red_level = s.body["red"].as_u64().unwrap() + s.body["stalled"].as_u64().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The relay is down: an error, and nothing is lost.
+    let down = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cfg = |port: u16| {
+        oneseal_app::mail::MailConfig::new(
+            &format!("smtp://127.0.0.1:{port}"),
+            "OneSeal <noreply@oneseal.test>",
+            "jiancha@oneseal.test, leader@oneseal.test",
+        )
+        .unwrap()
+    };
+    assert!(rt.block_on(t.app.run_mail_once(&cfg(down), 1000)).is_err());
+    // The relay is up: one message per mailbox, with the case in the subject.
+    let (port, got) = smtp_sink();
+    while rt.block_on(t.app.run_mail_once(&cfg(port), 1000)).unwrap() > 0 {}
+    let mails = got.lock().unwrap().clone();
+    assert_eq!(mails.len() as u64, 2 * red_level, "one per mailbox per red-level alert: {mails:?}");
+    assert!(mails.iter().all(|m| m.contains("Subject:") && m.contains(&no)), "{mails:?}");
+    assert!(mails.iter().any(|m| m.contains("To: jiancha@oneseal.test") && m.contains("Kind: red")));
+    assert!(!mails.iter().any(|m| m.contains("Kind: yellow")), "yellow alerts are not mailed");
+    // Sent once: a second run reads nothing new.
+    assert_eq!(rt.block_on(t.app.run_mail_once(&cfg(port), 1000)).unwrap(), 0);
+    assert_eq!(got.lock().unwrap().len() as u64, 2 * red_level);
+    assert!(oneseal_app::mail::MailConfig::new("http://x", "a@b.c", "d@e.f").is_err());
+    assert!(oneseal_app::mail::MailConfig::new("smtp://x", "a@b.c", "").is_err());
+}
