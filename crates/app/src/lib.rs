@@ -12,6 +12,7 @@ pub mod cases;
 pub mod catalog;
 pub mod consent;
 pub mod error;
+pub mod export;
 pub mod licensing;
 pub mod mail;
 pub mod parties;

@@ -59,6 +59,9 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Exports for analysis.
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -132,6 +135,43 @@ fn audit_cmd(c: AuditCmd) -> CliResult {
                 Some(note) => print!("{note}"),
                 None => println!("no new events since the last checkpoint"),
             }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// The case event log as XES (IEEE 1849), for process mining.
+    Xes {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The supervision alerts as CSV.
+    AlertsCsv {
+        #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
+        database: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn export_cmd(c: ExportCmd) -> CliResult {
+    let (database, out, xes) = match c {
+        ExportCmd::Xes { database, out } => (database, out, true),
+        ExportCmd::AlertsCsv { database, out } => (database, out, false),
+    };
+    let app = open_app(&database)?;
+    let rt = runtime()?;
+    let text =
+        if xes { rt.block_on(app.export_xes()) } else { rt.block_on(app.export_alerts_csv()) }.map_err(app_err)?;
+    match out {
+        Some(p) => std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display())),
+        None => {
+            print!("{text}");
             Ok(())
         }
     }
@@ -726,6 +766,7 @@ fn run(cli: Cli) -> CliResult {
             })
         }
         Cmd::Bench(b) => bench::run(b),
+        Cmd::Export(e) => export_cmd(e),
         Cmd::Id(c) => id(c),
         Cmd::Crypto(c) => crypto(c),
         Cmd::Seal(c) => seal_cmd(c),

@@ -70,6 +70,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/alerts", Access::Staff),
     ("POST", "/api/v1/alerts/{id}/close", Access::Roles(&[Role::Supervisor])),
     ("POST", "/api/v1/supervision/sweep", Access::Roles(&[Role::Supervisor, Role::Administrator])),
+    ("GET", "/api/v1/export/events.xes", Access::Roles(&[Role::Supervisor, Role::Administrator])),
+    ("GET", "/api/v1/export/alerts.csv", Access::Roles(&[Role::Supervisor, Role::Administrator])),
     ("GET", "/api/v1/urgings", Access::Staff),
     ("POST", "/api/v1/urgings", Access::Roles(&[Role::Supervisor])),
     ("POST", "/api/v1/urgings/{id}/reply", Access::Staff),
@@ -183,6 +185,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/alerts/{id}/close", post(close_alert))
         .route("/api/v1/supervision/sweep", post(sweep))
+        .route("/api/v1/export/events.xes", get(export_xes))
+        .route("/api/v1/export/alerts.csv", get(export_alerts_csv))
         .route("/api/v1/urgings", get(list_urgings).post(issue_urging))
         .route("/api/v1/urgings/{id}/reply", post(reply_urging))
         .route("/api/v1/urgings/{id}/close", post(close_urging))
@@ -1417,6 +1421,32 @@ async fn sweep(State(s): State<AppState>) -> Res {
     let mut v = serde_json::to_value(r).unwrap_or_default();
     v["urgings_escalated"] = json!(escalated);
     Ok(Json(v).into_response())
+}
+
+/// The case event log as XES (IEEE 1849) for process mining.
+async fn export_xes(State(s): State<AppState>) -> Res {
+    let text = s.app.export_xes().await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8")),
+            (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"oneseal-events.xes\"")),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// The supervision alerts as CSV.
+async fn export_alerts_csv(State(s): State<AppState>) -> Res {
+    let text = s.app.export_alerts_csv().await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"oneseal-alerts.csv\"")),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 fn urging_json(u: &oneseal_store::UrgingRow) -> Value {

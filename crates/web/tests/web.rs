@@ -2677,3 +2677,34 @@ fn red_alerts_are_mailed_over_smtp_at_least_once() {
     assert!(oneseal_app::mail::MailConfig::new("http://x", "a@b.c", "d@e.f").is_err());
     assert!(oneseal_app::mail::MailConfig::new("smtp://x", "a@b.c", "").is_err());
 }
+
+#[test]
+fn exports_xes_and_alerts_csv_for_supervisors_without_personal_data() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let citizen = t.login("citizen");
+    let code = t.item_code("食品经营许可");
+    let r = t.post("/api/v1/cases", Some(&citizen), &submission(&t, &code, "online"));
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    assert_eq!(t.act(&t.login("clerk"), &no, "accept", json!({})).status, 200);
+    drive_to_completion(&t, &no);
+    let get = |path: &str, token: &str| {
+        let mut resp = t
+            .agent
+            .get(&format!("{}{path}", t.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
+    };
+    let supervisor = t.login("supervisor");
+    let (status, xes) = get("/api/v1/export/events.xes", &supervisor);
+    assert_eq!(status, 200);
+    assert!(xes.starts_with("<?xml") && xes.contains(&format!(r#"<string key="concept:name" value="{no}"/>"#)));
+    assert!(xes.contains(r#"value="submitted""#) && xes.contains(r#"value="completed""#));
+    assert!(xes.contains(r#"<string key="org:resource" value="applicant"/>"#), "the applicant is not named");
+    assert!(!xes.contains("64010420050101001X") && !xes.contains("张三"), "no personal data");
+    let (status, csv) = get("/api/v1/export/alerts.csv", &supervisor);
+    assert_eq!(status, 200);
+    assert!(csv.starts_with("id,kind,level,case_no,"));
+    assert_eq!(get("/api/v1/export/events.xes", &t.login("clerk")).0, 403);
+}
