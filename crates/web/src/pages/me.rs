@@ -66,6 +66,45 @@ pub struct LicenseLine {
     pub valid: bool,
 }
 
+/// A licence as the applicant's pages list it.
+fn license_line(ctx: &Ctx, l: oneseal_store::LicenseRow) -> LicenseLine {
+    let public: Value = serde_json::from_str(&l.signed_payload).unwrap_or_default();
+    LicenseLine {
+        name: public["license_name"].as_str().unwrap_or(&l.license_type).to_string(),
+        number: l.number.clone(),
+        issued: l.issued.clone(),
+        valid_to: l.valid_to.clone().unwrap_or_else(|| ctx.t("verify-permanent")),
+        status: ctx.t(&format!("license-status-{}", l.status)),
+        valid: l.status == "valid",
+        identifier: l.identifier,
+    }
+}
+
+/// The clock of a case in words: not started, used and left (or late), paused; minutes for on-the-spot items.
+pub fn clock_text(ctx: &Ctx, v: &CaseView) -> String {
+    match &v.clock {
+        _ if v.state.accepted_at.is_none() => ctx.t("clock-not-started"),
+        Some(c) if c.unit == "working_days" => {
+            let mut t = ctx.tn("clock-elapsed", c.elapsed);
+            if v.state.finished_at.is_none() {
+                t.push_str(" · ");
+                t.push_str(&if c.remaining >= 0 {
+                    ctx.tn("clock-remaining", c.remaining)
+                } else {
+                    ctx.tn("clock-overdue", -c.remaining)
+                });
+            }
+            if c.paused {
+                t.push_str(" · ");
+                t.push_str(&ctx.t("clock-paused"));
+            }
+            t
+        }
+        Some(c) => ctx.tn("limit-minutes", c.limit),
+        None => ctx.t("clock-not-started"),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage {
@@ -110,25 +149,8 @@ async fn home(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed) -> Respons
             (code, name, ms_time(at))
         })
         .collect();
-    let licenses = s
-        .app
-        .my_licenses(&p.actor)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| {
-            let public: Value = serde_json::from_str(&l.signed_payload).unwrap_or_default();
-            LicenseLine {
-                name: public["license_name"].as_str().unwrap_or(&l.license_type).to_string(),
-                number: l.number.clone(),
-                issued: l.issued.clone(),
-                valid_to: l.valid_to.clone().unwrap_or_else(|| ctx.t("verify-permanent")),
-                status: ctx.t(&format!("license-status-{}", l.status)),
-                valid: l.status == "valid",
-                identifier: l.identifier,
-            }
-        })
-        .collect();
+    let licenses =
+        s.app.my_licenses(&p.actor).await.unwrap_or_default().into_iter().map(|l| license_line(&ctx, l)).collect();
     let notifications = s
         .app
         .notifications(&p.actor.id, 10)
@@ -252,25 +274,8 @@ async fn case_page_with(
         Err(_) => return not_found(headers, &format!("/me/cases/{no}")),
     };
     let entries = timeline(s, ctx, &trail, v.state.applicant.account.as_deref()).await;
-    let licenses = s
-        .app
-        .case_licenses(no)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| {
-            let public: Value = serde_json::from_str(&l.signed_payload).unwrap_or_default();
-            LicenseLine {
-                name: public["license_name"].as_str().unwrap_or(&l.license_type).to_string(),
-                number: l.number.clone(),
-                issued: l.issued.clone(),
-                valid_to: l.valid_to.clone().unwrap_or_else(|| ctx.t("verify-permanent")),
-                status: ctx.t(&format!("license-status-{}", l.status)),
-                valid: l.status == "valid",
-                identifier: l.identifier,
-            }
-        })
-        .collect();
+    let licenses =
+        s.app.case_licenses(no).await.unwrap_or_default().into_iter().map(|l| license_line(ctx, l)).collect();
     // The open correction notice: its problems, by material or form field.
     let mut fix_materials = Vec::new();
     let mut fix_fields = Vec::new();
@@ -302,27 +307,7 @@ async fn case_page_with(
         v.state.status,
         Status::Submitted | Status::AwaitingCorrection | Status::InProgress | Status::Suspended
     ) && v.state.applicant.account.as_deref() == Some(p.actor.id.as_str());
-    let clock_text = match &v.clock {
-        _ if v.state.accepted_at.is_none() => ctx.t("clock-not-started"),
-        Some(c) if c.unit == "working_days" => {
-            let mut t = ctx.tn("clock-elapsed", c.elapsed);
-            if v.state.finished_at.is_none() {
-                t.push_str(" · ");
-                t.push_str(&if c.remaining >= 0 {
-                    ctx.tn("clock-remaining", c.remaining)
-                } else {
-                    ctx.tn("clock-overdue", -c.remaining)
-                });
-            }
-            if c.paused {
-                t.push_str(" · ");
-                t.push_str(&ctx.t("clock-paused"));
-            }
-            t
-        }
-        Some(c) => ctx.tn("limit-minutes", c.limit),
-        None => ctx.t("clock-not-started"),
-    };
+    let clock_text = clock_text(ctx, &v);
     let status_text = status_label(ctx, v.state.status.as_str());
     let page_ = CasePage {
         ctx: ctx.clone(),

@@ -273,34 +273,40 @@ struct ReplyForm {
     text: String,
 }
 
+/// The section's reply to an urging, or the supervisor closing it.
 async fn reply(
-    State(s): State<AppState>,
-    Signed(p): Signed,
+    s: State<AppState>,
+    p: Signed,
     headers: HeaderMap,
     form: Result<Form<ReplyForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else { return forbidden(&headers, "/supervision") };
-    if !csrf_ok(&p, &f.csrf) {
-        return forbidden(&headers, "/supervision");
-    }
-    match s.app.reply_urging(&p.actor, &f.id, &f.text).await {
-        Ok(_) => Redirect::to("/supervision").into_response(),
-        Err(_) => Redirect::to("/supervision?error=1").into_response(),
-    }
+    urging_step(s, p, headers, form, false).await
 }
 
 async fn close_urging(
+    s: State<AppState>,
+    p: Signed,
+    headers: HeaderMap,
+    form: Result<Form<ReplyForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    urging_step(s, p, headers, form, true).await
+}
+
+async fn urging_step(
     State(s): State<AppState>,
     Signed(p): Signed,
     headers: HeaderMap,
     form: Result<Form<ReplyForm>, axum::extract::rejection::FormRejection>,
+    close: bool,
 ) -> Response {
     let Ok(Form(f)) = form else { return forbidden(&headers, "/supervision") };
     if !csrf_ok(&p, &f.csrf) {
         return forbidden(&headers, "/supervision");
     }
-    match s.app.close_urging(&p.actor, &f.id, &f.text).await {
-        Ok(_) => Redirect::to("/supervision").into_response(),
-        Err(_) => Redirect::to("/supervision?error=1").into_response(),
-    }
+    let done = if close {
+        s.app.close_urging(&p.actor, &f.id, &f.text).await.is_ok()
+    } else {
+        s.app.reply_urging(&p.actor, &f.id, &f.text).await.is_ok()
+    };
+    Redirect::to(if done { "/supervision" } else { "/supervision?error=1" }).into_response()
 }

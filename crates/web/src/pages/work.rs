@@ -340,25 +340,7 @@ async fn case_page_with(
                 .collect()
         })
         .unwrap_or_default();
-    let clock_text = match &v.clock {
-        _ if v.state.accepted_at.is_none() => ctx.t("clock-not-started"),
-        Some(c) if c.unit == "working_days" => {
-            let mut t = ctx.tn("clock-elapsed", c.elapsed);
-            t.push_str(" · ");
-            t.push_str(&if c.remaining >= 0 {
-                ctx.tn("clock-remaining", c.remaining)
-            } else {
-                ctx.tn("clock-overdue", -c.remaining)
-            });
-            if c.paused {
-                t.push_str(" · ");
-                t.push_str(&ctx.t("clock-paused"));
-            }
-            t
-        }
-        Some(c) => ctx.tn("limit-minutes", c.limit),
-        None => ctx.t("clock-not-started"),
-    };
+    let clock_text = super::me::clock_text(ctx, &v);
     let suspension_kinds = [
         SuspensionKind::ExpertReview,
         SuspensionKind::Inspection,
