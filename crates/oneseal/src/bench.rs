@@ -54,6 +54,9 @@ pub enum BenchCmd {
         due: u64,
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Database; default a fresh SQLite file under --dir. A PostgreSQL database must be empty.
+        #[arg(long)]
+        database: Option<String>,
         #[arg(long, default_value = "target/bench")]
         dir: std::path::PathBuf,
     },
@@ -77,7 +80,9 @@ pub fn run(c: BenchCmd) -> Result<(), String> {
             lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw)
         }
         BenchCmd::Inbox { cases, n, dir } => inbox(cases, n.max(1), &dir),
-        BenchCmd::Sweep { cases, due, rounds, dir } => sweep(cases, due.min(cases), rounds.max(1), &dir),
+        BenchCmd::Sweep { cases, due, rounds, database, dir } => {
+            sweep(cases, due.min(cases), rounds.max(1), database, &dir)
+        }
     }
 }
 
@@ -590,26 +595,38 @@ fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
 
 /// `cases` watch rows, `due` of them yellow today; each round re-arms the due rows, then times the find (the
 /// indexed query alone) and the sweep (find, raise each alert as an event with its projection, clear the date).
-fn sweep(cases: u64, due: u64, rounds: usize, dir: &std::path::Path) -> Result<(), String> {
+fn sweep(cases: u64, due: u64, rounds: usize, database: Option<String>, dir: &std::path::Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let p = dir.join("sweep.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-    }
-    let db = format!("sqlite://{}", p.display());
+    let db = match database {
+        Some(d) => d,
+        None => {
+            let p = dir.join("sweep.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+            }
+            format!("sqlite://{}", p.display())
+        }
+    };
     let app = crate::open_app(&db)?;
+    let pg = app.store.backend() == Backend::Postgres;
     let today = oneseal_domain::calendar::format_date(oneseal_domain::clock::local_date(app.now()));
     let t0 = Instant::now();
     let chunk = 100_000u64;
     let mut done = 0u64;
     while done < cases {
         let (from, to) = (done + 1, (done + chunk).min(cases));
+        let rows = if pg {
+            format!(
+                "SELECT 'YC19990101' || lpad(i::text, 7, '0') AS case_no FROM generate_series({from}, {to}) AS n(i)"
+            )
+        } else {
+            format!("WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) SELECT printf('YC19990101%07d', i) AS case_no FROM n")
+        };
         app.store
             .write_blocking(move |db| {
                 db.exec_batch(&format!(
-                    "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
-                     INSERT INTO supervision_watch (case_no, department, title, step_name, assignee, deadline, yellow_on, red_on, stall_on, pledge_due) \
-                     SELECT printf('YC19990101%07d', n.i), 'bureau-economy', '食品经营许可', '审查', NULL, '2099-01-10', '2099-01-08', '2099-01-11', '2099-01-05', NULL FROM n"
+                    "INSERT INTO supervision_watch (case_no, department, title, step_name, assignee, deadline, yellow_on, red_on, stall_on, pledge_due) \
+                     SELECT case_no, 'bureau-economy', '食品经营许可', '审查', NULL, '2099-01-10', '2099-01-08', '2099-01-11', '2099-01-05', NULL FROM ({rows}) seq"
                 ))
             })
             .map_err(|e| e.to_string())?;
@@ -618,9 +635,10 @@ fn sweep(cases: u64, due: u64, rounds: usize, dir: &std::path::Path) -> Result<(
     app.store.write_blocking(|db| db.refresh_statistics()).map_err(|e| e.to_string())?;
     println!("OneSeal supervision sweep benchmark");
     println!(
-        "  machine: {} cores; SQLite {} (WAL, synchronous=FULL)",
+        "  machine: {} cores; database {} ({})",
         std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1),
-        p.display()
+        DatabaseUrl::parse(&db).map_err(|e| e.to_string())?.redacted(),
+        if pg { "PostgreSQL, synchronous_commit=on" } else { "SQLite WAL, synchronous=FULL" }
     );
     println!(
         "  {cases} open cases watched, stored in {:.1} s; {due} due (yellow) today each round",
@@ -630,11 +648,15 @@ fn sweep(cases: u64, due: u64, rounds: usize, dir: &std::path::Path) -> Result<(
     for round in 1..=rounds {
         // Re-arm `due` rows (a different set each round, so each raises new alerts).
         let (start, today2) = ((round as u64 - 1) * due, today.clone());
+        let picked = if pg {
+            format!("SELECT 'YC19990101' || lpad(({start} + i)::text, 7, '0') FROM generate_series(1, {due}) AS n(i)")
+        } else {
+            format!("SELECT printf('YC19990101%07d', {start} + i) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {due}) SELECT i FROM n)")
+        };
         app.store
             .write_blocking(move |db| {
                 db.exec_batch(&format!(
-                    "UPDATE supervision_watch SET yellow_on = '{today2}' WHERE case_no IN \
-                     (SELECT printf('YC19990101%07d', {start} + i) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {due}) SELECT i FROM n))"
+                    "UPDATE supervision_watch SET yellow_on = '{today2}' WHERE case_no IN ({picked})"
                 ))
             })
             .map_err(|e| e.to_string())?;
