@@ -124,6 +124,31 @@ impl Client {
     }
 }
 
+/// The database a benchmark runs on: the one given, or a fresh SQLite file `{name}.db` under `dir` (on the disk
+/// being measured).
+fn bench_database(database: Option<String>, dir: &std::path::Path, name: &str) -> Result<String, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if let Some(d) = database {
+        return Ok(d);
+    }
+    let p = dir.join(format!("{name}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+    }
+    Ok(format!("sqlite://{}", p.display()))
+}
+
+/// Serve `app` on a free port of 127.0.0.1 from `rt`; the address.
+fn start_server(rt: &tokio::runtime::Runtime, app: &App) -> Result<std::net::SocketAddr, String> {
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server_app = app.clone();
+    rt.spawn(async move {
+        let _ = oneseal_web::serve(server_app, listener, std::future::pending()).await;
+    });
+    Ok(addr)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -216,17 +241,7 @@ fn lifecycle(
     item: &str,
     raw: i64,
 ) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let db = match database {
-        Some(d) => d,
-        None => {
-            let p = dir.join("lifecycle.db");
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-            }
-            format!("sqlite://{}", p.display())
-        }
-    };
+    let db = bench_database(database, dir, "lifecycle")?;
     let app = crate::open_app(&db)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -275,12 +290,7 @@ fn lifecycle(
     let steps: Vec<&str> = it.process.steps.iter().map(|s| s.name.as_str()).collect();
     println!("  item: {} ({code}); steps: {}", it.name, steps.join(" → "));
 
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server_app = app.clone();
-    rt.spawn(async move {
-        let _ = oneseal_web::serve(server_app, listener, std::future::pending()).await;
-    });
+    let addr = start_server(&rt, &app)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_idle_connections_per_host(conc * 2)
@@ -361,13 +371,7 @@ fn lifecycle(
 
     // The raw reference on the same disk and durability.
     let raw_url = match backend {
-        Backend::Sqlite => {
-            let p = dir.join("raw-reference.db");
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-            }
-            format!("sqlite://{}", p.display())
-        }
+        Backend::Sqlite => bench_database(None, dir, "raw-reference")?,
         Backend::Postgres => db.clone(),
     };
     let raw_secs = oneseal_store::raw_commit_reference(&DatabaseUrl::parse(&raw_url).map_err(|e| e.to_string())?, raw)
@@ -477,12 +481,7 @@ fn seal_bench(seconds: u64) -> Result<(), String> {
 /// The workbench inboxes with `cases` open cases, each with an open review task of one section: the page
 /// (`/work?view=…`, rendered HTML) and the API (`/api/v1/work-queue?view=…`), `n` requests each, timed.
 fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let p = dir.join("inbox.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-    }
-    let db = format!("sqlite://{}", p.display());
+    let db = bench_database(None, dir, "inbox")?;
     let app = crate::open_app(&db)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -490,12 +489,7 @@ fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(crate::load_demo(&app, &db))?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server_app = app.clone();
-    rt.spawn(async move {
-        let _ = oneseal_web::serve(server_app, listener, std::future::pending()).await;
-    });
+    let addr = start_server(&rt, &app)?;
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let client = Client { agent: agent.clone(), base: format!("http://{addr}") };
     let login = |u: &str| -> Result<String, String> {
@@ -555,11 +549,7 @@ fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
     // What `serve` does at start and hourly: refresh the planner's statistics.
     app.store.write_blocking(|db| db.refresh_statistics()).map_err(|e| e.to_string())?;
     println!("OneSeal inbox benchmark");
-    println!(
-        "  machine: {} cores; SQLite {}",
-        std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1),
-        p.display()
-    );
+    println!("  machine: {} cores; {db}", std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1),);
     println!("  {cases} open cases with an open review task of {dept}, stored in {:.1} s", t0.elapsed().as_secs_f64());
     let reviewer = login(&format!("{dept}-reviewer"))?;
     println!("  {:<34} {:>8} {:>8} {:>8}", "request (as the section's reviewer)", "p50 ms", "p99 ms", "bytes");
@@ -596,17 +586,7 @@ fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
 /// `cases` watch rows, `due` of them yellow today; each round re-arms the due rows, then times the find (the
 /// indexed query alone) and the sweep (find, raise each alert as an event with its projection, clear the date).
 fn sweep(cases: u64, due: u64, rounds: usize, database: Option<String>, dir: &std::path::Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let db = match database {
-        Some(d) => d,
-        None => {
-            let p = dir.join("sweep.db");
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-            }
-            format!("sqlite://{}", p.display())
-        }
-    };
+    let db = bench_database(database, dir, "sweep")?;
     let app = crate::open_app(&db)?;
     let pg = app.store.backend() == Backend::Postgres;
     let today = oneseal_domain::calendar::format_date(oneseal_domain::clock::local_date(app.now()));

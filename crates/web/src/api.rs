@@ -1574,19 +1574,7 @@ async fn verify_license_pdf(State(s): State<AppState>, body: axum::body::Bytes) 
 /// The printable PDF of one of my licences.
 async fn license_pdf(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(identifier): ApiPath<String>) -> Res {
     let (name, bytes) = s.app.license_pdf(&actor, &identifier).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-                    .unwrap_or(HeaderValue::from_static("attachment")),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::pages::pdf_response(&name, bytes, false, "private, no-store"))
 }
 
 async fn my_licenses(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {

@@ -96,15 +96,6 @@ struct ReceiptPage {
     receipt: oneseal_app::cases::Receipt,
 }
 
-/// The subject of a code: an item (implementation code) or a bundle.
-fn subject(s: &AppState, code: &str) -> Option<Subject> {
-    let view = s.app.catalog();
-    if let Some(p) = view.latest_item(code) {
-        return Some(Subject::Item { code: code.to_string(), version: p.version });
-    }
-    view.latest_bundle(code).map(|p| Subject::Bundle { code: code.to_string(), version: p.version })
-}
-
 fn input_of(t: FieldType) -> &'static str {
     match t {
         FieldType::LongText => "textarea",
@@ -197,7 +188,7 @@ struct Wizard {
 }
 
 async fn load(s: &AppState, p: &Principal, code: &str) -> Result<Option<Wizard>, AppError> {
-    let Some(subject) = subject(s, code) else { return Ok(None) };
+    let Some(subject) = super::subject_of(s, code) else { return Ok(None) };
     let def = s.app.catalog().definition(&subject)?;
     let draft: Draft = match s.app.draft(&p.actor, code).await? {
         Some(v) => serde_json::from_value(v).unwrap_or_default(),

@@ -144,6 +144,39 @@ pub async fn masked_case(
     Ok(v)
 }
 
+/// A service by its code: an item (implementation code) or a bundle, at its latest version.
+pub fn subject_of(s: &AppState, code: &str) -> Option<oneseal_domain::case::Subject> {
+    use oneseal_domain::case::Subject;
+    let view = s.app.catalog();
+    if let Some(p) = view.latest_item(code) {
+        return Some(Subject::Item { code: code.to_string(), version: p.version });
+    }
+    view.latest_bundle(code).map(|p| Subject::Bundle { code: code.to_string(), version: p.version })
+}
+
+/// A stable PDF file ID from what the document is (the same document, the same ID).
+pub fn pdf_file_id(what: &str) -> [u8; 16] {
+    let d = oneseal_app::sha256_hex(what);
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&d[i * 2..i * 2 + 2], 16).unwrap_or(0);
+    }
+    out
+}
+
+/// A PDF answer: shown in the browser (`inline`) or downloaded, with its cache rule.
+pub fn pdf_response(name: &str, bytes: Vec<u8>, inline: bool, cache: &'static str) -> Response {
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    let disposition = if inline { "inline" } else { "attachment" };
+    if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    r
+}
+
 /// Today's date in Beijing, ISO.
 pub fn me_today(s: &AppState) -> String {
     oneseal_domain::clock::local_date(s.app.now()).to_string()

@@ -379,7 +379,6 @@ async fn sample_pdf(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, Pat
 }
 
 async fn application_form(s: &AppState, ctx: &Ctx, headers: &HeaderMap, code: &str, sample: bool) -> Response {
-    use axum::http::{header, HeaderValue};
     use axum::response::IntoResponse;
     use oneseal_domain::catalog::FieldType as T;
     let view = s.app.catalog();
@@ -404,11 +403,7 @@ async fn application_form(s: &AppState, ctx: &Ctx, headers: &HeaderMap, code: &s
             value: sample.then(|| example_value(f)),
         })
         .collect();
-    let mut file_id = [0u8; 16];
-    let digest = oneseal_app::sha256_hex(&format!("{code} v{} {sample} {}", p.version, ctx.lang.code()));
-    for (k, b) in file_id.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&digest[k * 2..k * 2 + 2], 16).unwrap_or(0);
-    }
+    let file_id = super::pdf_file_id(&format!("{code} v{} {sample} {}", p.version, ctx.lang.code()));
     let sheet = oneseal_pdf::form::FormSheet {
         title: ctx.tv("form-title", &i.name),
         subtitle: format!("{} · {} · v{}", view.department_name(i.department.as_str()), i.impl_code, p.version),
@@ -428,14 +423,7 @@ async fn application_form(s: &AppState, ctx: &Ctx, headers: &HeaderMap, code: &s
     match rendered {
         Ok(Ok(bytes)) => {
             let name = format!("{}-{}.pdf", i.impl_code, if sample { "sample" } else { "form" });
-            let mut r = bytes.into_response();
-            let h = r.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-            r
+            super::pdf_response(&name, bytes, false, "public, max-age=300")
         }
         _ => (StatusCode::INTERNAL_SERVER_ERROR, ctx.t("error-internal")).into_response(),
     }

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -110,14 +110,6 @@ impl ApplyPage {
     }
 }
 
-fn subject(s: &AppState, code: &str) -> Option<Subject> {
-    let view = s.app.catalog();
-    if let Some(p) = view.latest_item(code) {
-        return Some(Subject::Item { code: code.to_string(), version: p.version });
-    }
-    view.latest_bundle(code).map(|p| Subject::Bundle { code: code.to_string(), version: p.version })
-}
-
 async fn form_page(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -128,7 +120,7 @@ async fn form_page(
     if !p.actor.has(Role::WindowClerk) {
         return forbidden(&headers, &format!("/window/apply/{code}"));
     }
-    let Some(def) = subject(&s, &code).and_then(|sub| s.app.catalog().definition(&sub).ok()) else {
+    let Some(def) = super::subject_of(&s, &code).and_then(|sub| s.app.catalog().definition(&sub).ok()) else {
         return not_found(&headers, &format!("/window/apply/{code}"));
     };
     let page_ = ApplyPage {
@@ -162,7 +154,7 @@ async fn submit(
     if !p.actor.has(Role::WindowClerk) {
         return forbidden(&headers, &format!("/window/apply/{code}"));
     }
-    let Some(def) = subject(&s, &code).and_then(|sub| s.app.catalog().definition(&sub).ok()) else {
+    let Some(def) = super::subject_of(&s, &code).and_then(|sub| s.app.catalog().definition(&sub).ok()) else {
         return not_found(&headers, &format!("/window/apply/{code}"));
     };
     let Ok(mut mp) = multipart else { return forbidden(&headers, &format!("/window/apply/{code}")) };
@@ -317,26 +309,6 @@ async fn submit(
     page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_)
 }
 
-fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    r
-}
-
-fn file_id(s: &str) -> [u8; 16] {
-    let d = oneseal_app::sha256_hex(s);
-    let mut out = [0u8; 16];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&d[i * 2..i * 2 + 2], 16).unwrap_or(0);
-    }
-    out
-}
-
 fn ymd(d: time::Date) -> (u16, u8, u8) {
     (d.year() as u16, u8::from(d.month()), d.day())
 }
@@ -371,10 +343,10 @@ async fn acceptance_pdf(
         issuer: oneseal_app::licensing::ISSUER_NAME.into(),
         date: ymd(day),
         seal_text: "行政审批专用章".into(),
-        file_id: file_id(&format!("acceptance {}", st.case_no)),
+        file_id: super::pdf_file_id(&format!("acceptance {}", st.case_no)),
     };
     match tokio::task::spawn_blocking(move || oneseal_pdf::notice::render(&notice)).await {
-        Ok(Ok(b)) => pdf_response(&format!("{no}-acceptance.pdf"), b),
+        Ok(Ok(b)) => super::pdf_response(&format!("{no}-acceptance.pdf"), b, true, "private, no-store"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "pdf").into_response(),
     }
 }
@@ -426,10 +398,10 @@ async fn correction_pdf(
         issuer: oneseal_app::licensing::ISSUER_NAME.into(),
         date: ymd(day),
         seal_text: "行政审批专用章".into(),
-        file_id: file_id(&format!("correction {} {}", st.case_no, at)),
+        file_id: super::pdf_file_id(&format!("correction {} {}", st.case_no, at)),
     };
     match tokio::task::spawn_blocking(move || oneseal_pdf::notice::render(&notice)).await {
-        Ok(Ok(b)) => pdf_response(&format!("{no}-correction.pdf"), b),
+        Ok(Ok(b)) => super::pdf_response(&format!("{no}-correction.pdf"), b, true, "private, no-store"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "pdf").into_response(),
     }
 }
