@@ -225,6 +225,47 @@ pub(crate) fn record_public(
     record(app, db, st, expected, events, actor, now, case_no, schema)
 }
 
+/// Decide a command on a case and record its events, in the caller's transaction (the API's commands, and the
+/// consultations that pause and resume the clock).
+pub(crate) fn command_in(
+    app: &App,
+    db: &mut Db,
+    actor: &Actor,
+    case_no: &str,
+    cmd: CaseCommand,
+    if_match: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<CaseState, AppError> {
+    let (st, version) = load_state(db, case_no)?;
+    if !may_see(actor, &st) {
+        return Err(AppError::NotFound(format!("case {case_no}")));
+    }
+    if let Some(expected) = if_match {
+        if expected != version {
+            return Err(AppError::StaleVersion { expected, actual: version });
+        }
+    }
+    let view = app.catalog();
+    let calendar = app.calendar();
+    let def = view.definition(&st.subject)?;
+    let mut cmd = cmd;
+    match &mut cmd {
+        CaseCommand::SubmitCorrection { materials, .. } => {
+            crate::attachments::bind_attachments(db, &actor.id, materials)?
+        }
+        CaseCommand::FulfilPledge { material } => {
+            crate::attachments::bind_attachments(db, &actor.id, std::slice::from_mut(material))?
+        }
+        _ => {}
+    }
+    let ctx = Ctx { now, actor, calendar: &calendar, def: &def };
+    let events = case::decide(&st, cmd, &ctx)?;
+    if events.is_empty() {
+        return Ok(st);
+    }
+    record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form)
+}
+
 /// Seal the personal data in new events, append them, and write the case projection, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 fn record(
@@ -447,39 +488,12 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<CaseState, AppError> {
         let case_no = CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
-        let view = self.catalog();
-        let calendar = self.calendar();
         let now = self.now();
         let actor = actor.clone();
         let app = self.clone();
         self.store
             .write(move |db| -> Result<CaseState, AppError> {
-                let (st, version) = load_state(db, case_no.as_str())?;
-                if !may_see(&actor, &st) {
-                    return Err(AppError::NotFound(format!("case {case_no}")));
-                }
-                if let Some(expected) = if_match {
-                    if expected != version {
-                        return Err(AppError::StaleVersion { expected, actual: version });
-                    }
-                }
-                let def = view.definition(&st.subject)?;
-                let mut cmd = cmd;
-                match &mut cmd {
-                    CaseCommand::SubmitCorrection { materials, .. } => {
-                        crate::attachments::bind_attachments(db, &actor.id, materials)?
-                    }
-                    CaseCommand::FulfilPledge { material } => {
-                        crate::attachments::bind_attachments(db, &actor.id, std::slice::from_mut(material))?
-                    }
-                    _ => {}
-                }
-                let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
-                let events = case::decide(&st, cmd, &ctx)?;
-                if events.is_empty() {
-                    return Ok(st);
-                }
-                record(&app, db, Some(st), version, events, &actor.id, now, case_no.as_str(), &def.form)
+                command_in(&app, db, &actor, case_no.as_str(), cmd, if_match, now)
             })
             .await
     }

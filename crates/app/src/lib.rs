@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod consent;
 pub mod error;
 pub mod export;
+pub mod liaison;
 pub mod licensing;
 pub mod mail;
 pub mod parties;
@@ -23,6 +24,7 @@ pub mod subscribers;
 pub mod supervision;
 pub mod transparency;
 pub mod urging;
+pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
 
@@ -56,6 +58,11 @@ impl ManualClock {
     pub fn set(&self, t: OffsetDateTime) {
         if let Ok(mut g) = self.0.write() {
             *g = t;
+        }
+    }
+    pub fn advance(&self, d: time::Duration) {
+        if let Ok(mut g) = self.0.write() {
+            *g += d;
         }
     }
 }
@@ -96,6 +103,10 @@ pub struct App {
     counter_blocks: Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
     /// Held while a block is reserved, so that concurrent requests wait for one refill instead of each writing.
     counter_refill: Arc<tokio::sync::Mutex<()>>,
+    /// Acknowledgement limit and webhook retry schedule.
+    liaison: Arc<RwLock<liaison::LiaisonSettings>>,
+    /// Webhook delivery attempts that failed, per node (for the metrics).
+    pub webhook_failures: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
@@ -117,6 +128,8 @@ impl App {
             public_url: Arc::new(RwLock::new(DEFAULT_PUBLIC_URL.to_string())),
             counter_blocks: Arc::default(),
             counter_refill: Arc::default(),
+            liaison: Arc::default(),
+            webhook_failures: Arc::default(),
             disclosure_delay_days: Arc::default(),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };

@@ -78,6 +78,15 @@ pub fn mask_phone(p: &str) -> String {
     }
 }
 
+/// 张* / 欧阳** : a natural person's name, its first character kept.
+pub fn mask_name(v: &str) -> String {
+    let mut c = v.chars();
+    match c.next() {
+        Some(first) => format!("{first}{}", "*".repeat(c.count().max(1))),
+        None => String::new(),
+    }
+}
+
 /// An address or other text: the first few characters, then stars.
 pub fn mask_text(v: &str) -> String {
     let c: Vec<char> = v.chars().collect();

@@ -194,6 +194,10 @@ impl App {
                                 }
                                 db.put_urging(&u)?;
                             }
+                        } else if e.event_type.starts_with("liaison_") {
+                            crate::liaison::replay_liaison(db, e)?;
+                        } else if e.event_type.starts_with("consultation_") {
+                            crate::liaison::replay_consultation(db, e)?;
                         } else if e.event_type == "calendar_year_published" {
                             let p: CalendarPayload =
                                 serde_json::from_str(&e.payload).map_err(|err| AppError::Internal(err.to_string()))?;

@@ -70,7 +70,9 @@ impl App {
     pub async fn drain_subscribers(&self) -> Result<usize, AppError> {
         let mut total = 0;
         loop {
-            let n = self.run_notifications_once(1000).await? + self.run_supervision_once(1000).await?;
+            let n = self.run_notifications_once(1000).await?
+                + self.run_supervision_once(1000).await?
+                + self.run_liaison_once(1000).await?;
             total += n;
             if n == 0 {
                 return Ok(total);

@@ -224,6 +224,8 @@ pub enum SuspensionKind {
     Appraisal,
     ExpertReview,
     AwaitingCorrection,
+    /// 事前征询: waiting for a regulator's opinion, where the item says consultation pauses the clock.
+    Consultation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -413,6 +413,13 @@ pub struct ServiceItem {
     pub keywords: Vec<String>,
     pub form: FormSchema,
     pub process: ProcessDefinition,
+    /// Departments that regulate what this item approves (事中事后监管): each receives every approval, filing,
+    /// amendment, cancellation and revocation of it (审管互动, `liaison`).
+    #[serde(default)]
+    pub regulators: Vec<DepartmentId>,
+    /// Whether asking a regulator's opinion before deciding (事前征询) pauses the case clock.
+    #[serde(default)]
+    pub consult_pauses_clock: bool,
 }
 
 fn ten() -> u32 {
@@ -473,6 +480,14 @@ impl ServiceItem {
         }
         if !departments.contains(&self.department) {
             return Err(err(s, format!("unknown department {}", self.department)));
+        }
+        for r in &self.regulators {
+            if !departments.contains(r) {
+                return Err(err(s, format!("unknown regulator {r}")));
+            }
+        }
+        if self.regulators.iter().collect::<BTreeSet<_>>().len() != self.regulators.len() {
+            return Err(err(s, "a regulator appears twice"));
         }
         if !self.impl_code.as_str().starts_with(self.department_uscc.as_str()) {
             return Err(err(s, "impl_code must start with the implementing body's USCC"));

@@ -794,6 +794,7 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
     if let Some(u) = public_url {
         app.set_public_url(u).map_err(|e| format!("ONESEAL_PUBLIC_URL: {}", app_err(e)))?;
     }
+    app.set_liaison_settings(liaison_settings_from_env()?).map_err(|e| format!("liaison settings: {}", app_err(e)))?;
     let rt = runtime()?;
     rt.block_on(async move {
         if demo {
@@ -884,8 +885,34 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
                     if let Err(e) = supervisor.escalate_urgings(5000).await {
                         eprintln!("urgings: {}", app_err(e));
                     }
+                    if let Err(e) = supervisor.sweep_liaison(5000).await {
+                        eprintln!("liaison sweep: {}", app_err(e));
+                    }
                 }
                 if n == 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+        });
+        let liaison = app.clone();
+        tokio::spawn(async move {
+            // Approval–regulation liaison: messages to regulators (with their webhook outbox rows), then delivery.
+            loop {
+                let pushed = match liaison.run_liaison_once(1000).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        eprintln!("liaison subscriber: {}", app_err(e));
+                        0
+                    }
+                };
+                let sent = match liaison.run_webhooks_once(50).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        eprintln!("webhooks: {}", app_err(e));
+                        0
+                    }
+                };
+                if pushed == 0 && sent == 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
             }
@@ -913,6 +940,24 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
         let _ = std::io::stdout().flush();
         oneseal_web::serve(app, listener, shutdown_signal()).await.map_err(err)
     })
+}
+
+/// `ONESEAL_LIAISON_ACK_DAYS` (working days to acknowledge a message, default 5) and
+/// `ONESEAL_WEBHOOK_RETRY_SECONDS` (comma-separated waits before each retry; default the Standard Webhooks schedule).
+fn liaison_settings_from_env() -> Result<oneseal_app::liaison::LiaisonSettings, String> {
+    let mut s = oneseal_app::liaison::LiaisonSettings::default();
+    if let Ok(v) = std::env::var("ONESEAL_LIAISON_ACK_DAYS") {
+        s.ack_days =
+            v.trim().parse().map_err(|_| format!("ONESEAL_LIAISON_ACK_DAYS={v:?}: a number of working days"))?;
+    }
+    if let Ok(v) = std::env::var("ONESEAL_WEBHOOK_RETRY_SECONDS") {
+        s.retry_seconds = v
+            .split(',')
+            .map(|x| x.trim().parse::<u64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("ONESEAL_WEBHOOK_RETRY_SECONDS={v:?}: comma-separated seconds"))?;
+    }
+    Ok(s)
 }
 
 async fn shutdown_signal() {

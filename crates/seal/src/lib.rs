@@ -6,3 +6,4 @@ pub mod pd;
 pub mod qr;
 pub mod seal;
 pub mod totp;
+pub mod webhook;

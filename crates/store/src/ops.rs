@@ -22,6 +22,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (11, include_str!("migrations/sqlite_0011_task_order.sql")),
     (12, include_str!("migrations/sqlite_0012_supervision.sql")),
     (13, include_str!("migrations/sqlite_0013_urgings.sql")),
+    (14, include_str!("migrations/sqlite_0014_liaison.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -37,6 +38,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (11, include_str!("migrations/postgres_0011_task_order.sql")),
     (12, include_str!("migrations/postgres_0012_supervision.sql")),
     (13, include_str!("migrations/postgres_0013_urgings.sql")),
+    (14, include_str!("migrations/postgres_0014_liaison.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -593,8 +595,18 @@ pub struct PdAccess {
 }
 
 /// Projection tables that `rebuild` empties and refills from the events.
-pub const PROJECTION_TABLES: &[&str] =
-    &["cases", "tasks", "catalog_versions", "calendar_years", "pd_access", "licenses", "alerts", "urgings"];
+pub const PROJECTION_TABLES: &[&str] = &[
+    "cases",
+    "tasks",
+    "catalog_versions",
+    "calendar_years",
+    "pd_access",
+    "licenses",
+    "alerts",
+    "urgings",
+    "liaison_messages",
+    "consultations",
+];
 
 impl Db {
     pub fn backend(&self) -> Backend {
@@ -2100,7 +2112,7 @@ impl Db {
             "catalog_versions" => "kind, code, version",
             "pd_access" => "event_seq",
             "licenses" => "identifier",
-            "alerts" | "urgings" => "id",
+            "alerts" | "urgings" | "liaison_messages" | "consultations" => "id",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

@@ -76,6 +76,23 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/urgings", Access::Roles(&[Role::Supervisor])),
     ("POST", "/api/v1/urgings/{id}/reply", Access::Staff),
     ("POST", "/api/v1/urgings/{id}/close", Access::Roles(&[Role::Supervisor])),
+    ("GET", "/api/v1/liaison/messages", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
+    ("POST", "/api/v1/liaison/messages/{id}/acknowledge", Access::Roles(&[Role::Regulator])),
+    ("GET", "/api/v1/liaison/counters", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
+    ("GET", "/api/v1/cases/{case_no}/consultations", Access::Staff),
+    (
+        "POST",
+        "/api/v1/cases/{case_no}/consultations",
+        Access::Roles(&[Role::Reviewer, Role::Approver, Role::Inspector]),
+    ),
+    ("GET", "/api/v1/consultations", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
+    ("POST", "/api/v1/consultations/{id}/answer", Access::Roles(&[Role::Regulator])),
+    ("GET", "/api/v1/webhooks", Access::Roles(&[Role::Regulator, Role::Administrator])),
+    ("POST", "/api/v1/webhooks", Access::Roles(&[Role::Regulator, Role::Administrator])),
+    ("POST", "/api/v1/webhooks/{id}/enable", Access::Roles(&[Role::Regulator, Role::Administrator])),
+    ("POST", "/api/v1/webhooks/{id}/disable", Access::Roles(&[Role::Regulator, Role::Administrator])),
+    ("GET", "/api/v1/webhooks/deliveries", Access::Roles(&[Role::Regulator, Role::Administrator])),
+    ("POST", "/api/v1/webhooks/deliveries/{id}/resend", Access::Roles(&[Role::Regulator, Role::Administrator])),
     ("POST", "/api/v1/attachments", Access::SignedIn),
     ("GET", "/api/v1/attachments/{id}", Access::SignedIn),
     ("POST", "/api/v1/verify", Access::Public),
@@ -190,6 +207,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/urgings", get(list_urgings).post(issue_urging))
         .route("/api/v1/urgings/{id}/reply", post(reply_urging))
         .route("/api/v1/urgings/{id}/close", post(close_urging))
+        .route("/api/v1/liaison/messages", get(crate::liaison_api::list_messages))
+        .route("/api/v1/liaison/messages/{id}/acknowledge", post(crate::liaison_api::acknowledge))
+        .route("/api/v1/liaison/counters", get(crate::liaison_api::counters))
+        .route(
+            "/api/v1/cases/{case_no}/consultations",
+            get(crate::liaison_api::case_consultations).post(crate::liaison_api::ask),
+        )
+        .route("/api/v1/consultations", get(crate::liaison_api::my_consultations))
+        .route("/api/v1/consultations/{id}/answer", post(crate::liaison_api::answer))
+        .route("/api/v1/webhooks", get(crate::liaison_api::list_endpoints).post(crate::liaison_api::register_endpoint))
+        .route("/api/v1/webhooks/{id}/enable", post(crate::liaison_api::enable_endpoint))
+        .route("/api/v1/webhooks/{id}/disable", post(crate::liaison_api::disable_endpoint))
+        .route("/api/v1/webhooks/deliveries", get(crate::liaison_api::list_deliveries))
+        .route("/api/v1/webhooks/deliveries/{id}/resend", post(crate::liaison_api::resend))
         .route("/api/v1/verify", post(verify_license))
         .route("/api/v1/verify/pdf", post(verify_license_pdf))
         .route("/api/v1/licenses/{identifier}", get(get_license))
@@ -337,7 +368,7 @@ fn item_summary(s: &AppState, i: &ServiceItem, version: u32) -> Value {
     })
 }
 
-fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<(usize, usize), ApiError> {
+pub(crate) fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<(usize, usize), ApiError> {
     let page = page.unwrap_or(1);
     let per = per_page.unwrap_or(20);
     if page == 0 || per == 0 || per > 200 {
@@ -1418,8 +1449,11 @@ async fn sweep(State(s): State<AppState>) -> Res {
     while s.app.run_supervision_once(1000).await? > 0 {}
     let r = s.app.sweep_supervision(5000).await?;
     let escalated = s.app.escalate_urgings(5000).await?;
+    while s.app.run_liaison_once(1000).await? > 0 {}
+    let late = s.app.sweep_liaison(5000).await?;
     let mut v = serde_json::to_value(r).unwrap_or_default();
     v["urgings_escalated"] = json!(escalated);
+    v["liaison_ack_overdue"] = json!(late);
     Ok(Json(v).into_response())
 }
 

@@ -14,6 +14,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
+/// Last sequence, subscriber cursors, open alerts by department and kind, webhook deliveries by status.
+type Facts = (i64, Vec<(String, i64)>, Vec<(String, String, i64)>, Vec<(String, i64)>);
+
 /// Upper bounds of the request-latency histogram (seconds).
 const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
@@ -112,16 +115,32 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     let facts = s
         .app
         .store
-        .read(|db| -> Result<(i64, Vec<(String, i64)>, Vec<(String, String, i64)>), oneseal_store::StoreError> {
+        .read(|db| -> Result<Facts, oneseal_store::StoreError> {
             let last = db.last_seq()?;
             let mut cursors = Vec::new();
-            for name in [oneseal_app::subscribers::NOTIFICATIONS, oneseal_app::supervision::SUPERVISION] {
+            for name in [
+                oneseal_app::subscribers::NOTIFICATIONS,
+                oneseal_app::supervision::SUPERVISION,
+                oneseal_app::liaison::LIAISON,
+            ] {
                 cursors.push((name.to_string(), db.cursor(name)?));
             }
-            Ok((last, cursors, db.alert_counts()?))
+            Ok((last, cursors, db.alert_counts()?, db.webhook_delivery_counts()?))
         })
         .await;
-    if let Ok((last, cursors, alerts)) = facts {
+    let _ = writeln!(out, "# HELP oneseal_webhook_failures_total Webhook delivery attempts that failed (this node).");
+    let _ = writeln!(out, "# TYPE oneseal_webhook_failures_total counter");
+    let _ = writeln!(
+        out,
+        "oneseal_webhook_failures_total {}",
+        s.app.webhook_failures.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    if let Ok((last, cursors, alerts, deliveries)) = facts {
+        let _ = writeln!(out, "# HELP oneseal_webhook_deliveries Webhook deliveries by status (dead: dead letters).");
+        let _ = writeln!(out, "# TYPE oneseal_webhook_deliveries gauge");
+        for (status, n) in deliveries {
+            let _ = writeln!(out, "oneseal_webhook_deliveries{{status=\"{}\"}} {n}", esc(&status));
+        }
         let _ =
             writeln!(out, "# HELP oneseal_subscriber_lag_events Events of the log a subscriber has not processed yet.");
         let _ = writeln!(out, "# TYPE oneseal_subscriber_lag_events gauge");

@@ -2447,7 +2447,7 @@ fn supervision_raises_yellow_red_and_rule_alerts_once_with_evidence() {
         let deadline = acc.body["clock"]["deadline"].as_str().unwrap().to_string();
         assert_eq!(
             sweep(&supervisor).body,
-            json!({"yellow": 0, "red": 0, "stalled": 0, "pledge_overdue": 0, "urgings_escalated": 0})
+            json!({"yellow": 0, "red": 0, "stalled": 0, "pledge_overdue": 0, "urgings_escalated": 0, "liaison_ack_overdue": 0})
         );
         // Yellow comes with 80 % of the limit (Fri 03-06: 4 of 5 days), red the day after the deadline.
         t.clock.set(datetime!(2026-03-06 09:00 +8));
@@ -2707,4 +2707,350 @@ fn exports_xes_and_alerts_csv_for_supervisors_without_personal_data() {
     assert_eq!(status, 200);
     assert!(csv.starts_with("id,kind,level,case_no,"));
     assert_eq!(get("/api/v1/export/events.xes", &t.login("clerk")).0, 403);
+}
+
+/// A webhook receiver on 127.0.0.1: records every request to `/hook/{name}` and answers with the next scripted
+/// status for that name (200 when the script is empty).
+struct Receiver {
+    base: String,
+    got: Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>, String)>>>,
+    script: Arc<std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<u16>>>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        use axum::extract::{Path, State};
+        type Shared = (
+            Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>, String)>>>,
+            Arc<std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<u16>>>>,
+        );
+        async fn hook(
+            State((got, script)): State<Shared>,
+            Path(name): Path<String>,
+            headers: axum::http::HeaderMap,
+            body: String,
+        ) -> axum::http::StatusCode {
+            let h = headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+            got.lock().unwrap().push((name.clone(), h, body));
+            let code = script.lock().unwrap().get_mut(&name).and_then(|q| q.pop_front()).unwrap_or(200);
+            axum::http::StatusCode::from_u16(code).unwrap()
+        }
+        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+        let state: Shared = (got.clone(), script.clone());
+        let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let app = axum::Router::new().route("/hook/{name}", axum::routing::post(hook)).with_state(state);
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(l.local_addr().unwrap()).unwrap();
+                axum::serve(l, app).await.unwrap();
+            });
+        });
+        Receiver { base: format!("http://{}", rx.recv().unwrap()), got, script }
+    }
+
+    fn answer(&self, name: &str, codes: &[u16]) {
+        self.script.lock().unwrap().insert(name.to_string(), codes.iter().copied().collect());
+    }
+
+    fn received(&self, name: &str) -> Vec<(Vec<(String, String)>, String)> {
+        self.got.lock().unwrap().iter().filter(|(n, ..)| n == name).map(|(_, h, b)| (h.clone(), b.clone())).collect()
+    }
+}
+
+fn header_of<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
+    h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+#[test]
+fn liaison_pushes_approvals_to_regulators_with_acknowledgement_and_signed_webhooks() {
+    each_backend(|t| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        t.app
+            .set_liaison_settings(oneseal_app::liaison::LiaisonSettings { ack_days: 5, retry_seconds: vec![5, 60] })
+            .unwrap();
+        let hooks = Receiver::start();
+        let admin = t.login("admin");
+        let regulator = t.login("regulator");
+        let supervisor = t.login("supervisor");
+        // Registering endpoints: the administrator for any department, a regulator only for its own.
+        let a = t.post(
+            "/api/v1/webhooks",
+            Some(&admin),
+            &json!({"department": "market", "url": format!("{}/hook/a", hooks.base)}),
+        );
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        let secret = a.body["secret"].as_str().unwrap().to_string();
+        assert!(secret.starts_with("whsec_"));
+        let b = t.post(
+            "/api/v1/webhooks",
+            Some(&regulator),
+            &json!({"department": "market", "url": format!("{}/hook/b", hooks.base)}),
+        );
+        assert_eq!(b.status, 201, "{:?}", b.body);
+        let other = json!({"department": "health", "url": format!("{}/hook/c", hooks.base)});
+        assert_eq!(t.post("/api/v1/webhooks", Some(&regulator), &other).status, 403);
+        let bad = t.post("/api/v1/webhooks", Some(&admin), &json!({"department": "market", "url": "ftp://x"}));
+        assert_eq!((bad.status, bad.body["code"].as_str()), (422, Some("invalid_url")), "{:?}", bad.body);
+        let bad = t.post("/api/v1/webhooks", Some(&admin), &json!({"department": "nowhere", "url": "http://x/"}));
+        assert_eq!((bad.status, bad.body["code"].as_str()), (422, Some("unknown_department")));
+        let listed = t.get("/api/v1/webhooks", Some(&regulator));
+        assert_eq!(listed.body["endpoints"].as_array().unwrap().len(), 2);
+        assert!(!serde_json::to_string(&listed.body).unwrap().contains(&secret), "the secret is shown once");
+        assert_eq!(t.get("/api/v1/webhooks", Some(&t.login("citizen"))).status, 403);
+        let stored = t.app.store.read_blocking(|db| db.webhook_endpoints(None)).unwrap();
+        assert!(stored.iter().all(|e| !e.secret_sealed.contains(&secret[6..])), "sealed at rest");
+
+        // An approval of an item the market regulator oversees.
+        hooks.answer("a", &[500]);
+        hooks.answer("b", &[410]);
+        let citizen = t.login("citizen");
+        let code = t.item_code("食品经营许可");
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, &code, "online"));
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        assert_eq!(t.act(&t.login("clerk"), &no, "accept", json!({})).status, 200);
+        let done = drive_to_completion(t, &no);
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        let inbox = t.get("/api/v1/liaison/messages?unacknowledged=true", Some(&regulator));
+        assert_eq!(inbox.status, 200, "{:?}", inbox.body);
+        assert_eq!(inbox.body["total"], 1, "one message, never twice: {:?}", inbox.body);
+        let m = inbox.body["messages"][0].clone();
+        assert_eq!((m["kind"].as_str(), m["case_no"].as_str()), (Some("approval"), Some(no.as_str())));
+        assert_eq!(m["ack_due"], "2026-03-09", "5 working days after Mon 03-02");
+        assert_eq!(m["summary"]["holder"], "张*", "a natural person's name is masked: {m}");
+        assert!(!serde_json::to_string(&m).unwrap().contains("64010420050101001X"));
+        assert_eq!(m["summary"]["licenses"], done["licenses"]);
+        // Other regulators and citizens do not see it.
+        assert_eq!(t.get("/api/v1/liaison/messages", Some(&citizen)).status, 403);
+        assert_eq!(t.get("/api/v1/liaison/messages", Some(&supervisor)).body["total"], 1);
+
+        // Delivery: a signed POST to each endpoint; 500 → retried later with the same id; 410 → endpoint disabled.
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 2);
+        let got_a = hooks.received("a");
+        assert_eq!(got_a.len(), 1);
+        let (h, body) = &got_a[0];
+        let id = header_of(h, "webhook-id").to_string();
+        assert!(id.starts_with("msg_"));
+        assert_eq!(header_of(h, "webhook-timestamp"), t.app.now().unix_timestamp().to_string());
+        let ts: i64 = header_of(h, "webhook-timestamp").parse().unwrap();
+        let expected = oneseal_seal::webhook::sign(&secret, &id, ts, body.as_bytes()).unwrap();
+        assert_eq!(header_of(h, "webhook-signature"), expected);
+        let payload: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            (payload["type"].as_str(), payload["data"]["id"].as_str()),
+            (Some("liaison.approval"), m["id"].as_str())
+        );
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 0, "nothing due before the backoff");
+        let eps = t.get("/api/v1/webhooks", Some(&admin));
+        let b_ep = eps.body["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["url"].as_str().unwrap().ends_with("/b"))
+            .unwrap()
+            .clone();
+        assert_eq!(b_ep["enabled"], false, "410 disables: {b_ep}");
+        let dead = t.get("/api/v1/webhooks/deliveries?status=dead", Some(&admin));
+        assert_eq!(dead.body["deliveries"].as_array().unwrap().len(), 1);
+        assert_eq!(dead.body["deliveries"][0]["last_status"], 410);
+        t.clock.advance(time::Duration::seconds(6));
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 1);
+        let got_a = hooks.received("a");
+        assert_eq!(got_a.len(), 2);
+        assert_eq!(header_of(&got_a[1].0, "webhook-id"), id, "the same id on a retry");
+        let delivered = t.get("/api/v1/webhooks/deliveries?status=delivered", Some(&regulator));
+        assert_eq!((delivered.body["deliveries"][0]["attempts"].as_i64()), Some(2), "{:?}", delivered.body);
+
+        // A revocation is a message too; endpoint A fails three times → a dead letter, visible and re-sendable.
+        hooks.answer("a", &[503, 502, 500]);
+        let identifier = done["licenses"][0].as_str().unwrap().to_string();
+        let chief = t.login(&format!("{}-chief", done["department"].as_str().unwrap()));
+        let r = t.post(&format!("/api/v1/licenses/{identifier}/revoke"), Some(&chief), &json!({"reason": "撤销测试"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        assert_eq!(t.get("/api/v1/liaison/messages?unacknowledged=true", Some(&regulator)).body["total"], 2);
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 1, "not to the disabled endpoint");
+        t.clock.advance(time::Duration::seconds(6));
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 1);
+        t.clock.advance(time::Duration::seconds(61));
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 1);
+        let dead = t.get("/api/v1/webhooks/deliveries?status=dead", Some(&regulator));
+        let letter = dead.body["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["event_type"] == "liaison.revocation")
+            .unwrap()
+            .clone();
+        assert_eq!((letter["attempts"].as_i64(), letter["last_status"].as_i64()), (Some(3), Some(500)));
+        let metrics = t.get("/metrics", Some(&supervisor));
+        let text = metrics.body.as_str().unwrap_or_default();
+        assert!(text.contains("oneseal_webhook_deliveries{status=\"dead\"} 2"), "{text}");
+        assert!(text.contains("oneseal_webhook_failures_total 5"), "{text}");
+        let path = format!("/api/v1/webhooks/deliveries/{}/resend", letter["id"].as_str().unwrap());
+        assert_eq!(t.post(&path, Some(&citizen), &json!({})).status, 403);
+        let r = t.post(&path, Some(&regulator), &json!({}));
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("pending")), "{:?}", r.body);
+        let again = t.post(&path, Some(&regulator), &json!({}));
+        assert_eq!((again.status, again.body["code"].as_str()), (422, Some("not_dead")));
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 1);
+        assert_eq!(hooks.received("a").len(), 6);
+        // The dead letter of the disabled endpoint is refused until it is enabled.
+        let b_letter = t.get("/api/v1/webhooks/deliveries?status=dead", Some(&admin)).body["deliveries"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = t.post(&format!("/api/v1/webhooks/deliveries/{b_letter}/resend"), Some(&admin), &json!({}));
+        assert_eq!(r.body["code"], "endpoint_disabled");
+        let b_id = b_ep["id"].as_str().unwrap();
+        assert_eq!(t.post(&format!("/api/v1/webhooks/{b_id}/enable"), Some(&admin), &json!({})).body["enabled"], true);
+        assert_eq!(
+            t.post(&format!("/api/v1/webhooks/deliveries/{b_letter}/resend"), Some(&admin), &json!({})).status,
+            200
+        );
+        assert_eq!(rt.block_on(t.app.run_webhooks_once(50)).unwrap(), 1);
+        assert_eq!(hooks.received("b").len(), 2);
+
+        // Acknowledgement: only the regulator's staff, once; late → one alert; counters per regulator.
+        let approval = m["id"].as_str().unwrap().to_string();
+        let ack =
+            |id: &str, tk: &str| t.post(&format!("/api/v1/liaison/messages/{id}/acknowledge"), Some(tk), &json!({}));
+        assert_eq!(ack(&approval, &supervisor).status, 403);
+        let events = t.events();
+        assert_eq!(ack("liaison-nope", &regulator).status, 404);
+        assert_eq!(t.events(), events, "nothing written");
+        let r = ack(&approval, &regulator);
+        assert_eq!((r.status, r.body["late"].as_bool()), (200, Some(false)), "{:?}", r.body);
+        assert_eq!(ack(&approval, &regulator).body["code"], "already_acknowledged");
+        // The revocation message stays unacknowledged past its last day: the sweep raises one alert.
+        t.clock.set(datetime!(2026-03-20 09:00 +8));
+        let (supervisor, regulator) = (t.login("supervisor"), t.login("regulator"));
+        let s = t.post("/api/v1/supervision/sweep", Some(&supervisor), &json!({}));
+        assert_eq!(s.body["liaison_ack_overdue"], 1, "{:?}", s.body);
+        assert_eq!(t.post("/api/v1/supervision/sweep", Some(&supervisor), &json!({})).body["liaison_ack_overdue"], 0);
+        let alerts = t.get("/api/v1/alerts?kind=liaison_ack_overdue", Some(&supervisor));
+        assert_eq!(alerts.body["total"], 1, "{:?}", alerts.body);
+        assert_eq!(alerts.body["alerts"][0]["department"], "market");
+        let c = t.get("/api/v1/liaison/counters", Some(&supervisor));
+        let market =
+            c.body["counters"].as_array().unwrap().iter().find(|x| x["regulator"] == "market").unwrap().clone();
+        assert_eq!(
+            (market["pushed"].as_i64(), market["acknowledged"].as_i64(), market["overdue"].as_i64()),
+            (Some(2), Some(1), Some(1)),
+            "{market}"
+        );
+        let revocation = t.get("/api/v1/liaison/messages?unacknowledged=true", Some(&regulator)).body["messages"][0]
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = ack(&revocation, &regulator);
+        assert_eq!(r.body["late"], true);
+        let c = t.get("/api/v1/liaison/counters", Some(&regulator));
+        assert_eq!(c.body["counters"].as_array().unwrap().len(), 1, "a regulator sees its own counters");
+        assert_eq!(
+            (c.body["counters"][0]["acknowledged_late"].as_i64(), c.body["counters"][0]["overdue"].as_i64()),
+            (Some(1), Some(0))
+        );
+        assert_eq!(
+            t.get("/api/v1/alerts?kind=liaison_ack_overdue", Some(&supervisor)).body["total"],
+            1,
+            "still one alert"
+        );
+
+        // The liaison projections rebuild identically from their events.
+        let before = rt.block_on(t.app.dump_projections()).unwrap();
+        rt.block_on(t.app.rebuild()).unwrap();
+        assert_eq!(rt.block_on(t.app.dump_projections()).unwrap(), before, "{}", t.backend);
+    });
+}
+
+#[test]
+fn consulting_a_regulator_pauses_the_clock_where_the_item_says_so() {
+    each_backend(|t| {
+        let citizen = t.login("citizen");
+        let code = t.item_code("食品生产许可");
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, &code, "online"));
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let acc = t.act(&t.login("clerk"), &no, "accept", json!({}));
+        assert_eq!(acc.status, 200);
+        let deadline = acc.body["clock"]["deadline"].as_str().unwrap().to_string();
+        let dept = acc.body["current_step"]["tasks"][0]["department"].as_str().unwrap().to_string();
+        let reviewer = t.login(&format!("{dept}-reviewer"));
+        let path = format!("/api/v1/cases/{no}/consultations");
+        let ask = |tk: &str, body: Value| t.post(&path, Some(tk), &body);
+        // Bad requests change nothing.
+        let events = t.events();
+        for (body, code) in [
+            (json!({"kind": "consult", "regulator": "nowhere", "question": "意见?"}), "unknown_regulator"),
+            (json!({"kind": "consult", "regulator": "bureau-economy", "question": "意见?"}), "unknown_regulator"),
+            (json!({"kind": "chat", "regulator": "market", "question": "意见?"}), "invalid_kind"),
+            (json!({"kind": "consult", "regulator": "market", "question": "  "}), "text_required"),
+            (json!({"kind": "consult", "regulator": "market", "question": "意见?", "days": 0}), "invalid_days"),
+            (json!({"kind": "join", "regulator": "market", "question": "请参加现场核查"}), "not_an_inspection"),
+        ] {
+            let r = ask(&reviewer, body);
+            assert_eq!((r.status, r.body["code"].as_str()), (422, Some(code)), "{:?}", r.body);
+        }
+        assert_eq!(ask(&citizen, json!({"kind": "consult", "regulator": "market", "question": "?"})).status, 403);
+        assert_eq!(
+            ask(&t.login("health-reviewer"), json!({"kind": "consult", "regulator": "market", "question": "?"})).status,
+            404
+        );
+        assert_eq!(t.events(), events, "nothing written");
+
+        // The reviewer consults the market regulator on Tue 03-03; the item pauses the clock.
+        t.clock.set(datetime!(2026-03-03 10:00 +8));
+        let reviewer = t.login(&format!("{dept}-reviewer"));
+        let c = ask(
+            &reviewer,
+            json!({"kind": "consult", "regulator": "market", "question": "申请人有无监管处罚记录？", "days": 3}),
+        );
+        assert_eq!(c.status, 201, "{:?}", c.body);
+        assert_eq!((c.body["pauses_clock"].as_bool(), c.body["due"].as_str()), (Some(true), Some("2026-03-06")));
+        let case = t.get(&format!("/api/v1/cases/{no}"), Some(&reviewer));
+        assert_eq!(case.body["status"], "suspended");
+        let regulator = t.login("regulator");
+        let inbox = t.get("/api/v1/consultations", Some(&regulator));
+        assert_eq!(inbox.body["consultations"][0]["id"], c.body["id"]);
+        let notes = t.get("/api/v1/notifications", Some(&regulator));
+        assert!(notes.body["notifications"].as_array().unwrap().iter().any(|n| n["kind"] == "consultation_consult"));
+        // The answer comes Thu 03-05: the clock runs again, the deadline moves by the days paused.
+        t.clock.set(datetime!(2026-03-05 15:00 +8));
+        let regulator = t.login("regulator");
+        let id = c.body["id"].as_str().unwrap();
+        let answer = |tk: &str, text: &str| {
+            t.post(&format!("/api/v1/consultations/{id}/answer"), Some(tk), &json!({"answer": text}))
+        };
+        assert_eq!(answer(&t.login("supervisor"), "无").status, 403);
+        let a = answer(&regulator, "近三年无行政处罚记录");
+        assert_eq!((a.status, a.body["status"].as_str()), (200, Some("answered")), "{:?}", a.body);
+        assert_eq!(answer(&regulator, "again").body["code"], "consultation_closed");
+        let reviewer = t.login(&format!("{dept}-reviewer"));
+        let case = t.get(&format!("/api/v1/cases/{no}"), Some(&reviewer));
+        assert_eq!(case.body["status"], "in_progress", "{:?}", case.body);
+        assert_ne!(case.body["clock"]["deadline"].as_str(), Some(deadline.as_str()), "the deadline moved");
+        let trail = t.get(&format!("/api/v1/cases/{no}/events"), Some(&reviewer));
+        let resumed = trail.body["events"].as_array().unwrap().iter().find(|e| e["type"] == "resumed").unwrap().clone();
+        assert_eq!(resumed["actor"], "liaison", "{resumed}");
+        let listed = t.get(&path, Some(&reviewer));
+        assert_eq!(listed.body["consultations"][0]["answer"], "近三年无行政处罚记录");
+        // At the inspection step the regulator is invited to take part (no pause).
+        let at = drive_until(t, &no, Some("inspection"));
+        assert_eq!(at["current_step"]["kind"], "inspection");
+        let inspector = t.login(&format!("{dept}-reviewer"));
+        let j = ask(&inspector, json!({"kind": "join", "regulator": "market", "question": "请于3月10日参加现场核查"}));
+        assert_eq!((j.status, j.body["pauses_clock"].as_bool()), (201, Some(false)), "{:?}", j.body);
+        let jid = j.body["id"].as_str().unwrap();
+        let r = t.post(
+            &format!("/api/v1/consultations/{jid}/answer"),
+            Some(&regulator),
+            &json!({"answer": "已参加，现场符合要求"}),
+        );
+        assert_eq!(r.status, 200);
+        assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&inspector)).body["status"], "in_progress");
+    });
 }
