@@ -53,7 +53,7 @@ impl Default for LiaisonSettings {
 /// Which message a case or licence event becomes, if any.
 fn message_kind(event_type: &str, st: Option<&CaseState>, filing: bool) -> Option<&'static str> {
     match event_type {
-        "completed" => match st.and_then(|s| s.decision) {
+        "completed" => match st.and_then(|s| s.outcome) {
             Some(Outcome::Grant) if filing => Some("filing"),
             Some(Outcome::Grant) => Some("approval"),
             _ => None,

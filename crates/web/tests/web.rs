@@ -3052,5 +3052,14 @@ fn consulting_a_regulator_pauses_the_clock_where_the_item_says_so() {
         );
         assert_eq!(r.status, 200);
         assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&inspector)).body["status"], "in_progress");
+        // A filing completes on submission; it reaches the regulator as a filing.
+        let filing = t.item_code("仅销售预包装食品备案");
+        let r = t.post("/api/v1/cases", Some(&t.login("citizen")), &submission(t, &filing, "online"));
+        assert_eq!((r.status, r.body["status"].as_str()), (201, Some("completed")), "{:?}", r.body);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        let q = format!("/api/v1/liaison/messages?case_no={}", r.body["case_no"].as_str().unwrap());
+        let inbox = t.get(&q, Some(&regulator));
+        assert_eq!((inbox.body["total"].as_i64(), inbox.body["messages"][0]["kind"].as_str()), (Some(1), Some("filing")), "{:?}", inbox.body);
     });
 }
