@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod consent;
+pub mod dashboard;
 pub mod error;
 pub mod export;
 pub mod liaison;

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod case;
 pub mod catalog;
 pub mod clock;
+pub mod dashboard;
 pub mod flowchart;
 pub mod form;
 pub mod ids;

@@ -5,6 +5,7 @@
 //! to its savepoint and changes nothing. Reads go to a small pool of reader threads. Events are never updated or
 //! deleted: the schema refuses it with triggers.
 
+mod dashboard;
 mod liaison;
 mod merkle;
 mod ops;
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+pub use dashboard::*;
 pub use liaison::*;
 pub use merkle::leaf_bytes;
 pub use ops::*;

@@ -23,6 +23,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (12, include_str!("migrations/sqlite_0012_supervision.sql")),
     (13, include_str!("migrations/sqlite_0013_urgings.sql")),
     (14, include_str!("migrations/sqlite_0014_liaison.sql")),
+    (15, include_str!("migrations/sqlite_0015_dashboard.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -39,6 +40,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (12, include_str!("migrations/postgres_0012_supervision.sql")),
     (13, include_str!("migrations/postgres_0013_urgings.sql")),
     (14, include_str!("migrations/postgres_0014_liaison.sql")),
+    (15, include_str!("migrations/postgres_0015_dashboard.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.

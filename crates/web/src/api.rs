@@ -76,6 +76,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/urgings", Access::Roles(&[Role::Supervisor])),
     ("POST", "/api/v1/urgings/{id}/reply", Access::Staff),
     ("POST", "/api/v1/urgings/{id}/close", Access::Roles(&[Role::Supervisor])),
+    ("GET", "/api/v1/dashboard", Access::Roles(&[Role::Supervisor, Role::Administrator])),
     ("GET", "/api/v1/liaison/messages", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
     ("POST", "/api/v1/liaison/messages/{id}/acknowledge", Access::Roles(&[Role::Regulator])),
     ("GET", "/api/v1/liaison/counters", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
@@ -207,6 +208,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/urgings", get(list_urgings).post(issue_urging))
         .route("/api/v1/urgings/{id}/reply", post(reply_urging))
         .route("/api/v1/urgings/{id}/close", post(close_urging))
+        .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/liaison/messages", get(crate::liaison_api::list_messages))
         .route("/api/v1/liaison/messages/{id}/acknowledge", post(crate::liaison_api::acknowledge))
         .route("/api/v1/liaison/counters", get(crate::liaison_api::counters))
@@ -1455,6 +1457,11 @@ async fn sweep(State(s): State<AppState>) -> Res {
     v["urgings_escalated"] = json!(escalated);
     v["liaison_ack_overdue"] = json!(late);
     Ok(Json(v).into_response())
+}
+
+/// The dashboard's numbers (the same as `/dashboard`).
+async fn dashboard(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    Ok(Json(s.app.dashboard(&actor).await?).into_response())
 }
 
 /// The case event log as XES (IEEE 1849) for process mining.

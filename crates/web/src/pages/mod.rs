@@ -8,8 +8,10 @@
 mod account;
 mod admin;
 mod apply;
+mod dashboard;
 pub mod i18n;
 mod kiosk;
+mod liaison;
 mod me;
 mod portal;
 mod supervise;
@@ -69,6 +71,14 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/staff", Access::Admin),
     ("GET", "/admin/items/{code}", Access::Admin),
     ("POST", "/admin/items/{code}", Access::Admin),
+    ("GET", "/dashboard", Access::Roles(&[Role::Supervisor, Role::Administrator])),
+    ("GET", "/dashboard/screen", Access::Roles(&[Role::Supervisor, Role::Administrator])),
+    ("GET", "/dashboard/tables/{table}", Access::Roles(&[Role::Supervisor, Role::Administrator])),
+    ("GET", "/assets/dashboard.js", Access::Public),
+    ("GET", "/assets/vendor/echarts/echarts.simple.min.js", Access::Public),
+    ("GET", "/liaison", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
+    ("POST", "/liaison/acknowledge", Access::Roles(&[Role::Regulator])),
+    ("POST", "/liaison/answer", Access::Roles(&[Role::Regulator])),
     ("GET", "/supervision", Access::Staff),
     ("POST", "/supervision/close", Access::Roles(&[Role::Supervisor])),
     ("POST", "/supervision/sweep", Access::Roles(&[Role::Supervisor, Role::Administrator])),
@@ -112,6 +122,8 @@ pub fn routes() -> Router<AppState> {
         .merge(kiosk::routes())
         .merge(admin::routes())
         .merge(supervise::routes())
+        .merge(dashboard::routes())
+        .merge(liaison::routes())
         .merge(verify::routes())
 }
 
@@ -209,6 +221,10 @@ pub struct Ctx {
     pub clerk: bool,
     /// Whether it administers the system.
     pub admin: bool,
+    /// Whether it sees the dashboard (supervisors and administrators).
+    pub leader: bool,
+    /// Whether it works for a regulating department (审管互动).
+    pub regulator: bool,
     /// Kiosk mode (a self-service terminal): big targets, back to the start after inactivity.
     pub kiosk: bool,
     /// Milliseconds of inactivity before a kiosk resets.
@@ -299,6 +315,8 @@ impl Ctx {
             staff: false,
             clerk: false,
             admin: false,
+            leader: false,
+            regulator: false,
             kiosk,
             kiosk_idle_ms: 90_000,
             csrf: String::new(),
@@ -312,6 +330,8 @@ impl Ctx {
             self.staff = p.actor.is_staff();
             self.clerk = p.actor.has(Role::WindowClerk);
             self.admin = p.actor.has(Role::Administrator);
+            self.leader = oneseal_app::dashboard::may_see_dashboard(&p.actor);
+            self.regulator = p.actor.has(Role::Regulator);
             self.csrf = csrf_token(&p.token);
         }
         self
@@ -422,6 +442,12 @@ struct ErrorPage {
     ctx: Ctx,
     heading: String,
     detail: String,
+}
+
+/// An HTML page saying the service is unavailable for now (a storage failure; details only in the log).
+pub fn unavailable(ctx: &Ctx) -> Response {
+    let p = ErrorPage { heading: ctx.t("error-title"), detail: ctx.t("error-unavailable"), ctx: ctx.clone() };
+    page(StatusCode::SERVICE_UNAVAILABLE, ctx, &p)
 }
 
 /// The HTML "not found" page (the API keeps problem+json).

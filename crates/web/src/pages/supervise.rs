@@ -91,6 +91,8 @@ const KINDS: &[&str] = &[
     "skipped_steps",
     "unauthorised_decision",
     "reopened",
+    "urging_overdue",
+    "liaison_ack_overdue",
 ];
 
 async fn show(

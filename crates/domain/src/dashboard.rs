@@ -1,0 +1,241 @@
+//! The numbers leaders steer by (领导驾驶舱), computed from one row per case: volumes by channel, department,
+//! item and window; shares online, at the general windows and on the spot; the on-time rate; average working time
+//! against the "1230" targets; trends. Pure: the rows, the instant "now" and the calendar come in as parameters.
+//!
+//! Working time counts the bureau's hours on working days (09:00–12:00 and 13:30–17:30 Beijing time, 7 hours a
+//! working day), so "half a working day" is measurable.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration, OffsetDateTime, Time};
+
+use crate::calendar::{Calendar, CalendarError};
+use crate::clock::CHINA;
+
+/// Working periods of a working day, local time.
+pub const WORKING_PERIODS: [((u8, u8), (u8, u8)); 2] = [((9, 0), (12, 0)), ((13, 30), (17, 30))];
+/// Minutes in a working day (7 hours).
+pub const WORKING_DAY_MINUTES: i64 = 420;
+
+/// Working minutes between two instants (zero when `to` is not after `from`).
+pub fn working_minutes(cal: &Calendar, from: OffsetDateTime, to: OffsetDateTime) -> Result<i64, CalendarError> {
+    if to <= from {
+        return Ok(0);
+    }
+    let (from, to) = (from.to_offset(CHINA), to.to_offset(CHINA));
+    let mut total = 0i64;
+    let mut day = from.date();
+    while day <= to.date() {
+        if cal.is_workday(day)? {
+            for ((h1, m1), (h2, m2)) in WORKING_PERIODS {
+                let start = day.with_time(Time::from_hms(h1, m1, 0).unwrap_or(Time::MIDNIGHT)).assume_offset(CHINA);
+                let end = day.with_time(Time::from_hms(h2, m2, 0).unwrap_or(Time::MIDNIGHT)).assume_offset(CHINA);
+                let (s, e) = (start.max(from), end.min(to));
+                if e > s {
+                    total += (e - s).whole_minutes();
+                }
+            }
+        }
+        day = match day.next_day() {
+            Some(d) => d,
+            None => break,
+        };
+    }
+    Ok(total)
+}
+
+/// One case as the dashboard needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFact {
+    pub case_no: String,
+    pub item_code: String,
+    pub department: String,
+    pub channel: String,
+    pub service_point: String,
+    pub status: String,
+    pub submitted_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    /// The promised deadline (working-day limits).
+    pub deadline: Option<Date>,
+    /// The item is handled on the spot (即办).
+    pub immediate: bool,
+}
+
+/// A "1230" target: a group of items and the longest average working time allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    /// Longest average, in working days (0.5 = half a working day).
+    pub max_working_days: f64,
+    /// Item codes (implementation codes) in the group.
+    pub items: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetsFile {
+    target: Vec<Target>,
+}
+
+/// Parse `targets.toml`.
+pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
+    let f: TargetsFile = toml::from_str(text).map_err(|e| format!("targets.toml: {e}"))?;
+    for t in &f.target {
+        if !(t.max_working_days > 0.0) || t.items.is_empty() {
+            return Err(format!("targets.toml: target {} needs max_working_days > 0 and items", t.id));
+        }
+    }
+    Ok(f.target)
+}
+
+/// How one target is doing over the completed cases of the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetResult {
+    pub id: String,
+    pub name: String,
+    pub name_en: String,
+    pub max_working_days: f64,
+    pub completed: i64,
+    /// Average working days from submission to completion (None without completed cases).
+    pub average_working_days: Option<f64>,
+    pub met: Option<bool>,
+}
+
+/// Every number of the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Dashboard {
+    pub today: String,
+    pub month: String,
+    pub today_total: i64,
+    pub today_by_channel: BTreeMap<String, i64>,
+    pub month_total: i64,
+    pub month_by_channel: BTreeMap<String, i64>,
+    pub month_by_department: BTreeMap<String, i64>,
+    pub month_by_item: BTreeMap<String, i64>,
+    /// Share of this month's applications made online (web and mobile), 0–1.
+    pub online_share: Option<f64>,
+    /// Share of this month's applications taken at general windows and bank branches.
+    pub window_share: Option<f64>,
+    /// Cases completed this month.
+    pub month_completed: i64,
+    /// Of those with a working-day deadline, completed on or before it.
+    pub month_on_time: i64,
+    pub month_with_deadline: i64,
+    pub on_time_rate: Option<f64>,
+    /// Share of completed cases handled on the spot (即办).
+    pub on_the_spot_share: Option<f64>,
+    pub average_working_days: Option<f64>,
+    pub targets: Vec<TargetResult>,
+    /// Today's window applications per service point, and per hour of the day (0–23).
+    pub today_by_window: BTreeMap<String, i64>,
+    pub today_by_hour: BTreeMap<u8, i64>,
+    /// Open cases past their deadline, per department.
+    pub overdue_by_department: BTreeMap<String, i64>,
+    /// The last 30 days: applications and completions per day.
+    pub trend: Vec<(String, i64, i64)>,
+}
+
+fn share(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+const OPEN: [&str; 4] = ["submitted", "awaiting_correction", "in_progress", "suspended"];
+
+/// Compute the dashboard at `now` over the given cases (those submitted or finished in the last 31 days and all
+/// open ones are enough).
+pub fn compute(
+    facts: &[CaseFact],
+    targets: &[Target],
+    now: OffsetDateTime,
+    cal: &Calendar,
+) -> Result<Dashboard, CalendarError> {
+    let local = now.to_offset(CHINA);
+    let today = local.date();
+    let month_start = today.replace_day(1).unwrap_or(today);
+    let mut d = Dashboard {
+        today: crate::calendar::format_date(today),
+        month: format!("{:04}-{:02}", today.year(), u8::from(today.month())),
+        ..Dashboard::default()
+    };
+    let mut working = Vec::new();
+    let trend_from = today - Duration::days(29);
+    let mut trend: BTreeMap<Date, (i64, i64)> = BTreeMap::new();
+    let mut day = trend_from;
+    while day <= today {
+        trend.insert(day, (0, 0));
+        day = match day.next_day() {
+            Some(x) => x,
+            None => break,
+        };
+    }
+    for f in facts {
+        let sub = f.submitted_at.to_offset(CHINA);
+        let sub_day = sub.date();
+        let at_window = matches!(f.channel.as_str(), "window" | "bank");
+        if sub_day == today {
+            d.today_total += 1;
+            *d.today_by_channel.entry(f.channel.clone()).or_default() += 1;
+            if at_window {
+                *d.today_by_window.entry(f.service_point.clone()).or_default() += 1;
+                *d.today_by_hour.entry(sub.hour()).or_default() += 1;
+            }
+        }
+        if sub_day >= month_start && sub_day <= today {
+            d.month_total += 1;
+            *d.month_by_channel.entry(f.channel.clone()).or_default() += 1;
+            *d.month_by_department.entry(f.department.clone()).or_default() += 1;
+            *d.month_by_item.entry(f.item_code.clone()).or_default() += 1;
+        }
+        if let Some(t) = trend.get_mut(&sub_day) {
+            t.0 += 1;
+        }
+        if OPEN.contains(&f.status.as_str()) && f.deadline.is_some_and(|dl| dl < today) {
+            *d.overdue_by_department.entry(f.department.clone()).or_default() += 1;
+        }
+        let Some(fin) = f.finished_at.filter(|_| f.status == "completed") else { continue };
+        let fin_day = fin.to_offset(CHINA).date();
+        if let Some(t) = trend.get_mut(&fin_day) {
+            t.1 += 1;
+        }
+        if fin_day < month_start || fin_day > today {
+            continue;
+        }
+        d.month_completed += 1;
+        if let Some(dl) = f.deadline {
+            d.month_with_deadline += 1;
+            if fin_day <= dl {
+                d.month_on_time += 1;
+            }
+        }
+        let days = working_minutes(cal, f.submitted_at, fin)? as f64 / WORKING_DAY_MINUTES as f64;
+        working.push((f.item_code.as_str(), days, f.immediate));
+    }
+    let online: i64 = ["online", "mobile"].iter().map(|c| d.month_by_channel.get(*c).copied().unwrap_or(0)).sum();
+    let windows: i64 = ["window", "bank"].iter().map(|c| d.month_by_channel.get(*c).copied().unwrap_or(0)).sum();
+    d.online_share = share(online, d.month_total);
+    d.window_share = share(windows, d.month_total);
+    d.on_time_rate = share(d.month_on_time, d.month_with_deadline);
+    d.on_the_spot_share = share(working.iter().filter(|w| w.2).count() as i64, d.month_completed);
+    d.average_working_days =
+        (!working.is_empty()).then(|| working.iter().map(|w| w.1).sum::<f64>() / working.len() as f64);
+    for t in targets {
+        let xs: Vec<f64> = working.iter().filter(|w| t.items.iter().any(|i| i == w.0)).map(|w| w.1).collect();
+        let avg = (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+        d.targets.push(TargetResult {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            name_en: t.name_en.clone(),
+            max_working_days: t.max_working_days,
+            completed: xs.len() as i64,
+            average_working_days: avg,
+            met: avg.map(|a| a <= t.max_working_days),
+        });
+    }
+    d.trend = trend.into_iter().map(|(day, (a, c))| (crate::calendar::format_date(day), a, c)).collect();
+    Ok(d)
+}

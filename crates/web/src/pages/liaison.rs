@@ -1,0 +1,200 @@
+//! The liaison page (审管互动) of a regulating department: the messages of approvals, filings, amendments,
+//! cancellations and revocations in its field, each acknowledged (认领) here; the consultations and inspection
+//! invitations it is asked to answer; its counters. Supervisors and administrators see every regulator's.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use oneseal_domain::roles::Role;
+use oneseal_store::LiaisonFilter;
+use serde::Deserialize;
+
+use super::me::beijing;
+use super::portal::department_name;
+use super::{csrf_ok, forbidden, page, Ctx, Signed};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/liaison", get(show))
+        .route("/liaison/acknowledge", post(acknowledge))
+        .route("/liaison/answer", post(answer))
+}
+
+pub struct MessageLine {
+    pub id: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub case_no: String,
+    pub title: String,
+    pub holder: String,
+    pub regulator: String,
+    pub pushed: String,
+    pub ack_due: String,
+    pub acknowledged: String,
+    pub late: bool,
+}
+
+pub struct ConsultLine {
+    pub id: String,
+    pub kind_label: String,
+    pub case_no: String,
+    pub regulator: String,
+    pub question: String,
+    pub due: String,
+    pub open: bool,
+    pub answer: String,
+    pub pauses: bool,
+}
+
+#[derive(Template)]
+#[template(path = "liaison.html")]
+struct LiaisonPage {
+    ctx: Ctx,
+    regulator: bool,
+    unacknowledged: bool,
+    messages: Vec<MessageLine>,
+    total: i64,
+    consultations: Vec<ConsultLine>,
+    counters: Vec<(String, i64, i64, i64, i64)>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct LiaisonQuery {
+    all: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+fn ms_text(v: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).map(beijing).unwrap_or_default()
+}
+
+async fn show(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    q: Result<Query<LiaisonQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let allowed = p.actor.has(Role::Regulator) || p.actor.has(Role::Supervisor) || p.actor.has(Role::Administrator);
+    if !allowed {
+        return forbidden(&headers, "/liaison");
+    }
+    let q = q.map(|q| q.0).unwrap_or_default();
+    let unacknowledged = q.all.is_none();
+    let view = s.app.catalog();
+    let f = LiaisonFilter { unacknowledged, limit: 200, ..Default::default() };
+    let (rows, total) = s.app.liaison_messages(&p.actor, f).await.unwrap_or_default();
+    let messages = rows
+        .into_iter()
+        .map(|m| {
+            let summary: serde_json::Value = serde_json::from_str(&m.summary).unwrap_or_default();
+            MessageLine {
+                kind_label: ctx.t(&format!("liaison-kind-{}", m.kind)),
+                holder: summary["holder"].as_str().unwrap_or_default().to_string(),
+                regulator: department_name(&ctx, &view, &m.regulator),
+                pushed: ms_text(m.pushed_at_ms),
+                acknowledged: m.acknowledged_at_ms.map(ms_text).unwrap_or_default(),
+                late: m.alerted,
+                case_no: m.case_no.unwrap_or_default(),
+                id: m.id,
+                kind: m.kind,
+                title: m.title,
+                ack_due: m.ack_due,
+            }
+        })
+        .collect();
+    let consultations = s
+        .app
+        .consultations_for(&p.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| ConsultLine {
+            kind_label: ctx.t(&format!("liaison-consult-{}", c.kind)),
+            regulator: department_name(&ctx, &view, &c.regulator),
+            open: c.status == "open",
+            answer: c.answer.unwrap_or_default(),
+            pauses: c.pauses_clock,
+            id: c.id,
+            case_no: c.case_no,
+            question: c.question,
+            due: c.due,
+        })
+        .collect();
+    let counters = s
+        .app
+        .liaison_counters(&p.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (department_name(&ctx, &view, &c.regulator), c.pushed, c.acknowledged, c.acknowledged_late, c.overdue))
+        .collect();
+    let message = q.done.map(|_| ctx.t("liaison-done")).or_else(|| q.error.map(|_| ctx.t("liaison-failed")));
+    let pg = LiaisonPage {
+        ctx: ctx.clone(),
+        regulator: p.actor.has(Role::Regulator),
+        unacknowledged,
+        messages,
+        total,
+        consultations,
+        counters,
+        message,
+    };
+    page(StatusCode::OK, &ctx, &pg)
+}
+
+#[derive(Deserialize)]
+struct AckForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+}
+
+async fn acknowledge(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<AckForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/liaison");
+    }
+    match s.app.acknowledge_liaison(&p.actor, &f.id).await {
+        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
+        Err(_) => Redirect::to("/liaison?error=1").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    answer: String,
+}
+
+async fn answer(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<AnswerForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/liaison");
+    }
+    match s.app.answer_consultation(&p.actor, &f.id, &f.answer).await {
+        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
+        Err(_) => Redirect::to("/liaison?error=1").into_response(),
+    }
+}
