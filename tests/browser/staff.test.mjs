@@ -3,7 +3,7 @@
 // and delivers. Only the actions the domain allows are offered; a stale form is refused clearly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, axe, screenshot, api, login, BASE, signIn, submissionFor } from './lib.mjs';
+import { launch, newPage, axe, screenshot, api, login, BASE, signIn, submissionFor, completedCompanyCase } from './lib.mjs';
 
 let browser;
 let caseNo;
@@ -258,4 +258,56 @@ test('supervisors sweep on demand; department staff see the supervision page for
   await staff.waitForURL(/\/supervision$/);
   assert.match(await staff.getByTestId('urgings').innerText(), /已回复[\s\S]*回复：已受理/);
   await screenshot(staff, 'supervision-urging-desktop-zh');
+});
+
+test('the regulator acknowledges an approval and answers a consultation on the liaison page; leaders see the dashboard charts', async () => {
+  // A food business licence (regulated by the market regulator) completed, and a consultation on another case.
+  const done = await completedCompanyCase('食品经营许可');
+  const company = await login('company');
+  const { full, ...body } = await submissionFor('食品生产许可', { kind: 'organisation', name: '银川塞上餐饮有限公司', id_number: '91110000600037341L' });
+  const c = await api('POST', '/api/v1/cases', company, body);
+  assert.equal(c.status, 201, c.text);
+  const acc = await api('POST', `/api/v1/cases/${c.body.case_no}/accept`, await login('clerk'), {});
+  const dept = acc.body.current_step.tasks[0].department;
+  const q = await api('POST', `/api/v1/cases/${c.body.case_no}/consultations`, await login(`${dept}-reviewer`), { kind: 'consult', regulator: 'market', question: '申请人有无监管处罚记录？', days: 3 });
+  assert.equal(q.status, 201, q.text);
+  const page = await newPage(browser);
+  await signIn(page, 'regulator');
+  // The liaison subscriber runs in the server's loop: wait for the message to arrive.
+  for (let i = 0; i < 40; i++) {
+    await page.goto(`${BASE}/liaison`);
+    if ((await page.getByTestId('liaison-messages').innerText()).includes(done.case_no)) break;
+    await page.waitForTimeout(250);
+  }
+  const item = page.getByTestId('liaison-messages').locator('li', { hasText: done.case_no });
+  assert.match(await item.innerText(), /审批/);
+  await axe(page, 'liaison');
+  await screenshot(page, 'liaison-desktop-zh');
+  await item.getByTestId('acknowledge').click();
+  await page.getByTestId('liaison-message').waitFor();
+  assert.equal(await page.getByTestId('liaison-messages').locator('li', { hasText: done.case_no }).count(), 0, 'acknowledged ones leave the inbox');
+  const form = page.getByTestId('consultations').locator('li', { hasText: c.body.case_no }).locator('form');
+  await form.locator('input[name=answer]').fill('近三年无行政处罚记录');
+  await form.getByTestId('answer').click();
+  await page.getByTestId('liaison-message').waitFor();
+  assert.match(await page.getByTestId('consultations').innerText(), /答复：近三年无行政处罚记录/);
+  const after = await api('GET', `/api/v1/cases/${c.body.case_no}`, await login(`${dept}-reviewer`));
+  assert.equal(after.body.status, 'in_progress', 'the paused clock runs again');
+  await screenshot(page, 'liaison-answered-desktop-zh');
+
+  const leader = await newPage(browser);
+  await signIn(leader, 'supervisor');
+  await leader.goto(`${BASE}/dashboard`);
+  await leader.locator('[data-chart="trend"][data-drawn="1"] canvas').first().waitFor();
+  assert.equal(await leader.locator('[data-chart][data-drawn="1"]').count(), 4, 'every chart drawn');
+  assert.ok(Number(await leader.locator('[data-kpi="month_total"] .kpi-value').innerText()) >= 2);
+  await axe(leader, 'dashboard');
+  await screenshot(leader, 'dashboard-desktop-zh');
+  await leader.goto(`${BASE}/dashboard/screen`);
+  await leader.locator('[data-chart="channels"][data-drawn="1"] canvas').first().waitFor();
+  await screenshot(leader, 'dashboard-screen-desktop-zh');
+  const csv = await leader.request.get(`${BASE}/dashboard/tables/channels.csv`);
+  assert.equal(csv.status(), 200);
+  assert.match(await csv.text(), /"channel","name","count"/);
+  assert.deepEqual(leader.errors, [], 'no script or CSP errors');
 });

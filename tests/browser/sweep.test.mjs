@@ -32,6 +32,9 @@ const pages = () => [
   ['clerk', `/window/apply/${foodCode}`, 'window-apply'],
   ['admin', '/admin/staff', 'admin-staff'],
   ['supervisor', '/supervision', 'supervision'],
+  ['supervisor', '/dashboard', 'dashboard'],
+  ['supervisor', '/dashboard/screen', 'dashboard-screen'],
+  ['regulator', '/liaison', 'liaison'],
   ['admin', `/admin/items/${foodCode}`, 'admin-item'],
 ];
 

@@ -56,7 +56,7 @@ pub struct CaseFact {
     pub status: String,
     pub submitted_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
-    /// The promised deadline (working-day limits).
+    /// The promised deadline's day (for on-the-spot items, the day their minutes run out).
     pub deadline: Option<Date>,
     /// The item is handled on the spot (即办).
     pub immediate: bool,
@@ -123,7 +123,7 @@ pub struct Dashboard {
     pub window_share: Option<f64>,
     /// Cases completed this month.
     pub month_completed: i64,
-    /// Of those with a working-day deadline, completed on or before it.
+    /// Of those with a deadline, completed on or before its day.
     pub month_on_time: i64,
     pub month_with_deadline: i64,
     pub on_time_rate: Option<f64>,

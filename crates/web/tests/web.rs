@@ -3060,6 +3060,177 @@ fn consulting_a_regulator_pauses_the_clock_where_the_item_says_so() {
         rt.block_on(t.app.drain_subscribers()).unwrap();
         let q = format!("/api/v1/liaison/messages?case_no={}", r.body["case_no"].as_str().unwrap());
         let inbox = t.get(&q, Some(&regulator));
-        assert_eq!((inbox.body["total"].as_i64(), inbox.body["messages"][0]["kind"].as_str()), (Some(1), Some("filing")), "{:?}", inbox.body);
+        assert_eq!(
+            (inbox.body["total"].as_i64(), inbox.body["messages"][0]["kind"].as_str()),
+            (Some(1), Some("filing")),
+            "{:?}",
+            inbox.body
+        );
+    });
+}
+
+/// Working minutes by brute force: step minute by minute and count those inside 09:00–12:00 or 13:30–17:30
+/// (Beijing) on a working day of the calendar.
+fn brute_working_minutes(
+    cal: &oneseal_domain::calendar::Calendar,
+    from: time::OffsetDateTime,
+    to: time::OffsetDateTime,
+) -> i64 {
+    let off = time::UtcOffset::from_hms(8, 0, 0).unwrap();
+    let mut t = from.to_offset(off);
+    let mut n = 0;
+    while t + time::Duration::minutes(1) <= to {
+        let hm = u32::from(t.hour()) * 60 + u32::from(t.minute());
+        if cal.is_workday(t.date()).unwrap() && ((540..720).contains(&hm) || (810..1050).contains(&hm)) {
+            n += 1;
+        }
+        t += time::Duration::minutes(1);
+    }
+    n
+}
+
+#[test]
+fn dashboard_numbers_equal_a_brute_force_count() {
+    each_backend(|t| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let food = t.item_code("食品经营许可");
+        let company = t.item_code("公司设立登记");
+        let filing = t.item_code("仅销售预包装食品备案");
+        let mut cases = Vec::new();
+        let mut submit = |who: &str, code: &str, channel: &str, point: &str| {
+            let mut sub = submission(t, code, channel);
+            sub["service_point"] = json!(point);
+            let r = t.post("/api/v1/cases", Some(&t.login(who)), &sub);
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            let no = r.body["case_no"].as_str().unwrap().to_string();
+            cases.push(no.clone());
+            no
+        };
+        // Last week (Thu 02-26), then today (Mon 03-02) at several hours, through several channels and windows.
+        t.clock.set(datetime!(2026-02-26 15:10 +8));
+        let old = submit("citizen", &food, "online", "网上办事大厅");
+        t.clock.set(datetime!(2026-03-02 09:20 +8));
+        let c1 = submit("clerk", &company, "window", "A01");
+        submit("clerk", &food, "window", "A01");
+        t.clock.set(datetime!(2026-03-02 10:40 +8));
+        submit("bank-clerk", &food, "bank", "建设银行北京路网点");
+        submit("citizen", &filing, "online", "网上办事大厅");
+        submit("citizen", &food, "mobile", "我的宁夏");
+        t.clock.set(datetime!(2026-03-02 14:05 +8));
+        let c2 = submit("clerk", &food, "window", "A02");
+        // Accept and complete some: the company today (same afternoon), the old one across the weekend.
+        for no in [&c1, &old, &c2] {
+            assert_eq!(t.act(&t.login("clerk"), no, "accept", json!({})).status, 200);
+        }
+        t.clock.set(datetime!(2026-03-02 16:20 +8));
+        drive_to_completion(t, &c1);
+        drive_to_completion(t, &old);
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        let sup = t.login("supervisor");
+        let d = t.get("/api/v1/dashboard", Some(&sup));
+        assert_eq!(d.status, 200, "{:?}", d.body);
+        assert_eq!(t.get("/api/v1/dashboard", Some(&t.login("clerk"))).status, 403);
+
+        // Brute force from each case as the API shows it.
+        let cal = t.app.calendar();
+        let off = time::UtcOffset::from_hms(8, 0, 0).unwrap();
+        let rfc = |v: &Value| {
+            v.as_str().map(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap())
+        };
+        let today = time::macros::date!(2026 - 03 - 02);
+        let (mut today_total, mut month_total, mut completed, mut on_time, mut with_deadline) = (0, 0, 0, 0, 0);
+        let mut by_channel = std::collections::BTreeMap::<String, i64>::new();
+        let mut by_window = std::collections::BTreeMap::<String, i64>::new();
+        let mut by_hour = std::collections::BTreeMap::<String, i64>::new();
+        let mut minutes = Vec::new();
+        let mut company_minutes = Vec::new();
+        for no in &cases {
+            let c = t.get(&format!("/api/v1/cases/{no}"), Some(&sup)).body;
+            let sub = rfc(&c["submitted_at"]).unwrap().to_offset(off);
+            let channel = c["channel"].as_str().unwrap().to_string();
+            if sub.date() == today {
+                today_total += 1;
+                if channel == "window" || channel == "bank" {
+                    *by_window.entry(c["service_point"].as_str().unwrap().to_string()).or_default() += 1;
+                    *by_hour.entry(sub.hour().to_string()).or_default() += 1;
+                }
+            }
+            if sub.month() == time::Month::March {
+                month_total += 1;
+                *by_channel.entry(channel.clone()).or_default() += 1;
+            }
+            if c["status"] == "completed" {
+                let fin = rfc(&c["finished_at"]).unwrap();
+                completed += 1;
+                // The deadline day: the working-day deadline, or the day an on-the-spot (minutes) limit runs out.
+                let dl = c["clock_state"]["deadline"].as_str().map(str::to_string).or_else(|| {
+                    rfc(&c["clock_state"]["deadline_at"])
+                        .map(|x| oneseal_domain::calendar::format_date(x.to_offset(off).date()))
+                });
+                if let Some(dl) = dl.as_deref() {
+                    with_deadline += 1;
+                    if oneseal_domain::calendar::format_date(fin.to_offset(off).date()).as_str() <= dl {
+                        on_time += 1;
+                    }
+                }
+                let m = brute_working_minutes(&cal, rfc(&c["submitted_at"]).unwrap(), fin);
+                minutes.push(m);
+                if c["subject"]["code"] == company.as_str() {
+                    company_minutes.push(m);
+                }
+            }
+        }
+        let b = &d.body;
+        assert_eq!(b["today_total"], today_total, "{b}");
+        assert_eq!(b["month_total"], month_total);
+        assert_eq!(b["month_by_channel"], json!(by_channel));
+        assert_eq!(b["today_by_window"], json!(by_window));
+        assert_eq!(b["today_by_hour"], json!(by_hour));
+        assert_eq!(b["month_completed"], completed);
+        assert_eq!(
+            (b["month_on_time"].as_i64(), b["month_with_deadline"].as_i64()),
+            (Some(on_time), Some(with_deadline))
+        );
+        let avg = minutes.iter().sum::<i64>() as f64 / minutes.len() as f64 / 420.0;
+        assert!(
+            (b["average_working_days"].as_f64().unwrap() - avg).abs() < 1e-9,
+            "{} vs {avg}",
+            b["average_working_days"]
+        );
+        let online = (by_channel.get("online").unwrap_or(&0) + by_channel.get("mobile").unwrap_or(&0)) as f64;
+        assert!((b["online_share"].as_f64().unwrap() - online / month_total as f64).abs() < 1e-9);
+        let target = b["targets"].as_array().unwrap().iter().find(|x| x["id"] == "company-setup").unwrap();
+        let cavg = company_minutes.iter().sum::<i64>() as f64 / company_minutes.len() as f64 / 420.0;
+        assert_eq!(target["completed"], company_minutes.len());
+        assert!((target["average_working_days"].as_f64().unwrap() - cavg).abs() < 1e-9, "{target}");
+        assert_eq!(target["met"], json!(cavg <= 0.5));
+        // The trend counts today's applications and completions.
+        let last = b["trend"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last, json!(["2026-03-02", today_total, completed]));
+        // Every table downloads as CSV with a header row; the page and the big screen render.
+        let page = |path: &str| {
+            let mut r = t
+                .agent
+                .get(&format!("{}{path}", t.base))
+                .header("Authorization", &format!("Bearer {sup}"))
+                .call()
+                .unwrap();
+            (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
+        };
+        for table in oneseal_app::dashboard::TABLES {
+            let (status, text) = page(&format!("/dashboard/tables/{table}.csv"));
+            assert_eq!(status, 200, "{table}");
+            assert!(
+                text.lines().count() >= 2 || *table == "liaison" || *table == "alerts" || *table == "overdue",
+                "{table}: {text}"
+            );
+        }
+        let (_, text) = page("/dashboard/tables/channels.csv");
+        assert!(text.contains(&format!("\"window\",\"window\",\"{}\"", by_channel["window"])), "{text}");
+        assert_eq!(page("/dashboard/tables/nope.csv").0, 404);
+        let (status, html) = page("/dashboard");
+        assert_eq!(status, 200);
+        assert!(html.contains("dashboard-data") && html.contains("echarts.simple.min.js"));
+        assert_eq!(page("/dashboard/screen").0, 200);
     });
 }

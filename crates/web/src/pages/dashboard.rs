@@ -80,8 +80,7 @@ fn build(ctx: &Ctx, v: &DashboardView, screen: bool) -> DashboardPage {
     let d = &v.numbers;
     let name = |k: &str| v.names.get(k).cloned().unwrap_or_else(|| k.to_string());
     let lines = |m: &std::collections::BTreeMap<String, i64>, label: &dyn Fn(&str) -> String| -> Vec<Line> {
-        let mut l: Vec<Line> =
-            m.iter().map(|(k, n)| Line { key: k.clone(), label: label(k), count: *n }).collect();
+        let mut l: Vec<Line> = m.iter().map(|(k, n)| Line { key: k.clone(), label: label(k), count: *n }).collect();
         l.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
         l
     };
@@ -104,7 +103,11 @@ fn build(ctx: &Ctx, v: &DashboardView, screen: bool) -> DashboardPage {
         .targets
         .iter()
         .map(|t| TargetLine {
-            name: if ctx.lang == super::i18n::Lang::En && !t.name_en.is_empty() { t.name_en.clone() } else { t.name.clone() },
+            name: if ctx.lang == super::i18n::Lang::En && !t.name_en.is_empty() {
+                t.name_en.clone()
+            } else {
+                t.name.clone()
+            },
             max: format!("{}", t.max_working_days),
             completed: t.completed,
             average: days(t.average_working_days),
