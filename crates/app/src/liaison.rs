@@ -17,9 +17,7 @@ use oneseal_domain::case::{CaseCommand, CaseState, Outcome, Status, Subject, Sus
 use oneseal_domain::catalog::{ItemKind, StepKind};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::{
-    ConsultationRow, Db, LiaisonCounter, LiaisonFilter, LiaisonRow, NewEvent, Notification, StoredEvent,
-};
+use oneseal_store::{ConsultationRow, Db, LiaisonCounter, LiaisonFilter, LiaisonRow, StoredEvent};
 use serde_json::{json, Value};
 
 use crate::{ms, App, AppError};
@@ -65,42 +63,7 @@ fn message_kind(event_type: &str, st: Option<&CaseState>, filing: bool) -> Optio
     }
 }
 
-pub(crate) fn append(
-    db: &mut Db,
-    id: &str,
-    kind: &str,
-    actor: &str,
-    at: i64,
-    payload: &Value,
-) -> Result<i64, AppError> {
-    let v = db.stream_version(id)?;
-    let seqs = db.append(
-        id,
-        v,
-        &[NewEvent {
-            event_type: kind.into(),
-            schema_version: 1,
-            actor: actor.into(),
-            at_ms: at,
-            payload: payload.to_string(),
-        }],
-    )?;
-    Ok(seqs.first().copied().unwrap_or_default())
-}
-
-fn notify(db: &mut Db, seq: i64, to: &[String], case_no: &str, kind: &str, msg: &str, at: i64) -> Result<(), AppError> {
-    for r in to {
-        db.put_notification(&Notification {
-            event_seq: seq,
-            recipient: r.clone(),
-            case_no: case_no.to_string(),
-            kind: kind.to_string(),
-            message: msg.to_string(),
-            created_at_ms: at,
-        })?;
-    }
-    Ok(())
-}
+use crate::urging::{append, notify};
 
 fn text_ok(t: &str, code: &'static str, what: &str) -> Result<String, AppError> {
     let t = t.trim();
@@ -321,7 +284,7 @@ impl App {
                 "license_identifier": licence.as_ref().map(|l| l.identifier.clone()), "item_code": item_code,
                 "title": row.title, "summary": summary, "event_seq": e.seq, "ack_due": due,
             });
-            let seq = append(db, &id, "liaison_pushed", "liaison", e.at_ms, &payload)?;
+            let seq = append(db, &id, "liaison_pushed", "liaison", e.at_ms, payload.clone())?;
             let ev = StoredEvent {
                 seq,
                 stream_id: id.clone(),
@@ -375,7 +338,7 @@ impl App {
                     return Err(AppError::invalid("already_acknowledged", "this message was acknowledged already"));
                 }
                 let at = ms(now);
-                let seq = append(db, &id, "liaison_acknowledged", &who, at, &json!({ "late": today > m.ack_due }))?;
+                let seq = append(db, &id, "liaison_acknowledged", &who, at, json!({ "late": today > m.ack_due }))?;
                 m.acknowledged_at_ms = Some(at);
                 m.acknowledged_by = Some(who.clone());
                 if today > m.ack_due && !m.alerted {
@@ -477,7 +440,7 @@ impl App {
                 let at = ms(now);
                 let payload = json!({ "case_no": case_no, "kind": kind, "regulator": regulator, "step_id": step.step_id,
                     "question": question, "due": due, "pauses_clock": pauses });
-                let seq = append(db, &id, "consultation_requested", &actor.id, at, &payload)?;
+                let seq = append(db, &id, "consultation_requested", &actor.id, at, payload.clone())?;
                 if pauses {
                     crate::cases::command_in(
                         &app,
@@ -561,7 +524,7 @@ impl App {
                     return Err(AppError::invalid("consultation_closed", "this consultation was answered already"));
                 }
                 let at = ms(now);
-                let seq = append(db, &id, "consultation_answered", &who, at, &json!({ "answer": answer }))?;
+                let seq = append(db, &id, "consultation_answered", &who, at, json!({ "answer": answer }))?;
                 c.status = "answered".into();
                 c.answer = Some(answer);
                 c.answered_by = Some(who);
@@ -652,7 +615,7 @@ fn late_alert(db: &mut Db, m: &mut LiaisonRow, evidence: i64, at: i64) -> Result
         vec![evidence],
         at,
     )?;
-    append(db, &m.id, "liaison_alerted", "supervision", at, &json!({}))?;
+    append(db, &m.id, "liaison_alerted", "supervision", at, json!({}))?;
     m.alerted = true;
     Ok(())
 }

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::{ms, App, AppError};
 
-fn append(
+/// Append one event to a stream of its own kind (urgings, liaison messages, consultations).
+pub(crate) fn append(
     db: &mut Db,
     id: &str,
     kind: &str,
@@ -33,7 +34,8 @@ fn append(
     Ok(seqs.first().copied().unwrap_or_default())
 }
 
-fn notify(
+/// Notify each recipient in-app of an event.
+pub(crate) fn notify(
     db: &mut Db,
     seq: i64,
     recipients: &[String],
