@@ -140,9 +140,8 @@ impl App {
             (Some(d), Some(acc), Some(n)) => supervision::yellow_on(local_date(acc), d, n, &t, &cal).ok(),
             _ => None,
         };
-        let last = local_date(crate::from_ms(last_action_ms));
         let stall = if open && st.status != Status::Suspended && st.status != Status::AwaitingCorrection {
-            supervision::stalled_on(last, &t, &cal).ok()
+            supervision::stalled_at(crate::from_ms(last_action_ms), &t, &cal).ok()
         } else {
             None
         };
@@ -156,7 +155,7 @@ impl App {
             deadline: deadline.map(format_date),
             yellow_on: yellow.map(format_date),
             red_on: deadline.and_then(supervision::red_on).map(format_date),
-            stall_on: stall.map(format_date),
+            stall_on: stall.map(supervision::watch_instant),
             pledge_due: if open {
                 st.pledges
                     .iter()
@@ -238,6 +237,8 @@ impl App {
     pub async fn sweep_supervision(&self, limit: i64) -> Result<SweepReport, AppError> {
         let now = self.now();
         let today = format_date(local_date(now));
+        let now_text = supervision::watch_instant(now);
+        let app_t = self.thresholds();
         self.store
             .write(move |db| -> Result<SweepReport, AppError> {
                 let mut rep = SweepReport::default();
@@ -247,7 +248,9 @@ impl App {
                     ("stall_on", "stalled"),
                     ("pledge_due", "pledge_overdue"),
                 ] {
-                    for w in db.watch_due(column, &today, limit)? {
+                    // Stalled cases are due by the minute (bureau hours); the others by the day.
+                    let due_by = if column == "stall_on" { now_text.as_str() } else { today.as_str() };
+                    for w in db.watch_due(column, due_by, limit)? {
                         let date = match column {
                             "yellow_on" => w.yellow_on.clone(),
                             "red_on" => w.red_on.clone(),
@@ -260,7 +263,9 @@ impl App {
                             "red" => {
                                 format!("overdue since {date} (deadline {})", w.deadline.clone().unwrap_or_default())
                             }
-                            "stalled" => format!("no action since before {date}"),
+                            "stalled" => {
+                                format!("no action for {} working hours (due {date})", app_t.stall_working_hours)
+                            }
                             _ => format!("a pledged material is overdue since {date}"),
                         };
                         let new = raise(

@@ -2,48 +2,16 @@
 //! item and window; shares online, at the general windows and on the spot; the on-time rate; average working time
 //! against the "1230" targets; trends. Pure: the rows, the instant "now" and the calendar come in as parameters.
 //!
-//! Working time counts the bureau's hours on working days (09:00–12:00 and 13:30–17:30 Beijing time, 7 hours a
-//! working day), so "half a working day" is measurable.
+//! Working time counts the bureau's hours (`crate::worktime`), so "half a working day" is measurable.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime, Time};
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::calendar::{Calendar, CalendarError};
 use crate::clock::CHINA;
-
-/// Working periods of a working day, local time.
-pub const WORKING_PERIODS: [((u8, u8), (u8, u8)); 2] = [((9, 0), (12, 0)), ((13, 30), (17, 30))];
-/// Minutes in a working day (7 hours).
-pub const WORKING_DAY_MINUTES: i64 = 420;
-
-/// Working minutes between two instants (zero when `to` is not after `from`).
-pub fn working_minutes(cal: &Calendar, from: OffsetDateTime, to: OffsetDateTime) -> Result<i64, CalendarError> {
-    if to <= from {
-        return Ok(0);
-    }
-    let (from, to) = (from.to_offset(CHINA), to.to_offset(CHINA));
-    let mut total = 0i64;
-    let mut day = from.date();
-    while day <= to.date() {
-        if cal.is_workday(day)? {
-            for ((h1, m1), (h2, m2)) in WORKING_PERIODS {
-                let start = day.with_time(Time::from_hms(h1, m1, 0).unwrap_or(Time::MIDNIGHT)).assume_offset(CHINA);
-                let end = day.with_time(Time::from_hms(h2, m2, 0).unwrap_or(Time::MIDNIGHT)).assume_offset(CHINA);
-                let (s, e) = (start.max(from), end.min(to));
-                if e > s {
-                    total += (e - s).whole_minutes();
-                }
-            }
-        }
-        day = match day.next_day() {
-            Some(d) => d,
-            None => break,
-        };
-    }
-    Ok(total)
-}
+pub use crate::worktime::{working_minutes, WORKING_DAY_MINUTES};
 
 /// One case as the dashboard needs it.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,3 +16,4 @@ pub mod license;
 pub mod roles;
 pub mod search;
 pub mod supervision;
+pub mod worktime;

@@ -1,7 +1,7 @@
 //! Electronic supervision (电子监察), the pure part: when a case turns yellow or red, and which rules of the
 //! source's supervision system a case's history breaks — each finding with its evidence (the events).
 
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use crate::calendar::{Calendar, CalendarError};
 use crate::case::{CaseDefinition, CaseEvent, Recorded};
@@ -16,15 +16,15 @@ pub struct Thresholds {
     pub used_percent: u32,
     /// …or when this many working days or fewer remain.
     pub days_left: u32,
-    /// Stalled: no action for this many working days while the case is open.
-    pub stall_days: u32,
+    /// Stalled: no action for this many working hours (bureau hours) while it is the bureau's turn.
+    pub stall_working_hours: u32,
     /// Acceptance later than this many working days after submission breaks the 5-day rule (§32).
     pub acceptance_days: u32,
 }
 
 impl Default for Thresholds {
     fn default() -> Thresholds {
-        Thresholds { used_percent: 80, days_left: 2, stall_days: 2, acceptance_days: 5 }
+        Thresholds { used_percent: 80, days_left: 2, stall_working_hours: 14, acceptance_days: 5 }
     }
 }
 
@@ -56,9 +56,21 @@ pub fn red_on(deadline: Date) -> Option<Date> {
     deadline.next_day()
 }
 
-/// The day an open case is stalled when nothing happened since `last_action`.
-pub fn stalled_on(last_action: Date, t: &Thresholds, cal: &Calendar) -> Result<Date, CalendarError> {
-    cal.add_working_days(last_action, t.stall_days.max(1) + 1)
+/// The instant an open case is stalled when nothing happened since `last_action`: after the threshold's working
+/// hours (default 14, two working days) of bureau time.
+pub fn stalled_at(
+    last_action: OffsetDateTime,
+    t: &Thresholds,
+    cal: &Calendar,
+) -> Result<OffsetDateTime, CalendarError> {
+    crate::worktime::add_working_minutes(cal, last_action, i64::from(t.stall_working_hours.max(1)) * 60)
+}
+
+/// The Beijing-time text `YYYY-MM-DDTHH:MM` of an instant: watch columns compare it with dates as text, so a
+/// date-only value is due from the start of its day.
+pub fn watch_instant(t: OffsetDateTime) -> String {
+    let l = t.to_offset(crate::clock::CHINA);
+    format!("{}T{:02}:{:02}", crate::calendar::format_date(l.date()), l.hour(), l.minute())
 }
 
 /// A rule the case's history breaks.

@@ -636,7 +636,7 @@ fn applicant_debug_hides_the_id_number_and_phone() {
 
 #[test]
 fn supervision_thresholds_and_rules() {
-    use oneseal_domain::supervision::{check_rules, red_on, stalled_on, yellow_on, Thresholds};
+    use oneseal_domain::supervision::{check_rules, red_on, stalled_at, watch_instant, yellow_on, Thresholds};
     let c = calendar();
     let t = Thresholds::default();
     // Accepted Mon 2026-03-02, 10 working days: deadline Mon 2026-03-16. 80 % = 8 working days → Thu 03-12;
@@ -649,7 +649,12 @@ fn supervision_thresholds_and_rules() {
     assert_eq!(yellow_on(date!(2025 - 09 - 26), date!(2025 - 10 - 16), 10, &t, &c).unwrap(), date!(2025 - 10 - 14));
     assert_eq!(red_on(date!(2026 - 03 - 16)), Some(date!(2026 - 03 - 17)));
     // Stalled after 2 full working days without action, across a weekend.
-    assert_eq!(stalled_on(date!(2026 - 03 - 05), &t, &c).unwrap(), date!(2026 - 03 - 10));
+    // 14 working hours after Thu 03-05 10:00: the rest of Thursday (6 h), Friday (7 h), 1 h on Mon 03-09.
+    let at = stalled_at(time::macros::datetime!(2026-03-05 10:00 +8), &t, &c).unwrap();
+    assert_eq!(watch_instant(at), "2026-03-09T10:00");
+    // From outside working hours (Sat), counting starts on Monday morning.
+    let at = stalled_at(time::macros::datetime!(2026-03-07 20:00 +8), &t, &c).unwrap();
+    assert_eq!(watch_instant(at), "2026-03-10T17:30");
 
     // A clean lifecycle breaks no rule.
     let roles = |id: &str| -> Vec<Role> {
@@ -708,4 +713,42 @@ fn supervision_thresholds_and_rules() {
     h.insert(1, note.clone());
     h.insert(1, note);
     assert!(kinds(&h).contains(&"second_correction"));
+}
+
+/// Working time against a brute force that steps minute by minute, around National Day 2025 (a week off, and the
+/// make-up working Sunday 09-28 and Saturday 10-11), and adding then measuring gives back the minutes.
+#[test]
+fn working_minutes_match_a_minute_by_minute_count_across_national_day() {
+    use oneseal_domain::worktime::{add_working_minutes, working_minutes};
+    let c = calendar();
+    let off = time::UtcOffset::from_hms(8, 0, 0).unwrap();
+    let brute = |from: time::OffsetDateTime, to: time::OffsetDateTime| {
+        let mut t = from;
+        let mut n = 0;
+        while t < to {
+            let l = t.to_offset(off);
+            let hm = u32::from(l.hour()) * 60 + u32::from(l.minute());
+            if c.is_workday(l.date()).unwrap() && ((540..720).contains(&hm) || (810..1050).contains(&hm)) {
+                n += 1;
+            }
+            t += time::Duration::minutes(1);
+        }
+        n
+    };
+    let start = time::macros::datetime!(2025-09-26 08:17 +8);
+    for (i, hours) in [(0i64, 5i64), (1, 30), (2, 47), (3, 90), (5, 200), (7, 333)] {
+        let from = start + time::Duration::minutes(i * 397);
+        let to = from + time::Duration::hours(hours);
+        assert_eq!(working_minutes(&c, from, to).unwrap(), brute(from, to), "{from} → {to}");
+        for m in [1i64, 59, 180, 420, 421, 2100] {
+            let end = add_working_minutes(&c, from, m).unwrap();
+            assert_eq!(working_minutes(&c, from, end).unwrap(), m, "{from} + {m}");
+            assert_eq!(brute(from, end), m, "{from} + {m} (brute)");
+        }
+    }
+    // Nothing counts during the holiday: 10-01 to 10-08 are days off.
+    let h =
+        working_minutes(&c, time::macros::datetime!(2025-10-01 00:00 +8), time::macros::datetime!(2025-10-09 00:00 +8))
+            .unwrap();
+    assert_eq!(h, 0);
 }

@@ -3234,3 +3234,23 @@ fn dashboard_numbers_equal_a_brute_force_count() {
         assert_eq!(page("/dashboard/screen").0, 200);
     });
 }
+
+#[test]
+fn a_case_without_action_is_stalled_after_fourteen_working_hours() {
+    each_backend(|t| {
+        let code = t.item_code("食品经营许可");
+        let r = t.post("/api/v1/cases", Some(&t.login("citizen")), &submission(t, &code, "online"));
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        // Accepted Mon 03-02 10:00; nobody acts. Monday leaves 6 bureau hours, Tuesday 7, so the 14th hour ends
+        // Wed 03-04 at 10:00 — not a minute earlier.
+        assert_eq!(t.act(&t.login("clerk"), &no, "accept", json!({})).status, 200);
+        let sweep = || t.post("/api/v1/supervision/sweep", Some(&t.login("supervisor")), &json!({})).body;
+        t.clock.set(datetime!(2026-03-04 09:59 +8));
+        assert_eq!(sweep()["stalled"], 0);
+        t.clock.set(datetime!(2026-03-04 10:00 +8));
+        assert_eq!(sweep()["stalled"], 1);
+        assert_eq!(sweep()["stalled"], 0, "once");
+        let a = t.get(&format!("/api/v1/alerts?kind=stalled&case_no={no}"), Some(&t.login("supervisor")));
+        assert!(a.body["alerts"][0]["detail"].as_str().unwrap().contains("14 working hours"), "{:?}", a.body);
+    });
+}
