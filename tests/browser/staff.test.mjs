@@ -269,8 +269,19 @@ test('the regulator acknowledges an approval and answers a consultation on the l
   assert.equal(c.status, 201, c.text);
   const acc = await api('POST', `/api/v1/cases/${c.body.case_no}/accept`, await login('clerk'), {});
   const dept = acc.body.current_step.tasks[0].department;
-  const q = await api('POST', `/api/v1/cases/${c.body.case_no}/consultations`, await login(`${dept}-reviewer`), { kind: 'consult', regulator: 'market', question: '申请人有无监管处罚记录？', days: 3 });
-  assert.equal(q.status, 201, q.text);
+  // The reviewer asks the market regulator from the workbench case page.
+  const reviewer = await newPage(browser);
+  await signIn(reviewer, `${dept}-reviewer`);
+  await reviewer.goto(`${BASE}/work/cases/${c.body.case_no}`);
+  const ask = reviewer.getByTestId('consult-form');
+  await ask.locator('select[name=regulator]').selectOption('market');
+  await ask.locator('textarea[name=question]').fill('申请人有无监管处罚记录？');
+  await ask.getByTestId('do-consult').click();
+  await reviewer.getByTestId('case-consultations').waitFor();
+  assert.match(await reviewer.getByTestId('case-consultations').innerText(), /申请人有无监管处罚记录/);
+  assert.equal((await api('GET', `/api/v1/cases/${c.body.case_no}`, await login(`${dept}-reviewer`))).body.status, 'suspended');
+  await axe(reviewer, 'work case with consultation');
+  await screenshot(reviewer, 'work-case-consultation-desktop-zh');
   const page = await newPage(browser);
   await signIn(page, 'regulator');
   // The liaison subscriber runs in the server's loop: wait for the message to arrive.
@@ -294,6 +305,16 @@ test('the regulator acknowledges an approval and answers a consultation on the l
   const after = await api('GET', `/api/v1/cases/${c.body.case_no}`, await login(`${dept}-reviewer`));
   assert.equal(after.body.status, 'in_progress', 'the paused clock runs again');
   await screenshot(page, 'liaison-answered-desktop-zh');
+  // The regulator registers its webhook endpoint; the secret is shown once.
+  const reg = page.getByTestId('register-webhook');
+  await reg.locator('input[name=url]').fill('http://127.0.0.1:9/oneseal-hook');
+  await reg.locator('button').click();
+  await page.getByTestId('webhook-secret').waitFor();
+  assert.match(await page.getByTestId('webhook-secret').innerText(), /whsec_/);
+  assert.match(await page.getByTestId('endpoints').innerText(), /127\.0\.0\.1:9\/oneseal-hook/);
+  await page.goto(`${BASE}/liaison`);
+  assert.equal(await page.getByTestId('webhook-secret').count(), 0, 'shown once');
+  await axe(page, 'liaison with webhooks');
 
   const leader = await newPage(browser);
   await signIn(leader, 'supervisor');

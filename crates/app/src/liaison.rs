@@ -449,7 +449,7 @@ impl App {
                         &case_no,
                         CaseCommand::Suspend {
                             kind: SuspensionKind::Consultation,
-                            reason: format!("事前征询 consulting {regulator}: {question}"),
+                            reason: format!("事前征询 {}: {question}", app.catalog().department_name(&regulator)),
                             expected_days: days,
                         },
                         None,

@@ -22,6 +22,24 @@ pub fn routes() -> Router<AppState> {
         .route("/liaison", get(show))
         .route("/liaison/acknowledge", post(acknowledge))
         .route("/liaison/answer", post(answer))
+        .route("/liaison/webhooks", post(register_webhook))
+        .route("/liaison/webhooks/toggle", post(toggle_webhook))
+        .route("/liaison/deliveries/resend", post(resend))
+}
+
+pub struct EndpointLine {
+    pub id: String,
+    pub department: String,
+    pub url: String,
+    pub enabled: bool,
+    pub reason: String,
+}
+
+pub struct LetterLine {
+    pub id: String,
+    pub event_type: String,
+    pub attempts: i64,
+    pub last: String,
 }
 
 pub struct MessageLine {
@@ -61,6 +79,14 @@ struct LiaisonPage {
     consultations: Vec<ConsultLine>,
     counters: Vec<(String, i64, i64, i64, i64)>,
     message: Option<String>,
+    /// Whether the viewer manages webhooks (regulators their department's, administrators all).
+    manages: bool,
+    endpoints: Vec<EndpointLine>,
+    dead_letters: Vec<LetterLine>,
+    /// Departments the viewer may register an endpoint for (id, name).
+    departments: Vec<(String, String)>,
+    /// A new endpoint's secret, shown once right after registering.
+    secret: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,11 +107,24 @@ async fn show(
     headers: HeaderMap,
     q: Result<Query<LiaisonQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    let q = q.map(|q| q.0).unwrap_or_default();
+    render(&s, &ctx, &p, &headers, q, None, StatusCode::OK).await
+}
+
+async fn render(
+    s: &AppState,
+    ctx: &Ctx,
+    p: &crate::policy::Principal,
+    headers: &HeaderMap,
+    q: LiaisonQuery,
+    secret: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let ctx = ctx.clone();
     let allowed = p.actor.has(Role::Regulator) || p.actor.has(Role::Supervisor) || p.actor.has(Role::Administrator);
     if !allowed {
-        return forbidden(&headers, "/liaison");
+        return forbidden(headers, "/liaison");
     }
-    let q = q.map(|q| q.0).unwrap_or_default();
     let unacknowledged = q.all.is_none();
     let view = s.app.catalog();
     let f = LiaisonFilter { unacknowledged, limit: 200, ..Default::default() };
@@ -136,6 +175,49 @@ async fn show(
         .map(|c| (department_name(&ctx, &view, &c.regulator), c.pushed, c.acknowledged, c.acknowledged_late, c.overdue))
         .collect();
     let message = q.done.map(|_| ctx.t("liaison-done")).or_else(|| q.error.map(|_| ctx.t("liaison-failed")));
+    let manages = p.actor.has(Role::Regulator) || p.actor.has(Role::Administrator);
+    let endpoints: Vec<EndpointLine> = if manages {
+        s.app
+            .webhook_endpoints(&p.actor)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| EndpointLine {
+                department: department_name(&ctx, &view, &e.department),
+                reason: e.disabled_reason.unwrap_or_default(),
+                id: e.id,
+                url: e.url,
+                enabled: e.enabled,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let dead_letters = if manages {
+        s.app
+            .webhook_deliveries(&p.actor, Some("dead"), 50)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| LetterLine {
+                last: d.last_status.map(|x| x.to_string()).or(d.last_error).unwrap_or_default(),
+                id: d.id,
+                event_type: d.event_type,
+                attempts: d.attempts,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let departments = if p.actor.has(Role::Administrator) {
+        view.departments
+            .iter()
+            .filter(|d| !d.bureau_section)
+            .map(|d| (d.id.as_str().to_string(), department_name(&ctx, &view, d.id.as_str())))
+            .collect()
+    } else {
+        p.actor.department.iter().map(|d| (d.as_str().to_string(), department_name(&ctx, &view, d.as_str()))).collect()
+    };
     let pg = LiaisonPage {
         ctx: ctx.clone(),
         regulator: p.actor.has(Role::Regulator),
@@ -145,8 +227,13 @@ async fn show(
         consultations,
         counters,
         message,
+        manages,
+        endpoints,
+        dead_letters,
+        departments,
+        secret,
     };
-    page(StatusCode::OK, &ctx, &pg)
+    page(status, &ctx, &pg)
 }
 
 #[derive(Deserialize)]
@@ -194,6 +281,81 @@ async fn answer(
         return forbidden(&headers, "/liaison");
     }
     match s.app.answer_consultation(&p.actor, &f.id, &f.answer).await {
+        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
+        Err(_) => Redirect::to("/liaison?error=1").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct EndpointForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    url: String,
+}
+
+/// Register an endpoint: the page answers directly with the secret (never in a URL or a redirect).
+async fn register_webhook(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<EndpointForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/liaison");
+    }
+    match s.app.register_webhook(&p.actor, &f.department, &f.url).await {
+        Ok((_, secret)) => {
+            render(&s, &ctx, &p, &headers, LiaisonQuery::default(), Some(secret), StatusCode::CREATED).await
+        }
+        Err(_) => {
+            let q = LiaisonQuery { error: Some("1".into()), ..Default::default() };
+            render(&s, &ctx, &p, &headers, q, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IdForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    enable: String,
+}
+
+async fn toggle_webhook(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<IdForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/liaison");
+    }
+    match s.app.set_webhook_enabled(&p.actor, &f.id, f.enable == "1").await {
+        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
+        Err(_) => Redirect::to("/liaison?error=1").into_response(),
+    }
+}
+
+async fn resend(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<IdForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
+    if !csrf_ok(&p, &f.csrf) {
+        return forbidden(&headers, "/liaison");
+    }
+    match s.app.resend_delivery(&p.actor, &f.id).await {
         Ok(_) => Redirect::to("/liaison?done=1").into_response(),
         Err(_) => Redirect::to("/liaison?error=1").into_response(),
     }

@@ -180,6 +180,10 @@ struct CasePage {
     suspension_kinds: Vec<(String, String)>,
     submitted_at: String,
     has_correction: bool,
+    /// Consultations of the case: (kind label, regulator name, question, due, answer).
+    consultations: Vec<(String, String, String, String, String)>,
+    /// Regulating departments one may ask (id, name), when the viewer works the current step.
+    regulators: Vec<(String, String)>,
 }
 
 /// The actions `p` may take on the case now: every candidate command is tried against the domain's rules.
@@ -358,6 +362,36 @@ async fn case_page_with(
     })
     .collect();
     let actions = allowed_actions(s, ctx, p, &v);
+    let view = s.app.catalog();
+    let consultations = s
+        .app
+        .consultations_of_case(&p.actor, no)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| {
+            (
+                ctx.t(&format!("liaison-consult-{}", c.kind)),
+                super::portal::department_name(ctx, &view, &c.regulator),
+                c.question,
+                c.due,
+                c.answer.unwrap_or_default(),
+            )
+        })
+        .collect();
+    // Those who may act on the current step may ask (the application checks again on submit).
+    let may_ask =
+        matches!(v.state.status, oneseal_domain::case::Status::InProgress | oneseal_domain::case::Status::Suspended)
+            && actions.iter().any(|a| matches!(a.name.as_str(), "complete" | "suspend" | "decide" | "claim"));
+    let regulators = if may_ask {
+        view.departments
+            .iter()
+            .filter(|d| !d.bureau_section)
+            .map(|d| (d.id.as_str().to_string(), super::portal::department_name(ctx, &view, d.id.as_str())))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page_ = CasePage {
         ctx: ctx.clone(),
         status: status_label(ctx, v.state.status.as_str()),
@@ -373,6 +407,8 @@ async fn case_page_with(
         problem_subjects,
         suspension_kinds,
         has_correction,
+        consultations,
+        regulators,
         v,
     };
     page(status, ctx, &page_)
@@ -448,6 +484,18 @@ async fn act(
         return forbidden(&headers, &format!("/work/cases/{no}"));
     }
     let action = f.get("action").cloned().unwrap_or_default();
+    if action == "consult" {
+        let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        let days = get("days").parse::<u32>().unwrap_or(0);
+        return match s.app.ask_regulator(&p.actor, &no, &get("kind"), &get("regulator"), &get("question"), days).await {
+            Ok(_) => Redirect::to(&format!("/work/cases/{no}")).into_response(),
+            Err(e) => {
+                let prob = crate::problem::ApiError::from(e).0;
+                let msg = format!("{} {}", prob.title_zh, prob.detail);
+                case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+        };
+    }
     if !crate::api::ACTIONS.contains(&action.as_str()) {
         let msg = ctx.t("work-unknown-action");
         return case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
