@@ -169,10 +169,15 @@ impl App {
         // From the first day of last month's 31-day window: enough for the month and the 30-day trend.
         let since = ms(now) - 32 * 86_400_000;
         let today = oneseal_domain::calendar::format_date(oneseal_domain::clock::local_date(now));
-        let (rows, alerts, liaison) = self
+        let (rows, overdue, alerts, liaison) = self
             .store
             .read(move |db| -> Result<_, AppError> {
-                Ok((db.dashboard_rows(since)?, db.alert_counts()?, db.liaison_counters(&today)?))
+                Ok((
+                    db.dashboard_rows(since)?,
+                    db.overdue_by_department(&today)?,
+                    db.alert_counts()?,
+                    db.liaison_counters(&today)?,
+                ))
             })
             .await?;
         let view = self.catalog();
@@ -191,7 +196,8 @@ impl App {
                 deadline: r.deadline.and_then(|d| oneseal_domain::calendar::parse_date(&d).ok()),
             })
             .collect();
-        let numbers = dashboard::compute(&facts, &builtin_targets()?, now, &self.calendar())?;
+        let mut numbers = dashboard::compute(&facts, &builtin_targets()?, now, &self.calendar())?;
+        numbers.overdue_by_department = overdue.into_iter().collect();
         let mut by_dept: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
         for (dept, kind, n) in alerts {
             let e = by_dept.entry(dept).or_default();

@@ -102,7 +102,8 @@ pub struct Dashboard {
     /// Today's window applications per service point, and per hour of the day (0–23).
     pub today_by_window: BTreeMap<String, i64>,
     pub today_by_hour: BTreeMap<u8, i64>,
-    /// Open cases past their deadline, per department.
+    /// Open cases past their deadline, per department (counted by the store over every open case; `compute`
+    /// leaves it empty).
     pub overdue_by_department: BTreeMap<String, i64>,
     /// The last 30 days: applications and completions per day.
     pub trend: Vec<(String, i64, i64)>,
@@ -112,10 +113,8 @@ fn share(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-const OPEN: [&str; 4] = ["submitted", "awaiting_correction", "in_progress", "suspended"];
-
-/// Compute the dashboard at `now` over the given cases (those submitted or finished in the last 31 days and all
-/// open ones are enough).
+/// Compute the dashboard at `now` over the given cases (those submitted or finished in the last 31 days are
+/// enough).
 pub fn compute(
     facts: &[CaseFact],
     targets: &[Target],
@@ -161,9 +160,6 @@ pub fn compute(
         }
         if let Some(t) = trend.get_mut(&sub_day) {
             t.0 += 1;
-        }
-        if OPEN.contains(&f.status.as_str()) && f.deadline.is_some_and(|dl| dl < today) {
-            *d.overdue_by_department.entry(f.department.clone()).or_default() += 1;
         }
         let Some(fin) = f.finished_at.filter(|_| f.status == "completed") else { continue };
         let fin_day = fin.to_offset(CHINA).date();

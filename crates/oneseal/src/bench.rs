@@ -60,6 +60,22 @@ pub enum BenchCmd {
         #[arg(long, default_value = "target/bench")]
         dir: std::path::PathBuf,
     },
+    /// The leaders' dashboard over many cases spread across the past days: the whole computation, timed beside a
+    /// plain indexed count of the same month's rows.
+    Dashboard {
+        /// Cases stored (90 % completed, 10 % open), spread evenly over `days` days up to now.
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: u64,
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Database; default a fresh SQLite file under --dir. A PostgreSQL database must be empty.
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value = "target/bench")]
+        dir: std::path::PathBuf,
+    },
     /// The workbench with many open cases: each inbox view through HTTP (page and API), timed.
     Inbox {
         /// Open cases (each with an open review task) to store before measuring.
@@ -82,6 +98,9 @@ pub fn run(c: BenchCmd) -> Result<(), String> {
         BenchCmd::Inbox { cases, n, dir } => inbox(cases, n.max(1), &dir),
         BenchCmd::Sweep { cases, due, rounds, database, dir } => {
             sweep(cases, due.min(cases), rounds.max(1), database, &dir)
+        }
+        BenchCmd::Dashboard { cases, days, rounds, database, dir } => {
+            dashboard(cases, days.max(1), rounds.max(1), database, &dir)
         }
     }
 }
@@ -656,6 +675,106 @@ fn sweep(cases: u64, due: u64, rounds: usize, database: Option<String>, dir: &st
             rep.total()
         );
     }
+    Ok(())
+}
+
+/// `cases` case rows over `days` days; each round times `App::dashboard` (read the month's rows through the
+/// indexes, compute every number, count overdue and alerts) and, as the reference in the same run, a plain
+/// `COUNT(*)` of the rows submitted in the same window.
+fn dashboard(
+    cases: u64,
+    days: u64,
+    rounds: usize,
+    database: Option<String>,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let db = bench_database(database, dir, "dashboard")?;
+    let app = crate::open_app(&db)?;
+    let pg = app.store.backend() == Backend::Postgres;
+    let now_ms = oneseal_app::ms(app.now());
+    let t0 = Instant::now();
+    let chunk = 100_000u64;
+    let mut done = 0u64;
+    while done < cases {
+        let (from, to) = (done + 1, (done + chunk).min(cases));
+        let (seq, no) = if pg {
+            (
+                format!("SELECT i FROM generate_series({from}::bigint, {to}::bigint) AS n(i)"),
+                "'YC19990101' || lpad(i::text, 7, '0')",
+            )
+        } else {
+            (
+                format!("WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) SELECT i FROM n"),
+                "printf('YC19990101%07d', i)",
+            )
+        };
+        let sql = format!(
+            "INSERT INTO cases (case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, \
+             applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state) \
+             SELECT {no}, 'item', 'bench-item-' || (i % 50), 1, '食品经营许可', \
+             CASE i % 5 WHEN 0 THEN 'bureau-economy' WHEN 1 THEN 'bureau-market' WHEN 2 THEN 'bureau-social' WHEN 3 THEN 'bureau-construction' ELSE 'bureau-transport' END, \
+             CASE i % 4 WHEN 0 THEN 'online' WHEN 1 THEN 'window' WHEN 2 THEN 'mobile' ELSE 'bank' END, 'A0' || (i % 8), \
+             CASE WHEN i % 10 = 0 THEN 'in_progress' ELSE 'completed' END, NULL, \
+             {now_ms} - (i % {days}) * 86400000 - (i % 480) * 60000, NULL, \
+             CASE WHEN i % 10 = 0 THEN NULL ELSE {now_ms} - (i % {days}) * 86400000 - (i % 480) * 60000 + (i % 5) * 3600000 + 60000 END, \
+             CASE WHEN i % 10 = 0 THEN '2026-01-05' ELSE '2099-01-01' END, 1, '{{}}' FROM ({seq}) seq"
+        );
+        app.store.write_blocking(move |db| db.exec_batch(&sql)).map_err(|e| e.to_string())?;
+        done = to;
+    }
+    app.store.write_blocking(|db| db.refresh_statistics()).map_err(|e| e.to_string())?;
+    println!("OneSeal dashboard benchmark");
+    println!(
+        "  machine: {} cores; database {} ({})",
+        std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1),
+        DatabaseUrl::parse(&db).map_err(|e| e.to_string())?.redacted(),
+        if pg { "PostgreSQL" } else { "SQLite WAL" }
+    );
+    println!("  {cases} cases over {days} days stored in {:.1} s", t0.elapsed().as_secs_f64());
+    let admin = oneseal_domain::roles::Actor {
+        id: "bench-admin".into(),
+        display_name: "bench".into(),
+        roles: vec![oneseal_domain::roles::Role::Administrator],
+        department: None,
+        acts_for: vec![],
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let since = now_ms - 32 * 86_400_000;
+    let (mut full, mut reference, mut read) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = 0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        app.store.read_blocking(move |db| db.dashboard_rows(since)).map_err(|e| e.to_string())?;
+        read.push(t.elapsed());
+        let t = Instant::now();
+        let n = app
+            .store
+            .read_blocking(move |db| {
+                db.exec_count(&format!("SELECT COUNT(*) FROM cases WHERE submitted_at_ms >= {since}"))
+            })
+            .map_err(|e| e.to_string())?;
+        reference.push(t.elapsed());
+        rows = n;
+        let t = Instant::now();
+        let d = rt.block_on(app.dashboard(&admin)).map_err(|e| app_err_text(&e))?;
+        full.push(t.elapsed());
+        if d.numbers.month_total < 0 {
+            return Err("impossible".into());
+        }
+    }
+    full.sort();
+    reference.sort();
+    read.sort();
+    println!(
+        "  dashboard (read {rows}+ rows of the last 32 days, compute, overdue, alerts): p50 {:.1} ms, max {:.1} ms",
+        percentile(&full, 0.5),
+        percentile(&full, 1.0)
+    );
+    println!("  of which reading the rows (one OR query, both indexes): p50 {:.1} ms", percentile(&read, 0.5));
+    println!(
+        "  reference, same run: COUNT(*) of those rows through the index: p50 {:.1} ms",
+        percentile(&reference, 0.5)
+    );
     Ok(())
 }
 

@@ -5,27 +5,27 @@ use crate::sql::{Row, Val};
 use crate::StoreError;
 
 impl Db {
-    /// The dashboard's rows: cases submitted or finished since `since_ms`, and every open case (through the
-    /// submitted, finished and status indexes).
+    /// The dashboard's rows: cases submitted or finished since `since_ms` (through the submitted and finished
+    /// indexes; open cases older than that are counted by [`Db::overdue_by_department`] without being read).
     pub fn dashboard_rows(&mut self, since_ms: i64) -> Result<Vec<DashboardRow>, StoreError> {
         let cols = "case_no, subject_code, department, channel, service_point, status, submitted_at_ms, finished_at_ms, deadline";
-        let mut out: std::collections::BTreeMap<String, DashboardRow> = std::collections::BTreeMap::new();
-        for sql in [
-            format!("SELECT {cols} FROM cases WHERE submitted_at_ms >= $1"),
-            format!("SELECT {cols} FROM cases WHERE finished_at_ms >= $1"),
-        ] {
-            for r in self.sql.query(&sql, &[Val::Int(since_ms)])? {
-                let row = dashboard_from(&r)?;
-                out.insert(row.case_no.clone(), row);
-            }
-        }
-        for status in ["submitted", "awaiting_correction", "in_progress", "suspended"] {
-            for r in self.sql.query(&format!("SELECT {cols} FROM cases WHERE status = $1"), &[status.into()])? {
-                let row = dashboard_from(&r)?;
-                out.insert(row.case_no.clone(), row);
-            }
-        }
-        Ok(out.into_values().collect())
+        // One statement; both backends answer the OR through the two indexes (SQLite's OR optimisation, a
+        // PostgreSQL BitmapOr), so each row is read once.
+        let rows = self.sql.query(
+            &format!("SELECT {cols} FROM cases WHERE submitted_at_ms >= $1 OR finished_at_ms >= $1"),
+            &[Val::Int(since_ms)],
+        )?;
+        rows.iter().map(dashboard_from).collect()
+    }
+
+    /// Open cases whose deadline day is before `today`, per department (through the status/deadline index).
+    pub fn overdue_by_department(&mut self, today: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT department, COUNT(*) FROM cases WHERE status IN ('submitted', 'awaiting_correction', 'in_progress', 'suspended') \
+             AND deadline < $1 GROUP BY department ORDER BY department",
+            &[today.into()],
+        )?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.int(1)?))).collect()
     }
 }
 

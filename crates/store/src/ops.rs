@@ -2128,6 +2128,11 @@ impl Db {
         Ok(())
     }
 
+    /// The single integer a raw query answers (`SELECT COUNT(*) …`); for benchmarks' reference timings.
+    pub fn exec_count(&mut self, sql: &str) -> Result<i64, StoreError> {
+        self.sql.query(sql, &[])?.first().map_or(Ok(0), |r| r.int(0))
+    }
+
     /// Execute raw statements; for bulk loading in benchmarks.
     pub fn exec_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.sql.batch(sql)

@@ -3204,6 +3204,23 @@ fn dashboard_numbers_equal_a_brute_force_count() {
         assert_eq!(target["completed"], company_minutes.len());
         assert!((target["average_working_days"].as_f64().unwrap() - cavg).abs() < 1e-9, "{target}");
         assert_eq!(target["met"], json!(cavg <= 0.5));
+        // Open cases past their deadline day, per department (none here yet; then one, three working days late).
+        assert_eq!(b["overdue_by_department"], json!({}));
+        t.clock.set(datetime!(2026-03-20 10:00 +8));
+        let late = t.get("/api/v1/dashboard", Some(&t.login("supervisor"))).body;
+        let mut overdue = std::collections::BTreeMap::<String, i64>::new();
+        for no in &cases {
+            let c = t.get(&format!("/api/v1/cases/{no}"), Some(&t.login("supervisor"))).body;
+            let open = ["submitted", "awaiting_correction", "in_progress", "suspended"]
+                .contains(&c["status"].as_str().unwrap());
+            let dl = c["clock_state"]["deadline"].as_str().map(str::to_string);
+            if open && dl.is_some_and(|d| d.as_str() < "2026-03-20") {
+                *overdue.entry(c["department"].as_str().unwrap().to_string()).or_default() += 1;
+            }
+        }
+        assert!(!overdue.is_empty(), "the accepted, unfinished case is overdue by 03-20");
+        assert_eq!(late["overdue_by_department"], json!(overdue));
+        t.clock.set(datetime!(2026-03-02 16:20 +8));
         // The trend counts today's applications and completions.
         let last = b["trend"].as_array().unwrap().last().unwrap().clone();
         assert_eq!(last, json!(["2026-03-02", today_total, completed]));
