@@ -14,11 +14,13 @@ pub mod consent;
 pub mod dashboard;
 pub mod error;
 pub mod export;
+pub mod hotline;
 pub mod liaison;
 pub mod licensing;
 pub mod mail;
 pub mod parties;
 pub mod pd;
+pub mod ratings;
 pub mod rebuild;
 pub mod sealing;
 pub mod subscribers;
@@ -106,6 +108,10 @@ pub struct App {
     counter_refill: Arc<tokio::sync::Mutex<()>>,
     /// Acknowledgement limit and webhook retry schedule.
     liaison: Arc<RwLock<liaison::LiaisonSettings>>,
+    /// Ratings' change period and remediation limit.
+    ratings: Arc<RwLock<ratings::RatingSettings>>,
+    /// The 12345 hotline's dispatch directory in force.
+    hotline_directory: Arc<RwLock<Arc<oneseal_domain::hotline::Directory>>>,
     /// Webhook delivery attempts that failed, per node (for the metrics).
     pub webhook_failures: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -130,12 +136,15 @@ impl App {
             counter_blocks: Arc::default(),
             counter_refill: Arc::default(),
             liaison: Arc::default(),
+            hotline_directory: Arc::default(),
+            ratings: Arc::default(),
             webhook_failures: Arc::default(),
             disclosure_delay_days: Arc::default(),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;
+        app.reload_directory_blocking()?;
         Ok(app)
     }
 

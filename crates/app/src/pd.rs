@@ -236,9 +236,21 @@ impl App {
         reason: &str,
         fields: &[String],
     ) -> Result<(), AppError> {
-        let stream = format!("access-{}", st.case_no.as_str());
-        let case_no = st.case_no.as_str().to_string();
-        let subject = st.applicant.account.clone();
+        self.record_access(actor, st.case_no.as_str(), st.applicant.account.clone(), reason, fields).await
+    }
+
+    /// Record a read of personal data on a case or a ticket (`reference`) as an event of its access stream and in
+    /// the access log.
+    pub(crate) async fn record_access(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        subject: Option<String>,
+        reason: &str,
+        fields: &[String],
+    ) -> Result<(), AppError> {
+        let stream = format!("access-{reference}");
+        let case_no = reference.to_string();
         let payload =
             json!({ "case_no": case_no, "subject_account": subject, "reason": reason, "fields": fields }).to_string();
         let at = ms(self.now());

@@ -194,6 +194,15 @@ impl App {
                                 }
                                 db.put_urging(&u)?;
                             }
+                        } else if e.stream_id.starts_with("ticket-") {
+                            crate::hotline::replay(db, e)?;
+                        } else if e.stream_id.starts_with("rating-") {
+                            crate::ratings::replay(db, e)?;
+                        } else if matches!(
+                            e.event_type.as_str(),
+                            "hotline_directory_published" | "kb_article_published"
+                        ) {
+                            crate::hotline::replay_config(db, e)?;
                         } else if e.event_type.starts_with("liaison_") {
                             crate::liaison::replay_liaison(db, e)?;
                         } else if e.event_type.starts_with("consultation_") {

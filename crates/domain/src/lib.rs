@@ -11,6 +11,7 @@ pub mod clock;
 pub mod dashboard;
 pub mod flowchart;
 pub mod form;
+pub mod hotline;
 pub mod ids;
 pub mod license;
 pub mod roles;

@@ -888,6 +888,12 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
                     if let Err(e) = supervisor.sweep_liaison(5000).await {
                         eprintln!("liaison sweep: {}", app_err(e));
                     }
+                    if let Err(e) = supervisor.sweep_hotline(5000).await {
+                        eprintln!("hotline sweep: {}", app_err(e));
+                    }
+                    if let Err(e) = supervisor.sweep_ratings(5000).await {
+                        eprintln!("ratings sweep: {}", app_err(e));
+                    }
                 }
                 if n == 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -6,6 +6,7 @@
 //! deleted: the schema refuses it with triggers.
 
 mod dashboard;
+mod hotline;
 mod liaison;
 mod merkle;
 mod ops;
@@ -21,6 +22,7 @@ use std::thread;
 use std::time::Duration;
 
 pub use dashboard::*;
+pub use hotline::*;
 pub use liaison::*;
 pub use merkle::leaf_bytes;
 pub use ops::*;

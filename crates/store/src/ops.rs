@@ -24,6 +24,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (13, include_str!("migrations/sqlite_0013_urgings.sql")),
     (14, include_str!("migrations/sqlite_0014_liaison.sql")),
     (15, include_str!("migrations/sqlite_0015_dashboard.sql")),
+    (16, include_str!("migrations/sqlite_0016_hotline_ratings.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -41,6 +42,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (13, include_str!("migrations/postgres_0013_urgings.sql")),
     (14, include_str!("migrations/postgres_0014_liaison.sql")),
     (15, include_str!("migrations/postgres_0015_dashboard.sql")),
+    (16, include_str!("migrations/postgres_0016_hotline_ratings.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -608,6 +610,10 @@ pub const PROJECTION_TABLES: &[&str] = &[
     "urgings",
     "liaison_messages",
     "consultations",
+    "tickets",
+    "ratings",
+    "hotline_directory",
+    "kb_articles",
 ];
 
 impl Db {
@@ -2114,7 +2120,10 @@ impl Db {
             "catalog_versions" => "kind, code, version",
             "pd_access" => "event_seq",
             "licenses" => "identifier",
-            "alerts" | "urgings" | "liaison_messages" | "consultations" => "id",
+            "alerts" | "urgings" | "liaison_messages" | "consultations" | "ratings" => "id",
+            "tickets" => "ticket_no",
+            "hotline_directory" => "version",
+            "kb_articles" => "id, version",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

@@ -77,6 +77,29 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/urgings/{id}/reply", Access::Staff),
     ("POST", "/api/v1/urgings/{id}/close", Access::Roles(&[Role::Supervisor])),
     ("GET", "/api/v1/dashboard", Access::Roles(&[Role::Supervisor, Role::Administrator])),
+    ("POST", "/api/v1/tickets", Access::Roles(&[Role::HotlineOperator, Role::Applicant])),
+    ("GET", "/api/v1/tickets", Access::SignedIn),
+    ("GET", "/api/v1/tickets/{ticket_no}", Access::SignedIn),
+    ("POST", "/api/v1/tickets/{ticket_no}/{action}", Access::SignedIn),
+    ("GET", "/api/v1/tickets/{ticket_no}/similar", Access::Roles(&[Role::HotlineOperator])),
+    ("POST", "/api/v1/tickets/{ticket_no}/caller", Access::Roles(&[Role::HotlineOperator])),
+    ("GET", "/api/v1/hotline/directory", Access::Public),
+    ("PUT", "/api/v1/hotline/directory", Access::Admin),
+    ("GET", "/api/v1/hotline/kpis", Access::Roles(&[Role::HotlineOperator, Role::Supervisor, Role::Administrator])),
+    (
+        "GET",
+        "/api/v1/hotline/hot-topics",
+        Access::Roles(&[Role::HotlineOperator, Role::Supervisor, Role::Administrator]),
+    ),
+    ("GET", "/api/v1/knowledge", Access::Public),
+    ("POST", "/api/v1/knowledge", Access::Roles(&[Role::HotlineOperator, Role::Administrator])),
+    ("GET", "/api/v1/knowledge/{id}", Access::Public),
+    ("POST", "/api/v1/ratings", Access::Public),
+    ("GET", "/api/v1/ratings", Access::Staff),
+    ("POST", "/api/v1/ratings/{id}/remediation", Access::Staff),
+    ("POST", "/api/v1/ratings/{id}/appeal", Access::Staff),
+    ("POST", "/api/v1/ratings/{id}/appeal-decision", Access::Roles(&[Role::Supervisor])),
+    ("GET", "/api/v1/satisfaction", Access::Public),
     ("GET", "/api/v1/liaison/messages", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
     ("POST", "/api/v1/liaison/messages/{id}/acknowledge", Access::Roles(&[Role::Regulator])),
     ("GET", "/api/v1/liaison/counters", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
@@ -209,6 +232,21 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/urgings/{id}/reply", post(reply_urging))
         .route("/api/v1/urgings/{id}/close", post(close_urging))
         .route("/api/v1/dashboard", get(dashboard))
+        .route("/api/v1/tickets", get(crate::hotline_api::list).post(crate::hotline_api::receive))
+        .route("/api/v1/tickets/{ticket_no}", get(crate::hotline_api::get_ticket))
+        .route("/api/v1/tickets/{ticket_no}/{action}", post(crate::hotline_api::act))
+        .route("/api/v1/tickets/{ticket_no}/similar", get(crate::hotline_api::similar))
+        .route("/api/v1/tickets/{ticket_no}/caller", post(crate::hotline_api::caller))
+        .route("/api/v1/hotline/directory", get(crate::hotline_api::directory).put(crate::hotline_api::put_directory))
+        .route("/api/v1/hotline/kpis", get(crate::hotline_api::kpis))
+        .route("/api/v1/hotline/hot-topics", get(crate::hotline_api::hot_topics))
+        .route("/api/v1/knowledge", get(crate::hotline_api::search_knowledge).post(crate::hotline_api::publish_article))
+        .route("/api/v1/knowledge/{id}", get(crate::hotline_api::article))
+        .route("/api/v1/ratings", get(crate::hotline_api::list_ratings).post(crate::hotline_api::rate))
+        .route("/api/v1/ratings/{id}/remediation", post(crate::hotline_api::remediate))
+        .route("/api/v1/ratings/{id}/appeal", post(crate::hotline_api::appeal))
+        .route("/api/v1/ratings/{id}/appeal-decision", post(crate::hotline_api::decide_appeal))
+        .route("/api/v1/satisfaction", get(crate::hotline_api::satisfaction))
         .route("/api/v1/liaison/messages", get(crate::liaison_api::list_messages))
         .route("/api/v1/liaison/messages/{id}/acknowledge", post(crate::liaison_api::acknowledge))
         .route("/api/v1/liaison/counters", get(crate::liaison_api::counters))
@@ -1453,9 +1491,13 @@ async fn sweep(State(s): State<AppState>) -> Res {
     let escalated = s.app.escalate_urgings(5000).await?;
     while s.app.run_liaison_once(1000).await? > 0 {}
     let late = s.app.sweep_liaison(5000).await?;
+    let tickets = s.app.sweep_hotline(5000).await?;
+    let remediations = s.app.sweep_ratings(5000).await?;
     let mut v = serde_json::to_value(r).unwrap_or_default();
     v["urgings_escalated"] = json!(escalated);
     v["liaison_ack_overdue"] = json!(late);
+    v["ticket_alerts"] = json!(tickets);
+    v["rating_remediation_overdue"] = json!(remediations);
     Ok(Json(v).into_response())
 }
 

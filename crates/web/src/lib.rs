@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod extract;
+mod hotline_api;
 mod liaison_api;
 pub mod metrics;
 pub mod oidc;

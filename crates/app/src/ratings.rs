@@ -1,0 +1,562 @@
+//! Ratings (好差评): five levels on every completed case (一事一评), on every window service (一次一评), and on
+//! hotline tickets (from the follow-up call). One rating per rater and target, changeable for a configurable
+//! period. A bad rating (不满意, 非常不满意) opens a remediation (差评整改: verify → rectify → feed back) due within
+//! a configurable number of working days; the unit may appeal (申诉) and a supervisor decides (复核). Each rating
+//! is its own event stream whose events carry the whole new row, so `rebuild` restores it exactly.
+
+use oneseal_domain::calendar::format_date;
+use oneseal_domain::case::{CaseEvent, CaseState, Status};
+use oneseal_domain::clock::local_date;
+use oneseal_domain::hotline::{Satisfaction, TicketState};
+use oneseal_domain::roles::{Actor, Role};
+use oneseal_store::{Db, NewEvent, RatingRow, StoredEvent};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::{ms, App, AppError};
+
+/// Settings of ratings (from configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingSettings {
+    /// Days (calendar) during which a rater may change a rating.
+    pub change_days: i64,
+    /// Working days to remediate a bad rating.
+    pub remediation_days: u32,
+}
+
+impl Default for RatingSettings {
+    fn default() -> Self {
+        RatingSettings { change_days: 7, remediation_days: 5 }
+    }
+}
+
+/// What a rater submits.
+#[derive(Debug, Clone)]
+pub struct RateInput {
+    /// case | window
+    pub kind: String,
+    pub case_no: String,
+    /// The case's query code, for raters who are not signed in (the window's screen, a link after completion).
+    pub query_code: Option<String>,
+    pub level: String,
+    pub comment: String,
+    pub tags: Vec<String>,
+}
+
+/// The JSON form of a rating (API; also the payload of its events).
+pub fn rating_json(r: &RatingRow) -> Value {
+    json!({
+        "id": r.id, "kind": r.kind, "target": r.target, "rater": r.rater, "named": r.named, "department": r.department,
+        "service_point": r.service_point, "staff": r.staff, "item_code": r.item_code, "channel": r.channel,
+        "level": r.level, "comment": r.comment, "tags": serde_json::from_str::<Value>(&r.tags).unwrap_or(json!([])),
+        "rated_at_ms": r.rated_at_ms, "changeable_until_ms": r.changeable_until_ms, "counted": r.counted,
+        "remediation": r.remediation, "remediation_due": r.remediation_due,
+        "remediation_notes": serde_json::from_str::<Value>(&r.remediation_notes).unwrap_or(json!({})),
+        "appeal": r.appeal, "alerted": r.alerted,
+    })
+}
+
+fn row_from_json(v: &Value) -> RatingRow {
+    let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let o = |k: &str| v[k].as_str().map(str::to_string);
+    RatingRow {
+        id: s("id"),
+        kind: s("kind"),
+        target: s("target"),
+        rater: s("rater"),
+        named: v["named"].as_bool().unwrap_or(false),
+        department: s("department"),
+        service_point: s("service_point"),
+        staff: s("staff"),
+        item_code: s("item_code"),
+        channel: s("channel"),
+        level: s("level"),
+        comment: s("comment"),
+        tags: v["tags"].to_string(),
+        rated_at_ms: v["rated_at_ms"].as_i64().unwrap_or_default(),
+        changeable_until_ms: v["changeable_until_ms"].as_i64().unwrap_or_default(),
+        counted: v["counted"].as_bool().unwrap_or(true),
+        remediation: o("remediation"),
+        remediation_due: o("remediation_due"),
+        remediation_notes: v["remediation_notes"].to_string(),
+        appeal: o("appeal"),
+        alerted: v["alerted"].as_bool().unwrap_or(false),
+    }
+}
+
+/// Record an event on the rating's stream carrying the whole new row, and write the row.
+fn save(db: &mut Db, r: &RatingRow, kind: &str, actor: &str, at: i64) -> Result<i64, AppError> {
+    let stream = format!("rating-{}", r.id);
+    let v = db.stream_version(&stream)?;
+    let seqs = db.append(
+        &stream,
+        v,
+        &[NewEvent {
+            event_type: kind.into(),
+            schema_version: 1,
+            actor: actor.into(),
+            at_ms: at,
+            payload: rating_json(r).to_string(),
+        }],
+    )?;
+    db.put_rating(r)?;
+    Ok(seqs.first().copied().unwrap_or_default())
+}
+
+/// Refold a rating from one of its events (rebuild).
+pub(crate) fn replay(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
+    let v: Value = serde_json::from_str(&e.payload).map_err(|x| AppError::Internal(x.to_string()))?;
+    db.put_rating(&row_from_json(&v))?;
+    Ok(())
+}
+
+fn bad(level: &str) -> bool {
+    Satisfaction::parse(level).is_some_and(|s| !s.satisfied())
+}
+
+/// Open a remediation on a bad rating that has none running.
+fn open_remediation(app: &App, r: &mut RatingRow, now: time::OffsetDateTime) -> Result<(), AppError> {
+    if bad(&r.level)
+        && r.remediation.as_deref().is_none_or(|x| x == "fed_back")
+        && r.appeal.as_deref() != Some("upheld")
+    {
+        let days = app.rating_settings().remediation_days;
+        r.remediation = Some("open".into());
+        r.remediation_due = Some(format_date(app.calendar().add_working_days(local_date(now), days)?));
+        r.remediation_notes = "{}".into();
+        r.alerted = false;
+    }
+    Ok(())
+}
+
+/// The rating of a hotline ticket's follow-up call (the lead unit is rated).
+pub(crate) fn record_ticket_rating(
+    app: &App,
+    db: &mut Db,
+    st: &TicketState,
+    level: Satisfaction,
+    note: &str,
+    at: i64,
+) -> Result<(), AppError> {
+    let now = crate::from_ms(at);
+    let round = st.reopen_count;
+    let mut r = RatingRow {
+        id: format!("ticket-{}-{round}", st.ticket_no),
+        kind: "ticket".into(),
+        target: st.ticket_no.clone(),
+        rater: format!("follow-up-{round}"),
+        named: true,
+        department: st.lead_unit.clone().unwrap_or_default(),
+        service_point: "12345".into(),
+        staff: String::new(),
+        item_code: st.intake.category.clone(),
+        channel: "hotline".into(),
+        level: level.as_str().into(),
+        comment: note.to_string(),
+        tags: "[]".into(),
+        rated_at_ms: at,
+        changeable_until_ms: at,
+        counted: true,
+        remediation: None,
+        remediation_due: None,
+        remediation_notes: "{}".into(),
+        appeal: None,
+        alerted: false,
+    };
+    if db.rating(&r.id)?.is_some() {
+        return Ok(());
+    }
+    open_remediation(app, &mut r, now)?;
+    save(db, &r, "rating_given", "hotline", at)?;
+    Ok(())
+}
+
+/// Satisfaction counts of one group: per level, and the satisfied share (counted ratings only).
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct SatisfactionLine {
+    pub key: String,
+    pub name: String,
+    pub total: i64,
+    pub satisfied: i64,
+    pub share: Option<f64>,
+    pub levels: std::collections::BTreeMap<String, i64>,
+}
+
+/// Satisfaction by department, window, staff member, item and channel.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SatisfactionReport {
+    pub total: i64,
+    pub satisfied: i64,
+    pub share: Option<f64>,
+    pub by_department: Vec<SatisfactionLine>,
+    pub by_window: Vec<SatisfactionLine>,
+    pub by_staff: Vec<SatisfactionLine>,
+    pub by_item: Vec<SatisfactionLine>,
+    pub by_channel: Vec<SatisfactionLine>,
+}
+
+/// Group counted ratings by a key (pure).
+pub fn group(rows: &[RatingRow], key: impl Fn(&RatingRow) -> String) -> Vec<SatisfactionLine> {
+    let mut m: std::collections::BTreeMap<String, SatisfactionLine> = std::collections::BTreeMap::new();
+    for r in rows.iter().filter(|r| r.counted) {
+        let k = key(r);
+        if k.is_empty() {
+            continue;
+        }
+        let l = m.entry(k.clone()).or_insert_with(|| SatisfactionLine { key: k, ..Default::default() });
+        l.total += 1;
+        if !bad(&r.level) {
+            l.satisfied += 1;
+        }
+        *l.levels.entry(r.level.clone()).or_default() += 1;
+    }
+    m.into_values()
+        .map(|mut l| {
+            l.share = Some(l.satisfied as f64 / l.total as f64);
+            l
+        })
+        .collect()
+}
+
+impl App {
+    pub fn rating_settings(&self) -> RatingSettings {
+        self.ratings.read().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    pub fn set_rating_settings(&self, s: RatingSettings) -> Result<(), AppError> {
+        if !(0..=90).contains(&s.change_days) || !(1..=30).contains(&s.remediation_days) {
+            return Err(AppError::invalid(
+                "invalid_settings",
+                "change period 0–90 days, remediation 1–30 working days",
+            ));
+        }
+        if let Ok(mut g) = self.ratings.write() {
+            *g = s;
+        }
+        Ok(())
+    }
+
+    /// Rate a completed case or a window service: the signed-in applicant, or anyone with the case's query code.
+    pub async fn rate(&self, actor: Option<&Actor>, input: RateInput) -> Result<RatingRow, AppError> {
+        let level = Satisfaction::parse(&input.level).ok_or_else(|| {
+            AppError::invalid(
+                "invalid_level",
+                "level is very_satisfied, satisfied, neutral, dissatisfied or very_dissatisfied",
+            )
+        })?;
+        if !matches!(input.kind.as_str(), "case" | "window") {
+            return Err(AppError::invalid("invalid_kind", "kind is case (一事一评) or window (一次一评)"));
+        }
+        let comment = input.comment.trim().to_string();
+        if comment.chars().count() > 1000
+            || input.tags.len() > 10
+            || input.tags.iter().any(|t| t.chars().count() > 20 || t.trim().is_empty())
+        {
+            return Err(AppError::invalid(
+                "invalid_comment",
+                "a comment has at most 1,000 characters; at most 10 tags of ≤ 20",
+            ));
+        }
+        // Who rates: a signed-in applicant of the case, or the holder of its query code (anonymous).
+        let (view, rater, named) = match (actor, &input.query_code) {
+            (Some(a), None) if !a.is_staff() => {
+                let v = self.case_view_unrecorded(a, &input.case_no).await?;
+                (v, a.id.clone(), true)
+            }
+            (_, Some(code)) => {
+                self.progress(&input.case_no, code).await?;
+                let system = Actor {
+                    id: "rating".into(),
+                    display_name: String::new(),
+                    roles: vec![Role::Supervisor],
+                    department: None,
+                    acts_for: vec![],
+                };
+                let v = self.case_view_unrecorded(&system, &input.case_no).await?;
+                (v, format!("code-{}", input.case_no), false)
+            }
+            _ => {
+                return Err(AppError::Forbidden(
+                    "ratings are given by the applicant (signed in, or with the query code)".into(),
+                ))
+            }
+        };
+        let st: &CaseState = &view.state;
+        let trail = {
+            let system = Actor {
+                id: "rating".into(),
+                display_name: String::new(),
+                roles: vec![Role::Supervisor],
+                department: None,
+                acts_for: vec![],
+            };
+            self.trail(&system, &input.case_no).await?
+        };
+        let staff = match input.kind.as_str() {
+            "window" => {
+                if !matches!(st.channel.as_str(), "window" | "bank") {
+                    return Err(AppError::invalid("not_a_window_service", "this application was not made at a window"));
+                }
+                trail
+                    .iter()
+                    .find(|t| matches!(t.event, CaseEvent::Accepted { .. } | CaseEvent::Submitted { .. }))
+                    .map(|t| t.actor.clone())
+                    .unwrap_or_default()
+            }
+            _ => {
+                if st.status != Status::Completed {
+                    return Err(AppError::invalid("case_not_completed", "a case is rated once it is completed"));
+                }
+                trail
+                    .iter()
+                    .rev()
+                    .find_map(|t| match &t.event {
+                        CaseEvent::Decided { by, .. } => Some(by.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default()
+            }
+        };
+        let now = self.now();
+        let change = self.rating_settings().change_days;
+        let tags = json!(input.tags.iter().map(|t| t.trim()).collect::<Vec<_>>()).to_string();
+        let fresh = RatingRow {
+            id: format!("{}-{}-{}", input.kind, input.case_no, crate::sha256_hex(&rater)[..8].to_string()),
+            kind: input.kind.clone(),
+            target: input.case_no.clone(),
+            rater: rater.clone(),
+            named,
+            department: st.department.as_str().to_string(),
+            service_point: st.service_point.clone(),
+            staff,
+            item_code: st.subject.code().to_string(),
+            channel: st.channel.as_str().to_string(),
+            level: level.as_str().into(),
+            comment,
+            tags,
+            rated_at_ms: ms(now),
+            changeable_until_ms: ms(now) + change * 86_400_000,
+            counted: true,
+            remediation: None,
+            remediation_due: None,
+            remediation_notes: "{}".into(),
+            appeal: None,
+            alerted: false,
+        };
+        let app = self.clone();
+        self.store
+            .write(move |db| -> Result<RatingRow, AppError> {
+                let (mut r, kind) = match db.rating_of(&fresh.kind, &fresh.target, &fresh.rater)? {
+                    Some(old) => {
+                        if ms(now) > old.changeable_until_ms {
+                            return Err(AppError::invalid(
+                                "already_rated",
+                                "this was rated already and the change period is over",
+                            ));
+                        }
+                        (
+                            RatingRow {
+                                level: fresh.level.clone(),
+                                comment: fresh.comment.clone(),
+                                tags: fresh.tags.clone(),
+                                rated_at_ms: fresh.rated_at_ms,
+                                ..old
+                            },
+                            "rating_changed",
+                        )
+                    }
+                    None => (fresh, "rating_given"),
+                };
+                open_remediation(&app, &mut r, now)?;
+                save(db, &r, kind, &rater, ms(now))?;
+                Ok(r)
+            })
+            .await
+    }
+
+    /// Ratings the actor may see: supervisors and administrators all; other staff their department's.
+    pub async fn ratings_for(&self, actor: &Actor) -> Result<Vec<RatingRow>, AppError> {
+        if !actor.is_staff() {
+            return Err(AppError::Forbidden("ratings are listed for staff".into()));
+        }
+        let dept = if actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::HotlineOperator)
+        {
+            None
+        } else {
+            Some(actor.department.as_ref().map(|d| d.as_str().to_string()).unwrap_or_default())
+        };
+        self.store.read(move |db| db.ratings(dept.as_deref(), 0, 500).map_err(AppError::from)).await
+    }
+
+    /// A remediation step by staff of the rated department: verify → rectify → feed back (to the rater).
+    pub async fn remediate(&self, actor: &Actor, id: &str, step: &str, note: &str) -> Result<RatingRow, AppError> {
+        let note = note.trim().to_string();
+        if note.is_empty() || note.chars().count() > 2000 {
+            return Err(AppError::invalid("text_required", "each step has a note of 1–2000 characters"));
+        }
+        let (from, to) = match step {
+            "verify" => ("open", "verified"),
+            "rectify" => ("verified", "rectified"),
+            "feedback" => ("rectified", "fed_back"),
+            _ => return Err(AppError::invalid("invalid_step", "step is verify, rectify or feedback")),
+        };
+        let (actor, id, now, step) = (actor.clone(), id.to_string(), ms(self.now()), step.to_string());
+        let dept = actor.department.as_ref().map(|d| d.as_str().to_string());
+        self.store
+            .write(move |db| -> Result<RatingRow, AppError> {
+                let mut r = db
+                    .rating(&id)?
+                    .filter(|r| dept.as_deref() == Some(r.department.as_str()) && actor.is_staff())
+                    .ok_or_else(|| AppError::NotFound(format!("rating {id}")))?;
+                if r.remediation.as_deref() != Some(from) || r.appeal.as_deref() == Some("pending") {
+                    return Err(AppError::invalid(
+                        "wrong_step",
+                        format!("the remediation is {:?}; {step} is not possible now", r.remediation),
+                    ));
+                }
+                let mut notes: Value = serde_json::from_str(&r.remediation_notes).unwrap_or(json!({}));
+                notes[step.as_str()] = json!({ "note": note, "by": actor.id, "at_ms": now });
+                r.remediation_notes = notes.to_string();
+                r.remediation = Some(to.into());
+                let seq = save(db, &r, "rating_remediated", &actor.id, now)?;
+                if to == "fed_back" && r.named && !r.rater.starts_with("follow-up") {
+                    crate::urging::notify(
+                        db,
+                        seq,
+                        std::slice::from_ref(&r.rater),
+                        &r.target,
+                        "rating_feedback",
+                        &format!("您的评价已整改反馈 feedback on your rating: {note}"),
+                        now,
+                    )?;
+                }
+                Ok(r)
+            })
+            .await
+    }
+
+    /// The rated department appeals a rating it holds malicious or mistaken (once).
+    pub async fn appeal_rating(&self, actor: &Actor, id: &str, reason: &str) -> Result<RatingRow, AppError> {
+        let reason = reason.trim().to_string();
+        if reason.chars().count() < 2 || reason.chars().count() > 2000 {
+            return Err(AppError::invalid("text_required", "an appeal gives its reason (2–2000 characters)"));
+        }
+        let (actor, id, now) = (actor.clone(), id.to_string(), ms(self.now()));
+        let dept = actor.department.as_ref().map(|d| d.as_str().to_string());
+        self.store
+            .write(move |db| -> Result<RatingRow, AppError> {
+                let mut r = db
+                    .rating(&id)?
+                    .filter(|r| dept.as_deref() == Some(r.department.as_str()) && actor.is_staff())
+                    .ok_or_else(|| AppError::NotFound(format!("rating {id}")))?;
+                if r.appeal.is_some() || !bad(&r.level) {
+                    return Err(AppError::invalid("cannot_appeal", "only a bad rating is appealed, and only once"));
+                }
+                let mut notes: Value = serde_json::from_str(&r.remediation_notes).unwrap_or(json!({}));
+                notes["appeal"] = json!({ "reason": reason, "by": actor.id, "at_ms": now });
+                r.remediation_notes = notes.to_string();
+                r.appeal = Some("pending".into());
+                save(db, &r, "rating_appealed", &actor.id, now)?;
+                Ok(r)
+            })
+            .await
+    }
+
+    /// A supervisor decides an appeal: upheld → the rating no longer counts and its remediation ends; rejected →
+    /// the remediation goes on.
+    pub async fn decide_appeal(
+        &self,
+        actor: &Actor,
+        id: &str,
+        uphold: bool,
+        note: &str,
+    ) -> Result<RatingRow, AppError> {
+        if !actor.has(Role::Supervisor) {
+            return Err(AppError::Forbidden("appeals are decided by supervisors".into()));
+        }
+        let (actor, id, now, note) = (actor.clone(), id.to_string(), ms(self.now()), note.trim().to_string());
+        self.store
+            .write(move |db| -> Result<RatingRow, AppError> {
+                let mut r = db.rating(&id)?.ok_or_else(|| AppError::NotFound(format!("rating {id}")))?;
+                if r.appeal.as_deref() != Some("pending") {
+                    return Err(AppError::invalid("no_appeal_pending", "no appeal is pending on this rating"));
+                }
+                let mut notes: Value = serde_json::from_str(&r.remediation_notes).unwrap_or(json!({}));
+                notes["appeal_decision"] = json!({ "uphold": uphold, "note": note, "by": actor.id, "at_ms": now });
+                r.remediation_notes = notes.to_string();
+                r.appeal = Some(if uphold { "upheld" } else { "rejected" }.into());
+                if uphold {
+                    r.counted = false;
+                    r.remediation = None;
+                }
+                save(db, &r, "rating_appeal_decided", &actor.id, now)?;
+                Ok(r)
+            })
+            .await
+    }
+
+    /// Satisfaction over counted ratings since `since_ms` (public: no raters or comments).
+    pub async fn satisfaction(&self, since_ms: i64) -> Result<SatisfactionReport, AppError> {
+        let rows = self.store.read(move |db| db.ratings(None, since_ms, 1_000_000).map_err(AppError::from)).await?;
+        let view = self.catalog();
+        let name_dept = |k: &str| view.department_name(k);
+        let mut rep = SatisfactionReport {
+            by_department: group(&rows, |r| r.department.clone()),
+            by_window: group(&rows, |r| if r.kind == "window" { r.service_point.clone() } else { String::new() }),
+            by_staff: group(&rows, |r| r.staff.clone()),
+            by_item: group(&rows, |r| r.item_code.clone()),
+            by_channel: group(&rows, |r| r.channel.clone()),
+            ..Default::default()
+        };
+        let counted: Vec<&RatingRow> = rows.iter().filter(|r| r.counted).collect();
+        rep.total = counted.len() as i64;
+        rep.satisfied = counted.iter().filter(|r| !bad(&r.level)).count() as i64;
+        rep.share = (rep.total > 0).then(|| rep.satisfied as f64 / rep.total as f64);
+        let dir = self.hotline_directory();
+        for l in &mut rep.by_department {
+            l.name = name_dept(&l.key);
+        }
+        for l in &mut rep.by_item {
+            l.name = view
+                .latest_item(&l.key)
+                .map(|p| p.body.name.clone())
+                .or_else(|| view.latest_bundle(&l.key).map(|b| b.body.name.clone()))
+                .or_else(|| dir.get(&l.key).map(|c| c.name.clone()))
+                .unwrap_or_else(|| l.key.clone());
+        }
+        Ok(rep)
+    }
+
+    /// Raise one alert per bad rating whose remediation is still open after its last day; returns how many.
+    pub async fn sweep_ratings(&self, limit: i64) -> Result<usize, AppError> {
+        let now = self.now();
+        let today = format_date(local_date(now));
+        self.store
+            .write(move |db| -> Result<usize, AppError> {
+                let due = db.remediations_overdue(&today, limit)?;
+                let n = due.len();
+                for mut r in due {
+                    crate::supervision::raise_alert(
+                        db,
+                        "rating_remediation_overdue",
+                        &r.id,
+                        &r.target,
+                        &r.department,
+                        None,
+                        &format!("差评整改 {}", r.target),
+                        format!(
+                            "a {} rating is not remediated (due {})",
+                            r.level,
+                            r.remediation_due.clone().unwrap_or_default()
+                        ),
+                        vec![],
+                        ms(now),
+                    )?;
+                    r.alerted = true;
+                    save(db, &r, "rating_alerted", "supervision", ms(now))?;
+                }
+                Ok(n)
+            })
+            .await
+    }
+}
