@@ -282,16 +282,10 @@ impl App {
             }
         };
         let st: &CaseState = &view.state;
-        let trail = {
-            let system = Actor {
-                id: "rating".into(),
-                display_name: String::new(),
-                roles: vec![Role::Supervisor],
-                department: None,
-                acts_for: vec![],
-            };
-            self.trail(&system, &input.case_no).await?
-        };
+        // The case's own events (not the staff trail, which would record a read of personal data).
+        let stream = crate::cases::stream_of(&input.case_no);
+        let stored = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
+        let trail = stored.iter().map(crate::cases::recorded).collect::<Result<Vec<_>, _>>()?;
         let staff = match input.kind.as_str() {
             "window" => {
                 if !matches!(st.channel.as_str(), "window" | "bank") {

@@ -414,6 +414,11 @@ fn text(t: &str, what: &'static str) -> Result<String, TicketError> {
     Ok(t.chars().take(4000).collect())
 }
 
+/// Instants are kept in UTC, so a state folded from its events equals the live one however it was computed.
+fn utc(t: OffsetDateTime) -> OffsetDateTime {
+    t.to_offset(time::UtcOffset::UTC)
+}
+
 /// The end of the working day (17:30 Beijing) of a date.
 fn end_of(d: Date) -> OffsetDateTime {
     d.with_time(Time::from_hms(17, 30, 0).unwrap_or(Time::MIDNIGHT)).assume_offset(CHINA)
@@ -501,6 +506,7 @@ pub fn decide(st: &TicketState, cmd: TicketCommand, ctx: &TicketCtx<'_>) -> Resu
             let co_units: Vec<String> = co_units.into_iter().filter(|u| *u != lead_unit).collect();
             let sign_due = crate::worktime::add_working_minutes(ctx.calendar, ctx.now, i64::from(cat.sign_hours) * 60)?;
             let reply_due = reply_due(cat, st.intake.urgent, ctx.now, ctx.calendar)?;
+            let (sign_due, reply_due) = (utc(sign_due), utc(reply_due));
             Ok(vec![TicketEvent::Dispatched { category: cat_id, lead_unit, co_units, sign_due, reply_due }])
         }
         TicketCommand::SignFor => {
@@ -541,7 +547,7 @@ pub fn decide(st: &TicketState, cmd: TicketCommand, ctx: &TicketCtx<'_>) -> Resu
             } else {
                 current
             };
-            Ok(vec![TicketEvent::ExtensionDecided { approved: approve, reply_due }])
+            Ok(vec![TicketEvent::ExtensionDecided { approved: approve, reply_due: utc(reply_due) }])
         }
         TicketCommand::Reply { reply } => {
             lead(ctx.actor, st)?;
