@@ -25,7 +25,7 @@ fi
     || { echo "run.sh: pip install failed" >&2; exit 2; }
 
 status=0
-for oracle in tests/oracle/calendar_oracle.py tests/oracle/ids_oracle.py tests/oracle/sm4_oracle.py tests/oracle/qr_oracle.py tests/oracle/xes_oracle.py tests/oracle/webhook_oracle.py; do
+for oracle in tests/oracle/calendar_oracle.py tests/oracle/ids_oracle.py tests/oracle/sm4_oracle.py tests/oracle/qr_oracle.py tests/oracle/xes_oracle.py tests/oracle/webhook_oracle.py tests/oracle/open311_oracle.py; do
     echo "== $oracle"
     .venv/bin/python "$oracle" || status=1
 done

@@ -10,6 +10,7 @@ mod hotline_api;
 mod liaison_api;
 pub mod metrics;
 pub mod oidc;
+mod open311;
 pub mod pages;
 pub mod policy;
 pub mod problem;
@@ -66,6 +67,7 @@ pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig
     };
     api::routes()
         .merge(pages::routes())
+        .merge(open311::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::metrics))
         .route("/.well-known/oneseal/keys", get(api::published_keys))

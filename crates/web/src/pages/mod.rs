@@ -88,6 +88,12 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/supervision/urge", Access::Roles(&[Role::Supervisor])),
     ("POST", "/supervision/urgings/reply", Access::Staff),
     ("POST", "/supervision/urgings/close", Access::Roles(&[Role::Supervisor])),
+    // Not pages: Open311 GeoReport v2 over the hotline (its own formats and errors; `open311.rs`).
+    ("GET", "/open311/v2/{file}", Access::Public),
+    ("POST", "/open311/v2/{file}", Access::Public),
+    ("GET", "/open311/v2/services/{file}", Access::Public),
+    ("GET", "/open311/v2/requests/{file}", Access::Public),
+    ("GET", "/open311/v2/tokens/{file}", Access::Public),
     // Not a page: the Prometheus exposition, for operators (an API token of a supervisor or administrator).
     ("GET", "/metrics", Access::Roles(&[Role::Supervisor, Role::Administrator])),
     ("GET", "/kiosk", Access::Public),
