@@ -332,3 +332,61 @@ test('the regulator acknowledges an approval and answers a consultation on the l
   assert.match(await csv.text(), /"channel","name","count"/);
   assert.deepEqual(leader.errors, [], 'no script or CSP errors');
 });
+
+test('12345: the operator takes a call and dispatches it, the unit signs and replies, the follow-up closes it; the citizen rates a completed case', async () => {
+  const op = await newPage(browser);
+  await signIn(op, 'hotline');
+  await op.goto(`${BASE}/hotline`);
+  const form = op.getByTestId('ticket-form');
+  await form.locator('select[name=category]').selectOption('city-appearance');
+  await form.locator('input[name=caller_name]').fill('王五');
+  await form.locator('input[name=caller_phone]').fill('13912345678');
+  await form.locator('textarea[name=content]').fill('北京中路人行道井盖缺失，存在安全隐患');
+  await form.locator('input[name=location]').fill('金凤区北京中路');
+  await form.getByTestId('ticket-submit').click();
+  await op.getByTestId('ticket-created').waitFor();
+  const no = (await op.getByTestId('ticket-created').innerText()).match(/RX\d+/)[0];
+  await axe(op, 'hotline (operator)');
+  await screenshot(op, 'hotline-operator-desktop-zh');
+  const item = () => op.locator(`li[data-ticket="${no}"]`);
+  assert.match(await item().innerText(), /139\*\*\*\*5678/, 'the caller is masked');
+  await item().getByTestId('ticket-dispatch').click();
+  await op.getByTestId('hotline-message').waitFor();
+  assert.match(await item().innerText(), /待签收/);
+
+  const unit = await newPage(browser);
+  await signIn(unit, 'handling-unit');
+  await unit.goto(`${BASE}/hotline`);
+  const mine = () => unit.locator(`li[data-ticket="${no}"]`);
+  await mine().getByTestId('ticket-sign-for').click();
+  await unit.getByTestId('hotline-message').waitFor();
+  await mine().locator('form[data-action="reply"] input[name=reply]').fill('已补装井盖');
+  await mine().getByTestId('ticket-reply').click();
+  await unit.getByTestId('hotline-message').waitFor();
+  await axe(unit, 'hotline (unit)');
+  await screenshot(unit, 'hotline-unit-desktop-zh');
+
+  await op.goto(`${BASE}/hotline`);
+  await item().locator('select[name=satisfaction]').selectOption('satisfied');
+  await item().getByTestId('ticket-follow-up').click();
+  await op.getByTestId('hotline-message').waitFor();
+  assert.match(await item().innerText(), /已办结/);
+
+  // A completed case, rated from the citizen's case page (一事一评).
+  const done = await completedCompanyCase('食品经营许可');
+  const citizen = await newPage(browser);
+  await signIn(citizen, 'company');
+  await citizen.goto(`${BASE}/me/cases/${done.case_no}`);
+  await citizen.getByTestId('rate-link').click();
+  await citizen.getByTestId('rate-form').waitFor();
+  await citizen.locator('#level-very_satisfied').check();
+  await citizen.locator('#comment').fill('办事很快');
+  await citizen.getByTestId('rate-submit').click();
+  await citizen.getByTestId('rate-done').waitFor();
+  await axe(citizen, 'rate');
+  await screenshot(citizen, 'rate-desktop-zh');
+  await citizen.goto(`${BASE}/satisfaction`);
+  assert.match(await citizen.getByTestId('sat-kpis').innerText(), /%/);
+  await screenshot(citizen, 'satisfaction-desktop-zh');
+  for (const p of [op, unit, citizen]) assert.deepEqual(p.errors, [], 'no script or CSP errors');
+});

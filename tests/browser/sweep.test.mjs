@@ -35,6 +35,11 @@ const pages = () => [
   ['supervisor', '/dashboard', 'dashboard'],
   ['supervisor', '/dashboard/screen', 'dashboard-screen'],
   ['regulator', '/liaison', 'liaison'],
+  ['hotline', '/hotline', 'hotline-operator'],
+  ['handling-unit', '/hotline', 'hotline-unit'],
+  [null, '/knowledge', 'knowledge'],
+  [null, '/satisfaction', 'satisfaction'],
+  [null, '/rate?kind=window', 'rate'],
   ['admin', `/admin/items/${foodCode}`, 'admin-item'],
 ];
 

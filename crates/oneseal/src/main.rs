@@ -795,6 +795,7 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
         app.set_public_url(u).map_err(|e| format!("ONESEAL_PUBLIC_URL: {}", app_err(e)))?;
     }
     app.set_liaison_settings(liaison_settings_from_env()?).map_err(|e| format!("liaison settings: {}", app_err(e)))?;
+    app.set_rating_settings(rating_settings_from_env()?).map_err(|e| format!("rating settings: {}", app_err(e)))?;
     let rt = runtime()?;
     rt.block_on(async move {
         if demo {
@@ -962,6 +963,20 @@ fn liaison_settings_from_env() -> Result<oneseal_app::liaison::LiaisonSettings, 
             .map(|x| x.trim().parse::<u64>())
             .collect::<Result<_, _>>()
             .map_err(|_| format!("ONESEAL_WEBHOOK_RETRY_SECONDS={v:?}: comma-separated seconds"))?;
+    }
+    Ok(s)
+}
+
+/// `ONESEAL_RATING_CHANGE_DAYS` (days a rating may be changed, default 7) and `ONESEAL_REMEDIATION_DAYS`
+/// (working days to remediate a bad rating, default 5).
+fn rating_settings_from_env() -> Result<oneseal_app::ratings::RatingSettings, String> {
+    let mut s = oneseal_app::ratings::RatingSettings::default();
+    if let Ok(v) = std::env::var("ONESEAL_RATING_CHANGE_DAYS") {
+        s.change_days = v.trim().parse().map_err(|_| format!("ONESEAL_RATING_CHANGE_DAYS={v:?}: a number of days"))?;
+    }
+    if let Ok(v) = std::env::var("ONESEAL_REMEDIATION_DAYS") {
+        s.remediation_days =
+            v.trim().parse().map_err(|_| format!("ONESEAL_REMEDIATION_DAYS={v:?}: a number of working days"))?;
     }
     Ok(s)
 }

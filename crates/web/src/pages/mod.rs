@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod apply;
 mod dashboard;
+mod hotline;
 pub mod i18n;
 mod kiosk;
 mod liaison;
@@ -88,6 +89,13 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("POST", "/supervision/urge", Access::Roles(&[Role::Supervisor])),
     ("POST", "/supervision/urgings/reply", Access::Staff),
     ("POST", "/supervision/urgings/close", Access::Roles(&[Role::Supervisor])),
+    ("GET", "/hotline", Access::SignedIn),
+    ("POST", "/hotline/tickets", Access::Roles(&[Role::HotlineOperator, Role::Applicant])),
+    ("POST", "/hotline/tickets/{ticket_no}/act", Access::Roles(&[Role::HotlineOperator, Role::HandlingUnit])),
+    ("GET", "/knowledge", Access::Public),
+    ("GET", "/rate", Access::Public),
+    ("POST", "/rate", Access::Public),
+    ("GET", "/satisfaction", Access::Public),
     // Not pages: Open311 GeoReport v2 over the hotline (its own formats and errors; `open311.rs`).
     ("GET", "/open311/v2/{file}", Access::Public),
     ("POST", "/open311/v2/{file}", Access::Public),
@@ -133,6 +141,7 @@ pub fn routes() -> Router<AppState> {
         .merge(supervise::routes())
         .merge(dashboard::routes())
         .merge(liaison::routes())
+        .merge(hotline::routes())
         .merge(verify::routes())
 }
 
