@@ -26,6 +26,9 @@ pub struct DashboardView {
     pub alerts_by_department: Vec<(String, i64, i64)>,
     #[serde(serialize_with = "counters")]
     pub liaison: Vec<oneseal_store::LiaisonCounter>,
+    /// Ratings (好差评) given this month and the share satisfied (counted ratings).
+    pub ratings_month: i64,
+    pub satisfaction_share: Option<f64>,
     /// Display names of departments and items appearing above.
     pub names: std::collections::BTreeMap<String, String>,
 }
@@ -218,7 +221,13 @@ impl App {
                 names.insert(code.clone(), b.body.name.clone());
             }
         }
+        let month_start = oneseal_domain::calendar::parse_date(&format!("{}-01", numbers.month))
+            .map(|d| ms(d.midnight().assume_offset(oneseal_domain::clock::CHINA)))
+            .unwrap_or(since);
+        let sat = self.satisfaction(month_start).await?;
         Ok(DashboardView {
+            ratings_month: sat.total,
+            satisfaction_share: sat.share,
             numbers,
             alerts_by_department: by_dept.into_iter().map(|(d, (y, r))| (d, y, r)).collect(),
             liaison,

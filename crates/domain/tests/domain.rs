@@ -752,3 +752,30 @@ fn working_minutes_match_a_minute_by_minute_count_across_national_day() {
             .unwrap();
     assert_eq!(h, 0);
 }
+
+/// Merge suggestions: Jaccard similarity of character bigrams, by hand-counted examples.
+#[test]
+fn similar_requests_are_found_by_bigram_similarity_and_place() {
+    use oneseal_domain::hotline::{merge_score, similarity, Intake};
+    assert_eq!(similarity("井盖缺失", "井盖缺失"), 1.0);
+    assert_eq!(similarity("井盖缺失", "工资拖欠"), 0.0);
+    // {井盖, 盖缺, 缺失} vs {井盖, 盖丢, 丢失}: 1 shared of 5 distinct.
+    assert!((similarity("井盖缺失", "井盖丢失") - 0.2).abs() < 1e-12);
+    assert_eq!(similarity("", "井盖"), 0.0);
+    let intake = |content: &str, location: &str| Intake {
+        category: "city-appearance".into(),
+        urgent: false,
+        channel: "operator".into(),
+        caller_name: "x".into(),
+        caller_phone: "x".into(),
+        caller_account: None,
+        content: content.into(),
+        location: location.into(),
+    };
+    let t0 = time::macros::datetime!(2026-03-02 10:00 +8);
+    let a = intake("解放西街路口垃圾堆放多日无人清理", "兴庆区解放西街");
+    let b = intake("解放西街路口垃圾无人清理", "兴庆区解放西街");
+    assert!(merge_score(&a, t0, &b, t0 + time::Duration::days(1), 7).is_some());
+    assert!(merge_score(&a, t0, &b, t0 + time::Duration::days(9), 7).is_none(), "too far apart in time");
+    assert!(merge_score(&a, t0, &intake("公司拖欠三个月工资", "金凤区"), t0, 7).is_none());
+}

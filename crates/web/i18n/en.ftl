@@ -727,3 +727,4 @@ alert-ticket_reply_overdue = Ticket not replied to in time
 alert-ticket_follow_up_overdue = Follow-up call overdue
 alert-rating_remediation_overdue = Bad rating not remediated in time
 hotline-all-statuses = All statuses
+dash-satisfaction-share = Satisfied this month

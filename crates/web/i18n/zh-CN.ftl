@@ -694,3 +694,4 @@ alert-ticket_reply_overdue = 工单逾期未答复
 alert-ticket_follow_up_overdue = 工单逾期未回访
 alert-rating_remediation_overdue = 差评逾期未整改
 hotline-all-statuses = 全部状态
+dash-satisfaction-share = 本月好评率

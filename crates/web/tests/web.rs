@@ -3664,6 +3664,10 @@ fn ratings_one_per_case_changeable_then_fixed_with_remediation_appeal_and_satisf
             );
         }
         assert!(!serde_json::to_string(&sat.body).unwrap().contains("窗口态度差"), "no comments in public");
+        // The dashboard shows the month's satisfaction from the same ratings.
+        let dash = t.get("/api/v1/dashboard", Some(&sup)).body;
+        assert_eq!(dash["ratings_month"].as_u64(), Some(counted.len() as u64));
+        assert!((dash["satisfaction_share"].as_f64().unwrap() - good as f64 / counted.len() as f64).abs() < 1e-9);
         let rt = tokio::runtime::Runtime::new().unwrap();
         let before = rt.block_on(t.app.dump_projections()).unwrap();
         rt.block_on(t.app.rebuild()).unwrap();

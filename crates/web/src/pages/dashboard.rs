@@ -95,6 +95,7 @@ fn build(ctx: &Ctx, v: &DashboardView, screen: bool) -> DashboardPage {
         ("on_the_spot_share", pct(d.on_the_spot_share)),
         ("average_working_days", days(d.average_working_days)),
         ("month_completed", d.month_completed.to_string()),
+        ("satisfaction_share", pct(v.satisfaction_share)),
     ]
     .into_iter()
     .map(|(k, val)| Kpi { key: k.to_string(), label: ctx.t(&format!("dash-{}", k.replace('_', "-"))), value: val })
