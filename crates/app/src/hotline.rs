@@ -429,8 +429,13 @@ impl App {
                     )?;
                     if new {
                         n += 1;
-                        if kind == "reply" {
-                            let id = format!("urging-{}-{key}", t.ticket_no);
+                        if kind == "reply" || kind == "sign" {
+                            let id = format!("urging-{}-{kind}-{key}", t.ticket_no);
+                            let message = if kind == "sign" {
+                                "工单逾期未签收，请立即签收 the ticket is not signed for in time"
+                            } else {
+                                "工单答复已超期，请立即办理 the reply is overdue"
+                            };
                             let seq = crate::urging::append(
                                 db,
                                 &id,
@@ -438,7 +443,7 @@ impl App {
                                 "supervision",
                                 ms(now),
                                 json!({ "case_no": t.ticket_no, "alert_id": null, "department": dept, "person": null,
-                                    "message": "工单答复已超期，请立即办理 the reply is overdue", "due": today }),
+                                    "message": message, "due": today }),
                             )?;
                             db.put_urging(&oneseal_store::UrgingRow {
                                 id,
@@ -446,7 +451,7 @@ impl App {
                                 alert_id: None,
                                 department: dept.clone(),
                                 person: None,
-                                message: "工单答复已超期，请立即办理 the reply is overdue".into(),
+                                message: message.into(),
                                 due: today.clone(),
                                 status: "open".into(),
                                 escalated: false,

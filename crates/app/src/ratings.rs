@@ -193,6 +193,9 @@ pub struct SatisfactionReport {
     pub by_staff: Vec<SatisfactionLine>,
     pub by_item: Vec<SatisfactionLine>,
     pub by_channel: Vec<SatisfactionLine>,
+    /// Bad ratings by named raters, and how many of them were fed back (followed up): the source's 100 % rule.
+    pub named_bad: i64,
+    pub named_bad_fed_back: i64,
 }
 
 /// Group counted ratings by a key (pure).
@@ -506,6 +509,10 @@ impl App {
         rep.total = counted.len() as i64;
         rep.satisfied = counted.iter().filter(|r| !bad(&r.level)).count() as i64;
         rep.share = (rep.total > 0).then(|| rep.satisfied as f64 / rep.total as f64);
+        let named_bad: Vec<&&RatingRow> = counted.iter().filter(|r| r.named && bad(&r.level)).collect();
+        rep.named_bad = named_bad.len() as i64;
+        rep.named_bad_fed_back =
+            named_bad.iter().filter(|r| r.remediation.as_deref() == Some("fed_back")).count() as i64;
         let dir = self.hotline_directory();
         for l in &mut rep.by_department {
             l.name = name_dept(&l.key);

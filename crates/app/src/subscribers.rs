@@ -10,7 +10,11 @@ use crate::{App, AppError};
 /// The notifications subscriber: tells an applicant when their case moves.
 pub const NOTIFICATIONS: &str = "notifications";
 
-fn message(kind: &str, title: &str) -> Option<String> {
+fn message(kind: &str, title: &str, case_no: &str) -> Option<String> {
+    if kind == "completed" {
+        // The link to rate the service (一事一评) comes with the news of completion.
+        return Some(format!("{title}: 已办结 completed — 请评价 rate the service: /rate?case_no={case_no}"));
+    }
     let m = match kind {
         "accepted" => "已受理 accepted",
         "refused" => "不予受理 refused",
@@ -20,7 +24,6 @@ fn message(kind: &str, title: &str) -> Option<String> {
         "extended" => "办理时限已延长 the limit was extended",
         "decided" => "已作出决定 a decision was made",
         "licenses_issued" => "证照已制发 licence issued",
-        "completed" => "已办结 completed",
         "terminated" => "已终止 terminated",
         _ => return None,
     };
@@ -45,7 +48,7 @@ impl App {
                         continue;
                     };
                     let (Some(recipient), Some(text)) =
-                        (row.applicant_account.clone(), message(&e.event_type, &row.title))
+                        (row.applicant_account.clone(), message(&e.event_type, &row.title, case_no))
                     else {
                         continue;
                     };

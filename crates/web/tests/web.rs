@@ -3600,10 +3600,14 @@ fn ratings_one_per_case_changeable_then_fixed_with_remediation_appeal_and_satisf
         assert_eq!((d.body["appeal"].as_str(), d.body["counted"].as_bool()), (Some("rejected"), Some(true)));
         assert_eq!(step(&staff, "rectify").body["remediation"], "rectified");
         assert_eq!(step(&staff, "feedback").body["remediation"], "fed_back");
+        tokio::runtime::Runtime::new().unwrap().block_on(t.app.drain_subscribers()).unwrap();
         let n = t.get("/api/v1/notifications", Some(&citizen));
+        let notes = n.body["notifications"].as_array().unwrap();
+        assert!(notes.iter().any(|x| x["kind"] == "rating_feedback"), "{:?}", n.body);
+        let link = format!("/rate?case_no={no}");
         assert!(
-            n.body["notifications"].as_array().unwrap().iter().any(|x| x["kind"] == "rating_feedback"),
-            "{:?}",
+            notes.iter().any(|x| x["kind"] == "completed" && x["message"].as_str().unwrap().contains(&link)),
+            "the rating link comes with completion: {:?}",
             n.body
         );
         // After the change period the rating is fixed.
@@ -3664,6 +3668,8 @@ fn ratings_one_per_case_changeable_then_fixed_with_remediation_appeal_and_satisf
             );
         }
         assert!(!serde_json::to_string(&sat.body).unwrap().contains("窗口态度差"), "no comments in public");
+        // Named bad ratings are all followed up (the case rating was fed back; the window one is anonymous).
+        assert_eq!((sat.body["named_bad"].as_i64(), sat.body["named_bad_fed_back"].as_i64()), (Some(1), Some(1)));
         // The dashboard shows the month's satisfaction from the same ratings.
         let dash = t.get("/api/v1/dashboard", Some(&sup)).body;
         assert_eq!(dash["ratings_month"].as_u64(), Some(counted.len() as u64));

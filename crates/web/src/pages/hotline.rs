@@ -63,6 +63,9 @@ struct HotlinePage {
     created: Option<String>,
     similar: Vec<MergeSuggestion>,
     levels: Vec<(String, String)>,
+    /// This month's KPIs for the centre: (label, value), and the week's hot topics.
+    kpis: Vec<(String, String)>,
+    hot: Option<oneseal_domain::hotline::HotTopics>,
 }
 
 #[derive(Deserialize, Default)]
@@ -150,6 +153,24 @@ async fn render(
         .collect();
     let levels =
         Satisfaction::ALL.iter().map(|l| (l.as_str().to_string(), ctx.t(&format!("level-{}", l.as_str())))).collect();
+    let (mut kpis, mut hot) = (Vec::new(), None);
+    if operator {
+        let today = oneseal_domain::clock::local_date(s.app.now());
+        let first = today.replace_day(1).unwrap_or(today);
+        let next = first.checked_add(time::Duration::days(32)).and_then(|d| d.replace_day(1).ok()).unwrap_or(today);
+        if let Ok(k) = s.app.hotline_kpis(&p.actor, first, next).await {
+            let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
+            let t = &k.total;
+            kpis = vec![
+                (ctx.t("kpi-received"), t.received.to_string()),
+                (ctx.t("kpi-completed"), pct(t.completed_share)),
+                (ctx.t("kpi-follow-up"), pct(t.follow_up_share)),
+                (ctx.t("kpi-satisfaction"), pct(t.satisfaction_share)),
+                (ctx.t("kpi-on-time"), pct(t.on_time_share)),
+            ];
+        }
+        hot = s.app.hot_topics(&p.actor).await.ok();
+    }
     let (created, similar) = match created {
         Some((no, sim)) => (Some(no), sim),
         None => (None, vec![]),
@@ -167,6 +188,8 @@ async fn render(
         created,
         similar,
         levels,
+        kpis,
+        hot,
     };
     page(status_code, ctx, &pg)
 }
