@@ -36,6 +36,7 @@ const pages = () => [
   ['supervisor', '/dashboard/screen', 'dashboard-screen'],
   ['regulator', '/liaison', 'liaison'],
   ['hotline', '/hotline', 'hotline-operator'],
+  ['admin', '/admin/hotline', 'admin-hotline'],
   ['handling-unit', '/hotline', 'hotline-unit'],
   [null, '/knowledge', 'knowledge'],
   [null, '/satisfaction', 'satisfaction'],

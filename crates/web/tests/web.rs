@@ -3680,3 +3680,46 @@ fn ratings_one_per_case_changeable_then_fixed_with_remediation_appeal_and_satisf
         assert_eq!(rt.block_on(t.app.dump_projections()).unwrap(), before, "{}", t.backend);
     });
 }
+
+#[test]
+fn administrators_publish_the_dispatch_directory_and_dispatch_follows_it() {
+    each_backend(|t| {
+        let admin = t.login("admin");
+        let op = t.login("hotline");
+        let mut dir = t.get("/api/v1/hotline/directory", None).body;
+        assert_eq!(dir["category"][0]["id"], "city-appearance");
+        // Refused by name, nothing published: an unknown unit, a lead unit that is also a co-unit, a bad limit.
+        let events = t.events();
+        for (path, value, needle) in [
+            ("lead_unit", json!("nowhere"), "unknown unit"),
+            ("co_units", json!(["urban-management"]), "also a co-handling unit"),
+            ("sign_hours", json!(0), "sign 1–72 h"),
+        ] {
+            let mut bad = dir.clone();
+            bad["category"][0][path] = value;
+            let r = t.call("PUT", "/api/v1/hotline/directory", Some(&admin), Some(&bad), &[]);
+            assert_eq!((r.status, r.body["code"].as_str()), (422, Some("invalid_directory")), "{:?}", r.body);
+            assert!(r.body["detail"].as_str().unwrap().contains(needle), "{:?}", r.body);
+        }
+        assert_eq!(t.call("PUT", "/api/v1/hotline/directory", Some(&op), Some(&dir), &[]).status, 403);
+        assert_eq!(t.events(), events, "nothing written");
+        // Street cleanliness now goes to the housing bureau, signed for within 3 working hours: from Mon 10:00,
+        // two hours before noon and one after 13:30 → 14:30 Beijing.
+        dir["category"][0]["lead_unit"] = json!("housing");
+        dir["category"][0]["sign_hours"] = json!(3);
+        let r = t.call("PUT", "/api/v1/hotline/directory", Some(&admin), Some(&dir), &[]);
+        assert_eq!((r.status, r.body["version"].as_i64()), (200, Some(1)), "{:?}", r.body);
+        let a = t.post("/api/v1/tickets", Some(&op), &ticket_body("city-appearance", "小区门口垃圾无人清运", "金凤区"));
+        let no = a.body["ticket_no"].as_str().unwrap();
+        let d = t.post(&format!("/api/v1/tickets/{no}/dispatch"), Some(&op), &json!({}));
+        assert_eq!(
+            (d.body["lead_unit"].as_str(), d.body["sign_due"].as_str()),
+            (Some("housing"), Some("2026-03-02T06:30:00Z")),
+            "{:?}",
+            d.body
+        );
+        // The directory in force survives a restart (read back from the store) and a rebuild.
+        t.app.reload_directory_blocking().unwrap();
+        assert_eq!(t.app.hotline_directory().get("city-appearance").unwrap().lead_unit, "housing");
+    });
+}

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/knowledge", get(knowledge))
         .route("/rate", get(rate_page).post(rate_submit))
         .route("/satisfaction", get(satisfaction))
+        .route("/admin/hotline", get(admin_directory).post(admin_directory_publish))
 }
 
 /// One ticket line with the actions its viewer may take now.
@@ -469,4 +470,82 @@ async fn satisfaction(State(s): State<AppState>, ctx: Ctx) -> Response {
         (ctx.t("sat-by-window"), rows(&rep.by_window)),
     ];
     page(StatusCode::OK, &ctx, &SatisfactionPage { ctx: ctx.clone(), total: rep.total, share: pct(rep.share), groups })
+}
+
+#[derive(Template)]
+#[template(path = "admin-hotline.html")]
+struct DirectoryPage {
+    ctx: Ctx,
+    /// (id, name, lead unit, co-units, sign hours, reply days, urgent hours, max reopen)
+    rows: Vec<(String, String, String, String, u32, u32, u32, u32)>,
+    body: String,
+    error: Option<String>,
+    done: bool,
+}
+
+fn directory_page(s: &AppState, ctx: &Ctx, body: Option<String>, error: Option<String>, done: bool) -> DirectoryPage {
+    let dir = s.app.hotline_directory();
+    let view = s.app.catalog();
+    let rows = dir
+        .category
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                c.name.clone(),
+                view.department_name(&c.lead_unit),
+                c.co_units.iter().map(|u| view.department_name(u)).collect::<Vec<_>>().join("、"),
+                c.sign_hours,
+                c.reply_days,
+                c.urgent_reply_hours,
+                c.max_reopen,
+            )
+        })
+        .collect();
+    DirectoryPage {
+        ctx: ctx.clone(),
+        rows,
+        body: body.unwrap_or_else(|| serde_json::to_string_pretty(&*dir).unwrap_or_default()),
+        error,
+        done,
+    }
+}
+
+/// The dispatch directory for administrators: the table in force, and its JSON to revise and publish.
+async fn admin_directory(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed, headers: HeaderMap) -> Response {
+    if !p.actor.has(Role::Administrator) {
+        return forbidden(&headers, "/admin/hotline");
+    }
+    page(StatusCode::OK, &ctx, &directory_page(&s, &ctx, None, None, false))
+}
+
+#[derive(Deserialize)]
+struct DirectoryForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn admin_directory_publish(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<DirectoryForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else { return forbidden(&headers, "/admin/hotline") };
+    if !csrf_ok(&p, &f.csrf) || !p.actor.has(Role::Administrator) {
+        return forbidden(&headers, "/admin/hotline");
+    }
+    let parsed: Result<oneseal_domain::hotline::Directory, String> =
+        serde_json::from_str(&f.body).map_err(|e| e.to_string());
+    let result = match parsed {
+        Ok(d) => s.app.publish_directory(&p.actor, d).await.map_err(|e| crate::problem::ApiError::from(e).0.detail),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => page(StatusCode::OK, &ctx, &directory_page(&s, &ctx, None, None, true)),
+        Err(e) => page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &directory_page(&s, &ctx, Some(f.body), Some(e), false)),
+    }
 }

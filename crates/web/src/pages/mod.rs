@@ -92,6 +92,8 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/hotline", Access::SignedIn),
     ("POST", "/hotline/tickets", Access::Roles(&[Role::HotlineOperator, Role::Applicant])),
     ("POST", "/hotline/tickets/{ticket_no}/act", Access::Roles(&[Role::HotlineOperator, Role::HandlingUnit])),
+    ("GET", "/admin/hotline", Access::Admin),
+    ("POST", "/admin/hotline", Access::Admin),
     ("GET", "/knowledge", Access::Public),
     ("GET", "/rate", Access::Public),
     ("POST", "/rate", Access::Public),
