@@ -59,6 +59,8 @@ for (const [lang, locale] of [['zh', 'zh-CN'], ['en', 'en-GB']]) {
         const r = await page.goto(`${BASE}${path}`);
         assert.equal(r.status(), 200, `${path}: ${r.status()}`);
         assert.equal(await page.locator('html').getAttribute('lang'), lang === 'zh' ? 'zh-CN' : 'en', path);
+        const title = await page.title();
+        assert.ok(title.length > 0 && title.length < 120 && !title.includes('<'), `${path}: a short plain title, got ${title}`);
         await axe(page, `${name} (${vpName}, ${lang})`);
         if (vp === PHONE) await fitsWidth(page, `${name} (${lang})`);
         await screenshot(page, `sweep-${name}-${vpName}-${lang}`);
