@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::{from_ms, ms, App, AppError};
 
-/// A follow-up call is due this long after the reply (one working day of 7 hours, counted in plain time here).
+/// A follow-up call is due 24 hours after the reply (plain time: the centre works every day).
 pub const FOLLOW_UP_MS: i64 = 24 * 3600 * 1000;
 
 impl From<hotline::TicketError> for AppError {
@@ -402,7 +402,8 @@ impl App {
     /// of an overdue reply. Returns how many alerts were new.
     pub async fn sweep_hotline(&self, limit: i64) -> Result<usize, AppError> {
         let now = self.now();
-        let today = self.calendar().add_working_days(local_date(now), 1).map(format_date).unwrap_or_default();
+        // An urging issued by the sweep is due the next working day.
+        let urge_due = self.calendar().add_working_days(local_date(now), 1).map(format_date).unwrap_or_default();
         self.store
             .write(move |db| -> Result<usize, AppError> {
                 let mut n = 0;
@@ -443,7 +444,7 @@ impl App {
                                 "supervision",
                                 ms(now),
                                 json!({ "case_no": t.ticket_no, "alert_id": null, "department": dept, "person": null,
-                                    "message": message, "due": today }),
+                                    "message": message, "due": urge_due }),
                             )?;
                             db.put_urging(&oneseal_store::UrgingRow {
                                 id,
@@ -452,7 +453,7 @@ impl App {
                                 department: dept.clone(),
                                 person: None,
                                 message: message.into(),
-                                due: today.clone(),
+                                due: urge_due.clone(),
                                 status: "open".into(),
                                 escalated: false,
                                 issued_by: "supervision".into(),
