@@ -57,29 +57,22 @@ struct Raise<'a> {
     at_ms: i64,
 }
 
-/// Raise an alert unless it exists: its stream is created once. Returns whether it was new.
-fn raise(db: &mut Db, r: Raise<'_>) -> Result<bool, AppError> {
+/// An alert's stream id, first event and projection row.
+fn alert_of(r: Raise<'_>) -> (String, NewEvent, AlertRow) {
     let id = format!("alert-{}-{}-{}", r.kind, r.case_no, r.key);
-    if db.stream_version(&id)? > 0 {
-        return Ok(false);
-    }
     let payload = json!({
         "kind": r.kind, "level": level_of(r.kind), "case_no": r.case_no, "department": r.department,
         "person": r.person, "title": r.title, "detail": r.detail, "evidence": r.evidence,
     });
-    db.append(
-        &id,
-        0,
-        &[NewEvent {
-            event_type: "alert_raised".into(),
-            schema_version: 1,
-            actor: "supervision".into(),
-            at_ms: r.at_ms,
-            payload: payload.to_string(),
-        }],
-    )?;
-    db.put_alert(&AlertRow {
-        id,
+    let event = NewEvent {
+        event_type: "alert_raised".into(),
+        schema_version: 1,
+        actor: "supervision".into(),
+        at_ms: r.at_ms,
+        payload: payload.to_string(),
+    };
+    let row = AlertRow {
+        id: id.clone(),
         kind: r.kind.to_string(),
         level: level_of(r.kind).to_string(),
         case_no: r.case_no.to_string(),
@@ -93,8 +86,28 @@ fn raise(db: &mut Db, r: Raise<'_>) -> Result<bool, AppError> {
         closed_at_ms: None,
         closed_by: None,
         note: None,
-    })?;
-    Ok(true)
+    };
+    (id, event, row)
+}
+
+/// Raise alerts unless they exist (each stream is created once), in a few statements whatever their number.
+/// Returns the ids of those that were new.
+fn raise_many(db: &mut Db, raises: Vec<Raise<'_>>) -> Result<Vec<String>, AppError> {
+    let (mut items, mut rows) = (Vec::with_capacity(raises.len()), Vec::with_capacity(raises.len()));
+    for r in raises {
+        let (id, event, row) = alert_of(r);
+        items.push((id, event));
+        rows.push(row);
+    }
+    let created: Vec<String> = db.create_streams(&items)?.into_iter().map(|(id, _)| id).collect();
+    let new: Vec<AlertRow> = rows.into_iter().filter(|r| created.contains(&r.id)).collect();
+    db.put_alerts(&new)?;
+    Ok(created)
+}
+
+/// Raise an alert unless it exists: its stream is created once. Returns whether it was new.
+fn raise(db: &mut Db, r: Raise<'_>) -> Result<bool, AppError> {
+    Ok(!raise_many(db, vec![r])?.is_empty())
 }
 
 /// Raise an alert from elsewhere in the application (urgings): the same once-only rule.
@@ -250,7 +263,9 @@ impl App {
                 ] {
                     // Stalled cases are due by the minute (bureau hours); the others by the day.
                     let due_by = if column == "stall_on" { now_text.as_str() } else { today.as_str() };
-                    for w in db.watch_due(column, due_by, limit)? {
+                    let due = db.watch_due(column, due_by, limit)?;
+                    let mut raises = Vec::with_capacity(due.len());
+                    for w in &due {
                         let date = match column {
                             "yellow_on" => w.yellow_on.clone(),
                             "red_on" => w.red_on.clone(),
@@ -268,29 +283,29 @@ impl App {
                             }
                             _ => format!("a pledged material is overdue since {date}"),
                         };
-                        let new = raise(
-                            db,
-                            Raise {
-                                kind,
-                                key: &date,
-                                case_no: &w.case_no,
-                                department: &w.department,
-                                person: w.assignee.as_deref(),
-                                title: &w.title,
-                                detail: format!("{}: {detail}", w.step_name.clone().unwrap_or_default()),
-                                evidence: vec![],
-                                at_ms: ms(now),
-                            },
-                        )?;
-                        db.clear_watch(&w.case_no, column)?;
-                        if new {
-                            match kind {
-                                "yellow" => rep.yellow += 1,
-                                "red" => rep.red += 1,
-                                "stalled" => rep.stalled += 1,
-                                _ => rep.pledge_overdue += 1,
-                            }
-                        }
+                        raises.push((date, detail, w));
+                    }
+                    let batch: Vec<Raise<'_>> = raises
+                        .iter()
+                        .map(|(date, detail, w)| Raise {
+                            kind,
+                            key: date,
+                            case_no: &w.case_no,
+                            department: &w.department,
+                            person: w.assignee.as_deref(),
+                            title: &w.title,
+                            detail: format!("{}: {detail}", w.step_name.clone().unwrap_or_default()),
+                            evidence: vec![],
+                            at_ms: ms(now),
+                        })
+                        .collect();
+                    let new = raise_many(db, batch)?.len();
+                    db.clear_watch_many(&due.iter().map(|w| w.case_no.clone()).collect::<Vec<_>>(), column)?;
+                    match kind {
+                        "yellow" => rep.yellow += new,
+                        "red" => rep.red += new,
+                        "stalled" => rep.stalled += new,
+                        _ => rep.pledge_overdue += new,
                     }
                 }
                 Ok(rep)

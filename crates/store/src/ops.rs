@@ -687,6 +687,65 @@ impl Db {
         Ok(seqs)
     }
 
+    /// Start each stream of `items` with its event, skipping streams that exist already; returns the streams
+    /// created with their event's sequence. Idempotent by stream id — the way alerts are raised once — and, on
+    /// PostgreSQL, a few round trips per thousand streams instead of several per stream.
+    pub fn create_streams(&mut self, items: &[(String, NewEvent)]) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut created: Vec<(String, i64)> = Vec::new();
+        if self.backend() == Backend::Sqlite {
+            for (stream, e) in items {
+                if self.stream_version(stream)? == 0 && !created.iter().any(|(s, _)| s == stream) {
+                    let seqs = self.append(stream, 0, std::slice::from_ref(e))?;
+                    created.push((stream.clone(), seqs.first().copied().unwrap_or_default()));
+                }
+            }
+            return Ok(created);
+        }
+        for chunk in items.chunks(1000) {
+            let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * 6);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (stream, e) in chunk {
+                let n = params.len();
+                params.extend([
+                    stream.as_str().into(),
+                    e.event_type.as_str().into(),
+                    Val::Int(e.schema_version),
+                    e.actor.as_str().into(),
+                    Val::Int(e.at_ms),
+                    e.payload.as_str().into(),
+                ]);
+                rows.push(format!(
+                    "(CAST(${} AS TEXT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6
+                ));
+            }
+            let sql = format!(
+                "INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) \
+                 SELECT DISTINCT ON (v.column1) v.column1, 1, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (VALUES {}) AS v \
+                 WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = v.column1) ORDER BY v.column1 RETURNING seq, stream_id",
+                rows.join(", ")
+            );
+            let inserted = self.sql.query(&sql, &params)?;
+            let mut got =
+                inserted.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect::<Result<Vec<_>, StoreError>>()?;
+            got.sort_unstable();
+            let leaves: Vec<(i64, &str, i64, &NewEvent)> = got
+                .iter()
+                .filter_map(|(seq, stream)| {
+                    chunk.iter().find(|(s, _)| s == stream).map(|(s, e)| (*seq, s.as_str(), 1, e))
+                })
+                .collect();
+            self.add_leaves_of(&leaves)?;
+            created.extend(got.into_iter().map(|(seq, stream)| (stream, seq)));
+        }
+        Ok(created)
+    }
+
     fn append_row_by_row(&mut self, stream: &str, expected: i64, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
         let actual = self.stream_version(stream)?;
         if actual != expected {
@@ -724,6 +783,12 @@ impl Db {
     /// Make each event a leaf of the transparency log, in the same transaction (no event without a leaf). The
     /// tree's inner nodes are folded in later by [`Db::sync_tree`], off the hot path.
     fn add_leaves(&mut self, stream: &str, items: &[(i64, i64, &NewEvent)]) -> Result<(), StoreError> {
+        let all: Vec<(i64, &str, i64, &NewEvent)> = items.iter().map(|(seq, v, e)| (*seq, stream, *v, *e)).collect();
+        self.add_leaves_of(&all)
+    }
+
+    /// The leaves of events of several streams, given in sequence order.
+    fn add_leaves_of(&mut self, items: &[(i64, &str, i64, &NewEvent)]) -> Result<(), StoreError> {
         if items.is_empty() {
             return Ok(());
         }
@@ -736,7 +801,7 @@ impl Db {
         let (first, kind) = (head.int(0)? - n, crate::merkle::kind(&head.text(1)?)?);
         let mut params = Vec::with_capacity(items.len() * 3);
         let mut rows = Vec::with_capacity(items.len());
-        for (i, (seq, version, e)) in items.iter().enumerate() {
+        for (i, (seq, stream, version, e)) in items.iter().enumerate() {
             let leaf = kind.leaf(&crate::merkle::leaf_bytes(
                 *seq,
                 stream,
@@ -1590,6 +1655,61 @@ impl Db {
                 a.note.clone().into(),
             ],
         )?;
+        Ok(())
+    }
+
+    /// Write many new alerts (multi-row statements).
+    pub fn put_alerts(&mut self, alerts: &[AlertRow]) -> Result<(), StoreError> {
+        if self.backend() == Backend::Sqlite {
+            for a in alerts {
+                self.put_alert(a)?;
+            }
+            return Ok(());
+        }
+        for chunk in alerts.chunks(1000) {
+            let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * 14);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                let n = params.len();
+                rows.push(format!("({})", (1..=14).map(|i| format!("${}", n + i)).collect::<Vec<_>>().join(", ")));
+                params.extend([
+                    a.id.as_str().into(),
+                    a.kind.as_str().into(),
+                    a.level.as_str().into(),
+                    a.case_no.as_str().into(),
+                    a.department.as_str().into(),
+                    a.person.clone().into(),
+                    a.title.as_str().into(),
+                    a.detail.as_str().into(),
+                    a.evidence.as_str().into(),
+                    Val::Int(a.raised_at_ms),
+                    a.status.as_str().into(),
+                    a.closed_at_ms.into(),
+                    a.closed_by.clone().into(),
+                    a.note.clone().into(),
+                ]);
+            }
+            self.sql.exec(
+                &format!("INSERT INTO alerts ({ALERT_COLS}) VALUES {} ON CONFLICT (id) DO NOTHING", rows.join(", ")),
+                &params,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Clear one watch date of many cases.
+    pub fn clear_watch_many(&mut self, case_nos: &[String], column: &str) -> Result<(), StoreError> {
+        if !["yellow_on", "red_on", "stall_on", "pledge_due"].contains(&column) {
+            return Err(StoreError::Constraint(format!("no watch column {column}")));
+        }
+        for chunk in case_nos.chunks(1000) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let params: Vec<Val> = chunk.iter().map(|c| c.as_str().into()).collect();
+            self.sql.exec(
+                &format!("UPDATE supervision_watch SET {column} = NULL WHERE case_no IN ({})", marks.join(", ")),
+                &params,
+            )?;
+        }
         Ok(())
     }
 

@@ -2539,6 +2539,13 @@ fn supervision_raises_yellow_red_and_rule_alerts_once_with_evidence() {
             .any(|x| x["id"] == u2.as_str() && x["escalated"] == true));
         // The alerts and urgings projections rebuild identically from the events.
         let rt = tokio::runtime::Runtime::new().unwrap();
+        let audit = rt.block_on(t.app.audit()).unwrap();
+        assert!(
+            audit.problems.is_empty(),
+            "{}: a leaf for every alert raised in a batch: {:?}",
+            t.backend,
+            audit.problems
+        );
         let before = rt.block_on(t.app.dump_projections()).unwrap();
         assert!(before.iter().any(|(n, rows)| n == "alerts" && rows.len() >= 3));
         assert!(before.iter().any(|(n, rows)| n == "urgings" && rows.len() == 2));
@@ -3482,6 +3489,9 @@ fn hotline_ticket_lifecycle_return_extension_reopen_merge_and_kpis() {
         );
         let hot = t.get("/api/v1/hotline/hot-topics", Some(&sup));
         assert_eq!(hot.status, 200);
+        // The transparency log holds a leaf for every event, alerts raised in batches included.
+        let audit = rt.block_on(t.app.audit()).unwrap();
+        assert!(audit.problems.is_empty(), "{}: {:?}", t.backend, audit.problems);
         // The projections rebuild identically.
         let before = rt.block_on(t.app.dump_projections()).unwrap();
         rt.block_on(t.app.rebuild()).unwrap();
