@@ -747,3 +747,4 @@ admin-hotline-urgent = Urgent reply (working hours)
 admin-hotline-reopen = Reopenings at most
 admin-hotline-json = The directory (JSON)
 admin-hotline-publish = Check and publish
+hotline-content-hint = Do not type ID or phone numbers into the description.

@@ -714,3 +714,4 @@ admin-hotline-urgent = 紧急答复（工作小时）
 admin-hotline-reopen = 最多重办次数
 admin-hotline-json = 目录（JSON）
 admin-hotline-publish = 校验并发布
+hotline-content-hint = 请勿在内容中填写身份证号、电话号码等个人信息。

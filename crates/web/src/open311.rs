@@ -126,19 +126,40 @@ fn service_json(s: &AppState, c: &oneseal_domain::hotline::TicketCategory) -> Va
     })
 }
 
+/// Hide runs of 7 or more digits (a phone or ID number typed into a request) in what Open311 publishes.
+fn hide_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let mut j = i;
+        while j < chars.len() && (chars[j].is_ascii_digit() || (j > i && matches!(chars[j], 'X' | 'x'))) {
+            j += 1;
+        }
+        if j - i >= 7 {
+            out.extend(std::iter::repeat_n('*', j - i));
+            i = j;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn request_json(t: &TicketView) -> Value {
     let st = &t.state;
     let open = !matches!(st.status.as_str(), "closed" | "merged");
     let updated = [Some(st.received_at), st.signed_at, st.replied_at, st.closed_at].into_iter().flatten().max();
     json!({
         "service_request_id": st.ticket_no, "status": if open { "open" } else { "closed" },
-        "status_notes": st.reply.clone().unwrap_or_default(), "service_name": t.category_name,
-        "service_code": st.intake.category, "description": st.intake.content,
+        "status_notes": hide_numbers(st.reply.as_deref().unwrap_or_default()), "service_name": t.category_name,
+        "service_code": st.intake.category, "description": hide_numbers(&st.intake.content),
         "agency_responsible": t.lead_unit_name.clone().unwrap_or_default(),
         "service_notice": "12345 政务服务便民热线", "requested_datetime": rfc(st.received_at),
         "updated_datetime": updated.map(rfc).unwrap_or_default(),
         "expected_datetime": st.reply_due.map(rfc).unwrap_or_default(),
-        "address": st.intake.location, "address_id": "", "zipcode": "", "lat": Value::Null, "long": Value::Null,
+        "address": hide_numbers(&st.intake.location), "address_id": "", "zipcode": "", "lat": Value::Null, "long": Value::Null,
         "media_url": "",
     })
 }
@@ -358,5 +379,15 @@ async fn post_request(
         ),
         Err(oneseal_app::AppError::Invalid { message, .. }) => error(fmt, 400, &message),
         Err(_) => error(fmt, 500, "the request cannot be created now"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_digit_runs_are_hidden_short_ones_kept() {
+        assert_eq!(super::hide_numbers("电话13912345678，3号楼"), "电话***********，3号楼");
+        assert_eq!(super::hide_numbers("身份证64010420050101001X"), "身份证******************");
+        assert_eq!(super::hide_numbers("北京路88号 2026年"), "北京路88号 2026年");
     }
 }
