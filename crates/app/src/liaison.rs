@@ -63,15 +63,7 @@ fn message_kind(event_type: &str, st: Option<&CaseState>, filing: bool) -> Optio
     }
 }
 
-use crate::urging::{append, notify};
-
-fn text_ok(t: &str, code: &'static str, what: &str) -> Result<String, AppError> {
-    let t = t.trim();
-    if t.is_empty() || t.chars().count() > 2000 {
-        return Err(AppError::invalid(code, format!("{what} is 1–2000 characters")));
-    }
-    Ok(t.to_string())
-}
+use crate::urging::{append, notify, text_ok};
 
 /// The JSON form of a message (API, webhook payload `data`).
 pub fn liaison_json(m: &LiaisonRow) -> Value {
@@ -392,7 +384,7 @@ impl App {
         if !matches!(kind, "consult" | "join") {
             return Err(AppError::invalid("invalid_kind", "kind is consult (事前征询) or join (事中参与)"));
         }
-        let question = text_ok(question, "text_required", "the question")?;
+        let question = text_ok(question, "the question", 2000)?;
         if !(1..=20).contains(&days) {
             return Err(AppError::invalid("invalid_days", "an answer is due in 1–20 working days"));
         }
@@ -511,7 +503,7 @@ impl App {
         let Some(dept) = regulator_of(actor).map(str::to_string) else {
             return Err(AppError::Forbidden("consultations are answered by the regulator's staff".into()));
         };
-        let answer = text_ok(answer, "text_required", "the answer")?;
+        let answer = text_ok(answer, "the answer", 2000)?;
         let now = self.now();
         let (app, id, who) = (self.clone(), id.to_string(), actor.id.clone());
         self.store
@@ -542,13 +534,7 @@ impl App {
                             && last_suspension(db, &c.case_no)? == Some(SuspensionKind::Consultation);
                         if paused_for_us {
                             // The system resumes on the opinion's arrival, with the authority of the case's department.
-                            let system = Actor {
-                                id: "liaison".into(),
-                                display_name: "审管互动 liaison".into(),
-                                roles: vec![Role::Approver],
-                                department: Some(st.department.clone()),
-                                acts_for: vec![],
-                            };
+                            let system = Actor::system("liaison", Role::Approver, Some(st.department.clone()));
                             crate::cases::command_in(&app, db, &system, &c.case_no, CaseCommand::Resume, None, now)?;
                         }
                     }

@@ -268,13 +268,7 @@ impl App {
             }
             (_, Some(code)) => {
                 self.progress(&input.case_no, code).await?;
-                let system = Actor {
-                    id: "rating".into(),
-                    display_name: String::new(),
-                    roles: vec![Role::Supervisor],
-                    department: None,
-                    acts_for: vec![],
-                };
+                let system = Actor::system("rating", Role::Supervisor, None);
                 let v = self.case_view_unrecorded(&system, &input.case_no).await?;
                 (v, format!("code-{}", input.case_no), false)
             }
@@ -318,7 +312,7 @@ impl App {
         let change = self.rating_settings().change_days;
         let tags = json!(input.tags.iter().map(|t| t.trim()).collect::<Vec<_>>()).to_string();
         let fresh = RatingRow {
-            id: format!("{}-{}-{}", input.kind, input.case_no, crate::sha256_hex(&rater)[..8].to_string()),
+            id: format!("{}-{}-{}", input.kind, input.case_no, &crate::sha256_hex(&rater)[..8]),
             kind: input.kind.clone(),
             target: input.case_no.clone(),
             rater: rater.clone(),

@@ -57,10 +57,11 @@ pub(crate) fn notify(
     Ok(())
 }
 
-fn text_ok(t: &str, what: &str) -> Result<String, AppError> {
+/// A required text of 1–`max` characters, trimmed (`text_required` otherwise).
+pub(crate) fn text_ok(t: &str, what: &str, max: usize) -> Result<String, AppError> {
     let t = t.trim();
-    if t.is_empty() || t.chars().count() > 1000 {
-        return Err(AppError::invalid("text_required", format!("{what} is 1–1000 characters")));
+    if t.is_empty() || t.chars().count() > max {
+        return Err(AppError::invalid("text_required", format!("{what} is 1–{max} characters")));
     }
     Ok(t.to_string())
 }
@@ -79,7 +80,7 @@ impl App {
         if !actor.has(Role::Supervisor) {
             return Err(AppError::Forbidden("urgings are issued by supervisors".into()));
         }
-        let message = text_ok(message, "the message")?;
+        let message = text_ok(message, "the message", 1000)?;
         if !(1..=30).contains(&days) {
             return Err(AppError::invalid("invalid_days", "an urging is due in 1–30 working days"));
         }
@@ -155,7 +156,7 @@ impl App {
 
     /// The section replies (staff of the urged department, or the urged person).
     pub async fn reply_urging(&self, actor: &Actor, id: &str, reply: &str) -> Result<UrgingRow, AppError> {
-        let reply = text_ok(reply, "the reply")?;
+        let reply = text_ok(reply, "the reply", 1000)?;
         let (id, actor, at) = (id.to_string(), actor.clone(), ms(self.now()));
         self.store
             .write(move |db| -> Result<UrgingRow, AppError> {
@@ -193,7 +194,7 @@ impl App {
         if !actor.has(Role::Supervisor) {
             return Err(AppError::Forbidden("urgings are closed by supervisors".into()));
         }
-        let note = text_ok(note, "the note")?;
+        let note = text_ok(note, "the note", 1000)?;
         let (id, actor, at) = (id.to_string(), actor.id.clone(), ms(self.now()));
         self.store
             .write(move |db| -> Result<UrgingRow, AppError> {

@@ -54,7 +54,7 @@ struct TargetsFile {
 pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
     let f: TargetsFile = toml::from_str(text).map_err(|e| format!("targets.toml: {e}"))?;
     for t in &f.target {
-        if !(t.max_working_days > 0.0) || t.items.is_empty() {
+        if t.max_working_days.is_nan() || t.max_working_days <= 0.0 || t.items.is_empty() {
             return Err(format!("targets.toml: target {} needs max_working_days > 0 and items", t.id));
         }
     }

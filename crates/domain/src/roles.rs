@@ -69,6 +69,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The application acting on its own (a subscriber, a public lookup), with one role; never a person's account.
+    pub fn system(id: &str, role: Role, department: Option<DepartmentId>) -> Actor {
+        Actor { id: id.to_string(), display_name: String::new(), roles: vec![role], department, acts_for: vec![] }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

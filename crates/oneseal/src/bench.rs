@@ -731,13 +731,7 @@ fn dashboard(
         if pg { "PostgreSQL" } else { "SQLite WAL" }
     );
     println!("  {cases} cases over {days} days stored in {:.1} s", t0.elapsed().as_secs_f64());
-    let admin = oneseal_domain::roles::Actor {
-        id: "bench-admin".into(),
-        display_name: "bench".into(),
-        roles: vec![oneseal_domain::roles::Role::Administrator],
-        department: None,
-        acts_for: vec![],
-    };
+    let admin = oneseal_domain::roles::Actor::system("bench-admin", oneseal_domain::roles::Role::Administrator, None);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let since = now_ms - 32 * 86_400_000;
     let (mut full, mut reference, mut read) = (Vec::new(), Vec::new(), Vec::new());

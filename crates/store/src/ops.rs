@@ -471,6 +471,26 @@ fn alert_from(r: &Row) -> Result<AlertRow, StoreError> {
     })
 }
 
+/// An alert's values in `ALERT_COLS` order.
+fn alert_params(a: &AlertRow) -> [Val; 14] {
+    [
+        a.id.as_str().into(),
+        a.kind.as_str().into(),
+        a.level.as_str().into(),
+        a.case_no.as_str().into(),
+        a.department.as_str().into(),
+        a.person.clone().into(),
+        a.title.as_str().into(),
+        a.detail.as_str().into(),
+        a.evidence.as_str().into(),
+        Val::Int(a.raised_at_ms),
+        a.status.as_str().into(),
+        a.closed_at_ms.into(),
+        a.closed_by.clone().into(),
+        a.note.clone().into(),
+    ]
+}
+
 /// Which alerts to list.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
@@ -1638,22 +1658,7 @@ impl Db {
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, closed_at_ms = excluded.closed_at_ms, \
                  closed_by = excluded.closed_by, note = excluded.note"
             ),
-            &[
-                a.id.as_str().into(),
-                a.kind.as_str().into(),
-                a.level.as_str().into(),
-                a.case_no.as_str().into(),
-                a.department.as_str().into(),
-                a.person.clone().into(),
-                a.title.as_str().into(),
-                a.detail.as_str().into(),
-                a.evidence.as_str().into(),
-                Val::Int(a.raised_at_ms),
-                a.status.as_str().into(),
-                a.closed_at_ms.into(),
-                a.closed_by.clone().into(),
-                a.note.clone().into(),
-            ],
+            &alert_params(a),
         )?;
         Ok(())
     }
@@ -1672,22 +1677,7 @@ impl Db {
             for a in chunk {
                 let n = params.len();
                 rows.push(format!("({})", (1..=14).map(|i| format!("${}", n + i)).collect::<Vec<_>>().join(", ")));
-                params.extend([
-                    a.id.as_str().into(),
-                    a.kind.as_str().into(),
-                    a.level.as_str().into(),
-                    a.case_no.as_str().into(),
-                    a.department.as_str().into(),
-                    a.person.clone().into(),
-                    a.title.as_str().into(),
-                    a.detail.as_str().into(),
-                    a.evidence.as_str().into(),
-                    Val::Int(a.raised_at_ms),
-                    a.status.as_str().into(),
-                    a.closed_at_ms.into(),
-                    a.closed_by.clone().into(),
-                    a.note.clone().into(),
-                ]);
+                params.extend(alert_params(a));
             }
             self.sql.exec(
                 &format!("INSERT INTO alerts ({ALERT_COLS}) VALUES {} ON CONFLICT (id) DO NOTHING", rows.join(", ")),

@@ -193,18 +193,17 @@ async fn top(State(s): State<AppState>, Path(file): Path<String>, Query(q): Quer
     }
 }
 
+/// The reader Open311's public answers use: every ticket, shown as `request_json` shows it (no caller details).
+fn reader() -> oneseal_domain::roles::Actor {
+    oneseal_domain::roles::Actor::system("open311", Role::Supervisor, None)
+}
+
 fn param(q: &Map<String, Value>, k: &str) -> Option<String> {
     q.get(k).and_then(|v| v.as_str()).map(str::to_string).filter(|v| !v.trim().is_empty())
 }
 
 async fn list_requests(s: &AppState, fmt: Fmt, q: &Map<String, Value>) -> Response {
-    let system = oneseal_domain::roles::Actor {
-        id: "open311".into(),
-        display_name: String::new(),
-        roles: vec![Role::Supervisor],
-        department: None,
-        acts_for: vec![],
-    };
+    let system = reader();
     let parse = |k: &str| -> Result<Option<i64>, String> {
         match param(q, k) {
             None => Ok(None),
@@ -279,40 +278,16 @@ async fn service_definition(State(s): State<AppState>, Path(file): Path<String>)
 /// `GET /open311/v2/requests/{id}.{fmt}`
 async fn one_request(State(s): State<AppState>, Path(file): Path<String>) -> Response {
     let Some((id, fmt)) = split(&file) else { return not_found() };
-    let mut q = Map::new();
-    q.insert("service_request_id".into(), json!(id));
-    let r = list_requests(&s, fmt, &q).await;
-    if r.status() == StatusCode::OK {
-        let t = s
-            .app
-            .ticket(
-                &oneseal_domain::roles::Actor {
-                    id: "open311".into(),
-                    display_name: String::new(),
-                    roles: vec![Role::Supervisor],
-                    department: None,
-                    acts_for: vec![],
-                },
-                id,
-            )
-            .await;
-        if t.is_err() {
-            return error(fmt, 404, "no service request with this id");
-        }
+    match s.app.ticket(&reader(), id).await {
+        Ok(t) => answer(fmt, StatusCode::OK, "service_requests", "request", vec![request_json(&t)]),
+        Err(_) => error(fmt, 404, "no service request with this id"),
     }
-    r
 }
 
 /// `GET /open311/v2/tokens/{token}.{fmt}`: requests are created synchronously, so the token is the id.
 async fn token(State(s): State<AppState>, Path(file): Path<String>) -> Response {
     let Some((tok, fmt)) = split(&file) else { return not_found() };
-    let system = oneseal_domain::roles::Actor {
-        id: "open311".into(),
-        display_name: String::new(),
-        roles: vec![Role::Supervisor],
-        department: None,
-        acts_for: vec![],
-    };
+    let system = reader();
     match s.app.ticket(&system, tok).await {
         Ok(_) => answer(
             fmt,

@@ -3,6 +3,7 @@
 //! invitations it is asked to answer; its counters. Supervisors and administrators see every regulator's.
 
 use askama::Template;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use super::me::beijing;
 use super::portal::department_name;
 use super::{csrf_ok, forbidden, page, Ctx, Signed};
+use crate::policy::Principal;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -236,53 +238,53 @@ async fn render(
     page(status, &ctx, &pg)
 }
 
+/// The small forms of this page: a CSRF token, the id acted on, and the action's one field.
 #[derive(Deserialize)]
-struct AckForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    id: String,
-}
-
-async fn acknowledge(
-    State(s): State<AppState>,
-    Signed(p): Signed,
-    headers: HeaderMap,
-    form: Result<Form<AckForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
-    if !csrf_ok(&p, &f.csrf) {
-        return forbidden(&headers, "/liaison");
-    }
-    match s.app.acknowledge_liaison(&p.actor, &f.id).await {
-        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
-        Err(_) => Redirect::to("/liaison?error=1").into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct AnswerForm {
+struct IdForm {
     #[serde(default, rename = "_csrf")]
     csrf: String,
     #[serde(default)]
     id: String,
     #[serde(default)]
     answer: String,
+    #[serde(default)]
+    enable: String,
+}
+
+/// The form, once its CSRF token is the session's; a refusal page otherwise.
+fn checked(p: &Principal, headers: &HeaderMap, form: Result<Form<IdForm>, FormRejection>) -> Result<IdForm, Response> {
+    match form {
+        Ok(Form(f)) if csrf_ok(p, &f.csrf) => Ok(f),
+        _ => Err(forbidden(headers, "/liaison")),
+    }
+}
+
+/// Back to the page, saying whether it was done.
+fn back<T>(r: Result<T, oneseal_app::AppError>) -> Response {
+    Redirect::to(if r.is_ok() { "/liaison?done=1" } else { "/liaison?error=1" }).into_response()
+}
+
+async fn acknowledge(
+    State(s): State<AppState>,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    form: Result<Form<IdForm>, FormRejection>,
+) -> Response {
+    match checked(&p, &headers, form) {
+        Ok(f) => back(s.app.acknowledge_liaison(&p.actor, &f.id).await),
+        Err(r) => r,
+    }
 }
 
 async fn answer(
     State(s): State<AppState>,
     Signed(p): Signed,
     headers: HeaderMap,
-    form: Result<Form<AnswerForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<IdForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
-    if !csrf_ok(&p, &f.csrf) {
-        return forbidden(&headers, "/liaison");
-    }
-    match s.app.answer_consultation(&p.actor, &f.id, &f.answer).await {
-        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
-        Err(_) => Redirect::to("/liaison?error=1").into_response(),
+    match checked(&p, &headers, form) {
+        Ok(f) => back(s.app.answer_consultation(&p.actor, &f.id, &f.answer).await),
+        Err(r) => r,
     }
 }
 
@@ -319,29 +321,15 @@ async fn register_webhook(
     }
 }
 
-#[derive(Deserialize)]
-struct IdForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    enable: String,
-}
-
 async fn toggle_webhook(
     State(s): State<AppState>,
     Signed(p): Signed,
     headers: HeaderMap,
-    form: Result<Form<IdForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<IdForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
-    if !csrf_ok(&p, &f.csrf) {
-        return forbidden(&headers, "/liaison");
-    }
-    match s.app.set_webhook_enabled(&p.actor, &f.id, f.enable == "1").await {
-        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
-        Err(_) => Redirect::to("/liaison?error=1").into_response(),
+    match checked(&p, &headers, form) {
+        Ok(f) => back(s.app.set_webhook_enabled(&p.actor, &f.id, f.enable == "1").await),
+        Err(r) => r,
     }
 }
 
@@ -349,14 +337,10 @@ async fn resend(
     State(s): State<AppState>,
     Signed(p): Signed,
     headers: HeaderMap,
-    form: Result<Form<IdForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<IdForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else { return forbidden(&headers, "/liaison") };
-    if !csrf_ok(&p, &f.csrf) {
-        return forbidden(&headers, "/liaison");
-    }
-    match s.app.resend_delivery(&p.actor, &f.id).await {
-        Ok(_) => Redirect::to("/liaison?done=1").into_response(),
-        Err(_) => Redirect::to("/liaison?error=1").into_response(),
+    match checked(&p, &headers, form) {
+        Ok(f) => back(s.app.resend_delivery(&p.actor, &f.id).await),
+        Err(r) => r,
     }
 }
