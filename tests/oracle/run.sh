@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the oracle tests: compare the oneseal binary with independent Python
 # implementations (chinesecalendar for working days and deadlines,
+# holidays, lunardate and ephem for the provisional years 2027+,
 # python-stdnum for identifier check digits, Python cryptography on OpenSSL
 # for SM4-GCM and HMAC-SM3).
 #
@@ -25,7 +26,7 @@ fi
     || { echo "run.sh: pip install failed" >&2; exit 2; }
 
 status=0
-for oracle in tests/oracle/calendar_oracle.py tests/oracle/ids_oracle.py tests/oracle/sm4_oracle.py tests/oracle/qr_oracle.py tests/oracle/xes_oracle.py tests/oracle/webhook_oracle.py tests/oracle/open311_oracle.py; do
+for oracle in tests/oracle/calendar_oracle.py tests/oracle/ids_oracle.py tests/oracle/sm4_oracle.py tests/oracle/qr_oracle.py tests/oracle/xes_oracle.py tests/oracle/webhook_oracle.py tests/oracle/open311_oracle.py tests/oracle/provisional_oracle.py; do
     echo "== $oracle"
     .venv/bin/python "$oracle" || status=1
 done

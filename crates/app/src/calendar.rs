@@ -1,7 +1,10 @@
 //! The working-day calendar of the running system: the years shipped in data/calendar (compiled in) plus years
 //! an administrator added (as `calendar_year_published` events, so no release is needed for next year's notice).
 
+use std::sync::Arc;
+
 use oneseal_domain::calendar::{Calendar, YearData};
+use oneseal_domain::clock::local_date;
 use oneseal_store::NewEvent;
 use serde_json::json;
 
@@ -57,13 +60,15 @@ impl App {
         Ok(())
     }
 
-    /// Publish (add or correct) one year's official data. The data is checked first; the change is an event.
+    /// Publish (add or correct) one year's official data. The data is checked first; the change is an event, and
+    /// in the same transaction every running case and open ticket whose dates were counted with the year's previous
+    /// (provisional or official) calendar gets its dates recomputed as events (who, when, old → new).
     pub async fn publish_calendar_year(
         &self,
         actor: &str,
         text: &str,
         expected_year: Option<i32>,
-    ) -> Result<YearData, AppError> {
+    ) -> Result<Publication, AppError> {
         let y = YearData::from_toml(text)?;
         if let Some(e) = expected_year {
             if e != y.year {
@@ -78,8 +83,15 @@ impl App {
         let actor = actor.to_string();
         let year = y.year;
         let payload = json!({ "year": year, "data": body }).to_string();
-        self.store
-            .write(move |db| -> Result<(), AppError> {
+        let old = self.calendar();
+        let mut new = (*old).clone();
+        new.insert(y.clone());
+        let new = Arc::new(new);
+        let app = self.clone();
+        let (cal_new, cal_old) = (new.clone(), old.clone());
+        let (cases_moved, tickets_moved) = self
+            .store
+            .write(move |db| -> Result<(Vec<String>, usize), AppError> {
                 let v = db.stream_version(CALENDAR_STREAM)?;
                 db.append(
                     CALENDAR_STREAM,
@@ -93,12 +105,31 @@ impl App {
                     }],
                 )?;
                 db.put_calendar_year(i64::from(year), &body, ms(now), &actor)?;
-                Ok(())
+                let cases = crate::cases::recompute_running_cases(&app, db, &cal_new, year, &actor, now)?;
+                let tickets = crate::hotline::recompute_open_tickets(db, &cal_old, &cal_new, &actor, now)?;
+                Ok((cases, tickets))
             })
             .await?;
-        let mut cal = (*self.calendar()).clone();
-        cal.insert(y.clone());
-        self.set_calendar(cal);
-        Ok(y)
+        self.set_calendar((*new).clone());
+        Ok(Publication { year: y, cases_recomputed: cases_moved, tickets_recomputed: tickets_moved })
     }
+
+    /// From 1 November, the next year still without an official notice (a reminder for administrators and the
+    /// dashboard), else None.
+    pub fn provisional_reminder(&self) -> Option<i32> {
+        let today = local_date(self.now());
+        let next = today.year() + 1;
+        (today.month() >= time::Month::November && self.calendar().is_provisional(next)).then_some(next)
+    }
+}
+
+/// What publishing a year changed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Publication {
+    #[serde(flatten)]
+    pub year: YearData,
+    /// Running cases whose dates moved (each got a `dates_recomputed` event).
+    pub cases_recomputed: Vec<String>,
+    /// Open tickets whose deadlines moved.
+    pub tickets_recomputed: usize,
 }

@@ -266,6 +266,32 @@ pub(crate) fn command_in(
     record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form)
 }
 
+/// Recompute the dates of every running case after `year`'s calendar changed to `cal` (a publication), in the
+/// caller's transaction: one `dates_recomputed` event per case whose dates move. Returns the cases that moved.
+pub(crate) fn recompute_running_cases(
+    app: &App,
+    db: &mut Db,
+    cal: &Calendar,
+    year: i32,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<String>, AppError> {
+    let view = app.catalog();
+    let today = local_date(now);
+    let mut moved = Vec::new();
+    for case_no in db.running_cases_due_from("0000")? {
+        let (st, version) = load_state(db, &case_no)?;
+        let def = view.definition(&st.subject)?;
+        let history =
+            db.read_stream(&stream_of(&case_no))?.iter().map(recorded).collect::<Result<Vec<_>, AppError>>()?;
+        if let Some(ev) = oneseal_domain::recompute::case_dates(&history, &st, &def, cal, year, today)? {
+            record(app, db, Some(st), version, vec![ev], actor, now, &case_no, &def.form)?;
+            moved.push(case_no);
+        }
+    }
+    Ok(moved)
+}
+
 /// Seal the personal data in new events, append them, and write the case projection, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 fn record(

@@ -81,6 +81,35 @@ fn state_of(row: &TicketRow) -> Result<TicketState, AppError> {
     serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("ticket {}: {e}", row.ticket_no)))
 }
 
+/// Move the deadlines of every open ticket counted with `old` to `new` (a calendar publication), in the caller's
+/// transaction. Returns how many tickets moved.
+pub(crate) fn recompute_open_tickets(
+    db: &mut Db,
+    old: &oneseal_domain::calendar::Calendar,
+    new: &oneseal_domain::calendar::Calendar,
+    actor: &str,
+    now: time::OffsetDateTime,
+) -> Result<usize, AppError> {
+    let mut moved = 0;
+    for row in db.open_tickets_due_from(ms(now))? {
+        let st = state_of(&row)?;
+        let history = db
+            .read_stream(&stream_of(&row.ticket_no))?
+            .iter()
+            .map(|e| {
+                let ev: TicketEvent =
+                    serde_json::from_str(&e.payload).map_err(|x| AppError::Internal(x.to_string()))?;
+                Ok((from_ms(e.at_ms), ev))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        if let Some(ev) = oneseal_domain::recompute::ticket_dates(&history, &st, old, new, now)? {
+            record(db, Some(st), &[ev], actor, ms(now))?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
 /// Append events to a ticket's stream and write its projection, in the caller's transaction.
 fn record(
     db: &mut Db,

@@ -1,8 +1,15 @@
 //! Working-day calendar: official rest days and make-up working days per year (国务院办公厅 annual notices).
 //!
 //! A date is a working day iff it is a make-up working day, or it is Monday–Friday and not a rest day.
-//! A date in a year without data is an error, never a guess: the next year's notice arrives every November and an
-//! administrator adds it as data.
+//!
+//! A year without an official notice is **provisional**: its rest days are derived from the statutory rules
+//! (`provisional.rs`: 全国年节及纪念日放假办法 as amended in 2024) with no make-up working days guessed, so the bureau
+//! never stops at a year boundary because next year's notice has not been typed in yet. Every answer that counted a
+//! provisional day says so (`Calendar::is_provisional`, `Calendar::provisional_between`); publishing the official
+//! year later recomputes the deadlines that depended on it. Years before the amended rules (before 2025) and after
+//! the lunar table (after 2100) without data are an error, never a guess.
+
+mod provisional;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -134,9 +141,40 @@ impl Calendar {
         self.years.get(&year)
     }
 
+    /// The data a date is counted with: the official year, else the provisional one.
+    fn data_for(&self, year: i32) -> Result<&YearData, CalendarError> {
+        self.years.get(&year).or_else(|| provisional::year(year)).ok_or(CalendarError::YearNotCovered(year))
+    }
+
     pub fn is_workday(&self, d: Date) -> Result<bool, CalendarError> {
-        let y = self.years.get(&d.year()).ok_or(CalendarError::YearNotCovered(d.year()))?;
+        let y = self.data_for(d.year())?;
         Ok(y.makeup_workdays.contains(&d) || (!is_weekend(d) && !y.rest_days.contains(&d)))
+    }
+
+    /// Whether a year is counted with a provisional calendar (no official notice published for it).
+    pub fn is_provisional(&self, year: i32) -> bool {
+        !self.years.contains_key(&year) && provisional::year(year).is_some()
+    }
+
+    /// Whether counting from `from` to `to` (either order) touches a provisional year: a deadline computed over
+    /// such a span is a planned date (计划日期), subject to the State Council's notice.
+    pub fn provisional_between(&self, from: Date, to: Date) -> bool {
+        let (a, b) = if from <= to { (from.year(), to.year()) } else { (to.year(), from.year()) };
+        (a..=b).any(|y| self.is_provisional(y))
+    }
+
+    /// The provisional data of a year that has no official notice (None when the year is official or uncovered).
+    pub fn provisional_year(&self, year: i32) -> Option<&YearData> {
+        if self.years.contains_key(&year) {
+            None
+        } else {
+            provisional::year(year)
+        }
+    }
+
+    /// The first year from `from` on that is provisional, if any up to the end of the rules' table.
+    pub fn first_provisional_year(&self, from: i32) -> Option<i32> {
+        (from..=provisional::LAST_YEAR).find(|y| self.is_provisional(*y))
     }
 
     /// The n-th working day strictly after `start` (the start day is never counted; 行政许可法 §82 practice).
@@ -246,11 +284,39 @@ mod tests {
     }
 
     #[test]
-    fn year_without_data_is_an_error() {
-        let c = cal_2025_2026();
-        assert_eq!(c.is_workday(date!(2027 - 01 - 04)), Err(CalendarError::YearNotCovered(2027)));
-        assert_eq!(c.add_working_days(date!(2026 - 12 - 30), 5), Err(CalendarError::YearNotCovered(2027)));
+    fn years_without_a_notice_are_provisional_until_published() {
+        let mut c = cal_2025_2026();
+        // 2027: the Spring Festival is Saturday 02-06, eve Friday 02-05; statutory days 02-05…02-08.
+        assert_eq!(c.is_workday(date!(2027 - 02 - 08)), Ok(false));
+        assert_eq!(c.is_workday(date!(2027 - 02 - 09)), Ok(true));
+        assert!(c.is_provisional(2027) && !c.is_provisional(2026));
+        assert_eq!(c.add_working_days(date!(2026 - 12 - 07), 20), Ok(date!(2027 - 01 - 05)));
+        assert!(c.provisional_between(date!(2026 - 12 - 07), date!(2027 - 01 - 05)));
+        assert!(!c.provisional_between(date!(2026 - 12 - 07), date!(2026 - 12 - 31)));
+        // Years before the amended rules are never guessed, nor years past the lunar table.
         assert_eq!(c.is_workday(date!(2024 - 05 - 06)), Err(CalendarError::YearNotCovered(2024)));
+        assert_eq!(c.is_workday(date!(2101 - 01 - 03)), Err(CalendarError::YearNotCovered(2101)));
+        // Publishing the official year replaces the provisional one.
+        let official = YearData::from_toml(
+            "year = 2027\nrest_days = [\"2027-02-05\", \"2027-02-10\"]\nmakeup_workdays = [\"2027-02-20\"]",
+        )
+        .unwrap();
+        c.insert(official);
+        assert!(!c.is_provisional(2027));
+        assert_eq!(c.is_workday(date!(2027 - 02 - 08)), Ok(true));
+        assert_eq!(c.is_workday(date!(2027 - 02 - 20)), Ok(true));
+        assert_eq!(c.first_provisional_year(2027), Some(2028));
+    }
+
+    #[test]
+    fn a_twenty_day_limit_ends_for_every_year_to_2099() {
+        let c = cal_2025_2026();
+        for y in 2026..=2099 {
+            let start = Date::from_calendar_date(y, time::Month::December, 20).unwrap();
+            let d = c.add_working_days(start, 20).unwrap();
+            assert_eq!(c.working_days_between(start, d), Ok(20), "{start}");
+            assert!(d.year() == y + 1 && d.month() == time::Month::January, "{start} → {d}");
+        }
     }
 
     #[test]

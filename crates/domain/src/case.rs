@@ -211,6 +211,15 @@ pub enum Outcome {
     Deny,
 }
 
+/// The dates a `DatesRecomputed` event replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousDates {
+    pub deadline: Option<Date>,
+    pub statutory_deadline: Option<Date>,
+    pub step_due: Option<Date>,
+    pub suspended_days: u32,
+}
+
 /// §45: time not counted in the limit (plus waiting for a correction during examination).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -351,6 +360,11 @@ pub enum CaseEvent {
         statutory_deadline: Option<Date>,
         #[serde(with = "time::serde::rfc3339::option")]
         deadline_at: Option<OffsetDateTime>,
+        /// 行政许可法 §32: no acceptance and no correction notice came within 5 working days of receiving the
+        /// (corrected) materials, so the application counts as accepted when they were received; the clocks start
+        /// then, not at this late acceptance.
+        #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+        deemed_from: Option<OffsetDateTime>,
     },
     Refused {
         reasons: Vec<String>,
@@ -411,6 +425,20 @@ pub enum CaseEvent {
         approved_by: String,
         deadline: Option<Date>,
     },
+    /// Publishing a year's official calendar moved dates that were counted with the provisional (or an earlier)
+    /// calendar of that year: the new dates, and the old ones they replace.
+    DatesRecomputed {
+        year: i32,
+        deadline: Option<Date>,
+        statutory_deadline: Option<Date>,
+        step_due: Option<Date>,
+        suspended_days: u32,
+        previous: PreviousDates,
+        /// A date that would have fallen before today is held at today and named here: a notice never puts a case
+        /// in breach without saying so.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        held_at_today: Vec<String>,
+    },
     Decided {
         outcome: Outcome,
         reasons: Vec<String>,
@@ -455,6 +483,7 @@ impl CaseEvent {
             CaseEvent::Suspended { .. } => "suspended",
             CaseEvent::Resumed { .. } => "resumed",
             CaseEvent::Extended { .. } => "extended",
+            CaseEvent::DatesRecomputed { .. } => "dates_recomputed",
             CaseEvent::Decided { .. } => "decided",
             CaseEvent::LicensesIssued { .. } => "licenses_issued",
             CaseEvent::Delivered { .. } => "delivered",
@@ -505,6 +534,12 @@ pub struct CaseState {
     pub clock: ClockState,
     /// A correction notice was sent for this intake (一次性告知: never a second one).
     pub correction_requested: bool,
+    /// When the corrected materials came in (the §32 five working days run from here after a correction).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub corrected_at: Option<OffsetDateTime>,
+    /// Accepted by operation of law (§32: 逾期不告知的，自收到申请材料之日起即为受理).
+    #[serde(default)]
+    pub deemed_accepted: bool,
     pub pledges: Vec<Pledge>,
     pub current_step: Option<CurrentStep>,
     /// Steps completed, in order (targets for send-back).
@@ -645,6 +680,9 @@ impl CaseCommand {
     }
 }
 
+/// 行政许可法 §32: working days after receipt within which the bureau accepts or sends the correction notice.
+pub const DEEMED_ACCEPTANCE_DAYS: u32 = 5;
+
 /// Start a case. Filing items (备案) complete at once with a filing receipt.
 pub fn submit(sub: Submission, ctx: &Ctx) -> Result<Vec<CaseEvent>, CaseError> {
     let def = ctx.def;
@@ -675,7 +713,13 @@ pub fn submit(sub: Submission, ctx: &Ctx) -> Result<Vec<CaseEvent>, CaseError> {
             return Err(CaseError::MissingMaterials(missing));
         }
         let (d, s, at) = clock::start_deadlines(&clock, ctx.now, ctx.calendar)?;
-        events.push(CaseEvent::Accepted { pledges: vec![], deadline: d, statutory_deadline: s, deadline_at: at });
+        events.push(CaseEvent::Accepted {
+            pledges: vec![],
+            deadline: d,
+            statutory_deadline: s,
+            deadline_at: at,
+            deemed_from: None,
+        });
         events.push(CaseEvent::FilingRecorded { receipt_no: format!("BA{}", &sub.case_no.as_str()[2..]) });
         events.push(CaseEvent::Completed { outcome: Outcome::Grant });
     }
@@ -739,8 +783,20 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             if let Some((id, _)) = pledges.iter().find(|(id, _)| !missing.contains(id)) {
                 return Err(CaseError::UnknownMaterial(id.clone()));
             }
-            let (d, s, at) = clock::start_deadlines(&state.clock, ctx.now, ctx.calendar)?;
-            let mut ev = vec![CaseEvent::Accepted { pledges: pl, deadline: d, statutory_deadline: s, deadline_at: at }];
+            // §32: more than 5 working days after the (corrected) materials came in, without a correction notice,
+            // the application already counts as accepted on the day they came in.
+            let received = state.corrected_at.unwrap_or(state.submitted_at);
+            let deemed_from = (ctx.calendar.working_days_between(local_date(received), local_date(ctx.now))?
+                > DEEMED_ACCEPTANCE_DAYS)
+                .then_some(received);
+            let (d, s, at) = clock::start_deadlines(&state.clock, deemed_from.unwrap_or(ctx.now), ctx.calendar)?;
+            let mut ev = vec![CaseEvent::Accepted {
+                pledges: pl,
+                deadline: d,
+                statutory_deadline: s,
+                deadline_at: at,
+                deemed_from,
+            }];
             ev.push(CaseEvent::StepCompleted { step_id: first_step_id(def) });
             advance(state, def, 0, None, ctx, &mut ev)?;
             Ok(ev)
@@ -765,7 +821,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 return Err(CaseError::Empty("problems"));
             }
             let received = local_date(state.submitted_at);
-            if ctx.calendar.working_days_between(received, local_date(ctx.now))? > 5 {
+            if ctx.calendar.working_days_between(received, local_date(ctx.now))? > DEEMED_ACCEPTANCE_DAYS {
                 return Err(CaseError::CorrectionTooLate);
             }
             let due = ctx.calendar.add_working_days(local_date(ctx.now), 10)?;
@@ -1220,6 +1276,8 @@ pub fn init(r: &Recorded) -> Option<CaseState> {
         finished_at: None,
         clock: clock.clone(),
         correction_requested: false,
+        corrected_at: None,
+        deemed_accepted: false,
         pledges: vec![],
         current_step: None,
         passed_steps: vec![],
@@ -1249,12 +1307,14 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                 state.materials.push(m.clone());
             }
             state.status = Status::Submitted;
+            state.corrected_at = Some(r.at);
         }
-        CaseEvent::Accepted { pledges, deadline, statutory_deadline, deadline_at } => {
+        CaseEvent::Accepted { pledges, deadline, statutory_deadline, deadline_at, deemed_from } => {
             state.status = Status::InProgress;
             state.accepted_at = Some(r.at);
             state.pledges = pledges.clone();
-            state.clock.started_at = Some(r.at);
+            state.deemed_accepted = deemed_from.is_some();
+            state.clock.started_at = Some(deemed_from.unwrap_or(r.at));
             state.clock.deadline = *deadline;
             state.clock.statutory_deadline = *statutory_deadline;
             state.clock.deadline_at = *deadline_at;
@@ -1342,6 +1402,14 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
         CaseEvent::Extended { days, deadline, .. } => {
             state.clock.extension_days += days;
             state.clock.deadline = *deadline;
+        }
+        CaseEvent::DatesRecomputed { deadline, statutory_deadline, step_due, suspended_days, .. } => {
+            state.clock.deadline = *deadline;
+            state.clock.statutory_deadline = *statutory_deadline;
+            state.clock.suspended_days = *suspended_days;
+            if let Some(s) = state.current_step.as_mut() {
+                s.due = *step_due;
+            }
         }
         CaseEvent::Decided { outcome, .. } => state.decision = Some(*outcome),
         CaseEvent::LicensesIssued { licenses } => state.licenses.extend(licenses.iter().cloned()),

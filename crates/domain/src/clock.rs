@@ -91,6 +91,9 @@ pub struct ClockView {
     pub running: bool,
     pub paused: bool,
     pub overdue: bool,
+    /// The deadlines were counted over a year without an official holiday notice: planned dates
+    /// (计划日期，以国务院放假通知为准) that publishing the notice may move.
+    pub provisional: bool,
 }
 
 /// Elapsed and remaining time of a clock at `now`; `stopped_at` freezes the clock of a finished case.
@@ -116,6 +119,7 @@ pub fn view(
                 running: clock.started_at.is_some() && stopped_at.is_none(),
                 paused: false,
                 overdue: elapsed > m,
+                provisional: false,
             })
         }
         Limit::WorkingDays(d) => {
@@ -131,6 +135,10 @@ pub fn view(
                 }
             };
             let remaining = i64::from(total) - i64::from(elapsed);
+            let provisional = match (clock.started_at, clock.deadline.max(clock.statutory_deadline)) {
+                (Some(s), Some(last)) if !paused && stopped_at.is_none() => cal.provisional_between(local_date(s), last),
+                _ => false,
+            };
             Ok(ClockView {
                 unit: "working_days",
                 limit: d,
@@ -143,6 +151,7 @@ pub fn view(
                 running: clock.started_at.is_some() && stopped_at.is_none() && !paused,
                 paused,
                 overdue: remaining < 0,
+                provisional,
             })
         }
     }

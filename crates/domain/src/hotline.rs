@@ -240,6 +240,17 @@ pub enum TicketEvent {
         primary: String,
         reply: String,
     },
+    /// Publishing a year's official calendar moved the ticket's deadlines (old → new).
+    DatesRecomputed {
+        #[serde(with = "time::serde::rfc3339::option")]
+        sign_due: Option<OffsetDateTime>,
+        #[serde(with = "time::serde::rfc3339::option")]
+        reply_due: Option<OffsetDateTime>,
+        #[serde(with = "time::serde::rfc3339::option")]
+        previous_sign_due: Option<OffsetDateTime>,
+        #[serde(with = "time::serde::rfc3339::option")]
+        previous_reply_due: Option<OffsetDateTime>,
+    },
 }
 
 impl TicketEvent {
@@ -258,6 +269,7 @@ impl TicketEvent {
             TicketEvent::Closed { .. } => "ticket_closed",
             TicketEvent::Merged { .. } => "ticket_merged",
             TicketEvent::AnsweredWith { .. } => "ticket_answered_with",
+            TicketEvent::DatesRecomputed { .. } => "ticket_dates_recomputed",
         }
     }
 }
@@ -691,6 +703,10 @@ pub fn apply(st: &mut TicketState, ev: &TicketEvent, at: OffsetDateTime) {
             st.reply = Some(reply.clone());
             st.replied_at = Some(at);
             st.closed_at = Some(at);
+        }
+        TicketEvent::DatesRecomputed { sign_due, reply_due, .. } => {
+            st.sign_due = *sign_due;
+            st.reply_due = *reply_due;
         }
     }
 }

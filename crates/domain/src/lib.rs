@@ -14,6 +14,7 @@ pub mod form;
 pub mod hotline;
 pub mod ids;
 pub mod license;
+pub mod recompute;
 pub mod roles;
 pub mod search;
 pub mod supervision;

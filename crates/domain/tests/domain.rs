@@ -28,13 +28,16 @@ fn calendar() -> Calendar {
 }
 
 #[test]
-fn calendar_covers_2004_to_2026_and_nothing_else() {
+fn calendar_is_official_2004_to_2026_and_provisional_after() {
     let c = calendar();
     let ys: Vec<i32> = c.years().map(|y| y.year).collect();
     assert_eq!(ys, (2004..=2026).collect::<Vec<_>>());
     assert_eq!(c.add_working_days(date!(2025 - 09 - 26), 20), Ok(date!(2025 - 10 - 30)));
     assert_eq!(c.is_workday(date!(2026 - 02 - 14)), Ok(true));
-    assert!(c.is_workday(date!(2027 - 01 - 04)).is_err());
+    assert!((2004..=2026).all(|y| !c.is_provisional(y)));
+    assert!((2027..=2100).all(|y| c.is_provisional(y)));
+    assert_eq!(c.is_workday(date!(2027 - 01 - 04)), Ok(true));
+    assert!(c.is_workday(date!(2003 - 01 - 06)).is_err());
 }
 
 #[test]
@@ -778,4 +781,132 @@ fn similar_requests_are_found_by_bigram_similarity_and_place() {
     assert!(merge_score(&a, t0, &b, t0 + time::Duration::days(1), 7).is_some());
     assert!(merge_score(&a, t0, &b, t0 + time::Duration::days(9), 7).is_none(), "too far apart in time");
     assert!(merge_score(&a, t0, &intake("公司拖欠三个月工资", "金凤区"), t0, 7).is_none());
+}
+
+#[test]
+fn late_acceptance_starts_the_clock_at_receipt_section_32() {
+    // Accepted on the 5th working day: an ordinary acceptance.
+    let mut w = World::new(definition(JointMode::All));
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    w.now = datetime!(2025-10-10 10:00 +8); // 9-28, 9-29, 9-30, 10-9, 10-10
+    let ev = w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    assert!(matches!(&ev[0], CaseEvent::Accepted { deemed_from: None, .. }));
+    assert!(!w.st().deemed_accepted);
+    assert_eq!(w.st().clock.started_at, Some(datetime!(2025-10-10 10:00 +8)));
+
+    // On the 7th: the application already counted as accepted on 9-26, and the limit runs from there.
+    let mut w = World::new(definition(JointMode::All));
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    w.now = datetime!(2025-10-13 10:00 +8);
+    let ev = w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    assert!(matches!(&ev[0], CaseEvent::Accepted { deemed_from: Some(t), .. } if *t == datetime!(2025-09-26 10:00 +8)));
+    assert!(w.st().deemed_accepted);
+    assert_eq!(w.st().accepted_at, Some(datetime!(2025-10-13 10:00 +8)));
+    assert_eq!(w.st().clock.started_at, Some(datetime!(2025-09-26 10:00 +8)));
+    assert_eq!(w.st().clock.deadline, Some(date!(2025 - 10 - 16)), "the same as accepting on the day of receipt");
+
+    // After a correction the five days run from the corrected materials.
+    let mut w = World::new(definition(JointMode::All));
+    w.submit(100.0, &["id-card"]).unwrap();
+    let problems = vec![Problem { subject: "lease".into(), message: "缺少租赁合同".into() }];
+    w.run(&clerk(), CaseCommand::RequestCorrection { problems }).unwrap();
+    w.now = datetime!(2025-10-09 09:00 +8);
+    let citizen = actor("citizen-1", Role::Applicant, None);
+    let lease = MaterialRef { material_id: "lease".into(), file_name: "lease.pdf".into(), ..Default::default() };
+    w.run(&citizen, CaseCommand::SubmitCorrection { form: None, materials: vec![lease] }).unwrap();
+    w.now = datetime!(2025-10-17 09:00 +8); // 10-10, 10-11, 10-13 … 10-17: 7 working days after the correction
+    let ev = w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    assert!(matches!(&ev[0], CaseEvent::Accepted { deemed_from: Some(t), .. } if *t == datetime!(2025-10-09 09:00 +8)));
+}
+
+/// A world that runs the same commands at the same times with another calendar.
+fn run_script(cal: Calendar) -> World {
+    let mut w = World::new(definition(JointMode::All));
+    w.cal = cal;
+    w.now = datetime!(2026-12-21 10:00 +8);
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    w.now = datetime!(2026-12-30 10:00 +8);
+    w.run(
+        &reviewer("market"),
+        CaseCommand::Suspend { kind: SuspensionKind::ExpertReview, reason: "专家评审".into(), expected_days: 3 },
+    )
+    .unwrap();
+    w.now = datetime!(2027-01-06 10:00 +8);
+    w.run(&reviewer("market"), CaseCommand::Resume).unwrap();
+    w.run(&approver(), CaseCommand::Extend { days: 2, reason: "情况复杂".into() }).unwrap();
+    w
+}
+
+#[test]
+fn publishing_the_official_year_recomputes_exactly_what_the_provisional_year_counted() {
+    use oneseal_domain::recompute::case_dates;
+    let provisional = calendar();
+    let mut w = run_script(provisional.clone());
+    assert!(provisional.is_provisional(2027));
+    let view = oneseal_domain::clock::view(&w.st().clock, datetime!(2027-01-06 12:00 +8), None, &w.cal).unwrap();
+    assert!(view.provisional, "a deadline counted over 2027 is a planned date until the notice");
+    // Under the provisional 2027 (1-1 only): accepted Mon 12-21, 10 working days → 2027-01-05; suspended 12-30 to
+    // 1-6 excludes 12-31, 1-4, 1-5, 1-6 (4); extended by 2.
+    assert_eq!(w.st().clock.suspended_days, 4);
+    assert_eq!(w.st().clock.deadline, Some(date!(2027 - 01 - 13)));
+
+    // The notice (hypothetical, for the test): 1-4 is a rest day too, Saturday 1-9 a working day.
+    let official =
+        YearData::from_toml("year = 2027\nrest_days = [\"2027-01-01\", \"2027-01-04\"]\nmakeup_workdays = [\"2027-01-09\"]")
+            .unwrap();
+    let mut new = provisional.clone();
+    new.insert(official);
+    let expected = run_script(new.clone());
+
+    let ev = case_dates(&w.hist, w.st(), &w.def, &new, 2027, date!(2027 - 01 - 06)).unwrap().expect("dates move");
+    let CaseEvent::DatesRecomputed { previous, held_at_today, .. } = &ev else { panic!("{ev:?}") };
+    assert_eq!(previous.deadline, Some(date!(2027 - 01 - 13)));
+    assert!(held_at_today.is_empty());
+    let r = Recorded { at: datetime!(2027-01-06 12:00 +8), actor: "admin".into(), event: ev };
+    apply(w.state.as_mut().unwrap(), &r);
+    w.hist.push(r);
+    let (got, want) = (w.st(), expected.st());
+    assert_eq!(got.clock.deadline, want.clock.deadline);
+    assert_eq!(got.clock.statutory_deadline, want.clock.statutory_deadline);
+    assert_eq!(got.clock.suspended_days, want.clock.suspended_days);
+    // The review step's due date (12-29 counted with the provisional year, 12-28 with the notice) had already
+    // passed on 1-6: a date that ran out is history and stays as it was.
+    assert_eq!(want.current_step.as_ref().unwrap().due, Some(date!(2026 - 12 - 28)));
+    assert_eq!(got.current_step.as_ref().unwrap().due, Some(date!(2026 - 12 - 29)));
+    assert_ne!(got.clock.deadline, Some(date!(2027 - 01 - 13)), "the notice changed the count");
+    let view = oneseal_domain::clock::view(&got.clock, datetime!(2027-01-06 12:00 +8), None, &new).unwrap();
+    assert!(!view.provisional);
+    // Publishing the same year again changes nothing.
+    assert_eq!(case_dates(&w.hist, w.st(), &w.def, &new, 2027, date!(2027 - 01 - 06)).unwrap(), None);
+}
+
+#[test]
+fn a_recomputed_date_never_falls_silently_into_the_past() {
+    use oneseal_domain::recompute::case_dates;
+    let provisional = calendar();
+    let mut w = World::new(definition(JointMode::All));
+    w.cal = provisional.clone();
+    w.now = datetime!(2026-12-21 10:00 +8);
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    assert_eq!(w.st().clock.deadline, Some(date!(2027 - 01 - 05)));
+    // A notice without New Year's Day would pull the deadline to 1-4; published on 1-5 it is held at today.
+    let mut new = provisional.clone();
+    new.insert(YearData::from_toml("year = 2027\nrest_days = []\nmakeup_workdays = []").unwrap());
+    let ev = case_dates(&w.hist, w.st(), &w.def, &new, 2027, date!(2027 - 01 - 05)).unwrap().expect("moves");
+    let CaseEvent::DatesRecomputed { deadline, statutory_deadline, held_at_today, previous, .. } = ev else { panic!() };
+    assert_eq!(deadline, Some(date!(2027 - 01 - 05)), "held at today");
+    assert_eq!(held_at_today, vec!["deadline".to_string()]);
+    assert_eq!(statutory_deadline.map(|d| d.next_day().unwrap()), previous.statutory_deadline, "later dates move");
+    // Published before: the deadline moves to 1-4 and nothing is held.
+    let ev = case_dates(&w.hist, w.st(), &w.def, &new, 2027, date!(2026 - 12 - 28)).unwrap().expect("moves");
+    let CaseEvent::DatesRecomputed { deadline, held_at_today, .. } = ev else { panic!() };
+    assert_eq!((deadline, held_at_today.len()), (Some(date!(2027 - 01 - 04)), 0));
+    // Published after the deadline passed: the deadline stays (it is history).
+    if let Some(CaseEvent::DatesRecomputed { deadline, .. }) =
+        case_dates(&w.hist, w.st(), &w.def, &new, 2027, date!(2027 - 01 - 06)).unwrap()
+    {
+        assert_eq!(deadline, Some(date!(2027 - 01 - 05)));
+    }
 }

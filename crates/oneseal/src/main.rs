@@ -496,13 +496,14 @@ enum CatalogCmd {
 
 #[derive(Subcommand)]
 enum CalendarCmd {
-    /// Print true or false.
+    /// Print true or false, followed by "provisional" for a year without an official notice.
     IsWorkday {
         date: String,
         #[arg(long, env = "ONESEAL_DATABASE")]
         database: Option<String>,
     },
-    /// The date of the N-th working day after DATE; with --stdin, read "DATE N" lines.
+    /// The date of the N-th working day after DATE ("provisional" after it when the count reached a year without
+    /// an official notice); with --stdin, read "DATE N" lines.
     Deadline {
         date: Option<String>,
         days: Option<u32>,
@@ -511,7 +512,7 @@ enum CalendarCmd {
         #[arg(long, env = "ONESEAL_DATABASE")]
         database: Option<String>,
     },
-    /// Print "DATE true|false" for every date in a range.
+    /// Print "DATE true|false [provisional]" for every date in a range.
     Dump {
         from: String,
         to: String,
@@ -718,6 +719,15 @@ pub fn read_catalog_dir(dir: &Path) -> Result<Vec<(String, String)>, String> {
         return Err(format!("no catalog files under {}", dir.display()));
     }
     Ok(files)
+}
+
+/// " provisional" when counting from `from` to `to` used a year without an official notice; nothing otherwise.
+fn provisional_mark(cal: &Calendar, from: time::Date, to: time::Date) -> &'static str {
+    if cal.provisional_between(from, to) {
+        " provisional"
+    } else {
+        ""
+    }
 }
 
 fn calendar_for(database: Option<&str>) -> Result<Calendar, String> {
@@ -1082,7 +1092,7 @@ fn calendar(c: CalendarCmd) -> CliResult {
         CalendarCmd::IsWorkday { date, database } => {
             let cal = calendar_for(database.as_deref())?;
             let d = parse_date(&date)?;
-            println!("{}", cal.is_workday(d).map_err(err)?);
+            println!("{}{}", cal.is_workday(d).map_err(err)?, provisional_mark(&cal, d, d));
             Ok(())
         }
         CalendarCmd::Deadline { date, days, stdin, database } => {
@@ -1098,14 +1108,17 @@ fn calendar(c: CalendarCmd) -> CliResult {
                     };
                     let d = parse_date(d)?;
                     let n: u32 = n.parse().map_err(|e| format!("{line:?}: {e}"))?;
-                    writeln!(out, "{}", format_date(cal.add_working_days(d, n).map_err(err)?)).map_err(err)?;
+                    let dl = cal.add_working_days(d, n).map_err(err)?;
+                    writeln!(out, "{}{}", format_date(dl), provisional_mark(&cal, d, dl)).map_err(err)?;
                 }
                 return Ok(());
             }
             let (Some(date), Some(days)) = (date, days) else {
                 return Err("give DATE and N, or --stdin".into());
             };
-            println!("{}", format_date(cal.add_working_days(parse_date(&date)?, days).map_err(err)?));
+            let start = parse_date(&date)?;
+            let dl = cal.add_working_days(start, days).map_err(err)?;
+            println!("{}{}", format_date(dl), provisional_mark(&cal, start, dl));
             Ok(())
         }
         CalendarCmd::Dump { from, to, database } => {
@@ -1114,7 +1127,8 @@ fn calendar(c: CalendarCmd) -> CliResult {
             let out = std::io::stdout();
             let mut out = out.lock();
             while d <= end {
-                writeln!(out, "{} {}", format_date(d), cal.is_workday(d).map_err(err)?).map_err(err)?;
+                writeln!(out, "{} {}{}", format_date(d), cal.is_workday(d).map_err(err)?, provisional_mark(&cal, d, d))
+                    .map_err(err)?;
                 d = d.next_day().ok_or("date out of range")?;
             }
             Ok(())
@@ -1122,12 +1136,14 @@ fn calendar(c: CalendarCmd) -> CliResult {
         CalendarCmd::AddYear { file, database, actor } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let app = open_app(&database)?;
-            let y = runtime()?.block_on(app.publish_calendar_year(&actor, &text, None)).map_err(app_err)?;
+            let p = runtime()?.block_on(app.publish_calendar_year(&actor, &text, None)).map_err(app_err)?;
             println!(
-                "published calendar {}: {} rest days, {} make-up working days",
-                y.year,
-                y.rest_days.len(),
-                y.makeup_workdays.len()
+                "published calendar {}: {} rest days, {} make-up working days; dates recomputed on {} cases and {} tickets",
+                p.year.year,
+                p.year.rest_days.len(),
+                p.year.makeup_workdays.len(),
+                p.cases_recomputed.len(),
+                p.tickets_recomputed
             );
             Ok(())
         }

@@ -296,6 +296,14 @@ impl Db {
         Ok(out)
     }
 
+    /// Tickets waiting for signing or a reply whose reply is due at or after `from_ms`.
+    pub fn open_tickets_due_from(&mut self, from_ms: i64) -> Result<Vec<TicketRow>, StoreError> {
+        let sql = format!(
+            "SELECT {TICKET_COLS} FROM tickets WHERE status IN ('dispatched', 'signed') AND reply_due_ms >= $1 ORDER BY ticket_no"
+        );
+        self.sql.query(&sql, &[Val::Int(from_ms)])?.iter().map(ticket_from).collect()
+    }
+
     pub fn put_directory(&mut self, version: i64, body: &str, at_ms: i64, by: &str) -> Result<(), StoreError> {
         self.sql.exec(
             "INSERT INTO hotline_directory (version, body, published_at_ms, published_by) VALUES ($1, $2, $3, $4)",

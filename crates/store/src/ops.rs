@@ -1278,6 +1278,16 @@ impl Db {
         Ok(())
     }
 
+    /// Case numbers of running cases (in progress or suspended) with a deadline on or after `from` (ISO date):
+    /// those whose dates a calendar publication may move.
+    pub fn running_cases_due_from(&mut self, from: &str) -> Result<Vec<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT case_no FROM cases WHERE status IN ('in_progress', 'suspended') AND deadline >= $1 ORDER BY case_no",
+            &[from.into()],
+        )?;
+        rows.iter().map(|r| r.text(0)).collect()
+    }
+
     pub fn calendar_years(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         let rows = self.sql.query("SELECT year, body FROM calendar_years ORDER BY year", &[])?;
         rows.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect()
