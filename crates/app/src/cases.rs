@@ -68,6 +68,9 @@ pub struct Receipt {
     pub title: String,
     /// The promised completion date if the case were accepted today.
     pub promised_completion: Option<String>,
+    /// The promised date was counted over a year without an official holiday notice (计划日期，以国务院放假通知为准).
+    #[serde(default)]
+    pub promised_provisional: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filing_receipt: Option<String>,
 }
@@ -90,6 +93,8 @@ pub struct StepClock {
     pub remaining: Option<i64>,
     pub due: Option<String>,
     pub overdue: bool,
+    /// The due date was counted over a year without an official holiday notice (a planned date).
+    pub provisional: bool,
 }
 
 /// A trail entry (阳光审批): every event, who, when.
@@ -486,7 +491,7 @@ impl App {
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::submit(sub, &ctx)?;
                 let st = record(&app, db, None, 0, events, &actor.id, now, case_no.as_str(), &def.form)?;
-                let promised = promised_completion(&def, &calendar, now);
+                let (promised, promised_provisional) = promised_completion(&def, &calendar, now);
                 let receipt = Receipt {
                     case_no: case_no.as_str().to_string(),
                     query_code: query_code.clone(),
@@ -494,6 +499,7 @@ impl App {
                     version: st.version as i64,
                     title: st.title.clone(),
                     promised_completion: promised,
+                    promised_provisional,
                     filing_receipt: if def.filing { st.licenses.first().cloned() } else { None },
                 };
                 if let Some(k) = &idempotency_key {
@@ -560,6 +566,7 @@ impl App {
                 remaining: share.map(|d| i64::from(d) - i64::from(elapsed)),
                 due: s.due.map(format_date),
                 overdue: s.due.is_some_and(|d| d < local_date(now)),
+                provisional: s.due.is_some_and(|d| cal.provisional_between(local_date(s.started_at), d)),
             }
         });
         CaseView { state: st, clock, step_clock }
@@ -667,12 +674,16 @@ impl App {
     }
 }
 
-fn promised_completion(def: &CaseDefinition, cal: &Arc<Calendar>, now: OffsetDateTime) -> Option<String> {
+/// The promised completion if the case were accepted now, and whether it is a planned date (provisional year).
+fn promised_completion(def: &CaseDefinition, cal: &Arc<Calendar>, now: OffsetDateTime) -> (Option<String>, bool) {
     match def.limit {
-        Limit::WorkingDays(d) => cal.add_working_days(local_date(now), d).ok().map(format_date),
+        Limit::WorkingDays(d) => match cal.add_working_days(local_date(now), d) {
+            Ok(due) => (Some(format_date(due)), cal.provisional_between(local_date(now), due)),
+            Err(_) => (None, false),
+        },
         Limit::Minutes(m) => {
             let t = now + Duration::minutes(i64::from(m));
-            t.format(&time::format_description::well_known::Rfc3339).ok()
+            (t.format(&time::format_description::well_known::Rfc3339).ok(), false)
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct DashboardView {
     pub satisfaction_share: Option<f64>,
     /// Display names of departments and items appearing above.
     pub names: std::collections::BTreeMap<String, String>,
+    /// From 1 November: next year, while its official holiday notice is missing (its deadlines are planned dates).
+    pub calendar_reminder: Option<i32>,
 }
 
 impl serde::Serialize for WrapCounter<'_> {
@@ -232,6 +234,7 @@ impl App {
             alerts_by_department: by_dept.into_iter().map(|(d, (y, r))| (d, y, r)).collect(),
             liaison,
             names,
+            calendar_reminder: self.provisional_reminder(),
         })
     }
 }

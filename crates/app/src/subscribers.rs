@@ -4,6 +4,9 @@
 
 use oneseal_store::Notification;
 
+use oneseal_domain::calendar::format_date;
+use oneseal_domain::case::CaseEvent;
+
 use crate::cases::recorded;
 use crate::{App, AppError};
 
@@ -30,6 +33,20 @@ fn message(kind: &str, title: &str, case_no: &str) -> Option<String> {
     Some(format!("{title}: {m}"))
 }
 
+/// The news of a promised date moved by the official holiday notice; none when the promised date stayed.
+fn moved_message(title: &str, old: Option<time::Date>, new: Option<time::Date>) -> Option<String> {
+    let (Some(old), Some(new)) = (old, new) else { return None };
+    (old != new).then(|| {
+        format!(
+            "{title}: 承诺办结日期按国务院放假通知调整为 {} （原 {}） the promised date moved with the official holiday notice: {} → {}",
+            format_date(new),
+            format_date(old),
+            format_date(old),
+            format_date(new)
+        )
+    })
+}
+
 impl App {
     /// Process up to `limit` events for the notifications subscriber; returns how many events it read.
     pub async fn run_notifications_once(&self, limit: i64) -> Result<usize, AppError> {
@@ -47,13 +64,15 @@ impl App {
                     let Some(row) = db.get_case(case_no)? else {
                         continue;
                     };
-                    let (Some(recipient), Some(text)) =
-                        (row.applicant_account.clone(), message(&e.event_type, &row.title, case_no))
-                    else {
+                    // Decode to be sure the event is a case event of a known schema.
+                    let r = recorded(e)?;
+                    let text = match &r.event {
+                        CaseEvent::DatesRecomputed { deadline, previous, .. } => moved_message(&row.title, previous.deadline, *deadline),
+                        _ => message(&e.event_type, &row.title, case_no),
+                    };
+                    let (Some(recipient), Some(text)) = (row.applicant_account.clone(), text) else {
                         continue;
                     };
-                    // Decode to be sure the event is a case event of a known schema.
-                    recorded(e)?;
                     db.put_notification(&Notification {
                         event_seq: e.seq,
                         recipient,

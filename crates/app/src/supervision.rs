@@ -201,7 +201,19 @@ impl App {
                     let Some(row) = db.get_case(case_no)? else { continue };
                     let st: CaseState =
                         serde_json::from_str(&row.state).map_err(|x| AppError::Internal(x.to_string()))?;
-                    db.put_watch(&app.watch_of(&st, e.at_ms))?;
+                    // A recomputation by the calendar is not an action on the case: the stall timer keeps running
+                    // from the last real event.
+                    let last_action_ms = if e.event_type == "dates_recomputed" {
+                        db.read_stream(&e.stream_id)?
+                            .iter()
+                            .filter(|x| x.seq <= e.seq && x.event_type != "dates_recomputed")
+                            .map(|x| x.at_ms)
+                            .last()
+                            .unwrap_or(e.at_ms)
+                    } else {
+                        e.at_ms
+                    };
+                    db.put_watch(&app.watch_of(&st, last_action_ms))?;
                     let finished_before = st.finished_at.is_some_and(|f| ms(f) < e.at_ms);
                     if !RULE_TRIGGERS.contains(&e.event_type.as_str()) && !finished_before {
                         continue;

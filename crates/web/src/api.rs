@@ -561,7 +561,13 @@ async fn get_bundle(State(s): State<AppState>, ApiPath(code): ApiPath<String>) -
 async fn calendar_years(State(s): State<AppState>) -> Res {
     let cal = s.app.calendar();
     let years: Vec<i32> = cal.years().map(|y| y.year).collect();
-    Ok(Json(json!({ "years": years })).into_response())
+    let today = oneseal_domain::clock::local_date(s.app.now());
+    Ok(Json(json!({
+        "years": years,
+        "provisional_from": cal.first_provisional_year(today.year()),
+        "reminder": s.app.provisional_reminder(),
+    }))
+    .into_response())
 }
 
 fn parse_year(y: &str) -> Result<i32, ApiError> {
@@ -574,8 +580,16 @@ fn parse_year(y: &str) -> Result<i32, ApiError> {
 async fn calendar_year(State(s): State<AppState>, ApiPath(year): ApiPath<String>) -> Res {
     let y = parse_year(&year)?;
     let cal = s.app.calendar();
-    let d = cal.year(y).ok_or_else(|| Problem::not_found(format!("no calendar data for {y}")))?;
-    Ok(Json(d).into_response())
+    let (d, provisional) = match (cal.year(y), cal.provisional_year(y)) {
+        (Some(d), _) => (d, false),
+        (None, Some(d)) => (d, true),
+        (None, None) => return Err(Problem::not_found(format!("no calendar data for {y}")).into()),
+    };
+    let mut v = serde_json::to_value(d).map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("provisional".into(), json!(provisional));
+    }
+    Ok(Json(v).into_response())
 }
 
 async fn put_calendar_year(
@@ -596,8 +610,10 @@ fn parse_iso(d: &str) -> Result<time::Date, ApiError> {
 
 async fn is_workday(State(s): State<AppState>, ApiPath(date): ApiPath<String>) -> Res {
     let d = parse_iso(&date)?;
-    let w = s.app.calendar().is_workday(d).map_err(AppError::from)?;
-    Ok(Json(json!({ "date": format_date(d), "workday": w })).into_response())
+    let cal = s.app.calendar();
+    let w = cal.is_workday(d).map_err(AppError::from)?;
+    Ok(Json(json!({ "date": format_date(d), "workday": w, "provisional": cal.is_provisional(d.year()) }))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -612,8 +628,15 @@ async fn deadline(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeadlineQuery
     if q.days > 1000 {
         return Err(Problem::bad_request("invalid_days", "days must be 0–1000").into());
     }
-    let dl = s.app.calendar().add_working_days(d, q.days).map_err(AppError::from)?;
-    Ok(Json(json!({ "start": format_date(d), "days": q.days, "deadline": format_date(dl) })).into_response())
+    let cal = s.app.calendar();
+    let dl = cal.add_working_days(d, q.days).map_err(AppError::from)?;
+    Ok(Json(json!({
+        "start": format_date(d),
+        "days": q.days,
+        "deadline": format_date(dl),
+        "provisional": cal.provisional_between(d, dl),
+    }))
+    .into_response())
 }
 
 // ---- cases ----

@@ -3733,3 +3733,161 @@ fn administrators_publish_the_dispatch_directory_and_dispatch_follows_it() {
         assert_eq!(t.app.hotline_directory().get("city-appearance").unwrap().lead_unit, "housing");
     });
 }
+
+/// Submit `code` as the citizen and accept it at the general window, at the test clock's time.
+fn submitted_and_accepted(t: &TestApp, code: &str) -> Value {
+    let citizen = t.login("citizen");
+    let clerk = t.login("clerk");
+    let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, code, "online"));
+    assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    let r = t.act(&clerk, &no, "accept", json!({}));
+    assert_eq!(r.status, 200, "{}: accept {no}: {:?}", t.backend, r.body);
+    r.body
+}
+
+#[test]
+fn a_twenty_day_item_runs_its_whole_lifecycle_across_any_year_end() {
+    each_backend(|t| {
+        let code = t.item_code("道路货物运输经营许可");
+        for (at, statutory) in [
+            (datetime!(2026-12-20 10:00 +8), "2027-01-18"),
+            (datetime!(2027-12-20 10:00 +8), "2028-01-17"),
+            (datetime!(2099-12-18 10:00 +8), "2100-01-18"),
+        ] {
+            t.clock.set(at);
+            let c = submitted_and_accepted(t, &code);
+            assert_eq!(c["clock"]["statutory_deadline"], statutory, "{}: {at}", t.backend);
+            assert_eq!(c["clock"]["provisional"], true, "{at}: counted over a year without a notice");
+            let r = t.get(&format!("/api/v1/calendar/deadline?start={}&days=20", &at.date()), None);
+            assert_eq!((r.body["deadline"].as_str(), r.body["provisional"].as_bool()), (Some(statutory), Some(true)));
+            let done = drive_to_completion(t, c["case_no"].as_str().unwrap());
+            assert_eq!(done["status"], "completed", "{at}");
+        }
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+        // Official years answer as before; a provisional one says so.
+        let r = t.get("/api/v1/calendar/workdays/2027-02-08", None);
+        assert_eq!((r.body["workday"].as_bool(), r.body["provisional"].as_bool()), (Some(false), Some(true)));
+        let r = t.get("/api/v1/calendar/workdays/2026-02-14", None);
+        assert_eq!((r.body["workday"].as_bool(), r.body["provisional"].as_bool()), (Some(true), Some(false)));
+        let r = t.get("/api/v1/calendar/years/2027", None);
+        assert_eq!((r.status, r.body["provisional"].as_bool()), (200, Some(true)));
+        assert_eq!(r.body["makeup_workdays"], json!([]));
+        assert_eq!(t.get("/api/v1/calendar/years/2101", None).status, 404);
+        let r = t.get("/api/v1/calendar/workdays/2101-01-03", None);
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("calendar_year_not_covered")));
+    });
+}
+
+#[test]
+fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it() {
+    each_backend(|t| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        t.clock.set(datetime!(2026-12-21 10:00 +8));
+        // A: promised 10 working days → 2027-01-05 (provisional). B: promised 5 → 2026-12-28 (official), statutory
+        // 20 → 2027-01-19 (provisional). C: submitted, not accepted (no clock). D: accepted, then completed.
+        let a = submitted_and_accepted(t, &t.item_code("民办非企业单位"));
+        let b = submitted_and_accepted(t, &t.item_code("道路货物运输经营许可"));
+        let citizen = t.login("citizen");
+        let c = t.post("/api/v1/cases", Some(&citizen), &submission(t, &t.item_code("食品经营许可"), "online"));
+        let d = submitted_and_accepted(t, &t.item_code("民办非企业单位"));
+        let (a_no, b_no, d_no) =
+            (a["case_no"].as_str().unwrap(), b["case_no"].as_str().unwrap(), d["case_no"].as_str().unwrap());
+        drive_to_completion(t, d_no);
+        assert_eq!((a["clock"]["deadline"].as_str(), a["clock"]["provisional"].as_bool()), (Some("2027-01-05"), Some(true)));
+        assert_eq!(b["clock"]["deadline"], "2026-12-28");
+        assert_eq!(b["clock"]["statutory_deadline"], "2027-01-19");
+        // A 12345 ticket dispatched on Wed 12-30: reply within 5 working days → Thu 2027-01-07 17:30 (provisional).
+        t.clock.set(datetime!(2026-12-30 10:00 +8));
+        let op = t.login("hotline");
+        let tk = t.post("/api/v1/tickets", Some(&op), &ticket_body("city-appearance", "路灯不亮已经一周", "兴庆区"));
+        let tk_no = tk.body["ticket_no"].as_str().unwrap().to_string();
+        let disp = t.post(&format!("/api/v1/tickets/{tk_no}/dispatch"), Some(&op), &json!({}));
+        assert_eq!(disp.body["reply_due"], "2027-01-07T09:30:00Z", "{:?}", disp.body);
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        let before = t.events();
+
+        // The notice (hypothetical, for the test): 1-4 is also a rest day; the admin publishes it on 12-31.
+        t.clock.set(datetime!(2026-12-31 09:00 +8));
+        let admin = t.login("admin");
+        let y = json!({"year": 2027, "rest_days": ["2027-01-01", "2027-01-04"], "makeup_workdays": []});
+        let r = t.call("PUT", "/api/v1/calendar/years/2027", Some(&admin), Some(&y), &[]);
+        assert_eq!(r.status, 200, "{}: {:?}", t.backend, r.body);
+        let mut moved: Vec<&str> = r.body["cases_recomputed"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect();
+        moved.sort();
+        let mut want = vec![a_no, b_no];
+        want.sort();
+        assert_eq!(moved, want, "{}: exactly the running cases counted over 2027", t.backend);
+        assert_eq!(r.body["tickets_recomputed"], 1);
+        assert_eq!(t.events(), before + 1 + 2 + 1, "the publication, two case events, one ticket event");
+
+        let a2 = t.get(&format!("/api/v1/cases/{a_no}"), Some(&admin)).body;
+        assert_eq!((a2["clock"]["deadline"].as_str(), a2["clock"]["provisional"].as_bool()), (Some("2027-01-06"), Some(false)));
+        let b2 = t.get(&format!("/api/v1/cases/{b_no}"), Some(&admin)).body;
+        assert_eq!(b2["clock"]["deadline"], "2026-12-28", "an official date does not move");
+        assert_eq!(b2["clock"]["statutory_deadline"], "2027-01-20");
+        let trail = t.get(&format!("/api/v1/cases/{a_no}/events"), Some(&admin)).body;
+        let ev = trail["events"].as_array().unwrap().iter().find(|e| e["type"] == "dates_recomputed").unwrap().clone();
+        assert_eq!((ev["actor"].as_str(), ev["year"].as_i64()), (Some("admin"), Some(2027)));
+        assert_eq!((ev["previous"]["deadline"].as_str(), ev["deadline"].as_str()), (Some("2027-01-05"), Some("2027-01-06")));
+        let c2 = t.get(&format!("/api/v1/cases/{}", c.body["case_no"].as_str().unwrap()), Some(&admin)).body;
+        assert_eq!(c2["version"], 1, "an application not yet accepted has no dates to move");
+        let tk2 = t.get(&format!("/api/v1/tickets/{tk_no}"), Some(&t.login("hotline"))).body;
+        assert_eq!(tk2["reply_due"], "2027-01-08T09:30:00Z", "one working day later: {:?}", tk2);
+
+        // The applicant whose promised date moved is told; the other is not; supervision follows the new date.
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        let n = t.get("/api/v1/notifications", Some(&t.login("citizen"))).body;
+        let moved_news: Vec<&Value> =
+            n["notifications"].as_array().unwrap().iter().filter(|x| x["kind"] == "dates_recomputed").collect();
+        assert_eq!(moved_news.len(), 1, "{:?}", n);
+        assert_eq!(moved_news[0]["case_no"], a_no);
+        assert!(moved_news[0]["message"].as_str().unwrap().contains("2027-01-06"));
+        let a_no2 = a_no.to_string();
+        let watch = t.app.store.read_blocking(move |db| db.watch(&a_no2)).unwrap().unwrap();
+        assert_eq!(watch.deadline.as_deref(), Some("2027-01-06"));
+        assert_eq!(watch.red_on.as_deref(), Some("2027-01-07"));
+
+        // Rebuilding gives the same projections; publishing the same notice again moves nothing.
+        let snap = rt.block_on(t.app.dump_projections()).unwrap();
+        rt.block_on(t.app.rebuild()).unwrap();
+        assert_eq!(snap, rt.block_on(t.app.dump_projections()).unwrap(), "{}: rebuild", t.backend);
+        let r = t.call("PUT", "/api/v1/calendar/years/2027", Some(&admin), Some(&y), &[]);
+        assert_eq!((r.status, r.body["cases_recomputed"].as_array().map(Vec::len)), (200, Some(0)));
+        assert_eq!(r.body["tickets_recomputed"], 0);
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+    });
+}
+
+#[test]
+fn an_acceptance_later_than_five_working_days_counts_from_receipt() {
+    each_backend(|t| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let citizen = t.login("citizen");
+        let code = t.item_code("民办非企业单位");
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, &code, "online"));
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        // Received Mon 03-02; accepted Thu 03-12, the 8th working day after: deemed accepted on 03-02.
+        t.clock.set(datetime!(2026-03-12 10:00 +8));
+        let c = t.act(&t.login("clerk"), &no, "accept", json!({}));
+        assert_eq!(c.status, 200, "{:?}", c.body);
+        assert_eq!(c.body["deemed_accepted"], true);
+        assert_eq!(c.body["clock_state"]["started_at"], c.body["submitted_at"]);
+        assert_eq!(c.body["clock"]["deadline"], "2026-03-16", "10 working days from 03-02, not from 03-12");
+        assert_eq!(c.body["clock"]["elapsed"], 8);
+        // The late acceptance is still flagged by supervision.
+        rt.block_on(t.app.drain_subscribers()).unwrap();
+        let alerts = t.get("/api/v1/alerts", Some(&t.login("supervisor"))).body;
+        assert!(
+            alerts["alerts"].as_array().unwrap().iter().any(|a| a["case_no"] == no.as_str() && a["kind"] == "late_acceptance"),
+            "{alerts:?}"
+        );
+        // The applicant sees it on the case page.
+        let r = t.post("/api/v1/sessions", None, &json!({"username": "citizen", "password": "oneseal-demo"}));
+        let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+        let (status, html) = page_get(t, &format!("/me/cases/{no}"), Some(&cookie));
+        assert_eq!(status, 200);
+        assert!(html.contains("依法视为"), "the page says the application was deemed accepted");
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+    });
+}

@@ -38,6 +38,7 @@ struct StaffPage {
     departments: Vec<(String, String)>,
     error: Option<String>,
     done: Option<String>,
+    calendar_reminder: Option<String>,
 }
 
 fn role_options(ctx: &Ctx) -> Vec<(String, String)> {
@@ -69,7 +70,8 @@ async fn staff_page(
         .iter()
         .map(|d| (d.id.as_str().to_string(), ctx.pick(&d.name, &d.name_en).to_string()))
         .collect();
-    let p = StaffPage { ctx: ctx.clone(), accounts, roles: role_options(ctx), departments, error, done };
+    let calendar_reminder = s.app.provisional_reminder().map(|y| ctx.tv("calendar-reminder", &y.to_string()));
+    let p = StaffPage { ctx: ctx.clone(), accounts, roles: role_options(ctx), departments, error, done, calendar_reminder };
     page(status, ctx, &p)
 }
 

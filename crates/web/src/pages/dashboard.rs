@@ -66,6 +66,7 @@ struct DashboardPage {
     liaison: Vec<(String, i64, i64, i64, i64)>,
     trend: Vec<(String, i64, i64)>,
     data: String,
+    calendar_reminder: Option<String>,
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -149,6 +150,7 @@ fn build(ctx: &Ctx, v: &DashboardView, screen: bool) -> DashboardPage {
         "labels": { "applications": ctx.t("dash-applications"), "completions": ctx.t("dash-completions") },
     });
     DashboardPage {
+        calendar_reminder: v.calendar_reminder.map(|y| ctx.tv("calendar-reminder", &y.to_string())),
         ctx: ctx.clone(),
         screen,
         today: d.today.clone(),

@@ -80,6 +80,29 @@ fn license_line(ctx: &Ctx, l: oneseal_store::LicenseRow) -> LicenseLine {
     }
 }
 
+/// A date as shown to people, with the planned-date note when it was counted over a year without an official
+/// holiday notice (计划日期，以国务院放假通知为准).
+pub fn date_text(ctx: &Ctx, d: &str, provisional: bool) -> String {
+    if provisional && !d.is_empty() {
+        format!("{d}{}", ctx.t("provisional-note"))
+    } else {
+        d.to_string()
+    }
+}
+
+/// The case's promised deadline in words, with the planned-date note when it is provisional.
+pub fn deadline_text(ctx: &Ctx, v: &CaseView) -> String {
+    match &v.clock {
+        Some(c) => c.deadline.map(|d| date_text(ctx, &d.to_string(), c.provisional)).unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+/// Whether a stored ISO deadline falls in a year without an official holiday notice.
+pub fn is_provisional_date(s: &AppState, d: &str) -> bool {
+    oneseal_domain::calendar::parse_date(d).is_ok_and(|d| s.app.calendar().is_provisional(d.year()))
+}
+
 /// The clock of a case in words: not started, used and left (or late), paused; minutes for on-the-spot items.
 pub fn clock_text(ctx: &Ctx, v: &CaseView) -> String {
     match &v.clock {
@@ -97,6 +120,10 @@ pub fn clock_text(ctx: &Ctx, v: &CaseView) -> String {
             if c.paused {
                 t.push_str(" · ");
                 t.push_str(&ctx.t("clock-paused"));
+            }
+            if v.state.deemed_accepted {
+                t.push_str(" · ");
+                t.push_str(&ctx.t("clock-deemed"));
             }
             t
         }
@@ -124,7 +151,11 @@ async fn home(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed) -> Respons
             status: status_label(&ctx, &r.status),
             status_key: r.status.clone(),
             submitted: ms_time(r.submitted_at_ms),
-            deadline: r.deadline.clone().unwrap_or_default(),
+            deadline: r
+                .deadline
+                .as_deref()
+                .map(|d| date_text(&ctx, d, is_provisional_date(&s, d)))
+                .unwrap_or_default(),
             case_no: r.case_no,
             title: r.title,
         })
@@ -214,7 +245,25 @@ pub async fn timeline(s: &AppState, ctx: &Ctx, trail: &[TrailEntry], me: Option<
                     format!("{o} · {}", reasons.join("；"))
                 }
             }
-            CaseEvent::Accepted { deadline: Some(d), .. } => ctx.tv("timeline-deadline", &d.to_string()),
+            CaseEvent::Accepted { deadline, deemed_from, .. } => {
+                let mut out = deadline.map(|d| ctx.tv("timeline-deadline", &d.to_string())).unwrap_or_default();
+                if let Some(from) = deemed_from {
+                    out = format!("{} {out}", ctx.tv("timeline-deemed", &beijing(*from)));
+                }
+                out.trim().to_string()
+            }
+            CaseEvent::DatesRecomputed { year, deadline, previous, held_at_today, .. } => {
+                let show = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+                let mut out = format!(
+                    "{} · {}",
+                    ctx.tv("timeline-recomputed-year", &year.to_string()),
+                    ctx.tv("timeline-deadline", &format!("{} → {}", show(previous.deadline), show(*deadline)))
+                );
+                if !held_at_today.is_empty() {
+                    out.push_str(&format!(" · {}", ctx.t("timeline-held-at-today")));
+                }
+                out
+            }
             CaseEvent::LicensesIssued { licenses } => licenses.join("、"),
             CaseEvent::FilingRecorded { receipt_no } => receipt_no.clone(),
             _ => String::new(),
@@ -252,6 +301,7 @@ struct CasePage {
     can_withdraw: bool,
     error: Option<String>,
     clock_text: String,
+    deadline_text: String,
 }
 
 async fn load_case(s: &AppState, p: &Principal, no: &str) -> Result<(CaseView, Vec<TrailEntry>), AppError> {
@@ -308,8 +358,10 @@ async fn case_page_with(
         Status::Submitted | Status::AwaitingCorrection | Status::InProgress | Status::Suspended
     ) && v.state.applicant.account.as_deref() == Some(p.actor.id.as_str());
     let clock_text = clock_text(ctx, &v);
+    let deadline_text = deadline_text(ctx, &v);
     let status_text = status_label(ctx, v.state.status.as_str());
     let page_ = CasePage {
+        deadline_text,
         ctx: ctx.clone(),
         status: status_text,
         entries,
@@ -525,7 +577,11 @@ async fn progress(
                 status_key: r.status.as_str().to_string(),
                 current_step: r.current_step.unwrap_or_default(),
                 passed: r.passed_steps,
-                deadline: r.deadline.unwrap_or_default(),
+                deadline: date_text(
+                    &ctx,
+                    &r.deadline.unwrap_or_default(),
+                    r.clock.as_ref().is_some_and(|c| c.provisional),
+                ),
                 outcome: r.outcome.map(|o| ctx.t(&format!("outcome-{}", snake(&o)))).unwrap_or_default(),
             });
             page(StatusCode::OK, &ctx, &p)

@@ -328,14 +328,21 @@ async fn acceptance_pdf(
     };
     let day = oneseal_domain::clock::local_date(accepted);
     let deadline = v.clock.as_ref().and_then(|c| c.deadline).map(|d| d.to_string()).unwrap_or_default();
+    let planned = if v.clock.as_ref().is_some_and(|c| c.provisional) { "（计划日期，以国务院放假通知为准）" } else { "" };
     let st = &v.state;
+    let received = st.clock.started_at.map(oneseal_domain::clock::local_date).unwrap_or(day);
+    let accepted_text = if st.deemed_accepted {
+        format!("你（单位）于{}提出的“{}”申请，本机关未在五个工作日内作出受理决定或一次性告知补正，根据《中华人民共和国行政许可法》第三十二条的规定，自收到申请材料之日（{}）起即为受理。", received, st.title, received)
+    } else {
+        format!("你（单位）于{}提出的“{}”申请，申请材料齐全、符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，本机关决定予以受理。", day, st.title)
+    };
     let notice = oneseal_pdf::notice::Notice {
         title: "受理通知书".into(),
         number: format!("银审受〔{}〕{}号", day.year(), st.case_no),
         to: format!("{}：", st.applicant.name),
         paragraphs: vec![
-            format!("你（单位）于{}提出的“{}”申请，申请材料齐全、符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，本机关决定予以受理。", day, st.title),
-            if deadline.is_empty() { "本事项当场办结。".into() } else { format!("本机关承诺于{deadline}前作出决定（法定期限按工作日计算，依法不计入期限的时间除外）。") },
+            accepted_text,
+            if deadline.is_empty() { "本事项当场办结。".into() } else { format!("本机关承诺于{deadline}{planned}前作出决定（法定期限按工作日计算，依法不计入期限的时间除外）。") },
             format!("办件编号：{}。可凭办件编号和查询码在“进度查询”页面或 12345 热线查询办理进度。", st.case_no),
         ],
         items: vec![],

@@ -175,6 +175,7 @@ struct CasePage {
     actions: Vec<Action>,
     passed: Vec<(String, String)>,
     clock_text: String,
+    deadline_text: String,
     error: Option<String>,
     problem_subjects: Vec<(String, String)>,
     suspension_kinds: Vec<(String, String)>,
@@ -345,6 +346,7 @@ async fn case_page_with(
         })
         .unwrap_or_default();
     let clock_text = super::me::clock_text(ctx, &v);
+    let deadline_text = super::me::deadline_text(ctx, &v);
     let suspension_kinds = [
         SuspensionKind::ExpertReview,
         SuspensionKind::Inspection,
@@ -403,6 +405,7 @@ async fn case_page_with(
         actions,
         passed,
         clock_text,
+        deadline_text,
         error,
         problem_subjects,
         suspension_kinds,
