@@ -67,7 +67,9 @@ impl App {
                     // Decode to be sure the event is a case event of a known schema.
                     let r = recorded(e)?;
                     let text = match &r.event {
-                        CaseEvent::DatesRecomputed { deadline, previous, .. } => moved_message(&row.title, previous.deadline, *deadline),
+                        CaseEvent::DatesRecomputed { deadline, previous, .. } => {
+                            moved_message(&row.title, previous.deadline, *deadline)
+                        }
                         _ => message(&e.event_type, &row.title, case_no),
                     };
                     let (Some(recipient), Some(text)) = (row.applicant_account.clone(), text) else {

@@ -136,7 +136,9 @@ pub fn view(
             };
             let remaining = i64::from(total) - i64::from(elapsed);
             let provisional = match (clock.started_at, clock.deadline.max(clock.statutory_deadline)) {
-                (Some(s), Some(last)) if !paused && stopped_at.is_none() => cal.provisional_between(local_date(s), last),
+                (Some(s), Some(last)) if !paused && stopped_at.is_none() => {
+                    cal.provisional_between(local_date(s), last)
+                }
                 _ => false,
             };
             Ok(ClockView {

@@ -136,11 +136,8 @@ pub fn ticket_dates(
     if matches!(st.status, TicketStatus::Closed | TicketStatus::Merged | TicketStatus::Replied) {
         return Ok(None);
     }
-    let Some(dispatched_at) = history
-        .iter()
-        .rev()
-        .find(|(_, e)| matches!(e, TicketEvent::Dispatched { .. }))
-        .map(|(at, _)| *at)
+    let Some(dispatched_at) =
+        history.iter().rev().find(|(_, e)| matches!(e, TicketEvent::Dispatched { .. })).map(|(at, _)| *at)
     else {
         return Ok(None);
     };

@@ -852,9 +852,10 @@ fn publishing_the_official_year_recomputes_exactly_what_the_provisional_year_cou
     assert_eq!(w.st().clock.deadline, Some(date!(2027 - 01 - 13)));
 
     // The notice (hypothetical, for the test): 1-4 is a rest day too, Saturday 1-9 a working day.
-    let official =
-        YearData::from_toml("year = 2027\nrest_days = [\"2027-01-01\", \"2027-01-04\"]\nmakeup_workdays = [\"2027-01-09\"]")
-            .unwrap();
+    let official = YearData::from_toml(
+        "year = 2027\nrest_days = [\"2027-01-01\", \"2027-01-04\"]\nmakeup_workdays = [\"2027-01-09\"]",
+    )
+    .unwrap();
     let mut new = provisional.clone();
     new.insert(official);
     let expected = run_script(new.clone());

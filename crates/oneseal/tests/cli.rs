@@ -24,8 +24,13 @@ fn calendar_commands() {
     assert_eq!(run(&["calendar", "is-workday", "2026-02-14"]), (true, "true".into(), String::new()));
     assert_eq!(run(&["calendar", "is-workday", "2026-02-16"]).1, "false");
     assert_eq!(run(&["calendar", "deadline", "2025-09-26", "20"]).1, "2025-10-30");
-    let (ok, _, err) = run(&["calendar", "is-workday", "2027-01-04"]);
-    assert!(!ok && err.contains("2027"), "a year without data is an error, never a guess: {err}");
+    // A year after the official data is provisional and says so; a year before it is an error, never a guess.
+    assert_eq!(run(&["calendar", "is-workday", "2027-02-08"]).1, "false provisional");
+    assert_eq!(run(&["calendar", "is-workday", "2027-01-04"]).1, "true provisional");
+    assert_eq!(run(&["calendar", "deadline", "2026-12-07", "20"]).1, "2027-01-05 provisional");
+    assert_eq!(run(&["calendar", "deadline", "2026-12-01", "5"]).1, "2026-12-08");
+    let (ok, _, err) = run(&["calendar", "is-workday", "2003-01-06"]);
+    assert!(!ok && err.contains("2003"), "a year without data before 2004 is an error, never a guess: {err}");
     let (ok, _, err) = run(&["calendar", "is-workday", "2026-02-30"]);
     assert!(!ok && err.contains("invalid date"), "{err}");
 }

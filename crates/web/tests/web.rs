@@ -549,8 +549,8 @@ fn bad_input_is_refused_and_changes_nothing() {
                 let r = t.get("/api/v1/calendar/workdays/2026-13-01", None);
                 (r.status, String::new(), r.body)
             }),
-            ("year without data", 422, "calendar_year_not_covered", {
-                let r = t.get("/api/v1/calendar/workdays/2031-01-02", None);
+            ("year before the official data", 422, "calendar_year_not_covered", {
+                let r = t.get("/api/v1/calendar/workdays/2003-01-06", None);
                 (r.status, String::new(), r.body)
             }),
             ("bad query", 400, "invalid_query", {
@@ -3794,7 +3794,10 @@ fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it
         let (a_no, b_no, d_no) =
             (a["case_no"].as_str().unwrap(), b["case_no"].as_str().unwrap(), d["case_no"].as_str().unwrap());
         drive_to_completion(t, d_no);
-        assert_eq!((a["clock"]["deadline"].as_str(), a["clock"]["provisional"].as_bool()), (Some("2027-01-05"), Some(true)));
+        assert_eq!(
+            (a["clock"]["deadline"].as_str(), a["clock"]["provisional"].as_bool()),
+            (Some("2027-01-05"), Some(true))
+        );
         assert_eq!(b["clock"]["deadline"], "2026-12-28");
         assert_eq!(b["clock"]["statutory_deadline"], "2027-01-19");
         // A 12345 ticket dispatched on Wed 12-30: reply within 5 working days → Thu 2027-01-07 17:30 (provisional).
@@ -3805,6 +3808,18 @@ fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it
         let disp = t.post(&format!("/api/v1/tickets/{tk_no}/dispatch"), Some(&op), &json!({}));
         assert_eq!(disp.body["reply_due"], "2027-01-07T09:30:00Z", "{:?}", disp.body);
         rt.block_on(t.app.drain_subscribers()).unwrap();
+        // The applicant's page says the date is a planned one until the notice is published.
+        let page_cookie = |user: &str| {
+            let r = t.post("/api/v1/sessions", None, &json!({"username": user, "password": "oneseal-demo"}));
+            r.header("set-cookie").unwrap().split(';').next().unwrap().to_string()
+        };
+        let (status, html) = page_get(t, &format!("/me/cases/{a_no}"), Some(&page_cookie("citizen")));
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("2027-01-05（计划日期，以国务院放假通知为准）"),
+            "{}: planned date on the case page",
+            t.backend
+        );
         let before = t.events();
 
         // The notice (hypothetical, for the test): 1-4 is also a rest day; the admin publishes it on 12-31.
@@ -3813,7 +3828,8 @@ fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it
         let y = json!({"year": 2027, "rest_days": ["2027-01-01", "2027-01-04"], "makeup_workdays": []});
         let r = t.call("PUT", "/api/v1/calendar/years/2027", Some(&admin), Some(&y), &[]);
         assert_eq!(r.status, 200, "{}: {:?}", t.backend, r.body);
-        let mut moved: Vec<&str> = r.body["cases_recomputed"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect();
+        let mut moved: Vec<&str> =
+            r.body["cases_recomputed"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect();
         moved.sort();
         let mut want = vec![a_no, b_no];
         want.sort();
@@ -3822,14 +3838,20 @@ fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it
         assert_eq!(t.events(), before + 1 + 2 + 1, "the publication, two case events, one ticket event");
 
         let a2 = t.get(&format!("/api/v1/cases/{a_no}"), Some(&admin)).body;
-        assert_eq!((a2["clock"]["deadline"].as_str(), a2["clock"]["provisional"].as_bool()), (Some("2027-01-06"), Some(false)));
+        assert_eq!(
+            (a2["clock"]["deadline"].as_str(), a2["clock"]["provisional"].as_bool()),
+            (Some("2027-01-06"), Some(false))
+        );
         let b2 = t.get(&format!("/api/v1/cases/{b_no}"), Some(&admin)).body;
         assert_eq!(b2["clock"]["deadline"], "2026-12-28", "an official date does not move");
         assert_eq!(b2["clock"]["statutory_deadline"], "2027-01-20");
         let trail = t.get(&format!("/api/v1/cases/{a_no}/events"), Some(&admin)).body;
         let ev = trail["events"].as_array().unwrap().iter().find(|e| e["type"] == "dates_recomputed").unwrap().clone();
         assert_eq!((ev["actor"].as_str(), ev["year"].as_i64()), (Some("admin"), Some(2027)));
-        assert_eq!((ev["previous"]["deadline"].as_str(), ev["deadline"].as_str()), (Some("2027-01-05"), Some("2027-01-06")));
+        assert_eq!(
+            (ev["previous"]["deadline"].as_str(), ev["deadline"].as_str()),
+            (Some("2027-01-05"), Some("2027-01-06"))
+        );
         let c2 = t.get(&format!("/api/v1/cases/{}", c.body["case_no"].as_str().unwrap()), Some(&admin)).body;
         assert_eq!(c2["version"], 1, "an application not yet accepted has no dates to move");
         let tk2 = t.get(&format!("/api/v1/tickets/{tk_no}"), Some(&t.login("hotline"))).body;
@@ -3843,6 +3865,8 @@ fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it
         assert_eq!(moved_news.len(), 1, "{:?}", n);
         assert_eq!(moved_news[0]["case_no"], a_no);
         assert!(moved_news[0]["message"].as_str().unwrap().contains("2027-01-06"));
+        let (_, html) = page_get(t, &format!("/me/cases/{a_no}"), Some(&page_cookie("citizen")));
+        assert!(html.contains("2027-01-06") && !html.contains("计划日期"), "an official date is shown bare");
         let a_no2 = a_no.to_string();
         let watch = t.app.store.read_blocking(move |db| db.watch(&a_no2)).unwrap().unwrap();
         assert_eq!(watch.deadline.as_deref(), Some("2027-01-06"));
@@ -3879,7 +3903,11 @@ fn an_acceptance_later_than_five_working_days_counts_from_receipt() {
         rt.block_on(t.app.drain_subscribers()).unwrap();
         let alerts = t.get("/api/v1/alerts", Some(&t.login("supervisor"))).body;
         assert!(
-            alerts["alerts"].as_array().unwrap().iter().any(|a| a["case_no"] == no.as_str() && a["kind"] == "late_acceptance"),
+            alerts["alerts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["case_no"] == no.as_str() && a["kind"] == "late_acceptance"),
             "{alerts:?}"
         );
         // The applicant sees it on the case page.

@@ -132,7 +132,8 @@ mod tests {
     #[test]
     fn statutory_days_agree_with_the_official_notices_of_2025_and_2026() {
         // Every statutory day must be inside the notice's rest days (the notices add bridging days around them).
-        for text in [include_str!("../../../../data/calendar/2025.toml"), include_str!("../../../../data/calendar/2026.toml")]
+        for text in
+            [include_str!("../../../../data/calendar/2025.toml"), include_str!("../../../../data/calendar/2026.toml")]
         {
             let official = YearData::from_toml(text).unwrap();
             let derived = statutory_rest_days(official.year).unwrap();

@@ -71,7 +71,8 @@ async fn staff_page(
         .map(|d| (d.id.as_str().to_string(), ctx.pick(&d.name, &d.name_en).to_string()))
         .collect();
     let calendar_reminder = s.app.provisional_reminder().map(|y| ctx.tv("calendar-reminder", &y.to_string()));
-    let p = StaffPage { ctx: ctx.clone(), accounts, roles: role_options(ctx), departments, error, done, calendar_reminder };
+    let p =
+        StaffPage { ctx: ctx.clone(), accounts, roles: role_options(ctx), departments, error, done, calendar_reminder };
     page(status, ctx, &p)
 }
 

@@ -151,11 +151,7 @@ async fn home(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed) -> Respons
             status: status_label(&ctx, &r.status),
             status_key: r.status.clone(),
             submitted: ms_time(r.submitted_at_ms),
-            deadline: r
-                .deadline
-                .as_deref()
-                .map(|d| date_text(&ctx, d, is_provisional_date(&s, d)))
-                .unwrap_or_default(),
+            deadline: r.deadline.as_deref().map(|d| date_text(&ctx, d, is_provisional_date(&s, d))).unwrap_or_default(),
             case_no: r.case_no,
             title: r.title,
         })

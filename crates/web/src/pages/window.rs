@@ -328,7 +328,11 @@ async fn acceptance_pdf(
     };
     let day = oneseal_domain::clock::local_date(accepted);
     let deadline = v.clock.as_ref().and_then(|c| c.deadline).map(|d| d.to_string()).unwrap_or_default();
-    let planned = if v.clock.as_ref().is_some_and(|c| c.provisional) { "（计划日期，以国务院放假通知为准）" } else { "" };
+    let planned = if v.clock.as_ref().is_some_and(|c| c.provisional) {
+        "（计划日期，以国务院放假通知为准）"
+    } else {
+        ""
+    };
     let st = &v.state;
     let received = st.clock.started_at.map(oneseal_domain::clock::local_date).unwrap_or(day);
     let accepted_text = if st.deemed_accepted {
@@ -342,7 +346,11 @@ async fn acceptance_pdf(
         to: format!("{}：", st.applicant.name),
         paragraphs: vec![
             accepted_text,
-            if deadline.is_empty() { "本事项当场办结。".into() } else { format!("本机关承诺于{deadline}{planned}前作出决定（法定期限按工作日计算，依法不计入期限的时间除外）。") },
+            if deadline.is_empty() {
+                "本事项当场办结。".into()
+            } else {
+                format!("本机关承诺于{deadline}{planned}前作出决定（法定期限按工作日计算，依法不计入期限的时间除外）。")
+            },
             format!("办件编号：{}。可凭办件编号和查询码在“进度查询”页面或 12345 热线查询办理进度。", st.case_no),
         ],
         items: vec![],
