@@ -3820,6 +3820,12 @@ fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it
             "{}: planned date on the case page",
             t.backend
         );
+        // From 1 November the dashboard and the calendar say that next year is still provisional.
+        let sup = t.login("supervisor");
+        assert_eq!(t.get("/api/v1/dashboard", Some(&sup)).body["calendar_reminder"], 2027);
+        assert_eq!(t.get("/api/v1/calendar/years", None).body["reminder"], 2027);
+        let (_, html) = page_get(t, "/dashboard", Some(&page_cookie("supervisor")));
+        assert!(html.contains("data-testid=\"calendar-reminder\""), "the dashboard shows the reminder");
         let before = t.events();
 
         // The notice (hypothetical, for the test): 1-4 is also a rest day; the admin publishes it on 12-31.
@@ -3867,6 +3873,8 @@ fn publishing_the_official_year_recomputes_exactly_the_dates_that_depended_on_it
         assert!(moved_news[0]["message"].as_str().unwrap().contains("2027-01-06"));
         let (_, html) = page_get(t, &format!("/me/cases/{a_no}"), Some(&page_cookie("citizen")));
         assert!(html.contains("2027-01-06") && !html.contains("计划日期"), "an official date is shown bare");
+        assert_eq!(t.get("/api/v1/dashboard", Some(&t.login("supervisor"))).body["calendar_reminder"], Value::Null);
+        assert_eq!(t.get("/api/v1/calendar/years", None).body["provisional_from"], 2028);
         let a_no2 = a_no.to_string();
         let watch = t.app.store.read_blocking(move |db| db.watch(&a_no2)).unwrap().unwrap();
         assert_eq!(watch.deadline.as_deref(), Some("2027-01-06"));
