@@ -50,14 +50,27 @@ impl Access {
     }
 }
 
-/// The rule of a request's route, by method and route pattern; routes outside the API (assets, health) are public.
-pub fn rule(method: &str, pattern: &str) -> Access {
+/// Routes of the server itself, outside the API and the pages: health, the published seal keys, the API browser
+/// and its assets.
+pub const INFRA: &[(&str, &str, Access)] = &[
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/.well-known/oneseal/keys", Access::Public),
+    ("GET", "/api/docs", Access::Public),
+    ("GET", "/assets/api-docs.js", Access::Public),
+    ("GET", "/assets/vendor/swagger-ui/swagger-ui.css", Access::Public),
+    ("GET", "/assets/vendor/swagger-ui/swagger-ui-bundle.js", Access::Public),
+];
+
+/// The rule of a request's route, by method and route pattern. HEAD follows GET (the router answers HEAD with the
+/// GET handler). A route that is not declared has no rule: it is refused (deny by default).
+pub fn rule(method: &str, pattern: &str) -> Option<Access> {
+    let method = if method == "HEAD" { "GET" } else { method };
     crate::ROUTES
         .iter()
         .chain(crate::pages::PAGES)
+        .chain(INFRA)
         .find(|(m, p, _)| *m == method && *p == pattern)
         .map(|(_, _, a)| *a)
-        .unwrap_or(Access::Public)
 }
 
 /// The signed-in actor and token, put into the request by the middleware for the handlers.
@@ -112,7 +125,21 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
     let pattern = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let is_page = pattern.as_deref().is_some_and(|p| crate::pages::PAGES.iter().any(|(_, pp, _)| *pp == p));
     let access = match &pattern {
-        Some(p) => rule(req.method().as_str(), p),
+        Some(p) => match rule(req.method().as_str(), p) {
+            Some(a) => a,
+            None => {
+                // Deny by default: a route in the router without a declared rule is a mistake, never public.
+                eprintln!("refused: {} {p} has no access rule", req.method());
+                return Problem::new(
+                    405,
+                    "method_not_allowed",
+                    "Method not allowed",
+                    "不支持该请求方法",
+                    "this address does not take this method",
+                )
+                .into_response();
+            }
+        },
         None => Access::Public,
     };
     // Credentials: a bearer token, or else the session cookie of a browser.

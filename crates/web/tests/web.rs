@@ -3927,3 +3927,93 @@ fn an_acceptance_later_than_five_working_days_counts_from_receipt() {
         t.clock.set(datetime!(2026-03-02 10:00 +8));
     });
 }
+
+/// Every `.route("path", get(..).post(..))` in the web crate's source, as (method, path).
+fn routes_in_source() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(".route(") {
+            rest = &rest[i + ".route(".len()..];
+            // The call's arguments, up to the matching parenthesis.
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(j, _)| j)
+                .unwrap();
+            let args = &rest[..end];
+            let path = args.split('"').nth(1).unwrap().to_string();
+            let handlers = &args[args.find(',').unwrap()..];
+            for m in ["get", "post", "put", "delete", "patch"] {
+                let called = |h: &str| {
+                    h.match_indices(&format!("{m}(")).any(|(k, _)| {
+                        k == 0 || !h.as_bytes()[k - 1].is_ascii_alphanumeric() && h.as_bytes()[k - 1] != b'_'
+                    })
+                };
+                if called(handlers) {
+                    out.push((m.to_uppercase(), path.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_route_in_the_router_has_a_declared_rule_and_undeclared_methods_are_refused() {
+    let declared: Vec<(&str, &str)> = oneseal_web::ROUTES
+        .iter()
+        .chain(oneseal_web::pages::PAGES)
+        .chain(oneseal_web::policy::INFRA)
+        .map(|(m, p, _)| (*m, *p))
+        .collect();
+    let found = routes_in_source();
+    assert!(found.len() > 150, "the scan finds the routes: {}", found.len());
+    for (m, p) in &found {
+        assert!(declared.contains(&(m.as_str(), p.as_str())), "{m} {p} is routed but has no access rule");
+        assert!(oneseal_web::policy::rule(m, p).is_some());
+    }
+    for (m, p) in &declared {
+        assert!(found.iter().any(|(fm, fp)| fm == m && fp == p), "{m} {p} is declared but not routed");
+    }
+    // HEAD follows GET's rule; nothing undeclared is public.
+    assert_eq!(
+        oneseal_web::policy::rule("HEAD", "/api/v1/export/events.xes"),
+        oneseal_web::policy::rule("GET", "/api/v1/export/events.xes")
+    );
+    assert_eq!(oneseal_web::policy::rule("OPTIONS", "/api/v1/cases"), None);
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    for path in ["/api/v1/export/events.xes", "/api/v1/export/alerts.csv", "/api/v1/cases"] {
+        let r = t.agent.head(&format!("{}{path}", t.base)).call().unwrap();
+        assert_eq!(r.status().as_u16(), 401, "HEAD {path} without credentials");
+    }
+    let citizen = t.login("citizen");
+    let r = t
+        .agent
+        .head(&format!("{}/api/v1/export/events.xes", t.base))
+        .header("Authorization", &format!("Bearer {citizen}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403, "HEAD needs what GET needs");
+}
