@@ -13,7 +13,7 @@ use oneseal_domain::license::{parse_license_types, LicenseIdentifier, LicenseTyp
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_seal::qr::{self, Claims};
 use oneseal_seal::seal::public_from_pem;
-use oneseal_store::{LicenseRow, NewEvent};
+use oneseal_store::{Db, LicenseRow, NewEvent};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -416,7 +416,7 @@ impl App {
         self.verify_license(&text).await
     }
 
-    /// Cancel (注销) or revoke (撤销) a licence, with a reason: the department's approver; an event.
+    /// Cancel (注销) or revoke (撤销) a licence, with a reason: the approver of the department that issued it; an event.
     pub async fn change_license_status(
         &self,
         actor: &Actor,
@@ -435,6 +435,7 @@ impl App {
         self.store
             .write(move |db| -> Result<(), AppError> {
                 let mut row = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
+                may_change_license(db, &actor, &row)?;
                 if row.status != "valid" {
                     return Err(AppError::invalid("license_not_valid", format!("the licence is {}", row.status)));
                 }
@@ -559,6 +560,7 @@ impl App {
         self.store
             .write(move |db| -> Result<String, AppError> {
                 let mut old = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
+                may_change_license(db, &actor, &old)?;
                 if old.status != "valid" {
                     return Err(AppError::invalid("license_not_valid", format!("the licence is {}", old.status)));
                 }
@@ -879,5 +881,25 @@ impl App {
             seal_text: "行政审批专用章".into(),
             file_id,
         })
+    }
+}
+
+/// Only an approver of the department that issued a licence (the department of its case) amends, cancels or
+/// revokes it: the bureau's one seal does not make every department's approver an approver of every licence.
+fn may_change_license(db: &mut Db, actor: &Actor, row: &LicenseRow) -> Result<(), AppError> {
+    let department = match &row.case_no {
+        Some(no) => db.get_case(no)?.map(|c| c.department),
+        None => None,
+    };
+    let Some(department) = department else {
+        return Err(AppError::Forbidden(
+            "this licence has no issuing case in this bureau; it cannot be changed here".into(),
+        ));
+    };
+    let dept = oneseal_domain::ids::DepartmentId::parse(&department).map_err(|e| AppError::Internal(e.to_string()))?;
+    if actor.can_work(Role::Approver, Some(&dept)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("only an approver of {department}, which issued the licence, may change it")))
     }
 }

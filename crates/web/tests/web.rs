@@ -1839,6 +1839,20 @@ fn licences_are_sealed_verifiable_and_revocable() {
             .next()
             .cloned()
             .unwrap_or_else(|| "food_business_items".into());
+        // An approver of another department may neither amend nor revoke it (issue 13 §1): refused, nothing written.
+        let other = t.login("tax-chief");
+        let events = t.events();
+        let r = t.post(
+            &format!("/api/v1/licenses/{identifier}/amend"),
+            Some(&other),
+            &json!({"fields": {first_field.clone(): "篡改"}, "reason": "越权"}),
+        );
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        let r = t.post(&format!("/api/v1/licenses/{identifier}/revoke"), Some(&other), &json!({"reason": "越权"}));
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        let r = t.post(&format!("/api/v1/licenses/{identifier}/cancel"), Some(&other), &json!({"reason": "越权"}));
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        assert_eq!(t.events(), events, "nothing written");
         let r = t.post(
             &format!("/api/v1/licenses/{identifier}/amend"),
             Some(&chief),
