@@ -284,7 +284,7 @@ pub(crate) fn recompute_running_cases(
     let view = app.catalog();
     let today = local_date(now);
     let mut moved = Vec::new();
-    for case_no in db.running_cases_due_from("0000")? {
+    for case_no in db.running_cases()? {
         let (st, version) = load_state(db, &case_no)?;
         let def = view.definition(&st.subject)?;
         let history =

@@ -1278,13 +1278,11 @@ impl Db {
         Ok(())
     }
 
-    /// Case numbers of running cases (in progress or suspended) with a deadline on or after `from` (ISO date):
-    /// those whose dates a calendar publication may move.
-    pub fn running_cases_due_from(&mut self, from: &str) -> Result<Vec<String>, StoreError> {
-        let rows = self.sql.query(
-            "SELECT case_no FROM cases WHERE status IN ('in_progress', 'suspended') AND deadline >= $1 ORDER BY case_no",
-            &[from.into()],
-        )?;
+    /// Case numbers of running cases (in progress or suspended): those whose dates a calendar publication may move.
+    pub fn running_cases(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .sql
+            .query("SELECT case_no FROM cases WHERE status IN ('in_progress', 'suspended') ORDER BY case_no", &[])?;
         rows.iter().map(|r| r.text(0)).collect()
     }
 

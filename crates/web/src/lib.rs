@@ -91,15 +91,7 @@ pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig
                 Problem::new(404, "no_route", "Not found", "未找到", "no such address").into_response()
             }
         })
-        .method_not_allowed_fallback(|| async {
-            Problem::new(
-                405,
-                "method_not_allowed",
-                "Method not allowed",
-                "不支持该请求方法",
-                "this address does not take this method",
-            )
-        })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), policy::enforce))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -130,14 +130,7 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
             None => {
                 // Deny by default: a route in the router without a declared rule is a mistake, never public.
                 eprintln!("refused: {} {p} has no access rule", req.method());
-                return Problem::new(
-                    405,
-                    "method_not_allowed",
-                    "Method not allowed",
-                    "不支持该请求方法",
-                    "this address does not take this method",
-                )
-                .into_response();
+                return Problem::method_not_allowed().into_response();
             }
         },
         None => Access::Public,

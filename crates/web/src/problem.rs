@@ -44,6 +44,17 @@ impl Problem {
         Problem::new(422, code, "Invalid request", "请求内容有误", detail)
     }
 
+    /// 405: this address does not take this method (also what an undeclared route answers).
+    pub fn method_not_allowed() -> Problem {
+        Problem::new(
+            405,
+            "method_not_allowed",
+            "Method not allowed",
+            "不支持该请求方法",
+            "this address does not take this method",
+        )
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(404, "not_found", "Not found", "未找到", detail)
     }
