@@ -138,7 +138,7 @@ def walk():
             "start_date": pledge_due, "end_date": pledge_due}
     submission = {
         "item_code": ITEM, "channel": "mobile", "service_point": "兴庆区政务服务中心",
-        "applicant": {"kind": "person", "name": "张三", "id_number": "11010519491231002X", "phone": "13800138000"},
+        "applicant": {"kind": "person", "name": "张三", "id_number": "64010420050101001X", "phone": "13800138000"},
         "form": form,
         "materials": [{"material_id": "application-form", "file_name": "application.pdf"},
                       {"material_id": "site-plan", "file_name": "site-plan.pdf"}],

@@ -72,6 +72,24 @@ impl From<&AccountRow> for AccountView {
     }
 }
 
+/// Whether an administrator may manage an account of `department`: a bureau-wide administrator (no department)
+/// manages every account; an administrator of a department manages only accounts of that department, so never a
+/// bureau-wide account (an administrator or not) and never one of another department.
+pub fn may_manage(admin: &Actor, department: Option<&str>) -> bool {
+    admin.has(Role::Administrator)
+        && match &admin.department {
+            None => true,
+            Some(mine) => department == Some(mine.as_str()),
+        }
+}
+
+fn refuse_scope(admin: &Actor) -> AppError {
+    AppError::Forbidden(format!(
+        "an administrator of {} manages only that department's accounts",
+        admin.department.as_ref().map(|d| d.as_str()).unwrap_or("-")
+    ))
+}
+
 impl App {
     fn check_department(&self, department: Option<&str>) -> Result<(), AppError> {
         if let Some(d) = department {
@@ -154,6 +172,9 @@ impl App {
         if roles.contains(&Role::Applicant) {
             return Err(AppError::invalid("invalid_roles", "applicants register themselves; this creates staff"));
         }
+        if !may_manage(admin, department) {
+            return Err(refuse_scope(admin));
+        }
         let hash = crate::auth::hash_password(password)?;
         self.create_account(&admin.id, username, display_name, hash, roles, department).await?;
         self.account(username).await
@@ -184,9 +205,13 @@ impl App {
         }
         let (u, by, at) = (username.to_string(), admin.id.clone(), ms(self.now()));
         let (sp, w) = (service_point.map(str::to_string), window.map(str::to_string));
+        let admin = admin.clone();
         self.store
             .write(move |db| -> Result<(), AppError> {
                 let a = db.get_account(&u)?.ok_or_else(|| AppError::NotFound(format!("account {u}")))?;
+                if !may_manage(&admin, a.department.as_deref()) {
+                    return Err(refuse_scope(&admin));
+                }
                 if !a.roles.split(',').any(|r| r != "applicant") {
                     return Err(AppError::invalid("not_staff", "only staff are posted to a service point"));
                 }
@@ -205,9 +230,10 @@ impl App {
         self.account(username).await
     }
 
-    pub async fn accounts(&self) -> Result<Vec<AccountView>, AppError> {
+    /// The accounts an administrator manages (an administrator of a department: that department's).
+    pub async fn accounts(&self, admin: &Actor) -> Result<Vec<AccountView>, AppError> {
         let rows = self.store.read(|db| db.list_accounts().map_err(AppError::from)).await?;
-        Ok(rows.iter().map(AccountView::from).collect())
+        Ok(rows.iter().filter(|a| may_manage(admin, a.department.as_deref())).map(AccountView::from).collect())
     }
 
     /// Grant or revoke a role (administrators); each is an event. Revoking ends the account's sessions.
@@ -222,9 +248,13 @@ impl App {
         if u == admin.id {
             return Err(AppError::invalid("self_grant", "administrators do not change their own roles"));
         }
+        let admin = admin.clone();
         self.store
             .write(move |db| -> Result<(), AppError> {
                 let mut a = db.get_account(&u)?.ok_or_else(|| AppError::NotFound(format!("account {u}")))?;
+                if !may_manage(&admin, a.department.as_deref()) {
+                    return Err(refuse_scope(&admin));
+                }
                 let mut roles: Vec<Role> =
                     a.roles.split(',').filter_map(|r| Role::ALL.iter().copied().find(|x| x.as_str() == r)).collect();
                 let has = roles.contains(&role);
@@ -275,9 +305,13 @@ impl App {
         if u == admin.id {
             return Err(AppError::invalid("self_deactivation", "administrators do not deactivate themselves"));
         }
+        let admin = admin.clone();
         self.store
             .write(move |db| -> Result<(), AppError> {
                 let mut a = db.get_account(&u)?.ok_or_else(|| AppError::NotFound(format!("account {u}")))?;
+                if !may_manage(&admin, a.department.as_deref()) {
+                    return Err(refuse_scope(&admin));
+                }
                 if !a.active {
                     return Err(AppError::invalid("already_inactive", "the account is already deactivated"));
                 }

@@ -44,6 +44,7 @@ fn actor_of(a: &AccountRow) -> Actor {
         roles: parse_roles(&a.roles),
         department: a.department.as_deref().and_then(|d| DepartmentId::parse(d).ok()),
         acts_for: vec![],
+        follows: vec![],
     }
 }
 
@@ -51,7 +52,13 @@ fn actor_of(a: &AccountRow) -> Actor {
 fn actor_in(db: &mut oneseal_store::Db, a: &AccountRow, now_ms: i64) -> Result<Actor, AppError> {
     let mut actor = actor_of(a);
     if actor.has(Role::Applicant) {
-        actor.acts_for = db.acts_for(&a.username, now_ms)?;
+        for (uscc, scope) in db.acts_for(&a.username, now_ms)? {
+            if scope == "representative" || scope.split(',').any(|x| x == "apply") {
+                actor.acts_for.push(uscc);
+            } else {
+                actor.follows.push(uscc);
+            }
+        }
     }
     Ok(actor)
 }

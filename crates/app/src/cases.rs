@@ -214,6 +214,12 @@ fn load_state(db: &mut Db, case_no: &str) -> Result<(CaseState, i64), AppError> 
     Ok((st, row.version))
 }
 
+/// A value of a case's form as stored (personal values stay sealed), for other modules of this crate.
+pub(crate) fn stored_form_value(db: &mut Db, case_no: &str, key: &str) -> Result<Option<String>, AppError> {
+    let (st, _) = load_state(db, case_no)?;
+    Ok(st.form.get(key).and_then(|v| v.as_str()).map(str::to_string))
+}
+
 /// [`record`] for other modules of this crate (licence issuance).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record_public(
@@ -254,12 +260,16 @@ pub(crate) fn command_in(
     let calendar = app.calendar();
     let def = view.definition(&st.subject)?;
     let mut cmd = cmd;
+    let holder = app.applicant_index(&st.applicant);
+    let today = local_date(now);
     match &mut cmd {
         CaseCommand::SubmitCorrection { materials, .. } => {
-            crate::attachments::bind_attachments(db, &actor.id, materials)?
+            crate::attachments::bind_attachments(db, &actor.id, materials)?;
+            crate::licensing::check_license_refs(db, &def, holder.as_deref(), materials, today)?;
         }
         CaseCommand::FulfilPledge { material } => {
-            crate::attachments::bind_attachments(db, &actor.id, std::slice::from_mut(material))?
+            crate::attachments::bind_attachments(db, &actor.id, std::slice::from_mut(material))?;
+            crate::licensing::check_license_refs(db, &def, holder.as_deref(), std::slice::from_ref(material), today)?;
         }
         _ => {}
     }
@@ -331,7 +341,7 @@ fn record(
 /// Who may see a case: its applicant; staff of its department or with a task on it; window clerks, supervisors
 /// and administrators. Everyone else gets "not found", so case numbers cannot be probed.
 pub fn may_see(actor: &Actor, st: &CaseState) -> bool {
-    if actor.acts_as_applicant(st.applicant.account.as_deref(), case::organisation_of(st)) {
+    if actor.sees_as_applicant(st.applicant.account.as_deref(), case::organisation_of(st)) {
         return true;
     }
     if actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk) {
@@ -395,6 +405,7 @@ impl App {
                 return Err(AppError::invalid("invalid_idempotency_key", "Idempotency-Key must be 1–200 characters"));
             }
         }
+        validate_applicant(&req.applicant)?;
         let account = if actor.has(Role::WindowClerk) {
             if !clerk_channel(req.channel) {
                 return Err(AppError::invalid(
@@ -413,36 +424,52 @@ impl App {
             if req.applicant.account.as_deref().is_some_and(|a| a != actor.id) {
                 return Err(AppError::invalid("invalid_applicant", "an applicant cannot submit for another account"));
             }
-            // An organisation applies through its legal representative or an agent authorised to apply.
+            // A person applies as themself: the applicant's ID number must be the one the account registered
+            // (compared through the blind index, never in clear). Walk-ins are entered by a window clerk.
+            if req.applicant.kind == ApplicantKind::Person {
+                let id = req.applicant.id_number.trim().to_uppercase();
+                let index = self.id_index(ApplicantKind::Person, &id);
+                let me = actor.id.clone();
+                let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
+                let Some(person) = person else {
+                    return Err(AppError::Forbidden(
+                        "this account has no registered resident ID number, so it cannot apply as a person (register with your ID number, or apply at a window)".into(),
+                    ));
+                };
+                if person.id_index != index {
+                    return Err(AppError::Forbidden(
+                        "a person applies only as themself: the applicant's ID number must be the one registered with this account (a walk-in is entered by a window clerk)".into(),
+                    ));
+                }
+                if req.applicant.name.trim() != person.name {
+                    return Err(AppError::invalid(
+                        "invalid_applicant",
+                        "the applicant's name must be the name registered with this account",
+                    ));
+                }
+            }
+            // An organisation applies through its legal representative or an agent authorised to apply (the
+            // actor's `acts_for` holds exactly those, read from the store when the request was authenticated).
             if req.applicant.kind == ApplicantKind::Organisation {
                 let uscc = req.applicant.id_number.trim().to_uppercase();
-                if !actor.acts_for.iter().any(|u| *u == uscc) {
-                    return Err(AppError::Forbidden("apply for an organisation as its legal representative or authorised agent (register it, or ask its representative for an authorisation)".into()));
-                }
-                let (me, now_ms, u2) = (actor.id.clone(), ms(self.now()), uscc.clone());
-                let (rep, scope) = self
-                    .store
-                    .read(move |db| -> Result<(Option<String>, Option<String>), AppError> {
-                        Ok((db.organisation(&u2)?.map(|(_, rep)| rep), db.agent_scope(&u2, &me, now_ms)?))
-                    })
-                    .await?;
-                let may_apply = rep.as_deref() == Some(actor.id.as_str())
-                    || scope.is_some_and(|s| s.split(',').any(|x| x == "apply"));
-                if !may_apply {
+                if actor.follows.iter().any(|u| *u == uscc) {
                     return Err(AppError::Forbidden(
                         "this authorisation lets you follow the organisation's cases, not apply for it".into(),
                     ));
+                }
+                if !actor.acts_for.iter().any(|u| *u == uscc) {
+                    return Err(AppError::Forbidden("apply for an organisation as its legal representative or authorised agent (register it, or ask its representative for an authorisation)".into()));
                 }
             }
             Some(actor.id.clone())
         } else {
             return Err(AppError::Forbidden("only applicants and window clerks submit applications".into()));
         };
-        validate_applicant(&req.applicant)?;
         let def = self.definition_for(&req)?;
         let mut req = req;
         let id_number = req.applicant.id_number.trim().to_uppercase();
         self.reuse_licenses(actor, &def, req.applicant.kind, &id_number, &mut req.form, &mut req.materials).await?;
+        let holder_index = self.id_index(req.applicant.kind, &id_number);
         let calendar = self.calendar();
         let now = self.now();
         let query_code = random_hex(4)?.to_uppercase();
@@ -471,6 +498,7 @@ impl App {
                 // Uploaded files must be the submitter's own (the applicant's, or the clerk's scans).
                 crate::attachments::bind_attachments(db, &actor.id, &mut req.materials)?;
                 let day = local_date(now);
+                crate::licensing::check_license_refs(db, &def, Some(&holder_index), &req.materials, day)?;
                 let seq = db.next_counter(&format!("case-{}", format_date(day)))?;
                 let case_no = CaseNo::new(day, seq as u64);
                 let sub = Submission {
@@ -618,8 +646,12 @@ impl App {
         }
         if !actor.is_staff() {
             f.applicant_account = Some(actor.id.clone());
-            f.or_applicant_indexes =
-                actor.acts_for.iter().map(|u| self.id_index(ApplicantKind::Organisation, u)).collect();
+            f.or_applicant_indexes = actor
+                .acts_for
+                .iter()
+                .chain(&actor.follows)
+                .map(|u| self.id_index(ApplicantKind::Organisation, u))
+                .collect();
         } else if !(actor.has(Role::Supervisor) || actor.has(Role::Administrator) || actor.has(Role::WindowClerk)) {
             // Staff see their department's cases; staff without a department (e.g. hotline operators) see none here.
             f.department =

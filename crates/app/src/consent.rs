@@ -96,24 +96,31 @@ fn stream_of(row: &LicenseRow) -> String {
 
 impl App {
     /// The blind indexes of the holders an applicant acts as: themself (a registered person) and the
-    /// organisations they represent or are an agent of.
-    pub(crate) async fn holder_indexes(&self, actor: &Actor) -> Result<Vec<String>, AppError> {
+    /// organisations they represent or are an agent of; with `acting` false also those they only follow.
+    pub(crate) async fn holder_indexes(&self, actor: &Actor, acting: bool) -> Result<Vec<String>, AppError> {
         let me = actor.id.clone();
         let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
+        let followed = if acting { &[][..] } else { &actor.follows[..] };
         let mut indexes: Vec<String> =
-            actor.acts_for.iter().map(|u| self.id_index(ApplicantKind::Organisation, u)).collect();
+            actor.acts_for.iter().chain(followed).map(|u| self.id_index(ApplicantKind::Organisation, u)).collect();
         if let Some(p) = person {
             indexes.push(p.id_index);
         }
         Ok(indexes)
     }
 
-    /// A licence the actor holds (or acts for); anything else is "not found", never "forbidden".
-    pub(crate) async fn held_license(&self, actor: &Actor, identifier: &str) -> Result<LicenseRow, AppError> {
+    /// A licence the actor holds (or acts for; with `acting` false, also follows); anything else is "not found",
+    /// never "forbidden".
+    pub(crate) async fn held_license(
+        &self,
+        actor: &Actor,
+        identifier: &str,
+        acting: bool,
+    ) -> Result<LicenseRow, AppError> {
         let id = identifier.to_string();
         let row = self.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
         let row = row.ok_or_else(|| AppError::NotFound(format!("licence {identifier}")))?;
-        let mine = self.holder_indexes(actor).await?;
+        let mine = self.holder_indexes(actor, acting).await?;
         match &row.holder_index {
             Some(ix) if mine.contains(ix) => Ok(row),
             _ => Err(AppError::NotFound(format!("licence {identifier}"))),
@@ -139,7 +146,7 @@ impl App {
         if !self.catalog().departments.iter().any(|d| d.id.as_str() == department) {
             return Err(AppError::invalid("unknown_department", format!("no department {department}")));
         }
-        let row = self.held_license(actor, identifier).await?;
+        let row = self.held_license(actor, identifier, true).await?;
         if row.status != "valid" {
             return Err(AppError::invalid("license_not_valid", format!("the licence is {}", row.status)));
         }
@@ -185,7 +192,7 @@ impl App {
         identifier: &str,
         consent_id: &str,
     ) -> Result<ConsentRecord, AppError> {
-        let row = self.held_license(actor, identifier).await?;
+        let row = self.held_license(actor, identifier, true).await?;
         let (stream, actor_id, now, cid) = (stream_of(&row), actor.id.clone(), ms(self.now()), consent_id.to_string());
         let id = row.identifier.clone();
         self.store
@@ -218,7 +225,7 @@ impl App {
 
     /// The holder's view: every consent given on the licence and every fetch made under one.
     pub async fn license_consents(&self, actor: &Actor, identifier: &str) -> Result<ConsentRecord, AppError> {
-        let row = self.held_license(actor, identifier).await?;
+        let row = self.held_license(actor, identifier, false).await?;
         let stream = stream_of(&row);
         let events = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
         let (consents, accesses) = fold(&events, ms(self.now()));

@@ -488,7 +488,7 @@ impl App {
 
     /// My licences: those whose holder is me (by ID number) or an organisation I act for.
     pub async fn my_licenses(&self, actor: &Actor) -> Result<Vec<LicenseRow>, AppError> {
-        let indexes = self.holder_indexes(actor).await?;
+        let indexes = self.holder_indexes(actor, false).await?;
         let mut out = BTreeMap::new();
         for ix in indexes {
             let rows = self.store.read(move |db| db.licenses_of_holder(&ix).map_err(AppError::from)).await?;
@@ -726,6 +726,53 @@ impl App {
     }
 }
 
+/// Materials that cite a licence (免提交) must cite a licence that exists, is valid today, is of a type the
+/// material accepts, and is held by the case's applicant (`holder_index`). A licence of someone else is "unknown",
+/// exactly like one that does not exist, so the check reveals nothing about other holders.
+pub(crate) fn check_license_refs(
+    db: &mut Db,
+    def: &oneseal_domain::case::CaseDefinition,
+    holder_index: Option<&str>,
+    materials: &[oneseal_domain::case::MaterialRef],
+    today: time::Date,
+) -> Result<(), AppError> {
+    for m in materials {
+        let Some(id) = m.license.as_deref() else { continue };
+        let unknown = || {
+            AppError::invalid(
+                "unknown_license",
+                format!("material {}: the applicant holds no licence {id}", m.material_id),
+            )
+        };
+        if id.is_empty() || id.len() > 200 {
+            return Err(unknown());
+        }
+        let row = db.license(id)?.ok_or_else(unknown)?;
+        if holder_index.is_none() || row.holder_index.as_deref() != holder_index {
+            return Err(unknown());
+        }
+        let accepted = def.materials.iter().find(|d| d.id == m.material_id).map(|d| &d.license_substitutes);
+        if !accepted.is_some_and(|a| a.contains(&row.license_type)) {
+            return Err(AppError::invalid(
+                "license_type_not_accepted",
+                format!("material {}: a {} does not stand for this material", m.material_id, row.license_type),
+            ));
+        }
+        let expired = row.valid_to.as_deref().is_some_and(|to| to < format_date(today).as_str());
+        if row.status != "valid" || expired {
+            return Err(AppError::invalid(
+                "license_not_valid",
+                format!(
+                    "material {}: licence {id} is {}",
+                    m.material_id,
+                    if expired { "expired" } else { &row.status }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The sealed QR text a licence PDF made by OneSeal carries (its Info dictionary holds the same text as the
 /// printed QR code).
 pub fn qr_text_of_pdf(pdf: &[u8]) -> Result<String, AppError> {
@@ -827,7 +874,7 @@ impl App {
     /// field as issued, the seal, the QR. Valid licences only (an amended one prints as its new version).
     /// Returns the file name and the bytes; the same licence always gives the same bytes.
     pub async fn license_pdf(&self, actor: &Actor, identifier: &str) -> Result<(String, Vec<u8>), AppError> {
-        let row = self.held_license(actor, identifier).await?;
+        let row = self.held_license(actor, identifier, false).await?;
         if row.status != "valid" {
             let hint = if row.status == "superseded" {
                 format!("; the current version is {}", row.reason.clone().unwrap_or_default())

@@ -6,7 +6,7 @@
 use oneseal_domain::case::ApplicantKind;
 use oneseal_domain::ids::{ResidentId, Uscc};
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::{NewEvent, PersonRow};
+use oneseal_store::{NewEvent, OrganisationRow, PersonRow};
 use serde::Serialize;
 use serde_json::json;
 
@@ -98,14 +98,17 @@ impl App {
         })
     }
 
-    /// Register an organisation with the signed-in person as its legal representative.
+    /// Claim an organisation with the signed-in person as its legal representative. The claim is verified at once
+    /// when a valid business licence the bureau issued names this USCC and this person's ID number as legal
+    /// representative; otherwise it stays `pending` (acting for nobody) until a window clerk checks the documents.
+    /// Returns the organisation's status.
     pub async fn register_organisation(
         &self,
         actor: &Actor,
         uscc: &str,
         name: &str,
         legal_representative_id: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<OrganisationRow, AppError> {
         let code = Uscc::parse(uscc)
             .map_err(|e| AppError::invalid("invalid_uscc", format!("unified social credit code: {e}")))?;
         if !actor.has(Role::Applicant) {
@@ -119,34 +122,135 @@ impl App {
         let index = self.id_index(ApplicantKind::Person, rid.as_str());
         let (me, at) = (actor.id.clone(), ms(self.now()));
         let (code, name) = (code.as_str().to_string(), name.trim().to_string());
+        let app = self.clone();
         self.store
-            .write(move |db| -> Result<(), AppError> {
+            .write(move |db| -> Result<OrganisationRow, AppError> {
                 let person = db
                     .person(&me)?
                     .ok_or_else(|| AppError::invalid("person_profile_required", "register as a person first"))?;
                 if person.id_index != index {
                     return Err(AppError::Forbidden("only the legal representative registers the organisation".into()));
                 }
-                if db.organisation(&code)?.is_some() {
-                    return Err(AppError::invalid("organisation_exists", "the organisation is already registered"));
+                // What the bureau itself knows: its newest valid business licence numbered with this USCC, with
+                // the legal representative's ID number in the (sealed) form of the case that issued it.
+                let newest = db.licenses_by_number(&code)?.into_iter().find(|l| {
+                    l.status == "valid"
+                        && matches!(l.license_type.as_str(), "business_license" | "individual_business_license")
+                });
+                let mut verified_by = None;
+                if let Some(l) = newest {
+                    let sealed = match l.case_no.as_deref() {
+                        Some(case_no) => crate::cases::stored_form_value(db, case_no, "legal_representative_id")?,
+                        None => None,
+                    };
+                    if let Some(sealed) = sealed {
+                        if app.reveal(&sealed)?.trim().eq_ignore_ascii_case(rid.as_str()) {
+                            verified_by = Some(format!("license:{}", l.identifier));
+                        }
+                    }
                 }
+                let existing = db.organisation(&code)?;
+                match &existing {
+                    // The licence names this person: the claim stands, replacing an older representative's (whose
+                    // agents lose their authorisation with it).
+                    Some(o) if verified_by.is_some() => {
+                        if o.legal_representative == me && o.status == "verified" {
+                            return Err(AppError::invalid("organisation_exists", "you already represent this organisation"));
+                        }
+                        if o.legal_representative != me {
+                            db.revoke_all_agents(&code, at)?;
+                        }
+                    }
+                    Some(o) if o.status == "verified" => {
+                        return Err(AppError::invalid("organisation_exists", "the organisation is already registered"));
+                    }
+                    Some(o) if o.legal_representative != me => {
+                        return Err(AppError::invalid(
+                            "organisation_claim_pending",
+                            "someone else's claim on this organisation is waiting for a window clerk; bring the business licence and your ID card to a window",
+                        ));
+                    }
+                    _ => {}
+                }
+                let row = OrganisationRow {
+                    uscc: code.clone(),
+                    name: name.clone(),
+                    legal_representative: me.clone(),
+                    status: if verified_by.is_some() { "verified" } else { "pending" }.into(),
+                    verified_by: verified_by.clone(),
+                };
                 let stream = format!("org-{code}");
-                let payload = json!({ "uscc": code, "name": name, "legal_representative": me }).to_string();
-                db.append(
-                    &stream,
-                    0,
-                    &[NewEvent {
-                        event_type: "organisation_registered".into(),
-                        schema_version: 1,
-                        actor: me.clone(),
-                        at_ms: at,
-                        payload,
-                    }],
-                )?;
-                db.put_organisation(&code, &name, &me, at)?;
-                Ok(())
+                let v = db.stream_version(&stream)?;
+                let mut events = vec![NewEvent {
+                    event_type: "organisation_registered".into(),
+                    schema_version: 1,
+                    actor: me.clone(),
+                    at_ms: at,
+                    payload: json!({ "uscc": code, "name": name, "legal_representative": me }).to_string(),
+                }];
+                if let Some(by) = &verified_by {
+                    events.push(organisation_verified(&code, &me, by, None, &me, at));
+                }
+                db.append(&stream, v, &events)?;
+                db.put_organisation(&row, at)?;
+                Ok(row)
             })
             .await
+    }
+
+    /// A window clerk who checked the business licence and the representative's ID card verifies the claim (or
+    /// names the right account, replacing a wrong claim). Recorded as an event with the clerk and what was checked.
+    pub async fn verify_organisation(
+        &self,
+        actor: &Actor,
+        uscc: &str,
+        legal_representative: Option<&str>,
+        documents: &str,
+    ) -> Result<OrganisationRow, AppError> {
+        if !actor.has(Role::WindowClerk) {
+            return Err(AppError::Forbidden("a window clerk verifies an organisation's documents".into()));
+        }
+        let documents = documents.trim().to_string();
+        if documents.is_empty() || documents.chars().count() > 500 {
+            return Err(AppError::invalid(
+                "invalid_documents",
+                "name the documents you checked (1–500 characters), e.g. 营业执照原件、法定代表人身份证",
+            ));
+        }
+        let (me, at, uscc) = (actor.id.clone(), ms(self.now()), uscc.trim().to_uppercase());
+        let rep = legal_representative.map(str::to_string);
+        self.store
+            .write(move |db| -> Result<OrganisationRow, AppError> {
+                let mut o =
+                    db.organisation(&uscc)?.ok_or_else(|| AppError::NotFound(format!("organisation {uscc}")))?;
+                if let Some(r) = rep {
+                    if db.person(&r)?.is_none() {
+                        return Err(AppError::invalid("unknown_person", format!("no registered person {r}")));
+                    }
+                    if o.legal_representative != r {
+                        // The wrong claimant's authorisations go with the wrong claim.
+                        db.revoke_all_agents(&uscc, at)?;
+                        o.legal_representative = r;
+                    }
+                }
+                o.status = "verified".into();
+                o.verified_by = Some(me.clone());
+                let stream = format!("org-{uscc}");
+                let v = db.stream_version(&stream)?;
+                let e = organisation_verified(&uscc, &o.legal_representative, &me, Some(&documents), &me, at);
+                db.append(&stream, v, &[e])?;
+                db.put_organisation(&o, at)?;
+                Ok(o)
+            })
+            .await
+    }
+
+    /// Claims waiting for a window clerk.
+    pub async fn pending_organisations(&self, actor: &Actor) -> Result<Vec<OrganisationRow>, AppError> {
+        if !actor.has(Role::WindowClerk) {
+            return Err(AppError::Forbidden("window clerks verify organisations".into()));
+        }
+        self.store.read(|db| db.pending_organisations(200).map_err(AppError::from)).await
     }
 
     /// The legal representative authorises an agent (an applicant account) for the organisation until a date.
@@ -182,10 +286,16 @@ impl App {
         let (uscc, agent) = (uscc.to_string(), agent.to_string());
         self.store
             .write(move |db| -> Result<(), AppError> {
-                let (_, rep) = db.organisation(&uscc)?.ok_or_else(|| AppError::NotFound(format!("organisation {uscc}")))?;
-                if rep != me {
+                let org = db.organisation(&uscc)?.ok_or_else(|| AppError::NotFound(format!("organisation {uscc}")))?;
+                if org.legal_representative != me {
                     // Only the representative sees the organisation's authorisations.
                     return Err(AppError::NotFound(format!("organisation {uscc}")));
+                }
+                if org.status != "verified" {
+                    return Err(AppError::invalid(
+                        "organisation_pending",
+                        "the organisation is not verified yet; a window clerk checks its business licence first",
+                    ));
                 }
                 let acct = db.get_account(&agent)?.filter(|a| a.active && a.roles.split(',').any(|r| r == "applicant"));
                 if acct.is_none() {
@@ -247,7 +357,7 @@ impl App {
             .read(move |db| -> Result<Vec<(String, String)>, AppError> {
                 let mut out = Vec::new();
                 for u in list {
-                    let name = db.organisation(&u)?.map(|(n, _)| n).unwrap_or_default();
+                    let name = db.organisation(&u)?.map(|o| o.name).unwrap_or_default();
                     out.push((u, name));
                 }
                 Ok(out)
@@ -297,8 +407,19 @@ impl App {
             roles: vec![Role::Applicant],
             department: None,
             acts_for: vec![],
+            follows: vec![],
         };
         self.register_organisation(&rep, DEMO_ORG, "银川塞上餐饮有限公司", DEMO_REP_ID).await?;
+        // The demo company's documents were checked at the demo window.
+        let window = Actor {
+            id: "clerk".into(),
+            display_name: String::new(),
+            roles: vec![Role::WindowClerk],
+            department: None,
+            acts_for: vec![],
+            follows: vec![],
+        };
+        self.verify_organisation(&window, DEMO_ORG, None, "营业执照原件、法定代表人身份证（演示数据）").await?;
         self.authorise_agent(&rep, DEMO_ORG, "citizen", &["apply".to_string(), "follow".to_string()], 365).await
     }
 }
@@ -306,3 +427,22 @@ impl App {
 /// The demo organisation and its legal representative's ID number.
 pub const DEMO_ORG: &str = "91110000600037341L";
 pub const DEMO_REP_ID: &str = "640105200203040014";
+
+fn organisation_verified(
+    uscc: &str,
+    representative: &str,
+    by: &str,
+    documents: Option<&str>,
+    actor: &str,
+    at_ms: i64,
+) -> NewEvent {
+    NewEvent {
+        event_type: "organisation_verified".into(),
+        schema_version: 1,
+        actor: actor.to_string(),
+        at_ms,
+        payload:
+            json!({ "uscc": uscc, "legal_representative": representative, "verified_by": by, "documents": documents })
+                .to_string(),
+    }
+}

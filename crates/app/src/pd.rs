@@ -381,6 +381,39 @@ impl App {
                     }
                     after = last;
                 }
+                // Persons (one account per ID number) and licence holders are found by the same indexes.
+                let mut after = String::new();
+                loop {
+                    let rows = db.persons_page(&after, 1000)?;
+                    let Some(last) = rows.last().map(|r| r.username.clone()) else { break };
+                    for p in rows {
+                        let clear = ring2.open(&p.id_sealed).map_err(|e| AppError::Internal(e.to_string()))?;
+                        db.set_person_index(&p.username, &ring2.blind_index("resident_id", &clear))?;
+                    }
+                    after = last;
+                }
+                let mut after = String::new();
+                loop {
+                    let rows = db.license_bodies_page(&after, 1000)?;
+                    let Some(last) = rows.last().map(|r| r.0.clone()) else { break };
+                    for (identifier, body) in rows {
+                        let body: serde_json::Value =
+                            serde_json::from_str(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+                        let index = match (body["holder_code"].as_str(), body["public"]["holder_code_type"].as_str()) {
+                            (Some(code), Some(t)) => {
+                                let clear = if is_sealed(code) {
+                                    ring2.open(code).map_err(|e| AppError::Internal(e.to_string()))?
+                                } else {
+                                    code.to_string()
+                                };
+                                Some(ring2.blind_index(if t == "001" { "uscc" } else { "resident_id" }, &clear))
+                            }
+                            _ => None,
+                        };
+                        db.set_license_holder_index(&identifier, index.as_deref())?;
+                    }
+                    after = last;
+                }
                 Ok(())
             })
             .await?;

@@ -264,6 +264,13 @@ impl App {
         let (view, rater, named) = match (actor, &input.query_code) {
             (Some(a), None) if !a.is_staff() => {
                 let v = self.case_view_unrecorded(a, &input.case_no).await?;
+                // An agent who only follows the organisation sees the case but does not rate it.
+                let st = &v.state;
+                if !a.acts_as_applicant(st.applicant.account.as_deref(), oneseal_domain::case::organisation_of(st)) {
+                    return Err(AppError::Forbidden(
+                        "an agent authorised only to follow the organisation's cases does not rate them".into(),
+                    ));
+                }
                 (v, a.id.clone(), true)
             }
             (_, Some(code)) => {

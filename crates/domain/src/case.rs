@@ -950,6 +950,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 roles: to.roles,
                 department: to.department,
                 acts_for: vec![],
+                follows: vec![],
             };
             if !target.can_work(task.role, task.department.as_ref()) {
                 return Err(CaseError::AssigneeCannotWork(to.id));

@@ -63,15 +63,27 @@ pub struct Actor {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub department: Option<DepartmentId>,
-    /// Organisations (USCC) this applicant acts for: as legal representative or as an authorised agent.
+    /// Organisations (USCC) this applicant acts for: as legal representative or as an agent authorised to apply
+    /// (apply, withdraw, correct, consent, rate).
     #[serde(default)]
     pub acts_for: Vec<String>,
+    /// Organisations (USCC) this applicant only follows: an agent authorised to follow sees the cases and
+    /// licences and acts on none of them.
+    #[serde(default)]
+    pub follows: Vec<String>,
 }
 
 impl Actor {
     /// The application acting on its own (a subscriber, a public lookup), with one role; never a person's account.
     pub fn system(id: &str, role: Role, department: Option<DepartmentId>) -> Actor {
-        Actor { id: id.to_string(), display_name: String::new(), roles: vec![role], department, acts_for: vec![] }
+        Actor {
+            id: id.to_string(),
+            display_name: String::new(),
+            roles: vec![role],
+            department,
+            acts_for: vec![],
+            follows: vec![],
+        }
     }
 
     pub fn has(&self, role: Role) -> bool {
@@ -92,6 +104,13 @@ impl Actor {
             Some(u) => self.acts_for.iter().any(|x| x == u),
             None => account == Some(self.id.as_str()),
         }
+    }
+
+    /// Whether this actor may see what belongs to the applicant of a case: whoever acts for it, and agents who
+    /// only follow the organisation.
+    pub fn sees_as_applicant(&self, account: Option<&str>, organisation_uscc: Option<&str>) -> bool {
+        self.acts_as_applicant(account, organisation_uscc)
+            || organisation_uscc.is_some_and(|u| self.follows.iter().any(|x| x == u))
     }
 
     pub fn is_staff(&self) -> bool {

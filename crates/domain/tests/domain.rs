@@ -147,7 +147,14 @@ fn definition(joint: JointMode) -> CaseDefinition {
 }
 
 fn actor(id: &str, role: Role, d: Option<&str>) -> Actor {
-    Actor { id: id.into(), display_name: id.into(), roles: vec![role], department: d.map(dep), acts_for: vec![] }
+    Actor {
+        id: id.into(),
+        display_name: id.into(),
+        roles: vec![role],
+        department: d.map(dep),
+        acts_for: vec![],
+        follows: vec![],
+    }
 }
 
 struct World {

@@ -287,7 +287,8 @@ fn lifecycle(
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        app.put_account("bench-applicant", "bench", "bench-password", &[Role::Applicant], None)
+        // A registered person: an applicant applies only as themself.
+        app.register_person("bench-applicant", "bench-password", "基准测试", BENCH_ID, None)
             .await
             .map_err(|e| e.to_string())?;
         Ok::<(), String>(())
@@ -305,7 +306,7 @@ fn lifecycle(
         .filter(|m| m.required)
         .map(|m| json!({"material_id": m.id, "file_name": format!("{}.pdf", m.id)}))
         .collect();
-    let submit = json!({"item_code": code, "channel": "online", "applicant": {"kind": "person", "name": "基准测试", "id_number": "64010420050101001X"}, "form": fill(&it.form), "materials": materials});
+    let submit = json!({"item_code": code, "channel": "online", "applicant": {"kind": "person", "name": "基准测试", "id_number": BENCH_ID}, "form": fill(&it.form), "materials": materials});
     let steps: Vec<&str> = it.process.steps.iter().map(|s| s.name.as_str()).collect();
     println!("  item: {} ({code}); steps: {}", it.name, steps.join(" → "));
 
@@ -407,6 +408,9 @@ fn lifecycle(
 }
 
 /// Store `count` completed cases copied from the events and projection of a real completed case.
+/// The benchmark applicant's resident ID number (valid check digit, not a demo person's).
+const BENCH_ID: &str = "11010519491231002X";
+
 fn preload_cases(app: &App, template: &str, count: u64) -> Result<(), String> {
     let backend = app.store.backend();
     let template = template.to_string();
@@ -533,7 +537,7 @@ fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
         .filter(|m| m.required)
         .map(|m| json!({"material_id": m.id, "file_name": "x.pdf"}))
         .collect();
-    let submit = json!({"item_code": code, "channel": "online", "applicant": {"kind": "person", "name": "基准测试", "id_number": "64010420050101001X"}, "form": fill(&it.form), "materials": materials});
+    let submit = json!({"item_code": code, "channel": "online", "applicant": {"kind": "person", "name": "张三", "id_number": "64010420050101001X"}, "form": fill(&it.form), "materials": materials});
     let (s, r) = client.call("POST", "/api/v1/cases", Some(&login("citizen")?), Some(&submit))?;
     if s != 201 {
         return Err(format!("submit: {s} {r}"));

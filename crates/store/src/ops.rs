@@ -25,6 +25,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (14, include_str!("migrations/sqlite_0014_liaison.sql")),
     (15, include_str!("migrations/sqlite_0015_dashboard.sql")),
     (16, include_str!("migrations/sqlite_0016_hotline_ratings.sql")),
+    (17, include_str!("migrations/sqlite_0017_organisation_verification.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -43,6 +44,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (14, include_str!("migrations/postgres_0014_liaison.sql")),
     (15, include_str!("migrations/postgres_0015_dashboard.sql")),
     (16, include_str!("migrations/postgres_0016_hotline_ratings.sql")),
+    (17, include_str!("migrations/postgres_0017_organisation_verification.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -306,6 +308,27 @@ fn person_from(r: &Row) -> Result<PersonRow, StoreError> {
         id_index: r.text(3)?,
         phone_sealed: r.opt_text(4)?,
         created_at_ms: r.int(5)?,
+    })
+}
+
+/// An organisation: its name and the account that claims to be its legal representative. `status` is
+/// `verified` (by `verified_by`: `license:<identifier>` or a window clerk's username) or `pending`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OrganisationRow {
+    pub uscc: String,
+    pub name: String,
+    pub legal_representative: String,
+    pub status: String,
+    pub verified_by: Option<String>,
+}
+
+fn organisation_from(r: &Row) -> Result<OrganisationRow, StoreError> {
+    Ok(OrganisationRow {
+        uscc: r.text(0)?,
+        name: r.text(1)?,
+        legal_representative: r.text(2)?,
+        status: r.text(3)?,
+        verified_by: r.opt_text(4)?,
     })
 }
 
@@ -1445,25 +1468,43 @@ impl Db {
         rows.first().map(person_from).transpose()
     }
 
-    pub fn put_organisation(
-        &mut self,
-        uscc: &str,
-        name: &str,
-        legal_representative: &str,
-        at_ms: i64,
-    ) -> Result<(), StoreError> {
+    /// Record a claim on an organisation (status `pending` or `verified`); a pending claim is replaced.
+    pub fn put_organisation(&mut self, o: &OrganisationRow, at_ms: i64) -> Result<(), StoreError> {
         self.sql.exec(
-            "INSERT INTO organisations (uscc, name, legal_representative, created_at_ms) VALUES ($1, $2, $3, $4)",
-            &[uscc.into(), name.into(), legal_representative.into(), Val::Int(at_ms)],
+            "INSERT INTO organisations (uscc, name, legal_representative, created_at_ms, status, verified_by, verified_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, \
+             legal_representative = excluded.legal_representative, created_at_ms = excluded.created_at_ms, \
+             status = excluded.status, verified_by = excluded.verified_by, verified_at_ms = excluded.verified_at_ms",
+            &[
+                o.uscc.as_str().into(),
+                o.name.as_str().into(),
+                o.legal_representative.as_str().into(),
+                Val::Int(at_ms),
+                o.status.as_str().into(),
+                o.verified_by.as_deref().into(),
+                o.verified_by.as_ref().map(|_| Val::Int(at_ms)).unwrap_or(Val::Null),
+            ],
         )?;
         Ok(())
     }
 
-    /// (name, legal representative's username) of an organisation.
-    pub fn organisation(&mut self, uscc: &str) -> Result<Option<(String, String)>, StoreError> {
-        let rows =
-            self.sql.query("SELECT name, legal_representative FROM organisations WHERE uscc = $1", &[uscc.into()])?;
-        rows.first().map(|r| Ok((r.text(0)?, r.text(1)?))).transpose()
+    /// An organisation and the claim on it.
+    pub fn organisation(&mut self, uscc: &str) -> Result<Option<OrganisationRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT uscc, name, legal_representative, status, verified_by FROM organisations WHERE uscc = $1",
+            &[uscc.into()],
+        )?;
+        rows.first().map(organisation_from).transpose()
+    }
+
+    /// Claims waiting for a window clerk, oldest first.
+    pub fn pending_organisations(&mut self, limit: i64) -> Result<Vec<OrganisationRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT uscc, name, legal_representative, status, verified_by FROM organisations \
+             WHERE status = 'pending' ORDER BY created_at_ms, uscc LIMIT $1",
+            &[Val::Int(limit)],
+        )?;
+        rows.iter().map(organisation_from).collect()
     }
 
     pub fn put_agent(&mut self, uscc: &str, username: &str, scope: &str, expires_at_ms: i64) -> Result<(), StoreError> {
@@ -1483,14 +1524,24 @@ impl Db {
         Ok(n > 0)
     }
 
-    /// The organisations an account acts for now: as legal representative, or as an unexpired, unrevoked agent.
-    pub fn acts_for(&mut self, username: &str, now_ms: i64) -> Result<Vec<String>, StoreError> {
+    /// The verified organisations an account acts for now, with the scope: `representative` for the legal
+    /// representative, else the unexpired, unrevoked agent's scope (e.g. `apply,follow`).
+    pub fn acts_for(&mut self, username: &str, now_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
         let rows = self.sql.query(
-            "SELECT uscc FROM organisations WHERE legal_representative = $1 \
-             UNION SELECT uscc FROM org_agents WHERE username = $1 AND revoked_at_ms IS NULL AND expires_at_ms > $2 ORDER BY 1",
+            "SELECT uscc, 'representative' FROM organisations WHERE legal_representative = $1 AND status = 'verified' \
+             UNION SELECT a.uscc, a.scope FROM org_agents a JOIN organisations o ON o.uscc = a.uscc AND o.status = 'verified' \
+             WHERE a.username = $1 AND a.revoked_at_ms IS NULL AND a.expires_at_ms > $2 ORDER BY 1",
             &[username.into(), Val::Int(now_ms)],
         )?;
-        rows.iter().map(|r| r.text(0)).collect()
+        rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect()
+    }
+
+    /// Revoke every agent of an organisation (its legal representative changed).
+    pub fn revoke_all_agents(&mut self, uscc: &str, at_ms: i64) -> Result<u64, StoreError> {
+        self.sql.exec(
+            "UPDATE org_agents SET revoked_at_ms = $1 WHERE uscc = $2 AND revoked_at_ms IS NULL",
+            &[Val::Int(at_ms), uscc.into()],
+        )
     }
 
     /// The scope of an agent's current authorisation for an organisation (None if none).
@@ -1913,6 +1964,15 @@ impl Db {
         rows.iter().map(license_from).collect()
     }
 
+    /// Licences by their printed number (a business licence's number is the organisation's USCC).
+    pub fn licenses_by_number(&mut self, number: &str) -> Result<Vec<LicenseRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!("SELECT {LICENSE_COLS} FROM licenses WHERE number = $1 ORDER BY issued DESC, identifier"),
+            &[number.into()],
+        )?;
+        rows.iter().map(license_from).collect()
+    }
+
     pub fn licenses_of_holder(&mut self, holder_index: &str) -> Result<Vec<LicenseRow>, StoreError> {
         let rows = self.sql.query(
             &format!("SELECT {LICENSE_COLS} FROM licenses WHERE holder_index = $1 ORDER BY issued DESC, identifier"),
@@ -2207,6 +2267,38 @@ impl Db {
     pub fn all_case_rows(&mut self, after: &str, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
         let sql = format!("SELECT {CASE_COLS} FROM cases WHERE case_no > $1 ORDER BY case_no LIMIT $2");
         self.sql.query(&sql, &[after.into(), Val::Int(limit)])?.iter().map(case_from).collect()
+    }
+
+    /// Persons after `after` (username order), for recomputing blind indexes after a master-key rotation.
+    pub fn persons_page(&mut self, after: &str, limit: i64) -> Result<Vec<PersonRow>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username, name, id_sealed, id_index, phone_sealed, created_at_ms FROM persons \
+             WHERE username > $1 ORDER BY username LIMIT $2",
+            &[after.into(), Val::Int(limit)],
+        )?;
+        rows.iter().map(person_from).collect()
+    }
+
+    pub fn set_person_index(&mut self, username: &str, index: &str) -> Result<(), StoreError> {
+        self.sql.exec("UPDATE persons SET id_index = $1 WHERE username = $2", &[index.into(), username.into()])?;
+        Ok(())
+    }
+
+    /// Licences after `after` (identifier order): (identifier, body), for recomputing holder indexes.
+    pub fn license_bodies_page(&mut self, after: &str, limit: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT identifier, body FROM licenses WHERE identifier > $1 ORDER BY identifier LIMIT $2",
+            &[after.into(), Val::Int(limit)],
+        )?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect()
+    }
+
+    pub fn set_license_holder_index(&mut self, identifier: &str, index: Option<&str>) -> Result<(), StoreError> {
+        self.sql.exec(
+            "UPDATE licenses SET holder_index = $1 WHERE identifier = $2",
+            &[index.map(String::from).into(), identifier.into()],
+        )?;
+        Ok(())
     }
 
     pub fn set_applicant_index(&mut self, case_no: &str, index: Option<&str>) -> Result<(), StoreError> {

@@ -48,7 +48,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/bundles/{code}", Access::Public),
     ("GET", "/api/v1/calendar/years", Access::Public),
     ("GET", "/api/v1/calendar/years/{year}", Access::Public),
-    ("PUT", "/api/v1/calendar/years/{year}", Access::Admin),
+    ("PUT", "/api/v1/calendar/years/{year}", Access::BureauAdmin),
     ("GET", "/api/v1/calendar/workdays/{date}", Access::Public),
     ("GET", "/api/v1/calendar/deadline", Access::Public),
     ("POST", "/api/v1/cases", Access::Roles(&[Role::Applicant, Role::WindowClerk])),
@@ -63,9 +63,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/register", Access::Public),
     ("GET", "/api/v1/me/profile", Access::SignedIn),
     ("POST", "/api/v1/organisations", Access::Roles(&[Role::Applicant])),
+    ("GET", "/api/v1/organisations/pending", Access::Roles(&[Role::WindowClerk])),
+    ("POST", "/api/v1/organisations/{uscc}/verification", Access::Roles(&[Role::WindowClerk])),
     ("POST", "/api/v1/organisations/{uscc}/agents", Access::Roles(&[Role::Applicant])),
     ("DELETE", "/api/v1/organisations/{uscc}/agents/{username}", Access::Roles(&[Role::Applicant])),
-    ("PUT", "/api/v1/departments", Access::Admin),
+    ("PUT", "/api/v1/departments", Access::BureauAdmin),
     ("PUT", "/api/v1/staff/{username}/post", Access::Admin),
     ("GET", "/api/v1/alerts", Access::Staff),
     ("POST", "/api/v1/alerts/{id}/close", Access::Roles(&[Role::Supervisor])),
@@ -84,7 +86,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/tickets/{ticket_no}/similar", Access::Roles(&[Role::HotlineOperator])),
     ("POST", "/api/v1/tickets/{ticket_no}/caller", Access::Roles(&[Role::HotlineOperator])),
     ("GET", "/api/v1/hotline/directory", Access::Public),
-    ("PUT", "/api/v1/hotline/directory", Access::Admin),
+    ("PUT", "/api/v1/hotline/directory", Access::BureauAdmin),
     ("GET", "/api/v1/hotline/kpis", Access::Roles(&[Role::HotlineOperator, Role::Supervisor, Role::Administrator])),
     (
         "GET",
@@ -145,7 +147,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/status-lists/1", Access::Public),
     ("GET", "/api/v1/disclosures", Access::Public),
     ("GET", "/api/v1/transparency/checkpoint", Access::Public),
-    ("POST", "/api/v1/transparency/checkpoint", Access::Admin),
+    ("POST", "/api/v1/transparency/checkpoint", Access::BureauAdmin),
     ("GET", "/api/v1/transparency/inclusion", Access::Public),
     ("GET", "/api/v1/transparency/consistency", Access::Public),
     ("GET", "/api/v1/staff", Access::Admin),
@@ -214,6 +216,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/register", post(register))
         .route("/api/v1/me/profile", get(my_profile))
         .route("/api/v1/organisations", post(register_organisation))
+        .route("/api/v1/organisations/pending", get(pending_organisations))
+        .route("/api/v1/organisations/{uscc}/verification", post(verify_organisation))
         .route("/api/v1/organisations/{uscc}/agents", post(authorise_agent))
         .route("/api/v1/organisations/{uscc}/agents/{username}", axum::routing::delete(revoke_agent))
         .route(
@@ -1119,7 +1123,7 @@ async fn revoke_token(State(s): State<AppState>, Authed(actor, _): Authed, ApiPa
 
 async fn list_staff(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
     admin(&actor)?;
-    Ok(Json(json!({ "accounts": s.app.accounts().await? })).into_response())
+    Ok(Json(json!({ "accounts": s.app.accounts(&actor).await? })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -1233,12 +1237,40 @@ async fn register_organisation(
     Authed(actor, _): Authed,
     ApiJson(b): ApiJson<OrganisationBody>,
 ) -> Res {
-    s.app.register_organisation(&actor, &b.uscc, &b.name, &b.legal_representative_id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "uscc": b.uscc.trim(), "name": b.name.trim(), "legal_representative": actor.id })),
-    )
-        .into_response())
+    let o = s.app.register_organisation(&actor, &b.uscc, &b.name, &b.legal_representative_id).await?;
+    // Verified against a business licence: created. Otherwise the claim waits for a window clerk: accepted.
+    let status = if o.status == "verified" { StatusCode::CREATED } else { StatusCode::ACCEPTED };
+    Ok((status, Json(organisation_json(&o))).into_response())
+}
+
+fn organisation_json(o: &oneseal_store::OrganisationRow) -> Value {
+    json!({
+        "uscc": o.uscc, "name": o.name, "legal_representative": o.legal_representative,
+        "status": o.status, "verified_by": o.verified_by,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerificationBody {
+    documents: String,
+    #[serde(default)]
+    legal_representative: Option<String>,
+}
+
+async fn verify_organisation(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(uscc): ApiPath<String>,
+    ApiJson(b): ApiJson<VerificationBody>,
+) -> Res {
+    let o = s.app.verify_organisation(&actor, &uscc, b.legal_representative.as_deref(), &b.documents).await?;
+    Ok(Json(organisation_json(&o)).into_response())
+}
+
+async fn pending_organisations(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    let list = s.app.pending_organisations(&actor).await?;
+    Ok(Json(json!({ "items": list.iter().map(organisation_json).collect::<Vec<_>>() })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -22,8 +22,11 @@ pub enum Access {
     Staff,
     /// Accounts holding one of these roles.
     Roles(&'static [Role]),
-    /// Administrators.
+    /// Administrators (of a department, or bureau-wide).
     Admin,
+    /// Bureau-wide administrators only (an administrator account without a department): what is shared by every
+    /// department (the departments, the calendar, the hotline directory, the transparency log).
+    BureauAdmin,
 }
 
 impl Access {
@@ -36,6 +39,7 @@ impl Access {
             (Access::Staff, Some(a)) => a.is_staff(),
             (Access::Roles(roles), Some(a)) => roles.iter().any(|r| a.has(*r)),
             (Access::Admin, Some(a)) => a.has(Role::Administrator),
+            (Access::BureauAdmin, Some(a)) => a.has(Role::Administrator) && a.department.is_none(),
         }
     }
 
@@ -46,6 +50,7 @@ impl Access {
             Access::Staff => "Staff",
             Access::Roles(_) => "Roles",
             Access::Admin => "Admin",
+            Access::BureauAdmin => "BureauAdmin",
         }
     }
 }
@@ -272,6 +277,7 @@ fn describe(a: Access) -> String {
         Access::Roles(r) => format!("one of the roles {}", r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")),
         Access::Staff => "a staff account".into(),
         Access::Admin => "an administrator".into(),
+        Access::BureauAdmin => "a bureau-wide administrator (an administrator of a department cannot)".into(),
         _ => "signing in".into(),
     }
 }

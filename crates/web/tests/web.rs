@@ -389,6 +389,8 @@ fn construction_permit_with_joint_drawing_review_and_expert_review() {
         let mut sub = submission(t, &code, "online");
         sub["form"]["needs_expert_review"] = json!(true);
         sub["form"]["has_new_construction"] = json!(true);
+        sub["applicant"] =
+            json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
         let r = t.post("/api/v1/cases", Some(&company), &sub);
         assert_eq!(r.status, 201, "{:?}", r.body);
         let no = r.body["case_no"].as_str().unwrap().to_string();
@@ -978,8 +980,11 @@ fn personal_data_is_sealed_at_rest_masked_and_unmasked_with_a_reason() {
         assert_eq!(t.get("/api/v1/cases?applicant_id=64010420050101001X", Some(&clerk)).body["total"], 1);
         // A new case after the rotation is sealed under the new data key and still found.
         let r = t.post("/api/v1/cases", Some(&citizen), &sub);
-        assert_eq!(r.status, 201);
+        assert_eq!(r.status, 201, "the person is still found by the rotated index: {:?}", r.body);
         assert_eq!(t.get("/api/v1/cases?applicant_id=64010420050101001X", Some(&clerk)).body["total"], 2);
+        // One account per ID number still holds after the rotation (the persons' indexes were recomputed).
+        let again = json!({"username": "zhangsan2", "password": "a-long-password", "name": "张三", "resident_id": "64010420050101001X"});
+        assert_eq!(t.post("/api/v1/register", None, &again).body["code"], "person_exists");
         // Reopening with the old master key is refused with a clear message, not garbage.
         let err = App::new(Store::open(&t.url, StoreOptions::default()).unwrap(), t.clock.clone(), test_master_key())
             .err()
@@ -1332,7 +1337,25 @@ fn persons_organisations_and_agents() {
         let mut org = org;
         org["uscc"] = json!(org_code);
         assert_eq!(t.post("/api/v1/organisations", Some(&citizen), &org).status, 403, "not citizen's ID");
-        assert_eq!(t.post("/api/v1/organisations", Some(&wangwu), &org).status, 201);
+        // No business licence of the bureau names 王五 for this USCC: the claim waits for a window clerk.
+        let r = t.post("/api/v1/organisations", Some(&wangwu), &org);
+        assert_eq!((r.status, r.body["status"].as_str()), (202, Some("pending")), "{:?}", r.body);
+        assert_eq!(t.get("/api/v1/me", Some(&wangwu)).body["acts_for"], json!([]), "a pending claim acts for nobody");
+        let grant = json!({"agent": "citizen", "scope": ["apply", "follow"], "days": 30});
+        let r = t.post(&format!("/api/v1/organisations/{org_code}/agents"), Some(&wangwu), &grant);
+        assert_eq!(r.body["code"], "organisation_pending", "{:?}", r.body);
+        let r = t.post("/api/v1/organisations", Some(&citizen), &org);
+        assert_eq!(r.status, 403, "not citizen's ID, even while pending: {:?}", r.body);
+        let clerk = t.login("clerk");
+        let pending = t.get("/api/v1/organisations/pending", Some(&clerk));
+        assert_eq!(pending.body["items"][0]["uscc"], json!(org_code), "{:?}", pending.body);
+        assert_eq!(t.get("/api/v1/organisations/pending", Some(&wangwu)).status, 403);
+        let verify = json!({"documents": "营业执照原件、法定代表人身份证"});
+        let path = format!("/api/v1/organisations/{org_code}/verification");
+        assert_eq!(t.post(&path, Some(&wangwu), &verify).status, 403, "the claimant does not verify their own claim");
+        assert_eq!(t.post(&path, Some(&clerk), &json!({"documents": " "})).body["code"], "invalid_documents");
+        let r = t.post(&path, Some(&clerk), &verify);
+        assert_eq!((r.status, r.body["verified_by"].as_str()), (200, Some("clerk")), "{:?}", r.body);
         let r = t.post(
             &format!("/api/v1/organisations/{org_code}/agents"),
             Some(&wangwu),
@@ -1342,7 +1365,7 @@ fn persons_organisations_and_agents() {
         let evs = t.app.store.read_blocking(move |db| db.read_stream(&format!("org-{org_code}"))).unwrap();
         assert_eq!(
             evs.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
-            vec!["organisation_registered", "agent_authorised"]
+            vec!["organisation_registered", "organisation_verified", "agent_authorised"]
         );
     });
 }
@@ -1628,6 +1651,153 @@ fn departments_posts_and_agent_scopes() {
     assert_eq!(r.status, 403, "{:?}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("follow"));
     assert_eq!(t.post("/api/v1/cases", Some(&company), &sub).status, 201, "the representative applies");
+}
+
+fn register_person(t: &TestApp, username: &str, name: &str, id: &str) -> String {
+    let r = t.post(
+        "/api/v1/register",
+        None,
+        &json!({"username": username, "password": "a-long-password", "name": name, "resident_id": id}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = t.post("/api/v1/sessions", None, &json!({"username": username, "password": "a-long-password"}));
+    r.body["token"].as_str().unwrap().to_string()
+}
+
+fn uscc_with(prefix17: &str) -> String {
+    format!("{prefix17}{}", oneseal_domain::ids::Uscc::check_char(prefix17).unwrap())
+}
+
+#[test]
+fn applicants_act_only_as_themselves_their_verified_organisations_and_within_their_scope() {
+    each_backend(|t| {
+        let clerk = t.login("clerk");
+        let total = |t: &TestApp| t.get("/api/v1/cases", Some(&clerk)).body["total"].as_i64().unwrap();
+        let before = total(t);
+        // §3: a signed-in person applies only as themself.
+        let citizen = t.login("citizen");
+        let food = t.item_code("食品经营许可");
+        let mut sub = submission(t, &food, "online");
+        sub["applicant"] = json!({"kind": "person", "name": "王五", "id_number": "11010519491231002X"});
+        let r = t.post("/api/v1/cases", Some(&citizen), &sub);
+        assert_eq!(r.status, 403, "{}: applying as someone else: {:?}", t.backend, r.body);
+        sub["applicant"] = json!({"kind": "person", "name": "王五", "id_number": "64010420050101001X"});
+        assert_eq!(t.post("/api/v1/cases", Some(&citizen), &sub).body["code"], "invalid_applicant", "another name");
+        assert_eq!(total(t), before, "nothing written");
+        // A walk-in is entered by a window clerk with the ID card the clerk saw.
+        let mut walk_in = submission(t, &food, "window");
+        walk_in["applicant"] = json!({"kind": "person", "name": "王五", "id_number": "11010519491231002X"});
+        assert_eq!(t.post("/api/v1/cases", Some(&clerk), &walk_in).status, 201);
+
+        // §4: an organisation is verified against the bureau's own business licence (USCC + legal representative).
+        let zhao = register_person(t, "zhaoliu", "赵六", "640106200201010010");
+        let uscc = uscc_with("91640100MA7000001");
+        let change = t.item_code("公司变更登记");
+        // The company's change of registration is handled at a window, where the clerk saw its documents.
+        let mut sub = submission(t, &change, "window");
+        sub["applicant"] = json!({"kind": "organisation", "name": "银川赵六商贸有限公司", "id_number": uscc});
+        sub["form"]["uscc"] = json!(uscc);
+        sub["form"]["legal_representative"] = json!("赵六");
+        sub["form"]["legal_representative_id"] = json!("640106200201010010");
+        let r = t.post("/api/v1/cases", Some(&clerk), &sub);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        t.act(&clerk, &no, "accept", json!({}));
+        let done = drive_to_completion(t, &no);
+        assert_eq!(done["status"], "completed");
+        // Someone else claiming it with their own ID: pending, never acting for it.
+        let qian = register_person(t, "qianqi", "钱七", "11010519491231002X");
+        let claim = |id: &str| json!({"uscc": uscc, "name": "银川赵六商贸有限公司", "legal_representative_id": id});
+        let r = t.post("/api/v1/organisations", Some(&qian), &claim("11010519491231002X"));
+        assert_eq!((r.status, r.body["status"].as_str()), (202, Some("pending")), "{:?}", r.body);
+        let mut as_org = submission(t, &food, "online");
+        as_org["applicant"] = json!({"kind": "organisation", "name": "银川赵六商贸有限公司", "id_number": uscc});
+        assert_eq!(t.post("/api/v1/cases", Some(&qian), &as_org).status, 403, "a pending claim applies for nobody");
+        // The real representative, named by the licence, is verified at once and displaces the pending claim.
+        let r = t.post("/api/v1/organisations", Some(&zhao), &claim("640106200201010010"));
+        assert_eq!((r.status, r.body["status"].as_str()), (201, Some("verified")), "{:?}", r.body);
+        assert!(r.body["verified_by"].as_str().unwrap().starts_with("license:1.2.156.3005.2."), "{:?}", r.body);
+        assert_eq!(t.get("/api/v1/me", Some(&zhao)).body["acts_for"], json!([uscc]));
+        assert_eq!(t.get("/api/v1/me", Some(&qian)).body["acts_for"], json!([]));
+        let r = t.post("/api/v1/organisations", Some(&qian), &claim("11010519491231002X"));
+        assert_eq!(r.body["code"], "organisation_exists");
+
+        // §5: an agent authorised only to follow sees the organisation's cases and acts on none of them.
+        let company = t.login("company");
+        let r = t.post(
+            "/api/v1/organisations/91110000600037341L/agents",
+            Some(&company),
+            &json!({"agent": "citizen", "scope": ["follow"], "days": 30}),
+        );
+        assert_eq!(r.status, 201);
+        let (_, _, org_case) = accepted_company_case(t);
+        let citizen = t.login("citizen");
+        let me = t.get("/api/v1/me", Some(&citizen));
+        assert_eq!(
+            (me.body["acts_for"].clone(), me.body["follows"].clone()),
+            (json!([]), json!(["91110000600037341L"]))
+        );
+        assert_eq!(t.get(&format!("/api/v1/cases/{org_case}"), Some(&citizen)).status, 200, "follows");
+        let r = t.act(&citizen, &org_case, "withdraw", json!({"reason": "不想办了"}));
+        assert_eq!(r.status, 403, "withdrawing is the applicant's power: {:?}", r.body);
+        let c = t.get(&format!("/api/v1/cases/{org_case}"), Some(&company));
+        assert_ne!(c.body["status"], "withdrawn");
+        let done = drive_to_completion(t, &org_case);
+        let identifier = first_licence(&done);
+        let consents = format!("/api/v1/me/licenses/{identifier}/consents");
+        assert_eq!(t.get(&consents, Some(&citizen)).status, 200, "a follower sees the consents");
+        let grant = json!({"department": "market", "purpose": "食品经营监督检查", "days": 7});
+        assert_eq!(t.post(&consents, Some(&citizen), &grant).status, 404, "and grants none");
+        assert_eq!(t.post(&consents, Some(&company), &grant).status, 201, "the representative does");
+    });
+}
+
+#[test]
+fn an_administrator_of_a_department_manages_only_that_departments_staff() {
+    each_backend(|t| {
+        let admin = t.login("admin");
+        let r = t.post("/api/v1/staff", Some(&admin), &json!({"username": "market-admin", "display_name": "市场科管理员", "password": "a-long-password-2", "roles": ["administrator"], "department": "bureau-market"}));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let r = t.post("/api/v1/sessions", None, &json!({"username": "market-admin", "password": "a-long-password-2"}));
+        let token = r.body["token"].as_str().map(str::to_string);
+        let Some(dept_admin) = token else { panic!("{}: sign-in: {:?}", t.backend, r.body) };
+        let accounts = t.get("/api/v1/staff", Some(&dept_admin));
+        assert_eq!(accounts.status, 200, "{:?}", accounts.body);
+        assert!(
+            accounts.body["accounts"].as_array().unwrap().iter().all(|a| a["department"] == "bureau-market"),
+            "only the department's accounts: {:?}",
+            accounts.body
+        );
+        let staff = |name: &str, roles: Value, dept: Value| json!({"username": name, "display_name": "新账号", "password": "a-long-password-2", "roles": roles, "department": dept});
+        // No bureau-wide administrator, no account of another department, no account without a department.
+        let events = t.events();
+        for body in [
+            staff("evil-admin", json!(["administrator"]), Value::Null),
+            staff("evil-clerk", json!(["window_clerk"]), Value::Null),
+            staff("evil-tax", json!(["reviewer"]), json!("bureau-economy")),
+        ] {
+            let r = t.post("/api/v1/staff", Some(&dept_admin), &body);
+            assert_eq!(r.status, 403, "{body}: {:?}", r.body);
+        }
+        assert_eq!(t.events(), events, "nothing written");
+        // Within the department it works.
+        let r = t.post(
+            "/api/v1/staff",
+            Some(&dept_admin),
+            &staff("market-new", json!(["reviewer"]), json!("bureau-market")),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        // Accounts of others: no grants, no deactivation, no posting.
+        let r = t.post("/api/v1/staff/bureau-economy-reviewer/grants", Some(&dept_admin), &json!({"role": "approver"}));
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        assert_eq!(t.post("/api/v1/staff/supervisor/deactivate", Some(&dept_admin), &json!({})).status, 403);
+        let post = json!({"service_point": "x", "window": "1"});
+        assert_eq!(t.call("PUT", "/api/v1/staff/clerk/post", Some(&dept_admin), Some(&post), &[]).status, 403);
+        // What all departments share is for bureau-wide administrators.
+        let deps = json!({"departments": t.app.catalog().departments, "reason": "x"});
+        assert_eq!(t.call("PUT", "/api/v1/departments", Some(&dept_admin), Some(&deps), &[]).status, 403);
+        assert_eq!(t.post("/api/v1/transparency/checkpoint", Some(&dept_admin), &json!({})).status, 403);
+    });
 }
 
 /// A 食品经营许可 case of the demo company, submitted online and accepted: (company token, clerk token, case no).
@@ -1964,6 +2134,49 @@ fn a_licence_stands_for_a_material_and_fills_the_form() {
     sub2["form"].as_object_mut().unwrap().remove("enterprise_name");
     let r = t.post("/api/v1/cases", Some(&citizen), &sub2);
     assert_eq!(r.body["code"], "invalid_form", "no pre-filling from someone else's licence: {:?}", r.body);
+
+    // A material "by licence" names a licence that exists, is valid, is of a type the material accepts and is held
+    // by the applicant; anything else is refused and writes nothing.
+    let business = m["license"].as_str().unwrap().to_string();
+    let total = |t: &TestApp| t.get("/api/v1/cases", Some(&clerk)).body["total"].as_i64().unwrap();
+    let before = total(&t);
+    let cite = |sub: &Value, material: &str, licence: &str| {
+        let mut sub = sub.clone();
+        let mut mats: Vec<Value> =
+            sub["materials"].as_array().unwrap().iter().filter(|x| x["material_id"] != material).cloned().collect();
+        mats.push(json!({"material_id": material, "file_name": "电子证照", "license": licence}));
+        sub["materials"] = json!(mats);
+        sub
+    };
+    let mut own = submission(&t, &food, "online");
+    own["applicant"] =
+        json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+    let r = t.post("/api/v1/cases", Some(&company), &cite(&own, "business-license", "bogus-licence-id"));
+    assert_eq!((r.status, r.body["code"].as_str()), (422, Some("unknown_license")), "{:?}", r.body);
+    let person = submission(&t, &food, "online");
+    let r = t.post("/api/v1/cases", Some(&citizen), &cite(&person, "business-license", &business));
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (422, Some("unknown_license")),
+        "someone else's licence is as unknown as a made-up one: {:?}",
+        r.body
+    );
+    let other_material = own["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["material_id"].as_str().unwrap().to_string())
+        .find(|id| id != "business-license")
+        .unwrap();
+    let r = t.post("/api/v1/cases", Some(&company), &cite(&own, &other_material, &business));
+    assert_eq!((r.status, r.body["code"].as_str()), (422, Some("license_type_not_accepted")), "{:?}", r.body);
+    let chief = t.login("bureau-market-chief");
+    let r =
+        t.post(&format!("/api/v1/licenses/{business}/revoke"), Some(&chief), &json!({"reason": "以欺骗手段取得许可"}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = t.post("/api/v1/cases", Some(&company), &cite(&own, "business-license", &business));
+    assert_eq!((r.status, r.body["code"].as_str()), (422, Some("license_not_valid")), "{:?}", r.body);
+    assert_eq!(total(&t), before, "no refused application was written");
 }
 
 #[test]

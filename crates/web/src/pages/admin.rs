@@ -52,13 +52,14 @@ fn role_options(ctx: &Ctx) -> Vec<(String, String)> {
 async fn staff_page(
     s: &AppState,
     ctx: &Ctx,
+    admin: &oneseal_domain::roles::Actor,
     error: Option<String>,
     done: Option<String>,
     status: StatusCode,
 ) -> Response {
     let accounts = s
         .app
-        .accounts()
+        .accounts(admin)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -80,7 +81,7 @@ async fn staff(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed, headers: 
     if !p.actor.has(Role::Administrator) {
         return forbidden(&headers, "/admin/staff");
     }
-    staff_page(&s, &ctx, None, None, StatusCode::OK).await
+    staff_page(&s, &ctx, &p.actor, None, None, StatusCode::OK).await
 }
 
 async fn staff_change(
@@ -135,8 +136,8 @@ async fn staff_change(
         _ => Err(AppError::invalid("invalid_operation", "unknown operation")),
     };
     match result {
-        Ok(a) => staff_page(&s, &ctx, None, Some(ctx.tv("admin-done", &a.username)), StatusCode::OK).await,
-        Err(e) => staff_page(&s, &ctx, Some(err_text(&e)), None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Ok(a) => staff_page(&s, &ctx, &p.actor, None, Some(ctx.tv("admin-done", &a.username)), StatusCode::OK).await,
+        Err(e) => staff_page(&s, &ctx, &p.actor, Some(err_text(&e)), None, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
 }
 
