@@ -70,7 +70,8 @@ def main() -> int:
     hook_base = f"http://127.0.0.1:{hooks.server_address[1]}"
     problems = []
     with tempfile.TemporaryDirectory() as d:
-        env = dict(os.environ, ONESEAL_WEBHOOK_RETRY_SECONDS="1,1", ONESEAL_LOGIN_LIMIT_PER_ADDRESS="0")
+        env = dict(os.environ, ONESEAL_WEBHOOK_RETRY_SECONDS="1,1", ONESEAL_LOGIN_LIMIT_PER_ADDRESS="0",
+                   ONESEAL_EGRESS_ALLOW="127.0.0.1/32")
         log = open(os.path.join(d, "server.log"), "w+")
         server = subprocess.Popen([BIN, "serve", "--demo", "--database", f"sqlite://{d}/o.db", "--listen", "127.0.0.1:0"],
                                   stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod catalog;
 pub mod consent;
 pub mod dashboard;
+pub mod egress;
 pub mod error;
 pub mod export;
 pub mod hotline;
@@ -96,6 +97,8 @@ pub struct App {
     totp_policy: Arc<RwLock<bool>>,
     /// Working days between a licence's issue and its public disclosure.
     disclosure_delay_days: Arc<RwLock<u32>>,
+    /// Non-public address blocks outgoing connections may reach anyway (configuration; default none).
+    egress_allow: Arc<RwLock<Vec<egress::Cidr>>>,
     /// The address the public reaches this deployment at (printed on licences, in the QR's URL form).
     public_url: Arc<RwLock<String>>,
     /// Licence types (catalog/license-types.toml).
@@ -140,6 +143,7 @@ impl App {
             ratings: Arc::default(),
             webhook_failures: Arc::default(),
             disclosure_delay_days: Arc::default(),
+            egress_allow: Arc::default(),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };
         app.reload_calendar_blocking()?;

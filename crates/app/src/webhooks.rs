@@ -15,6 +15,7 @@ use oneseal_store::{LiaisonRow, WebhookDelivery, WebhookEndpoint};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
+use crate::egress::Cidr;
 use crate::{ms, App, AppError};
 
 /// How long a claimed delivery is left to its worker before another may try it.
@@ -97,6 +98,19 @@ pub fn after_attempt(
     }
 }
 
+impl App {
+    /// Allow outgoing connections to these non-public blocks (configuration `ONESEAL_EGRESS_ALLOW`).
+    pub fn set_egress_allow(&self, allow: Vec<Cidr>) {
+        if let Ok(mut g) = self.egress_allow.write() {
+            *g = allow;
+        }
+    }
+
+    pub fn egress_allow(&self) -> Vec<Cidr> {
+        self.egress_allow.read().map(|g| g.clone()).unwrap_or_default()
+    }
+}
+
 fn url_ok(url: &str) -> Result<String, AppError> {
     let u = url.trim();
     let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
@@ -143,6 +157,11 @@ impl App {
             return Err(AppError::invalid("unknown_department", format!("unknown department {department}")));
         }
         let url = url_ok(url)?;
+        // Only public addresses, unless allow-listed (names are resolved off the async threads).
+        let (u2, allow) = (url.clone(), self.egress_allow());
+        tokio::task::spawn_blocking(move || crate::egress::check_url_host(&u2, &allow))
+            .await
+            .map_err(|e| AppError::Internal(format!("resolver: {e}")))??;
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|e| AppError::Internal(format!("random: {e}")))?;
         let secret = oneseal_seal::webhook::secret_from(&random).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -283,9 +302,15 @@ impl App {
                 }
                 Some(ep) => {
                     let secret = self.reveal(&ep.secret_sealed)?;
-                    let attempt =
-                        send(ep.url.clone(), secret, d.id.clone(), d.payload.clone(), self.now().unix_timestamp())
-                            .await;
+                    let attempt = send(
+                        ep.url.clone(),
+                        secret,
+                        d.id.clone(),
+                        d.payload.clone(),
+                        self.now().unix_timestamp(),
+                        self.egress_allow(),
+                    )
+                    .await;
                     if !matches!(attempt, Attempt::Answered { status: 200..=299, .. }) {
                         self.webhook_failures.fetch_add(1, Ordering::Relaxed);
                     }
@@ -312,18 +337,23 @@ impl App {
 }
 
 /// One signed POST (blocking HTTP on the blocking pool).
-async fn send(url: String, secret: String, id: String, body: String, timestamp: i64) -> Attempt {
+async fn send(url: String, secret: String, id: String, body: String, timestamp: i64, allow: Vec<Cidr>) -> Attempt {
     let signature = match oneseal_seal::webhook::sign(&secret, &id, timestamp, body.as_bytes()) {
         Ok(s) => s,
         Err(e) => return Attempt::Failed(e.to_string()),
     };
     let job = tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(15)))
             .max_redirects(0)
-            .build()
-            .into();
+            .build();
+        // The address check again, at connect time, on what DNS answers now.
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            crate::egress::GuardedResolver { allow },
+        );
         match agent
             .post(&url)
             .header("webhook-id", &id)

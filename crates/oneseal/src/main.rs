@@ -806,6 +806,11 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
     }
     app.set_liaison_settings(liaison_settings_from_env()?).map_err(|e| format!("liaison settings: {}", app_err(e)))?;
     app.set_rating_settings(rating_settings_from_env()?).map_err(|e| format!("rating settings: {}", app_err(e)))?;
+    // Non-public address blocks webhooks may reach anyway (e.g. a regulator's receiver on the bureau's LAN).
+    if let Ok(list) = std::env::var("ONESEAL_EGRESS_ALLOW") {
+        let allow = oneseal_app::egress::Cidr::parse_list(&list).map_err(|e| format!("ONESEAL_EGRESS_ALLOW: {e}"))?;
+        app.set_egress_allow(allow);
+    }
     let rt = runtime()?;
     rt.block_on(async move {
         if demo {

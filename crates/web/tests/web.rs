@@ -3009,6 +3009,29 @@ fn liaison_pushes_approvals_to_regulators_with_acknowledgement_and_signed_webhoo
         let admin = t.login("admin");
         let regulator = t.login("regulator");
         let supervisor = t.login("supervisor");
+        // Webhooks reach public addresses only: loopback, link-local (cloud metadata), private and unique-local
+        // targets are refused and nothing is stored...
+        let events = t.events();
+        for url in [
+            "http://127.0.0.1:22/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.5/",
+            "http://[::1]:8080/",
+            "http://localhost:8080/",
+            "http://[fd00::1]/",
+            format!("{}/hook/a", hooks.base).as_str(),
+        ] {
+            let r = t.post("/api/v1/webhooks", Some(&admin), &json!({"department": "market", "url": url}));
+            assert_eq!(
+                (r.status, r.body["code"].as_str()),
+                (422, Some("webhook_address_not_allowed")),
+                "{url}: {:?}",
+                r.body
+            );
+        }
+        assert_eq!(t.events(), events);
+        // ...unless the deployment's configuration allows a block (here the test's own receiver).
+        t.app.set_egress_allow(oneseal_app::egress::Cidr::parse_list("127.0.0.1/32").unwrap());
         // Registering endpoints: the administrator for any department, a regulator only for its own.
         let a = t.post(
             "/api/v1/webhooks",
