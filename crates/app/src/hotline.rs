@@ -295,7 +295,8 @@ impl App {
                 record(db, None, &[TicketEvent::Received { ticket_no: no, intake }], &who, ms(now))
             })
             .await?;
-        let suggestions = self.merge_suggestions_for(&st).await?;
+        // Similar tickets hold other people's words and places: only the hotline centre sees them.
+        let suggestions = if operator { self.merge_suggestions_for(&st).await? } else { vec![] };
         Ok((self.ticket_view(st), suggestions))
     }
 

@@ -3750,6 +3750,28 @@ fn hotline_ticket_lifecycle_return_extension_reopen_merge_and_kpis() {
 }
 
 #[test]
+fn citizens_filing_a_ticket_are_not_shown_other_peoples_similar_tickets() {
+    each_backend(|t| {
+        let op = t.login("hotline");
+        let words = ("city-appearance", "民族北街路口垃圾堆放无人清理，气味很大", "兴庆区民族北街路口");
+        let first = t.post("/api/v1/tickets", Some(&op), &ticket_body(words.0, words.1, words.2));
+        assert_eq!(first.status, 201, "{:?}", first.body);
+        let first_no = first.body["ticket_no"].as_str().unwrap().to_string();
+        // The centre is offered the merge...
+        let again = t.post("/api/v1/tickets", Some(&op), &ticket_body(words.0, words.1, words.2));
+        assert_eq!(again.body["similar"][0]["ticket_no"], first_no.as_str(), "{:?}", again.body);
+        // ...a citizen filing the same words online is not shown the other callers' tickets.
+        let citizen = t.login("citizen");
+        let mine = t.post("/api/v1/tickets", Some(&citizen), &ticket_body(words.0, words.1, words.2));
+        assert_eq!(mine.status, 201, "{:?}", mine.body);
+        assert_eq!(mine.body["similar"], json!([]), "{:?}", mine.body);
+        assert!(!serde_json::to_string(&mine.body).unwrap().contains(first_no.as_str()), "{:?}", mine.body);
+        let no = mine.body["ticket_no"].as_str().unwrap();
+        assert_eq!(t.get(&format!("/api/v1/tickets/{no}/similar"), Some(&citizen)).status, 403);
+    });
+}
+
+#[test]
 fn ticket_reply_limits_skip_the_may_day_holiday() {
     each_backend(|t| {
         t.clock.set(datetime!(2026-04-30 10:00 +8));
