@@ -3772,6 +3772,37 @@ fn citizens_filing_a_ticket_are_not_shown_other_peoples_similar_tickets() {
 }
 
 #[test]
+fn preference_and_sign_in_redirects_stay_on_this_site() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let location = |path: &str| -> String {
+        let r = agent.get(&format!("{}{}", t.base, path)).call().unwrap();
+        assert!(r.status().is_redirection(), "{path}: {}", r.status());
+        r.headers().get("location").unwrap().to_str().unwrap().to_string()
+    };
+    for evil in ["/%09/evil.example", "/%0a/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example/"] {
+        assert_eq!(location(&format!("/prefs?lang=en&back={evil}")), "/", "{evil}");
+    }
+    assert_eq!(location("/prefs?lang=en&back=/services%3Fq%3D1"), "/services?q=1");
+    // After signing in, the same rule.
+    let form = |next: &str| {
+        let body = format!("username=citizen&password=oneseal-demo&next={next}");
+        let r = agent
+            .post(&format!("{}/signin", t.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", &t.base)
+            .send(body.as_bytes())
+            .unwrap();
+        r.headers().get("location").map(|v| v.to_str().unwrap().to_string())
+    };
+    for evil in ["/%09/evil.example", "//evil.example", "/%5C/evil.example"] {
+        assert_eq!(form(evil).as_deref(), Some("/me"), "{evil}");
+    }
+    assert_eq!(form("/me/cases").as_deref(), Some("/me/cases"));
+}
+
+#[test]
 fn ticket_reply_limits_skip_the_may_day_holiday() {
     each_backend(|t| {
         t.clock.set(datetime!(2026-04-30 10:00 +8));

@@ -21,12 +21,9 @@ pub fn routes() -> Router<AppState> {
         .route("/signout", post(signout))
 }
 
-/// A local path to go to after signing in (no scheme, no host, no `//`).
+/// A local path to go to after signing in; anything else goes to /me.
 pub fn local_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() <= 500 => n.to_string(),
-        _ => "/me".to_string(),
-    }
+    next.and_then(super::local_path).unwrap_or_else(|| "/me".to_string())
 }
 
 #[derive(Deserialize, Default)]

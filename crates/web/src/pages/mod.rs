@@ -477,6 +477,26 @@ pub fn not_found(headers: &HeaderMap, path: &str) -> Response {
     page(StatusCode::NOT_FOUND, &ctx, &p)
 }
 
+/// A same-origin path to redirect to, or None. The target is parsed the way a browser parses it (WHATWG URL,
+/// which drops tabs and newlines and reads `\` as `/`) against a placeholder origin, and accepted only if it stays
+/// on that origin; what is returned is the parsed path and query, never the raw input.
+pub fn local_path(target: &str) -> Option<String> {
+    if !target.starts_with('/') || target.len() > 500 || target.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    let base = url::Url::parse("http://oneseal.invalid/").ok()?;
+    let u = base.join(target).ok()?;
+    if u.origin() != base.origin() || !u.username().is_empty() || u.password().is_some() {
+        return None;
+    }
+    let mut out = u.path().to_string();
+    if let Some(q) = u.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    (out.starts_with('/') && !out.starts_with("//")).then_some(out)
+}
+
 #[derive(Deserialize)]
 struct PrefsQuery {
     lang: Option<String>,
@@ -486,7 +506,7 @@ struct PrefsQuery {
 
 /// Set a preference cookie and go back. `back` must be a local path (no open redirect).
 async fn prefs(State(s): State<AppState>, Query(q): Query<PrefsQuery>) -> Response {
-    let back = q.back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or("/".into());
+    let back = q.back.as_deref().and_then(local_path).unwrap_or_else(|| "/".into());
     let secure = if s.secure_cookies { "; Secure" } else { "" };
     let mut cookies = Vec::new();
     if let Some(l) = q.lang.as_deref().and_then(Lang::parse) {
@@ -507,6 +527,31 @@ async fn prefs(State(s): State<AppState>, Query(q): Query<PrefsQuery>) -> Respon
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_targets_stay_on_this_origin() {
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "https://evil.example/",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "/\u{0}/evil.example",
+            "//@evil.example",
+            "",
+            "me",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(local_path("/me"), Some("/me".into()));
+        assert_eq!(local_path("/verify?id=1.2"), Some("/verify?id=1.2".into()));
+        assert_eq!(local_path("/a/../b"), Some("/b".into()), "normalised as the browser will");
+        assert_eq!(local_path("/%2F%2Fevil.example"), Some("/%2F%2Fevil.example".into()), "encoded slashes stay a path");
+    }
 
     /// Every `t("…")` key a template uses exists, and no template shows text that is not translated: outside
     /// tags and template expressions there are no letters, and attributes people read (alt, title, placeholder,
