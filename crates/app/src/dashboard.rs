@@ -69,11 +69,7 @@ pub fn may_see_dashboard(actor: &Actor) -> bool {
 pub const TABLES: &[&str] =
     &["channels", "departments", "items", "targets", "windows", "hours", "overdue", "alerts", "liaison", "trend"];
 
-fn csv_cell(s: &str) -> String {
-    // Quote every cell; neutralise spreadsheet formulas.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+use crate::export::csv_cell;
 
 fn ratio(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.4}")).unwrap_or_default()

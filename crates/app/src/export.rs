@@ -15,13 +15,15 @@ fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
-/// CSV field quoting (RFC 4180).
-fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// One CSV cell (RFC 4180), always quoted, with spreadsheet formulas neutralised: a cell that is not a plain
+/// number and starts with `=`, `+`, `-`, `@`, a tab or a carriage return (or their full-width forms, which some
+/// spreadsheets also read as formulas) gets a leading `'`, so a citizen's words are shown, never evaluated
+/// (OWASP, CSV injection).
+pub fn csv_cell(s: &str) -> String {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']);
+    let number = s.trim().parse::<f64>().is_ok_and(f64::is_finite) && !s.starts_with(['\t', '\r']);
+    let s = if risky && !number { format!("'{s}") } else { s.to_string() };
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 impl App {
@@ -118,9 +120,33 @@ impl App {
                 a.closed_by.unwrap_or_default(),
                 a.note.unwrap_or_default(),
             ];
-            out.push_str(&fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
+            out.push_str(&fields.iter().map(|f| csv_cell(f)).collect::<Vec<_>>().join(","));
             out.push('\n');
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        for (raw, cell) in [
+            ("=HYPERLINK(\"http://evil\")", "\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            ("+1+cmd|' /C calc'!A0", "\"'+1+cmd|' /C calc'!A0\""),
+            ("-2+3", "\"'-2+3\""),
+            ("@SUM(A1)", "\"'@SUM(A1)\""),
+            ("\t=1", "\"'\t=1\""),
+            ("\r=1", "\"'\r=1\""),
+            ("＝1+1", "\"'＝1+1\""),
+            ("-12.5", "\"-12.5\""),
+            ("+7", "\"+7\""),
+            ("垃圾堆放, \"无人\"清理", "\"垃圾堆放, \"\"无人\"\"清理\""),
+            ("", "\"\""),
+        ] {
+            assert_eq!(csv_cell(raw), cell, "{raw:?}");
+        }
     }
 }

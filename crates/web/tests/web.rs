@@ -3526,6 +3526,21 @@ fn a_case_without_action_is_stalled_after_fourteen_working_hours() {
         assert_eq!(sweep()["stalled"], 0, "once");
         let a = t.get(&format!("/api/v1/alerts?kind=stalled&case_no={no}"), Some(&t.login("supervisor")));
         assert!(a.body["alerts"][0]["detail"].as_str().unwrap().contains("14 working hours"), "{:?}", a.body);
+        // What people write reaches the CSV export as text, never as a spreadsheet formula.
+        let id = a.body["alerts"][0]["id"].as_str().unwrap().to_string();
+        let supervisor = t.login("supervisor");
+        let note = "=HYPERLINK(\"http://evil.example\",\"点我\")";
+        let r = t.post(&format!("/api/v1/alerts/{id}/close"), Some(&supervisor), &json!({"note": note}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let mut resp = t
+            .agent
+            .get(&format!("{}/api/v1/export/alerts.csv", t.base))
+            .header("Authorization", &format!("Bearer {supervisor}"))
+            .call()
+            .unwrap();
+        let csv = resp.body_mut().read_to_string().unwrap();
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")\""), "{csv}");
+        assert!(!csv.contains(",\"=") && !csv.contains(",="), "no cell starts with a formula: {csv}");
     });
 }
 
@@ -3774,14 +3789,15 @@ fn citizens_filing_a_ticket_are_not_shown_other_peoples_similar_tickets() {
 #[test]
 fn preference_and_sign_in_redirects_stay_on_this_site() {
     let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     let location = |path: &str| -> String {
         let r = agent.get(&format!("{}{}", t.base, path)).call().unwrap();
         assert!(r.status().is_redirection(), "{path}: {}", r.status());
         r.headers().get("location").unwrap().to_str().unwrap().to_string()
     };
-    for evil in ["/%09/evil.example", "/%0a/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example/"] {
+    for evil in
+        ["/%09/evil.example", "/%0a/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example/"]
+    {
         assert_eq!(location(&format!("/prefs?lang=en&back={evil}")), "/", "{evil}");
     }
     assert_eq!(location("/prefs?lang=en&back=/services%3Fq%3D1"), "/services?q=1");

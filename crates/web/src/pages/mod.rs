@@ -550,7 +550,11 @@ mod tests {
         assert_eq!(local_path("/me"), Some("/me".into()));
         assert_eq!(local_path("/verify?id=1.2"), Some("/verify?id=1.2".into()));
         assert_eq!(local_path("/a/../b"), Some("/b".into()), "normalised as the browser will");
-        assert_eq!(local_path("/%2F%2Fevil.example"), Some("/%2F%2Fevil.example".into()), "encoded slashes stay a path");
+        assert_eq!(
+            local_path("/%2F%2Fevil.example"),
+            Some("/%2F%2Fevil.example".into()),
+            "encoded slashes stay a path"
+        );
     }
 
     /// Every `t("…")` key a template uses exists, and no template shows text that is not translated: outside
