@@ -7,7 +7,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use oneseal_domain::ids::DepartmentId;
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::{AccountRow, ApiTokenRow};
+use oneseal_store::{AccountRow, ApiTokenRow, NewEvent};
 
 use crate::{ms, random_hex, sha256_hex, App, AppError};
 
@@ -100,9 +100,13 @@ impl App {
         let now = ms(self.now());
         let limits = self.login_limits.read().map(|g| *g).unwrap_or_default();
         let keys = throttle_keys(username, addr, limits);
+        // Backoff per (account, address) and a ceiling per address: a stranger slows only their own address.
         if let Some(wait) = self.throttle_wait(&keys, now) {
             return Err(AppError::Throttled { retry_after_secs: wait });
         }
+        // The account's ceiling, over all addresses: past it, only a second-factor code (or an administrator
+        // lifting it) lets the account in, so a distributed guesser cannot keep trying passwords.
+        let ceiling = self.account_ceiling_reached(username, limits, now);
         let u = username.to_string();
         let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
         let (hash, active) = match &acct {
@@ -116,6 +120,9 @@ impl App {
             .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
         let Some(acct) = acct.filter(|_| verified && active) else {
             self.throttle_fail(&keys, now);
+            if ceiling {
+                return Err(AppError::Throttled { retry_after_secs: (THROTTLE_WINDOW_MS / 1000) as u64 });
+            }
             return Err(AppError::Unauthenticated);
         };
         // The second factor: required once enrolled; staff with write powers must enrol when the policy says so.
@@ -129,8 +136,16 @@ impl App {
         let actor = self.store.read(move |db| actor_in(db, &a2, now)).await?;
         let mut limited = false;
         if enabled {
+            // Past the ceiling the answer is the same whether or not the password was right.
+            let refuse = || {
+                if ceiling {
+                    AppError::Throttled { retry_after_secs: (THROTTLE_WINDOW_MS / 1000) as u64 }
+                } else {
+                    AppError::TotpRequired
+                }
+            };
             let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
-                return Err(AppError::TotpRequired);
+                return Err(refuse());
             };
             let secret = self.reveal(sealed.as_deref().unwrap_or_default())?;
             let secret = oneseal_seal::totp::from_base32(&secret)
@@ -138,7 +153,7 @@ impl App {
             let unix = (now / 1000).max(0) as u64;
             let Some(step) = oneseal_seal::totp::verify(&secret, code, unix, last_step.map(|s| s.max(0) as u64)) else {
                 self.throttle_fail(&keys, now);
-                return Err(AppError::TotpRequired);
+                return Err(refuse());
             };
             let name = acct.username.clone();
             let sealed = sealed.clone();
@@ -147,6 +162,9 @@ impl App {
                     db.set_account_totp(&name, sealed.as_deref(), true, Some(step as i64)).map_err(AppError::from)
                 })
                 .await?;
+        } else if ceiling {
+            // Without a second factor only an administrator lifts the ceiling.
+            return Err(AppError::Throttled { retry_after_secs: (THROTTLE_WINDOW_MS / 1000) as u64 });
         } else if self.totp_required_for(&actor) {
             limited = true;
         }
@@ -242,20 +260,41 @@ impl App {
             .await
     }
 
+    /// How long to wait before the next try: backoff per (account, address) — free tries, then 1 s, 2 s, 4 s, …
+    /// up to the window — and the per-address ceiling within the window.
     fn throttle_wait(&self, keys: &[(String, usize)], now: i64) -> Option<u64> {
         let map = self.throttle.lock().ok()?;
         keys.iter()
             .filter_map(|(k, limit)| {
                 let fails = map.get(k)?;
-                let recent: Vec<&i64> = fails.iter().filter(|t| now - **t < THROTTLE_WINDOW_MS).collect();
-                if recent.len() >= *limit {
-                    let oldest = recent.iter().map(|t| **t).min()?;
+                let recent: Vec<i64> = fails.iter().copied().filter(|t| now - *t < THROTTLE_WINDOW_MS).collect();
+                if k.starts_with("p:") {
+                    let n = recent.len();
+                    if n < *limit {
+                        return None;
+                    }
+                    let delay = (1000i64 << (n - limit).min(20)).min(THROTTLE_WINDOW_MS);
+                    let last = recent.iter().copied().max()?;
+                    let wait = last + delay - now;
+                    (wait > 0).then(|| ((wait + 999) / 1000) as u64)
+                } else if k.starts_with("a:") && recent.len() >= *limit {
+                    let oldest = recent.iter().copied().min()?;
                     Some(((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64)
                 } else {
                     None
                 }
             })
             .max()
+    }
+
+    fn account_ceiling_reached(&self, username: &str, limits: LoginLimits, now: i64) -> bool {
+        if limits.per_account == 0 {
+            return false;
+        }
+        let key = account_key(username);
+        self.throttle.lock().ok().and_then(|m| {
+            m.get(&key).map(|v| v.iter().filter(|t| now - **t < THROTTLE_WINDOW_MS).count() >= limits.per_account)
+        }) == Some(true)
     }
 
     fn throttle_fail(&self, keys: &[(String, usize)], now: i64) {
@@ -274,11 +313,45 @@ impl App {
 
     fn throttle_clear(&self, keys: &[(String, usize)]) {
         if let Ok(mut map) = self.throttle.lock() {
-            // A success clears the account's failures, not the address's.
-            for (k, _) in keys.iter().filter(|(k, _)| k.starts_with("u:")) {
+            // A success clears the account's failures and this address's backoff for it, not the address's count.
+            for (k, _) in keys.iter().filter(|(k, _)| k.starts_with("u:") || k.starts_with("p:")) {
                 map.remove(k);
             }
         }
+    }
+
+    /// An administrator lifts an account's sign-in ceiling (after checking with its owner); recorded as an event.
+    pub async fn lift_login_ceiling(&self, admin: &Actor, username: &str) -> Result<(), AppError> {
+        let u = username.to_string();
+        let a = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
+        let a = a.ok_or_else(|| AppError::NotFound(format!("account {username}")))?;
+        if !crate::accounts::may_manage(admin, a.department.as_deref()) {
+            return Err(AppError::Forbidden("an administrator of a department lifts only its own accounts".into()));
+        }
+        if let Ok(mut map) = self.throttle.lock() {
+            map.remove(&account_key(username));
+            let pair_prefix = format!("p:{}|", username.trim().to_lowercase());
+            map.retain(|k, _| !k.starts_with(&pair_prefix));
+        }
+        let (by, at, u) = (admin.id.clone(), ms(self.now()), a.username.clone());
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                let stream = format!("account-{u}");
+                let v = db.stream_version(&stream)?;
+                db.append(
+                    &stream,
+                    v,
+                    &[NewEvent {
+                        event_type: "login_ceiling_lifted".into(),
+                        schema_version: 1,
+                        actor: by,
+                        at_ms: at,
+                        payload: serde_json::json!({ "username": u }).to_string(),
+                    }],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     /// Change the sign-in throttling limits (configuration).
@@ -466,10 +539,14 @@ fn dummy_hash() -> &'static str {
 
 /// Failed sign-ins counted over this window.
 pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Failures allowed per account name, and per client address, within the window (defaults; 0 turns a limit off).
-/// The address limit is generous because a bank branch or an office shares one address.
-pub const THROTTLE_PER_ACCOUNT: usize = 5;
+/// The account's ceiling: failures for one account name from all addresses within the window, past which only a
+/// second-factor code or an administrator lets the account in (0 turns it off).
+pub const THROTTLE_PER_ACCOUNT: usize = 100;
+/// Failures per client address within the window, over all names (0 turns it off). Generous, because a bank
+/// branch or an office shares one address.
 pub const THROTTLE_PER_ADDRESS: usize = 50;
+/// Free failures per (account, address) before the backoff starts doubling from one second.
+pub const THROTTLE_FREE_TRIES: usize = 3;
 
 /// Sign-in throttling limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -484,10 +561,17 @@ impl Default for LoginLimits {
     }
 }
 
+fn account_key(username: &str) -> String {
+    format!("u:{}", username.trim().to_lowercase())
+}
+
+/// The counters a sign-in attempt touches: the account (its ceiling), the (account, address) pair (backoff) and
+/// the address (its ceiling). Without an address the pair is the account's own.
 fn throttle_keys(username: &str, addr: Option<&str>, limits: LoginLimits) -> Vec<(String, usize)> {
     let mut v = Vec::new();
     if limits.per_account > 0 {
-        v.push((format!("u:{}", username.trim().to_lowercase()), limits.per_account));
+        v.push((account_key(username), limits.per_account));
+        v.push((format!("p:{}|{}", username.trim().to_lowercase(), addr.unwrap_or("-")), THROTTLE_FREE_TRIES));
     }
     if let (Some(a), true) = (addr, limits.per_address > 0) {
         v.push((format!("a:{a}"), limits.per_address));

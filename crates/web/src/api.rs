@@ -155,6 +155,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/staff/{username}/grants", Access::Admin),
     ("DELETE", "/api/v1/staff/{username}/grants/{role}", Access::Admin),
     ("POST", "/api/v1/staff/{username}/deactivate", Access::Admin),
+    ("POST", "/api/v1/accounts/{username}/lift-login-ceiling", Access::Admin),
     ("POST", "/api/v1/me/totp", Access::SignedIn),
     ("POST", "/api/v1/me/totp/confirm", Access::SignedIn),
     ("POST", "/api/v1/tokens", Access::SignedIn),
@@ -285,6 +286,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/staff/{username}/grants", post(grant_role))
         .route("/api/v1/staff/{username}/grants/{role}", axum::routing::delete(revoke_role))
         .route("/api/v1/staff/{username}/deactivate", post(deactivate))
+        .route("/api/v1/accounts/{username}/lift-login-ceiling", post(lift_login_ceiling))
         .route("/api/v1/staff/{username}/post", axum::routing::put(set_post))
         .route("/api/v1/me/totp", post(enrol_totp))
         .route("/api/v1/me/totp/confirm", post(confirm_totp))
@@ -1180,6 +1182,16 @@ async fn revoke_role(
 async fn deactivate(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(username): ApiPath<String>) -> Res {
     admin(&actor)?;
     Ok(Json(s.app.deactivate_account(&actor, &username).await?).into_response())
+}
+
+async fn lift_login_ceiling(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(username): ApiPath<String>,
+) -> Res {
+    admin(&actor)?;
+    s.app.lift_login_ceiling(&actor, &username).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Start enrolling an authenticator app: the secret and its otpauth URI, shown once.

@@ -624,10 +624,11 @@ fn authorization_and_idor() {
         let b = t.post("/api/v1/sessions", None, &json!({"username": "nobody", "password": "x"}));
         assert_eq!((a.status, b.status), (401, 401));
         assert_eq!(a.body["detail"], b.body["detail"]);
-        // Five failures for one account name lock it for the window, with a clear message and Retry-After,
-        // whether or not the account exists; the right password does not get through meanwhile.
+        // Failures from one address for one account name back off (three free tries, then 1 s, 2 s, 4 s …),
+        // with a clear message and Retry-After, whether or not the account exists; the right password does not
+        // get through meanwhile from that address.
         for name in ["company", "no-such-user"] {
-            for _ in 0..5 {
+            for _ in 0..3 {
                 assert_eq!(
                     t.post("/api/v1/sessions", None, &json!({"username": name, "password": "wrong"})).status,
                     401
@@ -638,17 +639,64 @@ fn authorization_and_idor() {
             assert!(r.header("retry-after").is_some_and(|v| v.parse::<u64>().unwrap() > 0));
             assert!(r.body["title_zh"].as_str().unwrap().contains("稍后"));
         }
-        // Other accounts are not affected; after the window the account works again.
+        // Other accounts are not affected, nor is the same account from another address: a stranger cannot
+        // lock anyone out.
         assert_eq!(
             t.post("/api/v1/sessions", None, &json!({"username": "clerk", "password": "oneseal-demo"})).status,
             201
         );
-        t.clock.set(datetime!(2026-03-02 10:16 +8));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let elsewhere = rt.block_on(t.app.login("company", "oneseal-demo", None, Some("203.0.113.7")));
+        assert!(elsewhere.is_ok(), "the owner at another address signs in");
+        // After the backoff, the account works again from the first address too.
+        t.clock.set(datetime!(2026-03-02 10:00:05 +8));
         assert_eq!(
             t.post("/api/v1/sessions", None, &json!({"username": "company", "password": "oneseal-demo"})).status,
             201
         );
         t.clock.set(datetime!(2026-03-02 10:00 +8));
+    });
+}
+
+#[test]
+fn a_distributed_guesser_meets_the_account_ceiling_which_a_second_factor_or_an_administrator_lifts() {
+    each_backend(|t| {
+        t.app.set_login_limits(oneseal_app::auth::LoginLimits { per_account: 10, per_address: 50 });
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let login = |user: &str, pw: &str, totp: Option<&str>, addr: &str| {
+            rt.block_on(t.app.login(user, pw, totp, Some(addr))).map(|_| ()).map_err(|e| e.code())
+        };
+        // company enrols an authenticator; supervisor has none.
+        let company = t.login("company");
+        let e = t.post("/api/v1/me/totp", Some(&company), &json!({}));
+        assert_eq!(e.status, 200, "{:?}", e.body);
+        let secret = oneseal_seal::totp::from_base32(e.body["secret"].as_str().unwrap()).unwrap();
+        let at = |t: &TestApp| t.app.now().unix_timestamp() as u64;
+        let code = oneseal_seal::totp::code_at(&secret, at(t));
+        assert_eq!(t.post("/api/v1/me/totp/confirm", Some(&company), &json!({"code": code})).status, 204);
+        // Ten guesses from ten addresses each (no address reaches its own backoff)...
+        for user in ["supervisor", "company"] {
+            for i in 0..10 {
+                assert_eq!(login(user, "wrong", None, &format!("198.51.100.{i}")), Err("unauthenticated"));
+            }
+        }
+        // ...and the password alone no longer opens either account, from anywhere; the answer does not tell a
+        // right password from a wrong one.
+        assert_eq!(login("supervisor", "oneseal-demo", None, "203.0.113.1"), Err("login_throttled"));
+        assert_eq!(login("company", "oneseal-demo", None, "203.0.113.2"), Err("login_throttled"));
+        assert_eq!(login("company", "wrong", None, "203.0.113.3"), Err("login_throttled"));
+        // The second factor lifts it for its holder (a fresh code: the next 30-second step).
+        t.clock.set(datetime!(2026-03-02 10:01 +8));
+        let code = oneseal_seal::totp::code_at(&secret, at(t));
+        assert_eq!(login("company", "oneseal-demo", Some(&code), "203.0.113.1"), Ok(()));
+        // An administrator lifts it for an account without one; the lift is an event; a stranger cannot.
+        let admin = t.login("admin");
+        let lift = "/api/v1/accounts/supervisor/lift-login-ceiling";
+        assert_eq!(t.post(lift, Some(&t.login("clerk")), &json!({})).status, 403);
+        let before = t.events();
+        assert_eq!(t.post(lift, Some(&admin), &json!({})).status, 204);
+        assert_eq!(t.events(), before + 1);
+        assert_eq!(login("supervisor", "oneseal-demo", None, "203.0.113.1"), Ok(()));
     });
 }
 
