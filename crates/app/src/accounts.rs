@@ -175,7 +175,7 @@ impl App {
         if !may_manage(admin, department) {
             return Err(refuse_scope(admin));
         }
-        let hash = crate::auth::hash_password(password)?;
+        let hash = self.hash_password_bounded(password).await?;
         self.create_account(&admin.id, username, display_name, hash, roles, department).await?;
         self.account(username).await
     }

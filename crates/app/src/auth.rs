@@ -26,6 +26,57 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
 }
 
+/// Registrations per client address per hour (default; 0 turns the limit off).
+pub const REGISTRATIONS_PER_ADDRESS_HOUR: usize = 10;
+const HOUR_MS: i64 = 3_600_000;
+
+impl App {
+    /// Hash a password with Argon2 on the blocking pool, at most one hash per core at a time, so a burst of
+    /// registrations or sign-ins queues instead of stalling the async threads.
+    pub(crate) async fn hash_password_bounded(&self, password: &str) -> Result<String, AppError> {
+        let _permit = self.hashing.acquire().await.map_err(|e| AppError::Internal(format!("hashing: {e}")))?;
+        let pw = password.to_string();
+        tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| AppError::Internal(format!("password hashing: {e}")))?
+    }
+
+    async fn verify_password_bounded(&self, password: &str, hash: String) -> Result<bool, AppError> {
+        let _permit = self.hashing.acquire().await.map_err(|e| AppError::Internal(format!("hashing: {e}")))?;
+        let pw = password.to_string();
+        tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .map_err(|e| AppError::Internal(format!("password check: {e}")))
+    }
+
+    /// Count a registration from `addr`; refuse once the address has made its hourly allowance.
+    pub(crate) fn registration_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
+        let limit = self.registrations_per_hour.read().map(|g| *g).unwrap_or(REGISTRATIONS_PER_ADDRESS_HOUR);
+        let (Some(addr), true) = (addr, limit > 0) else { return Ok(()) };
+        let now = ms(self.now());
+        let mut map = self.throttle.lock().map_err(|_| AppError::Internal("throttle lock".into()))?;
+        let v = map.entry(format!("r:{addr}")).or_default();
+        v.retain(|t| now - *t < HOUR_MS);
+        if v.len() >= limit {
+            let oldest = v.iter().copied().min().unwrap_or(now);
+            return Err(AppError::RateLimited {
+                code: "registration_rate_limited",
+                message: format!("this address has registered {limit} accounts within the hour"),
+                retry_after_secs: ((oldest + HOUR_MS - now) / 1000).max(1) as u64,
+            });
+        }
+        v.push(now);
+        Ok(())
+    }
+
+    /// Change the hourly registration allowance per address (configuration).
+    pub fn set_registrations_per_hour(&self, n: usize) {
+        if let Ok(mut g) = self.registrations_per_hour.write() {
+            *g = n;
+        }
+    }
+}
+
 fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
         Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
@@ -84,7 +135,7 @@ impl App {
         roles: &[Role],
         department: Option<&str>,
     ) -> Result<(), AppError> {
-        let hash = hash_password(password)?;
+        let hash = self.hash_password_bounded(password).await?;
         self.create_account("system", username, display_name, hash, roles, department).await
     }
 
@@ -114,10 +165,7 @@ impl App {
             // Spend the same time as a real check so timing does not reveal unknown accounts.
             None => (dummy_hash().to_string(), false),
         };
-        let pw = password.to_string();
-        let verified = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-            .await
-            .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+        let verified = self.verify_password_bounded(password, hash).await?;
         let Some(acct) = acct.filter(|_| verified && active) else {
             self.throttle_fail(&keys, now);
             if ceiling {

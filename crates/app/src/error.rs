@@ -28,6 +28,9 @@ pub enum AppError {
     TotpEnrolmentRequired,
     #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// Another rate limit (registrations, anonymous lookups, …): what was limited, and when to try again.
+    #[error("{message}; try again in {retry_after_secs} seconds")]
+    RateLimited { code: &'static str, message: String, retry_after_secs: u64 },
     #[error("not allowed: {0}")]
     Forbidden(String),
     #[error("internal error")]
@@ -46,6 +49,16 @@ impl From<StoreError> for AppError {
 }
 
 impl AppError {
+    /// The seconds a client should wait before trying again, for rate limits.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Throttled { retry_after_secs } | AppError::RateLimited { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
     pub fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
         AppError::Invalid { code, message: message.into(), fields: vec![] }
     }
@@ -61,6 +74,7 @@ impl AppError {
             AppError::StaleVersion { .. } => "stale_version",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Throttled { .. } => "login_throttled",
+            AppError::RateLimited { code, .. } => code,
             AppError::TotpRequired => "totp_required",
             AppError::TotpEnrolmentRequired => "totp_enrolment_required",
             AppError::Forbidden(_) => "forbidden",
@@ -84,7 +98,7 @@ impl AppError {
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
-            AppError::Throttled { .. } => 429,
+            AppError::Throttled { .. } | AppError::RateLimited { .. } => 429,
             AppError::TotpRequired => 401,
             AppError::TotpEnrolmentRequired => 403,
             AppError::Forbidden(_) => 403,
@@ -120,6 +134,7 @@ impl AppError {
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",
             AppError::Throttled { .. } => "登录失败次数过多，请稍后再试",
+            AppError::RateLimited { .. } => "请求过于频繁，请稍后再试",
             AppError::TotpRequired => "请输入身份验证器上的动态验证码",
             AppError::TotpEnrolmentRequired => "请先绑定身份验证器（双因素认证）",
             AppError::Internal(_) | AppError::Store(_) => "系统内部错误",

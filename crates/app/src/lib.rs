@@ -99,6 +99,10 @@ pub struct App {
     disclosure_delay_days: Arc<RwLock<u32>>,
     /// Non-public address blocks outgoing connections may reach anyway (configuration; default none).
     egress_allow: Arc<RwLock<Vec<egress::Cidr>>>,
+    /// Argon2 runs on the blocking pool, at most one hash per core at a time.
+    hashing: Arc<tokio::sync::Semaphore>,
+    /// Registrations allowed per client address per hour (configuration; 0 turns the limit off).
+    registrations_per_hour: Arc<RwLock<usize>>,
     /// The address the public reaches this deployment at (printed on licences, in the QR's URL form).
     public_url: Arc<RwLock<String>>,
     /// Licence types (catalog/license-types.toml).
@@ -144,6 +148,10 @@ impl App {
             webhook_failures: Arc::default(),
             disclosure_delay_days: Arc::default(),
             egress_allow: Arc::default(),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            )),
+            registrations_per_hour: Arc::new(RwLock::new(auth::REGISTRATIONS_PER_ADDRESS_HOUR)),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };
         app.reload_calendar_blocking()?;

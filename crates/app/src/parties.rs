@@ -33,6 +33,7 @@ impl App {
         name: &str,
         resident_id: &str,
         phone: Option<&str>,
+        addr: Option<&str>,
     ) -> Result<PersonView, AppError> {
         let rid = ResidentId::parse(resident_id)
             .map_err(|e| AppError::invalid("invalid_resident_id", format!("resident ID number: {e}")))?;
@@ -56,7 +57,9 @@ impl App {
                 "an account is already registered for this ID number; sign in or reset the password",
             ));
         }
-        let hash = crate::auth::hash_password(password)?;
+        // Each registration costs an Argon2 hash: an address gets a few per hour.
+        self.registration_allowed(addr)?;
+        let hash = self.hash_password_bounded(password).await?;
         self.create_account(username, username, name, hash, &[Role::Applicant], None).await?;
         let row = PersonRow {
             username: username.to_string(),

@@ -288,7 +288,7 @@ fn lifecycle(
                 .map_err(|e| e.to_string())?;
         }
         // A registered person: an applicant applies only as themself.
-        app.register_person("bench-applicant", "bench-password", "基准测试", BENCH_ID, None)
+        app.register_person("bench-applicant", "bench-password", "基准测试", BENCH_ID, None, None)
             .await
             .map_err(|e| e.to_string())?;
         Ok::<(), String>(())

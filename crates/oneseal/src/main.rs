@@ -680,6 +680,13 @@ pub fn open_app(database: &str) -> Result<App, String> {
         }
     }
     app.set_login_limits(limits);
+    if let Ok(v) = std::env::var("ONESEAL_REGISTRATIONS_PER_HOUR") {
+        let n = v.trim().parse().map_err(|_| {
+            "ONESEAL_REGISTRATIONS_PER_HOUR must be a whole number (registrations per address per hour; 0 turns the limit off)"
+                .to_string()
+        })?;
+        app.set_registrations_per_hour(n);
+    }
     if let Some(pass) = seal_passphrase(database, false)? {
         runtime()?.block_on(app.load_seal(&pass)).map_err(app_err)?;
     }

@@ -1226,8 +1226,16 @@ struct RegisterBody {
 }
 
 /// Register a natural person (applicant); the ID number and phone are sealed at once.
-async fn register(State(s): State<AppState>, ApiJson(b): ApiJson<RegisterBody>) -> Res {
-    let v = s.app.register_person(&b.username, &b.password, &b.name, &b.resident_id, b.phone.as_deref()).await?;
+async fn register(
+    State(s): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ApiJson(b): ApiJson<RegisterBody>,
+) -> Res {
+    let addr = peer.ip().to_string();
+    let v = s
+        .app
+        .register_person(&b.username, &b.password, &b.name, &b.resident_id, b.phone.as_deref(), Some(&addr))
+        .await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 

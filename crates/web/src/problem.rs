@@ -87,9 +87,7 @@ impl From<AppError> for Problem {
         };
         let mut p = Problem::new(status, e.code(), title_en(status), e.title_zh(), detail);
         p.errors = e.fields();
-        if let AppError::Throttled { retry_after_secs } = e {
-            p.retry_after = Some(retry_after_secs);
-        }
+        p.retry_after = e.retry_after();
         p
     }
 }

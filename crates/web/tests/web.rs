@@ -701,6 +701,45 @@ fn a_distributed_guesser_meets_the_account_ceiling_which_a_second_factor_or_an_a
 }
 
 #[test]
+fn registrations_are_limited_per_address_and_refusals_write_nothing() {
+    each_backend(|t| {
+        t.app.set_registrations_per_hour(3);
+        let reg = |i: usize| {
+            let id = ["640106200201010010", "11010519491231002X", "640104200501010028", "640104200501010044"][i];
+            json!({"username": format!("reg{i}"), "password": "a-long-password", "name": "测试", "resident_id": id})
+        };
+        // A malformed request does not use up the allowance; a well-formed one does.
+        let bad = json!({"username": "bad", "password": "short", "name": "测试", "resident_id": "640106200201010010"});
+        assert_eq!(t.post("/api/v1/register", None, &bad).body["code"], "weak_password");
+        for i in 0..3 {
+            let r = t.post("/api/v1/register", None, &reg(i));
+            assert_eq!(r.status, 201, "{i}: {:?}", r.body);
+        }
+        let events = t.events();
+        let r = t.post("/api/v1/register", None, &reg(3));
+        assert_eq!((r.status, r.body["code"].as_str()), (429, Some("registration_rate_limited")), "{:?}", r.body);
+        assert!(r.header("retry-after").is_some_and(|v| v.parse::<u64>().unwrap() > 0));
+        assert_eq!(r.body["title_zh"], "请求过于频繁，请稍后再试");
+        assert_eq!(t.events(), events, "nothing written");
+        // Another address is not affected; after the hour this one may register again.
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let other = rt.block_on(t.app.register_person(
+            "reg3",
+            "a-long-password",
+            "测试",
+            "640104200501010044",
+            None,
+            Some("203.0.113.9"),
+        ));
+        assert!(other.is_ok(), "{:?}", other.err());
+        t.clock.set(datetime!(2026-03-02 11:01 +8));
+        let r = t.post("/api/v1/register", None, &json!({"username": "reg4", "password": "a-long-password", "name": "测试", "resident_id": "640104200501010052"}));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+    });
+}
+
+#[test]
 fn correction_once_suspension_and_extension_over_http() {
     each_backend(|t| {
         let citizen = t.login("citizen");

@@ -177,7 +177,11 @@ async fn register(
     f.resident_id = f.resident_id.trim().to_uppercase().chars().take(40).collect();
     f.phone = f.phone.trim().chars().take(40).collect();
     let phone = Some(f.phone.as_str()).filter(|p| !p.is_empty());
-    match s.app.register_person(&f.username, &f.password, &f.name, &f.resident_id, phone).await {
+    match s
+        .app
+        .register_person(&f.username, &f.password, &f.name, &f.resident_id, phone, Some(&peer.ip().to_string()))
+        .await
+    {
         Ok(_) => match s.app.login(&f.username, &f.password, None, Some(&peer.ip().to_string())).await {
             Ok(sess) => {
                 let mut r = Redirect::to(&next).into_response();
