@@ -16,6 +16,23 @@ use crate::{ms, App, AppError};
 /// Largest accepted file: 10 MiB (a scanned multi-page PDF).
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
+/// Limits on uploads (configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadSettings {
+    /// Bytes an account may hold in files not yet part of any case.
+    pub quota_bytes: i64,
+    /// Files an account may hold not yet part of any case.
+    pub quota_files: i64,
+    /// Days after which a file never bound to a case is deleted.
+    pub orphan_grace_days: u32,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        UploadSettings { quota_bytes: 200 * 1024 * 1024, quota_files: 200, orphan_grace_days: 30 }
+    }
+}
+
 /// What callers see of a file.
 #[derive(Debug, Clone, Serialize)]
 pub struct AttachmentView {
@@ -94,8 +111,57 @@ impl App {
             created_at_ms: ms(self.now()),
         };
         let view = AttachmentView::from(&row);
-        self.store.write(move |db| db.put_attachment(&row).map_err(AppError::from)).await?;
+        let limits = self.upload_settings();
+        self.store
+            .write(move |db| -> Result<(), AppError> {
+                // The quota counts files not yet part of a case; a case's files are its record, not a quota.
+                let (files, bytes) = db.pending_attachments(&row.owner)?;
+                if files + 1 > limits.quota_files || bytes + row.size > limits.quota_bytes {
+                    return Err(AppError::invalid(
+                        "upload_quota_exceeded",
+                        format!(
+                            "you hold {files} uploaded files ({bytes} bytes) not yet part of an application; the limit is {} files and {} bytes — submit or wait for unused files to expire after {} days",
+                            limits.quota_files, limits.quota_bytes, limits.orphan_grace_days
+                        ),
+                    ));
+                }
+                db.put_attachment(&row)?;
+                Ok(())
+            })
+            .await?;
         Ok(view)
+    }
+
+    pub fn upload_settings(&self) -> UploadSettings {
+        self.upload_settings.read().map(|g| *g).unwrap_or_default()
+    }
+
+    pub fn set_upload_settings(&self, s: UploadSettings) {
+        if let Ok(mut g) = self.upload_settings.write() {
+            *g = s;
+        }
+    }
+
+    /// Delete files that no case references once they are older than the grace period. Returns how many went.
+    pub async fn clean_orphan_attachments(&self) -> Result<usize, AppError> {
+        let grace = i64::from(self.upload_settings().orphan_grace_days) * 86_400_000;
+        let before = ms(self.now()) - grace;
+        self.store
+            .write(move |db| -> Result<usize, AppError> {
+                let mut deleted = 0;
+                for id in db.orphan_attachments(before, 1000)? {
+                    // A file uploaded before binding was recorded may still be referenced: bind it instead.
+                    match db.case_mentioning(&id)? {
+                        Some(case_no) => db.bind_attachment(&id, &case_no)?,
+                        None => {
+                            db.delete_attachment(&id)?;
+                            deleted += 1;
+                        }
+                    }
+                }
+                Ok(deleted)
+            })
+            .await
     }
 
     /// A file and its bytes: for its uploader, or for staff who may see `case_no` when that case references it.
@@ -156,8 +222,14 @@ impl App {
 }
 
 /// Check the files a submission or correction references: each must exist and have been uploaded by `owner`
-/// (the applicant, or the window clerk who scanned it); its digest is taken from the stored file.
-pub(crate) fn bind_attachments(db: &mut Db, owner: &str, materials: &mut [MaterialRef]) -> Result<(), AppError> {
+/// (the applicant, or the window clerk who scanned it); its digest is taken from the stored file, and the file is
+/// bound to the case (it no longer counts against the quota and is never cleaned up).
+pub(crate) fn bind_attachments(
+    db: &mut Db,
+    owner: &str,
+    case_no: &str,
+    materials: &mut [MaterialRef],
+) -> Result<(), AppError> {
     for m in materials.iter_mut() {
         m.digest = None;
         let Some(id) = m.attachment.clone() else { continue };
@@ -168,6 +240,7 @@ pub(crate) fn bind_attachments(db: &mut Db, owner: &str, materials: &mut [Materi
             )
         })?;
         m.digest = Some(row.sha256.clone());
+        db.bind_attachment(&id, case_no)?;
         if m.file_name.trim().is_empty() {
             m.file_name = row.file_name.clone();
         }

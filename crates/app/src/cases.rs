@@ -264,11 +264,11 @@ pub(crate) fn command_in(
     let today = local_date(now);
     match &mut cmd {
         CaseCommand::SubmitCorrection { materials, .. } => {
-            crate::attachments::bind_attachments(db, &actor.id, materials)?;
+            crate::attachments::bind_attachments(db, &actor.id, case_no, materials)?;
             crate::licensing::check_license_refs(db, &def, holder.as_deref(), materials, today)?;
         }
         CaseCommand::FulfilPledge { material } => {
-            crate::attachments::bind_attachments(db, &actor.id, std::slice::from_mut(material))?;
+            crate::attachments::bind_attachments(db, &actor.id, case_no, std::slice::from_mut(material))?;
             crate::licensing::check_license_refs(db, &def, holder.as_deref(), std::slice::from_ref(material), today)?;
         }
         _ => {}
@@ -496,11 +496,11 @@ impl App {
                     }
                 }
                 // Uploaded files must be the submitter's own (the applicant's, or the clerk's scans).
-                crate::attachments::bind_attachments(db, &actor.id, &mut req.materials)?;
                 let day = local_date(now);
-                crate::licensing::check_license_refs(db, &def, Some(&holder_index), &req.materials, day)?;
                 let seq = db.next_counter(&format!("case-{}", format_date(day)))?;
                 let case_no = CaseNo::new(day, seq as u64);
+                crate::attachments::bind_attachments(db, &actor.id, case_no.as_str(), &mut req.materials)?;
+                crate::licensing::check_license_refs(db, &def, Some(&holder_index), &req.materials, day)?;
                 let sub = Submission {
                     case_no: case_no.clone(),
                     channel: req.channel,

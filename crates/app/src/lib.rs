@@ -103,6 +103,7 @@ pub struct App {
     hashing: Arc<tokio::sync::Semaphore>,
     /// Registrations allowed per client address per hour (configuration; 0 turns the limit off).
     registrations_per_hour: Arc<RwLock<usize>>,
+    upload_settings: Arc<RwLock<attachments::UploadSettings>>,
     /// The address the public reaches this deployment at (printed on licences, in the QR's URL form).
     public_url: Arc<RwLock<String>>,
     /// Licence types (catalog/license-types.toml).
@@ -152,6 +153,7 @@ impl App {
                 std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             )),
             registrations_per_hour: Arc::new(RwLock::new(auth::REGISTRATIONS_PER_ADDRESS_HOUR)),
+            upload_settings: Arc::default(),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };
         app.reload_calendar_blocking()?;

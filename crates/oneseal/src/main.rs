@@ -680,6 +680,21 @@ pub fn open_app(database: &str) -> Result<App, String> {
         }
     }
     app.set_login_limits(limits);
+    let mut uploads = oneseal_app::attachments::UploadSettings::default();
+    if let Ok(v) = std::env::var("ONESEAL_UPLOAD_QUOTA_MB") {
+        let mb: i64 =
+            v.trim().parse().map_err(|_| "ONESEAL_UPLOAD_QUOTA_MB must be a whole number of MiB".to_string())?;
+        uploads.quota_bytes = mb.saturating_mul(1024 * 1024);
+    }
+    if let Ok(v) = std::env::var("ONESEAL_UPLOAD_QUOTA_FILES") {
+        uploads.quota_files =
+            v.trim().parse().map_err(|_| "ONESEAL_UPLOAD_QUOTA_FILES must be a whole number".to_string())?;
+    }
+    if let Ok(v) = std::env::var("ONESEAL_ORPHAN_GRACE_DAYS") {
+        uploads.orphan_grace_days =
+            v.trim().parse().map_err(|_| "ONESEAL_ORPHAN_GRACE_DAYS must be a whole number of days".to_string())?;
+    }
+    app.set_upload_settings(uploads);
     if let Ok(v) = std::env::var("ONESEAL_REGISTRATIONS_PER_HOUR") {
         let n = v.trim().parse().map_err(|_| {
             "ONESEAL_REGISTRATIONS_PER_HOUR must be a whole number (registrations per address per hour; 0 turns the limit off)"
@@ -847,6 +862,12 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
             loop {
                 if let Err(e) = analyst.store.write(|db| db.refresh_statistics()).await {
                     eprintln!("statistics: {e}");
+                }
+                // Uploaded files no application took up, past their grace period.
+                match analyst.clean_orphan_attachments().await {
+                    Ok(0) => {}
+                    Ok(n) => eprintln!("uploads: deleted {n} files no application referenced"),
+                    Err(e) => eprintln!("uploads: {}", app_err(e)),
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }

@@ -26,6 +26,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (15, include_str!("migrations/sqlite_0015_dashboard.sql")),
     (16, include_str!("migrations/sqlite_0016_hotline_ratings.sql")),
     (17, include_str!("migrations/sqlite_0017_organisation_verification.sql")),
+    (18, include_str!("migrations/sqlite_0018_attachment_binding.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -45,6 +46,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (15, include_str!("migrations/postgres_0015_dashboard.sql")),
     (16, include_str!("migrations/postgres_0016_hotline_ratings.sql")),
     (17, include_str!("migrations/postgres_0017_organisation_verification.sql")),
+    (18, include_str!("migrations/postgres_0018_attachment_binding.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -1907,6 +1909,46 @@ impl Db {
                 Val::Int(a.created_at_ms),
             ],
         )?;
+        Ok(())
+    }
+
+    /// An account's files not yet part of any case: (count, bytes).
+    pub fn pending_attachments(&mut self, owner: &str) -> Result<(i64, i64), StoreError> {
+        let rows = self.sql.query(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE owner = $1 AND bound_case IS NULL",
+            &[owner.into()],
+        )?;
+        Ok(rows.first().map(|r| Ok::<_, StoreError>((r.int(0)?, r.int(1)?))).transpose()?.unwrap_or((0, 0)))
+    }
+
+    /// Bind a file to the case that references it (the first case keeps it).
+    pub fn bind_attachment(&mut self, id: &str, case_no: &str) -> Result<(), StoreError> {
+        self.sql.exec(
+            // (SQLite numbers `$n` parameters in order of appearance: keep them in order.)
+            "UPDATE attachments SET bound_case = $1 WHERE id = $2 AND bound_case IS NULL",
+            &[case_no.into(), id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Files never bound to a case, uploaded before `before_ms`, oldest first.
+    pub fn orphan_attachments(&mut self, before_ms: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT id FROM attachments WHERE bound_case IS NULL AND created_at_ms < $1 ORDER BY created_at_ms LIMIT $2",
+            &[Val::Int(before_ms), Val::Int(limit)],
+        )?;
+        rows.iter().map(|r| r.text(0)).collect()
+    }
+
+    /// The first case whose state mentions a file id (files uploaded before binding was recorded).
+    pub fn case_mentioning(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+        let pattern = format!("%\"{id}\"%");
+        let rows = self.sql.query("SELECT case_no FROM cases WHERE state LIKE $1 LIMIT 1", &[pattern.into()])?;
+        rows.first().map(|r| r.text(0)).transpose()
+    }
+
+    pub fn delete_attachment(&mut self, id: &str) -> Result<(), StoreError> {
+        self.sql.exec("DELETE FROM attachments WHERE id = $1 AND bound_case IS NULL", &[id.into()])?;
         Ok(())
     }
 

@@ -2639,6 +2639,41 @@ fn uploaded_materials_are_checked_sealed_bound_to_the_case_and_readable_only_by_
         let clerk = t.login("clerk");
         assert_eq!(get(&clerk, "").0, 404, "staff need the case that references the file");
         assert_eq!(get(&clerk, &format!("?case_no={no}")), (200, pdf.clone()));
+
+        // A quota on files not yet part of an application; files a case took up do not count.
+        t.app.set_upload_settings(oneseal_app::attachments::UploadSettings {
+            quota_bytes: 1_000,
+            quota_files: 2,
+            orphan_grace_days: 7,
+        });
+        let (s1, loose) = upload(t, &citizen, "a.pdf", b"%PDF-1.7 loose one");
+        assert_eq!(s1, 201, "the bound file does not count: {loose}");
+        assert_eq!(upload(t, &citizen, "b.pdf", b"%PDF-1.7 loose two").0, 201);
+        let (s3, refused) = upload(t, &citizen, "c.pdf", b"%PDF-1.7 loose three");
+        assert_eq!((s3, refused["code"].as_str()), (422, Some("upload_quota_exceeded")), "{refused}");
+        let mut heavy = b"%PDF-1.7 ".to_vec();
+        heavy.resize(1_001, b'x');
+        let (_, refused) = upload(t, &company, "heavy.pdf", &heavy);
+        assert_eq!(refused["code"], "upload_quota_exceeded", "bytes count too: {refused}");
+        // Unused files go after the grace period; files of cases stay.
+        let loose_id = loose["id"].as_str().unwrap().to_string();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        t.clock.set(datetime!(2026-03-08 10:00 +8));
+        assert_eq!(rt.block_on(t.app.clean_orphan_attachments()).unwrap(), 0, "not yet: six days");
+        t.clock.set(datetime!(2026-03-09 10:01 +8));
+        let gone = rt.block_on(t.app.clean_orphan_attachments()).unwrap();
+        assert_eq!(gone, 3, "citizen's two loose files and company's lease.png");
+        let citizen = t.login("citizen");
+        assert_eq!(get(&citizen, "").0, 200, "the case's file stays");
+        let r = t
+            .agent
+            .get(&format!("{}/api/v1/attachments/{loose_id}", t.base))
+            .header("Authorization", &format!("Bearer {citizen}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404, "the loose file is gone");
+        assert_eq!(upload(t, &citizen, "c.pdf", b"%PDF-1.7 again").0, 201, "the quota is free again");
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
     });
 }
 
