@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::{from_ms, ms, random_hex, sha256_hex, App, AppError};
+use crate::{from_ms, ms, sha256_hex, App, AppError};
 
 /// The stream id of a case.
 pub fn stream_of(case_no: &str) -> String {
@@ -472,7 +472,7 @@ impl App {
         let holder_index = self.id_index(req.applicant.kind, &id_number);
         let calendar = self.calendar();
         let now = self.now();
-        let query_code = random_hex(4)?.to_uppercase();
+        let query_code = new_query_code()?;
         let actor = actor.clone();
         let scope = format!("submit:{}", actor.id);
         // A clerk's application is recorded at the clerk's own post unless the request names another point.
@@ -514,7 +514,7 @@ impl App {
                     },
                     form: req.form,
                     materials: req.materials,
-                    query_code_digest: sha256_hex(&query_code),
+                    query_code_digest: sha256_hex(&normalize_query_code(&query_code)),
                 };
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::submit(sub, &ctx)?;
@@ -614,16 +614,25 @@ impl App {
     }
 
     /// Progress lookup without login: case number plus query code. A wrong code and an unknown case look the same.
-    pub async fn progress(&self, case_no: &str, query_code: &str) -> Result<Progress, AppError> {
+    /// A case's progress for whoever holds its query code. Failed lookups are counted per address (`addr`): past
+    /// the limit the address waits, so codes cannot be guessed by trying.
+    pub async fn progress(&self, case_no: &str, query_code: &str, addr: Option<&str>) -> Result<Progress, AppError> {
+        self.lookup_allowed(addr)?;
         let no = case_no.to_string();
         let nf = || AppError::NotFound(format!("case {case_no} with this query code"));
         let found = self.store.read(move |db| load_state(db, &no)).await;
         let (st, _) = match found {
             Ok(x) => x,
-            Err(AppError::NotFound(_)) => return Err(nf()),
+            Err(AppError::NotFound(_)) => {
+                self.lookup_failed(addr);
+                return Err(nf());
+            }
             Err(e) => return Err(e),
         };
-        if !constant_time_eq(&sha256_hex(query_code.trim().to_uppercase().as_str()), &st.query_code_digest) {
+        if query_code.len() > 40
+            || !constant_time_eq(&sha256_hex(&normalize_query_code(query_code)), &st.query_code_digest)
+        {
+            self.lookup_failed(addr);
             return Err(nf());
         }
         let v = self.view_of(st);
@@ -716,6 +725,67 @@ fn promised_completion(def: &CaseDefinition, cal: &Arc<Calendar>, now: OffsetDat
         Limit::Minutes(m) => {
             let t = now + Duration::minutes(i64::from(m));
             (t.format(&time::format_description::well_known::Rfc3339).ok(), false)
+        }
+    }
+}
+
+/// Alphabet of query codes: Crockford's base 32 (no I, L, O, U), easy to read aloud and to type.
+const QUERY_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A new query code: 10 characters of Crockford base 32 (50 bits), shown as two groups of five.
+pub fn new_query_code() -> Result<String, AppError> {
+    let mut buf = [0u8; 10];
+    getrandom::fill(&mut buf).map_err(|e| AppError::Internal(format!("random: {e}")))?;
+    let chars: String = buf.iter().map(|b| QUERY_ALPHABET[usize::from(b & 31)] as char).collect();
+    Ok(format!("{}-{}", &chars[..5], &chars[5..]))
+}
+
+/// A query code as typed or read aloud: case, spaces and hyphens do not matter, and I/L read as 1, O as 0
+/// (Crockford). Codes of older cases (8 hexadecimal digits) normalise to themselves.
+pub fn normalize_query_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'I' | 'L' => '1',
+            'O' => '0',
+            other => other,
+        })
+        .collect()
+}
+
+/// Failed query-code lookups allowed per address within the throttle window.
+pub const FAILED_LOOKUPS_PER_ADDRESS: usize = 20;
+
+impl App {
+    fn lookup_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
+        let Some(addr) = addr else { return Ok(()) };
+        let now = ms(self.now());
+        let window = crate::auth::THROTTLE_WINDOW_MS;
+        let map = self.throttle.lock().map_err(|_| AppError::Internal("throttle lock".into()))?;
+        let recent: Vec<i64> = map
+            .get(&format!("q:{addr}"))
+            .map(|v| v.iter().copied().filter(|t| now - t < window).collect())
+            .unwrap_or_default();
+        if recent.len() >= FAILED_LOOKUPS_PER_ADDRESS {
+            let oldest = recent.iter().copied().min().unwrap_or(now);
+            return Err(AppError::RateLimited {
+                code: "lookup_rate_limited",
+                message: format!(
+                    "{FAILED_LOOKUPS_PER_ADDRESS} lookups with a wrong case number or query code from this address"
+                ),
+                retry_after_secs: ((oldest + window - now) / 1000).max(1) as u64,
+            });
+        }
+        Ok(())
+    }
+
+    fn lookup_failed(&self, addr: Option<&str>) {
+        let Some(addr) = addr else { return };
+        let now = ms(self.now());
+        if let Ok(mut map) = self.throttle.lock() {
+            let v = map.entry(format!("q:{addr}")).or_default();
+            v.retain(|t| now - *t < crate::auth::THROTTLE_WINDOW_MS);
+            v.push(now);
         }
     }
 }

@@ -240,7 +240,12 @@ impl App {
     }
 
     /// Rate a completed case or a window service: the signed-in applicant, or anyone with the case's query code.
-    pub async fn rate(&self, actor: Option<&Actor>, input: RateInput) -> Result<RatingRow, AppError> {
+    pub async fn rate(
+        &self,
+        actor: Option<&Actor>,
+        input: RateInput,
+        addr: Option<&str>,
+    ) -> Result<RatingRow, AppError> {
         let level = Satisfaction::parse(&input.level).ok_or_else(|| {
             AppError::invalid(
                 "invalid_level",
@@ -274,7 +279,7 @@ impl App {
                 (v, a.id.clone(), true)
             }
             (_, Some(code)) => {
-                self.progress(&input.case_no, code).await?;
+                self.progress(&input.case_no, code, addr).await?;
                 let system = Actor::system("rating", Role::Supervisor, None);
                 let v = self.case_view_unrecorded(&system, &input.case_no).await?;
                 (v, format!("code-{}", input.case_no), false)

@@ -375,6 +375,7 @@ progress-lead = Check a case's progress without signing in: enter its case numbe
 progress-submit = Check
 progress-missing = Enter the case number and the query code.
 progress-not-found = No case matches this number and query code.
+progress-too-many = Too many lookups with a wrong number or code from here. Try again in { $n } minutes, or ask at a window with your ID card.
 progress-current = Current step
 progress-passed = Steps done
 progress-outcome = Result

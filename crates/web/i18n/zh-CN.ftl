@@ -345,6 +345,7 @@ progress-lead = 不用登录，输入办件编号和查询码即可查询办理�
 progress-submit = 查询
 progress-missing = 请填写办件编号和查询码。
 progress-not-found = 没有找到该办件，或查询码不正确。
+progress-too-many = 查询失败次数过多，请 { $n } 分钟后再试，或携带身份证件到窗口查询。
 progress-current = 当前环节
 progress-passed = 已完成环节
 progress-outcome = 办理结果

@@ -1014,11 +1014,15 @@ struct ProgressBody {
     query_code: String,
 }
 
-async fn progress(State(s): State<AppState>, ApiJson(b): ApiJson<ProgressBody>) -> Res {
+async fn progress(
+    State(s): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ApiJson(b): ApiJson<ProgressBody>,
+) -> Res {
     if b.case_no.len() > 40 || b.query_code.len() > 40 {
         return Err(Problem::not_found("no case with this number and query code").into());
     }
-    let p = s.app.progress(&b.case_no, &b.query_code).await?;
+    let p = s.app.progress(&b.case_no, &b.query_code, Some(&peer.ip().to_string())).await?;
     Ok(Json(p).into_response())
 }
 

@@ -276,6 +276,7 @@ pub(crate) struct RateBody {
 /// Rate a completed case or a window service: signed in as its applicant, or with its query code.
 pub(crate) async fn rate(
     State(s): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     principal: Option<Extension<crate::policy::Principal>>,
     ApiJson(b): ApiJson<RateBody>,
 ) -> Res {
@@ -291,7 +292,7 @@ pub(crate) async fn rate(
         comment: b.comment,
         tags: b.tags,
     };
-    let r = s.app.rate(actor.as_ref(), input).await?;
+    let r = s.app.rate(actor.as_ref(), input, Some(&peer.ip().to_string())).await?;
     Ok((StatusCode::CREATED, Json(rating_json(&r))).into_response())
 }
 

@@ -317,6 +317,22 @@ fn lifecycle_through_http() {
         assert!(p.body.get("applicant").is_none(), "no personal data in public progress");
         let p = t.post("/api/v1/progress", None, &json!({"case_no": case_no, "query_code": "WRONG1"}));
         assert_eq!(p.status, 404);
+        // The code has 50 bits in Crockford base 32, read aloud in two groups of five; case, hyphen and the
+        // look-alikes (O for 0, I or L for 1) do not matter when it is typed back.
+        let shape = |c: &str| {
+            c.len() == 11
+                && c.char_indices().all(|(i, ch)| {
+                    if i == 5 {
+                        ch == '-'
+                    } else {
+                        "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(ch)
+                    }
+                })
+        };
+        assert!(shape(&query_code), "{query_code}");
+        let typed = query_code.replace('-', " ").to_lowercase().replace('0', "o").replace('1', "l");
+        let p = t.post("/api/v1/progress", None, &json!({"case_no": case_no, "query_code": typed}));
+        assert_eq!(p.status, 200, "{typed}: {:?}", p.body);
 
         // Notifications reach the applicant once each, even if the subscriber runs twice.
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -735,6 +751,41 @@ fn registrations_are_limited_per_address_and_refusals_write_nothing() {
         t.clock.set(datetime!(2026-03-02 11:01 +8));
         let r = t.post("/api/v1/register", None, &json!({"username": "reg4", "password": "a-long-password", "name": "测试", "resident_id": "640104200501010052"}));
         assert_eq!(r.status, 201, "{:?}", r.body);
+        t.clock.set(datetime!(2026-03-02 10:00 +8));
+    });
+}
+
+#[test]
+fn wrong_query_codes_are_limited_per_address() {
+    each_backend(|t| {
+        let r =
+            t.post("/api/v1/cases", Some(&t.login("citizen")), &submission(t, &t.item_code("食品经营许可"), "online"));
+        let (no, code) =
+            (r.body["case_no"].as_str().unwrap().to_string(), r.body["query_code"].as_str().unwrap().to_string());
+        let lookup =
+            |no: &str, code: &str| t.post("/api/v1/progress", None, &json!({"case_no": no, "query_code": code}));
+        for i in 0..oneseal_app::cases::FAILED_LOOKUPS_PER_ADDRESS {
+            // Wrong codes and unknown case numbers both count.
+            let r = if i % 2 == 0 { lookup(&no, "AAAAA-AAAAA") } else { lookup("YC2026030299999", &code) };
+            assert_eq!(r.status, 404, "{i}");
+        }
+        let r = lookup(&no, &code);
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (429, Some("lookup_rate_limited")),
+            "even the right code waits: {:?}",
+            r.body
+        );
+        assert!(r.header("retry-after").is_some());
+        // The page says so in the visitor's language.
+        let (status, html) = page_post(t, "/progress", &format!("case_no={no}&query_code={code}"));
+        assert_eq!(status, 429);
+        assert!(html.contains("查询失败次数过多"), "{html}");
+        // Other addresses are not affected; after the window this one is free again.
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        assert!(rt.block_on(t.app.progress(&no, &code, Some("203.0.113.5"))).is_ok());
+        t.clock.set(datetime!(2026-03-02 10:16 +8));
+        assert_eq!(lookup(&no, &code).status, 200);
         t.clock.set(datetime!(2026-03-02 10:00 +8));
     });
 }
@@ -2511,6 +2562,19 @@ fn page_get(t: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String) {
         r = r.header("Cookie", c);
     }
     let mut resp = r.call().unwrap();
+    (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+/// POST a form to a page as a browser on this site would (same origin), without a session.
+fn page_post(t: &TestApp, path: &str, form: &str) -> (u16, String) {
+    let mut resp = t
+        .agent
+        .post(&format!("{}{path}", t.base))
+        .header("Accept", "text/html")
+        .header("Origin", &t.base)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap();
     (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
 }
 

@@ -398,6 +398,7 @@ struct RateForm {
 
 async fn rate_submit(
     State(s): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     ctx: Ctx,
     principal: Option<Extension<Principal>>,
     headers: HeaderMap,
@@ -425,7 +426,7 @@ async fn rate_submit(
         tags: vec![],
     };
     let signed_in = actor.is_some();
-    match s.app.rate(actor.as_ref(), input).await {
+    match s.app.rate(actor.as_ref(), input, Some(&peer.ip().to_string())).await {
         Ok(_) => {
             let p = rate_page_of(&ctx, f.case_no, String::new(), f.kind, signed_in, None, Some(ctx.t("rate-thanks")));
             page(StatusCode::OK, &ctx, &p)

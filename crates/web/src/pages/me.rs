@@ -554,6 +554,7 @@ struct ProgressForm {
 
 async fn progress(
     State(s): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     ctx: Ctx,
     form: Result<Form<ProgressForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -564,7 +565,7 @@ async fn progress(
         p.error = Some(ctx.t("progress-missing"));
         return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &p);
     }
-    match s.app.progress(&case_no, &f.query_code).await {
+    match s.app.progress(&case_no, &f.query_code, Some(&peer.ip().to_string())).await {
         Ok(r) => {
             p.result = Some(ProgressView {
                 case_no: r.case_no,
@@ -581,6 +582,10 @@ async fn progress(
                 outcome: r.outcome.map(|o| ctx.t(&format!("outcome-{}", snake(&o)))).unwrap_or_default(),
             });
             page(StatusCode::OK, &ctx, &p)
+        }
+        Err(e @ AppError::RateLimited { .. }) => {
+            p.error = Some(ctx.tn("progress-too-many", (e.retry_after().unwrap_or(60) / 60 + 1) as i64));
+            page(StatusCode::TOO_MANY_REQUESTS, &ctx, &p)
         }
         Err(_) => {
             p.error = Some(ctx.t("progress-not-found"));
