@@ -66,7 +66,7 @@ echo "== openapi-spec-validator $DOC"
 .venv/bin/openapi-spec-validator "$DOC" || { status=1; exit 1; }
 
 echo "== starting $ONESEAL_BIN serve --demo (sign-in throttling off: generated requests come from 127.0.0.1 and reuse the documented example account; throttling has its own tests)"
-ONESEAL_LOGIN_LIMIT_PER_ADDRESS=0 ONESEAL_LOGIN_LIMIT_PER_ACCOUNT=0 ONESEAL_REGISTRATIONS_PER_HOUR=0 "$ONESEAL_BIN" serve --demo --database "sqlite://$work/oneseal.db" --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+ONESEAL_LOGIN_LIMIT_PER_ADDRESS=0 ONESEAL_LOGIN_LIMIT_PER_ACCOUNT=0 ONESEAL_REGISTRATIONS_PER_HOUR=0 ONESEAL_ANONYMOUS_PER_MINUTE=0 "$ONESEAL_BIN" serve --demo --database "sqlite://$work/oneseal.db" --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 base=""
 for _ in $(seq 1 300); do

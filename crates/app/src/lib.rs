@@ -104,6 +104,8 @@ pub struct App {
     /// Registrations allowed per client address per hour (configuration; 0 turns the limit off).
     registrations_per_hour: Arc<RwLock<usize>>,
     upload_settings: Arc<RwLock<attachments::UploadSettings>>,
+    /// Costly public requests an anonymous address may make per minute (0: no limit).
+    anonymous_per_minute: Arc<std::sync::atomic::AtomicU32>,
     /// The address the public reaches this deployment at (printed on licences, in the QR's URL form).
     public_url: Arc<RwLock<String>>,
     /// Licence types (catalog/license-types.toml).
@@ -154,6 +156,7 @@ impl App {
             )),
             registrations_per_hour: Arc::new(RwLock::new(auth::REGISTRATIONS_PER_ADDRESS_HOUR)),
             upload_settings: Arc::default(),
+            anonymous_per_minute: Arc::new(std::sync::atomic::AtomicU32::new(ANONYMOUS_PER_MINUTE)),
             license_types: Arc::new(licensing::builtin_license_types()?),
         };
         app.reload_calendar_blocking()?;
@@ -192,6 +195,20 @@ impl App {
 }
 
 /// Milliseconds since the Unix epoch.
+/// Default: 120 costly public requests per minute per anonymous address, in bursts of up to 120.
+pub const ANONYMOUS_PER_MINUTE: u32 = 120;
+
+impl App {
+    /// The per-address limit on costly public requests by anonymous callers (`ONESEAL_ANONYMOUS_PER_MINUTE`).
+    pub fn anonymous_per_minute(&self) -> u32 {
+        self.anonymous_per_minute.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_anonymous_per_minute(&self, n: u32) {
+        self.anonymous_per_minute.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub fn ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }

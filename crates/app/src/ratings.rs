@@ -9,7 +9,7 @@ use oneseal_domain::case::{CaseEvent, CaseState, Status};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::hotline::{Satisfaction, TicketState};
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::{Db, NewEvent, RatingRow, StoredEvent};
+use oneseal_store::{Db, NewEvent, RatingRow, RatingTally, StoredEvent};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -198,20 +198,20 @@ pub struct SatisfactionReport {
     pub named_bad_fed_back: i64,
 }
 
-/// Group counted ratings by a key (pure).
-pub fn group(rows: &[RatingRow], key: impl Fn(&RatingRow) -> String) -> Vec<SatisfactionLine> {
+/// Group counted tallies by a key (pure).
+pub fn group(rows: &[RatingTally], key: impl Fn(&RatingTally) -> String) -> Vec<SatisfactionLine> {
     let mut m: std::collections::BTreeMap<String, SatisfactionLine> = std::collections::BTreeMap::new();
-    for r in rows.iter().filter(|r| r.counted) {
+    for r in rows {
         let k = key(r);
         if k.is_empty() {
             continue;
         }
         let l = m.entry(k.clone()).or_insert_with(|| SatisfactionLine { key: k, ..Default::default() });
-        l.total += 1;
+        l.total += r.count;
         if !bad(&r.level) {
-            l.satisfied += 1;
+            l.satisfied += r.count;
         }
-        *l.levels.entry(r.level.clone()).or_default() += 1;
+        *l.levels.entry(r.level.clone()).or_default() += r.count;
     }
     m.into_values()
         .map(|mut l| {
@@ -500,7 +500,8 @@ impl App {
 
     /// Satisfaction over counted ratings since `since_ms` (public: no raters or comments).
     pub async fn satisfaction(&self, since_ms: i64) -> Result<SatisfactionReport, AppError> {
-        let rows = self.store.read(move |db| db.ratings(None, since_ms, 1_000_000).map_err(AppError::from)).await?;
+        // Aggregated in the database: the answer is one row per distinct combination, however many ratings.
+        let rows = self.store.read(move |db| db.rating_tallies(since_ms).map_err(AppError::from)).await?;
         let view = self.catalog();
         let name_dept = |k: &str| view.department_name(k);
         let mut rep = SatisfactionReport {
@@ -511,14 +512,13 @@ impl App {
             by_channel: group(&rows, |r| r.channel.clone()),
             ..Default::default()
         };
-        let counted: Vec<&RatingRow> = rows.iter().filter(|r| r.counted).collect();
-        rep.total = counted.len() as i64;
-        rep.satisfied = counted.iter().filter(|r| !bad(&r.level)).count() as i64;
+        rep.total = rows.iter().map(|r| r.count).sum();
+        rep.satisfied = rows.iter().filter(|r| !bad(&r.level)).map(|r| r.count).sum();
         rep.share = (rep.total > 0).then(|| rep.satisfied as f64 / rep.total as f64);
-        let named_bad: Vec<&&RatingRow> = counted.iter().filter(|r| r.named && bad(&r.level)).collect();
-        rep.named_bad = named_bad.len() as i64;
+        let named_bad: Vec<&RatingTally> = rows.iter().filter(|r| r.named && bad(&r.level)).collect();
+        rep.named_bad = named_bad.iter().map(|r| r.count).sum();
         rep.named_bad_fed_back =
-            named_bad.iter().filter(|r| r.remediation.as_deref() == Some("fed_back")).count() as i64;
+            named_bad.iter().filter(|r| r.remediation.as_deref() == Some("fed_back")).map(|r| r.count).sum();
         let dir = self.hotline_directory();
         for l in &mut rep.by_department {
             l.name = name_dept(&l.key);

@@ -87,7 +87,20 @@ impl App {
 
     /// The inclusion proof of an event in the tree of `size` leaves (default: the latest checkpoint).
     pub async fn inclusion(&self, seq: i64, size: Option<u64>) -> Result<Inclusion, AppError> {
-        self.sync_tree().await?;
+        // A read: the tree is folded in the background; only a proof about leaves not folded yet folds them
+        // first (a write bounded by the new events, never one per call).
+        let behind = self
+            .store
+            .read(move |db| -> Result<bool, AppError> {
+                let (head, _) = db.log_head()?;
+                let last = db.last_seq()?;
+                let unfolded = db.event_leaf(seq)?.is_none() && seq <= last;
+                Ok(unfolded || size.is_some_and(|s| s > head && s <= last.max(0) as u64))
+            })
+            .await?;
+        if behind {
+            self.sync_tree().await?;
+        }
         self.store
             .read(move |db| -> Result<Inclusion, AppError> {
                 let (index, leaf) = db.event_leaf(seq)?.ok_or_else(|| AppError::NotFound(format!("event {seq}")))?;
@@ -122,7 +135,13 @@ impl App {
 
     /// The consistency proof between two tree sizes.
     pub async fn consistency(&self, old: u64, new: u64) -> Result<Vec<String>, AppError> {
-        self.sync_tree().await?;
+        let behind = self
+            .store
+            .read(move |db| Ok::<_, AppError>(new > db.log_head()?.0 && new <= db.last_seq()?.max(0) as u64))
+            .await?;
+        if behind {
+            self.sync_tree().await?;
+        }
         self.store
             .read(move |db| -> Result<Vec<String>, AppError> {
                 let (head, _) = db.log_head()?;

@@ -695,6 +695,13 @@ pub fn open_app(database: &str) -> Result<App, String> {
             v.trim().parse().map_err(|_| "ONESEAL_ORPHAN_GRACE_DAYS must be a whole number of days".to_string())?;
     }
     app.set_upload_settings(uploads);
+    if let Ok(v) = std::env::var("ONESEAL_ANONYMOUS_PER_MINUTE") {
+        let n = v.trim().parse().map_err(|_| {
+            "ONESEAL_ANONYMOUS_PER_MINUTE must be a whole number (costly public requests per address per minute; 0 turns the limit off)"
+                .to_string()
+        })?;
+        app.set_anonymous_per_minute(n);
+    }
     if let Ok(v) = std::env::var("ONESEAL_REGISTRATIONS_PER_HOUR") {
         let n = v.trim().parse().map_err(|_| {
             "ONESEAL_REGISTRATIONS_PER_HOUR must be a whole number (registrations per address per hour; 0 turns the limit off)"

@@ -75,6 +75,21 @@ pub struct TicketFilter {
     pub offset: i64,
 }
 
+/// Counted ratings since a time, tallied by everything the satisfaction report groups on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingTally {
+    pub kind: String,
+    pub department: String,
+    pub service_point: String,
+    pub staff: String,
+    pub item_code: String,
+    pub channel: String,
+    pub level: String,
+    pub named: bool,
+    pub remediation: Option<String>,
+    pub count: i64,
+}
+
 /// A rating with its remediation, projected from its stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RatingRow {
@@ -398,6 +413,33 @@ impl Db {
             &[kind.into(), target.into(), rater.into()],
         )?;
         rows.first().map(rating_from).transpose()
+    }
+
+    /// The satisfaction report's tallies, aggregated in the database (one row per distinct combination, never a
+    /// row per rating).
+    pub fn rating_tallies(&mut self, since_ms: i64) -> Result<Vec<RatingTally>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT kind, department, service_point, staff, item_code, channel, level, named, remediation, COUNT(*) \
+             FROM ratings WHERE counted = 1 AND rated_at_ms >= $1 \
+             GROUP BY kind, department, service_point, staff, item_code, channel, level, named, remediation",
+            &[Val::Int(since_ms)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(RatingTally {
+                    kind: r.text(0)?,
+                    department: r.text(1)?,
+                    service_point: r.text(2)?,
+                    staff: r.text(3)?,
+                    item_code: r.text(4)?,
+                    channel: r.text(5)?,
+                    level: r.text(6)?,
+                    named: r.int(7)? != 0,
+                    remediation: r.opt_text(8)?,
+                    count: r.int(9)?,
+                })
+            })
+            .collect()
     }
 
     /// Ratings, newest first: all, or one department's; optionally since a time.

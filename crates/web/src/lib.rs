@@ -8,6 +8,7 @@ pub mod api;
 pub mod extract;
 mod hotline_api;
 mod liaison_api;
+pub mod limits;
 pub mod metrics;
 pub mod oidc;
 mod open311;
@@ -42,6 +43,11 @@ pub struct AppState {
     pub kiosk_idle_secs: u64,
     /// Request metrics of this node (`/metrics`).
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// Rendered blank and sample application forms, by item, version, kind and language: a form is rendered
+    /// once per version, not once per download.
+    pub form_pdfs: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<u8>>>>>,
+    /// Requests anonymous callers may make to the costly public routes (per address).
+    pub anonymous: std::sync::Arc<limits::AnonymousLimiter>,
 }
 
 /// The whole HTTP application.
@@ -64,6 +70,8 @@ pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig
         oidc: oidc.map(oidc::Oidc::new),
         kiosk_idle_secs,
         metrics: std::sync::Arc::default(),
+        form_pdfs: std::sync::Arc::default(),
+        anonymous: std::sync::Arc::default(),
     };
     api::routes()
         .merge(pages::routes())

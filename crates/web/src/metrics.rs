@@ -31,6 +31,10 @@ struct Hist {
 pub struct Metrics {
     /// (method, route pattern, status class) → latency histogram.
     requests: Mutex<BTreeMap<(String, String, &'static str), Hist>>,
+    /// Application forms rendered (a cached form is not rendered again).
+    pub form_renders: std::sync::atomic::AtomicU64,
+    /// Requests refused by the anonymous limit of the costly public routes.
+    pub anonymous_refusals: std::sync::atomic::AtomicU64,
 }
 
 fn class(s: StatusCode) -> &'static str {
@@ -128,6 +132,24 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
             Ok((last, cursors, db.alert_counts()?, db.webhook_delivery_counts()?))
         })
         .await;
+    let _ =
+        writeln!(out, "# HELP oneseal_form_renders_total Application forms rendered as PDF (this node; cached after).");
+    let _ = writeln!(out, "# TYPE oneseal_form_renders_total counter");
+    let _ = writeln!(
+        out,
+        "oneseal_form_renders_total {}",
+        s.metrics.form_renders.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP oneseal_anonymous_refusals_total Anonymous requests to costly public routes refused by the per-address limit."
+    );
+    let _ = writeln!(out, "# TYPE oneseal_anonymous_refusals_total counter");
+    let _ = writeln!(
+        out,
+        "oneseal_anonymous_refusals_total {}",
+        s.metrics.anonymous_refusals.load(std::sync::atomic::Ordering::Relaxed)
+    );
     let _ = writeln!(out, "# HELP oneseal_webhook_failures_total Webhook delivery attempts that failed (this node).");
     let _ = writeln!(out, "# TYPE oneseal_webhook_failures_total counter");
     let _ = writeln!(

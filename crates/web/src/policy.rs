@@ -209,6 +209,26 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
             }
         }
     }
+    // Anonymous callers of the costly public routes spend from a bucket per address.
+    if let (None, Some(pattern)) = (&principal, &pattern) {
+        if crate::limits::costly(req.method().as_str(), pattern) {
+            let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+            if let Some(ip) = peer {
+                let now = oneseal_app::ms(s.app.now());
+                if let Err(wait) = s.anonymous.take(ip, now, s.app.anonymous_per_minute()) {
+                    s.metrics.anonymous_refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Problem::from(AppError::RateLimited {
+                        code: "anonymous_rate_limited",
+                        message:
+                            "too many requests from this address to a costly public address; sign in, or slow down"
+                                .into(),
+                        retry_after_secs: wait,
+                    })
+                    .into_response();
+                }
+            }
+        }
+    }
     if let Some(p) = principal {
         req.extensions_mut().insert(p);
     }

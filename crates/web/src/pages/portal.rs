@@ -403,7 +403,13 @@ async fn application_form(s: &AppState, ctx: &Ctx, headers: &HeaderMap, code: &s
             value: sample.then(|| example_value(f)),
         })
         .collect();
-    let file_id = super::pdf_file_id(&format!("{code} v{} {sample} {}", p.version, ctx.lang.code()));
+    let key = format!("{code} v{} {sample} {}", p.version, ctx.lang.code());
+    let name = format!("{}-{}.pdf", i.impl_code, if sample { "sample" } else { "form" });
+    let cached = s.form_pdfs.lock().ok().and_then(|m| m.get(&key).cloned());
+    if let Some(bytes) = cached {
+        return super::pdf_response(&name, bytes.as_ref().clone(), false, "public, max-age=300");
+    }
+    let file_id = super::pdf_file_id(&key);
     let sheet = oneseal_pdf::form::FormSheet {
         title: ctx.tv("form-title", &i.name),
         subtitle: format!("{} · {} · v{}", view.department_name(i.department.as_str()), i.impl_code, p.version),
@@ -419,10 +425,17 @@ async fn application_form(s: &AppState, ctx: &Ctx, headers: &HeaderMap, code: &s
         },
         file_id,
     };
+    s.metrics.form_renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let rendered = tokio::task::spawn_blocking(move || oneseal_pdf::form::render(&sheet)).await;
     match rendered {
         Ok(Ok(bytes)) => {
-            let name = format!("{}-{}.pdf", i.impl_code, if sample { "sample" } else { "form" });
+            if let Ok(mut m) = s.form_pdfs.lock() {
+                // Bounded: items × versions × 2 kinds × 2 languages; start over if the catalog churns.
+                if m.len() >= 512 {
+                    m.clear();
+                }
+                m.insert(key, std::sync::Arc::new(bytes.clone()));
+            }
             super::pdf_response(&name, bytes, false, "public, max-age=300")
         }
         _ => (StatusCode::INTERNAL_SERVER_ERROR, ctx.t("error-internal")).into_response(),
