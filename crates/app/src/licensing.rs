@@ -48,6 +48,27 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
 }
 
+/// What anyone may see of a licence (双公示): an organisation's licence as signed; a natural person's licence
+/// with the name masked and the licence's own fields (address, practice details, …) withheld — looking a licence
+/// up by its identifier must not tell strangers who holds it or where they live.
+pub fn disclosed(public: &Value) -> Value {
+    if public["holder_code_type"] == "001" {
+        return public.clone();
+    }
+    let mut v = public.clone();
+    if let Some(h) = v["holder"].as_str() {
+        v["holder"] = json!(crate::pd::mask_name(h));
+    }
+    v["fields"] = json!({});
+    v["personal_details_withheld"] = json!(true);
+    v
+}
+
+/// Whether a licence's public record is a natural person's.
+pub fn held_by_person(public: &Value) -> bool {
+    public["holder_code_type"] != "001"
+}
+
 /// How many licence serials or status-list slots a node reserves per write.
 pub(crate) const COUNTER_BLOCK: i64 = 64;
 
@@ -343,7 +364,9 @@ impl App {
     /// Verify a licence from its QR text (signature, then status) or its identifier (status).
     pub async fn verify_license(&self, input: &str) -> Result<Verification, AppError> {
         let input = input.trim();
-        let identifier = if input.starts_with(qr::PREFIX) {
+        // Whoever holds the sealed QR text holds what it says; a bare identifier gets the public disclosure only.
+        let from_qr = input.starts_with(qr::PREFIX);
+        let identifier = if from_qr {
             let Ok(d) = qr::decode(input) else {
                 return Ok(Verification {
                     status: "bad_signature",
@@ -406,6 +429,7 @@ impl App {
         };
         let superseded_by = if status == "amended" { row.reason.clone() } else { None };
         let public: Value = serde_json::from_str(&row.signed_payload).unwrap_or_default();
+        let public = if from_qr { public } else { disclosed(&public) };
         Ok(Verification { status, identifier: Some(identifier), public: Some(public), superseded_by })
     }
 
@@ -526,7 +550,8 @@ impl App {
             .iter()
             .map(|r| {
                 let public: Value = serde_json::from_str(&r.signed_payload).unwrap_or_default();
-                json!({ "identifier": r.identifier, "license_name": public["license_name"], "number": r.number, "holder": r.holder_name,
+                let holder = if held_by_person(&public) { crate::pd::mask_name(&r.holder_name) } else { r.holder_name.clone() };
+                json!({ "identifier": r.identifier, "license_name": public["license_name"], "number": r.number, "holder": holder,
                         "holder_code": public["holder_code"], "issuer": ISSUER_NAME, "issued": r.issued, "valid_to": r.valid_to, "status": r.status })
             })
             .collect();

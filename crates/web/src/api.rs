@@ -1468,7 +1468,22 @@ async fn verify_license(State(s): State<AppState>, ApiJson(b): ApiJson<VerifyBod
     Ok(Json(s.app.verify_license(&b.input).await?).into_response())
 }
 
+/// A licence as the public sees it (see [`license_full`] for its holder).
 fn license_public(l: &oneseal_store::LicenseRow) -> Value {
+    let public = serde_json::from_str::<Value>(&l.signed_payload).unwrap_or_default();
+    if oneseal_app::licensing::held_by_person(&public) {
+        // A natural person's licence: the disclosure only, without the signed bytes (they carry the full name).
+        // The holder has the full record (GET /api/v1/me/licenses) and the sealed QR verifies offline.
+        return json!({
+            "identifier": l.identifier, "status": l.status, "public": oneseal_app::licensing::disclosed(&public),
+            "key_id": l.key_id, "status_index": l.status_index, "status_list": "/api/v1/status-lists/1",
+        });
+    }
+    license_full(l)
+}
+
+/// A licence with everything signed: for its holder, or when the holder is an organisation.
+fn license_full(l: &oneseal_store::LicenseRow) -> Value {
     json!({
         "identifier": l.identifier, "status": l.status, "public": serde_json::from_str::<Value>(&l.signed_payload).unwrap_or_default(),
         "signed_payload": l.signed_payload, "signature_der_hex": l.signature, "key_id": l.key_id, "qr": l.qr, "status_index": l.status_index,
@@ -1741,7 +1756,7 @@ async fn license_pdf(State(s): State<AppState>, Authed(actor, _): Authed, ApiPat
 
 async fn my_licenses(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
     let list = s.app.my_licenses(&actor).await?;
-    Ok(Json(json!({ "licenses": list.iter().map(license_public).collect::<Vec<_>>() })).into_response())
+    Ok(Json(json!({ "licenses": list.iter().map(license_full).collect::<Vec<_>>() })).into_response())
 }
 
 /// The W3C Bitstring Status List of licence revocations.

@@ -387,6 +387,41 @@ fn bundle_filing_and_on_the_spot() {
         assert_eq!(r.status, 201, "{:?}", r.body);
         assert_eq!(r.body["status"], "completed");
         assert!(r.body["filing_receipt"].as_str().unwrap().starts_with("BA"));
+        // 双公示: a natural person's licence looked up by its identifier shows a masked name and no details; the
+        // holder sees everything, and the sealed QR (which the holder hands over) verifies in full.
+        // (张三 runs a food stall as a natural person.)
+        let food = t.item_code("食品经营许可");
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, &food, "online"));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let food_no = r.body["case_no"].as_str().unwrap().to_string();
+        t.act(&t.login("clerk"), &food_no, "accept", json!({}));
+        drive_to_completion(t, &food_no);
+        let mine = t.get("/api/v1/me/licenses", Some(&citizen));
+        let lic = mine.body["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["public"]["holder_code_type"] == "111")
+            .cloned()
+            .unwrap_or_else(|| panic!("a person's licence: {:?}", mine.body));
+        assert_eq!(lic["public"]["holder"], "张三", "the holder sees the full record");
+        let id = lic["identifier"].as_str().unwrap();
+        let public = t.get(&format!("/api/v1/licenses/{id}"), None);
+        assert_eq!(public.status, 200);
+        assert_eq!(public.body["public"]["holder"], "张*", "{:?}", public.body);
+        assert_eq!(public.body["public"]["fields"], json!({}));
+        assert!(public.body.get("signed_payload").is_none() && public.body.get("qr").is_none());
+        assert!(!serde_json::to_string(&public.body).unwrap().contains("张三"));
+        let v = t.post("/api/v1/verify", None, &json!({"input": id}));
+        assert_eq!((v.body["status"].as_str(), v.body["public"]["holder"].as_str()), (Some("valid"), Some("张*")));
+        let qr = lic["qr"].as_str().unwrap_or_else(|| panic!("{lic}"));
+        let v = t.post("/api/v1/verify", None, &json!({"input": qr}));
+        assert_eq!((v.body["status"].as_str(), v.body["public"]["holder"].as_str()), (Some("valid"), Some("张三")));
+        // An organisation's licence stays fully public.
+        let org = first_licence(&done);
+        let public = t.get(&format!("/api/v1/licenses/{org}"), None);
+        assert_eq!(public.body["public"]["holder"], "银川塞上餐饮有限公司");
+        assert!(public.body["signed_payload"].is_string());
 
         // An on-the-spot item (马上办) completes when the window accepts it; its clock counts minutes.
         let code = t.item_code("营业执照遗失补领");
