@@ -226,10 +226,44 @@ impl App {
 
     /// Open a session for a staff account an external identity provider vouched for (single sign-on). Applicants
     /// and inactive or unknown accounts are refused; the provider is responsible for its own second factor.
-    pub async fn login_external(&self, username: &str) -> Result<Session, AppError> {
+    /// Open a session for a staff member an identity provider vouched for. The account is the one linked to the
+    /// provider's subject (`issuer`, `subject`); at the first sign-in, the account the name claim (`name_hint`)
+    /// names is linked — unless it is linked to another subject already — and the link is an event.
+    pub async fn login_external(&self, issuer: &str, subject: &str, name_hint: &str) -> Result<Session, AppError> {
         let now = ms(self.now());
-        let u = username.to_string();
-        let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
+        let (iss, sub, hint) = (issuer.to_string(), subject.to_string(), name_hint.to_string());
+        let acct = self
+            .store
+            .write(move |db| -> Result<Option<AccountRow>, AppError> {
+                if let Some(u) = db.identity_account(&iss, &sub)? {
+                    return Ok(db.get_account(&u)?);
+                }
+                let Some(a) = db.get_account(&hint)? else { return Ok(None) };
+                if db.account_identity(&iss, &a.username)?.is_some() {
+                    // The name now points at an account another subject owns: a renamed or reused name.
+                    return Ok(None);
+                }
+                if !a.active || !parse_roles(&a.roles).iter().any(|r| *r != Role::Applicant) {
+                    return Ok(None);
+                }
+                db.link_identity(&iss, &sub, &a.username, now)?;
+                let stream = format!("account-{}", a.username);
+                let v = db.stream_version(&stream)?;
+                db.append(
+                    &stream,
+                    v,
+                    &[NewEvent {
+                        event_type: "identity_linked".into(),
+                        schema_version: 1,
+                        actor: "sso".into(),
+                        at_ms: now,
+                        payload: serde_json::json!({ "username": a.username, "issuer": iss, "subject": sub })
+                            .to_string(),
+                    }],
+                )?;
+                Ok(Some(a))
+            })
+            .await?;
         let acct = acct.filter(|a| a.active).ok_or(AppError::Unauthenticated)?;
         let actor = actor_of(&acct);
         if !actor.is_staff() {

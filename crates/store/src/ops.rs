@@ -27,6 +27,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (16, include_str!("migrations/sqlite_0016_hotline_ratings.sql")),
     (17, include_str!("migrations/sqlite_0017_organisation_verification.sql")),
     (18, include_str!("migrations/sqlite_0018_attachment_binding.sql")),
+    (19, include_str!("migrations/sqlite_0019_account_identities.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -47,6 +48,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (16, include_str!("migrations/postgres_0016_hotline_ratings.sql")),
     (17, include_str!("migrations/postgres_0017_organisation_verification.sql")),
     (18, include_str!("migrations/postgres_0018_attachment_binding.sql")),
+    (19, include_str!("migrations/postgres_0019_account_identities.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -1441,6 +1443,34 @@ impl Db {
 
     pub fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
         self.sql.exec("DELETE FROM sessions WHERE token_hash = $1", &[token_hash.into()])?;
+        Ok(())
+    }
+
+    // ---- identities at an external provider ----
+
+    /// The account linked to a provider's subject.
+    pub fn identity_account(&mut self, issuer: &str, subject: &str) -> Result<Option<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username FROM account_identities WHERE issuer = $1 AND subject = $2",
+            &[issuer.into(), subject.into()],
+        )?;
+        rows.first().map(|r| r.text(0)).transpose()
+    }
+
+    /// The subject an account is linked to at a provider.
+    pub fn account_identity(&mut self, issuer: &str, username: &str) -> Result<Option<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT subject FROM account_identities WHERE issuer = $1 AND username = $2",
+            &[issuer.into(), username.into()],
+        )?;
+        rows.first().map(|r| r.text(0)).transpose()
+    }
+
+    pub fn link_identity(&mut self, issuer: &str, subject: &str, username: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT INTO account_identities (issuer, subject, username, linked_at_ms) VALUES ($1, $2, $3, $4)",
+            &[issuer.into(), subject.into(), username.into(), Val::Int(at_ms)],
+        )?;
         Ok(())
     }
 

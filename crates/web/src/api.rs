@@ -1338,6 +1338,7 @@ fn oidc_problem(e: crate::oidc::OidcError) -> ApiError {
     let (title, zh) = match e.0 {
         400 => ("Bad request", "登录请求无效或已过期，请重新登录"),
         401 => ("Unauthenticated", "统一身份认证未通过"),
+        503 => ("Service unavailable", "登录人数过多，请稍后再试"),
         _ => ("Bad gateway", "统一身份认证服务暂不可用"),
     };
     ApiError(Problem::new(e.0, "sso_failed", title, zh, e.1))
@@ -1347,7 +1348,7 @@ fn oidc_problem(e: crate::oidc::OidcError) -> ApiError {
 async fn oidc_login(State(s): State<AppState>) -> Res {
     let o = oidc_of(&s)?;
     let now = oneseal_app::ms(s.app.now());
-    let url = tokio::task::spawn_blocking(move || o.start(now))
+    let (url, binding) = tokio::task::spawn_blocking(move || o.start(now))
         .await
         .map_err(|e| Problem::new(500, "internal", "Internal error", "系统内部错误", e.to_string()))?
         .map_err(oidc_problem)?;
@@ -1356,6 +1357,15 @@ async fn oidc_login(State(s): State<AppState>) -> Res {
         Problem::new(502, "sso_failed", "Bad gateway", "统一身份认证服务暂不可用", "bad authorization URL")
     })?;
     r.headers_mut().insert(header::LOCATION, loc);
+    // The sign-in is bound to this browser: the callback must come with this cookie.
+    let secure = if s.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={binding}; Path=/api/v1/oidc; HttpOnly; SameSite=Lax; Max-Age=600{secure}",
+        crate::oidc::BINDING_COOKIE
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
@@ -1368,8 +1378,9 @@ struct CallbackQuery {
 }
 
 /// The identity provider returns here: verify, and open a session for the staff account the ID token names.
-async fn oidc_callback(State(s): State<AppState>, ApiQuery(q): ApiQuery<CallbackQuery>) -> Res {
+async fn oidc_callback(State(s): State<AppState>, headers: HeaderMap, ApiQuery(q): ApiQuery<CallbackQuery>) -> Res {
     let o = oidc_of(&s)?;
+    let binding = crate::policy::cookie_value(&headers, crate::oidc::BINDING_COOKIE);
     if let Some(e) = q.error {
         return Err(ApiError(Problem::new(
             401,
@@ -1384,11 +1395,11 @@ async fn oidc_callback(State(s): State<AppState>, ApiQuery(q): ApiQuery<Callback
         _ => return Err(Problem::bad_request("sso_failed", "code and state are required").into()),
     };
     let now = oneseal_app::ms(s.app.now());
-    let username = tokio::task::spawn_blocking(move || o.finish(&code, &state, now))
+    let who = tokio::task::spawn_blocking(move || o.finish(&code, &state, binding.as_deref(), now))
         .await
         .map_err(|e| Problem::new(500, "internal", "Internal error", "系统内部错误", e.to_string()))?
         .map_err(oidc_problem)?;
-    let sess = s.app.login_external(&username).await.map_err(|e| match e {
+    let sess = s.app.login_external(&who.issuer, &who.subject, &who.name_hint).await.map_err(|e| match e {
         AppError::Unauthenticated => ApiError(Problem::new(
             401,
             "sso_failed",

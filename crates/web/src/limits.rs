@@ -28,6 +28,7 @@ pub const COSTLY: &[(&str, &str)] = &[
     ("POST", "/api/v1/ratings"),
     ("POST", "/rate"),
     ("POST", "/api/v1/register"),
+    ("GET", "/api/v1/oidc/login"),
     ("POST", "/register"),
     ("GET", "/open311/v2/{file}"),
     ("POST", "/open311/v2/{file}"),

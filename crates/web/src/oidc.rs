@@ -1,8 +1,10 @@
 //! Staff single sign-on through OpenID Connect (authorization code flow with PKCE S256, state and nonce), as an
 //! option configured by `ONESEAL_OIDC_ISSUER`, `ONESEAL_OIDC_CLIENT_ID`, `ONESEAL_OIDC_CLIENT_SECRET`,
 //! `ONESEAL_OIDC_REDIRECT_URL` (and `ONESEAL_OIDC_USERNAME_CLAIM`, default `preferred_username`). The ID token is
-//! verified here (RS256 against the provider's JWKS; issuer, audience, expiry, nonce); the claim names an existing,
-//! active staff account. Applicants do not sign in this way.
+//! verified here (RS256 against the provider's JWKS; issuer, audience, expiry, nonce). The sign-in is bound to the
+//! browser that started it (a cookie whose hash the pending sign-in keeps), pending sign-ins are bounded, and the
+//! account is found by the provider's `sub` and issuer; the name claim only chooses the account at the first
+//! sign-in. Applicants do not sign in this way.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,17 +52,36 @@ impl OidcConfig {
     }
 }
 
-/// A sign-in in flight: its PKCE verifier and nonce, kept for ten minutes (per node).
+/// A sign-in in flight: its PKCE verifier, nonce and the hash of the browser binding, kept for ten minutes
+/// (per node).
 struct Pending {
     verifier: String,
     nonce: String,
+    binding_hash: Vec<u8>,
     created_ms: i64,
+}
+
+/// Sign-ins in flight at once (per node); past it, starting another waits until some finish or expire.
+pub const MAX_PENDING: usize = 10_000;
+
+/// The cookie that binds a sign-in to the browser that started it.
+pub const BINDING_COOKIE: &str = "oneseal_sso";
+
+/// Who the provider vouched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub issuer: String,
+    pub subject: String,
+    /// The configured name claim: chooses the account at the first sign-in only.
+    pub name_hint: String,
 }
 
 /// The SSO client: configuration, discovered endpoints and pending sign-ins.
 pub struct Oidc {
     pub config: OidcConfig,
     pending: Mutex<HashMap<String, Pending>>,
+    /// The discovery document and when it was fetched (kept an hour).
+    discovered: Mutex<Option<(Value, i64)>>,
     agent: ureq::Agent,
 }
 
@@ -109,7 +130,7 @@ impl Oidc {
             .timeout_global(Some(std::time::Duration::from_secs(15)))
             .build()
             .into();
-        Arc::new(Oidc { config, pending: Mutex::new(HashMap::new()), agent })
+        Arc::new(Oidc { config, pending: Mutex::new(HashMap::new()), discovered: Mutex::new(None), agent })
     }
 
     fn get_json(&self, url: &str) -> Result<Value, OidcError> {
@@ -120,47 +141,70 @@ impl Oidc {
         r.body_mut().read_json().map_err(|e| err(502, format!("identity provider {url}: {e}")))
     }
 
-    fn discovery(&self) -> Result<Value, OidcError> {
+    /// The provider's discovery document, fetched at most once an hour (a stranger starting sign-ins does not
+    /// make this server fetch it again and again).
+    fn discovery(&self, now_ms: i64) -> Result<Value, OidcError> {
+        if let Some((d, at)) = self.discovered.lock().ok().and_then(|g| g.clone()) {
+            if now_ms - at < 3_600_000 && now_ms >= at {
+                return Ok(d);
+            }
+        }
         let d = self.get_json(&format!("{}/.well-known/openid-configuration", self.config.issuer))?;
         if d["issuer"].as_str() != Some(self.config.issuer.as_str()) {
             return Err(err(502, "the discovery document names another issuer"));
         }
+        if let Ok(mut g) = self.discovered.lock() {
+            *g = Some((d.clone(), now_ms));
+        }
         Ok(d)
     }
 
-    /// Start a sign-in: the provider's authorization URL with state, nonce and a PKCE challenge.
-    pub fn start(&self, now_ms: i64) -> Result<String, OidcError> {
-        let d = self.discovery()?;
+    /// Start a sign-in: the provider's authorization URL with state, nonce and a PKCE challenge, and the binding
+    /// to set as a cookie in the browser that asked.
+    pub fn start(&self, now_ms: i64) -> Result<(String, String), OidcError> {
+        let d = self.discovery(now_ms)?;
         let auth = d["authorization_endpoint"].as_str().ok_or_else(|| err(502, "no authorization_endpoint"))?;
-        let (state, nonce, verifier) = (rand_token()?, rand_token()?, rand_token()?);
+        let (state, nonce, verifier, binding) = (rand_token()?, rand_token()?, rand_token()?, rand_token()?);
         let challenge = b64url(&Sha256::digest(verifier.as_bytes()));
-        if let Ok(mut p) = self.pending.lock() {
+        {
+            let mut p = self.pending.lock().map_err(|_| err(500, "pending sign-ins lock"))?;
             p.retain(|_, v| now_ms - v.created_ms < 600_000);
-            p.insert(state.clone(), Pending { verifier, nonce: nonce.clone(), created_ms: now_ms });
+            if p.len() >= MAX_PENDING {
+                return Err(err(503, "too many sign-ins are in progress; try again in a few minutes"));
+            }
+            let binding_hash = Sha256::digest(binding.as_bytes()).to_vec();
+            p.insert(state.clone(), Pending { verifier, nonce: nonce.clone(), binding_hash, created_ms: now_ms });
         }
         let c = &self.config;
-        Ok(format!(
+        let url = format!(
             "{auth}?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
             urlencode(&c.client_id),
             urlencode(&c.redirect_url),
             urlencode(&state),
             urlencode(&nonce),
             urlencode(&challenge)
-        ))
+        );
+        Ok((url, binding))
     }
 
-    /// Finish a sign-in: exchange the code, verify the ID token, and return the username it names.
-    pub fn finish(&self, code: &str, state: &str, now_ms: i64) -> Result<String, OidcError> {
+    /// Finish a sign-in in the browser that started it (`binding`, from its cookie): exchange the code, verify
+    /// the ID token, and return who it names.
+    pub fn finish(&self, code: &str, state: &str, binding: Option<&str>, now_ms: i64) -> Result<Identity, OidcError> {
         let pending = self
             .pending
             .lock()
             .ok()
             .and_then(|mut p| p.remove(state))
             .ok_or_else(|| err(400, "unknown or used sign-in state"))?;
+        // A sign-in finishes only where it started: a link from someone else's sign-in does not sign this browser in.
+        let bound = binding.is_some_and(|b| Sha256::digest(b.as_bytes()).as_slice() == pending.binding_hash.as_slice());
+        if !bound {
+            return Err(err(400, "this sign-in was not started in this browser; start again"));
+        }
         if now_ms - pending.created_ms >= 600_000 {
             return Err(err(400, "the sign-in took longer than ten minutes; start again"));
         }
-        let d = self.discovery()?;
+        let d = self.discovery(now_ms)?;
         let token_url = d["token_endpoint"].as_str().ok_or_else(|| err(502, "no token_endpoint"))?;
         let jwks_url = d["jwks_uri"].as_str().ok_or_else(|| err(502, "no jwks_uri"))?;
         let c = &self.config;
@@ -181,10 +225,12 @@ impl Oidc {
         let jwks = self.get_json(jwks_url)?;
         let claims = verify_rs256(id_token, &jwks)?;
         check_claims(&claims, c, &pending.nonce, now_ms)?;
-        claims[c.username_claim.as_str()]
+        let subject = claims["sub"]
             .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| err(401, format!("the ID token has no {} claim", c.username_claim)))
+            .filter(|s| !s.is_empty() && s.len() <= 255)
+            .ok_or_else(|| err(401, "the ID token has no sub claim"))?;
+        let name_hint = claims[c.username_claim.as_str()].as_str().unwrap_or_default();
+        Ok(Identity { issuer: c.issuer.clone(), subject: subject.to_string(), name_hint: name_hint.to_string() })
     }
 }
 

@@ -1683,6 +1683,8 @@ mod idp {
         /// code → (nonce, code_challenge, username)
         codes: Arc<Mutex<HashMap<String, (String, String, String)>>>,
         pub user: Arc<Mutex<String>>,
+        /// The subject (`sub`) to put in the ID token instead of one derived from the user name.
+        pub subject: Arc<Mutex<Option<String>>>,
         pub audience: Arc<Mutex<String>>,
         pub now: Arc<Mutex<i64>>,
     }
@@ -1705,6 +1707,7 @@ mod idp {
             key: Arc::new(key),
             codes: Arc::default(),
             user: Arc::new(Mutex::new("bureau-market-chief".into())),
+            subject: Arc::default(),
             audience: Arc::new(Mutex::new("oneseal".into())),
             now: Arc::new(Mutex::new(now)),
         };
@@ -1756,7 +1759,8 @@ mod idp {
         }
         let now = *i.now.lock().unwrap();
         let header = b64(json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}).to_string().as_bytes());
-        let claims = b64(json!({"iss": i.issuer, "aud": *i.audience.lock().unwrap(), "sub": format!("sub-{user}"), "preferred_username": user, "nonce": nonce, "iat": now, "exp": now + 300}).to_string().as_bytes());
+        let sub = i.subject.lock().unwrap().clone().unwrap_or_else(|| format!("sub-{user}"));
+        let claims = b64(json!({"iss": i.issuer, "aud": *i.audience.lock().unwrap(), "sub": sub, "preferred_username": user, "nonce": nonce, "iat": now, "exp": now + 300}).to_string().as_bytes());
         let input = format!("{header}.{claims}");
         let sig = i.key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(input.as_bytes())).unwrap();
         Json(json!({"access_token": "x", "token_type": "Bearer", "id_token": format!("{input}.{}", b64(&sig))}))
@@ -1778,9 +1782,12 @@ fn staff_single_sign_on_through_openid_connect() {
     let t = spawn_app_with("sqlite", oneseal_store::testing::fresh_sqlite(), Some(cfg));
     let no_redirects: ureq::Agent =
         ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    let sign_in = || -> Resp {
+    // Start in a browser: the redirect to the provider, and the cookie binding the sign-in to this browser.
+    let start = || -> (String, String) {
         let r = no_redirects.get(&format!("{}/api/v1/oidc/login", t.base)).call().unwrap();
         assert_eq!(r.status().as_u16(), 303);
+        let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+        assert!(cookie.starts_with("oneseal_sso=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
         let to_idp = r.headers().get("location").unwrap().to_str().unwrap().to_string();
         assert!(
             to_idp.starts_with(&format!("{}/authorize?", idp.issuer))
@@ -1790,8 +1797,15 @@ fn staff_single_sign_on_through_openid_connect() {
         );
         let r = no_redirects.get(&to_idp).call().unwrap();
         let back = r.headers().get("location").unwrap().to_str().unwrap().to_string();
-        let query = back.split_once('?').unwrap().1.to_string();
-        t.get(&format!("/api/v1/oidc/callback?{query}"), None)
+        (back.split_once('?').unwrap().1.to_string(), cookie.split(';').next().unwrap().to_string())
+    };
+    let callback = |query: &str, cookie: Option<&str>| -> Resp {
+        let extra: Vec<(&str, &str)> = cookie.map(|c| vec![("Cookie", c)]).unwrap_or_default();
+        t.call("GET", &format!("/api/v1/oidc/callback?{query}"), None, None, &extra)
+    };
+    let sign_in = || -> Resp {
+        let (query, cookie) = start();
+        callback(&query, Some(&cookie))
     };
     let r = sign_in();
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -1802,6 +1816,13 @@ fn staff_single_sign_on_through_openid_connect() {
     // A replayed or invented state is refused.
     let r = t.get("/api/v1/oidc/callback?code=code-1&state=forged", None);
     assert_eq!((r.status, r.body["code"].as_str()), (400, Some("sso_failed")));
+    // A sign-in finishes only in the browser that started it (login CSRF: a victim opening an attacker's link).
+    let (query, _) = start();
+    let r = callback(&query, None);
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("sso_failed")), "{:?}", r.body);
+    let (query, _) = start();
+    let (_, other_cookie) = start();
+    assert_eq!(callback(&query, Some(&other_cookie)).status, 400, "another sign-in's cookie");
     // An ID token for another client is refused.
     *idp.audience.lock().unwrap() = "someone-else".into();
     assert_eq!(sign_in().status, 401);
@@ -1815,6 +1836,29 @@ fn staff_single_sign_on_through_openid_connect() {
     assert_eq!(sign_in().body["code"], "sso_failed");
     *idp.user.lock().unwrap() = "nobody-at-all".into();
     assert_eq!(sign_in().status, 401);
+    // Accounts follow the provider's subject, not the name claim: the same person renamed at the provider still
+    // reaches their own account, and a new subject taking the old name does not.
+    *idp.subject.lock().unwrap() = Some("sub-bureau-market-chief".into());
+    *idp.user.lock().unwrap() = "bureau-economy-chief".into();
+    let r = sign_in();
+    assert_eq!((r.status, r.body["actor"]["id"].as_str()), (201, Some("bureau-market-chief")), "{:?}", r.body);
+    *idp.subject.lock().unwrap() = Some("someone-new".into());
+    *idp.user.lock().unwrap() = "bureau-market-chief".into();
+    assert_eq!(sign_in().status, 401, "a name already linked to another subject");
+    // Pending sign-ins are bounded.
+    let o = oneseal_web::oidc::Oidc::new(oneseal_web::oidc::OidcConfig {
+        issuer: idp.issuer.clone(),
+        client_id: "oneseal".into(),
+        client_secret: "s3cret".into(),
+        redirect_url: "http://oneseal.test/api/v1/oidc/callback".into(),
+        username_claim: "preferred_username".into(),
+    });
+    let ms = now * 1000;
+    for _ in 0..oneseal_web::oidc::MAX_PENDING {
+        assert!(o.start(ms).is_ok());
+    }
+    assert_eq!(o.start(ms).err().map(|e| e.0), Some(503));
+    assert!(o.start(ms + 600_000).is_ok(), "expired sign-ins make room");
 }
 
 #[test]
