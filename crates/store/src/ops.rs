@@ -1945,7 +1945,7 @@ impl Db {
     /// An account's files not yet part of any case: (count, bytes).
     pub fn pending_attachments(&mut self, owner: &str) -> Result<(i64, i64), StoreError> {
         let rows = self.sql.query(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE owner = $1 AND bound_case IS NULL",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM attachments WHERE owner = $1 AND bound_case IS NULL",
             &[owner.into()],
         )?;
         Ok(rows.first().map(|r| Ok::<_, StoreError>((r.int(0)?, r.int(1)?))).transpose()?.unwrap_or((0, 0)))

@@ -829,61 +829,63 @@ fn wrong_query_codes_are_limited_per_address() {
 
 #[test]
 fn costly_public_routes_are_cached_bounded_and_limited_for_anonymous_callers() {
-    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
-    let supervisor = t.login("supervisor");
-    let metric = |name: &str| -> f64 {
-        let m = t.get("/metrics", Some(&supervisor));
-        let text = m.body.as_str().unwrap_or_default().to_string();
-        text.lines()
-            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{name} in {text}"))
-    };
-    // The application form is rendered once per version and language, then served from memory.
-    let code = t.item_code("食品经营许可");
-    let (s1, b1, _) = bytes_call(&t, &format!("/services/{code}/form.pdf"), None, None);
-    let (s2, b2, _) = bytes_call(&t, &format!("/services/{code}/form.pdf"), None, None);
-    assert_eq!((s1, s2), (200, 200));
-    assert!(b1.starts_with(b"%PDF-") && b1 == b2);
-    assert_eq!(metric("oneseal_form_renders_total"), 1.0);
-    // Open311: a bounded number of ids per call.
-    let ids = (0..51).map(|i| format!("RX20260302{i:05}")).collect::<Vec<_>>().join(",");
-    let (status, body, _) = bytes_call(&t, &format!("/open311/v2/requests.json?service_request_id={ids}"), None, None);
-    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
-    // Proofs are reads: once the tree is folded, asking again writes nothing.
-    let seq = t.app.store.read_blocking(|db| db.last_seq()).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(t.app.sync_tree()).unwrap();
-    let (s, _, _) = bytes_call(&t, &format!("/api/v1/transparency/consistency?old=1&new={seq}"), None, None);
-    assert_eq!(s, 200);
-    let writes = metric("oneseal_store_transaction_seconds_count");
-    for _ in 0..3 {
-        let (s, _, _) = bytes_call(&t, &format!("/api/v1/transparency/consistency?old=1&new={seq}"), None, None);
+    each_backend(|t| {
+        let supervisor = t.login("supervisor");
+        let metric = |name: &str| -> f64 {
+            let m = t.get("/metrics", Some(&supervisor));
+            let text = m.body.as_str().unwrap_or_default().to_string();
+            text.lines()
+                .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+        };
+        // The application form is rendered once per version and language, then served from memory.
+        let code = t.item_code("食品经营许可");
+        let (s1, b1, _) = bytes_call(t, &format!("/services/{code}/form.pdf"), None, None);
+        let (s2, b2, _) = bytes_call(t, &format!("/services/{code}/form.pdf"), None, None);
+        assert_eq!((s1, s2), (200, 200));
+        assert!(b1.starts_with(b"%PDF-") && b1 == b2);
+        assert_eq!(metric("oneseal_form_renders_total"), 1.0);
+        // Open311: a bounded number of ids per call.
+        let ids = (0..51).map(|i| format!("RX20260302{i:05}")).collect::<Vec<_>>().join(",");
+        let (status, body, _) =
+            bytes_call(t, &format!("/open311/v2/requests.json?service_request_id={ids}"), None, None);
+        assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+        // Proofs are reads: once the tree is folded, asking again writes nothing.
+        let seq = t.app.store.read_blocking(|db| db.last_seq()).unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(t.app.sync_tree()).unwrap();
+        let (s, _, _) = bytes_call(t, &format!("/api/v1/transparency/consistency?old=1&new={seq}"), None, None);
         assert_eq!(s, 200);
-    }
-    assert_eq!(metric("oneseal_store_transaction_seconds_count"), writes, "no write per proof");
-    // Anonymous callers spend from a bucket per address on these routes; signed-in callers do not.
-    t.app.set_anonymous_per_minute(5);
-    let mut refused = None;
-    for i in 0..6 {
-        let r = t.get("/api/v1/satisfaction", None);
-        if r.status == 429 {
-            refused = Some((i, r));
-            break;
+        let writes = metric("oneseal_store_transaction_seconds_count");
+        for _ in 0..3 {
+            let (s, _, _) = bytes_call(t, &format!("/api/v1/transparency/consistency?old=1&new={seq}"), None, None);
+            assert_eq!(s, 200);
         }
-        assert_eq!(r.status, 200);
-    }
-    let (i, r) = refused.expect("the sixth anonymous request is refused");
-    assert_eq!((i, r.body["code"].as_str()), (5, Some("anonymous_rate_limited")), "{:?}", r.body);
-    assert!(r.header("retry-after").is_some_and(|v| v.parse::<u64>().unwrap() >= 1));
-    assert_eq!(t.get("/api/v1/items", None).status, 200, "cheap public routes are not counted");
-    let (status, html) = page_get(&t, "/satisfaction", Some(&format!("oneseal_session={}", t.login("citizen"))));
-    assert_eq!(status, 200, "a signed-in visitor is not limited: {html}");
-    assert_eq!(metric("oneseal_anonymous_refusals_total"), 1.0);
-    // A minute later the bucket is full again.
-    t.clock.set(datetime!(2026-03-02 10:01 +8));
-    assert_eq!(t.get("/api/v1/satisfaction", None).status, 200);
+        assert_eq!(metric("oneseal_store_transaction_seconds_count"), writes, "no write per proof");
+        // Anonymous callers spend from a bucket per address on these routes; signed-in callers do not.
+        t.app.set_anonymous_per_minute(5);
+        let mut refused = None;
+        for i in 0..6 {
+            let r = t.get("/api/v1/satisfaction", None);
+            if r.status == 429 {
+                refused = Some((i, r));
+                break;
+            }
+            assert_eq!(r.status, 200);
+        }
+        let (i, r) = refused.expect("the sixth anonymous request is refused");
+        assert_eq!((i, r.body["code"].as_str()), (5, Some("anonymous_rate_limited")), "{:?}", r.body);
+        assert!(r.header("retry-after").is_some_and(|v| v.parse::<u64>().unwrap() >= 1));
+        assert_eq!(t.get("/api/v1/items", None).status, 200, "cheap public routes are not counted");
+        let (status, html) = page_get(t, "/satisfaction", Some(&format!("oneseal_session={}", t.login("citizen"))));
+        assert_eq!(status, 200, "a signed-in visitor is not limited: {html}");
+        assert_eq!(metric("oneseal_anonymous_refusals_total"), 1.0);
+        // A minute later the bucket is full again.
+        t.clock.set(datetime!(2026-03-02 10:01 +8));
+        assert_eq!(t.get("/api/v1/satisfaction", None).status, 200);
+    });
 }
 
 #[test]
