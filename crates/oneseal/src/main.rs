@@ -681,32 +681,21 @@ pub fn open_app(database: &str) -> Result<App, String> {
     }
     app.set_login_limits(limits);
     let mut uploads = oneseal_app::attachments::UploadSettings::default();
-    if let Ok(v) = std::env::var("ONESEAL_UPLOAD_QUOTA_MB") {
-        let mb: i64 =
-            v.trim().parse().map_err(|_| "ONESEAL_UPLOAD_QUOTA_MB must be a whole number of MiB".to_string())?;
+    if let Some(mb) = env_number::<i64>("ONESEAL_UPLOAD_QUOTA_MB", "a whole number of MiB")? {
         uploads.quota_bytes = mb.saturating_mul(1024 * 1024);
     }
-    if let Ok(v) = std::env::var("ONESEAL_UPLOAD_QUOTA_FILES") {
-        uploads.quota_files =
-            v.trim().parse().map_err(|_| "ONESEAL_UPLOAD_QUOTA_FILES must be a whole number".to_string())?;
+    if let Some(n) = env_number("ONESEAL_UPLOAD_QUOTA_FILES", "a whole number of files")? {
+        uploads.quota_files = n;
     }
-    if let Ok(v) = std::env::var("ONESEAL_ORPHAN_GRACE_DAYS") {
-        uploads.orphan_grace_days =
-            v.trim().parse().map_err(|_| "ONESEAL_ORPHAN_GRACE_DAYS must be a whole number of days".to_string())?;
+    if let Some(n) = env_number("ONESEAL_ORPHAN_GRACE_DAYS", "a whole number of days")? {
+        uploads.orphan_grace_days = n;
     }
     app.set_upload_settings(uploads);
-    if let Ok(v) = std::env::var("ONESEAL_ANONYMOUS_PER_MINUTE") {
-        let n = v.trim().parse().map_err(|_| {
-            "ONESEAL_ANONYMOUS_PER_MINUTE must be a whole number (costly public requests per address per minute; 0 turns the limit off)"
-                .to_string()
-        })?;
+    if let Some(n) = env_number("ONESEAL_ANONYMOUS_PER_MINUTE", "requests per address per minute; 0 turns it off")? {
         app.set_anonymous_per_minute(n);
     }
-    if let Ok(v) = std::env::var("ONESEAL_REGISTRATIONS_PER_HOUR") {
-        let n = v.trim().parse().map_err(|_| {
-            "ONESEAL_REGISTRATIONS_PER_HOUR must be a whole number (registrations per address per hour; 0 turns the limit off)"
-                .to_string()
-        })?;
+    if let Some(n) = env_number("ONESEAL_REGISTRATIONS_PER_HOUR", "registrations per address per hour; 0 turns it off")?
+    {
         app.set_registrations_per_hour(n);
     }
     if let Some(pass) = seal_passphrase(database, false)? {
@@ -718,6 +707,14 @@ pub fn open_app(database: &str) -> Result<App, String> {
         Ok(other) => return Err(format!("ONESEAL_REQUIRE_TOTP is `staff` or `off`, not {other:?}")),
     }
     Ok(app)
+}
+
+/// A whole number from the environment, if set; an error naming the variable and what it holds otherwise.
+fn env_number<T: std::str::FromStr>(var: &str, what: &str) -> Result<Option<T>, String> {
+    match std::env::var(var) {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| format!("{var} must be {what}, not {v:?}")),
+        Err(_) => Ok(None),
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
