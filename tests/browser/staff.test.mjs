@@ -24,7 +24,7 @@ async function act(page, name, fill = async () => {}) {
   await form.waitFor();
   await fill(form);
   await Promise.all([page.waitForLoadState('load'), form.getByTestId(`do-${name}`).click()]);
-  await page.waitForURL(new RegExp(`/work/cases/${caseNo}$`));
+  await page.waitForURL(new RegExp(`/work/cases/${caseNo}(\\?done=${name})?$`));
   const err = await page.getByTestId('action-error').count();
   assert.equal(err, 0, err ? await page.getByTestId('action-error').innerText() : '');
 }
@@ -201,7 +201,7 @@ test('a one-time correction notice from the workbench, answered by the applicant
   await f.locator('#subject_0').selectOption(material.id);
   await f.locator('#message_0').fill('复印件不清晰，请重新上传');
   await f.getByTestId('do-request-correction').click();
-  await clerkPage.waitForURL(new RegExp(`/work/cases/${no}$`));
+  await clerkPage.waitForURL(new RegExp(`/work/cases/${no}\\?done=request-correction$`));
   assert.equal(await clerkPage.getByTestId('case-status').innerText(), '待补正');
   assert.equal(await clerkPage.getByTestId('correction-pdf').count(), 1, 'the one-time notice can be printed');
   assert.equal(await clerkPage.locator('form[data-action="request-correction"]').count(), 0, 'never a second notice');

@@ -116,10 +116,23 @@ pub struct Progress {
     pub title: String,
     pub status: Status,
     pub current_step: Option<String>,
+    /// The current step's English name.
+    pub current_step_en: Option<String>,
+    /// Ids of the steps done, in order.
     pub passed_steps: Vec<String>,
+    /// The same steps by name, for people.
+    pub passed_step_names: Vec<StepName>,
     pub deadline: Option<String>,
     pub clock: Option<ClockView>,
     pub outcome: Option<case::Outcome>,
+}
+
+/// A step of the assembly line by its names (Chinese and English).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepName {
+    pub id: String,
+    pub name: String,
+    pub name_en: String,
 }
 
 /// Work queue views of the staff inbox.
@@ -539,6 +552,17 @@ impl App {
             .await
     }
 
+    /// The receipt of a submission this actor made with `idempotency_key` (to show it again at its own address
+    /// after POST/redirect/GET); None if there is none.
+    pub async fn receipt_again(&self, actor: &Actor, idempotency_key: &str) -> Result<Option<Receipt>, AppError> {
+        if idempotency_key.is_empty() || idempotency_key.len() > 200 {
+            return Ok(None);
+        }
+        let (scope, key) = (format!("submit:{}", actor.id), idempotency_key.to_string());
+        let stored = self.store.read(move |db| db.idempotency_get(&scope, &key).map_err(AppError::from)).await?;
+        stored.map(|s| serde_json::from_str(&s).map_err(|e| AppError::Internal(e.to_string()))).transpose()
+    }
+
     /// Run a command on a case. `if_match` is the version the client last saw; a stale one is refused whole.
     pub async fn command(
         &self,
@@ -635,13 +659,27 @@ impl App {
             self.lookup_failed(addr);
             return Err(nf());
         }
+        // Steps by their names in both languages, from the version of the service the case runs on.
+        let def = self.catalog().definition(&st.subject).ok();
+        let name_of = |id: &str| -> StepName {
+            let d = def.as_ref().and_then(|d| d.process.steps.iter().find(|x| x.id == id));
+            StepName {
+                id: id.to_string(),
+                name: d.map(|x| x.name.clone()).unwrap_or_else(|| id.to_string()),
+                name_en: d.map(|x| x.name_en.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| id.to_string()),
+            }
+        };
+        let passed_step_names = st.passed_steps.iter().map(|id| name_of(id)).collect();
+        let current_step_en = st.current_step.as_ref().map(|c| name_of(&c.step_id).name_en);
         let v = self.view_of(st);
         Ok(Progress {
             case_no: v.state.case_no.as_str().to_string(),
             title: v.state.title.clone(),
             status: v.state.status,
             current_step: v.state.current_step.as_ref().map(|s| s.name.clone()),
+            current_step_en,
             passed_steps: v.state.passed_steps.clone(),
+            passed_step_names,
             deadline: v.state.clock.deadline.map(format_date),
             clock: v.clock,
             outcome: v.state.outcome,

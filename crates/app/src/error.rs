@@ -110,7 +110,7 @@ impl AppError {
     pub fn fields(&self) -> Vec<FieldError> {
         match self {
             AppError::Invalid { fields, .. } => fields.clone(),
-            AppError::Case(CaseError::InvalidForm(f)) => f.clone(),
+            AppError::Case(CaseError::InvalidForm(f)) | AppError::Case(CaseError::KeyMaterialsMissing(f)) => f.clone(),
             _ => vec![],
         }
     }
@@ -125,6 +125,7 @@ impl AppError {
             AppError::Case(CaseError::SecondCorrection) => "已一次性告知，不得再次要求补正",
             AppError::Case(CaseError::InvalidForm(_)) => "表单填写有误",
             AppError::Case(CaseError::MissingMaterials(_)) => "申请材料不齐全",
+            AppError::Case(CaseError::KeyMaterialsMissing(_)) => "关键材料未提交，不能申请",
             AppError::Case(CaseError::Forbidden(_)) | AppError::Forbidden(_) => "无权进行此操作",
             AppError::Case(CaseError::Calendar(CalendarError::YearNotCovered(_))) => "该年度尚无节假日数据",
             AppError::Case(CaseError::Calendar(_)) => "日历数据有误",

@@ -361,7 +361,8 @@ impl App {
         }
     }
 
-    /// Verify a licence from its QR text (signature, then status) or its identifier (status).
+    /// Verify a licence from its QR text (signature, then status), its identifier (status), or the licence
+    /// number printed on it (the current version with that number, then as by identifier).
     pub async fn verify_license(&self, input: &str) -> Result<Verification, AppError> {
         let input = input.trim();
         // Whoever holds the sealed QR text holds what it says; a bare identifier gets the public disclosure only.
@@ -390,14 +391,39 @@ impl App {
                 });
             }
             d.claims.identifier
-        } else {
-            if LicenseIdentifier::parse(input).is_err() {
-                return Err(AppError::invalid(
-                    "invalid_license_identifier",
-                    "give the QR text (OS1:…) or a licence identifier (1.2.156.3005.2.…) with a valid check character",
-                ));
-            }
+        } else if LicenseIdentifier::parse(input).is_ok() {
             input.to_string()
+        } else if Self::looks_like_license_number(input) {
+            // The number printed on the licence (letters as printed, in capitals): its newest version that is not
+            // superseded.
+            let number = input.to_string();
+            let rows = self
+                .store
+                .read(move |db| {
+                    let rows = db.licenses_by_number(&number)?;
+                    let upper = number.to_uppercase();
+                    if rows.is_empty() && upper != number {
+                        return db.licenses_by_number(&upper).map_err(AppError::from);
+                    }
+                    Ok(rows)
+                })
+                .await?;
+            let current = rows
+                .into_iter()
+                .filter(|r| r.status != "superseded")
+                .max_by(|a, b| (a.issued.as_str(), a.version).cmp(&(b.issued.as_str(), b.version)));
+            match current {
+                Some(row) => row.identifier,
+                None => {
+                    return Ok(Verification { status: "unknown", identifier: None, public: None, superseded_by: None })
+                }
+            }
+        } else {
+            return Err(AppError::invalid(
+                "invalid_license_identifier",
+                "give the QR text (OS1:…), a licence identifier (1.2.156.3005.2.…) with a valid check character, \
+                 or the licence number printed on the licence",
+            ));
         };
         let id = identifier.clone();
         let row = self.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
@@ -431,6 +457,16 @@ impl App {
         let public: Value = serde_json::from_str(&row.signed_payload).unwrap_or_default();
         let public = if from_qr { public } else { disclosed(&public) };
         Ok(Verification { status, identifier: Some(identifier), public: Some(public), superseded_by })
+    }
+
+    /// Whether verification input may be a licence number as printed (letters, digits, Chinese characters, e.g.
+    /// JY6401000000001, 宁交运管许可银字640100000001 or a USCC): 4 to 64 characters with a digit and no spaces or
+    /// punctuation other than a few that printed numbers use (never the dots of an identifier).
+    fn looks_like_license_number(input: &str) -> bool {
+        let n = input.chars().count();
+        (4..=64).contains(&n)
+            && input.chars().any(|c| c.is_ascii_digit())
+            && input.chars().all(|c| c.is_alphanumeric() || "-（）()〔〕[]【】第号".contains(c))
     }
 
     /// Verify a printed licence from its PDF: the sealed QR payload the PDF carries (the same text as its QR

@@ -566,6 +566,8 @@ pub enum CaseError {
     InvalidForm(Vec<FieldError>),
     #[error("required materials are missing: {0:?}")]
     MissingMaterials(Vec<String>),
+    #[error("key materials (关键材料) must be handed in with the application: {}", .0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "))]
+    KeyMaterialsMissing(Vec<FieldError>),
     #[error("key material {0} cannot be pledged (容缺): it must be present to accept")]
     KeyMaterialPledged(String),
     #[error("unknown material {0}")]
@@ -599,6 +601,7 @@ impl CaseError {
             CaseError::CorrectionTooLate => "correction_too_late",
             CaseError::InvalidForm(_) => "invalid_form",
             CaseError::MissingMaterials(_) => "missing_materials",
+            CaseError::KeyMaterialsMissing(_) => "key_materials_missing",
             CaseError::KeyMaterialPledged(_) => "key_material_pledged",
             CaseError::UnknownMaterial(_) => "unknown_material",
             CaseError::NoSuchTask(_) => "no_such_task",
@@ -688,6 +691,21 @@ pub fn submit(sub: Submission, ctx: &Ctx) -> Result<Vec<CaseEvent>, CaseError> {
     let def = ctx.def;
     form::validate(&def.form, &sub.form).map_err(CaseError::InvalidForm)?;
     check_material_ids(def, &sub.materials)?;
+    // Key materials cannot be pledged (容缺), so an application without them could never be accepted: refuse it
+    // now, naming each, instead of issuing a case number the window can only turn away.
+    let missing_key: Vec<FieldError> = def
+        .materials
+        .iter()
+        .filter(|m| m.required && m.key && !sub.materials.iter().any(|r| r.material_id == m.id))
+        .map(|m| FieldError {
+            field: format!("materials.{}", m.id),
+            code: "key_material_missing",
+            message: format!("{} ({}) is a key material: upload it or cite a valid licence", m.name, m.id),
+        })
+        .collect();
+    if !missing_key.is_empty() {
+        return Err(CaseError::KeyMaterialsMissing(missing_key));
+    }
     if sub.applicant.name.trim().is_empty() {
         return Err(CaseError::Empty("applicant name"));
     }

@@ -94,8 +94,16 @@ fn check_value(t: FieldType, v: &Value, f: &crate::catalog::Field) -> Result<(),
         }
         FieldType::Phone => {
             let s = text()?;
-            let ok = (s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit()))
-                || (s.len() >= 7 && s.len() <= 13 && s.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+            // A mobile number (11 digits from 1), or a fixed line with its area code (0 + 9–11 digits, one
+            // optional hyphen after the area code: 0951-1234567).
+            let digits: String = s.chars().filter(|c| *c != '-').collect();
+            let mobile = s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit());
+            let fixed = s.starts_with('0')
+                && s.matches('-').count() <= 1
+                && !s.ends_with('-')
+                && (10..=12).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit());
+            let ok = mobile || fixed;
             if !ok {
                 return Err(("phone", format!("{} is not a phone number", f.key)));
             }
@@ -168,5 +176,28 @@ mod tests {
         );
         let ok = json!({"name": "张三", "area": 50, "uscc": "91110000600037341L", "pick": "a", "phone": "13800000000"});
         assert_eq!(validate(&schema, ok.as_object().unwrap()), Ok(()));
+    }
+
+    #[test]
+    fn phone_numbers_are_mobile_or_fixed_lines_with_their_area_code() {
+        let schema = FormSchema { fields: vec![field("phone", FieldType::Phone, true)] };
+        let check = |p: &str| validate(&schema, json!({"phone": p}).as_object().unwrap()).is_ok();
+        for good in ["13912345678", "0951-1234567", "09516012345", "010-12345678", "0951-12345678"] {
+            assert!(check(good), "{good}");
+        }
+        for bad in [
+            "1391234",
+            "139123456789",
+            "23912345678",
+            "1391234567a",
+            "951-1234567",
+            "0951--1234567",
+            "0951-",
+            "0-9-5-1",
+            "0951123",
+            "+8613912345678",
+        ] {
+            assert!(!check(bad), "{bad}");
+        }
     }
 }

@@ -357,12 +357,21 @@ fn correction_after_five_working_days_is_too_late() {
 
 #[test]
 fn pledge_only_for_non_key_materials() {
+    // Without its key material an application is refused at once, naming it (it could never be accepted).
     let mut w = World::new(definition(JointMode::All));
-    w.submit(100.0, &[]).unwrap();
+    match w.submit(100.0, &[]) {
+        Err(CaseError::KeyMaterialsMissing(f)) => {
+            assert_eq!(f.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), vec!["materials.id-card"])
+        }
+        other => panic!("{other:?}"),
+    }
+    // So a key material is never pledged (容缺): it is there, and a pledge names only what is missing.
+    let mut w = World::new(definition(JointMode::All));
+    w.submit(100.0, &["id-card"]).unwrap();
     let due = date!(2025 - 10 - 15);
     assert_eq!(
         w.run(&clerk(), CaseCommand::Accept { pledges: vec![("id-card".into(), due), ("lease".into(), due)] }),
-        Err(CaseError::KeyMaterialPledged("id-card".into()))
+        Err(CaseError::UnknownMaterial("id-card".into()))
     );
     let mut w = World::new(definition(JointMode::All));
     w.submit(100.0, &["id-card"]).unwrap();

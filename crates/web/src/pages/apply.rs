@@ -24,11 +24,18 @@ use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
 use crate::policy::Principal;
 use crate::AppState;
 
+const FORMS_JS: &[u8] = include_bytes!("../../../../assets/web/forms.js");
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/apply/{code}", get(show).post(save)).route(
-        "/apply/{code}/materials",
-        post(upload).layer(axum::extract::DefaultBodyLimit::max(3 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
-    )
+    Router::new()
+        .route("/assets/forms.js", get(|| async { super::asset("text/javascript; charset=utf-8", FORMS_JS) }))
+        .route("/apply/{code}", get(show).post(save))
+        .route("/apply/{code}/receipt/{key}", get(receipt))
+        .route(
+            "/apply/{code}/materials",
+            post(upload)
+                .layer(axum::extract::DefaultBodyLimit::max(3 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
+        )
 }
 
 /// The wizard's working data, kept as the draft.
@@ -87,6 +94,10 @@ struct ApplyPage {
     /// Review rows (label, value).
     review: Vec<(String, String)>,
     errors: Vec<String>,
+    /// The error summary's links: (href, text).
+    error_links: Vec<(String, String)>,
+    /// Key materials not uploaded: (id, name, a licence may stand for it).
+    missing_key: Vec<(String, String, bool)>,
 }
 
 #[derive(Template)]
@@ -245,6 +256,7 @@ async fn render(
             review.push((f.label.clone(), v));
         }
     }
+    let links = error_links(ctx, &w.def, field_errors, material_errors);
     let page_ = ApplyPage {
         ctx: ctx.clone(),
         code: w.code.clone(),
@@ -256,6 +268,8 @@ async fn render(
         materials,
         review,
         errors,
+        error_links: links,
+        missing_key: missing_key_materials(w),
     };
     page(status, ctx, &page_)
 }
@@ -289,7 +303,27 @@ async fn show(
     }
 }
 
-pub(crate) fn field_error_text(ctx: &Ctx, code: &str) -> String {
+/// The message for a field's error in the reader's language; a number out of range says the range.
+pub(crate) fn field_error_text(ctx: &Ctx, code: &str, field: Option<&Field>) -> String {
+    if code == "range" {
+        let fmt = |x: f64| if x.fract() == 0.0 { format!("{x:.0}") } else { x.to_string() };
+        match field.map(|f| (f.min, f.max)) {
+            Some((Some(min), Some(max))) => {
+                return super::i18n::text(
+                    ctx.lang,
+                    "field-error-range-between",
+                    &[("min", &fmt(min)), ("max", &fmt(max))],
+                )
+            }
+            Some((Some(min), None)) => {
+                return super::i18n::text(ctx.lang, "field-error-range-min", &[("min", &fmt(min))])
+            }
+            Some((None, Some(max))) => {
+                return super::i18n::text(ctx.lang, "field-error-range-max", &[("max", &fmt(max))])
+            }
+            _ => {}
+        }
+    }
     let key = format!("field-error-{code}");
     let t = ctx.t(&key);
     if t == key {
@@ -297,6 +331,36 @@ pub(crate) fn field_error_text(ctx: &Ctx, code: &str) -> String {
     } else {
         t
     }
+}
+
+/// The GOV.UK error summary: each problem as a link to its field ("#f_{key}") or file input ("#file_{id}").
+fn error_links(
+    ctx: &Ctx,
+    def: &CaseDefinition,
+    fields: &[(String, String)],
+    materials: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, msg) in fields {
+        let label = def.form.fields.iter().find(|f| f.key == *key).map(|f| ctx.pick(&f.label, &f.label_en).to_string());
+        out.push((format!("#f_{key}"), format!("{}：{msg}", label.unwrap_or_else(|| key.clone()))));
+    }
+    for (id, msg) in materials {
+        let name = def.materials.iter().find(|m| m.id == *id).map(|m| m.name.clone());
+        let href = if id.is_empty() { "#main".to_string() } else { format!("#file_{id}") };
+        out.push((href, format!("{}：{msg}", name.unwrap_or_else(|| ctx.t("apply-step-materials")))));
+    }
+    out
+}
+
+/// Key materials not uploaded (a held licence may still stand for those that accept one).
+fn missing_key_materials(w: &Wizard) -> Vec<(String, String, bool)> {
+    w.def
+        .materials
+        .iter()
+        .filter(|m| m.required && m.key && !w.draft.materials.contains_key(&m.id))
+        .map(|m| (m.id.clone(), m.name.clone(), !m.license_substitutes.is_empty()))
+        .collect()
 }
 
 /// Steps 1, 2 and 4 post here: `step` says which, `go` where to (a step number, or `submit`).
@@ -333,8 +397,13 @@ async fn save(
             w.draft.form = typed_form(&w.def.form.fields, &posted);
             if go != "1" {
                 if let Err(errs) = oneseal_domain::form::validate(&w.def.form, &w.draft.form) {
-                    let fe: Vec<(String, String)> =
-                        errs.iter().map(|e| (e.field.clone(), field_error_text(&ctx, e.code))).collect();
+                    let fe: Vec<(String, String)> = errs
+                        .iter()
+                        .map(|e| {
+                            let f = w.def.form.fields.iter().find(|f| f.key == e.field);
+                            (e.field.clone(), field_error_text(&ctx, e.code, f))
+                        })
+                        .collect();
                     let _ = store(&s, &p, &w).await;
                     let summary = vec![ctx.tn("apply-errors", fe.len())];
                     return render(&s, &ctx, &p, &w, 2, &fe, &[], summary, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -420,9 +489,10 @@ async fn submit(s: &AppState, ctx: &Ctx, p: &Principal, mut w: Wizard) -> Respon
             .collect(),
     };
     match s.app.submit(&p.actor, req, Some(format!("wizard:{}", w.draft.nonce))).await {
-        Ok((receipt, _)) => {
+        Ok(_) => {
             let _ = s.app.discard_draft(&p.actor, &w.code).await;
-            page(StatusCode::OK, ctx, &ReceiptPage { ctx: ctx.clone(), receipt })
+            // POST/redirect/GET: the receipt has its own address, so a refresh or the back button never posts again.
+            Redirect::to(&format!("/apply/{}/receipt/{}", w.code, w.draft.nonce)).into_response()
         }
         Err(e) => {
             let (step, fe, me, msg) = match &e {
@@ -430,9 +500,23 @@ async fn submit(s: &AppState, ctx: &Ctx, p: &Principal, mut w: Wizard) -> Respon
                 | AppError::Invalid { fields: errs, .. }
                     if !errs.is_empty() =>
                 {
-                    let fe: Vec<(String, String)> =
-                        errs.iter().map(|x| (x.field.clone(), field_error_text(ctx, x.code))).collect();
+                    let fe: Vec<(String, String)> = errs
+                        .iter()
+                        .map(|x| {
+                            let f = w.def.form.fields.iter().find(|f| f.key == x.field);
+                            (x.field.clone(), field_error_text(ctx, x.code, f))
+                        })
+                        .collect();
                     (2, fe, vec![], ctx.tn("apply-errors", errs.len()))
+                }
+                AppError::Case(oneseal_domain::case::CaseError::KeyMaterialsMissing(errs)) => {
+                    let me: Vec<(String, String)> = errs
+                        .iter()
+                        .map(|x| {
+                            (x.field.trim_start_matches("materials.").to_string(), ctx.t("apply-key-material-missing"))
+                        })
+                        .collect();
+                    (3, vec![], me, ctx.tn("apply-key-materials-missing", errs.len()))
                 }
                 AppError::Case(oneseal_domain::case::CaseError::MissingMaterials(ids)) => {
                     let me: Vec<(String, String)> =
@@ -444,6 +528,21 @@ async fn submit(s: &AppState, ctx: &Ctx, p: &Principal, mut w: Wizard) -> Respon
             };
             render(s, ctx, p, &w, step, &fe, &me, vec![msg], StatusCode::UNPROCESSABLE_ENTITY).await
         }
+    }
+}
+
+/// The receipt of a submission, at its own address (only for the account that submitted it).
+async fn receipt(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path((code, key)): Path<(String, String)>,
+) -> Response {
+    match s.app.receipt_again(&p.actor, &format!("wizard:{key}")).await {
+        Ok(Some(receipt)) => page(StatusCode::OK, &ctx, &ReceiptPage { ctx: ctx.clone(), receipt }),
+        Ok(None) => not_found(&headers, &format!("/apply/{code}/receipt/{key}")),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, ctx.t("error-internal")).into_response(),
     }
 }
 

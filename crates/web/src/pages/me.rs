@@ -572,8 +572,12 @@ async fn progress(
                 title: r.title,
                 status: status_label(&ctx, r.status.as_str()),
                 status_key: r.status.as_str().to_string(),
-                current_step: r.current_step.unwrap_or_default(),
-                passed: r.passed_steps,
+                current_step: match (&r.current_step, &r.current_step_en) {
+                    (Some(zh), Some(en)) => ctx.pick(zh, en).to_string(),
+                    (Some(zh), None) => zh.clone(),
+                    _ => String::new(),
+                },
+                passed: r.passed_step_names.iter().map(|n| ctx.pick(&n.name, &n.name_en).to_string()).collect(),
                 deadline: date_text(
                     &ctx,
                     &r.deadline.unwrap_or_default(),

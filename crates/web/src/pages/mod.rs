@@ -56,6 +56,7 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/apply/{code}", Access::SignedIn),
     ("POST", "/apply/{code}", Access::SignedIn),
     ("POST", "/apply/{code}/materials", Access::SignedIn),
+    ("GET", "/apply/{code}/receipt/{key}", Access::SignedIn),
     ("GET", "/me", Access::SignedIn),
     ("GET", "/me/cases/{case_no}", Access::SignedIn),
     ("POST", "/me/cases/{case_no}/withdraw", Access::SignedIn),
@@ -109,10 +110,12 @@ pub const PAGES: &[(&str, &str, Access)] = &[
     ("GET", "/kiosk", Access::Public),
     ("GET", "/kiosk/exit", Access::Public),
     ("GET", "/assets/kiosk.js", Access::Public),
+    ("GET", "/assets/forms.js", Access::Public),
     ("GET", "/progress", Access::Public),
     ("POST", "/progress", Access::Public),
     ("GET", "/manifest.webmanifest", Access::Public),
     ("GET", "/assets/oneseal.css", Access::Public),
+    ("GET", "/assets/copy.js", Access::Public),
     ("GET", "/assets/icon.svg", Access::Public),
     ("GET", "/assets/icon-192.png", Access::Public),
     ("GET", "/assets/icon-512.png", Access::Public),
@@ -128,6 +131,7 @@ pub fn routes() -> Router<AppState> {
         .route("/prefs", get(prefs))
         .route("/manifest.webmanifest", get(|| async { asset("application/manifest+json", MANIFEST) }))
         .route("/assets/oneseal.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route("/assets/copy.js", get(|| async { asset("text/javascript; charset=utf-8", COPY_JS) }))
         .route("/assets/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
         .route("/assets/icon-192.png", get(|| async { asset("image/png", ICON_192) }))
         .route("/assets/icon-512.png", get(|| async { asset("image/png", ICON_512) }))
@@ -148,6 +152,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 const CSS: &[u8] = include_bytes!("../../../../assets/web/oneseal.css");
+// Copy buttons and select-on-focus fields (the licence identifier on /me).
+const COPY_JS: &[u8] = include_bytes!("../../../../assets/web/copy.js");
 const ICON: &[u8] = include_bytes!("../../../../assets/web/icon.svg");
 // Rendered from icon.svg at 192 and 512 px (Chromium screenshot), for phones' home screens.
 const ICON_192: &[u8] = include_bytes!("../../../../assets/web/icon-192.png");

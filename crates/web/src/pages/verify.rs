@@ -1,5 +1,5 @@
-//! `/verify`: anyone checks a licence without signing in — paste the QR text, type the identifier, or upload
-//! the PDF. `/v/{identifier}` is the short URL form printed on licences; it opens this page on the identifier.
+//! `/verify`: anyone checks a licence without signing in — paste the QR text, type the identifier or the printed
+//! licence number, or upload the PDF. The answer lists what the licence shows, as printed on it. `/v/{identifier}` is the short URL form printed on licences; it opens this page on the identifier.
 
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
@@ -31,14 +31,34 @@ pub struct Row {
     pub value: String,
 }
 
+/// One of the licence's own public fields, as printed on it (the licence type's key, label and order).
+pub struct FieldRow {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+}
+
 /// The verdict as shown.
 pub struct VerdictView {
     pub status: &'static str,
     pub message: String,
+    /// The licence's name, as its title.
+    pub title: Option<Row>,
+    /// The licence type's public fields in the type's order, with the printed labels.
+    pub fields: Vec<FieldRow>,
+    /// The general record, when the licence's own fields are not shown (withheld, or the type is not known here).
     pub rows: Vec<Row>,
-    pub details: Vec<Row>,
+    pub identifier: Option<String>,
+    /// A natural person's licence looked up without its QR: name masked, details withheld.
+    pub withheld: bool,
     pub superseded_by: Option<String>,
     pub good: bool,
+}
+
+impl VerdictView {
+    pub fn has_record(&self) -> bool {
+        self.title.is_some() || !self.fields.is_empty() || !self.rows.is_empty()
+    }
 }
 
 #[derive(Template)]
@@ -89,7 +109,7 @@ async fn run(s: &AppState, ctx: &Ctx, input: String) -> Response {
     let trimmed = input.trim().to_string();
     p.input = input;
     if trimmed.is_empty() {
-        p.error = Some(ctx.t("error-input-required"));
+        p.error = Some(ctx.t("verify-input-required"));
         return page(StatusCode::UNPROCESSABLE_ENTITY, ctx, &p);
     }
     if trimmed.len() > 4000 {
@@ -103,7 +123,13 @@ async fn run(s: &AppState, ctx: &Ctx, input: String) -> Response {
             page(StatusCode::OK, ctx, &p)
         }
         Err(AppError::Invalid { .. }) => {
-            p.error = Some(ctx.t("error-invalid-identifier"));
+            // An identifier with a wrong check character, or input that is none of the accepted forms.
+            let key = if trimmed.starts_with(oneseal_domain::license::ARC) {
+                "error-invalid-identifier"
+            } else {
+                "verify-error-unrecognised"
+            };
+            p.error = Some(ctx.t(key));
             page(StatusCode::UNPROCESSABLE_ENTITY, ctx, &p)
         }
         Err(_) => {
@@ -167,46 +193,62 @@ async fn short_url(axum::extract::Path(identifier): axum::extract::Path<String>)
     Redirect::to(&format!("/verify?id={}", encode(&identifier))).into_response()
 }
 
-/// Keys of a licence type's fields that the general rows already show.
-const SHOWN: &[&str] = &["license_no", "holder", "holder_code", "issuer", "issue_date", "valid_to"];
-
+/// The verdict: the status, then what the licence shows — its name, its type's public fields in the type's order
+/// with the labels printed on it (the same as the PDF's), and its identifier. A natural person's licence looked up
+/// without its QR shows the general record only (name masked, details withheld).
 fn view(s: &AppState, ctx: &Ctx, v: &Verification) -> VerdictView {
     let en = ctx.lang == super::Lang::En;
     let public = v.public.clone().unwrap_or(Value::Null);
     let text = |k: &str| public[k].as_str().map(str::to_string);
-    let mut rows = Vec::new();
-    for key in ["license_name", "number", "holder", "holder_code", "issuer", "issued", "valid_to", "identifier"] {
-        let value = match (key, text(key)) {
-            ("valid_to", None) if !public.is_null() => Some(ctx.t("verify-permanent")),
-            ("identifier", None) => v.identifier.clone(),
-            (_, other) => other,
-        };
-        if let Some(value) = value {
-            rows.push(Row { label: ctx.t(&format!("verify-field-{key}")), value });
-        }
-    }
     let lt = text("license_type_code").and_then(|c| s.app.license_type_by_type_code(&c));
-    if let (true, Some(lt), Some(first)) = (en, &lt, rows.first_mut()) {
-        if !lt.name_en.is_empty() {
-            first.value = format!("{} ({})", lt.name_en, first.value);
+    let withheld = public["personal_details_withheld"].as_bool() == Some(true);
+    let title = text("license_name").map(|name| {
+        let value = match &lt {
+            Some(lt) if en && !lt.name_en.is_empty() => format!("{} ({name})", lt.name_en),
+            _ => name,
+        };
+        Row { label: ctx.t("verify-field-license_name"), value }
+    });
+    let mut fields = Vec::new();
+    if let (Some(lt), Some(values), false) = (&lt, public["fields"].as_object(), withheld) {
+        for f in lt.fields.iter().filter(|f| lt.public_fields.contains(&f.key)) {
+            let value = match values.get(&f.key) {
+                Some(Value::String(x)) => x.clone(),
+                Some(Value::Null) | None => continue,
+                Some(other) => other.to_string(),
+            };
+            fields.push(FieldRow { key: f.key.clone(), label: ctx.pick(&f.label, &f.label_en).to_string(), value });
         }
     }
-    let mut details = Vec::new();
-    if let Some(fields) = public["fields"].as_object() {
-        if let Some(lt) = &lt {
-            for f in lt.fields.iter().filter(|f| !SHOWN.contains(&f.key.as_str())) {
-                if let Some(value) = fields.get(&f.key).and_then(Value::as_str).filter(|v| !v.is_empty()) {
-                    let label = if en && !f.label_en.is_empty() { f.label_en.clone() } else { f.label.clone() };
-                    details.push(Row { label, value: value.to_string() });
-                }
+    let mut rows = Vec::new();
+    if !public.is_null() {
+        // The printed number heads the licence; shown here too when the type's fields do not carry it.
+        let number_shown = fields.iter().any(|f| f.key == "license_no");
+        for key in ["number", "holder", "holder_code", "issuer", "issued", "valid_to"] {
+            if !fields.is_empty() && (key != "number" || number_shown) {
+                continue;
+            }
+            let value = match (key, text(key)) {
+                ("valid_to", None) => Some(ctx.t("verify-permanent")),
+                (_, other) => other,
+            };
+            if let Some(value) = value {
+                rows.push(Row { label: ctx.t(&format!("verify-field-{key}")), value });
             }
         }
     }
+    let message = match (v.status, &v.identifier) {
+        ("unknown", None) => ctx.t("verify-status-unknown-number"),
+        (status, _) => ctx.t(&format!("verify-status-{status}")),
+    };
     VerdictView {
         status: v.status,
-        message: ctx.t(&format!("verify-status-{}", v.status)),
+        message,
+        title,
+        fields,
         rows,
-        details,
+        identifier: text("identifier").or_else(|| v.identifier.clone()),
+        withheld,
         superseded_by: v.superseded_by.clone(),
         good: v.status == "valid",
     }

@@ -262,8 +262,21 @@ async fn submit(
             }
             Err(e) => match e {
                 AppError::Case(oneseal_domain::case::CaseError::InvalidForm(errs)) => {
-                    field_errors = errs.iter().map(|x| (x.field.clone(), field_error_text(&ctx, x.code))).collect();
+                    field_errors = errs
+                        .iter()
+                        .map(|x| {
+                            let f = def.form.fields.iter().find(|f| f.key == x.field);
+                            (x.field.clone(), field_error_text(&ctx, x.code, f))
+                        })
+                        .collect();
                     errors.push(("form".into(), ctx.tn("apply-errors", errs.len())));
+                }
+                AppError::Case(oneseal_domain::case::CaseError::KeyMaterialsMissing(errs)) => {
+                    for x in &errs {
+                        let id = x.field.trim_start_matches("materials.");
+                        errors.push((format!("file_{id}"), ctx.t("apply-key-material-missing")));
+                    }
+                    errors.push(("form".into(), ctx.tn("apply-key-materials-missing", errs.len())));
                 }
                 AppError::Case(oneseal_domain::case::CaseError::MissingMaterials(ids)) => {
                     for id in &ids {

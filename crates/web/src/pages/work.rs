@@ -148,6 +148,8 @@ pub struct Action {
     pub name: String,
     pub label: String,
     pub task_id: String,
+    /// The label of the opinion field, in the words of the step's kind (审查意见, 核查意见, …).
+    pub opinion_label: String,
 }
 
 pub struct MaterialLine {
@@ -185,6 +187,10 @@ struct CasePage {
     consultations: Vec<(String, String, String, String, String)>,
     /// Regulating departments one may ask (id, name), when the viewer works the current step.
     regulators: Vec<(String, String)>,
+    /// What the last action did (shown as a status message, announced to screen readers).
+    done: Option<String>,
+    /// The current step's open tasks: (what, who holds it).
+    tasks: Vec<(String, String)>,
 }
 
 /// The actions `p` may take on the case now: every candidate command is tried against the domain's rules.
@@ -240,10 +246,54 @@ fn allowed_actions(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Vec<
         ("deliver", String::new(), CaseCommand::Deliver { delivery: Delivery::Electronic }),
         ("terminate", String::new(), CaseCommand::Terminate { reason: x() }),
     ]);
+    // The words of the step's kind: a review is 审查, an inspection 核查, a joint review 联合审查, …
+    let kind = st.current_step.as_ref().map(|c| super::portal::snake(&c.kind)).unwrap_or_default();
+    let in_kind = |base: &str| -> String {
+        let key = format!("{base}-{kind}");
+        let t = ctx.t(&key);
+        if t == key {
+            ctx.t(base)
+        } else {
+            t
+        }
+    };
+    // A task is completed by the person who holds it: claim first.
+    let holds = |task_id: &str| {
+        st.current_step.as_ref().is_some_and(|c| {
+            c.tasks.iter().any(|t| t.task_id == task_id && t.assignee.as_deref() == Some(p.actor.id.as_str()))
+        })
+    };
     candidates
         .into_iter()
-        .filter(|(_, _, cmd)| case::decide(st, cmd.clone(), &dctx).is_ok())
-        .map(|(name, task_id, _)| Action { label: ctx.t(&format!("action-{name}")), name: name.to_string(), task_id })
+        // Offered only when the domain would accept it from this person now and it would change something
+        // (claiming a task one already holds changes nothing).
+        .filter(|(_, _, cmd)| case::decide(st, cmd.clone(), &dctx).is_ok_and(|events| !events.is_empty()))
+        .filter(|(name, task_id, _)| *name != "complete" || holds(task_id))
+        .map(|(name, task_id, _)| Action {
+            label: if name == "complete" { in_kind("action-complete") } else { ctx.t(&format!("action-{name}")) },
+            opinion_label: in_kind("work-opinion"),
+            name: name.to_string(),
+            task_id,
+        })
+        .collect()
+}
+
+/// The current step's open tasks and who holds each.
+fn task_holders(s: &AppState, ctx: &Ctx, v: &CaseView) -> Vec<(String, String)> {
+    let Some(step) = &v.state.current_step else { return vec![] };
+    let view = s.app.catalog();
+    step.tasks
+        .iter()
+        .filter(|t| t.status == case::TaskStatus::Open)
+        .map(|t| {
+            let dept = t.department.as_ref().map(|d| view.department_name(d.as_str())).unwrap_or_default();
+            let what = format!("{} {}", dept, ctx.t(&format!("role-{}", t.role.as_str()))).trim().to_string();
+            let who = match &t.assignee {
+                Some(a) => ctx.tv("work-task-held-by", a),
+                None => ctx.t("work-task-unclaimed"),
+            };
+            (what, who)
+        })
         .collect()
 }
 
@@ -254,6 +304,7 @@ async fn case_page_with(
     headers: &HeaderMap,
     no: &str,
     error: Option<String>,
+    done: Option<String>,
     status: StatusCode,
 ) -> Response {
     let v = match super::masked_case(s, &p.actor, no).await {
@@ -412,9 +463,24 @@ async fn case_page_with(
         has_correction,
         consultations,
         regulators,
+        done: done.map(|a| {
+            let key = format!("work-done-{a}");
+            let t = ctx.t(&key);
+            if t == key {
+                ctx.t("work-done")
+            } else {
+                t
+            }
+        }),
+        tasks: task_holders(s, ctx, &v),
         v,
     };
     page(status, ctx, &page_)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
 }
 
 async fn case_page(
@@ -423,8 +489,11 @@ async fn case_page(
     Signed(p): Signed,
     headers: HeaderMap,
     Path(no): Path<String>,
+    q: Result<axum::extract::Query<DoneQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    case_page_with(&s, &ctx, &p, &headers, &no, None, StatusCode::OK).await
+    // Only a known action names a message (the query is not echoed).
+    let done = q.ok().and_then(|q| q.0.done).filter(|a| a == "consult" || crate::api::ACTIONS.contains(&a.as_str()));
+    case_page_with(&s, &ctx, &p, &headers, &no, None, done, StatusCode::OK).await
 }
 
 /// Lines of a textarea, trimmed, without empty ones.
@@ -491,28 +560,28 @@ async fn act(
         let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         let days = get("days").parse::<u32>().unwrap_or(0);
         return match s.app.ask_regulator(&p.actor, &no, &get("kind"), &get("regulator"), &get("question"), days).await {
-            Ok(_) => Redirect::to(&format!("/work/cases/{no}")).into_response(),
+            Ok(_) => Redirect::to(&format!("/work/cases/{no}?done=consult")).into_response(),
             Err(e) => {
                 let prob = crate::problem::ApiError::from(e).0;
                 let msg = format!("{} {}", prob.title_zh, prob.detail);
-                case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+                case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await
             }
         };
     }
     if !crate::api::ACTIONS.contains(&action.as_str()) {
         let msg = ctx.t("work-unknown-action");
-        return case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let expected = f.get("version").and_then(|v| v.parse::<i64>().ok());
     match crate::api::run_action(&s, &p.actor, &no, &action, body_of(&action, &f), expected).await {
-        Ok(_) => Redirect::to(&format!("/work/cases/{no}")).into_response(),
+        Ok(_) => Redirect::to(&format!("/work/cases/{no}?done={action}")).into_response(),
         Err(e) => {
             let prob = e.0;
             let msg = match prob.code.as_str() {
                 "stale_version" => ctx.t("work-stale"),
                 _ => format!("{} {}", prob.title_zh, prob.detail),
             };
-            case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
