@@ -2,6 +2,8 @@
 //! projections, check identifiers and run the lifecycle benchmark.
 
 mod bench;
+mod config;
+mod workers;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +42,8 @@ enum Cmd {
         #[arg(long, env = "ONESEAL_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Print every setting (environment variable, default, meaning) as the Markdown table README.md shows.
+    Settings,
     /// Create or upgrade the database schema.
     Migrate {
         #[arg(long, env = "ONESEAL_DATABASE", default_value = DEFAULT_DB)]
@@ -566,7 +570,7 @@ fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-fn app_err(e: AppError) -> String {
+pub(crate) fn app_err(e: AppError) -> String {
     match &e {
         AppError::Store(s) => format!("{e}: {s}"),
         AppError::Internal(s) => format!("{e}: {s}"),
@@ -667,54 +671,20 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
 }
 
 pub fn open_app(database: &str) -> Result<App, String> {
+    let config = crate::config::Config::from_env().map_err(|e| format!("configuration:\n{e}"))?;
+    open_app_with(database, &config)
+}
+
+/// Open the application on a database with these settings.
+pub fn open_app_with(database: &str, config: &crate::config::Config) -> Result<App, String> {
     let master = master_key(database)?;
     let store = open_store(database)?;
     let app = App::new(store, Arc::new(SystemClock), master).map_err(app_err)?;
-    let mut limits = oneseal_app::auth::LoginLimits::default();
-    for (var, slot) in [
-        ("ONESEAL_LOGIN_LIMIT_PER_ACCOUNT", &mut limits.per_account),
-        ("ONESEAL_LOGIN_LIMIT_PER_ADDRESS", &mut limits.per_address),
-    ] {
-        if let Ok(v) = std::env::var(var) {
-            *slot = v.trim().parse().map_err(|_| format!("{var} must be a whole number (0 turns the limit off)"))?;
-        }
-    }
-    app.set_login_limits(limits);
-    let mut uploads = oneseal_app::attachments::UploadSettings::default();
-    if let Some(mb) = env_number::<i64>("ONESEAL_UPLOAD_QUOTA_MB", "a whole number of MiB")? {
-        uploads.quota_bytes = mb.saturating_mul(1024 * 1024);
-    }
-    if let Some(n) = env_number("ONESEAL_UPLOAD_QUOTA_FILES", "a whole number of files")? {
-        uploads.quota_files = n;
-    }
-    if let Some(n) = env_number("ONESEAL_ORPHAN_GRACE_DAYS", "a whole number of days")? {
-        uploads.orphan_grace_days = n;
-    }
-    app.set_upload_settings(uploads);
-    if let Some(n) = env_number("ONESEAL_ANONYMOUS_PER_MINUTE", "requests per address per minute; 0 turns it off")? {
-        app.set_anonymous_per_minute(n);
-    }
-    if let Some(n) = env_number("ONESEAL_REGISTRATIONS_PER_HOUR", "registrations per address per hour; 0 turns it off")?
-    {
-        app.set_registrations_per_hour(n);
-    }
+    config.apply(&app)?;
     if let Some(pass) = seal_passphrase(database, false)? {
         runtime()?.block_on(app.load_seal(&pass)).map_err(app_err)?;
     }
-    match std::env::var("ONESEAL_REQUIRE_TOTP").as_deref() {
-        Ok("staff") => app.set_totp_policy(true),
-        Ok("off") | Err(_) => {}
-        Ok(other) => return Err(format!("ONESEAL_REQUIRE_TOTP is `staff` or `off`, not {other:?}")),
-    }
     Ok(app)
-}
-
-/// A whole number from the environment, if set; an error naming the variable and what it holds otherwise.
-fn env_number<T: std::str::FromStr>(var: &str, what: &str) -> Result<Option<T>, String> {
-    match std::env::var(var) {
-        Ok(v) => v.trim().parse().map(Some).map_err(|_| format!("{var} must be {what}, not {v:?}")),
-        Err(_) => Ok(None),
-    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -777,6 +747,10 @@ fn calendar_for(database: Option<&str>) -> Result<Calendar, String> {
 fn run(cli: Cli) -> CliResult {
     match cli.cmd {
         Cmd::Serve { database, listen, demo, public_url } => serve(&database, &listen, demo, public_url.as_deref()),
+        Cmd::Settings => {
+            print!("{}", crate::config::markdown_table());
+            Ok(())
+        }
         Cmd::Migrate { database } => {
             open_store(&database)?;
             println!("schema up to date: {}", DatabaseUrl::parse(&database).map_err(err)?.redacted());
@@ -825,17 +799,11 @@ fn run(cli: Cli) -> CliResult {
 
 fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> CliResult {
     let addr: std::net::SocketAddr = listen.parse().map_err(|e| format!("--listen {listen:?}: {e}"))?;
-    let sso = oneseal_web::oidc::OidcConfig::from_env()?;
-    let app = open_app(database)?;
+    // Every setting read once, every problem reported together, before anything starts.
+    let config = crate::config::Config::from_env().map_err(|e| format!("configuration:\n{e}"))?;
+    let app = open_app_with(database, &config)?;
     if let Some(u) = public_url {
         app.set_public_url(u).map_err(|e| format!("ONESEAL_PUBLIC_URL: {}", app_err(e)))?;
-    }
-    app.set_liaison_settings(liaison_settings_from_env()?).map_err(|e| format!("liaison settings: {}", app_err(e)))?;
-    app.set_rating_settings(rating_settings_from_env()?).map_err(|e| format!("rating settings: {}", app_err(e)))?;
-    // Non-public address blocks webhooks may reach anyway (e.g. a regulator's receiver on the bureau's LAN).
-    if let Ok(list) = std::env::var("ONESEAL_EGRESS_ALLOW") {
-        let allow = oneseal_app::egress::Cidr::parse_list(&list).map_err(|e| format!("ONESEAL_EGRESS_ALLOW: {e}"))?;
-        app.set_egress_allow(allow);
     }
     let rt = runtime()?;
     rt.block_on(async move {
@@ -848,184 +816,18 @@ fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> 
         if public_url.is_none() {
             app.set_public_url(&format!("http://{local}")).map_err(app_err)?;
         }
-        let signer = app.clone();
-        tokio::spawn(async move {
-            // Sign a checkpoint of the transparency log every minute when there is something new.
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                if signer.current_seal().is_ok() {
-                    if let Err(e) = signer.sign_checkpoint().await {
-                        eprintln!("checkpoint: {}", app_err(e));
-                    }
-                }
-            }
-        });
-        let analyst = app.clone();
-        tokio::spawn(async move {
-            // Keep the query planner's statistics current (sampled; quick), at start and hourly.
-            loop {
-                if let Err(e) = analyst.store.write(|db| db.refresh_statistics()).await {
-                    eprintln!("statistics: {e}");
-                }
-                // Uploaded files no application took up, past their grace period.
-                match analyst.clean_orphan_attachments().await {
-                    Ok(0) => {}
-                    Ok(n) => eprintln!("uploads: deleted {n} files no application referenced"),
-                    Err(e) => eprintln!("uploads: {}", app_err(e)),
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-            }
-        });
-        let folder = app.clone();
-        tokio::spawn(async move {
-            // Fold new transparency-log leaves into the Merkle tree in short write transactions, off the hot path.
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                if let Err(e) = folder.fold_tree(10_000).await {
-                    eprintln!("transparency log: {}", app_err(e));
-                }
-            }
-        });
-        let mail = match std::env::var("ONESEAL_SMTP_URL") {
-            Ok(url) => Some(
-                oneseal_app::mail::MailConfig::new(
-                    &url,
-                    &std::env::var("ONESEAL_MAIL_FROM").unwrap_or_else(|_| "OneSeal <noreply@oneseal.invalid>".into()),
-                    &std::env::var("ONESEAL_ALERT_MAIL_TO").unwrap_or_default(),
-                )
-                .map_err(|e| e.to_string())?,
-            ),
-            Err(_) => None,
-        };
-        if let Some(cfg) = mail {
-            let mailer = app.clone();
-            tokio::spawn(async move {
-                // Red alerts and escalations to the supervision office; a relay outage delays, never loses, mail.
-                loop {
-                    match mailer.run_mail_once(&cfg, 500).await {
-                        Ok(0) => tokio::time::sleep(std::time::Duration::from_secs(5)).await,
-                        Ok(_) => {}
-                        Err(e) => {
-                            eprintln!("mail: {}", app_err(e));
-                            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-                        }
-                    }
-                }
-            });
-        }
-        let supervisor = app.clone();
-        tokio::spawn(async move {
-            // Electronic supervision: keep the watch rows current, and sweep for due alerts every minute.
-            let mut last_sweep = std::time::Instant::now() - std::time::Duration::from_secs(3600);
-            loop {
-                let n = match supervisor.run_supervision_once(1000).await {
-                    Ok(n) => n,
-                    Err(e) => {
-                        eprintln!("supervision subscriber: {}", app_err(e));
-                        0
-                    }
-                };
-                if last_sweep.elapsed() >= std::time::Duration::from_secs(60) {
-                    last_sweep = std::time::Instant::now();
-                    if let Err(e) = supervisor.sweep_supervision(5000).await {
-                        eprintln!("supervision sweep: {}", app_err(e));
-                    }
-                    if let Err(e) = supervisor.escalate_urgings(5000).await {
-                        eprintln!("urgings: {}", app_err(e));
-                    }
-                    if let Err(e) = supervisor.sweep_liaison(5000).await {
-                        eprintln!("liaison sweep: {}", app_err(e));
-                    }
-                    if let Err(e) = supervisor.sweep_hotline(5000).await {
-                        eprintln!("hotline sweep: {}", app_err(e));
-                    }
-                    if let Err(e) = supervisor.sweep_ratings(5000).await {
-                        eprintln!("ratings sweep: {}", app_err(e));
-                    }
-                }
-                if n == 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                }
-            }
-        });
-        let liaison = app.clone();
-        tokio::spawn(async move {
-            // Approval–regulation liaison: messages to regulators (with their webhook outbox rows), then delivery.
-            loop {
-                let pushed = match liaison.run_liaison_once(1000).await {
-                    Ok(n) => n,
-                    Err(e) => {
-                        eprintln!("liaison subscriber: {}", app_err(e));
-                        0
-                    }
-                };
-                let sent = match liaison.run_webhooks_once(50).await {
-                    Ok(n) => n,
-                    Err(e) => {
-                        eprintln!("webhooks: {}", app_err(e));
-                        0
-                    }
-                };
-                if pushed == 0 && sent == 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                }
-            }
-        });
-        let worker = app.clone();
-        tokio::spawn(async move {
-            loop {
-                match worker.run_notifications_once(1000).await {
-                    Ok(0) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
-                    Ok(_) => {}
-                    Err(e) => {
-                        eprintln!("notifications subscriber: {}", app_err(e));
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    }
-                }
-            }
-        });
+        crate::workers::Workers::start(&app, config.mail.clone());
         println!(
             "OneSeal listening on http://{local} (database {})",
             DatabaseUrl::parse(database).map_err(err)?.redacted()
         );
-        if let Some(c) = &sso {
+        if let Some(c) = &config.web.oidc {
             println!("staff single sign-on through {}", c.issuer);
         }
         let _ = std::io::stdout().flush();
-        oneseal_web::serve(app, listener, shutdown_signal()).await.map_err(err)
+        let router = oneseal_web::router_with(app, config.web.clone());
+        oneseal_web::serve_router(router, listener, shutdown_signal()).await.map_err(err)
     })
-}
-
-/// `ONESEAL_LIAISON_ACK_DAYS` (working days to acknowledge a message, default 5) and
-/// `ONESEAL_WEBHOOK_RETRY_SECONDS` (comma-separated waits before each retry; default the Standard Webhooks schedule).
-fn liaison_settings_from_env() -> Result<oneseal_app::liaison::LiaisonSettings, String> {
-    let mut s = oneseal_app::liaison::LiaisonSettings::default();
-    if let Ok(v) = std::env::var("ONESEAL_LIAISON_ACK_DAYS") {
-        s.ack_days =
-            v.trim().parse().map_err(|_| format!("ONESEAL_LIAISON_ACK_DAYS={v:?}: a number of working days"))?;
-    }
-    if let Ok(v) = std::env::var("ONESEAL_WEBHOOK_RETRY_SECONDS") {
-        s.retry_seconds = v
-            .split(',')
-            .map(|x| x.trim().parse::<u64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("ONESEAL_WEBHOOK_RETRY_SECONDS={v:?}: comma-separated seconds"))?;
-    }
-    Ok(s)
-}
-
-/// `ONESEAL_RATING_CHANGE_DAYS` (days a rating may be changed, default 7) and `ONESEAL_REMEDIATION_DAYS`
-/// (working days to remediate a bad rating, default 5).
-fn rating_settings_from_env() -> Result<oneseal_app::ratings::RatingSettings, String> {
-    let mut s = oneseal_app::ratings::RatingSettings::default();
-    if let Ok(v) = std::env::var("ONESEAL_RATING_CHANGE_DAYS") {
-        s.change_days = v.trim().parse().map_err(|_| format!("ONESEAL_RATING_CHANGE_DAYS={v:?}: a number of days"))?;
-    }
-    if let Ok(v) = std::env::var("ONESEAL_REMEDIATION_DAYS") {
-        s.remediation_days =
-            v.trim().parse().map_err(|_| format!("ONESEAL_REMEDIATION_DAYS={v:?}: a number of working days"))?;
-    }
-    Ok(s)
 }
 
 async fn shutdown_signal() {

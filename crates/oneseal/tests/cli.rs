@@ -308,3 +308,64 @@ fn bench_lifecycle_runs_with_preload() {
         assert!(stdout.contains("6 lifecycles of 5 requests"), "{stdout}");
     }
 }
+
+/// The README's settings table is the one `oneseal settings` prints, and every `ONESEAL_*` variable the code
+/// reads is in it (the test harness's own variables aside).
+#[test]
+fn the_readme_lists_every_setting_and_the_code_reads_no_other() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let begin = readme.find("<!-- settings:begin").expect("the README marks its settings table");
+    let body_start = readme[begin..].find('\n').unwrap() + begin + 1;
+    let end = readme.find("<!-- settings:end -->").unwrap();
+    let (ok, table, err) = run(&["settings"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        readme[body_start..end].trim_end(),
+        table.trim_end(),
+        "regenerate the README table with `oneseal settings`"
+    );
+    let mut used = std::collections::BTreeSet::new();
+    let mut stack = vec![root.join("crates")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                if !p.ends_with("tests") {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("testing.rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let mut rest = text.as_str();
+                while let Some(i) = rest.find("ONESEAL_") {
+                    let name: String = rest[i..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || *c == '_' || c.is_ascii_digit())
+                        .collect();
+                    used.insert(name.trim_end_matches('_').to_string());
+                    rest = &rest[i + 8..];
+                }
+            }
+        }
+    }
+    for name in used {
+        // (prefixes written in prose, e.g. `ONESEAL_OIDC_*`, and the test harness's own variables)
+        if [
+            "ONESEAL",
+            "ONESEAL_TEST_PG",
+            "ONESEAL_REQUIRE_PG",
+            "ONESEAL_PG_DIR",
+            "ONESEAL_OIDC",
+            "ONESEAL_LOGIN_LIMIT",
+            "ONESEAL_UPLOAD_QUOTA",
+        ]
+        .contains(&name.as_str())
+        {
+            continue;
+        }
+        assert!(
+            table.contains(&format!("`{name}`")),
+            "{name} is read by the code but not documented in config::SETTINGS"
+        );
+    }
+}

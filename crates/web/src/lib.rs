@@ -50,20 +50,31 @@ pub struct AppState {
     pub anonymous: std::sync::Arc<limits::AnonymousLimiter>,
 }
 
-/// The whole HTTP application.
+/// The web edge's own settings (read with the rest of the configuration by the binary).
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (the site is served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Seconds of inactivity after which a kiosk goes back to its start page.
+    pub kiosk_idle_secs: u64,
+    /// Staff single sign-on, when configured.
+    pub oidc: Option<oidc::OidcConfig>,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings { secure_cookies: false, kiosk_idle_secs: 90, oidc: None }
+    }
+}
+
+/// The whole HTTP application with default settings.
 pub fn router(app: App) -> Router {
-    // A half-configured SSO is refused by `oneseal serve` at start (it calls OidcConfig::from_env first).
-    let oidc = oidc::OidcConfig::from_env().ok().flatten();
-    router_with(app, std::env::var("ONESEAL_SECURE_COOKIES").is_ok_and(|v| v == "1"), oidc)
+    router_with(app, WebSettings::default())
 }
 
 /// The application with explicit settings (tests, and `serve`).
-pub fn router_with(app: App, secure_cookies: bool, oidc: Option<oidc::OidcConfig>) -> Router {
-    let kiosk_idle_secs = std::env::var("ONESEAL_KIOSK_IDLE_SECONDS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|v| (2..=3600).contains(v))
-        .unwrap_or(90);
+pub fn router_with(app: App, settings: WebSettings) -> Router {
+    let WebSettings { secure_cookies, kiosk_idle_secs, oidc } = settings;
     let state = AppState {
         app,
         secure_cookies,

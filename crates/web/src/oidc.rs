@@ -1,6 +1,5 @@
 //! Staff single sign-on through OpenID Connect (authorization code flow with PKCE S256, state and nonce), as an
-//! option configured by `ONESEAL_OIDC_ISSUER`, `ONESEAL_OIDC_CLIENT_ID`, `ONESEAL_OIDC_CLIENT_SECRET`,
-//! `ONESEAL_OIDC_REDIRECT_URL` (and `ONESEAL_OIDC_USERNAME_CLAIM`, default `preferred_username`). The ID token is
+//! option the deployment configures (`ONESEAL_OIDC_*`, read by the binary's `config.rs`). The ID token is
 //! verified here (RS256 against the provider's JWKS; issuer, audience, expiry, nonce). The sign-in is bound to the
 //! browser that started it (a cookie whose hash the pending sign-in keeps), pending sign-ins are bounded, and the
 //! account is found by the provider's `sub` and issuer; the name claim only chooses the account at the first
@@ -32,23 +31,6 @@ impl std::fmt::Debug for OidcConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .finish()
-    }
-}
-
-impl OidcConfig {
-    /// From the environment; `None` when SSO is not configured, an error naming the missing variable when it is
-    /// half configured.
-    pub fn from_env() -> Result<Option<OidcConfig>, String> {
-        let Ok(issuer) = std::env::var("ONESEAL_OIDC_ISSUER") else { return Ok(None) };
-        let var = |k: &str| std::env::var(k).map_err(|_| format!("ONESEAL_OIDC_ISSUER is set, so {k} is needed too"));
-        Ok(Some(OidcConfig {
-            issuer: issuer.trim_end_matches('/').to_string(),
-            client_id: var("ONESEAL_OIDC_CLIENT_ID")?,
-            client_secret: var("ONESEAL_OIDC_CLIENT_SECRET")?,
-            redirect_url: var("ONESEAL_OIDC_REDIRECT_URL")?,
-            username_claim: std::env::var("ONESEAL_OIDC_USERNAME_CLAIM")
-                .unwrap_or_else(|_| "preferred_username".into()),
-        }))
     }
 }
 

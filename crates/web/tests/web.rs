@@ -43,9 +43,13 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
             a.install_seal("demo", "a test seal passphrase", None).await.unwrap();
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
-            oneseal_web::serve_router(oneseal_web::router_with(a, false, oidc), l, std::future::pending())
-                .await
-                .unwrap();
+            oneseal_web::serve_router(
+                oneseal_web::router_with(a, oneseal_web::WebSettings { oidc, ..Default::default() }),
+                l,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
         });
     });
     let addr = rx.recv().expect("server address");
@@ -1905,6 +1909,7 @@ fn staff_single_sign_on_through_openid_connect() {
 
 #[test]
 fn single_sign_on_is_off_unless_configured() {
+    // (The binary's Config reads ONESEAL_OIDC_*; an unconfigured deployment has no provider.)
     let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
     let r = t.get("/api/v1/oidc/login", None);
     assert_eq!((r.status, r.body["code"].as_str()), (404, Some("not_found")));

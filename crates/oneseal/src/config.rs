@@ -1,0 +1,262 @@
+//! Every setting of a deployment in one place: its environment variable, its default and a line of
+//! documentation ([`SETTINGS`], from which the README's settings table is generated — a test keeps them equal),
+//! and [`Config`], read once at start with every error reported together, then handed to the application and the
+//! web edge. Nothing else reads `ONESEAL_*` variables except the secrets' own readers in `main.rs` (the
+//! personal-data key and the seal passphrase, which depend on the database) and clap's `--database`/`--listen`/
+//! `--public-url` flags.
+
+use oneseal_app::App;
+
+/// One setting: the environment variable, its default (as text, for people) and what it does.
+pub struct Setting {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+/// Every `ONESEAL_*` variable a deployment may set.
+pub const SETTINGS: &[Setting] = &[
+    Setting { name: "ONESEAL_DATABASE", default: crate::DEFAULT_DB, doc: "the database: `sqlite://path` or `postgres://user:password@host:5432/db` (also `--database`)" },
+    Setting { name: "ONESEAL_LISTEN", default: "127.0.0.1:8080", doc: "the address `oneseal serve` listens on (also `--listen`)" },
+    Setting { name: "ONESEAL_PUBLIC_URL", default: "the listening address", doc: "the public address printed on licences (the QR's URL form `…/v/{identifier}`; also `--public-url`)" },
+    Setting { name: "ONESEAL_PD_KEY", default: "—", doc: "the personal-data master key (64 hex characters); with SQLite and neither this nor `ONESEAL_PD_KEY_FILE`, `pd.key` beside the database file is created (mode 0600) — back it up; PostgreSQL needs one of them. Rotate with `oneseal pd rotate --new-key-file F`" },
+    Setting { name: "ONESEAL_PD_KEY_FILE", default: "—", doc: "a file holding the personal-data master key" },
+    Setting { name: "ONESEAL_SEAL_PASSPHRASE", default: "—", doc: "the passphrase that encrypts the seal's private key at rest (Argon2id + SM4-GCM); with SQLite and neither this nor `ONESEAL_SEAL_PASSPHRASE_FILE`, `seal.pass` beside the database file is created (mode 0600) — back it up" },
+    Setting { name: "ONESEAL_SEAL_PASSPHRASE_FILE", default: "—", doc: "a file holding the seal passphrase" },
+    Setting { name: "ONESEAL_REQUIRE_TOTP", default: "off", doc: "`staff`: staff with write powers must use an authenticator app (TOTP)" },
+    Setting { name: "ONESEAL_LOGIN_LIMIT_PER_ACCOUNT", default: "100", doc: "failed sign-ins per 15 minutes for one account over all addresses, past which only an authenticator code or an administrator lets it in (one account and address back off after 3 failures: 1 s, 2 s, 4 s …); 0 turns it off" },
+    Setting { name: "ONESEAL_LOGIN_LIMIT_PER_ADDRESS", default: "50", doc: "failed sign-ins per 15 minutes from one address; 0 turns it off" },
+    Setting { name: "ONESEAL_REGISTRATIONS_PER_HOUR", default: "10", doc: "registrations per client address per hour; 0 turns it off" },
+    Setting { name: "ONESEAL_ANONYMOUS_PER_MINUTE", default: "120", doc: "requests an anonymous address may make per minute to the costly public routes (PDF forms, verification, proofs, lookups, Open311; list in `crates/web/src/limits.rs`); 0 turns it off" },
+    Setting { name: "ONESEAL_UPLOAD_QUOTA_MB", default: "200", doc: "MiB of uploaded files an account may hold that are not yet part of an application" },
+    Setting { name: "ONESEAL_UPLOAD_QUOTA_FILES", default: "200", doc: "uploaded files an account may hold that are not yet part of an application" },
+    Setting { name: "ONESEAL_ORPHAN_GRACE_DAYS", default: "30", doc: "days after which a file no application took up is deleted" },
+    Setting { name: "ONESEAL_EGRESS_ALLOW", default: "none", doc: "comma-separated CIDR blocks webhooks may reach although they are not public (loopback, private, link-local …), e.g. a regulator's receiver on the bureau's network" },
+    Setting { name: "ONESEAL_SECURE_COOKIES", default: "0", doc: "`1`: mark the session cookie `Secure` (behind TLS)" },
+    Setting { name: "ONESEAL_KIOSK_IDLE_SECONDS", default: "90", doc: "seconds without touch (2–3600) before a kiosk returns to its start page" },
+    Setting { name: "ONESEAL_SMTP_URL", default: "none", doc: "mail red supervision alerts and escalated urgings through this SMTP relay (`smtp://relay:25`)" },
+    Setting { name: "ONESEAL_MAIL_FROM", default: "OneSeal <noreply@oneseal.invalid>", doc: "the sender of those mails" },
+    Setting { name: "ONESEAL_ALERT_MAIL_TO", default: "—", doc: "comma-separated mailboxes that receive them (needed with `ONESEAL_SMTP_URL`)" },
+    Setting { name: "ONESEAL_LIAISON_ACK_DAYS", default: "5", doc: "working days a regulator has to acknowledge a message" },
+    Setting { name: "ONESEAL_WEBHOOK_RETRY_SECONDS", default: "5,300,1800,7200,18000,36000,50400,72000,86400", doc: "comma-separated waits before each webhook retry (the Standard Webhooks schedule)" },
+    Setting { name: "ONESEAL_RATING_CHANGE_DAYS", default: "7", doc: "days a rating may be changed" },
+    Setting { name: "ONESEAL_REMEDIATION_DAYS", default: "5", doc: "working days to remediate a bad rating" },
+    Setting { name: "ONESEAL_OIDC_ISSUER", default: "none", doc: "staff single sign-on through OpenID Connect (`/api/v1/oidc/login`): the provider; then the next three are needed too" },
+    Setting { name: "ONESEAL_OIDC_CLIENT_ID", default: "—", doc: "OpenID Connect client id" },
+    Setting { name: "ONESEAL_OIDC_CLIENT_SECRET", default: "—", doc: "OpenID Connect client secret" },
+    Setting { name: "ONESEAL_OIDC_REDIRECT_URL", default: "—", doc: "OpenID Connect redirect URL (`…/api/v1/oidc/callback`)" },
+    Setting { name: "ONESEAL_OIDC_USERNAME_CLAIM", default: "preferred_username", doc: "the ID-token claim that links a staff account at its first sign-in (later sign-ins follow the provider's `sub`)" },
+];
+
+/// The settings table of README.md (between `<!-- settings:begin -->` and `<!-- settings:end -->`).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| variable | default | meaning |\n|---|---|---|\n");
+    for s in SETTINGS {
+        out.push_str(&format!("| `{}` | {} | {} |\n", s.name, s.default, s.doc));
+    }
+    out
+}
+
+/// The deployment's settings, parsed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub login_limits: oneseal_app::auth::LoginLimits,
+    pub registrations_per_hour: usize,
+    pub anonymous_per_minute: u32,
+    pub uploads: oneseal_app::attachments::UploadSettings,
+    pub egress_allow: Vec<oneseal_app::egress::Cidr>,
+    pub require_totp: bool,
+    pub liaison: oneseal_app::liaison::LiaisonSettings,
+    pub ratings: oneseal_app::ratings::RatingSettings,
+    pub mail: Option<oneseal_app::mail::MailConfig>,
+    pub web: oneseal_web::WebSettings,
+}
+
+impl Config {
+    /// From the process environment.
+    pub fn from_env() -> Result<Config, String> {
+        Config::read(&|k| std::env::var(k).ok())
+    }
+
+    /// From any lookup (tests pass a map). Every problem is reported, one per line.
+    pub fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let mut errors: Vec<String> = Vec::new();
+        let mut num = |name: &str, what: &str| -> Option<u64> {
+            let v = lookup(name)?;
+            match v.trim().parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errors.push(format!("{name} must be {what}, not {v:?}"));
+                    None
+                }
+            }
+        };
+        let mut login_limits = oneseal_app::auth::LoginLimits::default();
+        if let Some(n) = num("ONESEAL_LOGIN_LIMIT_PER_ACCOUNT", "a whole number (0 turns the limit off)") {
+            login_limits.per_account = n as usize;
+        }
+        if let Some(n) = num("ONESEAL_LOGIN_LIMIT_PER_ADDRESS", "a whole number (0 turns the limit off)") {
+            login_limits.per_address = n as usize;
+        }
+        let registrations_per_hour = num("ONESEAL_REGISTRATIONS_PER_HOUR", "a whole number of registrations")
+            .map_or(oneseal_app::auth::REGISTRATIONS_PER_ADDRESS_HOUR, |n| n as usize);
+        let anonymous_per_minute = num("ONESEAL_ANONYMOUS_PER_MINUTE", "a whole number of requests")
+            .map_or(oneseal_app::ANONYMOUS_PER_MINUTE, |n| n.min(u64::from(u32::MAX)) as u32);
+        let mut uploads = oneseal_app::attachments::UploadSettings::default();
+        if let Some(mb) = num("ONESEAL_UPLOAD_QUOTA_MB", "a whole number of MiB") {
+            uploads.quota_bytes = (mb as i64).saturating_mul(1024 * 1024);
+        }
+        if let Some(n) = num("ONESEAL_UPLOAD_QUOTA_FILES", "a whole number of files") {
+            uploads.quota_files = n as i64;
+        }
+        if let Some(n) = num("ONESEAL_ORPHAN_GRACE_DAYS", "a whole number of days") {
+            uploads.orphan_grace_days = n.min(u64::from(u32::MAX)) as u32;
+        }
+        let mut liaison = oneseal_app::liaison::LiaisonSettings::default();
+        if let Some(n) = num("ONESEAL_LIAISON_ACK_DAYS", "a whole number of working days") {
+            liaison.ack_days = n.min(u64::from(u32::MAX)) as u32;
+        }
+        let mut ratings = oneseal_app::ratings::RatingSettings::default();
+        if let Some(n) = num("ONESEAL_RATING_CHANGE_DAYS", "a whole number of days") {
+            ratings.change_days = n as i64;
+        }
+        if let Some(n) = num("ONESEAL_REMEDIATION_DAYS", "a whole number of working days") {
+            ratings.remediation_days = n.min(u64::from(u32::MAX)) as u32;
+        }
+        let kiosk = num("ONESEAL_KIOSK_IDLE_SECONDS", "a number of seconds");
+        if let Some(v) = lookup("ONESEAL_WEBHOOK_RETRY_SECONDS") {
+            match v.split(',').map(|x| x.trim().parse::<u64>()).collect::<Result<Vec<_>, _>>() {
+                Ok(list) => liaison.retry_seconds = list,
+                Err(_) => {
+                    errors.push(format!("ONESEAL_WEBHOOK_RETRY_SECONDS must be comma-separated seconds, not {v:?}"))
+                }
+            }
+        }
+        let egress_allow = match lookup("ONESEAL_EGRESS_ALLOW") {
+            Some(list) => oneseal_app::egress::Cidr::parse_list(&list).unwrap_or_else(|e| {
+                errors.push(format!("ONESEAL_EGRESS_ALLOW: {e}"));
+                vec![]
+            }),
+            None => vec![],
+        };
+        let require_totp = match lookup("ONESEAL_REQUIRE_TOTP").as_deref() {
+            Some("staff") => true,
+            Some("off") | None => false,
+            Some(other) => {
+                errors.push(format!("ONESEAL_REQUIRE_TOTP is `staff` or `off`, not {other:?}"));
+                false
+            }
+        };
+        let secure_cookies = match lookup("ONESEAL_SECURE_COOKIES").as_deref() {
+            Some("1") => true,
+            Some("0") | None => false,
+            Some(other) => {
+                errors.push(format!("ONESEAL_SECURE_COOKIES is 1 or 0, not {other:?}"));
+                false
+            }
+        };
+        let kiosk_idle_secs = match kiosk {
+            Some(n) if (2..=3600).contains(&n) => n,
+            Some(n) => {
+                errors.push(format!("ONESEAL_KIOSK_IDLE_SECONDS must be 2–3600, not {n}"));
+                90
+            }
+            None => 90,
+        };
+        let mail = match lookup("ONESEAL_SMTP_URL") {
+            Some(url) => {
+                let from = lookup("ONESEAL_MAIL_FROM").unwrap_or_else(|| "OneSeal <noreply@oneseal.invalid>".into());
+                let to = lookup("ONESEAL_ALERT_MAIL_TO").unwrap_or_default();
+                oneseal_app::mail::MailConfig::new(&url, &from, &to).map_err(|e| errors.push(e)).ok()
+            }
+            None => None,
+        };
+        let oidc = match lookup("ONESEAL_OIDC_ISSUER") {
+            Some(issuer) => {
+                let mut need = |k: &str| {
+                    lookup(k).unwrap_or_else(|| {
+                        errors.push(format!("ONESEAL_OIDC_ISSUER is set, so {k} is needed too"));
+                        String::new()
+                    })
+                };
+                Some(oneseal_web::oidc::OidcConfig {
+                    issuer: issuer.trim_end_matches('/').to_string(),
+                    client_id: need("ONESEAL_OIDC_CLIENT_ID"),
+                    client_secret: need("ONESEAL_OIDC_CLIENT_SECRET"),
+                    redirect_url: need("ONESEAL_OIDC_REDIRECT_URL"),
+                    username_claim: lookup("ONESEAL_OIDC_USERNAME_CLAIM")
+                        .unwrap_or_else(|| "preferred_username".into()),
+                })
+            }
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
+        }
+        Ok(Config {
+            login_limits,
+            registrations_per_hour,
+            anonymous_per_minute,
+            uploads,
+            egress_allow,
+            require_totp,
+            liaison,
+            ratings,
+            mail,
+            web: oneseal_web::WebSettings { secure_cookies, kiosk_idle_secs, oidc },
+        })
+    }
+
+    /// Hand the application its settings.
+    pub fn apply(&self, app: &App) -> Result<(), String> {
+        app.set_login_limits(self.login_limits);
+        app.set_registrations_per_hour(self.registrations_per_hour);
+        app.set_anonymous_per_minute(self.anonymous_per_minute);
+        app.set_upload_settings(self.uploads);
+        app.set_egress_allow(self.egress_allow.clone());
+        app.set_totp_policy(self.require_totp);
+        app.set_liaison_settings(self.liaison.clone()).map_err(|e| format!("liaison settings: {e}"))?;
+        app.set_rating_settings(self.ratings.clone()).map_err(|e| format!("rating settings: {e}"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::read(&|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_every_error_at_once() {
+        let c = read(&[]).unwrap();
+        assert_eq!(c.login_limits.per_account, 100);
+        assert_eq!(c.anonymous_per_minute, 120);
+        assert_eq!(c.web.kiosk_idle_secs, 90);
+        assert!(c.mail.is_none() && c.web.oidc.is_none() && !c.require_totp);
+        let e = read(&[
+            ("ONESEAL_LOGIN_LIMIT_PER_ACCOUNT", "lots"),
+            ("ONESEAL_REQUIRE_TOTP", "yes"),
+            ("ONESEAL_EGRESS_ALLOW", "10.0.0.0/40"),
+            ("ONESEAL_OIDC_ISSUER", "https://sso.example"),
+            ("ONESEAL_KIOSK_IDLE_SECONDS", "1"),
+        ])
+        .unwrap_err();
+        for needle in [
+            "ONESEAL_LOGIN_LIMIT_PER_ACCOUNT",
+            "ONESEAL_REQUIRE_TOTP",
+            "ONESEAL_EGRESS_ALLOW",
+            "ONESEAL_OIDC_CLIENT_ID",
+            "ONESEAL_OIDC_REDIRECT_URL",
+            "ONESEAL_KIOSK_IDLE_SECONDS",
+        ] {
+            assert!(e.contains(needle), "{needle} in {e}");
+        }
+        let c = read(&[("ONESEAL_UPLOAD_QUOTA_MB", "1"), ("ONESEAL_WEBHOOK_RETRY_SECONDS", "1, 2")]).unwrap();
+        assert_eq!((c.uploads.quota_bytes, c.liaison.retry_seconds.clone()), (1024 * 1024, vec![1, 2]));
+    }
+}
