@@ -932,6 +932,26 @@ fn key_materials_are_required_at_submission_and_named() {
 }
 
 #[test]
+fn a_storage_failure_shows_an_error_page_never_an_empty_one() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let DatabaseUrl::Sqlite(path) = &t.url else { unreachable!() };
+    let citizen = format!("oneseal_session={}", t.login("citizen"));
+    let supervisor = format!("oneseal_session={}", t.login("supervisor"));
+    assert_eq!(page_get(&t, "/me", Some(&citizen)).0, 200);
+    assert_eq!(page_get(&t, "/supervision", Some(&supervisor)).0, 200);
+    // Take the tables away underneath the running server (as a failing disk or a broken migration would).
+    let raw = rusqlite::Connection::open(path).unwrap();
+    raw.execute_batch("ALTER TABLE cases RENAME TO cases_gone; ALTER TABLE alerts RENAME TO alerts_gone;").unwrap();
+    for (path, cookie) in [("/me", &citizen), ("/supervision", &supervisor)] {
+        let (status, html) = page_get(&t, path, Some(cookie));
+        assert_eq!(status, 503, "{path}: {html}");
+        assert!(html.contains("服务暂时不可用"), "{path} says so: {html}");
+    }
+    raw.execute_batch("ALTER TABLE cases_gone RENAME TO cases; ALTER TABLE alerts_gone RENAME TO alerts;").unwrap();
+    assert_eq!(page_get(&t, "/me", Some(&citizen)).0, 200, "and recovers");
+}
+
+#[test]
 fn correction_once_suspension_and_extension_over_http() {
     each_backend(|t| {
         let citizen = t.login("citizen");

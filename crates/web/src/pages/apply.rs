@@ -224,7 +224,10 @@ async fn render(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
-    let orgs = s.app.my_organisations(&p.actor).await.unwrap_or_default();
+    let orgs = match s.app.my_organisations(&p.actor).await {
+        Ok(o) => o,
+        Err(e) => return super::error_page(ctx, e),
+    };
     let mut applicants = vec![("person".to_string(), ctx.tv("apply-as-person", &p.actor.display_name), true)];
     for (uscc, name) in &orgs {
         applicants.push((uscc.clone(), ctx.tv("apply-as-org", &format!("{name}（{uscc}）")), false));
@@ -389,7 +392,10 @@ async fn save(
     match step {
         1 => {
             let who = posted.get("applicant").cloned().unwrap_or_else(|| "person".into());
-            let orgs = s.app.my_organisations(&p.actor).await.unwrap_or_default();
+            let orgs = match s.app.my_organisations(&p.actor).await {
+                Ok(o) => o,
+                Err(e) => return super::error_page(&ctx, e),
+            };
             w.draft.applicant =
                 if who == "person" || !orgs.iter().any(|(u, _)| *u == who) { "person".into() } else { who };
         }
@@ -442,7 +448,10 @@ async fn submit(s: &AppState, ctx: &Ctx, p: &Principal, mut w: Wizard) -> Respon
             }
         }
     } else {
-        let orgs = s.app.my_organisations(&p.actor).await.unwrap_or_default();
+        let orgs = match s.app.my_organisations(&p.actor).await {
+            Ok(o) => o,
+            Err(e) => return super::error_page(ctx, e),
+        };
         match orgs.into_iter().find(|(u, _)| *u == w.draft.applicant) {
             Some((uscc, name)) => (ApplicantKind::Organisation, name, uscc, None),
             None => {

@@ -452,7 +452,10 @@ struct SatisfactionPage {
 }
 
 async fn satisfaction(State(s): State<AppState>, ctx: Ctx) -> Response {
-    let rep = s.app.satisfaction(0).await.unwrap_or_default();
+    let rep = match s.app.satisfaction(0).await {
+        Ok(r) => r,
+        Err(e) => return super::error_page(&ctx, e),
+    };
     let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
     let rows = |v: &[oneseal_app::ratings::SatisfactionLine]| -> Vec<(String, i64, i64, String)> {
         v.iter()

@@ -130,7 +130,10 @@ async fn render(
     let unacknowledged = q.all.is_none();
     let view = s.app.catalog();
     let f = LiaisonFilter { unacknowledged, limit: 200, ..Default::default() };
-    let (rows, total) = s.app.liaison_messages(&p.actor, f).await.unwrap_or_default();
+    let (rows, total) = match s.app.liaison_messages(&p.actor, f).await {
+        Ok(x) => x,
+        Err(e) => return super::error_page(&ctx, e),
+    };
     let messages = rows
         .into_iter()
         .map(|m| {

@@ -144,7 +144,10 @@ struct MePage {
 
 async fn home(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed) -> Response {
     let filter = CaseFilter { limit: 100, ..Default::default() };
-    let cases = s.app.list_cases(&p.actor, filter).await.map(|(rows, _)| rows).unwrap_or_default();
+    let cases = match s.app.list_cases(&p.actor, filter).await {
+        Ok((rows, _)) => rows,
+        Err(e) => return super::error_page(&ctx, e),
+    };
     let cases = cases
         .into_iter()
         .map(|r| CaseLine {
@@ -176,8 +179,10 @@ async fn home(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed) -> Respons
             (code, name, ms_time(at))
         })
         .collect();
-    let licenses =
-        s.app.my_licenses(&p.actor).await.unwrap_or_default().into_iter().map(|l| license_line(&ctx, l)).collect();
+    let licenses = match s.app.my_licenses(&p.actor).await {
+        Ok(list) => list.into_iter().map(|l| license_line(&ctx, l)).collect(),
+        Err(e) => return super::error_page(&ctx, e),
+    };
     let notifications = s
         .app
         .notifications(&p.actor.id, 10)
@@ -320,8 +325,10 @@ async fn case_page_with(
         Err(_) => return not_found(headers, &format!("/me/cases/{no}")),
     };
     let entries = timeline(s, ctx, &trail, v.state.applicant.account.as_deref()).await;
-    let licenses =
-        s.app.case_licenses(no).await.unwrap_or_default().into_iter().map(|l| license_line(ctx, l)).collect();
+    let licenses = match s.app.case_licenses(no).await {
+        Ok(list) => list.into_iter().map(|l| license_line(ctx, l)).collect(),
+        Err(e) => return super::error_page(ctx, e),
+    };
     // The open correction notice: its problems, by material or form field.
     let mut fix_materials = Vec::new();
     let mut fix_fields = Vec::new();

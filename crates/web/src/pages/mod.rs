@@ -476,6 +476,24 @@ pub fn unavailable(ctx: &Ctx) -> Response {
     page(StatusCode::SERVICE_UNAVAILABLE, ctx, &p)
 }
 
+/// The page for an error of the application: not found and forbidden as such, a refusal with its Chinese title
+/// and detail, and a storage or internal failure as "unavailable" (the details go to the log, never to the page).
+/// Page handlers use this instead of rendering an empty page with 200 when a read fails.
+pub fn error_page(ctx: &Ctx, e: oneseal_app::AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_server_error() {
+        eprintln!("page {}: {e:?}", ctx.here);
+        return unavailable(ctx);
+    }
+    let (heading, detail) = match status {
+        StatusCode::NOT_FOUND => (ctx.t("error-not-found"), ctx.t("error-not-found-detail")),
+        StatusCode::FORBIDDEN => (ctx.t("error-forbidden"), ctx.t("error-forbidden-detail")),
+        _ => (e.title_zh().to_string(), e.to_string()),
+    };
+    let p = ErrorPage { heading, detail, ctx: ctx.clone() };
+    page(status, ctx, &p)
+}
+
 /// The HTML "not found" page (the API keeps problem+json).
 pub fn not_found(headers: &HeaderMap, path: &str) -> Response {
     let ctx = Ctx::from_headers(headers, path, None);

@@ -115,7 +115,10 @@ async fn show(
         limit: 200,
         ..Default::default()
     };
-    let (rows, total) = s.app.alerts(&p.actor, f).await.unwrap_or_default();
+    let (rows, total) = match s.app.alerts(&p.actor, f).await {
+        Ok(x) => x,
+        Err(e) => return super::error_page(&ctx, e),
+    };
     let alerts = rows
         .into_iter()
         .map(|a| AlertLine {
@@ -138,7 +141,11 @@ async fn show(
     let all = p.actor.has(Role::Supervisor) || p.actor.has(Role::Administrator);
     let mine = p.actor.department.as_ref().map(|d| d.as_str().to_string());
     let mut summary: Vec<(String, Vec<(String, i64)>)> = Vec::new();
-    for (dept, k, n) in s.app.alert_counts().await.unwrap_or_default() {
+    let counts = match s.app.alert_counts().await {
+        Ok(c) => c,
+        Err(e) => return super::error_page(&ctx, e),
+    };
+    for (dept, k, n) in counts {
         if !all && mine.as_deref() != Some(dept.as_str()) {
             continue;
         }

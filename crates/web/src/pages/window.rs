@@ -389,7 +389,13 @@ async fn correction_pdf(
     let Ok(v) = super::masked_case(&s, &p.actor, &no).await else {
         return not_found(&headers, &format!("/work/cases/{no}"));
     };
-    let trail = s.app.trail(&p.actor, &no).await.unwrap_or_default();
+    let trail = match s.app.trail(&p.actor, &no).await {
+        Ok(t) => t,
+        Err(e) => {
+            let ctx = super::Ctx::from_headers(&headers, &format!("/work/cases/{no}/correction.pdf"), None);
+            return super::error_page(&ctx, e);
+        }
+    };
     let Some((at, problems, due)) = trail.iter().rev().find_map(|t| match &t.event {
         CaseEvent::CorrectionRequested { problems, due } => Some((t.at, problems.clone(), *due)),
         _ => None,

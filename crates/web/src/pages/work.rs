@@ -311,7 +311,10 @@ async fn case_page_with(
         Ok(v) => v,
         Err(_) => return not_found(headers, &format!("/work/cases/{no}")),
     };
-    let trail = s.app.trail(&p.actor, no).await.unwrap_or_default();
+    let trail = match s.app.trail(&p.actor, no).await {
+        Ok(t) => t,
+        Err(e) => return super::error_page(ctx, e),
+    };
     let entries = timeline(s, ctx, &trail, None).await;
     let has_correction =
         trail.iter().any(|t| matches!(t.event, oneseal_domain::case::CaseEvent::CorrectionRequested { .. }));
