@@ -730,14 +730,38 @@ impl App {
         if !allowed {
             return Ok(());
         }
+        // Only the types that can matter here: those a material still missing accepts, and those whose fields
+        // fill a form field still empty — and of each only the newest valid licence (a holder may have hundreds;
+        // reading them all on every submission made the cost grow with the holder's history).
+        let missing_material = |code: &String| {
+            def.materials
+                .iter()
+                .any(|m| m.license_substitutes.contains(code) && !materials.iter().any(|r| r.material_id == m.id))
+        };
+        let empty_field = |k: &str| !form.contains_key(k) && def.form.fields.iter().any(|x| x.key == k);
+        let relevant: Vec<String> = self
+            .license_types
+            .iter()
+            .filter(|lt| {
+                missing_material(&lt.code)
+                    || lt.fields.iter().any(|f| f.source.strip_prefix("form.").is_some_and(empty_field))
+            })
+            .map(|lt| lt.code.clone())
+            .collect();
+        if relevant.is_empty() {
+            return Ok(());
+        }
         let ix = holder_index.clone();
         let held: Vec<LicenseRow> = self
             .store
-            .read(move |db| db.licenses_of_holder(&ix).map_err(AppError::from))
-            .await?
-            .into_iter()
-            .filter(|l| l.status == "valid")
-            .collect();
+            .read(move |db| -> Result<Vec<LicenseRow>, AppError> {
+                let mut out = Vec::new();
+                for t in &relevant {
+                    out.extend(db.newest_valid_license_of(&ix, t)?);
+                }
+                Ok(out)
+            })
+            .await?;
         if held.is_empty() {
             return Ok(());
         }

@@ -28,6 +28,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (17, include_str!("migrations/sqlite_0017_organisation_verification.sql")),
     (18, include_str!("migrations/sqlite_0018_attachment_binding.sql")),
     (19, include_str!("migrations/sqlite_0019_account_identities.sql")),
+    (20, include_str!("migrations/sqlite_0020_license_holder_type.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres_0001_init.sql")),
@@ -49,6 +50,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (17, include_str!("migrations/postgres_0017_organisation_verification.sql")),
     (18, include_str!("migrations/postgres_0018_attachment_binding.sql")),
     (19, include_str!("migrations/postgres_0019_account_identities.sql")),
+    (20, include_str!("migrations/postgres_0020_license_holder_type.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -2043,6 +2045,22 @@ impl Db {
             &[number.into()],
         )?;
         rows.iter().map(license_from).collect()
+    }
+
+    /// A holder's newest valid licence of one type (an index walk, however many the holder has).
+    pub fn newest_valid_license_of(
+        &mut self,
+        holder_index: &str,
+        license_type: &str,
+    ) -> Result<Option<LicenseRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {LICENSE_COLS} FROM licenses WHERE holder_index = $1 AND license_type = $2 AND status = 'valid' \
+                 ORDER BY issued DESC, identifier DESC LIMIT 1"
+            ),
+            &[holder_index.into(), license_type.into()],
+        )?;
+        rows.first().map(license_from).transpose()
     }
 
     pub fn licenses_of_holder(&mut self, holder_index: &str) -> Result<Vec<LicenseRow>, StoreError> {
