@@ -167,26 +167,78 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/notifications", Access::SignedIn),
 ];
 
-/// The case actions of `POST /api/v1/cases/{case_no}/{action}`.
-pub const ACTIONS: &[&str] = &[
-    "accept",
-    "refuse",
-    "request-correction",
-    "submit-correction",
-    "fulfil-pledge",
-    "claim",
-    "complete",
-    "send-back",
-    "reassign",
-    "suspend",
-    "resume",
-    "extend",
-    "decide",
-    "issue-licenses",
-    "deliver",
-    "withdraw",
-    "terminate",
-];
+/// The case actions of `POST /api/v1/cases/{case_no}/{action}`, each its own variant (the path segment is the
+/// kebab-case name); an unknown name never reaches a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseAction {
+    Accept,
+    Refuse,
+    RequestCorrection,
+    SubmitCorrection,
+    FulfilPledge,
+    Claim,
+    Complete,
+    SendBack,
+    Reassign,
+    Suspend,
+    Resume,
+    Extend,
+    Decide,
+    IssueLicenses,
+    Deliver,
+    Withdraw,
+    Terminate,
+}
+
+impl CaseAction {
+    pub const ALL: [CaseAction; 17] = [
+        CaseAction::Accept,
+        CaseAction::Refuse,
+        CaseAction::RequestCorrection,
+        CaseAction::SubmitCorrection,
+        CaseAction::FulfilPledge,
+        CaseAction::Claim,
+        CaseAction::Complete,
+        CaseAction::SendBack,
+        CaseAction::Reassign,
+        CaseAction::Suspend,
+        CaseAction::Resume,
+        CaseAction::Extend,
+        CaseAction::Decide,
+        CaseAction::IssueLicenses,
+        CaseAction::Deliver,
+        CaseAction::Withdraw,
+        CaseAction::Terminate,
+    ];
+
+    /// The action's name in paths and forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseAction::Accept => "accept",
+            CaseAction::Refuse => "refuse",
+            CaseAction::RequestCorrection => "request-correction",
+            CaseAction::SubmitCorrection => "submit-correction",
+            CaseAction::FulfilPledge => "fulfil-pledge",
+            CaseAction::Claim => "claim",
+            CaseAction::Complete => "complete",
+            CaseAction::SendBack => "send-back",
+            CaseAction::Reassign => "reassign",
+            CaseAction::Suspend => "suspend",
+            CaseAction::Resume => "resume",
+            CaseAction::Extend => "extend",
+            CaseAction::Decide => "decide",
+            CaseAction::IssueLicenses => "issue-licenses",
+            CaseAction::Deliver => "deliver",
+            CaseAction::Withdraw => "withdraw",
+            CaseAction::Terminate => "terminate",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<CaseAction> {
+        CaseAction::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -889,9 +941,10 @@ async fn case_action(
     headers: HeaderMap,
     raw: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Res {
-    if !ACTIONS.contains(&action.as_str()) {
-        return Err(Problem::not_found(format!("no action {action}; actions: {}", ACTIONS.join(", "))).into());
-    }
+    let Some(action) = CaseAction::parse(&action) else {
+        let names: Vec<&str> = CaseAction::ALL.iter().map(|a| a.as_str()).collect();
+        return Err(Problem::not_found(format!("no action {action}; actions: {}", names.join(", "))).into());
+    };
     let expected = if_match(&headers)?;
     let raw = raw.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -926,7 +979,7 @@ async fn case_action(
     if !v.is_object() {
         return Err(Problem::unprocessable("invalid_body", "the body must be a JSON object").into());
     }
-    let st = run_action(&s, &actor, &no, &action, v, expected).await?;
+    let st = run_action(&s, &actor, &no, action, v, expected).await?;
     Ok(with_etag(&s, s.app.view_of(st)))
 }
 
@@ -935,12 +988,13 @@ pub(crate) async fn run_action(
     s: &AppState,
     actor: &Actor,
     no: &str,
-    action: &str,
+    action: CaseAction,
     v: Value,
     expected: Option<i64>,
 ) -> Result<oneseal_domain::case::CaseState, ApiError> {
+    use CaseAction as A;
     let cmd = match action {
-        "accept" => {
+        A::Accept => {
             let b: AcceptBody = body(v)?;
             let mut pledges = Vec::new();
             for p in b.pledges {
@@ -948,23 +1002,23 @@ pub(crate) async fn run_action(
             }
             CaseCommand::Accept { pledges }
         }
-        "refuse" => CaseCommand::Refuse { reasons: body::<ReasonsBody>(v)?.reasons },
-        "request-correction" => CaseCommand::RequestCorrection { problems: body::<CorrectionBody>(v)?.problems },
-        "submit-correction" => {
+        A::Refuse => CaseCommand::Refuse { reasons: body::<ReasonsBody>(v)?.reasons },
+        A::RequestCorrection => CaseCommand::RequestCorrection { problems: body::<CorrectionBody>(v)?.problems },
+        A::SubmitCorrection => {
             let b: SubmitCorrectionBody = body(v)?;
             CaseCommand::SubmitCorrection { form: b.form, materials: b.materials }
         }
-        "fulfil-pledge" => CaseCommand::FulfilPledge { material: body::<MaterialBody>(v)?.material },
-        "claim" => CaseCommand::ClaimTask { task_id: body::<TaskBody>(v)?.task_id },
-        "complete" => {
+        A::FulfilPledge => CaseCommand::FulfilPledge { material: body::<MaterialBody>(v)?.material },
+        A::Claim => CaseCommand::ClaimTask { task_id: body::<TaskBody>(v)?.task_id },
+        A::Complete => {
             let b: CompleteBody = body(v)?;
             CaseCommand::CompleteTask { task_id: b.task_id, opinion: b.opinion }
         }
-        "send-back" => {
+        A::SendBack => {
             let b: SendBackBody = body(v)?;
             CaseCommand::SendBack { to_step: b.to_step, reason: b.reason }
         }
-        "reassign" => {
+        A::Reassign => {
             let b: ReassignBody = body(v)?;
             let to =
                 s.app.staff(&b.to).await.map_err(|_| {
@@ -976,23 +1030,23 @@ pub(crate) async fn run_action(
                 reason: b.reason,
             }
         }
-        "suspend" => {
+        A::Suspend => {
             let b: SuspendBody = body(v)?;
             CaseCommand::Suspend { kind: b.kind, reason: b.reason, expected_days: b.expected_days }
         }
-        "resume" => {
+        A::Resume => {
             body::<Empty>(v)?;
             CaseCommand::Resume
         }
-        "extend" => {
+        A::Extend => {
             let b: ExtendBody = body(v)?;
             CaseCommand::Extend { days: b.days, reason: b.reason }
         }
-        "decide" => {
+        A::Decide => {
             let b: DecideBody = body(v)?;
             CaseCommand::Decide { outcome: b.outcome, reasons: b.reasons }
         }
-        "issue-licenses" => {
+        A::IssueLicenses => {
             let b: LicensesBody = body(v)?;
             if b.licenses.is_empty() {
                 // The licences are made, signed with the seal and recorded with the step, in one transaction.
@@ -1000,9 +1054,9 @@ pub(crate) async fn run_action(
             }
             CaseCommand::IssueLicenses { licenses: b.licenses }
         }
-        "deliver" => CaseCommand::Deliver { delivery: body::<DeliverBody>(v)?.delivery },
-        "withdraw" => CaseCommand::Withdraw { reason: body::<ReasonBody>(v)?.reason },
-        _ => CaseCommand::Terminate { reason: body::<ReasonBody>(v)?.reason },
+        A::Deliver => CaseCommand::Deliver { delivery: body::<DeliverBody>(v)?.delivery },
+        A::Withdraw => CaseCommand::Withdraw { reason: body::<ReasonBody>(v)?.reason },
+        A::Terminate => CaseCommand::Terminate { reason: body::<ReasonBody>(v)?.reason },
     };
     Ok(s.app.command(actor, no, cmd, expected).await?)
 }

@@ -495,7 +495,7 @@ async fn case_page(
     q: Result<axum::extract::Query<DoneQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     // Only a known action names a message (the query is not echoed).
-    let done = q.ok().and_then(|q| q.0.done).filter(|a| a == "consult" || crate::api::ACTIONS.contains(&a.as_str()));
+    let done = q.ok().and_then(|q| q.0.done).filter(|a| a == "consult" || crate::api::CaseAction::parse(a).is_some());
     case_page_with(&s, &ctx, &p, &headers, &no, None, done, StatusCode::OK).await
 }
 
@@ -571,12 +571,12 @@ async fn act(
             }
         };
     }
-    if !crate::api::ACTIONS.contains(&action.as_str()) {
+    let Some(case_action) = crate::api::CaseAction::parse(&action) else {
         let msg = ctx.t("work-unknown-action");
         return case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
+    };
     let expected = f.get("version").and_then(|v| v.parse::<i64>().ok());
-    match crate::api::run_action(&s, &p.actor, &no, &action, body_of(&action, &f), expected).await {
+    match crate::api::run_action(&s, &p.actor, &no, case_action, body_of(&action, &f), expected).await {
         Ok(_) => Redirect::to(&format!("/work/cases/{no}?done={action}")).into_response(),
         Err(e) => {
             let prob = e.0;
