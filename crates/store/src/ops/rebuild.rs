@@ -1,0 +1,51 @@
+//! Rebuild support: emptying and dumping projections.
+
+use super::*;
+
+impl Db {
+    /// Empty every projection table (events stay).
+    pub fn clear_projections(&mut self) -> Result<(), StoreError> {
+        for t in PROJECTION_TABLES {
+            self.sql.exec(&format!("DELETE FROM {t}"), &[])?;
+        }
+        Ok(())
+    }
+
+    /// Every row of a projection table as text, in a stable order: for comparing a rebuild with the original.
+    pub fn dump_table(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
+        if !PROJECTION_TABLES.contains(&table) {
+            return Err(StoreError::Config(format!("{table} is not a projection table")));
+        }
+        let order = match table {
+            "cases" => "case_no",
+            "tasks" => "case_no, task_id",
+            "catalog_versions" => "kind, code, version",
+            "pd_access" => "event_seq",
+            "licenses" => "identifier",
+            "alerts" | "urgings" | "liaison_messages" | "consultations" | "ratings" => "id",
+            "tickets" => "ticket_no",
+            "hotline_directory" => "version",
+            "kb_articles" => "id, version",
+            _ => "year",
+        };
+        let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
+        Ok(rows.iter().map(|r| format!("{:?}", r.0)).collect())
+    }
+
+    /// Try to change an event; used by tests to prove the log refuses it.
+    pub fn try_tamper(&mut self, seq: i64) -> Result<(), StoreError> {
+        self.sql.exec("UPDATE events SET payload = '{}' WHERE seq = $1", &[Val::Int(seq)])?;
+        self.sql.exec("DELETE FROM events WHERE seq = $1", &[Val::Int(seq)])?;
+        Ok(())
+    }
+
+    /// The single integer a raw query answers (`SELECT COUNT(*) …`); for benchmarks' reference timings.
+    pub fn exec_count(&mut self, sql: &str) -> Result<i64, StoreError> {
+        self.sql.query(sql, &[])?.first().map_or(Ok(0), |r| r.int(0))
+    }
+
+    /// Execute raw statements; for bulk loading in benchmarks.
+    pub fn exec_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.sql.batch(sql)
+    }
+}
