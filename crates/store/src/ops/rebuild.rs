@@ -33,6 +33,8 @@ impl Db {
     }
 
     /// Try to change an event; used by tests to prove the log refuses it.
+    /// Only with the `testing` feature: never in a production build.
+    #[cfg(feature = "testing")]
     pub fn try_tamper(&mut self, seq: i64) -> Result<(), StoreError> {
         self.sql.exec("UPDATE events SET payload = '{}' WHERE seq = $1", &[Val::Int(seq)])?;
         self.sql.exec("DELETE FROM events WHERE seq = $1", &[Val::Int(seq)])?;

@@ -68,6 +68,8 @@ impl Db {
     }
 
     /// Remove the append-only guard (tests of tamper detection simulate an attacker with database access).
+    /// Only with the `testing` feature: never in a production build.
+    #[cfg(feature = "testing")]
     pub fn testing_drop_append_only_guard(&mut self) -> Result<(), StoreError> {
         match self.backend() {
             Backend::Sqlite => {
