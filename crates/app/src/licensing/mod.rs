@@ -19,6 +19,11 @@ use serde_json::{json, Map, Value};
 
 use crate::{hex, ms, App, AppError};
 
+mod reuse;
+mod verify;
+pub(crate) use reuse::check_license_refs;
+pub use verify::{disclosed, held_by_person, qr_text_of_pdf};
+
 /// The region code of the bureau (银川市).
 pub const REGION: &str = "640100";
 /// The issuer shown on licences.
@@ -42,31 +47,6 @@ pub struct Verification {
     pub identifier: Option<String>,
     pub public: Option<Value>,
     pub superseded_by: Option<String>,
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
-}
-
-/// What anyone may see of a licence (双公示): an organisation's licence as signed; a natural person's licence
-/// with the name masked and the licence's own fields (address, practice details, …) withheld — looking a licence
-/// up by its identifier must not tell strangers who holds it or where they live.
-pub fn disclosed(public: &Value) -> Value {
-    if public["holder_code_type"] == "001" {
-        return public.clone();
-    }
-    let mut v = public.clone();
-    if let Some(h) = v["holder"].as_str() {
-        v["holder"] = json!(crate::pd::mask_name(h));
-    }
-    v["fields"] = json!({});
-    v["personal_details_withheld"] = json!(true);
-    v
-}
-
-/// Whether a licence's public record is a natural person's.
-pub fn held_by_person(public: &Value) -> bool {
-    public["holder_code_type"] != "001"
 }
 
 /// How many licence serials or status-list slots a node reserves per write.
@@ -361,121 +341,6 @@ impl App {
         }
     }
 
-    /// Verify a licence from its QR text (signature, then status), its identifier (status), or the licence
-    /// number printed on it (the current version with that number, then as by identifier).
-    pub async fn verify_license(&self, input: &str) -> Result<Verification, AppError> {
-        let input = input.trim();
-        // Whoever holds the sealed QR text holds what it says; a bare identifier gets the public disclosure only.
-        let from_qr = input.starts_with(qr::PREFIX);
-        let identifier = if from_qr {
-            let Ok(d) = qr::decode(input) else {
-                return Ok(Verification {
-                    status: "bad_signature",
-                    identifier: None,
-                    public: None,
-                    superseded_by: None,
-                });
-            };
-            let keys = self.published_keys().await?;
-            let ok = keys
-                .iter()
-                .find(|k| k.key_id == d.key_id)
-                .and_then(|k| public_from_pem(&k.public_pem).ok())
-                .is_some_and(|p| d.verify(&p));
-            if !ok {
-                return Ok(Verification {
-                    status: "bad_signature",
-                    identifier: Some(d.claims.identifier),
-                    public: None,
-                    superseded_by: None,
-                });
-            }
-            d.claims.identifier
-        } else if LicenseIdentifier::parse(input).is_ok() {
-            input.to_string()
-        } else if Self::looks_like_license_number(input) {
-            // The number printed on the licence (letters as printed, in capitals): its newest version that is not
-            // superseded.
-            let number = input.to_string();
-            let rows = self
-                .store
-                .read(move |db| {
-                    let rows = db.licenses_by_number(&number)?;
-                    let upper = number.to_uppercase();
-                    if rows.is_empty() && upper != number {
-                        return db.licenses_by_number(&upper).map_err(AppError::from);
-                    }
-                    Ok(rows)
-                })
-                .await?;
-            let current = rows
-                .into_iter()
-                .filter(|r| r.status != "superseded")
-                .max_by(|a, b| (a.issued.as_str(), a.version).cmp(&(b.issued.as_str(), b.version)));
-            match current {
-                Some(row) => row.identifier,
-                None => {
-                    return Ok(Verification { status: "unknown", identifier: None, public: None, superseded_by: None })
-                }
-            }
-        } else {
-            return Err(AppError::invalid(
-                "invalid_license_identifier",
-                "give the QR text (OS1:…), a licence identifier (1.2.156.3005.2.…) with a valid check character, \
-                 or the licence number printed on the licence",
-            ));
-        };
-        let id = identifier.clone();
-        let row = self.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
-        let Some(row) = row else {
-            return Ok(Verification {
-                status: "unknown",
-                identifier: Some(identifier),
-                public: None,
-                superseded_by: None,
-            });
-        };
-        // The stored signature must still verify over the stored payload.
-        let sig = hex_decode(&row.signature).unwrap_or_default();
-        if !self.verify_seal(&row.key_id, row.signed_payload.as_bytes(), &sig).await? {
-            return Ok(Verification {
-                status: "bad_signature",
-                identifier: Some(identifier),
-                public: None,
-                superseded_by: None,
-            });
-        }
-        let today = format_date(local_date(self.now()));
-        let status = match row.status.as_str() {
-            "revoked" => "revoked",
-            "cancelled" => "cancelled",
-            "superseded" => "amended",
-            _ if row.valid_to.as_deref().is_some_and(|v| v < today.as_str()) => "expired",
-            _ => "valid",
-        };
-        let superseded_by = if status == "amended" { row.reason.clone() } else { None };
-        let public: Value = serde_json::from_str(&row.signed_payload).unwrap_or_default();
-        let public = if from_qr { public } else { disclosed(&public) };
-        Ok(Verification { status, identifier: Some(identifier), public: Some(public), superseded_by })
-    }
-
-    /// Whether verification input may be a licence number as printed (letters, digits, Chinese characters, e.g.
-    /// JY6401000000001, 宁交运管许可银字640100000001 or a USCC): 4 to 64 characters with a digit and no spaces or
-    /// punctuation other than a few that printed numbers use (never the dots of an identifier).
-    fn looks_like_license_number(input: &str) -> bool {
-        let n = input.chars().count();
-        (4..=64).contains(&n)
-            && input.chars().any(|c| c.is_ascii_digit())
-            && input.chars().all(|c| c.is_alphanumeric() || "-（）()〔〕[]【】第号".contains(c))
-    }
-
-    /// Verify a printed licence from its PDF: the sealed QR payload the PDF carries (the same text as its QR
-    /// code), then the status. The answer shows the signed public fields to compare with the paper.
-    pub async fn verify_license_pdf(&self, pdf: &[u8]) -> Result<Verification, AppError> {
-        let text = qr_text_of_pdf(pdf)?;
-        self.verify_license(&text).await
-    }
-
     /// Cancel (注销) or revoke (撤销) a licence, with a reason: the approver of the department that issued it; an event.
     pub async fn change_license_status(
         &self,
@@ -703,177 +568,12 @@ impl App {
             .await
     }
 
-    /// 免提交 and pre-filling: materials that a valid licence of the applicant proves are satisfied by reference,
-    /// and form fields the licence holds are filled in when the request leaves them out. Only for an actor who
-    /// acts as that applicant (their own ID, an organisation they represent) or a window clerk who checked the
-    /// walk-in applicant's identity.
-    pub async fn reuse_licenses(
-        &self,
-        actor: &Actor,
-        def: &oneseal_domain::case::CaseDefinition,
-        kind: ApplicantKind,
-        id_number: &str,
-        form: &mut Map<String, Value>,
-        materials: &mut Vec<oneseal_domain::case::MaterialRef>,
-    ) -> Result<(), AppError> {
-        let holder_index = self.id_index(kind, id_number);
-        let allowed = match kind {
-            ApplicantKind::Organisation => {
-                actor.acts_for.iter().any(|u| u == id_number) || actor.has(Role::WindowClerk)
-            }
-            ApplicantKind::Person => {
-                let me = actor.id.clone();
-                let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
-                person.is_some_and(|p| p.id_index == holder_index) || actor.has(Role::WindowClerk)
-            }
-        };
-        if !allowed {
-            return Ok(());
-        }
-        // Only the types that can matter here: those a material still missing accepts, and those whose fields
-        // fill a form field still empty — and of each only the newest valid licence (a holder may have hundreds;
-        // reading them all on every submission made the cost grow with the holder's history).
-        let missing_material = |code: &String| {
-            def.materials
-                .iter()
-                .any(|m| m.license_substitutes.contains(code) && !materials.iter().any(|r| r.material_id == m.id))
-        };
-        let empty_field = |k: &str| !form.contains_key(k) && def.form.fields.iter().any(|x| x.key == k);
-        let relevant: Vec<String> = self
-            .license_types
-            .iter()
-            .filter(|lt| {
-                missing_material(&lt.code)
-                    || lt.fields.iter().any(|f| f.source.strip_prefix("form.").is_some_and(empty_field))
-            })
-            .map(|lt| lt.code.clone())
-            .collect();
-        if relevant.is_empty() {
-            return Ok(());
-        }
-        let ix = holder_index.clone();
-        let held: Vec<LicenseRow> = self
-            .store
-            .read(move |db| -> Result<Vec<LicenseRow>, AppError> {
-                let mut out = Vec::new();
-                for t in &relevant {
-                    out.extend(db.newest_valid_license_of(&ix, t)?);
-                }
-                Ok(out)
-            })
-            .await?;
-        if held.is_empty() {
-            return Ok(());
-        }
-        for m in def.materials.iter().filter(|m| !m.license_substitutes.is_empty()) {
-            if materials.iter().any(|r| r.material_id == m.id) {
-                continue;
-            }
-            if let Some(l) = held.iter().find(|l| m.license_substitutes.contains(&l.license_type)) {
-                materials.push(oneseal_domain::case::MaterialRef {
-                    material_id: m.id.clone(),
-                    file_name: format!("电子证照 {}", l.number),
-                    license: Some(l.identifier.clone()),
-                    attachment: None,
-                    digest: None,
-                });
-            }
-        }
-        for l in &held {
-            let Some(lt) = self.license_type(&l.license_type) else { continue };
-            let body: Value = serde_json::from_str(&l.body).unwrap_or_default();
-            for f in &lt.fields {
-                let Some(key) = f.source.strip_prefix("form.") else { continue };
-                if form.contains_key(key) || !def.form.fields.iter().any(|x| x.key == key) {
-                    continue;
-                }
-                if let Some(v) = body["fields"][&f.key].as_str() {
-                    let clear = self.reveal(v)?;
-                    let field = def.form.fields.iter().find(|x| x.key == key);
-                    let value = match field.map(|x| x.field_type) {
-                        Some(
-                            oneseal_domain::catalog::FieldType::Number | oneseal_domain::catalog::FieldType::Integer,
-                        ) => clear.parse::<f64>().map(|n| json!(n)).unwrap_or(json!(clear)),
-                        _ => json!(clear),
-                    };
-                    form.insert(key.to_string(), value);
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// How many working days after issue a decision is disclosed (configuration; default 0).
     pub fn set_disclosure_delay(&self, days: u32) {
         if let Ok(mut g) = self.disclosure_delay_days.write() {
             *g = days;
         }
     }
-}
-
-/// Materials that cite a licence (免提交) must cite a licence that exists, is valid today, is of a type the
-/// material accepts, and is held by the case's applicant (`holder_index`). A licence of someone else is "unknown",
-/// exactly like one that does not exist, so the check reveals nothing about other holders.
-pub(crate) fn check_license_refs(
-    db: &mut Db,
-    def: &oneseal_domain::case::CaseDefinition,
-    holder_index: Option<&str>,
-    materials: &[oneseal_domain::case::MaterialRef],
-    today: time::Date,
-) -> Result<(), AppError> {
-    for m in materials {
-        let Some(id) = m.license.as_deref() else { continue };
-        let unknown = || {
-            AppError::invalid(
-                "unknown_license",
-                format!("material {}: the applicant holds no licence {id}", m.material_id),
-            )
-        };
-        if id.is_empty() || id.len() > 200 {
-            return Err(unknown());
-        }
-        let row = db.license(id)?.ok_or_else(unknown)?;
-        if holder_index.is_none() || row.holder_index.as_deref() != holder_index {
-            return Err(unknown());
-        }
-        let accepted = def.materials.iter().find(|d| d.id == m.material_id).map(|d| &d.license_substitutes);
-        if !accepted.is_some_and(|a| a.contains(&row.license_type)) {
-            return Err(AppError::invalid(
-                "license_type_not_accepted",
-                format!("material {}: a {} does not stand for this material", m.material_id, row.license_type),
-            ));
-        }
-        let expired = row.valid_to.as_deref().is_some_and(|to| to < format_date(today).as_str());
-        if row.status != "valid" || expired {
-            return Err(AppError::invalid(
-                "license_not_valid",
-                format!(
-                    "material {}: licence {id} is {}",
-                    m.material_id,
-                    if expired { "expired" } else { &row.status }
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The sealed QR text a licence PDF made by OneSeal carries (its Info dictionary holds the same text as the
-/// printed QR code).
-pub fn qr_text_of_pdf(pdf: &[u8]) -> Result<String, AppError> {
-    if !pdf.starts_with(b"%PDF-") {
-        return Err(AppError::invalid("not_a_pdf", "the file is not a PDF"));
-    }
-    let Some(text) = oneseal_pdf::info_entry(pdf, oneseal_pdf::license::QR_INFO_KEY) else {
-        return Err(AppError::invalid(
-            "pdf_without_license",
-            "the PDF carries no OneSeal licence payload: upload the PDF downloaded from OneSeal, or scan its QR code",
-        ));
-    };
-    if !text.starts_with(qr::PREFIX) || text.len() > 4000 {
-        return Err(AppError::invalid("pdf_without_license", "the PDF's licence payload is malformed"));
-    }
-    Ok(text)
 }
 
 /// The `license_issued` event: everything the licences projection holds but the holder's blind index, which
