@@ -33,6 +33,55 @@ pub mod webhooks;
 use std::sync::{Arc, RwLock};
 
 pub use error::AppError;
+/// The store's row and filter types the edges read and pass (so `web` needs no dependency on the store).
+pub mod rows {
+    pub use oneseal_store::{
+        AlertFilter, AlertRow, ApiTokenRow, ArticleRow, CaseFilter, LiaisonFilter, LicenseRow, OrganisationRow,
+        TicketFilter, UrgingRow, WriterStats, BATCH_SIZE_BUCKETS, TX_SECONDS_BUCKETS,
+    };
+}
+
+/// What `/metrics` reports from the database (shared by every node): the last event, each subscriber's cursor,
+/// open alerts by department and kind, webhook deliveries by status.
+#[derive(Debug, Clone, Default)]
+pub struct LogFacts {
+    pub last_seq: i64,
+    pub cursors: Vec<(String, i64)>,
+    pub open_alerts: Vec<(String, String, i64)>,
+    pub deliveries: Vec<(String, i64)>,
+}
+
+impl App {
+    /// A licence version by its identifier (public; the edge decides what of it to show).
+    pub async fn license(&self, identifier: &str) -> Result<Option<oneseal_store::LicenseRow>, AppError> {
+        let id = identifier.to_string();
+        self.store.read(move |db| db.license(&id).map_err(AppError::from)).await
+    }
+
+    /// The store's write statistics of this node (group commit).
+    pub fn writer_stats(&self) -> oneseal_store::WriterStats {
+        self.store.writer_stats()
+    }
+
+    /// The database facts `/metrics` reports.
+    pub async fn log_facts(&self) -> Result<LogFacts, AppError> {
+        self.store
+            .read(|db| -> Result<LogFacts, AppError> {
+                let last_seq = db.last_seq()?;
+                let mut cursors = Vec::new();
+                for name in [subscribers::NOTIFICATIONS, supervision::SUPERVISION, liaison::LIAISON] {
+                    cursors.push((name.to_string(), db.cursor(name)?));
+                }
+                Ok(LogFacts {
+                    last_seq,
+                    cursors,
+                    open_alerts: db.alert_counts()?,
+                    deliveries: db.webhook_delivery_counts()?,
+                })
+            })
+            .await
+    }
+}
 use oneseal_domain::calendar::Calendar;
 use oneseal_seal::pd::{Keyring, MasterKey};
 use oneseal_store::Store;

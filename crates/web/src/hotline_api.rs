@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use oneseal_app::ratings::{rating_json, RateInput};
+use oneseal_app::rows::{ArticleRow, TicketFilter};
 use oneseal_domain::hotline::{Directory, Intake, Satisfaction, TicketCommand};
-use oneseal_store::{ArticleRow, TicketFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -34,7 +34,7 @@ pub(crate) async fn list_messages(
     ApiQuery(q): ApiQuery<MessageQuery>,
 ) -> Res {
     let (offset, limit) = paging(q.page, q.per_page)?;
-    let f = oneseal_store::LiaisonFilter {
+    let f = oneseal_app::rows::LiaisonFilter {
         regulator: q.regulator,
         unacknowledged: q.unacknowledged.unwrap_or(false),
         case_no: q.case_no,

@@ -14,9 +14,6 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
-/// Last sequence, subscriber cursors, open alerts by department and kind, webhook deliveries by status.
-type Facts = (i64, Vec<(String, i64)>, Vec<(String, String, i64)>, Vec<(String, i64)>);
-
 /// Upper bounds of the request-latency histogram (seconds).
 const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
@@ -88,27 +85,27 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
             let _ = writeln!(out, "oneseal_http_request_duration_seconds_count{{{labels}}} {cum}");
         }
     }
-    let w = s.app.store.writer_stats();
+    let w = s.app.writer_stats();
     let _ =
         writeln!(out, "# HELP oneseal_store_transaction_seconds Write transactions (one per group-committed batch).");
     let _ = writeln!(out, "# TYPE oneseal_store_transaction_seconds histogram");
     let mut cum = 0;
-    for (i, b) in oneseal_store::TX_SECONDS_BUCKETS.iter().enumerate() {
+    for (i, b) in oneseal_app::rows::TX_SECONDS_BUCKETS.iter().enumerate() {
         cum += w.tx_seconds_buckets[i];
         let _ = writeln!(out, "oneseal_store_transaction_seconds_bucket{{le=\"{b}\"}} {cum}");
     }
-    cum += w.tx_seconds_buckets[oneseal_store::TX_SECONDS_BUCKETS.len()];
+    cum += w.tx_seconds_buckets[oneseal_app::rows::TX_SECONDS_BUCKETS.len()];
     let _ = writeln!(out, "oneseal_store_transaction_seconds_bucket{{le=\"+Inf\"}} {cum}");
     let _ = writeln!(out, "oneseal_store_transaction_seconds_sum {}", w.tx_seconds_sum);
     let _ = writeln!(out, "oneseal_store_transaction_seconds_count {cum}");
     let _ = writeln!(out, "# HELP oneseal_store_batch_jobs Jobs per write transaction (group commit).");
     let _ = writeln!(out, "# TYPE oneseal_store_batch_jobs histogram");
     let mut cum = 0;
-    for (i, b) in oneseal_store::BATCH_SIZE_BUCKETS.iter().enumerate() {
+    for (i, b) in oneseal_app::rows::BATCH_SIZE_BUCKETS.iter().enumerate() {
         cum += w.batch_size_buckets[i];
         let _ = writeln!(out, "oneseal_store_batch_jobs_bucket{{le=\"{b}\"}} {cum}");
     }
-    cum += w.batch_size_buckets[oneseal_store::BATCH_SIZE_BUCKETS.len()];
+    cum += w.batch_size_buckets[oneseal_app::rows::BATCH_SIZE_BUCKETS.len()];
     let _ = writeln!(out, "oneseal_store_batch_jobs_bucket{{le=\"+Inf\"}} {cum}");
     let _ = writeln!(out, "oneseal_store_batch_jobs_sum {}", w.jobs);
     let _ = writeln!(out, "oneseal_store_batch_jobs_count {cum}");
@@ -116,22 +113,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     let _ = writeln!(out, "# TYPE oneseal_store_failed_batches_total counter");
     let _ = writeln!(out, "oneseal_store_failed_batches_total {}", w.failed_batches);
     // Subscriber lag and open alerts come from the database (shared by every node).
-    let facts = s
-        .app
-        .store
-        .read(|db| -> Result<Facts, oneseal_store::StoreError> {
-            let last = db.last_seq()?;
-            let mut cursors = Vec::new();
-            for name in [
-                oneseal_app::subscribers::NOTIFICATIONS,
-                oneseal_app::supervision::SUPERVISION,
-                oneseal_app::liaison::LIAISON,
-            ] {
-                cursors.push((name.to_string(), db.cursor(name)?));
-            }
-            Ok((last, cursors, db.alert_counts()?, db.webhook_delivery_counts()?))
-        })
-        .await;
+    let facts = s.app.log_facts().await.map(|f| (f.last_seq, f.cursors, f.open_alerts, f.deliveries));
     let _ =
         writeln!(out, "# HELP oneseal_form_renders_total Application forms rendered as PDF (this node; cached after).");
     let _ = writeln!(out, "# TYPE oneseal_form_renders_total counter");

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use oneseal_app::hotline::TicketView;
+use oneseal_app::rows::TicketFilter;
 use oneseal_domain::hotline::Intake;
 use oneseal_domain::roles::Role;
-use oneseal_store::TicketFilter;
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 

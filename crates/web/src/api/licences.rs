@@ -31,7 +31,7 @@ pub(super) async fn verify_license(State(s): State<AppState>, ApiJson(b): ApiJso
 }
 
 /// A licence as the public sees it (see [`license_full`] for its holder).
-pub(super) fn license_public(l: &oneseal_store::LicenseRow) -> Value {
+pub(super) fn license_public(l: &oneseal_app::rows::LicenseRow) -> Value {
     let public = serde_json::from_str::<Value>(&l.signed_payload).unwrap_or_default();
     if oneseal_app::licensing::held_by_person(&public) {
         // A natural person's licence: the disclosure only, without the signed bytes (they carry the full name).
@@ -45,7 +45,7 @@ pub(super) fn license_public(l: &oneseal_store::LicenseRow) -> Value {
 }
 
 /// A licence with everything signed: for its holder, or when the holder is an organisation.
-pub(super) fn license_full(l: &oneseal_store::LicenseRow) -> Value {
+pub(super) fn license_full(l: &oneseal_app::rows::LicenseRow) -> Value {
     json!({
         "identifier": l.identifier, "status": l.status, "public": serde_json::from_str::<Value>(&l.signed_payload).unwrap_or_default(),
         "signed_payload": l.signed_payload, "signature_der_hex": l.signature, "key_id": l.key_id, "qr": l.qr, "status_index": l.status_index,
@@ -58,7 +58,7 @@ pub(super) async fn get_license(State(s): State<AppState>, ApiPath(identifier): 
     oneseal_domain::license::LicenseIdentifier::parse(&identifier)
         .map_err(|e| Problem::not_found(format!("licence {identifier}: {e}")))?;
     let id = identifier.clone();
-    let row = s.app.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
+    let row = s.app.license(&id).await?;
     let row = row.ok_or_else(|| Problem::not_found(format!("licence {identifier}")))?;
     Ok(Json(license_public(&row)).into_response())
 }

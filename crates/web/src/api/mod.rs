@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use oneseal_app::auth::SESSION_HOURS;
 use oneseal_app::cases::{CaseView, QueueView, SubmitRequest};
 use oneseal_app::catalog::HitKind;
+use oneseal_app::rows::CaseFilter;
 use oneseal_app::AppError;
 use oneseal_domain::calendar::{format_date, parse_date, YearData};
 use oneseal_domain::case::{
@@ -18,7 +19,6 @@ use oneseal_domain::catalog::{FormSchema, ItemKind, ServiceItem, Tag};
 use oneseal_domain::flowchart;
 use oneseal_domain::ids::{ItemCode, ResidentId};
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::CaseFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

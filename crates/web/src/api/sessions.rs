@@ -80,7 +80,7 @@ pub(super) fn thirty() -> u32 {
     30
 }
 
-pub(super) fn token_json(t: &oneseal_store::ApiTokenRow) -> Value {
+pub(super) fn token_json(t: &oneseal_app::rows::ApiTokenRow) -> Value {
     json!({ "id": t.id, "name": t.name, "scopes": t.scopes.split(',').collect::<Vec<_>>(), "created_at_ms": t.created_at_ms, "expires_at_ms": t.expires_at_ms, "revoked_at_ms": t.revoked_at_ms })
 }
 
@@ -185,7 +185,7 @@ pub(super) async fn register_organisation(
     Ok((status, Json(organisation_json(&o))).into_response())
 }
 
-pub(super) fn organisation_json(o: &oneseal_store::OrganisationRow) -> Value {
+pub(super) fn organisation_json(o: &oneseal_app::rows::OrganisationRow) -> Value {
     json!({
         "uscc": o.uscc, "name": o.name, "legal_representative": o.legal_representative,
         "status": o.status, "verified_by": o.verified_by,

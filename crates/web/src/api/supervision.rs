@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn alert_json(a: &oneseal_store::AlertRow) -> Value {
+pub(super) fn alert_json(a: &oneseal_app::rows::AlertRow) -> Value {
     json!({
         "id": a.id, "kind": a.kind, "level": a.level, "case_no": a.case_no, "department": a.department,
         "person": a.person, "title": a.title, "detail": a.detail,
@@ -18,7 +18,7 @@ pub(super) async fn list_alerts(
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> Res {
     let (offset, limit) = paging(q.page, q.per_page)?;
-    let f = oneseal_store::AlertFilter {
+    let f = oneseal_app::rows::AlertFilter {
         status: q.status,
         department: q.department,
         kind: q.kind,
@@ -94,7 +94,7 @@ pub(super) async fn export_alerts_csv(State(s): State<AppState>) -> Res {
         .into_response())
 }
 
-pub(super) fn urging_json(u: &oneseal_store::UrgingRow) -> Value {
+pub(super) fn urging_json(u: &oneseal_app::rows::UrgingRow) -> Value {
     json!({
         "id": u.id, "case_no": u.case_no, "alert_id": u.alert_id, "department": u.department, "person": u.person,
         "message": u.message, "due": u.due, "status": u.status, "escalated": u.escalated, "issued_by": u.issued_by,

@@ -10,9 +10,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use oneseal_app::hotline::{MergeSuggestion, TicketView};
 use oneseal_app::ratings::RateInput;
+use oneseal_app::rows::TicketFilter;
 use oneseal_domain::hotline::{Intake, Satisfaction};
 use oneseal_domain::roles::Role;
-use oneseal_store::TicketFilter;
 use serde::Deserialize;
 use serde_json::json;
 

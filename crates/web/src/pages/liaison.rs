@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use oneseal_app::rows::LiaisonFilter;
 use oneseal_domain::roles::Role;
-use oneseal_store::LiaisonFilter;
 use serde::Deserialize;
 
 use super::me::beijing;

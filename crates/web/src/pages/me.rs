@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use oneseal_app::cases::{CaseView, TrailEntry};
+use oneseal_app::rows::CaseFilter;
 use oneseal_app::AppError;
 use oneseal_domain::case::{CaseCommand, CaseEvent, MaterialRef, Status};
-use oneseal_store::CaseFilter;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -67,7 +67,7 @@ pub struct LicenseLine {
 }
 
 /// A licence as the applicant's pages list it.
-fn license_line(ctx: &Ctx, l: oneseal_store::LicenseRow) -> LicenseLine {
+fn license_line(ctx: &Ctx, l: oneseal_app::rows::LicenseRow) -> LicenseLine {
     let public: Value = serde_json::from_str(&l.signed_payload).unwrap_or_default();
     LicenseLine {
         name: public["license_name"].as_str().unwrap_or(&l.license_type).to_string(),
