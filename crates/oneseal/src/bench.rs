@@ -42,6 +42,10 @@ pub enum BenchCmd {
         /// Single-row committed inserts for the raw reference.
         #[arg(long, default_value_t = 2000)]
         raw: i64,
+        /// Fail when the CPU time per lifecycle (this process: server and clients) exceeds this many ms — the
+        /// guard `scripts/test` runs against the budget in bench/cpu-budget.txt.
+        #[arg(long)]
+        max_cpu_ms: Option<f64>,
     },
     /// Electronic supervision's sweep with many open cases of which some are due: finding them, and raising
     /// their alerts.
@@ -92,8 +96,8 @@ pub enum BenchCmd {
 pub fn run(c: BenchCmd) -> Result<(), String> {
     match c {
         BenchCmd::Seal { seconds } => seal_bench(seconds),
-        BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw } => {
-            lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw)
+        BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw, max_cpu_ms } => {
+            lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw, max_cpu_ms)
         }
         BenchCmd::Inbox { cases, n, dir } => inbox(cases, n.max(1), &dir),
         BenchCmd::Sweep { cases, due, rounds, database, dir } => {
@@ -259,6 +263,7 @@ fn lifecycle(
     preload: u64,
     item: &str,
     raw: i64,
+    max_cpu_ms: Option<f64>,
 ) -> Result<(), String> {
     let db = bench_database(database, dir, "lifecycle")?;
     let app = crate::open_app(&db)?;
@@ -347,6 +352,7 @@ fn lifecycle(
     }
 
     let before = app.store.writer_stats();
+    let cpu_before = process_cpu_ms();
     let started = Instant::now();
     let mut handles = Vec::new();
     for w in 0..conc {
@@ -377,6 +383,7 @@ fn lifecycle(
         requests += q;
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_ms().zip(cpu_before).map(|(a, b)| (a - b) / n.max(1) as f64);
     let after = app.store.writer_stats();
     req.sort();
     life.sort();
@@ -388,6 +395,9 @@ fn lifecycle(
     println!("  lifecycle latency ms: p50 {:.1}  p99 {:.1}", percentile(&life, 0.5), percentile(&life, 0.99));
     println!("  request latency ms: p50 {:.2}  p99 {:.2}", percentile(&req, 0.5), percentile(&req, 0.99));
     println!("  group commit: {jobs} writes in {txs} transactions ({:.1} per commit)", jobs as f64 / txs as f64);
+    if let Some(c) = cpu {
+        println!("  CPU per lifecycle: {c:.2} ms (user + system of this process: server and clients together)");
+    }
 
     // The raw reference on the same disk and durability.
     let raw_url = match backend {
@@ -404,7 +414,25 @@ fn lifecycle(
     );
     println!("  writes per lifecycle: {per}; lifecycles/s ÷ (raw commits/s ÷ writes per lifecycle) = {:.1}× the one-commit-per-write ceiling", (n as f64 / secs) / ((raw as f64 / raw_secs) / per as f64));
     drop(app);
-    Ok(())
+    match (cpu, max_cpu_ms) {
+        (Some(c), Some(max)) if c > max => {
+            Err(format!("CPU per lifecycle {c:.2} ms exceeds the budget of {max:.2} ms (bench/cpu-budget.txt)"))
+        }
+        (None, Some(_)) => Err("CPU time is not available on this system (/proc/self/stat)".into()),
+        _ => Ok(()),
+    }
+}
+
+/// This process's CPU time so far (user + system, ms), from /proc/self/stat (clock ticks of 1/100 s: Linux's
+/// USER_HZ). Steadier than wall time on a shared machine.
+fn process_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name in parentheses: state, ppid, … utime (14th field) and stime (15th).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10.0)
 }
 
 /// Store `count` completed cases copied from the events and projection of a real completed case.
