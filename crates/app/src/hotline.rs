@@ -467,7 +467,7 @@ impl App {
                             } else {
                                 "工单答复已超期，请立即办理 the reply is overdue"
                             };
-                            let seq = crate::urging::append(
+                            let seq = crate::streams::append(
                                 db,
                                 &id,
                                 "urging_issued",
@@ -494,7 +494,7 @@ impl App {
                                 closed_note: None,
                             })?;
                             let to = db.accounts_with_role("handling_unit", Some(&dept))?;
-                            crate::urging::notify(
+                            crate::streams::notify(
                                 db,
                                 seq,
                                 &to,

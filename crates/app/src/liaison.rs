@@ -63,7 +63,7 @@ fn message_kind(event_type: &str, st: Option<&CaseState>, filing: bool) -> Optio
     }
 }
 
-use crate::urging::{append, notify, text_ok};
+use crate::streams::{append, notify, text_ok};
 
 /// The JSON form of a message (API, webhook payload `data`).
 pub fn liaison_json(m: &LiaisonRow) -> Value {
@@ -290,7 +290,7 @@ impl App {
             let m = row_from_pushed(&ev)?;
             db.put_liaison(&m)?;
             for ep in db.webhook_endpoints(Some(&regulator))?.into_iter().filter(|x| x.enabled) {
-                db.put_webhook_delivery(&crate::webhooks::delivery_for(&ep, &m, e.at_ms)?)?;
+                db.put_webhook_delivery(&delivery_for(&ep, &m, e.at_ms)?)?;
             }
         }
         Ok(())
@@ -604,4 +604,33 @@ fn late_alert(db: &mut Db, m: &mut LiaisonRow, evidence: i64, at: i64) -> Result
     append(db, &m.id, "liaison_alerted", "supervision", at, json!({}))?;
     m.alerted = true;
     Ok(())
+}
+
+/// The webhook outbox row of one message to one endpoint (the payload is the message as the API shows it; the
+/// delivery itself is `webhooks.rs`'s, which knows nothing of liaison).
+fn delivery_for(
+    ep: &oneseal_store::WebhookEndpoint,
+    m: &LiaisonRow,
+    at_ms: i64,
+) -> Result<oneseal_store::WebhookDelivery, AppError> {
+    let event_type = format!("liaison.{}", m.kind);
+    let timestamp = crate::from_ms(at_ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let payload = json!({ "type": event_type, "timestamp": timestamp, "data": liaison_json(m) });
+    let id = format!("msg_{}", &crate::sha256_hex(&format!("{}\n{}", ep.id, m.id))[..32]);
+    Ok(oneseal_store::WebhookDelivery {
+        id,
+        endpoint_id: ep.id.clone(),
+        message_id: m.id.clone(),
+        event_type,
+        payload: payload.to_string(),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_ms: at_ms,
+        last_status: None,
+        last_error: None,
+        created_at_ms: at_ms,
+        finished_at_ms: None,
+    })
 }

@@ -24,6 +24,7 @@ pub mod pd;
 pub mod ratings;
 pub mod rebuild;
 pub mod sealing;
+mod streams;
 pub mod subscribers;
 pub mod supervision;
 pub mod transparency;

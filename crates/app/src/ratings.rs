@@ -423,7 +423,7 @@ impl App {
                 r.remediation = Some(to.into());
                 let seq = save(db, &r, "rating_remediated", &actor.id, now)?;
                 if to == "fed_back" && r.named && !r.rater.starts_with("follow-up") {
-                    crate::urging::notify(
+                    crate::streams::notify(
                         db,
                         seq,
                         std::slice::from_ref(&r.rater),

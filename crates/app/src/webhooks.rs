@@ -11,9 +11,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::{LiaisonRow, WebhookDelivery, WebhookEndpoint};
+use oneseal_store::{WebhookDelivery, WebhookEndpoint};
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 
 use crate::egress::Cidr;
 use crate::{ms, App, AppError};
@@ -22,28 +21,6 @@ use crate::{ms, App, AppError};
 const LEASE_MS: i64 = 120_000;
 /// Longest wait a `Retry-After` may ask for.
 const MAX_RETRY_AFTER_SECS: u64 = 86_400;
-
-/// The outbox row of one message to one endpoint.
-pub fn delivery_for(ep: &WebhookEndpoint, m: &LiaisonRow, at_ms: i64) -> Result<WebhookDelivery, AppError> {
-    let event_type = format!("liaison.{}", m.kind);
-    let timestamp = crate::from_ms(at_ms).format(&Rfc3339).map_err(|e| AppError::Internal(e.to_string()))?;
-    let payload = json!({ "type": event_type, "timestamp": timestamp, "data": crate::liaison::liaison_json(m) });
-    let id = format!("msg_{}", &crate::sha256_hex(&format!("{}\n{}", ep.id, m.id))[..32]);
-    Ok(WebhookDelivery {
-        id,
-        endpoint_id: ep.id.clone(),
-        message_id: m.id.clone(),
-        event_type,
-        payload: payload.to_string(),
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_ms: at_ms,
-        last_status: None,
-        last_error: None,
-        created_at_ms: at_ms,
-        finished_at_ms: None,
-    })
-}
 
 /// What one attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
