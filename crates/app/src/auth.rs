@@ -53,20 +53,38 @@ impl App {
     pub(crate) fn registration_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
         let limit = self.registrations_per_hour.read().map(|g| *g).unwrap_or(REGISTRATIONS_PER_ADDRESS_HOUR);
         let (Some(addr), true) = (addr, limit > 0) else { return Ok(()) };
-        let now = ms(self.now());
-        let mut map = self.throttle.lock().map_err(|_| AppError::Internal("throttle lock".into()))?;
-        let v = map.entry(format!("r:{addr}")).or_default();
-        v.retain(|t| now - *t < HOUR_MS);
-        if v.len() >= limit {
-            let oldest = v.iter().copied().min().unwrap_or(now);
+        let key = format!("r:{addr}");
+        if let Some(retry_after_secs) = self.window_wait(&key, HOUR_MS, limit) {
             return Err(AppError::RateLimited {
                 code: "registration_rate_limited",
                 message: format!("this address has registered {limit} accounts within the hour"),
-                retry_after_secs: ((oldest + HOUR_MS - now) / 1000).max(1) as u64,
+                retry_after_secs,
             });
         }
-        v.push(now);
+        self.window_record(&key, HOUR_MS);
         Ok(())
+    }
+
+    /// A counter of recent events under `key` (per node, in memory): the seconds until it drops below `limit`
+    /// within `window_ms`, or None when it is below already.
+    pub(crate) fn window_wait(&self, key: &str, window_ms: i64, limit: usize) -> Option<u64> {
+        let now = ms(self.now());
+        let map = self.throttle.lock().ok()?;
+        let recent: Vec<i64> = map.get(key)?.iter().copied().filter(|t| now - t < window_ms).collect();
+        (recent.len() >= limit).then(|| {
+            let oldest = recent.iter().copied().min().unwrap_or(now);
+            ((oldest + window_ms - now) / 1000).max(1) as u64
+        })
+    }
+
+    /// Count one event under `key`, forgetting those older than `window_ms`.
+    pub(crate) fn window_record(&self, key: &str, window_ms: i64) {
+        let now = ms(self.now());
+        if let Ok(mut map) = self.throttle.lock() {
+            let v = map.entry(key.to_string()).or_default();
+            v.retain(|t| now - *t < window_ms);
+            v.push(now);
+        }
     }
 
     /// Change the hourly registration allowance per address (configuration).

@@ -797,33 +797,22 @@ pub const FAILED_LOOKUPS_PER_ADDRESS: usize = 20;
 impl App {
     fn lookup_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
         let Some(addr) = addr else { return Ok(()) };
-        let now = ms(self.now());
-        let window = crate::auth::THROTTLE_WINDOW_MS;
-        let map = self.throttle.lock().map_err(|_| AppError::Internal("throttle lock".into()))?;
-        let recent: Vec<i64> = map
-            .get(&format!("q:{addr}"))
-            .map(|v| v.iter().copied().filter(|t| now - t < window).collect())
-            .unwrap_or_default();
-        if recent.len() >= FAILED_LOOKUPS_PER_ADDRESS {
-            let oldest = recent.iter().copied().min().unwrap_or(now);
-            return Err(AppError::RateLimited {
+        let key = format!("q:{addr}");
+        match self.window_wait(&key, crate::auth::THROTTLE_WINDOW_MS, FAILED_LOOKUPS_PER_ADDRESS) {
+            Some(retry_after_secs) => Err(AppError::RateLimited {
                 code: "lookup_rate_limited",
                 message: format!(
                     "{FAILED_LOOKUPS_PER_ADDRESS} lookups with a wrong case number or query code from this address"
                 ),
-                retry_after_secs: ((oldest + window - now) / 1000).max(1) as u64,
-            });
+                retry_after_secs,
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn lookup_failed(&self, addr: Option<&str>) {
-        let Some(addr) = addr else { return };
-        let now = ms(self.now());
-        if let Ok(mut map) = self.throttle.lock() {
-            let v = map.entry(format!("q:{addr}")).or_default();
-            v.retain(|t| now - *t < crate::auth::THROTTLE_WINDOW_MS);
-            v.push(now);
+        if let Some(addr) = addr {
+            self.window_record(&format!("q:{addr}"), crate::auth::THROTTLE_WINDOW_MS);
         }
     }
 }
