@@ -1,8 +1,9 @@
 //! The HTTP edge: the JSON API under /api/v1 (described by openapi.json), the API docs page and its vendored
 //! assets. Handlers are a few lines: extract, call the application service, map the answer.
 //!
-//! Architecture invariant: every route is listed in [`ROUTES`] with its access rule, and a test checks the list
-//! against the router and the OpenAPI document.
+//! Architecture invariant: a route exists only if it is declared — with its access rule — through
+//! [`routes::Routes`]; the router, the policy and the OpenAPI document's access fields are built from the
+//! declarations ([`declared_routes`]), and a test checks the document lists exactly the declared API routes.
 
 pub mod api;
 pub mod extract;
@@ -15,17 +16,18 @@ mod open311;
 pub mod pages;
 pub mod policy;
 pub mod problem;
+pub mod routes;
 
 use std::net::SocketAddr;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use oneseal_app::App;
 
-pub use api::ROUTES;
+use oneseal_domain::roles::Role;
+use policy::Access;
 use problem::Problem;
 
 /// Largest accepted request body.
@@ -48,6 +50,8 @@ pub struct AppState {
     pub form_pdfs: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<u8>>>>>,
     /// Requests anonymous callers may make to the costly public routes (per address).
     pub anonymous: std::sync::Arc<limits::AnonymousLimiter>,
+    /// The access rule of every declared route.
+    pub policy: std::sync::Arc<routes::Policy>,
 }
 
 /// The web edge's own settings (read with the rest of the configuration by the binary).
@@ -72,9 +76,31 @@ pub fn router(app: App) -> Router {
     router_with(app, WebSettings::default())
 }
 
+/// Every declared route of the server: the API, the pages, and the rest. Tests read it; the router and the policy
+/// are built from it.
+pub fn declared_routes() -> routes::Routes {
+    api::routes().merge(pages::routes()).merge(open311::routes()).merge(
+        routes::Routes::other()
+            .get("/healthz", Access::Public, || async { "ok" })
+            .get("/metrics", Access::Roles(&[Role::Supervisor, Role::Administrator]), metrics::metrics)
+            .get("/.well-known/oneseal/keys", Access::Public, api::published_keys)
+            .get("/api/docs", Access::Public, || async { asset("text/html; charset=utf-8", API_DOCS_HTML) })
+            .get("/assets/api-docs.js", Access::Public, || async {
+                asset("text/javascript; charset=utf-8", API_DOCS_JS)
+            })
+            .get("/assets/vendor/swagger-ui/swagger-ui.css", Access::Public, || async {
+                asset("text/css; charset=utf-8", SWAGGER_CSS)
+            })
+            .get("/assets/vendor/swagger-ui/swagger-ui-bundle.js", Access::Public, || async {
+                asset("text/javascript; charset=utf-8", SWAGGER_JS)
+            }),
+    )
+}
+
 /// The application with explicit settings (tests, and `serve`).
 pub fn router_with(app: App, settings: WebSettings) -> Router {
     let WebSettings { secure_cookies, kiosk_idle_secs, oidc } = settings;
+    let (router, policy) = declared_routes().into_parts();
     let state = AppState {
         app,
         secure_cookies,
@@ -83,23 +109,9 @@ pub fn router_with(app: App, settings: WebSettings) -> Router {
         metrics: std::sync::Arc::default(),
         form_pdfs: std::sync::Arc::default(),
         anonymous: std::sync::Arc::default(),
+        policy: std::sync::Arc::new(policy),
     };
-    api::routes()
-        .merge(pages::routes())
-        .merge(open311::routes())
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics::metrics))
-        .route("/.well-known/oneseal/keys", get(api::published_keys))
-        .route("/api/docs", get(|| async { asset("text/html; charset=utf-8", API_DOCS_HTML) }))
-        .route("/assets/api-docs.js", get(|| async { asset("text/javascript; charset=utf-8", API_DOCS_JS) }))
-        .route(
-            "/assets/vendor/swagger-ui/swagger-ui.css",
-            get(|| async { asset("text/css; charset=utf-8", SWAGGER_CSS) }),
-        )
-        .route(
-            "/assets/vendor/swagger-ui/swagger-ui-bundle.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SWAGGER_JS) }),
-        )
+    router
         .fallback(|uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
             // People get a page in their language; programs (the API, or anyone not asking for HTML) problem+json.
             let wants_html =

@@ -8,8 +8,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use oneseal_app::hotline::TicketView;
 use oneseal_app::rows::TicketFilter;
 use oneseal_domain::hotline::Intake;
@@ -19,12 +18,14 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/open311/v2/{file}", get(top).post(post_request))
-        .route("/open311/v2/services/{file}", get(service_definition))
-        .route("/open311/v2/requests/{file}", get(one_request))
-        .route("/open311/v2/tokens/{file}", get(token))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::other()
+        .get("/open311/v2/{file}", Access::Public, top)
+        .post("/open311/v2/{file}", Access::Public, post_request)
+        .get("/open311/v2/services/{file}", Access::Public, service_definition)
+        .get("/open311/v2/requests/{file}", Access::Public, one_request)
+        .get("/open311/v2/tokens/{file}", Access::Public, token)
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -1,4 +1,4 @@
-//! The one policy that decides every route: each entry of [`crate::ROUTES`] names who may call it, a middleware
+//! The one policy that decides every route: each route's declaration ([`crate::routes`]) names who may call it, a middleware
 //! applies it before any handler runs, and the handlers and the domain add ownership and department checks
 //! (a citizen sees only their own cases; staff only their department's; an unknown or foreign case is "not found").
 
@@ -55,27 +55,11 @@ impl Access {
     }
 }
 
-/// Routes of the server itself, outside the API and the pages: health, the published seal keys, the API browser
-/// and its assets.
-pub const INFRA: &[(&str, &str, Access)] = &[
-    ("GET", "/healthz", Access::Public),
-    ("GET", "/.well-known/oneseal/keys", Access::Public),
-    ("GET", "/api/docs", Access::Public),
-    ("GET", "/assets/api-docs.js", Access::Public),
-    ("GET", "/assets/vendor/swagger-ui/swagger-ui.css", Access::Public),
-    ("GET", "/assets/vendor/swagger-ui/swagger-ui-bundle.js", Access::Public),
-];
-
-/// The rule of a request's route, by method and route pattern. HEAD follows GET (the router answers HEAD with the
-/// GET handler). A route that is not declared has no rule: it is refused (deny by default).
+/// The rule of a route by method and pattern, from the declarations (HEAD follows GET; undeclared: `None`).
+/// The middleware uses the policy built once with the router; this builds it afresh, for tests and tools.
 pub fn rule(method: &str, pattern: &str) -> Option<Access> {
-    let method = if method == "HEAD" { "GET" } else { method };
-    crate::ROUTES
-        .iter()
-        .chain(crate::pages::PAGES)
-        .chain(INFRA)
-        .find(|(m, p, _)| *m == method && *p == pattern)
-        .map(|(_, _, a)| *a)
+    let (_, policy) = crate::declared_routes().into_parts();
+    policy.rule(method, pattern).map(|d| d.access)
 }
 
 /// The signed-in actor and token, put into the request by the middleware for the handlers.
@@ -128,10 +112,11 @@ fn bearer(req: &Request) -> Option<String> {
 /// Authenticate (when credentials are given) and apply the route's rule before the handler.
 pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let pattern = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
-    let is_page = pattern.as_deref().is_some_and(|p| crate::pages::PAGES.iter().any(|(_, pp, _)| *pp == p));
+    let declared = pattern.as_deref().and_then(|p| s.policy.rule(req.method().as_str(), p));
+    let is_page = declared.is_some_and(|d| d.surface == crate::routes::Surface::Page);
     let access = match &pattern {
-        Some(p) => match rule(req.method().as_str(), p) {
-            Some(a) => a,
+        Some(p) => match declared {
+            Some(d) => d.access,
             None => {
                 // Deny by default: a route in the router without a declared rule is a mistake, never public.
                 eprintln!("refused: {} {p} has no access rule", req.method());
@@ -290,6 +275,15 @@ pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<Strin
         }
     }
     None
+}
+
+/// The rule as the OpenAPI document's `x-access` shows it: the rule's name, and the roles of a role rule.
+pub fn describe_rule(a: Access) -> String {
+    match a {
+        Access::Roles(r) => format!("Roles: {}", r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")),
+        Access::BureauAdmin => "BureauAdmin: an administrator without a department".into(),
+        other => other.name().into(),
+    }
 }
 
 fn describe(a: Access) -> String {

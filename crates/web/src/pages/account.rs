@@ -5,8 +5,7 @@ use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use oneseal_app::AppError;
 use serde::Deserialize;
 
@@ -14,11 +13,14 @@ use super::{csrf_ok, page, Ctx, Signed};
 use crate::policy::{same_origin, session_set_cookie, SESSION_CLEAR_COOKIE};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/signin", get(signin_form).post(signin))
-        .route("/register", get(register_form).post(register))
-        .route("/signout", post(signout))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/signin", Access::Public, signin_form)
+        .post("/signin", Access::Public, signin)
+        .get("/register", Access::Public, register_form)
+        .post("/register", Access::Public, register)
+        .post("/signout", Access::SignedIn, signout)
 }
 
 /// A local path to go to after signing in; anything else goes to /me.

@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use oneseal_app::AppError;
 use oneseal_domain::catalog::ServiceItem;
 use oneseal_domain::roles::Role;
@@ -16,10 +15,13 @@ use serde::Deserialize;
 use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/staff", get(staff).post(staff_change))
-        .route("/admin/items/{code}", get(edit_item).post(review_or_publish))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/admin/staff", Access::Admin, staff)
+        .post("/admin/staff", Access::Admin, staff_change)
+        .get("/admin/items/{code}", Access::Admin, edit_item)
+        .post("/admin/items/{code}", Access::Admin, review_or_publish)
 }
 
 fn err_text(e: &AppError) -> String {

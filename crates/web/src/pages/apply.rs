@@ -9,8 +9,8 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::routing::post;
+use axum::Form;
 use oneseal_app::cases::{ApplicantInput, SubmitRequest};
 use oneseal_app::AppError;
 use oneseal_domain::case::{ApplicantKind, CaseDefinition, Channel, MaterialRef, Subject};
@@ -26,13 +26,17 @@ use crate::AppState;
 
 const FORMS_JS: &[u8] = include_bytes!("../../../../assets/web/forms.js");
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assets/forms.js", get(|| async { super::asset("text/javascript; charset=utf-8", FORMS_JS) }))
-        .route("/apply/{code}", get(show).post(save))
-        .route("/apply/{code}/receipt/{key}", get(receipt))
-        .route(
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/assets/forms.js", Access::Public, || async { super::asset("text/javascript; charset=utf-8", FORMS_JS) })
+        .get("/apply/{code}", Access::SignedIn, show)
+        .post("/apply/{code}", Access::SignedIn, save)
+        .get("/apply/{code}/receipt/{key}", Access::SignedIn, receipt)
+        .on(
+            "POST",
             "/apply/{code}/materials",
+            Access::SignedIn,
             post(upload)
                 .layer(axum::extract::DefaultBodyLimit::max(3 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
         )

@@ -6,24 +6,23 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use oneseal_app::dashboard::DashboardView;
 use serde_json::json;
 
 use super::{asset, forbidden, page, Ctx, Signed};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/dashboard", get(show))
-        .route("/dashboard/screen", get(screen))
-        .route("/dashboard/tables/{table}", get(table_csv))
-        .route("/assets/dashboard.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
-        .route(
-            "/assets/vendor/echarts/echarts.simple.min.js",
-            get(|| async { asset("text/javascript; charset=utf-8", ECHARTS) }),
-        )
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    use oneseal_domain::roles::Role;
+    crate::routes::Routes::pages()
+        .get("/dashboard", Access::Roles(&[Role::Supervisor, Role::Administrator]), show)
+        .get("/dashboard/screen", Access::Roles(&[Role::Supervisor, Role::Administrator]), screen)
+        .get("/dashboard/tables/{table}", Access::Roles(&[Role::Supervisor, Role::Administrator]), table_csv)
+        .get("/assets/dashboard.js", Access::Public, || async { asset("text/javascript; charset=utf-8", JS) })
+        .get("/assets/vendor/echarts/echarts.simple.min.js", Access::Public, || async {
+            asset("text/javascript; charset=utf-8", ECHARTS)
+        })
 }
 
 const JS: &[u8] = include_bytes!("../../../../assets/web/dashboard.js");

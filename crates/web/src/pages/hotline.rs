@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Form};
 use oneseal_app::hotline::{MergeSuggestion, TicketView};
 use oneseal_app::ratings::RateInput;
 use oneseal_app::rows::TicketFilter;
@@ -21,15 +20,18 @@ use super::{csrf_ok, forbidden, page, Ctx, Signed};
 use crate::policy::Principal;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/hotline", get(console))
-        .route("/hotline/tickets", post(create))
-        .route("/hotline/tickets/{ticket_no}/act", post(act))
-        .route("/knowledge", get(knowledge))
-        .route("/rate", get(rate_page).post(rate_submit))
-        .route("/satisfaction", get(satisfaction))
-        .route("/admin/hotline", get(admin_directory).post(admin_directory_publish))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/hotline", Access::SignedIn, console)
+        .post("/hotline/tickets", Access::Roles(&[Role::HotlineOperator, Role::Applicant]), create)
+        .post("/hotline/tickets/{ticket_no}/act", Access::Roles(&[Role::HotlineOperator, Role::HandlingUnit]), act)
+        .get("/knowledge", Access::Public, knowledge)
+        .get("/rate", Access::Public, rate_page)
+        .post("/rate", Access::Public, rate_submit)
+        .get("/satisfaction", Access::Public, satisfaction)
+        .get("/admin/hotline", Access::BureauAdmin, admin_directory)
+        .post("/admin/hotline", Access::BureauAdmin, admin_directory_publish)
 }
 
 /// One ticket line with the actions its viewer may take now.

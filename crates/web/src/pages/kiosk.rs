@@ -6,19 +6,18 @@
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 
 use super::{page, Ctx, KIOSK_COOKIE};
-use crate::AppState;
 
 const KIOSK_JS: &[u8] = include_bytes!("../../../../assets/web/kiosk.js");
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/kiosk", get(start))
-        .route("/kiosk/exit", get(exit))
-        .route("/assets/kiosk.js", get(|| async { super::asset("text/javascript; charset=utf-8", KIOSK_JS) }))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages().get("/kiosk", Access::Public, start).get("/kiosk/exit", Access::Public, exit).get(
+        "/assets/kiosk.js",
+        Access::Public,
+        || async { super::asset("text/javascript; charset=utf-8", KIOSK_JS) },
+    )
 }
 
 #[derive(Template)]

@@ -7,8 +7,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use oneseal_app::rows::LiaisonFilter;
 use oneseal_domain::roles::Role;
 use serde::Deserialize;
@@ -19,14 +18,15 @@ use super::{csrf_ok, forbidden, page, Ctx, Signed};
 use crate::policy::Principal;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/liaison", get(show))
-        .route("/liaison/acknowledge", post(acknowledge))
-        .route("/liaison/answer", post(answer))
-        .route("/liaison/webhooks", post(register_webhook))
-        .route("/liaison/webhooks/toggle", post(toggle_webhook))
-        .route("/liaison/deliveries/resend", post(resend))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/liaison", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator]), show)
+        .post("/liaison/acknowledge", Access::Roles(&[Role::Regulator]), acknowledge)
+        .post("/liaison/answer", Access::Roles(&[Role::Regulator]), answer)
+        .post("/liaison/webhooks", Access::Roles(&[Role::Regulator, Role::Administrator]), register_webhook)
+        .post("/liaison/webhooks/toggle", Access::Roles(&[Role::Regulator, Role::Administrator]), toggle_webhook)
+        .post("/liaison/deliveries/resend", Access::Roles(&[Role::Regulator, Role::Administrator]), resend)
 }
 
 pub struct EndpointLine {

@@ -6,8 +6,8 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::routing::post;
+use axum::Form;
 use oneseal_app::cases::{CaseView, TrailEntry};
 use oneseal_app::rows::CaseFilter;
 use oneseal_app::AppError;
@@ -20,17 +20,21 @@ use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
 use crate::policy::Principal;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(home))
-        .route("/me/cases/{case_no}", get(case_page))
-        .route("/me/cases/{case_no}/withdraw", post(withdraw))
-        .route(
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/me", Access::SignedIn, home)
+        .get("/me/cases/{case_no}", Access::SignedIn, case_page)
+        .post("/me/cases/{case_no}/withdraw", Access::SignedIn, withdraw)
+        .on(
+            "POST",
             "/me/cases/{case_no}/correct",
+            Access::SignedIn,
             post(correct)
                 .layer(axum::extract::DefaultBodyLimit::max(3 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
         )
-        .route("/progress", get(progress_form).post(progress))
+        .get("/progress", Access::Public, progress_form)
+        .post("/progress", Access::Public, progress)
 }
 
 /// Beijing time of an instant, to the minute.

@@ -25,8 +25,6 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 pub use i18n::Lang;
@@ -35,107 +33,22 @@ use crate::policy::{cookie_value, csrf_token, Access, Principal};
 use crate::AppState;
 use oneseal_domain::roles::Role;
 
-/// Every page route with its access rule (the API's are in [`crate::ROUTES`]).
-pub const PAGES: &[(&str, &str, Access)] = &[
-    ("GET", "/", Access::Public),
-    ("GET", "/services", Access::Public),
-    ("GET", "/services/{code}", Access::Public),
-    ("GET", "/bundles/{code}", Access::Public),
-    ("GET", "/services/{code}/form.pdf", Access::Public),
-    ("GET", "/services/{code}/sample.pdf", Access::Public),
-    ("GET", "/verify", Access::Public),
-    ("POST", "/verify", Access::Public),
-    ("POST", "/verify/pdf", Access::Public),
-    ("GET", "/v/{identifier}", Access::Public),
-    ("GET", "/prefs", Access::Public),
-    ("GET", "/signin", Access::Public),
-    ("POST", "/signin", Access::Public),
-    ("GET", "/register", Access::Public),
-    ("POST", "/register", Access::Public),
-    ("POST", "/signout", Access::SignedIn),
-    ("GET", "/apply/{code}", Access::SignedIn),
-    ("POST", "/apply/{code}", Access::SignedIn),
-    ("POST", "/apply/{code}/materials", Access::SignedIn),
-    ("GET", "/apply/{code}/receipt/{key}", Access::SignedIn),
-    ("GET", "/me", Access::SignedIn),
-    ("GET", "/me/cases/{case_no}", Access::SignedIn),
-    ("POST", "/me/cases/{case_no}/withdraw", Access::SignedIn),
-    ("POST", "/me/cases/{case_no}/correct", Access::SignedIn),
-    ("GET", "/work", Access::Staff),
-    ("GET", "/work/cases/{case_no}", Access::Staff),
-    ("POST", "/work/cases/{case_no}/act", Access::Staff),
-    ("GET", "/window", Access::Roles(&[Role::WindowClerk])),
-    ("GET", "/window/apply/{code}", Access::Roles(&[Role::WindowClerk])),
-    ("POST", "/window/apply/{code}", Access::Roles(&[Role::WindowClerk])),
-    ("GET", "/work/cases/{case_no}/acceptance.pdf", Access::Staff),
-    ("GET", "/work/cases/{case_no}/correction.pdf", Access::Staff),
-    ("GET", "/admin/staff", Access::Admin),
-    ("POST", "/admin/staff", Access::Admin),
-    ("GET", "/admin/items/{code}", Access::Admin),
-    ("POST", "/admin/items/{code}", Access::Admin),
-    ("GET", "/dashboard", Access::Roles(&[Role::Supervisor, Role::Administrator])),
-    ("GET", "/dashboard/screen", Access::Roles(&[Role::Supervisor, Role::Administrator])),
-    ("GET", "/dashboard/tables/{table}", Access::Roles(&[Role::Supervisor, Role::Administrator])),
-    ("GET", "/assets/dashboard.js", Access::Public),
-    ("GET", "/assets/vendor/echarts/echarts.simple.min.js", Access::Public),
-    ("GET", "/liaison", Access::Roles(&[Role::Regulator, Role::Supervisor, Role::Administrator])),
-    ("POST", "/liaison/acknowledge", Access::Roles(&[Role::Regulator])),
-    ("POST", "/liaison/answer", Access::Roles(&[Role::Regulator])),
-    ("POST", "/liaison/webhooks", Access::Roles(&[Role::Regulator, Role::Administrator])),
-    ("POST", "/liaison/webhooks/toggle", Access::Roles(&[Role::Regulator, Role::Administrator])),
-    ("POST", "/liaison/deliveries/resend", Access::Roles(&[Role::Regulator, Role::Administrator])),
-    ("GET", "/supervision", Access::Staff),
-    ("POST", "/supervision/close", Access::Roles(&[Role::Supervisor])),
-    ("POST", "/supervision/sweep", Access::Roles(&[Role::Supervisor, Role::Administrator])),
-    ("POST", "/supervision/urge", Access::Roles(&[Role::Supervisor])),
-    ("POST", "/supervision/urgings/reply", Access::Staff),
-    ("POST", "/supervision/urgings/close", Access::Roles(&[Role::Supervisor])),
-    ("GET", "/hotline", Access::SignedIn),
-    ("POST", "/hotline/tickets", Access::Roles(&[Role::HotlineOperator, Role::Applicant])),
-    ("POST", "/hotline/tickets/{ticket_no}/act", Access::Roles(&[Role::HotlineOperator, Role::HandlingUnit])),
-    ("GET", "/admin/hotline", Access::BureauAdmin),
-    ("POST", "/admin/hotline", Access::BureauAdmin),
-    ("GET", "/knowledge", Access::Public),
-    ("GET", "/rate", Access::Public),
-    ("POST", "/rate", Access::Public),
-    ("GET", "/satisfaction", Access::Public),
-    // Not pages: Open311 GeoReport v2 over the hotline (its own formats and errors; `open311.rs`).
-    ("GET", "/open311/v2/{file}", Access::Public),
-    ("POST", "/open311/v2/{file}", Access::Public),
-    ("GET", "/open311/v2/services/{file}", Access::Public),
-    ("GET", "/open311/v2/requests/{file}", Access::Public),
-    ("GET", "/open311/v2/tokens/{file}", Access::Public),
-    // Not a page: the Prometheus exposition, for operators (an API token of a supervisor or administrator).
-    ("GET", "/metrics", Access::Roles(&[Role::Supervisor, Role::Administrator])),
-    ("GET", "/kiosk", Access::Public),
-    ("GET", "/kiosk/exit", Access::Public),
-    ("GET", "/assets/kiosk.js", Access::Public),
-    ("GET", "/assets/forms.js", Access::Public),
-    ("GET", "/progress", Access::Public),
-    ("POST", "/progress", Access::Public),
-    ("GET", "/manifest.webmanifest", Access::Public),
-    ("GET", "/assets/oneseal.css", Access::Public),
-    ("GET", "/assets/copy.js", Access::Public),
-    ("GET", "/assets/icon.svg", Access::Public),
-    ("GET", "/assets/icon-192.png", Access::Public),
-    ("GET", "/assets/icon-512.png", Access::Public),
-    ("GET", "/assets/vendor/htmx/htmx.min.js", Access::Public),
-];
-
 pub const LANG_COOKIE: &str = "oneseal_lang";
 pub const LARGE_COOKIE: &str = "oneseal_large";
 pub const KIOSK_COOKIE: &str = "oneseal_kiosk";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/prefs", get(prefs))
-        .route("/manifest.webmanifest", get(|| async { asset("application/manifest+json", MANIFEST) }))
-        .route("/assets/oneseal.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
-        .route("/assets/copy.js", get(|| async { asset("text/javascript; charset=utf-8", COPY_JS) }))
-        .route("/assets/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
-        .route("/assets/icon-192.png", get(|| async { asset("image/png", ICON_192) }))
-        .route("/assets/icon-512.png", get(|| async { asset("image/png", ICON_512) }))
-        .route("/assets/vendor/htmx/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::pages()
+        .get("/prefs", Access::Public, prefs)
+        .get("/manifest.webmanifest", Access::Public, || async { asset("application/manifest+json", MANIFEST) })
+        .get("/assets/oneseal.css", Access::Public, || async { asset("text/css; charset=utf-8", CSS) })
+        .get("/assets/copy.js", Access::Public, || async { asset("text/javascript; charset=utf-8", COPY_JS) })
+        .get("/assets/icon.svg", Access::Public, || async { asset("image/svg+xml", ICON) })
+        .get("/assets/icon-192.png", Access::Public, || async { asset("image/png", ICON_192) })
+        .get("/assets/icon-512.png", Access::Public, || async { asset("image/png", ICON_512) })
+        .get("/assets/vendor/htmx/htmx.min.js", Access::Public, || async {
+            asset("text/javascript; charset=utf-8", HTMX)
+        })
         .merge(portal::routes())
         .merge(account::routes())
         .merge(apply::routes())

@@ -7,8 +7,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use oneseal_app::catalog::{CatalogView, HitKind};
 use oneseal_domain::catalog::{Bundle, Limit, ServiceItem};
 use serde::Deserialize;
@@ -16,14 +14,15 @@ use serde::Deserialize;
 use super::{encode, not_found, page, Ctx};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/services", get(services))
-        .route("/services/{code}", get(guide))
-        .route("/bundles/{code}", get(bundle))
-        .route("/services/{code}/form.pdf", get(form_pdf))
-        .route("/services/{code}/sample.pdf", get(sample_pdf))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/", Access::Public, home)
+        .get("/services", Access::Public, services)
+        .get("/services/{code}", Access::Public, guide)
+        .get("/bundles/{code}", Access::Public, bundle)
+        .get("/services/{code}/form.pdf", Access::Public, form_pdf)
+        .get("/services/{code}/sample.pdf", Access::Public, sample_pdf)
 }
 
 /// The snake_case name of a catalog enum value (its serde form), for message keys and CSS classes.

@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use oneseal_app::rows::AlertFilter;
 use oneseal_domain::roles::Role;
 use serde::Deserialize;
@@ -17,14 +16,15 @@ use super::portal::department_name;
 use super::{csrf_ok, forbidden, page, Ctx, Signed};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/supervision", get(show))
-        .route("/supervision/close", post(close))
-        .route("/supervision/sweep", post(sweep))
-        .route("/supervision/urge", post(urge))
-        .route("/supervision/urgings/reply", post(reply))
-        .route("/supervision/urgings/close", post(close_urging))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/supervision", Access::Staff, show)
+        .post("/supervision/close", Access::Roles(&[Role::Supervisor]), close)
+        .post("/supervision/sweep", Access::Roles(&[Role::Supervisor, Role::Administrator]), sweep)
+        .post("/supervision/urge", Access::Roles(&[Role::Supervisor]), urge)
+        .post("/supervision/urgings/reply", Access::Staff, reply)
+        .post("/supervision/urgings/close", Access::Roles(&[Role::Supervisor]), close_urging)
 }
 
 pub struct AlertLine {

@@ -5,8 +5,8 @@ use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::routing::post;
+use axum::Form;
 use oneseal_app::licensing::Verification;
 use oneseal_app::AppError;
 use serde::Deserialize;
@@ -18,11 +18,18 @@ use crate::AppState;
 /// Largest PDF accepted (licence PDFs are ~35 KB).
 const PDF_LIMIT: usize = 256 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/verify", get(show).post(check))
-        .route("/verify/pdf", post(check_pdf).layer(axum::extract::DefaultBodyLimit::max(PDF_LIMIT + 16 * 1024)))
-        .route("/v/{identifier}", get(short_url))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/verify", Access::Public, show)
+        .post("/verify", Access::Public, check)
+        .on(
+            "POST",
+            "/verify/pdf",
+            Access::Public,
+            post(check_pdf).layer(axum::extract::DefaultBodyLimit::max(PDF_LIMIT + 16 * 1024)),
+        )
+        .get("/v/{identifier}", Access::Public, short_url)
 }
 
 /// One line of the public record.

@@ -7,8 +7,6 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use oneseal_app::cases::{ApplicantInput, SubmitRequest};
 use oneseal_app::AppError;
 use oneseal_domain::case::{ApplicantKind, CaseCommand, CaseEvent, Channel, MaterialRef, Subject};
@@ -20,17 +18,20 @@ use super::portal::{department_name, limit_text};
 use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/window", get(find))
-        .route(
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/window", Access::Roles(&[Role::WindowClerk]), find)
+        .get("/window/apply/{code}", Access::Roles(&[Role::WindowClerk]), form_page)
+        .on(
+            "POST",
             "/window/apply/{code}",
-            get(form_page)
-                .post(submit)
+            Access::Roles(&[Role::WindowClerk]),
+            axum::routing::post(submit)
                 .layer(axum::extract::DefaultBodyLimit::max(4 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
         )
-        .route("/work/cases/{case_no}/acceptance.pdf", get(acceptance_pdf))
-        .route("/work/cases/{case_no}/correction.pdf", get(correction_pdf))
+        .get("/work/cases/{case_no}/acceptance.pdf", Access::Staff, acceptance_pdf)
+        .get("/work/cases/{case_no}/correction.pdf", Access::Staff, correction_pdf)
 }
 
 #[derive(Template)]

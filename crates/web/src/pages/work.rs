@@ -7,8 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use oneseal_app::cases::{CaseView, QueueView};
 use oneseal_domain::case::{self, Assignee, CaseCommand, Delivery, Outcome, Problem, SuspensionKind};
 use oneseal_domain::roles::Role;
@@ -20,11 +19,12 @@ use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
 use crate::policy::Principal;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/work", get(inbox))
-        .route("/work/cases/{case_no}", get(case_page))
-        .route("/work/cases/{case_no}/act", post(act))
+pub fn routes() -> crate::routes::Routes {
+    use crate::policy::Access;
+    crate::routes::Routes::pages()
+        .get("/work", Access::Staff, inbox)
+        .get("/work/cases/{case_no}", Access::Staff, case_page)
+        .post("/work/cases/{case_no}/act", Access::Staff, act)
 }
 
 /// One row of an inbox.

@@ -596,8 +596,9 @@ fn catalog_search_versions_and_flowchart() {
 fn portal_pages_render_every_guide_in_both_languages_and_print_its_form() {
     let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
     // Every page route is routed (a page, a redirect or a 404 page of ours — never the router's fallback).
-    for (m, p, _) in oneseal_web::pages::PAGES {
-        if *m != "GET" {
+    for d in oneseal_web::declared_routes().declared() {
+        let (m, p) = (d.method, d.path);
+        if d.surface != oneseal_web::routes::Surface::Page || m != "GET" {
             continue;
         }
         let path = p.replace("{code}", "X").replace("{identifier}", "X");
