@@ -100,7 +100,7 @@ impl SealKey {
     /// Sign a message with the raw 64-byte `r ‖ s` encoding (COSE uses it instead of DER).
     pub fn sign_raw(&self, msg: &[u8]) -> [u8; 64] {
         let sig: Signature = self.signing.sign(msg);
-        sig.to_bytes().into()
+        sig.to_bytes()
     }
 }
 
