@@ -220,22 +220,7 @@ pub struct PreviousDates {
     pub suspended_days: u32,
 }
 
-/// §45: time not counted in the limit (plus waiting for a correction during examination).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SuspensionKind {
-    Hearing,
-    Tendering,
-    Auction,
-    Inspection,
-    Testing,
-    Quarantine,
-    Appraisal,
-    ExpertReview,
-    AwaitingCorrection,
-    /// 事前征询: waiting for a regulator's opinion, where the item says consultation pauses the clock.
-    Consultation,
-}
+pub use crate::clock::SuspensionKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]

@@ -69,25 +69,7 @@ pub enum HandlingForm {
     Post,
 }
 
-/// A time limit with its legal unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Limit {
-    /// Working days (行政许可法 §82).
-    WorkingDays(u32),
-    /// Minutes, for on-the-spot (即办) items.
-    Minutes(u32),
-}
-
-impl Limit {
-    /// The limit expressed in minutes of working time, for comparing limits of the same unit.
-    fn comparable(self) -> (u8, u32) {
-        match self {
-            Limit::Minutes(m) => (0, m),
-            Limit::WorkingDays(d) => (1, d),
-        }
-    }
-}
+pub use crate::clock::Limit;
 
 /// 申请材料: a document an application needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,7 +300,7 @@ pub struct StepDef {
     /// §45 excluded time (expert review, testing, hearing …): the clock stops while this step runs and restarts
     /// when it completes; the applicant is told in writing.
     #[serde(default)]
-    pub excluded_time: Option<crate::case::SuspensionKind>,
+    pub excluded_time: Option<crate::clock::SuspensionKind>,
 }
 
 /// Fees (收费): amount in yuan and legal basis, or free.

@@ -8,7 +8,43 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use crate::calendar::{Calendar, CalendarError};
-use crate::catalog::Limit;
+
+/// A time limit with its legal unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Working days (行政许可法 §82).
+    WorkingDays(u32),
+    /// Minutes, for on-the-spot (即办) items.
+    Minutes(u32),
+}
+
+impl Limit {
+    /// The limit expressed in minutes of working time, for comparing limits of the same unit.
+    pub(crate) fn comparable(self) -> (u8, u32) {
+        match self {
+            Limit::Minutes(m) => (0, m),
+            Limit::WorkingDays(d) => (1, d),
+        }
+    }
+}
+
+/// §45: time not counted in the limit (plus waiting for a correction during examination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspensionKind {
+    Hearing,
+    Tendering,
+    Auction,
+    Inspection,
+    Testing,
+    Quarantine,
+    Appraisal,
+    ExpertReview,
+    AwaitingCorrection,
+    /// 事前征询: waiting for a regulator's opinion, where the item says consultation pauses the clock.
+    Consultation,
+}
 
 /// Beijing time, the legal time of every clock (no daylight saving).
 pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
