@@ -26,7 +26,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use sha2::Sha256;
-use sm2::elliptic_curve::sec1::ToEncodedPoint;
+use sm2::elliptic_curve::sec1::ToSec1Point;
 use sm3::{Digest, Sm3};
 
 /// A 32-byte tree hash (both SM3 and SHA-256 output 32 bytes).
@@ -488,7 +488,7 @@ pub fn note_key_id(key_name: &str, sig_type: &[u8], public_key: &[u8]) -> [u8; 4
 /// `SHA-256(name ‖ "\n" ‖ 0xFF ‖ "oneseal.sm2-sm3.v1" ‖ 0x04 ‖ X ‖ Y)[..4]`. The signatures are the seal's DER
 /// SM2-with-SM3 signatures (distinguishing ID `1234567812345678`) over the note text.
 pub fn sm2_note_key_id(key_name: &str, public: &sm2::PublicKey) -> [u8; 4] {
-    note_key_id(key_name, SIG_TYPE_SM2, public.to_encoded_point(false).as_bytes())
+    note_key_id(key_name, SIG_TYPE_SM2, public.to_sec1_point(false).as_bytes())
 }
 
 fn valid_key_name(name: &str) -> bool {

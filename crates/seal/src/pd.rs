@@ -52,7 +52,7 @@ impl PdError {
 
 fn hmac_sm3(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC takes keys of every length, so construction cannot fail; the else branch is never taken.
-    let Ok(mut m) = <Hmac<Sm3> as Mac>::new_from_slice(key) else {
+    let Ok(mut m) = <Hmac<Sm3> as hmac::KeyInit>::new_from_slice(key) else {
         return [0; 32];
     };
     for p in parts {
@@ -170,6 +170,7 @@ fn open_raw(key: &[u8; 16], key_id: &str, body: &str) -> Result<Vec<u8>, PdError
         return Err(PdError::Decrypt);
     }
     let (nonce, ct) = raw.split_at(12);
+    let nonce: &[u8; 12] = nonce.try_into().map_err(|_| PdError::Decrypt)?;
     let cipher = Sm4Gcm::new_from_slice(key).map_err(|_| PdError::Decrypt)?;
     cipher.decrypt(nonce.into(), Payload { msg: ct, aad: key_id.as_bytes() }).map_err(|_| PdError::Decrypt)
 }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use sm2::dsa::signature::{Signer, Verifier};
 use sm2::dsa::{Signature, SigningKey, VerifyingKey};
-use sm2::elliptic_curve::sec1::ToEncodedPoint;
+use sm2::elliptic_curve::sec1::ToSec1Point;
 use sm2::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use sm2::{PublicKey, SecretKey};
 use sm3::{Digest, Sm3};
@@ -47,7 +47,7 @@ fn hex(b: &[u8]) -> String {
 
 /// The key id of a public key: SM3 over the uncompressed point, first 8 bytes, hex.
 pub fn key_id(public: &PublicKey) -> String {
-    let point = public.to_encoded_point(false);
+    let point = public.to_sec1_point(false);
     hex(&Sm3::digest(point.as_bytes())[..8])
 }
 
@@ -100,7 +100,7 @@ impl SealKey {
     /// Sign a message with the raw 64-byte `r ‖ s` encoding (COSE uses it instead of DER).
     pub fn sign_raw(&self, msg: &[u8]) -> [u8; 64] {
         let sig: Signature = self.signing.sign(msg);
-        sig.to_bytes()
+        sig.to_bytes().into()
     }
 }
 

@@ -10,7 +10,7 @@ pub const DIGITS: u32 = 6;
 
 /// HOTP value of a counter (RFC 4226 §5.3), `digits` long.
 pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> u32 {
-    let Ok(mut mac) = <Hmac<Sha1> as Mac>::new_from_slice(secret) else {
+    let Ok(mut mac) = <Hmac<Sha1> as hmac::KeyInit>::new_from_slice(secret) else {
         // HMAC takes keys of every length; never taken.
         return 0;
     };

@@ -37,7 +37,7 @@ fn key_of(secret: &str) -> Result<Vec<u8>, WebhookError> {
 /// The `webhook-signature` header value for one message.
 pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, WebhookError> {
     let key = key_of(secret)?;
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).map_err(|_| WebhookError::BadSecret)?;
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&key).map_err(|_| WebhookError::BadSecret)?;
     mac.update(msg_id.as_bytes());
     mac.update(b".");
     mac.update(timestamp.to_string().as_bytes());

@@ -664,8 +664,8 @@ fn checkpoint_sign_verify_round_trip_and_tampering() {
     assert_eq!(parse_checkpoint(&note).unwrap(), cp);
 
     // The key id is SHA-256(name ‖ 0x0A ‖ 0xFF ‖ "oneseal.sm2-sm3.v1" ‖ 0x04 ‖ X ‖ Y)[:4].
-    use sm2::elliptic_curve::sec1::ToEncodedPoint;
-    let point = pk.to_encoded_point(false);
+    use sm2::elliptic_curve::sec1::ToSec1Point;
+    let point = pk.to_sec1_point(false);
     assert_eq!(point.as_bytes().len(), 65);
     let mut pre = format!("{ORIGIN}\n").into_bytes();
     pre.push(0xff);

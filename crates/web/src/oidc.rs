@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use rsa::sha2::{Digest, Sha256};
-use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
+use sha2::{Digest, Sha256};
+use rsa::{BoxedUint, Pkcs1v15Sign, PublicKey};
 use serde_json::Value;
 
 /// The configuration of the identity provider.
@@ -239,7 +239,8 @@ pub fn verify_rs256(jwt: &str, jwks: &Value) -> Result<Value, OidcError> {
         .ok_or_else(|| err(401, "no provider key for the ID token"))?;
     let n = B64URL.decode(key["n"].as_str().unwrap_or_default()).map_err(|_| err(502, "bad JWKS key"))?;
     let e = B64URL.decode(key["e"].as_str().unwrap_or_default()).map_err(|_| err(502, "bad JWKS key"))?;
-    let public = RsaPublicKey::new(BigUint::from_bytes_be(&n), BigUint::from_bytes_be(&e))
+    // Public values: variable-time decoding is fine.
+    let public = PublicKey::new(BoxedUint::from_be_slice_vartime(&n), BoxedUint::from_be_slice_vartime(&e))
         .map_err(|_| err(502, "bad JWKS key"))?;
     let sig = B64URL.decode(parts[2]).map_err(|_| err(401, "malformed ID token"))?;
     let hashed = Sha256::digest(format!("{}.{}", parts[0], parts[1]).as_bytes());

@@ -331,7 +331,7 @@ mod idp {
     use rsa::pkcs8::DecodePrivateKey;
     use rsa::sha2::{Digest, Sha256};
     use rsa::traits::PublicKeyParts;
-    use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+    use rsa::{Pkcs1v15Sign, PrivateKey as RsaPrivateKey};
     use serde_json::{json, Value};
 
     #[derive(Clone)]
@@ -395,7 +395,7 @@ mod idp {
     async fn jwks(State(i): State<Idp>) -> Json<Value> {
         let p = i.key.to_public_key();
         Json(
-            json!({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig", "n": b64(&p.n().to_bytes_be()), "e": b64(&p.e().to_bytes_be())}]}),
+            json!({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig", "n": b64(&p.n().as_ref().to_be_bytes_trimmed_vartime()), "e": b64(&p.e().to_be_bytes_trimmed_vartime())}]}),
         )
     }
 
