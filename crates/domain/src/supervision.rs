@@ -253,3 +253,31 @@ impl AlertError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_is_closed_once_and_never_raised_again() {
+        let close = AlertEvent::Closed { note: "handled".into() };
+        assert_eq!(AlertStatus::Open.check(&close), Ok(()));
+        let s = AlertStatus::Open.apply(&close);
+        assert_eq!(s, AlertStatus::Closed);
+        let e = s.check(&close).unwrap_err();
+        assert_eq!((e.code(), e.to_string().as_str()), ("alert_closed", "the alert is closed already"));
+        let raise = AlertEvent::Raised {
+            kind: "red".into(),
+            level: "red".into(),
+            case_no: "YC1".into(),
+            department: "market".into(),
+            person: None,
+            title: "t".into(),
+            detail: "d".into(),
+            evidence: vec![],
+        };
+        assert_eq!(AlertStatus::Open.check(&raise), Err(AlertError::Exists));
+        assert_eq!(AlertStatus::parse("closed"), Some(AlertStatus::Closed));
+        assert_eq!(AlertStatus::parse("dismissed"), None);
+    }
+}
