@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 
-use oneseal_domain::calendar::{Calendar, YearData};
+use oneseal_domain::calendar::{Calendar, CalendarEvent, YearData};
 use oneseal_domain::clock::local_date;
-use oneseal_store::NewEvent;
-use serde_json::json;
 
 use crate::{ms, App, AppError};
 
@@ -82,7 +80,7 @@ impl App {
         let now = self.now();
         let actor = actor.to_string();
         let year = y.year;
-        let payload = json!({ "year": year, "data": body }).to_string();
+        let event = CalendarEvent::YearPublished { year: i64::from(year), data: body };
         let old = self.calendar();
         let mut new = (*old).clone();
         new.insert(y.clone());
@@ -92,19 +90,8 @@ impl App {
         let (cases_moved, tickets_moved) = self
             .store
             .write(move |db| -> Result<(Vec<String>, usize), AppError> {
-                let v = db.stream_version(CALENDAR_STREAM)?;
-                db.append(
-                    CALENDAR_STREAM,
-                    v,
-                    &[NewEvent {
-                        event_type: "calendar_year_published".into(),
-                        schema_version: 1,
-                        actor: actor.clone(),
-                        at_ms: ms(now),
-                        payload,
-                    }],
-                )?;
-                db.put_calendar_year(i64::from(year), &body, ms(now), &actor)?;
+                let e = crate::streams::record(db, CALENDAR_STREAM, &event, &actor, ms(now))?;
+                project(db, &e)?;
                 let cases = crate::cases::recompute_running_cases(&app, db, &cal_new, year, &actor, now)?;
                 let tickets = crate::hotline::recompute_open_tickets(db, &cal_old, &cal_new, &actor, now)?;
                 Ok((cases, tickets))
@@ -132,4 +119,10 @@ pub struct Publication {
     pub cases_recomputed: Vec<String>,
     /// Open tickets whose deadlines moved.
     pub tickets_recomputed: usize,
+}
+
+/// The calendar years projection after a published year (publishing and `rebuild` both call it).
+pub(crate) fn project(db: &mut oneseal_store::Db, e: &oneseal_store::StoredEvent) -> Result<(), AppError> {
+    let CalendarEvent::YearPublished { year, data } = crate::streams::decode(e)?;
+    Ok(db.put_calendar_year(year, &data, e.at_ms, &e.actor)?)
 }

@@ -346,9 +346,30 @@ fn record(
         }
     }
     let st = st.ok_or_else(|| AppError::Internal("case stream does not start with submitted".into()))?;
-    let (row, tasks) = project(&st, app.applicant_index(&st.applicant));
-    db.put_case(&row, &tasks)?;
+    put_projection(app, db, &st)?;
     Ok(st)
+}
+
+/// Write a case's projection (its row and tasks) from its state: after the commands' events and in `rebuild`.
+fn put_projection(app: &App, db: &mut Db, st: &CaseState) -> Result<(), AppError> {
+    let (row, tasks) = project(st, app.applicant_index(&st.applicant));
+    Ok(db.put_case(&row, &tasks)?)
+}
+
+/// The case projection after one event of a case's stream (`rebuild`): the state in the projection with the event
+/// applied, or the first state of a new case.
+pub(crate) fn replay(app: &App, db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
+    let no = e.stream_id.trim_start_matches("case-");
+    let r = recorded(e)?;
+    let st = if e.version == 1 {
+        case::init(&r).ok_or_else(|| AppError::Internal(format!("case {no} starts with {}", e.event_type)))?
+    } else {
+        let row = db.get_case(no)?.ok_or_else(|| AppError::Internal(format!("case {no}: event before submission")))?;
+        let mut st: CaseState = serde_json::from_str(&row.state).map_err(|err| AppError::Internal(err.to_string()))?;
+        case::apply(&mut st, &r);
+        st
+    };
+    put_projection(app, db, &st)
 }
 
 /// Who may see a case: its applicant; staff of its department or with a task on it; window clerks, supervisors

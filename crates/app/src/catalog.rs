@@ -4,12 +4,11 @@
 use std::collections::BTreeMap;
 
 use oneseal_domain::case::{CaseDefinition, Subject};
-use oneseal_domain::catalog::{Bundle, CatalogSet, Department, ServiceItem};
+use oneseal_domain::catalog::{Bundle, CatalogEvent, CatalogSet, Department, ServiceItem, VersionPublished};
 use oneseal_domain::ids::ItemCode;
 use oneseal_domain::search::Index;
-use oneseal_store::{CatalogRow, NewEvent};
+use oneseal_store::{CatalogRow, Db, StoredEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::{ms, App, AppError};
 
@@ -332,14 +331,7 @@ impl App {
         self.store
             .write(move |db| -> Result<(), AppError> {
                 for c in changes {
-                    let version = c.expected + 1;
-                    let payload = json!({ "version": version, "reason": reason, "body": serde_json::from_str::<serde_json::Value>(&c.body).unwrap_or_default() });
-                    db.append(
-                        &c.stream,
-                        c.expected,
-                        &[NewEvent { event_type: format!("{}_version_published", c.kind), schema_version: 1, actor: actor.clone(), at_ms: now, payload: payload.to_string() }],
-                    )?;
-                    db.put_catalog_version(&CatalogRow { kind: c.kind.into(), code: c.code, version, body: c.body, published_at_ms: now, published_by: actor.clone(), reason: reason.clone() })?;
+                    publish_version(db, &c.stream, c.expected, c.kind, &c.body, &reason, &actor, now)?;
                 }
                 Ok(())
             })
@@ -412,18 +404,54 @@ impl App {
         self.store
             .write(move |db| -> Result<(), AppError> {
                 for (code, expected, body) in changes {
-                    let version = expected + 1;
-                    let payload = json!({ "version": version, "reason": reason, "body": serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default() });
-                    db.append(
-                        &format!("item-{code}"),
-                        expected,
-                        &[NewEvent { event_type: "item_version_published".into(), schema_version: 1, actor: actor.clone(), at_ms: now, payload: payload.to_string() }],
-                    )?;
-                    db.put_catalog_version(&CatalogRow { kind: "item".into(), code, version, body, published_at_ms: now, published_by: actor.clone(), reason: reason.clone() })?;
+                    publish_version(db, &format!("item-{code}"), expected, "item", &body, &reason, &actor, now)?;
                 }
                 Ok(())
             })
             .await?;
         self.reload_catalog().await
     }
+}
+
+/// Record the next version of a catalog entry (its stream at `expected`) and project it.
+#[allow(clippy::too_many_arguments)]
+fn publish_version(
+    db: &mut Db,
+    stream: &str,
+    expected: i64,
+    kind: &str,
+    body: &str,
+    reason: &str,
+    actor: &str,
+    at: i64,
+) -> Result<(), AppError> {
+    let v = VersionPublished {
+        version: expected + 1,
+        reason: reason.to_string(),
+        body: serde_json::from_str(body).unwrap_or_default(),
+    };
+    let ev = CatalogEvent::published(kind, v).ok_or_else(|| AppError::Internal(format!("catalog kind {kind}")))?;
+    let e = crate::streams::record_at(db, stream, expected, &ev, actor, at)?;
+    project(db, &e)
+}
+
+/// The catalog versions projection after a published version (publishing and `rebuild` both call it). The
+/// departments' one list has the code `all`; an item's or bundle's code is its stream's name after `item-` or
+/// `bundle-`.
+pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
+    let ev: CatalogEvent = crate::streams::decode(e)?;
+    let (kind, v) = ev.parts();
+    let code = match &ev {
+        CatalogEvent::Departments(_) => "all".to_string(),
+        _ => e.stream_id.split_once('-').map(|(_, c)| c.to_string()).unwrap_or_default(),
+    };
+    Ok(db.put_catalog_version(&CatalogRow {
+        kind: kind.into(),
+        code,
+        version: v.version,
+        body: v.body.to_string(),
+        published_at_ms: e.at_ms,
+        published_by: e.actor.clone(),
+        reason: v.reason.clone(),
+    })?)
 }

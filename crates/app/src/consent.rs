@@ -5,11 +5,13 @@
 //! stream is short, so no projection table (and nothing for `rebuild` to forget) is needed.
 
 use oneseal_domain::case::ApplicantKind;
+use oneseal_domain::license::LicenseEvent;
 use oneseal_domain::roles::Actor;
-use oneseal_store::{LicenseRow, NewEvent};
+use oneseal_store::LicenseRow;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::streams::{record, record_at};
 use crate::{from_ms, ms, App, AppError};
 
 const DAY_MS: i64 = 86_400_000;
@@ -153,23 +155,17 @@ impl App {
         let now = ms(self.now());
         let expires = now + i64::from(days) * DAY_MS;
         let consent_id = format!("c-{}", crate::random_hex(8)?);
-        let payload = json!({
-            "identifier": row.identifier, "consent_id": consent_id, "department": department,
-            "purpose": purpose, "expires_at_ms": expires,
-        })
-        .to_string();
+        let event = LicenseEvent::ConsentGranted {
+            identifier: row.identifier.clone(),
+            consent_id: consent_id.clone(),
+            department: department.to_string(),
+            purpose: purpose.to_string(),
+            expires_at_ms: expires,
+        };
         let (stream, actor_id) = (stream_of(&row), actor.id.clone());
         self.store
             .write(move |db| -> Result<(), AppError> {
-                let v = db.stream_version(&stream)?;
-                let event = NewEvent {
-                    event_type: "license_consent_granted".into(),
-                    schema_version: 1,
-                    actor: actor_id,
-                    at_ms: now,
-                    payload,
-                };
-                db.append(&stream, v, &[event])?;
+                record(db, &stream, &event, &actor_id, now)?;
                 Ok(())
             })
             .await?;
@@ -209,14 +205,8 @@ impl App {
                         format!("consent {cid} is already revoked"),
                     ));
                 }
-                let event = NewEvent {
-                    event_type: "license_consent_revoked".into(),
-                    schema_version: 1,
-                    actor: actor_id,
-                    at_ms: now,
-                    payload: json!({ "identifier": id, "consent_id": cid }).to_string(),
-                };
-                db.append(&stream, events.last().map(|e| e.version).unwrap_or(0), &[event])?;
+                let event = LicenseEvent::ConsentRevoked { identifier: id, consent_id: cid };
+                record_at(db, &stream, events.last().map(|e| e.version).unwrap_or(0), &event, &actor_id, now)?;
                 Ok(())
             })
             .await?;
@@ -259,17 +249,13 @@ impl App {
                             "the holder has not authorised department {dept} to use licence {ident} (no active consent)"
                         ))
                     })?;
-                let event = NewEvent {
-                    event_type: "license_accessed".into(),
-                    schema_version: 1,
-                    actor: actor_id,
-                    at_ms: now,
-                    payload: json!({
-                        "identifier": ident, "consent_id": consent.consent_id, "department": dept, "purpose": consent.purpose,
-                    })
-                    .to_string(),
+                let event = LicenseEvent::Accessed {
+                    identifier: ident.clone(),
+                    consent_id: consent.consent_id.clone(),
+                    department: dept.clone(),
+                    purpose: consent.purpose.clone(),
                 };
-                db.append(&stream, events.last().map(|e| e.version).unwrap_or(0), &[event])?;
+                record_at(db, &stream, events.last().map(|e| e.version).unwrap_or(0), &event, &actor_id, now)?;
                 Ok(consent)
             })
             .await?;

@@ -142,3 +142,22 @@ impl AppError {
         }
     }
 }
+
+/// The domain's refusals of commands on urgings, alerts, licences and liaison become `Invalid` with their stable
+/// codes (answered 422, as before the events were typed).
+macro_rules! invalid_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AppError {
+            fn from(e: $t) -> AppError {
+                AppError::invalid(e.code(), e.to_string())
+            }
+        }
+    )*};
+}
+
+invalid_from!(
+    oneseal_domain::urging::UrgingError,
+    oneseal_domain::supervision::AlertError,
+    oneseal_domain::license::LicenseError,
+    oneseal_domain::liaison::LiaisonError
+);

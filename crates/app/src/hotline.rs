@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use oneseal_domain::calendar::format_date;
 use oneseal_domain::clock::local_date;
-use oneseal_domain::hotline::{self, Directory, Intake, TicketCommand, TicketCtx, TicketEvent, TicketState};
+use oneseal_domain::hotline::{self, ArticleEvent, Directory, Intake, TicketCommand, TicketCtx, TicketEvent, TicketState};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{ArticleRow, Db, NewEvent, StoredEvent, TicketFilter, TicketRow};
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::{from_ms, ms, App, AppError};
 
@@ -223,19 +222,17 @@ impl App {
         let v = self
             .store
             .write(move |db| -> Result<i64, AppError> {
-                let v = db.stream_version("hotline-directory")?;
-                db.append(
-                    "hotline-directory",
+                let v = db.stream_version(DIRECTORY_STREAM)?;
+                let e = crate::streams::record_raw(
+                    db,
+                    DIRECTORY_STREAM,
                     v,
-                    &[NewEvent {
-                        event_type: "hotline_directory_published".into(),
-                        schema_version: 1,
-                        actor: who.clone(),
-                        at_ms: now,
-                        payload: body.clone(),
-                    }],
+                    DIRECTORY_PUBLISHED.into(),
+                    body,
+                    &who,
+                    now,
                 )?;
-                db.put_directory(v + 1, &body, now, &who)?;
+                project_directory(db, &e)?;
                 Ok(v + 1)
             })
             .await?;
@@ -467,32 +464,15 @@ impl App {
                             } else {
                                 "工单答复已超期，请立即办理 the reply is overdue"
                             };
-                            let seq = crate::streams::append(
-                                db,
-                                &id,
-                                "urging_issued",
-                                "supervision",
-                                ms(now),
-                                json!({ "case_no": t.ticket_no, "alert_id": null, "department": dept, "person": null,
-                                    "message": message, "due": urge_due }),
-                            )?;
-                            db.put_urging(&oneseal_store::UrgingRow {
-                                id,
+                            let ev = oneseal_domain::urging::UrgingEvent::Issued {
                                 case_no: t.ticket_no.clone(),
                                 alert_id: None,
                                 department: dept.clone(),
                                 person: None,
                                 message: message.into(),
                                 due: urge_due.clone(),
-                                status: "open".into(),
-                                escalated: false,
-                                issued_by: "supervision".into(),
-                                issued_at_ms: ms(now),
-                                reply: None,
-                                replied_by: None,
-                                replied_at_ms: None,
-                                closed_note: None,
-                            })?;
+                            };
+                            let (seq, _) = crate::urging::record_urging(db, &id, &ev, "supervision", ms(now))?;
                             let to = db.accounts_with_role("handling_unit", Some(&dept))?;
                             crate::streams::notify(
                                 db,
@@ -553,19 +533,15 @@ impl App {
             .write(move |db| -> Result<ArticleRow, AppError> {
                 let stream = format!("kb-{}", row.id);
                 let v = db.stream_version(&stream)?;
-                let row = ArticleRow { version: v + 1, ..row };
-                db.append(
-                    &stream,
-                    v,
-                    &[NewEvent {
-                        event_type: "kb_article_published".into(),
-                        schema_version: 1,
-                        actor: row.published_by.clone(),
-                        at_ms: row.published_at_ms,
-                        payload: json!({ "id": row.id, "version": row.version, "category": row.category, "title": row.title, "body": row.body }).to_string(),
-                    }],
-                )?;
-                db.put_article(&row)?;
+                let ev = ArticleEvent::Published {
+                    id: row.id.clone(),
+                    version: v + 1,
+                    category: row.category,
+                    title: row.title,
+                    body: row.body,
+                };
+                let e = crate::streams::record_at(db, &stream, v, &ev, &row.published_by, row.published_at_ms)?;
+                let row = project_article(db, &e)?;
                 Ok(row)
             })
             .await
@@ -595,26 +571,25 @@ impl App {
     }
 }
 
-/// Refold the directory or an article from its event (rebuild).
-pub(crate) fn replay_config(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
-    match e.event_type.as_str() {
-        "hotline_directory_published" => db.put_directory(e.version, &e.payload, e.at_ms, &e.actor)?,
-        "kb_article_published" => {
-            let p: Value = serde_json::from_str(&e.payload).map_err(|x| AppError::Internal(x.to_string()))?;
-            let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-            db.put_article(&ArticleRow {
-                id: s("id"),
-                version: p["version"].as_i64().unwrap_or(e.version),
-                category: s("category"),
-                title: s("title"),
-                body: s("body"),
-                published_at_ms: e.at_ms,
-                published_by: e.actor.clone(),
-            })?;
-        }
-        _ => {}
+/// The dispatch directory's stream and its one event type (the payload is the `Directory`).
+pub(crate) const DIRECTORY_STREAM: &str = "hotline-directory";
+const DIRECTORY_PUBLISHED: &str = "hotline_directory_published";
+
+/// The directory projection after a published version (the command and `rebuild` both call it): the version's
+/// text as published.
+pub(crate) fn project_directory(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
+    if e.event_type != DIRECTORY_PUBLISHED {
+        return Err(AppError::Internal(format!("{}: unknown event {}", e.stream_id, e.event_type)));
     }
-    Ok(())
+    Ok(db.put_directory(e.version, &e.payload, e.at_ms, &e.actor)?)
+}
+
+/// The articles projection after a published version of an article (the command and `rebuild` both call it).
+pub(crate) fn project_article(db: &mut Db, e: &StoredEvent) -> Result<ArticleRow, AppError> {
+    let ArticleEvent::Published { id, version, category, title, body } = crate::streams::decode(e)?;
+    let row = ArticleRow { id, version, category, title, body, published_at_ms: e.at_ms, published_by: e.actor.clone() };
+    db.put_article(&row)?;
+    Ok(row)
 }
 
 fn fact_of(r: &TicketRow) -> hotline::TicketFact {

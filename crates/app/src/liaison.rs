@@ -17,6 +17,7 @@ use oneseal_domain::case::{CaseCommand, CaseState, Outcome, Status, Subject, Sus
 use oneseal_domain::catalog::{ItemKind, StepKind};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::roles::{Actor, Role};
+use oneseal_domain::liaison::{self, ConsultationEvent, ConsultationStatus, LiaisonEvent};
 use oneseal_store::{ConsultationRow, Db, LiaisonCounter, LiaisonFilter, LiaisonRow, StoredEvent};
 use serde_json::{json, Value};
 
@@ -63,7 +64,7 @@ fn message_kind(event_type: &str, st: Option<&CaseState>, filing: bool) -> Optio
     }
 }
 
-use crate::streams::{append, notify, text_ok};
+use crate::streams::{decode, notify, record, text_ok};
 
 /// The JSON form of a message (API, webhook payload `data`).
 pub fn liaison_json(m: &LiaisonRow) -> Value {
@@ -86,81 +87,117 @@ pub fn consultation_json(c: &ConsultationRow) -> Value {
     })
 }
 
-/// A message's projection row from its `liaison_pushed` event.
-pub(crate) fn row_from_pushed(e: &StoredEvent) -> Result<LiaisonRow, AppError> {
-    let p: Value = serde_json::from_str(&e.payload).map_err(|x| AppError::Internal(x.to_string()))?;
-    let s = |k: &str| p[k].as_str().map(str::to_string);
-    Ok(LiaisonRow {
-        id: e.stream_id.clone(),
-        regulator: s("regulator").unwrap_or_default(),
-        kind: s("kind").unwrap_or_default(),
-        case_no: s("case_no"),
-        license_identifier: s("license_identifier"),
-        item_code: s("item_code").unwrap_or_default(),
-        title: s("title").unwrap_or_default(),
-        summary: p["summary"].to_string(),
-        event_seq: p["event_seq"].as_i64().unwrap_or_default(),
-        pushed_at_ms: e.at_ms,
-        ack_due: s("ack_due").unwrap_or_default(),
-        acknowledged_at_ms: None,
-        acknowledged_by: None,
-        alerted: false,
-    })
-}
-
-/// A consultation's projection row from its `consultation_requested` event.
-pub(crate) fn consultation_from_requested(e: &StoredEvent) -> Result<ConsultationRow, AppError> {
-    let p: Value = serde_json::from_str(&e.payload).map_err(|x| AppError::Internal(x.to_string()))?;
-    let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-    Ok(ConsultationRow {
-        id: e.stream_id.clone(),
-        case_no: s("case_no"),
-        kind: s("kind"),
-        regulator: s("regulator"),
-        step_id: s("step_id"),
-        question: s("question"),
-        asked_by: e.actor.clone(),
-        asked_at_ms: e.at_ms,
-        due: s("due"),
-        pauses_clock: p["pauses_clock"].as_bool().unwrap_or(false),
-        status: "open".into(),
-        answer: None,
-        answered_by: None,
-        answered_at_ms: None,
-    })
-}
-
-/// Refold a message's projection from one of its events (rebuild).
-pub(crate) fn replay_liaison(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
-    if e.event_type == "liaison_pushed" {
-        return Ok(db.put_liaison(&row_from_pushed(e)?)?);
-    }
-    let Some(mut m) = db.liaison(&e.stream_id)? else { return Ok(()) };
-    match e.event_type.as_str() {
-        "liaison_acknowledged" => {
+/// The liaison messages projection after one event of a message's stream (the subscriber, the commands and
+/// `rebuild` all call it). Returns the row, unless the event is on a message the projection does not hold.
+pub(crate) fn project_message(db: &mut Db, e: &StoredEvent) -> Result<Option<LiaisonRow>, AppError> {
+    let row = match decode(e)? {
+        LiaisonEvent::Pushed {
+            regulator,
+            kind,
+            case_no,
+            license_identifier,
+            item_code,
+            title,
+            summary,
+            event_seq,
+            ack_due,
+        } => Some(LiaisonRow {
+            id: e.stream_id.clone(),
+            regulator,
+            kind,
+            case_no,
+            license_identifier,
+            item_code,
+            title,
+            summary: summary.to_string(),
+            event_seq,
+            pushed_at_ms: e.at_ms,
+            ack_due,
+            acknowledged_at_ms: None,
+            acknowledged_by: None,
+            alerted: false,
+        }),
+        LiaisonEvent::Acknowledged { .. } => db.liaison(&e.stream_id)?.map(|mut m| {
             m.acknowledged_at_ms = Some(e.at_ms);
             m.acknowledged_by = Some(e.actor.clone());
-        }
-        "liaison_alerted" => m.alerted = true,
-        _ => return Ok(()),
+            m
+        }),
+        LiaisonEvent::Alerted => db.liaison(&e.stream_id)?.map(|mut m| {
+            m.alerted = true;
+            m
+        }),
+    };
+    if let Some(m) = &row {
+        db.put_liaison(m)?;
     }
-    Ok(db.put_liaison(&m)?)
+    Ok(row)
 }
 
-/// Refold a consultation's projection from one of its events (rebuild).
-pub(crate) fn replay_consultation(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
-    if e.event_type == "consultation_requested" {
-        return Ok(db.put_consultation(&consultation_from_requested(e)?)?);
+/// The status of a consultations row.
+fn consultation_status(c: &ConsultationRow) -> Result<ConsultationStatus, AppError> {
+    ConsultationStatus::parse(&c.status)
+        .ok_or_else(|| AppError::Internal(format!("consultation {}: status {}", c.id, c.status)))
+}
+
+/// The consultations projection after one event of a consultation's stream (the commands and `rebuild` both call
+/// it). Returns the row, unless the event is on a consultation the projection does not hold.
+pub(crate) fn project_consultation(db: &mut Db, e: &StoredEvent) -> Result<Option<ConsultationRow>, AppError> {
+    let row = match decode(e)? {
+        ConsultationEvent::Requested { case_no, kind, regulator, step_id, question, due, pauses_clock } => {
+            Some(ConsultationRow {
+                id: e.stream_id.clone(),
+                case_no,
+                kind,
+                regulator,
+                step_id,
+                question,
+                asked_by: e.actor.clone(),
+                asked_at_ms: e.at_ms,
+                due,
+                pauses_clock,
+                status: ConsultationStatus::Open.as_str().into(),
+                answer: None,
+                answered_by: None,
+                answered_at_ms: None,
+            })
+        }
+        ev @ ConsultationEvent::Answered { .. } => match db.consultation(&e.stream_id)? {
+            None => None,
+            Some(mut c) => {
+                c.status = consultation_status(&c)?.apply(&ev).as_str().into();
+                if let ConsultationEvent::Answered { answer } = ev {
+                    c.answer = Some(answer);
+                    c.answered_by = Some(e.actor.clone());
+                    c.answered_at_ms = Some(e.at_ms);
+                }
+                Some(c)
+            }
+        },
+    };
+    if let Some(c) = &row {
+        db.put_consultation(c)?;
     }
-    let Some(mut c) = db.consultation(&e.stream_id)? else { return Ok(()) };
-    if e.event_type == "consultation_answered" {
-        let p: Value = serde_json::from_str(&e.payload).map_err(|x| AppError::Internal(x.to_string()))?;
-        c.status = "answered".into();
-        c.answer = p["answer"].as_str().map(str::to_string);
-        c.answered_by = Some(e.actor.clone());
-        c.answered_at_ms = Some(e.at_ms);
-    }
-    Ok(db.put_consultation(&c)?)
+    Ok(row)
+}
+
+/// Record an event on a message's stream and project it.
+fn record_message(db: &mut Db, id: &str, ev: &LiaisonEvent, actor: &str, at: i64) -> Result<(i64, LiaisonRow), AppError> {
+    let e = record(db, id, ev, actor, at)?;
+    let m = project_message(db, &e)?.ok_or_else(|| AppError::Internal(format!("message {id}: no row")))?;
+    Ok((e.seq, m))
+}
+
+/// Record an event on a consultation's stream and project it.
+fn record_consultation(
+    db: &mut Db,
+    id: &str,
+    ev: &ConsultationEvent,
+    actor: &str,
+    at: i64,
+) -> Result<(i64, ConsultationRow), AppError> {
+    let e = record(db, id, ev, actor, at)?;
+    let c = project_consultation(db, &e)?.ok_or_else(|| AppError::Internal(format!("consultation {id}: no row")))?;
+    Ok((e.seq, c))
 }
 
 /// The actor's regulating department, if the actor is a regulator.
@@ -271,24 +308,18 @@ impl App {
             if let Some(l) = &licence {
                 summary["license"] = json!({ "identifier": l.identifier, "number": l.number, "license_type": l.license_type, "status": l.status, "reason": l.reason });
             }
-            let payload = json!({
-                "regulator": regulator, "kind": kind, "case_no": case_no,
-                "license_identifier": licence.as_ref().map(|l| l.identifier.clone()), "item_code": item_code,
-                "title": row.title, "summary": summary, "event_seq": e.seq, "ack_due": due,
-            });
-            let seq = append(db, &id, "liaison_pushed", "liaison", e.at_ms, payload.clone())?;
-            let ev = StoredEvent {
-                seq,
-                stream_id: id.clone(),
-                version: 1,
-                event_type: "liaison_pushed".into(),
-                schema_version: 1,
-                actor: "liaison".into(),
-                at_ms: e.at_ms,
-                payload: payload.to_string(),
+            let ev = LiaisonEvent::Pushed {
+                regulator: regulator.clone(),
+                kind: kind.to_string(),
+                case_no: Some(case_no.clone()),
+                license_identifier: licence.as_ref().map(|l| l.identifier.clone()),
+                item_code,
+                title: row.title.clone(),
+                summary,
+                event_seq: e.seq,
+                ack_due: due.clone(),
             };
-            let m = row_from_pushed(&ev)?;
-            db.put_liaison(&m)?;
+            let (_, m) = record_message(db, &id, &ev, "liaison", e.at_ms)?;
             for ep in db.webhook_endpoints(Some(&regulator))?.into_iter().filter(|x| x.enabled) {
                 db.put_webhook_delivery(&delivery_for(&ep, &m, e.at_ms)?)?;
             }
@@ -322,21 +353,17 @@ impl App {
         let (id, who) = (id.to_string(), actor.id.clone());
         self.store
             .write(move |db| -> Result<LiaisonRow, AppError> {
-                let mut m = db
+                let m = db
                     .liaison(&id)?
                     .filter(|m| m.regulator == dept)
                     .ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
-                if m.acknowledged_at_ms.is_some() {
-                    return Err(AppError::invalid("already_acknowledged", "this message was acknowledged already"));
-                }
+                liaison::check_acknowledge(m.acknowledged_at_ms.is_some())?;
                 let at = ms(now);
-                let seq = append(db, &id, "liaison_acknowledged", &who, at, json!({ "late": today > m.ack_due }))?;
-                m.acknowledged_at_ms = Some(at);
-                m.acknowledged_by = Some(who.clone());
-                if today > m.ack_due && !m.alerted {
-                    late_alert(db, &mut m, seq, at)?;
+                let late = today > m.ack_due;
+                let (seq, m) = record_message(db, &id, &LiaisonEvent::Acknowledged { late }, &who, at)?;
+                if late && !m.alerted {
+                    return late_alert(db, &m, seq, at);
                 }
-                db.put_liaison(&m)?;
                 Ok(m)
             })
             .await
@@ -350,10 +377,9 @@ impl App {
             .write(move |db| -> Result<usize, AppError> {
                 let due = db.liaisons_overdue(&today, limit)?;
                 let n = due.len();
-                for mut m in due {
+                for m in due {
                     let seq = db.read_stream(&m.id)?.first().map(|e| e.seq).unwrap_or_default();
-                    late_alert(db, &mut m, seq, ms(now))?;
-                    db.put_liaison(&m)?;
+                    late_alert(db, &m, seq, ms(now))?;
                 }
                 Ok(n)
             })
@@ -430,9 +456,16 @@ impl App {
                     && app.item_consult_pauses(&st.subject)
                     && matches!(st.clock.limit, oneseal_domain::catalog::Limit::WorkingDays(_));
                 let at = ms(now);
-                let payload = json!({ "case_no": case_no, "kind": kind, "regulator": regulator, "step_id": step.step_id,
-                    "question": question, "due": due, "pauses_clock": pauses });
-                let seq = append(db, &id, "consultation_requested", &actor.id, at, payload.clone())?;
+                let ev = ConsultationEvent::Requested {
+                    case_no: case_no.clone(),
+                    kind: kind.clone(),
+                    regulator: regulator.clone(),
+                    step_id: step.step_id.clone(),
+                    question: question.clone(),
+                    due: due.clone(),
+                    pauses_clock: pauses,
+                };
+                let (seq, c) = record_consultation(db, &id, &ev, &actor.id, at)?;
                 if pauses {
                     crate::cases::command_in(
                         &app,
@@ -448,18 +481,6 @@ impl App {
                         now,
                     )?;
                 }
-                let ev = StoredEvent {
-                    seq,
-                    stream_id: id.clone(),
-                    version: 1,
-                    event_type: "consultation_requested".into(),
-                    schema_version: 1,
-                    actor: actor.id.clone(),
-                    at_ms: at,
-                    payload: payload.to_string(),
-                };
-                let c = consultation_from_requested(&ev)?;
-                db.put_consultation(&c)?;
                 let to = db.accounts_with_role("regulator", Some(&regulator))?;
                 let what = if kind == "join" {
                     "事中参与 please join the inspection"
@@ -508,24 +529,17 @@ impl App {
         let (app, id, who) = (self.clone(), id.to_string(), actor.id.clone());
         self.store
             .write(move |db| -> Result<ConsultationRow, AppError> {
-                let mut c = db
+                let c = db
                     .consultation(&id)?
                     .filter(|c| c.regulator == dept)
                     .ok_or_else(|| AppError::NotFound(format!("consultation {id}")))?;
-                if c.status != "open" {
-                    return Err(AppError::invalid("consultation_closed", "this consultation was answered already"));
-                }
+                consultation_status(&c)?.check_answer()?;
                 let at = ms(now);
-                let seq = append(db, &id, "consultation_answered", &who, at, json!({ "answer": answer }))?;
-                c.status = "answered".into();
-                c.answer = Some(answer);
-                c.answered_by = Some(who);
-                c.answered_at_ms = Some(at);
-                db.put_consultation(&c)?;
+                let (seq, c) = record_consultation(db, &id, &ConsultationEvent::Answered { answer }, &who, at)?;
                 let others_open = db
                     .consultations_of_case(&c.case_no)?
                     .iter()
-                    .any(|o| o.id != c.id && o.status == "open" && o.pauses_clock);
+                    .any(|o| o.id != c.id && o.status == ConsultationStatus::Open.as_str() && o.pauses_clock);
                 if c.pauses_clock && !others_open {
                     if let Some(row) = db.get_case(&c.case_no)? {
                         let st: CaseState =
@@ -586,8 +600,9 @@ fn last_suspension(db: &mut Db, case_no: &str) -> Result<Option<SuspensionKind>,
     Ok(None)
 }
 
-/// Raise the late-acknowledgement alert of a message and mark it (event on the message's stream).
-fn late_alert(db: &mut Db, m: &mut LiaisonRow, evidence: i64, at: i64) -> Result<(), AppError> {
+/// Raise the late-acknowledgement alert of a message and mark it (event on the message's stream); returns the
+/// message as it is then.
+fn late_alert(db: &mut Db, m: &LiaisonRow, evidence: i64, at: i64) -> Result<LiaisonRow, AppError> {
     let reference = m.case_no.clone().unwrap_or_default();
     crate::supervision::raise_alert(
         db,
@@ -601,9 +616,7 @@ fn late_alert(db: &mut Db, m: &mut LiaisonRow, evidence: i64, at: i64) -> Result
         vec![evidence],
         at,
     )?;
-    append(db, &m.id, "liaison_alerted", "supervision", at, json!({}))?;
-    m.alerted = true;
-    Ok(())
+    Ok(record_message(db, &m.id, &LiaisonEvent::Alerted, "supervision", at)?.1)
 }
 
 /// The webhook outbox row of one message to one endpoint (the payload is the message as the API shows it; the

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use oneseal_domain::case::{ApplicantInfo, ApplicantKind, CaseEvent, CaseState};
 use oneseal_domain::catalog::{FieldType, FormSchema};
 use oneseal_domain::ids::ResidentId;
+use oneseal_domain::personal_data::AccessEvent;
 use oneseal_domain::roles::Actor;
 use oneseal_seal::pd::{is_sealed, Keyring, MasterKey};
-use oneseal_store::{DataKeyRow, NewEvent, PdAccess};
+use oneseal_store::{DataKeyRow, PdAccess};
 use serde_json::{json, Map, Value};
 
 use crate::{ms, App, AppError};
@@ -250,37 +251,18 @@ impl App {
         fields: &[String],
     ) -> Result<(), AppError> {
         let stream = format!("access-{reference}");
-        let case_no = reference.to_string();
-        let payload =
-            json!({ "case_no": case_no, "subject_account": subject, "reason": reason, "fields": fields }).to_string();
+        let event = AccessEvent::Read {
+            case_no: reference.to_string(),
+            subject_account: subject,
+            reason: reason.to_string(),
+            fields: fields.to_vec(),
+        };
         let at = ms(self.now());
         let actor_id = actor.id.clone();
-        let reason = reason.to_string();
-        let fields = fields.join(",");
         self.store
             .write(move |db| -> Result<(), AppError> {
-                let v = db.stream_version(&stream)?;
-                let seqs = db.append(
-                    &stream,
-                    v,
-                    &[NewEvent {
-                        event_type: "personal_data_read".into(),
-                        schema_version: 1,
-                        actor: actor_id.clone(),
-                        at_ms: at,
-                        payload,
-                    }],
-                )?;
-                let seq = seqs.first().copied().unwrap_or_default();
-                db.put_pd_access(&PdAccess {
-                    event_seq: seq,
-                    subject_account: subject,
-                    case_no,
-                    actor: actor_id,
-                    at_ms: at,
-                    reason,
-                    fields,
-                })?;
+                let e = crate::streams::record(db, &stream, &event, &actor_id, at)?;
+                project(db, &e)?;
                 Ok(())
             })
             .await
@@ -425,4 +407,18 @@ impl App {
         }
         Ok(n)
     }
+}
+
+/// The read log projection after a recorded read (the read itself and `rebuild` both call it).
+pub(crate) fn project(db: &mut oneseal_store::Db, e: &oneseal_store::StoredEvent) -> Result<(), AppError> {
+    let AccessEvent::Read { case_no, subject_account, reason, fields } = crate::streams::decode(e)?;
+    Ok(db.put_pd_access(&PdAccess {
+        event_seq: e.seq,
+        subject_account,
+        case_no,
+        actor: e.actor.clone(),
+        at_ms: e.at_ms,
+        reason,
+        fields: fields.join(","),
+    })?)
 }

@@ -9,10 +9,12 @@ use oneseal_domain::case::{CaseEvent, CaseState, Status};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::hotline::{Satisfaction, TicketState};
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::{Db, NewEvent, RatingRow, RatingTally, StoredEvent};
+use oneseal_domain::rating::{RatingEvent, RatingRecord};
+use oneseal_store::{Db, RatingRow, RatingTally, StoredEvent};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::streams::{decode, record};
 use crate::{ms, App, AppError};
 
 /// Settings of ratings (from configuration).
@@ -56,58 +58,54 @@ pub fn rating_json(r: &RatingRow) -> Value {
     })
 }
 
-fn row_from_json(v: &Value) -> RatingRow {
-    let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-    let o = |k: &str| v[k].as_str().map(str::to_string);
-    RatingRow {
-        id: s("id"),
-        kind: s("kind"),
-        target: s("target"),
-        rater: s("rater"),
-        named: v["named"].as_bool().unwrap_or(false),
-        department: s("department"),
-        service_point: s("service_point"),
-        staff: s("staff"),
-        item_code: s("item_code"),
-        channel: s("channel"),
-        level: s("level"),
-        comment: s("comment"),
-        tags: v["tags"].to_string(),
-        rated_at_ms: v["rated_at_ms"].as_i64().unwrap_or_default(),
-        changeable_until_ms: v["changeable_until_ms"].as_i64().unwrap_or_default(),
-        counted: v["counted"].as_bool().unwrap_or(true),
-        remediation: o("remediation"),
-        remediation_due: o("remediation_due"),
-        remediation_notes: v["remediation_notes"].to_string(),
-        appeal: o("appeal"),
-        alerted: v["alerted"].as_bool().unwrap_or(false),
-    }
+/// A rating's record (the payload of its events) from its row.
+fn record_of(r: &RatingRow) -> Result<RatingRecord, AppError> {
+    serde_json::from_value(rating_json(r)).map_err(|x| AppError::Internal(format!("rating {}: {x}", r.id)))
 }
 
-/// Record an event on the rating's stream carrying the whole new row, and write the row.
-fn save(db: &mut Db, r: &RatingRow, kind: &str, actor: &str, at: i64) -> Result<i64, AppError> {
-    let stream = format!("rating-{}", r.id);
-    let v = db.stream_version(&stream)?;
-    let seqs = db.append(
-        &stream,
-        v,
-        &[NewEvent {
-            event_type: kind.into(),
-            schema_version: 1,
-            actor: actor.into(),
-            at_ms: at,
-            payload: rating_json(r).to_string(),
-        }],
-    )?;
-    db.put_rating(r)?;
-    Ok(seqs.first().copied().unwrap_or_default())
+/// The ratings projection after one event of a rating's stream (the commands, the sweep and `rebuild` all call
+/// it): the record the event carries.
+pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<RatingRow, AppError> {
+    let ev: RatingEvent = decode(e)?;
+    let v = ev.record();
+    let row = RatingRow {
+        id: v.id.clone(),
+        kind: v.kind.clone(),
+        target: v.target.clone(),
+        rater: v.rater.clone(),
+        named: v.named,
+        department: v.department.clone(),
+        service_point: v.service_point.clone(),
+        staff: v.staff.clone(),
+        item_code: v.item_code.clone(),
+        channel: v.channel.clone(),
+        level: v.level.clone(),
+        comment: v.comment.clone(),
+        tags: v.tags.to_string(),
+        rated_at_ms: v.rated_at_ms,
+        changeable_until_ms: v.changeable_until_ms,
+        counted: v.counted,
+        remediation: v.remediation.clone(),
+        remediation_due: v.remediation_due.clone(),
+        remediation_notes: v.remediation_notes.to_string(),
+        appeal: v.appeal.clone(),
+        alerted: v.alerted,
+    };
+    db.put_rating(&row)?;
+    Ok(row)
 }
 
-/// Refold a rating from one of its events (rebuild).
-pub(crate) fn replay(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
-    let v: Value = serde_json::from_str(&e.payload).map_err(|x| AppError::Internal(x.to_string()))?;
-    db.put_rating(&row_from_json(&v))?;
-    Ok(())
+/// Record an event on the rating's stream carrying the whole new row, and project it. Returns the event's
+/// sequence number and the row as projected.
+fn save(
+    db: &mut Db,
+    r: &RatingRow,
+    event: fn(RatingRecord) -> RatingEvent,
+    actor: &str,
+    at: i64,
+) -> Result<(i64, RatingRow), AppError> {
+    let e = record(db, &format!("rating-{}", r.id), &event(record_of(r)?), actor, at)?;
+    Ok((e.seq, project(db, &e)?))
 }
 
 fn bad(level: &str) -> bool {
@@ -167,7 +165,7 @@ pub(crate) fn record_ticket_rating(
         return Ok(());
     }
     open_remediation(app, &mut r, now)?;
-    save(db, &r, "rating_given", "hotline", at)?;
+    save(db, &r, RatingEvent::Given, "hotline", at)?;
     Ok(())
 }
 
@@ -365,14 +363,13 @@ impl App {
                                 rated_at_ms: fresh.rated_at_ms,
                                 ..old
                             },
-                            "rating_changed",
+                            RatingEvent::Changed as fn(RatingRecord) -> RatingEvent,
                         )
                     }
-                    None => (fresh, "rating_given"),
+                    None => (fresh, RatingEvent::Given as fn(RatingRecord) -> RatingEvent),
                 };
                 open_remediation(&app, &mut r, now)?;
-                save(db, &r, kind, &rater, ms(now))?;
-                Ok(r)
+                Ok(save(db, &r, kind, &rater, ms(now))?.1)
             })
             .await
     }
@@ -421,7 +418,7 @@ impl App {
                 notes[step.as_str()] = json!({ "note": note, "by": actor.id, "at_ms": now });
                 r.remediation_notes = notes.to_string();
                 r.remediation = Some(to.into());
-                let seq = save(db, &r, "rating_remediated", &actor.id, now)?;
+                let (seq, r) = save(db, &r, RatingEvent::Remediated, &actor.id, now)?;
                 if to == "fed_back" && r.named && !r.rater.starts_with("follow-up") {
                     crate::streams::notify(
                         db,
@@ -459,8 +456,7 @@ impl App {
                 notes["appeal"] = json!({ "reason": reason, "by": actor.id, "at_ms": now });
                 r.remediation_notes = notes.to_string();
                 r.appeal = Some("pending".into());
-                save(db, &r, "rating_appealed", &actor.id, now)?;
-                Ok(r)
+                Ok(save(db, &r, RatingEvent::Appealed, &actor.id, now)?.1)
             })
             .await
     }
@@ -492,8 +488,7 @@ impl App {
                     r.counted = false;
                     r.remediation = None;
                 }
-                save(db, &r, "rating_appeal_decided", &actor.id, now)?;
-                Ok(r)
+                Ok(save(db, &r, RatingEvent::AppealDecided, &actor.id, now)?.1)
             })
             .await
     }
@@ -560,7 +555,7 @@ impl App {
                         ms(now),
                     )?;
                     r.alerted = true;
-                    save(db, &r, "rating_alerted", "supervision", ms(now))?;
+                    save(db, &r, RatingEvent::Alerted, "supervision", ms(now))?;
                 }
                 Ok(n)
             })

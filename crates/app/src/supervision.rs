@@ -11,12 +11,12 @@ use oneseal_domain::case::{CaseState, Status};
 use oneseal_domain::catalog::Limit;
 use oneseal_domain::clock::local_date;
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_domain::supervision::{self, Thresholds};
-use oneseal_store::{AlertFilter, AlertRow, Db, NewEvent, WatchRow};
+use oneseal_domain::supervision::{self, AlertEvent, AlertStatus, Thresholds};
+use oneseal_store::{AlertFilter, AlertRow, Db, NewEvent, StoredEvent, WatchRow};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::cases::recorded;
+use crate::streams::{decode, encode, record};
 use crate::{ms, App, AppError};
 
 /// The supervision subscriber's cursor name.
@@ -57,22 +57,10 @@ struct Raise<'a> {
     at_ms: i64,
 }
 
-/// An alert's stream id, first event and projection row.
-fn alert_of(r: Raise<'_>) -> (String, NewEvent, AlertRow) {
+/// An alert's stream id and first event.
+fn alert_of(r: Raise<'_>) -> (String, AlertEvent) {
     let id = format!("alert-{}-{}-{}", r.kind, r.case_no, r.key);
-    let payload = json!({
-        "kind": r.kind, "level": level_of(r.kind), "case_no": r.case_no, "department": r.department,
-        "person": r.person, "title": r.title, "detail": r.detail, "evidence": r.evidence,
-    });
-    let event = NewEvent {
-        event_type: "alert_raised".into(),
-        schema_version: 1,
-        actor: "supervision".into(),
-        at_ms: r.at_ms,
-        payload: payload.to_string(),
-    };
-    let row = AlertRow {
-        id: id.clone(),
+    let event = AlertEvent::Raised {
         kind: r.kind.to_string(),
         level: level_of(r.kind).to_string(),
         case_no: r.case_no.to_string(),
@@ -80,29 +68,89 @@ fn alert_of(r: Raise<'_>) -> (String, NewEvent, AlertRow) {
         person: r.person.map(str::to_string),
         title: r.title.to_string(),
         detail: r.detail,
-        evidence: json!(r.evidence).to_string(),
-        raised_at_ms: r.at_ms,
-        status: "open".into(),
-        closed_at_ms: None,
-        closed_by: None,
-        note: None,
+        evidence: r.evidence,
     };
-    (id, event, row)
+    (id, event)
+}
+
+/// The status of an alerts row.
+fn status_of(a: &AlertRow) -> Result<AlertStatus, AppError> {
+    AlertStatus::parse(&a.status).ok_or_else(|| AppError::Internal(format!("alert {}: status {}", a.id, a.status)))
+}
+
+/// The alerts projection after events of alert streams, in order (the commands, the sweeps and `rebuild` all
+/// call it): the rows of raised alerts are written together, in a few statements whatever their number.
+pub(crate) fn project_many(db: &mut Db, events: &[StoredEvent]) -> Result<(), AppError> {
+    let mut raised = Vec::new();
+    for e in events {
+        match decode::<AlertEvent>(e)? {
+            AlertEvent::Raised { kind, level, case_no, department, person, title, detail, evidence } => {
+                raised.push(AlertRow {
+                    id: e.stream_id.clone(),
+                    kind,
+                    level,
+                    case_no,
+                    department,
+                    person,
+                    title,
+                    detail,
+                    evidence: serde_json::to_string(&evidence).map_err(|x| AppError::Internal(x.to_string()))?,
+                    raised_at_ms: e.at_ms,
+                    status: AlertStatus::Open.as_str().into(),
+                    closed_at_ms: None,
+                    closed_by: None,
+                    note: None,
+                });
+            }
+            ev @ AlertEvent::Closed { .. } => {
+                db.put_alerts(&std::mem::take(&mut raised))?;
+                let Some(mut a) = db.alert(&e.stream_id)? else { continue };
+                a.status = status_of(&a)?.apply(&ev).as_str().into();
+                if let AlertEvent::Closed { note } = ev {
+                    a.closed_at_ms = Some(e.at_ms);
+                    a.closed_by = Some(e.actor.clone());
+                    a.note = Some(note);
+                }
+                db.put_alert(&a)?;
+            }
+        }
+    }
+    db.put_alerts(&raised)?;
+    Ok(())
+}
+
+/// The alerts projection after one event of an alert's stream (`rebuild`).
+pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
+    project_many(db, std::slice::from_ref(e))
 }
 
 /// Raise alerts unless they exist (each stream is created once), in a few statements whatever their number.
 /// Returns the ids of those that were new.
 fn raise_many(db: &mut Db, raises: Vec<Raise<'_>>) -> Result<Vec<String>, AppError> {
-    let (mut items, mut rows) = (Vec::with_capacity(raises.len()), Vec::with_capacity(raises.len()));
+    let mut items = Vec::with_capacity(raises.len());
     for r in raises {
-        let (id, event, row) = alert_of(r);
-        items.push((id, event));
-        rows.push(row);
+        let at_ms = r.at_ms;
+        let (id, event) = alert_of(r);
+        let (event_type, payload) = encode(&event)?;
+        items.push((id, NewEvent { event_type, schema_version: 1, actor: SUPERVISION.into(), at_ms, payload }));
     }
-    let created: Vec<String> = db.create_streams(&items)?.into_iter().map(|(id, _)| id).collect();
-    let new: Vec<AlertRow> = rows.into_iter().filter(|r| created.contains(&r.id)).collect();
-    db.put_alerts(&new)?;
-    Ok(created)
+    let created = db.create_streams(&items)?;
+    let mut stored = Vec::with_capacity(created.len());
+    for (id, seq) in &created {
+        let Some((_, e)) = items.iter().find(|(i, _)| i == id) else { continue };
+        stored.push(StoredEvent {
+            seq: *seq,
+            stream_id: id.clone(),
+            version: 1,
+            event_type: e.event_type.clone(),
+            schema_version: e.schema_version,
+            actor: e.actor.clone(),
+            at_ms: e.at_ms,
+            payload: e.payload.clone(),
+        });
+    }
+    project_many(db, &stored)?;
+    Ok(created.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Raise an alert unless it exists: its stream is created once. Returns whether it was new.
@@ -350,28 +398,12 @@ impl App {
         let (id, actor, at) = (id.to_string(), actor.id.clone(), ms(self.now()));
         self.store
             .write(move |db| -> Result<AlertRow, AppError> {
-                let mut a = db.alert(&id)?.ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
-                if a.status != "open" {
-                    return Err(AppError::invalid("alert_closed", "the alert is closed already"));
-                }
-                let v = db.stream_version(&id)?;
-                db.append(
-                    &id,
-                    v,
-                    &[NewEvent {
-                        event_type: "alert_closed".into(),
-                        schema_version: 1,
-                        actor: actor.clone(),
-                        at_ms: at,
-                        payload: json!({ "note": note }).to_string(),
-                    }],
-                )?;
-                a.status = "closed".into();
-                a.closed_at_ms = Some(at);
-                a.closed_by = Some(actor);
-                a.note = Some(note);
-                db.put_alert(&a)?;
-                Ok(a)
+                let a = db.alert(&id)?.ok_or_else(|| AppError::NotFound(format!("alert {id}")))?;
+                let ev = AlertEvent::Closed { note };
+                status_of(&a)?.check(&ev)?;
+                let e = record(db, &id, &ev, &actor, at)?;
+                project(db, &e)?;
+                db.alert(&id)?.ok_or_else(|| AppError::NotFound(format!("alert {id}")))
             })
             .await
     }

@@ -1,16 +1,82 @@
 //! Urging notices (督办): a supervisor tells a section (or one person in it) to act on a case by a date; the
 //! section replies; the supervisor closes it; an urging still open after its date escalates once — an event, a
-//! red alert, and a notification to every supervisor. Each urging is its own event stream.
+//! red alert, and a notification to every supervisor. Each urging is its own event stream (`urging-…`) of
+//! `oneseal_domain::urging::UrgingEvent`s; `project` writes the urgings projection from each of them, for the
+//! commands here and for `rebuild` alike.
 
 use oneseal_domain::calendar::format_date;
 use oneseal_domain::clock::local_date;
 use oneseal_domain::roles::{Actor, Role};
-use oneseal_store::UrgingRow;
+use oneseal_domain::urging::{UrgingEvent, UrgingStatus};
+use oneseal_store::{Db, StoredEvent, UrgingRow};
 
-use crate::streams::{append, notify, text_ok};
-use serde_json::json;
+use crate::streams::{decode, notify, record, text_ok};
 
 use crate::{ms, App, AppError};
+
+/// The status of an urgings row.
+fn status_of(u: &UrgingRow) -> Result<UrgingStatus, AppError> {
+    UrgingStatus::parse(&u.status).ok_or_else(|| AppError::Internal(format!("urging {}: status {}", u.id, u.status)))
+}
+
+/// The urgings projection after one event of an urging's stream (the commands and `rebuild` both call it).
+/// Returns the row, unless the event is on an urging the projection does not hold.
+pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<Option<UrgingRow>, AppError> {
+    let ev: UrgingEvent = decode(e)?;
+    let row = match ev {
+        UrgingEvent::Issued { case_no, alert_id, department, person, message, due } => Some(UrgingRow {
+            id: e.stream_id.clone(),
+            case_no,
+            alert_id,
+            department,
+            person,
+            message,
+            due,
+            status: UrgingStatus::Open.as_str().into(),
+            escalated: false,
+            issued_by: e.actor.clone(),
+            issued_at_ms: e.at_ms,
+            reply: None,
+            replied_by: None,
+            replied_at_ms: None,
+            closed_note: None,
+        }),
+        ev => match db.urging(&e.stream_id)? {
+            None => None,
+            Some(mut u) => {
+                u.status = status_of(&u)?.apply(&ev).as_str().into();
+                match ev {
+                    UrgingEvent::Replied { reply } => {
+                        u.reply = Some(reply);
+                        u.replied_by = Some(e.actor.clone());
+                        u.replied_at_ms = Some(e.at_ms);
+                    }
+                    UrgingEvent::Closed { note } => u.closed_note = Some(note),
+                    UrgingEvent::Escalated { .. } => u.escalated = true,
+                    UrgingEvent::Issued { .. } => {}
+                }
+                Some(u)
+            }
+        },
+    };
+    if let Some(u) = &row {
+        db.put_urging(u)?;
+    }
+    Ok(row)
+}
+
+/// Record an event on an urging's stream and project it.
+pub(crate) fn record_urging(
+    db: &mut Db,
+    id: &str,
+    ev: &UrgingEvent,
+    actor: &str,
+    at: i64,
+) -> Result<(i64, UrgingRow), AppError> {
+    let e = record(db, id, ev, actor, at)?;
+    let row = project(db, &e)?.ok_or_else(|| AppError::Internal(format!("urging {id}: no row")))?;
+    Ok((e.seq, row))
+}
 
 impl App {
     /// Issue an urging on a case to its department (or a person in it), due in `days` working days.
@@ -44,33 +110,15 @@ impl App {
                         return Err(AppError::invalid("unknown_person", format!("{p} is not active staff of {}", case.department)));
                     }
                 }
-                let at = ms(now);
-                let row = UrgingRow {
-                    id: id.clone(),
+                let ev = UrgingEvent::Issued {
                     case_no: case_no.clone(),
                     alert_id,
                     department: case.department.clone(),
                     person: person.clone(),
                     message: message.clone(),
                     due: due.clone(),
-                    status: "open".into(),
-                    escalated: false,
-                    issued_by: actor.clone(),
-                    issued_at_ms: at,
-                    reply: None,
-                    replied_by: None,
-                    replied_at_ms: None,
-                    closed_note: None,
                 };
-                let seq = append(
-                    db,
-                    &id,
-                    "urging_issued",
-                    &actor,
-                    at,
-                    json!({ "case_no": row.case_no, "alert_id": row.alert_id, "department": row.department, "person": row.person, "message": row.message, "due": row.due }),
-                )?;
-                db.put_urging(&row)?;
+                let (seq, row) = record_urging(db, &id, &ev, &actor, ms(now))?;
                 let to = match &person {
                     Some(p) => vec![p.clone()],
                     None => {
@@ -81,7 +129,7 @@ impl App {
                         v
                     }
                 };
-                notify(db, seq, &to, &case_no, "urging_issued", &format!("督办 urging: {message}（{due}前 by {due}）"), at)?;
+                notify(db, seq, &to, &case_no, "urging_issued", &format!("督办 urging: {message}（{due}前 by {due}）"), row.issued_at_ms)?;
                 Ok(row)
             })
             .await
@@ -106,21 +154,15 @@ impl App {
         let (id, actor, at) = (id.to_string(), actor.clone(), ms(self.now()));
         self.store
             .write(move |db| -> Result<UrgingRow, AppError> {
-                let mut u = db.urging(&id)?.ok_or_else(|| AppError::NotFound(format!("urging {id}")))?;
+                let u = db.urging(&id)?.ok_or_else(|| AppError::NotFound(format!("urging {id}")))?;
                 let mine = actor.department.as_ref().is_some_and(|d| d.as_str() == u.department)
                     && u.person.as_deref().is_none_or(|p| p == actor.id);
                 if !mine {
                     return Err(AppError::NotFound(format!("urging {id}")));
                 }
-                if u.status != "open" {
-                    return Err(AppError::invalid("urging_not_open", format!("the urging is {}", u.status)));
-                }
-                let seq = append(db, &id, "urging_replied", &actor.id, at, json!({ "reply": reply }))?;
-                u.status = "replied".into();
-                u.reply = Some(reply);
-                u.replied_by = Some(actor.id.clone());
-                u.replied_at_ms = Some(at);
-                db.put_urging(&u)?;
+                let ev = UrgingEvent::Replied { reply };
+                status_of(&u)?.check(&ev)?;
+                let (seq, u) = record_urging(db, &id, &ev, &actor.id, at)?;
                 notify(
                     db,
                     seq,
@@ -144,15 +186,10 @@ impl App {
         let (id, actor, at) = (id.to_string(), actor.id.clone(), ms(self.now()));
         self.store
             .write(move |db| -> Result<UrgingRow, AppError> {
-                let mut u = db.urging(&id)?.ok_or_else(|| AppError::NotFound(format!("urging {id}")))?;
-                if u.status == "closed" {
-                    return Err(AppError::invalid("urging_not_open", "the urging is closed"));
-                }
-                append(db, &id, "urging_closed", &actor, at, json!({ "note": note }))?;
-                u.status = "closed".into();
-                u.closed_note = Some(note);
-                db.put_urging(&u)?;
-                Ok(u)
+                let u = db.urging(&id)?.ok_or_else(|| AppError::NotFound(format!("urging {id}")))?;
+                let ev = UrgingEvent::Closed { note };
+                status_of(&u)?.check(&ev)?;
+                Ok(record_urging(db, &id, &ev, &actor, at)?.1)
             })
             .await
     }
@@ -166,10 +203,9 @@ impl App {
                 let due = db.urgings_overdue(&today, limit)?;
                 let supervisors = db.accounts_with_role("supervisor", None)?;
                 let at = ms(now);
-                for mut u in due.clone() {
-                    let seq = append(db, &u.id, "urging_escalated", "supervision", at, json!({ "due": u.due }))?;
-                    u.escalated = true;
-                    db.put_urging(&u)?;
+                for u in &due {
+                    let ev = UrgingEvent::Escalated { due: u.due.clone() };
+                    let (seq, u) = record_urging(db, &u.id, &ev, "supervision", at)?;
                     crate::supervision::raise_alert(
                         db,
                         "urging_overdue",

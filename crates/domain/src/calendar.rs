@@ -217,6 +217,15 @@ fn next(d: Date) -> Result<Date, CalendarError> {
 }
 
 /// Calendar data for unit tests of this crate: 2025 and 2026 from the official notices.
+/// The events of the calendar's stream (`calendar`); the stored `type` is the tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CalendarEvent {
+    /// An administrator published a year (its TOML text in `data`).
+    #[serde(rename = "calendar_year_published")]
+    YearPublished { year: i64, data: String },
+}
+
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;

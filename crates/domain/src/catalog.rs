@@ -678,3 +678,46 @@ impl CatalogSet {
         Ok(())
     }
 }
+
+/// One published version of a catalog entry: the payload of every `*_version_published` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionPublished {
+    pub version: i64,
+    pub reason: String,
+    /// The entry (a `ServiceItem`, a `Bundle`, or the list of departments) as JSON.
+    pub body: serde_json::Value,
+}
+
+/// The events of the catalog's streams (`item-{code}`, `bundle-{code}`, `departments`); the stored `type` is the
+/// tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CatalogEvent {
+    #[serde(rename = "item_version_published")]
+    Item(VersionPublished),
+    #[serde(rename = "bundle_version_published")]
+    Bundle(VersionPublished),
+    #[serde(rename = "departments_version_published")]
+    Departments(VersionPublished),
+}
+
+impl CatalogEvent {
+    /// The event of a new version of an entry of `kind` (item, bundle or departments).
+    pub fn published(kind: &str, v: VersionPublished) -> Option<CatalogEvent> {
+        match kind {
+            "item" => Some(CatalogEvent::Item(v)),
+            "bundle" => Some(CatalogEvent::Bundle(v)),
+            "departments" => Some(CatalogEvent::Departments(v)),
+            _ => None,
+        }
+    }
+
+    /// The kind of entry and the version.
+    pub fn parts(&self) -> (&'static str, &VersionPublished) {
+        match self {
+            CatalogEvent::Item(v) => ("item", v),
+            CatalogEvent::Bundle(v) => ("bundle", v),
+            CatalogEvent::Departments(v) => ("departments", v),
+        }
+    }
+}

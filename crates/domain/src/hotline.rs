@@ -870,3 +870,12 @@ pub fn hot_topics(facts: &[TicketFact], now: OffsetDateTime) -> HotTopics {
     }
     HotTopics { categories: top(cats, 10), words: top(words, 15), places: top(places, 10) }
 }
+
+/// The events of a knowledge-base article's stream (`kb-{id}`); the stored `type` is the tag. (The dispatch
+/// directory's stream, `hotline-directory`, holds the `Directory` itself as each event's payload.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ArticleEvent {
+    #[serde(rename = "kb_article_published")]
+    Published { id: String, version: i64, category: String, title: String, body: String },
+}

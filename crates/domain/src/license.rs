@@ -111,6 +111,112 @@ impl fmt::Display for LicenseIdentifier {
     }
 }
 
+/// Where a licence stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseStatus {
+    Valid,
+    /// Replaced by an amendment (a new version).
+    Superseded,
+    Revoked,
+    Cancelled,
+}
+
+impl LicenseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseStatus::Valid => "valid",
+            LicenseStatus::Superseded => "superseded",
+            LicenseStatus::Revoked => "revoked",
+            LicenseStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LicenseStatus> {
+        [LicenseStatus::Valid, LicenseStatus::Superseded, LicenseStatus::Revoked, LicenseStatus::Cancelled]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    /// Whether a licence in this status may be amended, revoked or cancelled: only a valid one.
+    pub fn check_change(self) -> Result<(), LicenseError> {
+        if self == LicenseStatus::Valid {
+            Ok(())
+        } else {
+            Err(LicenseError::NotValid(self))
+        }
+    }
+}
+
+impl fmt::Display for LicenseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a change of a licence was refused. Stable codes for machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LicenseError {
+    #[error("the licence is {0}")]
+    NotValid(LicenseStatus),
+}
+
+impl LicenseError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            LicenseError::NotValid(_) => "license_not_valid",
+        }
+    }
+}
+
+/// A licence as issued: everything its projection row holds but the holder's blind index (which depends on the
+/// master key) and its status.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IssuedLicense {
+    pub identifier: String,
+    pub lineage: String,
+    pub version: i64,
+    pub number: String,
+    pub license_type: String,
+    pub holder_name: String,
+    pub case_no: Option<String>,
+    pub issued: String,
+    pub valid_to: Option<String>,
+    pub status_index: i64,
+    pub body: serde_json::Value,
+    pub signed_payload: String,
+    pub key_id: String,
+    pub signature: String,
+    pub qr: String,
+}
+
+/// The events of a licence's stream (`license-{lineage}`): issue, amendment, status changes, and the holder's
+/// consents (授权用证) with the fetches made under them. The stored `type` is the tag.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type")]
+pub enum LicenseEvent {
+    #[serde(rename = "license_issued")]
+    Issued(IssuedLicense),
+    /// A new version replaces `supersedes`.
+    #[serde(rename = "license_amended")]
+    Amended {
+        #[serde(flatten)]
+        license: IssuedLicense,
+        supersedes: String,
+        reason: String,
+    },
+    #[serde(rename = "license_revoked")]
+    Revoked { identifier: String, reason: String },
+    #[serde(rename = "license_cancelled")]
+    Cancelled { identifier: String, reason: String },
+    #[serde(rename = "license_consent_granted")]
+    ConsentGranted { identifier: String, consent_id: String, department: String, purpose: String, expires_at_ms: i64 },
+    #[serde(rename = "license_consent_revoked")]
+    ConsentRevoked { identifier: String, consent_id: String },
+    #[serde(rename = "license_accessed")]
+    Accessed { identifier: String, consent_id: String, department: String, purpose: String },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +232,17 @@ mod tests {
         assert!(matches!(LicenseIdentifier::parse(&wrong), Err(IdError::CheckDigit { .. })));
         assert!(LicenseIdentifier::new("11100000000013338W03", &issuer, "1", 1).is_err());
         assert!(LicenseIdentifier::new("11100000000013338W032", &issuer, "a-1", 1).is_err());
+    }
+
+    #[test]
+    fn only_a_valid_licence_changes() {
+        assert_eq!(LicenseStatus::Valid.check_change(), Ok(()));
+        for s in [LicenseStatus::Superseded, LicenseStatus::Revoked, LicenseStatus::Cancelled] {
+            let e = s.check_change().unwrap_err();
+            assert_eq!(e.code(), "license_not_valid");
+            assert_eq!(e.to_string(), format!("the licence is {}", s.as_str()));
+            assert_eq!(LicenseStatus::parse(s.as_str()), Some(s));
+        }
     }
 }
 

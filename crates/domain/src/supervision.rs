@@ -176,3 +176,108 @@ pub fn check_rules(
     }
     out
 }
+
+/// Where an alert stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    Open,
+    Closed,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Open => "open",
+            AlertStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertStatus> {
+        [AlertStatus::Open, AlertStatus::Closed].into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The status after a recorded event.
+    pub fn apply(self, e: &AlertEvent) -> AlertStatus {
+        match e {
+            AlertEvent::Raised { .. } => AlertStatus::Open,
+            AlertEvent::Closed { .. } => AlertStatus::Closed,
+        }
+    }
+
+    /// Whether the event may be recorded now: an alert is raised once (its stream is created once) and closed
+    /// while open.
+    pub fn check(self, e: &AlertEvent) -> Result<(), AlertError> {
+        match (self, e) {
+            (AlertStatus::Open, AlertEvent::Closed { .. }) => Ok(()),
+            (_, AlertEvent::Raised { .. }) => Err(AlertError::Exists),
+            (AlertStatus::Closed, AlertEvent::Closed { .. }) => Err(AlertError::Closed),
+        }
+    }
+}
+
+/// The events of an alert's stream (`alert-{kind}-{case}-{key}`); the stored `type` is the tag.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type")]
+pub enum AlertEvent {
+    #[serde(rename = "alert_raised")]
+    Raised {
+        kind: String,
+        level: String,
+        case_no: String,
+        department: String,
+        person: Option<String>,
+        title: String,
+        detail: String,
+        /// The global sequence numbers of the events that show it.
+        evidence: Vec<i64>,
+    },
+    #[serde(rename = "alert_closed")]
+    Closed { note: String },
+}
+
+/// Why a command on an alert was refused. Stable codes for machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    #[error("the alert is closed already")]
+    Closed,
+    #[error("the alert was raised already")]
+    Exists,
+}
+
+impl AlertError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AlertError::Closed => "alert_closed",
+            AlertError::Exists => "alert_exists",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_is_closed_once_and_never_raised_again() {
+        let close = AlertEvent::Closed { note: "handled".into() };
+        assert_eq!(AlertStatus::Open.check(&close), Ok(()));
+        let s = AlertStatus::Open.apply(&close);
+        assert_eq!(s, AlertStatus::Closed);
+        let e = s.check(&close).unwrap_err();
+        assert_eq!((e.code(), e.to_string().as_str()), ("alert_closed", "the alert is closed already"));
+        let raise = AlertEvent::Raised {
+            kind: "red".into(),
+            level: "red".into(),
+            case_no: "YC1".into(),
+            department: "market".into(),
+            person: None,
+            title: "t".into(),
+            detail: "d".into(),
+            evidence: vec![],
+        };
+        assert_eq!(AlertStatus::Open.check(&raise), Err(AlertError::Exists));
+        assert_eq!(AlertStatus::parse("closed"), Some(AlertStatus::Closed));
+        assert_eq!(AlertStatus::parse("dismissed"), None);
+    }
+}

@@ -9,14 +9,17 @@ use oneseal_domain::calendar::format_date;
 use oneseal_domain::case::{self, ApplicantKind, CaseCommand, CaseState, Ctx, Outcome};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::ids::{CaseNo, Uscc};
-use oneseal_domain::license::{parse_license_types, LicenseIdentifier, LicenseType};
+use oneseal_domain::license::{
+    parse_license_types, IssuedLicense, LicenseEvent, LicenseIdentifier, LicenseStatus, LicenseType,
+};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_seal::qr::{self, Claims};
 use oneseal_seal::seal::public_from_pem;
-use oneseal_store::{Db, LicenseRow, NewEvent};
+use oneseal_store::{Db, LicenseRow, StoredEvent};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::streams::{decode, record, record_at};
 use crate::{hex, ms, App, AppError};
 
 mod reuse;
@@ -194,18 +197,8 @@ impl App {
                 }
                 for lic in &licences {
                     let stream = format!("license-{}", lic.lineage);
-                    db.append(
-                        &stream,
-                        0,
-                        &[NewEvent {
-                            event_type: "license_issued".into(),
-                            schema_version: 1,
-                            actor: actor.id.clone(),
-                            at_ms: ms(now),
-                            payload: issued_payload(lic),
-                        }],
-                    )?;
-                    db.put_license(lic)?;
+                    let e = record_at(db, &stream, 0, &LicenseEvent::Issued(issued_of(lic)), &actor.id, ms(now))?;
+                    project(&app, db, &e)?;
                 }
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::decide(&st, CaseCommand::IssueLicenses { licenses: identifiers }, &ctx)?;
@@ -355,33 +348,20 @@ impl App {
         if reason.trim().is_empty() || reason.chars().count() > 500 {
             return Err(AppError::invalid("reason_required", "a reason (1–500 characters) is required"));
         }
-        let (id, actor, now, reason) =
-            (identifier.to_string(), actor.clone(), ms(self.now()), reason.trim().to_string());
+        let (id, actor, now, reason, app) =
+            (identifier.to_string(), actor.clone(), ms(self.now()), reason.trim().to_string(), self.clone());
         self.store
             .write(move |db| -> Result<(), AppError> {
-                let mut row = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
+                let row = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
                 may_change_license(db, &actor, &row)?;
-                if row.status != "valid" {
-                    return Err(AppError::invalid("license_not_valid", format!("the licence is {}", row.status)));
-                }
-                row.status = if revoke { "revoked".into() } else { "cancelled".into() };
-                row.reason = Some(reason.clone());
-                let stream = format!("license-{}", row.lineage);
-                let v = db.stream_version(&stream)?;
-                let kind = if revoke { "license_revoked" } else { "license_cancelled" };
-                db.append(
-                    &stream,
-                    v,
-                    &[NewEvent {
-                        event_type: kind.into(),
-                        schema_version: 1,
-                        actor: actor.id,
-                        at_ms: now,
-                        payload: json!({ "identifier": id, "reason": reason }).to_string(),
-                    }],
-                )?;
-                db.put_license(&row)?;
-                Ok(())
+                status_of(&row)?.check_change()?;
+                let ev = if revoke {
+                    LicenseEvent::Revoked { identifier: id, reason }
+                } else {
+                    LicenseEvent::Cancelled { identifier: id, reason }
+                };
+                let e = record(db, &format!("license-{}", row.lineage), &ev, &actor.id, now)?;
+                project(&app, db, &e)
             })
             .await
     }
@@ -485,11 +465,9 @@ impl App {
         );
         self.store
             .write(move |db| -> Result<String, AppError> {
-                let mut old = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
+                let old = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
                 may_change_license(db, &actor, &old)?;
-                if old.status != "valid" {
-                    return Err(AppError::invalid("license_not_valid", format!("the licence is {}", old.status)));
-                }
+                status_of(&old)?.check_change()?;
                 let lt = app
                     .license_type(&old.license_type)
                     .ok_or_else(|| AppError::Internal("licence type missing".into()))?;
@@ -542,27 +520,9 @@ impl App {
                     reason: None,
                     ..old.clone()
                 };
-                let stream = format!("license-{}", old.lineage);
-                let v = db.stream_version(&stream)?;
-                let mut p: Value =
-                    serde_json::from_str(&issued_payload(&new)).map_err(|e| AppError::Internal(e.to_string()))?;
-                p["supersedes"] = json!(old.identifier);
-                p["reason"] = json!(reason);
-                db.append(
-                    &stream,
-                    v,
-                    &[NewEvent {
-                        event_type: "license_amended".into(),
-                        schema_version: 1,
-                        actor: actor.id,
-                        at_ms: ms(now),
-                        payload: p.to_string(),
-                    }],
-                )?;
-                db.put_license(&new)?;
-                old.status = "superseded".into();
-                old.reason = Some(new.identifier.clone());
-                db.put_license(&old)?;
+                let ev = LicenseEvent::Amended { license: issued_of(&new), supersedes: old.identifier.clone(), reason };
+                let e = record(db, &format!("license-{}", old.lineage), &ev, &actor.id, ms(now))?;
+                project(&app, db, &e)?;
                 Ok(new.identifier)
             })
             .await
@@ -576,27 +536,65 @@ impl App {
     }
 }
 
-/// The `license_issued` event: everything the licences projection holds but the holder's blind index, which
-/// depends on the master key and is recomputed.
-fn issued_payload(l: &LicenseRow) -> String {
-    json!({
-        "identifier": l.identifier, "lineage": l.lineage, "version": l.version, "number": l.number, "license_type": l.license_type,
-        "holder_name": l.holder_name, "case_no": l.case_no, "issued": l.issued, "valid_to": l.valid_to, "status_index": l.status_index,
-        "body": serde_json::from_str::<Value>(&l.body).unwrap_or_default(), "signed_payload": l.signed_payload, "key_id": l.key_id,
-        "signature": l.signature, "qr": l.qr,
-    })
-    .to_string()
+/// The `license_issued` event of a licence: everything the licences projection holds but the holder's blind index,
+/// which depends on the master key and is recomputed, and the status.
+fn issued_of(l: &LicenseRow) -> IssuedLicense {
+    IssuedLicense {
+        identifier: l.identifier.clone(),
+        lineage: l.lineage.clone(),
+        version: l.version,
+        number: l.number.clone(),
+        license_type: l.license_type.clone(),
+        holder_name: l.holder_name.clone(),
+        case_no: l.case_no.clone(),
+        issued: l.issued.clone(),
+        valid_to: l.valid_to.clone(),
+        status_index: l.status_index,
+        body: serde_json::from_str::<Value>(&l.body).unwrap_or_default(),
+        signed_payload: l.signed_payload.clone(),
+        key_id: l.key_id.clone(),
+        signature: l.signature.clone(),
+        qr: l.qr.clone(),
+    }
+}
+
+/// The status of a licences row.
+fn status_of(l: &LicenseRow) -> Result<LicenseStatus, AppError> {
+    LicenseStatus::parse(&l.status)
+        .ok_or_else(|| AppError::Internal(format!("licence {}: status {}", l.identifier, l.status)))
+}
+
+/// The licences projection after one event of a licence's stream (issuance, amendment, cancellation and
+/// revocation call it, and `rebuild`). Consents and fetches under them change no row: they are folded when read.
+pub(crate) fn project(app: &App, db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
+    match decode::<LicenseEvent>(e)? {
+        LicenseEvent::Issued(l) => db.put_license(&app.license_row(l)?)?,
+        LicenseEvent::Amended { license, supersedes, .. } => {
+            let new = app.license_row(license)?;
+            if let Some(mut old) = db.license(&supersedes)? {
+                old.status = LicenseStatus::Superseded.as_str().into();
+                old.reason = Some(new.identifier.clone());
+                db.put_license(&old)?;
+            }
+            db.put_license(&new)?;
+        }
+        LicenseEvent::Revoked { identifier, reason } | LicenseEvent::Cancelled { identifier, reason } => {
+            let status = if e.event_type == "license_revoked" { LicenseStatus::Revoked } else { LicenseStatus::Cancelled };
+            if let Some(mut row) = db.license(&identifier)? {
+                row.status = status.as_str().into();
+                row.reason = Some(reason);
+                db.put_license(&row)?;
+            }
+        }
+        LicenseEvent::ConsentGranted { .. } | LicenseEvent::ConsentRevoked { .. } | LicenseEvent::Accessed { .. } => {}
+    }
+    Ok(())
 }
 
 impl App {
-    /// The licences projection row of a `license_issued` event (rebuild).
-    pub(crate) fn license_row_from_event(&self, payload: &str) -> Result<LicenseRow, AppError> {
-        let p: Value = serde_json::from_str(payload).map_err(|e| AppError::Internal(e.to_string()))?;
-        let text = |k: &str| {
-            p[k].as_str().map(str::to_string).ok_or_else(|| AppError::Internal(format!("license_issued without {k}")))
-        };
-        let body = p["body"].clone();
-        let holder_index = match (body["holder_code"].as_str(), body["public"]["holder_code_type"].as_str()) {
+    /// The licences projection row of an issued licence: valid, with the holder's blind index.
+    fn license_row(&self, l: IssuedLicense) -> Result<LicenseRow, AppError> {
+        let holder_index = match (l.body["holder_code"].as_str(), l.body["public"]["holder_code_type"].as_str()) {
             (Some(code), Some(t)) => {
                 let clear = self.reveal(code)?;
                 let kind = if t == "001" { ApplicantKind::Organisation } else { ApplicantKind::Person };
@@ -605,23 +603,23 @@ impl App {
             _ => None,
         };
         Ok(LicenseRow {
-            identifier: text("identifier")?,
-            lineage: text("lineage")?,
-            version: p["version"].as_i64().unwrap_or(1),
-            number: text("number")?,
-            license_type: text("license_type")?,
-            holder_name: text("holder_name")?,
+            identifier: l.identifier,
+            lineage: l.lineage,
+            version: l.version,
+            number: l.number,
+            license_type: l.license_type,
+            holder_name: l.holder_name,
             holder_index,
-            case_no: p["case_no"].as_str().map(str::to_string),
-            status: "valid".into(),
-            issued: text("issued")?,
-            valid_to: p["valid_to"].as_str().map(str::to_string),
-            status_index: p["status_index"].as_i64().unwrap_or_default(),
-            body: body.to_string(),
-            signed_payload: text("signed_payload")?,
-            key_id: text("key_id")?,
-            signature: text("signature")?,
-            qr: text("qr")?,
+            case_no: l.case_no,
+            status: LicenseStatus::Valid.as_str().into(),
+            issued: l.issued,
+            valid_to: l.valid_to,
+            status_index: l.status_index,
+            body: l.body.to_string(),
+            signed_payload: l.signed_payload,
+            key_id: l.key_id,
+            signature: l.signature,
+            qr: l.qr,
             reason: None,
         })
     }

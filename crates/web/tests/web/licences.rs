@@ -108,6 +108,8 @@ fn departments_fetch_a_licence_only_with_the_holders_consent() {
         let regulator = t.login("regulator"); // sessions also expire
         assert_eq!(t.get(&full, Some(&regulator)).status, 403, "{}: expired", t.backend);
         assert_eq!(t.get(&consents, Some(&t.login("company"))).body["consents"][1]["active"], false);
+        // Consents and fetches are events on the licence's stream that change no projection row.
+        assert_rebuild_identical(t);
     });
 }
 
@@ -243,6 +245,29 @@ fn licences_are_sealed_verifiable_and_revocable() {
         let index = lic.body["status_index"].as_u64().unwrap() as usize;
         assert_ne!(bits[index / 8] & (0x80 >> (index % 8)), 0, "the revoked licence's bit is set");
         assert_eq!(bits.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
+        // Issued, amended (the old version superseded) and revoked licences rebuild identically.
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn a_cancelled_licence_stays_cancelled_after_a_rebuild() {
+    each_backend(|t| {
+        let (_, _, no) = accepted_company_case(t);
+        let done = drive_to_completion(t, &no);
+        let identifier = first_licence(&done);
+        let chief = t.login(&format!("{}-chief", done["department"].as_str().unwrap()));
+        let cancel = format!("/api/v1/licenses/{identifier}/cancel");
+        let r = t.post(&cancel, Some(&chief), &json!({"reason": "企业申请注销"}));
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("cancelled")), "{:?}", r.body);
+        // Only a valid licence changes: a second cancellation is refused and writes nothing.
+        let events = t.events();
+        let r = t.post(&cancel, Some(&chief), &json!({"reason": "再次注销"}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("license_not_valid")), "{:?}", r.body);
+        assert_eq!(t.events(), events);
+        assert_rebuild_identical(t);
+        let lic = t.get(&format!("/api/v1/licenses/{identifier}"), None);
+        assert_eq!(lic.body["status"], "cancelled", "{:?}", lic.body);
     });
 }
 

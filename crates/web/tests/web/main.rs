@@ -71,6 +71,18 @@ fn test_master_key() -> oneseal_seal::pd::MasterKey {
     oneseal_seal::pd::MasterKey::from_hex(&"5a".repeat(32)).unwrap()
 }
 
+/// Rebuild the projections from the log and check every table equals the live one, row by row.
+fn assert_rebuild_identical(t: &TestApp) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let before = rt.block_on(t.app.dump_projections()).unwrap();
+    rt.block_on(t.app.rebuild()).unwrap();
+    let after = rt.block_on(t.app.dump_projections()).unwrap();
+    assert_eq!(before.len(), after.len());
+    for ((name, a), (_, b)) in before.iter().zip(after.iter()) {
+        assert_eq!(a, b, "{}: {name} differs after rebuild", t.backend);
+    }
+}
+
 fn each_backend(f: impl Fn(&TestApp)) {
     for (name, url) in oneseal_store::testing::backends() {
         let t = spawn_app(name, url);

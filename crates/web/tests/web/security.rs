@@ -359,6 +359,8 @@ fn personal_data_is_sealed_at_rest_masked_and_unmasked_with_a_reason() {
             entries.iter().any(|e| e["actor"] == format!("{dept}-reviewer") && e["reason"] == "核对法定代表人身份"),
             "{entries:?}"
         );
+        // The read log is a projection of the reads' events: it rebuilds identically.
+        assert_rebuild_identical(t);
         assert!(
             entries.iter().any(|e| e["actor"] == format!("{dept}-reviewer") && e["fields"] == json!(["masked"])),
             "the masked view is recorded too: {entries:?}"

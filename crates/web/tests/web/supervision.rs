@@ -571,6 +571,8 @@ fn consulting_a_regulator_pauses_the_clock_where_the_item_says_so() {
             "{:?}",
             inbox.body
         );
+        // Consultations (asked, answered) and the case they paused rebuild identically.
+        assert_rebuild_identical(t);
     });
 }
 
