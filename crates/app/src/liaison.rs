@@ -249,6 +249,7 @@ impl App {
     /// Process up to `limit` events for the liaison subscriber; returns how many events it read.
     pub async fn run_liaison_once(&self, limit: i64) -> Result<usize, AppError> {
         let app = self.clone();
+        self.store.settle().await?;
         self.store
             .write(move |db| -> Result<usize, AppError> {
                 let cursor = db.cursor(LIAISON)?;

@@ -42,6 +42,8 @@ pub struct RebuildReport {
 impl App {
     pub async fn rebuild(&self) -> Result<RebuildReport, AppError> {
         let app = self.clone();
+        // The write job reads the log below the safe horizon (PostgreSQL): move it past what is committed.
+        self.store.settle().await?;
         let report = self
             .store
             .write(move |db| -> Result<RebuildReport, AppError> {

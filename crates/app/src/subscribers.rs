@@ -50,6 +50,8 @@ fn moved_message(title: &str, old: Option<time::Date>, new: Option<time::Date>) 
 impl App {
     /// Process up to `limit` events for the notifications subscriber; returns how many events it read.
     pub async fn run_notifications_once(&self, limit: i64) -> Result<usize, AppError> {
+        // The write job reads below the safe horizon (PostgreSQL); move it past what is committed.
+        self.store.settle().await?;
         self.store
             .write(move |db| -> Result<usize, AppError> {
                 let cursor = db.cursor(NOTIFICATIONS)?;

@@ -234,6 +234,7 @@ impl App {
     /// Process up to `limit` events for the supervision subscriber: watch rows and rule checks.
     pub async fn run_supervision_once(&self, limit: i64) -> Result<usize, AppError> {
         let app = self.clone();
+        self.store.settle().await?;
         self.store
             .write(move |db| -> Result<usize, AppError> {
                 let cursor = db.cursor(SUPERVISION)?;

@@ -44,6 +44,7 @@ impl App {
         let seal = self.current_seal()?;
         let key_id = merkle::sm2_note_key_id(ORIGIN, &seal.public_key());
         let now = ms(self.now());
+        self.store.settle().await?;
         self.store
             .write(move |db| -> Result<Option<String>, AppError> {
                 db.sync_tree()?;
@@ -77,11 +78,14 @@ impl App {
 
     /// Fold at most `max` new leaves into the tree (the serve loop calls this every second).
     pub async fn fold_tree(&self, max: u64) -> Result<u64, AppError> {
+        // PostgreSQL: leaves are written for the events below the safe horizon; move it past what is committed.
+        self.store.settle().await?;
         self.store.write(move |db| db.fold_tree(max).map_err(AppError::from)).await
     }
 
     /// Fold new leaves into the tree (before proofs).
     pub async fn sync_tree(&self) -> Result<u64, AppError> {
+        self.store.settle().await?;
         self.store.write(|db| db.sync_tree().map_err(AppError::from)).await
     }
 
@@ -158,6 +162,7 @@ impl App {
         let keys = self.published_keys().await?;
         // Fold what is there; a tree that cannot be completed (a leaf is missing) is itself a finding below.
         let _ = self.sync_tree().await;
+        let backend = self.store.backend();
         self.store
             .read(move |db| -> Result<AuditReport, AppError> {
                 let (size, kind) = db.log_head()?;
@@ -166,11 +171,13 @@ impl App {
                 let mut n: u64 = 0;
                 let mut after = -1i64;
                 let mut expected_index = 0u64;
+                let mut last_leaf_seq = 0i64;
                 loop {
                     let leaves = db.event_leaves_from(after, 5000)?;
                     let Some(last) = leaves.last().map(|l| l.1 as i64) else { break };
                     after = last;
                     for (seq, index, stored) in leaves {
+                        last_leaf_seq = last_leaf_seq.max(seq);
                         if index != expected_index {
                             problems.push(format!("leaf {expected_index} is missing (the next leaf, {index}, is event seq {seq})"));
                             expected_index = index;
@@ -189,7 +196,12 @@ impl App {
                         n += 1;
                     }
                 }
-                let events = db.count_events()? as u64;
+                // PostgreSQL folds leaves after the fact, below the safe horizon: the events to compare with are
+                // those up to the last leaf (later ones were committed after the fold and get theirs next).
+                let events = match backend {
+                    oneseal_store::Backend::Sqlite => db.count_events()? as u64,
+                    oneseal_store::Backend::Postgres => db.count_events_upto(last_leaf_seq)? as u64,
+                };
                 if events != n {
                     problems.push(format!("{events} events but {n} leaves: an event has no leaf"));
                 }

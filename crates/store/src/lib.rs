@@ -1,11 +1,13 @@
 //! The event store and projections, on SQLite (default) or PostgreSQL, behind one API.
 //!
-//! Architecture invariant: writes go through one writer thread per node that batches concurrent jobs into one
-//! transaction (group commit) and answers each job only after its batch committed; a job that fails is rolled back
-//! to its savepoint and changes nothing. Reads go to a small pool of reader threads. Events are never updated or
-//! deleted: the schema refuses it with triggers.
+//! Architecture invariant: writes go through writer threads (one on SQLite, a small pool on PostgreSQL) that batch
+//! concurrent jobs into one transaction (group commit) and answer each job only after its batch committed; a job
+//! that fails is rolled back to its savepoint and changes nothing. Reads go to a small pool of reader threads. Events
+//! are never updated or deleted: the schema refuses it with triggers. On PostgreSQL writers commit concurrently
+//! (no global lock); readers of the log by position read only below the safe horizon (`horizon.rs`).
 
 mod dashboard;
+mod horizon;
 mod hotline;
 mod liaison;
 mod merkle;
@@ -17,6 +19,7 @@ pub mod testing;
 
 use std::path::PathBuf;
 use std::sync::mpsc;
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -104,6 +107,15 @@ fn open_conn(url: &DatabaseUrl) -> Result<Box<dyn Sql>, StoreError> {
     })
 }
 
+/// A writer's `Db`: on PostgreSQL with its side connection for counters (see [`Db::next_counter`]).
+fn writer_db(url: &DatabaseUrl, conn: Box<dyn Sql>, horizon: &Arc<AtomicI64>) -> Result<Db, StoreError> {
+    let side = match url {
+        DatabaseUrl::Sqlite(_) => None,
+        DatabaseUrl::Postgres(u) => Some(Box::new(postgres::PgConn::connect_side(u)?) as Box<dyn Sql>),
+    };
+    Ok(Db { sql: conn, side, horizon: horizon.clone(), writer: true })
+}
+
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type WriteJob = Box<dyn FnOnce(&mut Db) -> (bool, Reply) + Send>;
 type ReadJob = Box<dyn FnOnce(&mut Db) + Send>;
@@ -114,11 +126,13 @@ pub struct StoreOptions {
     /// Most jobs in one transaction.
     pub max_batch: usize,
     pub readers: usize,
+    /// Writer threads (each with its own connection and transactions) on PostgreSQL; SQLite always has one.
+    pub pg_writers: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_batch: 512, readers: 4 }
+        StoreOptions { max_batch: 512, readers: 4, pg_writers: 4 }
     }
 }
 
@@ -171,24 +185,51 @@ impl Store {
         let mut first = open_conn(url)?;
         let backend = first.backend();
         ops::migrate(first.as_mut())?;
+        // The safe horizon of the log, shared by every connection of this store (PostgreSQL; see horizon.rs).
+        let horizon = Arc::new(AtomicI64::new(0));
         let (wtx, wrx) = mpsc::channel::<WriteJob>();
+        let wrx = Arc::new(Mutex::new(wrx));
         let stats = Arc::new(Mutex::new(WriterStats::default()));
-        let st = stats.clone();
-        thread::Builder::new()
-            .name("oneseal-writer".into())
-            .spawn(move || writer_loop(first, wrx, opts.max_batch, st))
-            .map_err(|e| StoreError::Db(e.to_string()))?;
+        let writers = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => opts.pg_writers.max(1),
+        };
+        let mut conn = Some(first);
+        for i in 0..writers {
+            let c = match conn.take() {
+                Some(c) => c,
+                None => open_conn(url)?,
+            };
+            let db = writer_db(url, c, &horizon)?;
+            let (st, wrx) = (stats.clone(), wrx.clone());
+            thread::Builder::new()
+                .name(format!("oneseal-writer-{i}"))
+                .spawn(move || writer_loop(db, wrx, opts.max_batch, st))
+                .map_err(|e| StoreError::Db(e.to_string()))?;
+        }
         let (rtx, rrx) = mpsc::channel::<ReadJob>();
         let rrx = Arc::new(Mutex::new(rrx));
         for i in 0..opts.readers.max(1) {
-            let conn = open_conn(url)?;
+            let db = Db { sql: open_conn(url)?, side: None, horizon: horizon.clone(), writer: false };
             let rrx = rrx.clone();
             thread::Builder::new()
                 .name(format!("oneseal-reader-{i}"))
-                .spawn(move || reader_loop(conn, rrx))
+                .spawn(move || reader_loop(db, rrx))
                 .map_err(|e| StoreError::Db(e.to_string()))?;
         }
         Ok(Store { writer: wtx, readers: rtx, backend, stats })
+    }
+
+    /// Wait until every event committed before this call is below the safe horizon, so that subscribers and the
+    /// transparency folder (which read only below it) see it. Nothing to do on SQLite, whose single writer commits
+    /// in sequence order. Runs on a reader connection: never call it from inside a write job.
+    pub async fn settle(&self) -> Result<i64, StoreError> {
+        self.read(|db| db.settle_horizon()).await
+    }
+
+    /// [`Store::settle`] outside an async runtime.
+    pub fn settle_blocking(&self) -> Result<i64, StoreError> {
+        self.read_blocking(|db| db.settle_horizon())
     }
 
     pub fn backend(&self) -> Backend {
@@ -276,8 +317,7 @@ pub fn raw_commit_reference(url: &DatabaseUrl, n: i64) -> Result<Duration, Store
     Ok(t.elapsed())
 }
 
-fn reader_loop(conn: Box<dyn Sql>, rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
-    let mut db = Db { sql: conn };
+fn reader_loop(mut db: Db, rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
     loop {
         let job = {
             let Ok(guard) = rx.lock() else { return };
@@ -291,16 +331,22 @@ fn reader_loop(conn: Box<dyn Sql>, rx: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
     }
 }
 
-fn writer_loop(conn: Box<dyn Sql>, rx: mpsc::Receiver<WriteJob>, max_batch: usize, stats: Arc<Mutex<WriterStats>>) {
-    let mut db = Db { sql: conn };
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < max_batch {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
+fn writer_loop(mut db: Db, rx: Arc<Mutex<mpsc::Receiver<WriteJob>>>, max_batch: usize, stats: Arc<Mutex<WriterStats>>) {
+    loop {
+        // Take the queued jobs (up to `max_batch`) under the lock, then run them without it, so the other writers
+        // (PostgreSQL) can take the next batch meanwhile.
+        let jobs = {
+            let Ok(rx) = rx.lock() else { return };
+            let Ok(first) = rx.recv() else { return };
+            let mut jobs = vec![first];
+            while jobs.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
             }
-        }
+            jobs
+        };
         let n = jobs.len() as u64;
         let started = std::time::Instant::now();
         let replies = run_batch(&mut db, jobs);
@@ -338,8 +384,9 @@ fn run_batch(db: &mut Db, jobs: Vec<WriteJob>) -> Result<Replies, (Replies, Stor
     let mut replies: Replies = Vec::with_capacity(jobs.len());
     let begin = match db.sql.backend() {
         Backend::Sqlite => "BEGIN IMMEDIATE",
-        // One writer at a time across nodes keeps the global sequence in commit order for subscribers.
-        Backend::Postgres => "BEGIN; SELECT pg_advisory_xact_lock(7240021)",
+        // No global lock: writers commit concurrently. The transaction takes its id now, before any event takes a
+        // sequence number, which is what lets readers compute a safe horizon (horizon.rs).
+        Backend::Postgres => "BEGIN; SELECT pg_current_xact_id()",
     };
     if let Err(e) = db.sql.batch(begin) {
         let failed: Replies = jobs.into_iter().map(|j| (fail_reply(j), false)).collect();

@@ -31,6 +31,15 @@ impl PgConn {
         Ok(PgConn { client, statements: HashMap::new() })
     }
 
+    /// A writer's side connection for counters: each increment commits on its own, at once, so no transaction
+    /// holds a counter's row. Its commits need not wait for the disk: a value is used only by a writer transaction
+    /// that commits (and flushes the WAL, which holds the increment before it) later.
+    pub fn connect_side(url: &str) -> Result<PgConn, StoreError> {
+        let mut c = PgConn::connect(url)?;
+        c.client.batch_execute("SET synchronous_commit = off").map_err(map_err)?;
+        Ok(c)
+    }
+
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());

@@ -61,9 +61,8 @@ impl Db {
         }
         let mut seqs = inserted.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?;
         seqs.sort_unstable();
-        let items: Vec<(i64, i64, &NewEvent)> =
-            seqs.iter().zip(events).enumerate().map(|(i, (seq, e))| (*seq, expected + 1 + i as i64, e)).collect();
-        self.add_leaves(stream, &items)?;
+        // No leaf here: on PostgreSQL leaves are folded in position order below the safe horizon (`fold_tree`),
+        // since concurrent transactions commit out of position order.
         Ok(seqs)
     }
 
@@ -114,13 +113,7 @@ impl Db {
             let mut got =
                 inserted.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect::<Result<Vec<_>, StoreError>>()?;
             got.sort_unstable();
-            let leaves: Vec<(i64, &str, i64, &NewEvent)> = got
-                .iter()
-                .filter_map(|(seq, stream)| {
-                    chunk.iter().find(|(s, _)| s == stream).map(|(s, e)| (*seq, s.as_str(), 1, e))
-                })
-                .collect();
-            self.add_leaves_of(&leaves)?;
+            // Their leaves are folded later, below the safe horizon (as for `append` on PostgreSQL).
             created.extend(got.into_iter().map(|(seq, stream)| (stream, seq)));
         }
         Ok(created)
@@ -165,15 +158,16 @@ impl Db {
         Ok(seqs)
     }
 
-    /// Make each event a leaf of the transparency log, in the same transaction (no event without a leaf). The
-    /// tree's inner nodes are folded in later by [`Db::sync_tree`], off the hot path.
+    /// Make each event a leaf of the transparency log, in the same transaction (no event without a leaf) — on
+    /// SQLite, whose single writer commits in position order. The tree's inner nodes are folded in later by
+    /// [`Db::sync_tree`], off the hot path.
     pub(super) fn add_leaves(&mut self, stream: &str, items: &[(i64, i64, &NewEvent)]) -> Result<(), StoreError> {
         let all: Vec<(i64, &str, i64, &NewEvent)> = items.iter().map(|(seq, v, e)| (*seq, stream, *v, *e)).collect();
         self.add_leaves_of(&all)
     }
 
     /// The leaves of events of several streams, given in sequence order.
-    pub(super) fn add_leaves_of(&mut self, items: &[(i64, &str, i64, &NewEvent)]) -> Result<(), StoreError> {
+    fn add_leaves_of(&mut self, items: &[(i64, &str, i64, &NewEvent)]) -> Result<(), StoreError> {
         if items.is_empty() {
             return Ok(());
         }
@@ -213,9 +207,16 @@ impl Db {
 
     /// Fold at most `max` new leaves into the tree (keeps each write transaction short); returns the tree size.
     pub fn fold_tree(&mut self, max: u64) -> Result<u64, StoreError> {
+        if self.backend() == Backend::Postgres {
+            // One folder at a time across writers and nodes (no WAL when there is nothing to fold).
+            self.sql.batch("SELECT pg_advisory_xact_lock(7240023)")?;
+        }
         let rows = self.sql.query("SELECT size, tree_size, hash FROM log_head WHERE id = 1", &[])?;
         let r = rows.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
-        let (size, mut tree, kind) = (r.int(0)?, r.int(1)? as u64, crate::merkle::kind(&r.text(2)?)?);
+        let (mut size, mut tree, kind) = (r.int(0)?, r.int(1)? as u64, crate::merkle::kind(&r.text(2)?)?);
+        if self.backend() == Backend::Postgres {
+            size = self.write_leaves_below_horizon(size, kind, max.saturating_sub(size.saturating_sub(tree as i64) as u64))?;
+        }
         let size = size.min(tree.saturating_add(max).min(i64::MAX as u64) as i64);
         let before = tree;
         while (tree as i64) < size {
@@ -238,15 +239,77 @@ impl Db {
         Ok(tree)
     }
 
+    /// PostgreSQL: write the leaves of the events after the last leaf and at or below the safe horizon, in position
+    /// order, at most `max`; `size` is the number of leaves so far. Returns the new number of leaves. Every event
+    /// below the horizon is committed or gone for good, so the leaf order is final and no event is skipped.
+    fn write_leaves_below_horizon(
+        &mut self,
+        mut size: i64,
+        kind: oneseal_seal::merkle::TreeHash,
+        max: u64,
+    ) -> Result<i64, StoreError> {
+        let horizon = self.safe_horizon();
+        let mut after =
+            self.sql.query("SELECT COALESCE(MAX(seq), 0) FROM event_leaves", &[])?.first().map_or(Ok(0), |r| r.int(0))?;
+        let before = size;
+        let mut left = max;
+        while left > 0 && after < horizon {
+            let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
+            let page = self
+                .sql
+                .query(&sql, &[Val::Int(after), Val::Int(horizon), Val::Int(left.min(5000) as i64)])?
+                .iter()
+                .map(event_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let Some(last) = page.last().map(|e| e.seq) else { break };
+            let mut params = Vec::with_capacity(page.len() * 3);
+            let mut rows = Vec::with_capacity(page.len());
+            for (i, e) in page.iter().enumerate() {
+                let leaf = kind.leaf(&crate::merkle::leaf_bytes(
+                    e.seq,
+                    &e.stream_id,
+                    e.version,
+                    &e.event_type,
+                    e.schema_version,
+                    &e.actor,
+                    e.at_ms,
+                    &e.payload,
+                ));
+                rows.push(format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+                params.extend([Val::Int(e.seq), Val::Int(size + i as i64), crate::merkle::hex(&leaf).into()]);
+            }
+            let sql = format!("INSERT INTO event_leaves (seq, leaf_index, leaf_hash) VALUES {}", rows.join(", "));
+            self.sql.exec(&sql, &params)?;
+            size += page.len() as i64;
+            left -= page.len() as u64;
+            after = last;
+        }
+        if size != before {
+            self.sql.exec("UPDATE log_head SET size = $1 WHERE id = 1", &[Val::Int(size)])?;
+        }
+        Ok(size)
+    }
+
     pub fn read_stream(&mut self, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE stream_id = $1 ORDER BY version");
         self.sql.query(&sql, &[stream.into()])?.iter().map(event_from).collect()
     }
 
-    /// Events after a global sequence number, in order.
+    /// Events after a global sequence number, in order, without gaps: on PostgreSQL only those at or below the
+    /// safe horizon (`horizon.rs`), so a position an in-flight transaction will still fill is never passed. On a
+    /// reader connection the horizon is settled first (every event committed before the call is returned); in a
+    /// write job it is the horizon last settled (call `Store::settle` before the job to be current).
     pub fn read_from(&mut self, after_seq: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
-        self.sql.query(&sql, &[Val::Int(after_seq), Val::Int(limit)])?.iter().map(event_from).collect()
+        if self.backend() == Backend::Sqlite {
+            let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
+            return self.sql.query(&sql, &[Val::Int(after_seq), Val::Int(limit)])?.iter().map(event_from).collect();
+        }
+        let horizon = if self.writer { self.safe_horizon() } else { self.settle_horizon()? };
+        if horizon <= after_seq {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
+        self.sql.query(&sql, &[Val::Int(after_seq), Val::Int(horizon), Val::Int(limit)])?.iter().map(event_from).collect()
     }
 
     pub fn last_seq(&mut self) -> Result<i64, StoreError> {
@@ -258,9 +321,26 @@ impl Db {
         self.sql.query("SELECT COUNT(*) FROM events", &[])?.first().map_or(Ok(0), |r| r.int(0))
     }
 
-    /// Increment and return a named counter (e.g. the daily case-number sequence).
+    /// The number of events at or below a position.
+    pub fn count_events_upto(&mut self, seq: i64) -> Result<i64, StoreError> {
+        self.sql.query("SELECT COUNT(*) FROM events WHERE seq <= $1", &[Val::Int(seq)])?.first().map_or(Ok(0), |r| r.int(0))
+    }
+
+    /// The connection counters run on: on a PostgreSQL writer its side connection, where each increment commits
+    /// at once (values are unique and increasing, and a rolled-back job leaves a gap), so no write transaction
+    /// holds a counter's row and concurrent writers never queue or deadlock on it. On SQLite (one writer) the
+    /// transaction's own connection: a rolled-back job gives its values back.
+    fn counter_sql(&mut self) -> &mut dyn Sql {
+        match self.side.as_mut() {
+            Some(side) => side.as_mut(),
+            None => self.sql.as_mut(),
+        }
+    }
+
+    /// Increment and return a named counter (e.g. the daily case-number sequence). Values are unique; see
+    /// [`Db::counter_sql`] for what a rolled-back job does to them on each backend.
     pub fn next_counter(&mut self, name: &str) -> Result<i64, StoreError> {
-        let rows = self.sql.query(
+        let rows = self.counter_sql().query(
             "INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
             &[name.into()],
         )?;
@@ -272,7 +352,7 @@ impl Db {
         if n < 1 {
             return Err(StoreError::Decode(format!("counter {name}: a block of {n} values")));
         }
-        let rows = self.sql.query(
+        let rows = self.counter_sql().query(
             "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + $2 RETURNING value",
             &[name.into(), Val::Int(n)],
         )?;
@@ -294,7 +374,13 @@ impl Db {
         Ok(())
     }
 
+    /// A subscriber's cursor. In a write job on PostgreSQL it also claims the subscriber until the transaction
+    /// ends (a transaction-scoped advisory lock on the name), so writers of other threads or nodes running the same
+    /// subscriber wait, then read the cursor it moved: each event's effect happens once.
     pub fn cursor(&mut self, name: &str) -> Result<i64, StoreError> {
+        if self.writer && self.backend() == Backend::Postgres {
+            self.sql.query("SELECT pg_advisory_xact_lock(7240022, hashtext($1))::text", &[name.into()])?;
+        }
         let rows = self.sql.query("SELECT seq FROM cursors WHERE name = $1", &[name.into()])?;
         Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
     }

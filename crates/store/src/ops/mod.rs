@@ -6,6 +6,12 @@ use crate::{Backend, StoreError};
 /// A connection handed to read and write jobs.
 pub struct Db {
     pub(crate) sql: Box<dyn Sql>,
+    /// PostgreSQL writers: a second connection on which counters commit on their own (see [`Db::next_counter`]).
+    pub(crate) side: Option<Box<dyn Sql>>,
+    /// The safe horizon of the log, shared by the store's connections (PostgreSQL; see `horizon.rs`).
+    pub(crate) horizon: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// Whether this is a writer's connection (its jobs run inside a transaction).
+    pub(crate) writer: bool,
 }
 
 const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
@@ -29,6 +35,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite_0018_attachment_binding.sql")),
     (19, include_str!("../migrations/sqlite_0019_account_identities.sql")),
     (20, include_str!("../migrations/sqlite_0020_license_holder_type.sql")),
+    (21, include_str!("../migrations/sqlite_0021_concurrent_writers.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -51,6 +58,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (18, include_str!("../migrations/postgres_0018_attachment_binding.sql")),
     (19, include_str!("../migrations/postgres_0019_account_identities.sql")),
     (20, include_str!("../migrations/postgres_0020_license_holder_type.sql")),
+    (21, include_str!("../migrations/postgres_0021_concurrent_writers.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.

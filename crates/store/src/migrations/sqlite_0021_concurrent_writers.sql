@@ -1,0 +1,3 @@
+-- Nothing changes on SQLite: its single writer (BEGIN IMMEDIATE) commits in sequence order, and an event's leaf is
+-- still written in the event's transaction. This file keeps the migration numbers of both backends aligned with
+-- postgres_0021_concurrent_writers.sql.
