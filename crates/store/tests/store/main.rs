@@ -6,6 +6,8 @@ use std::thread;
 use oneseal_store::testing::backends;
 use oneseal_store::*;
 
+mod pg_concurrency;
+
 fn ev(t: &str, n: i64) -> NewEvent {
     NewEvent {
         event_type: t.into(),
