@@ -473,7 +473,7 @@ impl App {
                                 due: urge_due.clone(),
                             };
                             let (seq, _) = crate::urging::record_urging(db, &id, &ev, "supervision", ms(now))?;
-                            let to = db.accounts_with_role("handling_unit", Some(&dept))?;
+                            let to = db.accounts_with_role(Role::HandlingUnit.as_str(), Some(&dept))?;
                             crate::streams::notify(
                                 db,
                                 seq,

@@ -123,3 +123,17 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         }
     }
 }
+
+/// A case number from a path, query or body, exactly as given. Anything else is answered as an unknown case would
+/// be (404 `not_found`), as before case numbers were parsed at the edge.
+pub fn parse_case_no(s: &str) -> Result<oneseal_domain::ids::CaseNo, oneseal_app::AppError> {
+    oneseal_domain::ids::CaseNo::parse(s)
+        .ok()
+        .filter(|n| n.as_str() == s)
+        .ok_or_else(|| oneseal_app::AppError::NotFound(format!("case {s}")))
+}
+
+/// [`parse_case_no`] for handlers of the API.
+pub fn case_no(s: &str) -> Result<oneseal_domain::ids::CaseNo, ApiError> {
+    parse_case_no(s).map_err(ApiError::from)
+}
