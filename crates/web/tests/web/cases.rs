@@ -969,6 +969,19 @@ fn malformed_identifiers_get_the_same_clear_answer() {
                 bad,
             );
         }
+        // A ticket number in the path: a view, the similar tickets, the caller, an action.
+        let hotline = t.login("hotline");
+        for bad in ["RX1", "rx2026030200001", "RX2026023000001", "not-a-ticket"] {
+            expect(t.get(&format!("/api/v1/tickets/{bad}"), Some(&hotline)), 404, "not_found", bad);
+            expect(t.get(&format!("/api/v1/tickets/{bad}/similar"), Some(&hotline)), 404, "not_found", bad);
+            expect(t.post(&format!("/api/v1/tickets/{bad}/caller"), Some(&hotline), &json!({})), 404, "not_found", bad);
+            expect(
+                t.post(&format!("/api/v1/tickets/{bad}/sign-for"), Some(&hotline), &json!({})),
+                404,
+                "not_found",
+                bad,
+            );
+        }
         // Malformed numbers count as failed lookups, as unknown ones do: past the limit the address waits.
         let lookup = || t.post("/api/v1/progress", None, &json!({"case_no": "YC1", "query_code": "ABCD1234"}));
         for _ in 4..oneseal_app::cases::FAILED_LOOKUPS_PER_ADDRESS {
