@@ -50,7 +50,7 @@ fn roles_string(roles: &[Role]) -> String {
 pub struct AccountView {
     pub username: String,
     pub display_name: String,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
     pub department: Option<String>,
     pub active: bool,
     /// Where the staff member works (service point and window), if set.
@@ -63,7 +63,7 @@ impl From<&AccountRow> for AccountView {
         AccountView {
             username: a.username.clone(),
             display_name: a.display_name.clone(),
-            roles: a.roles.split(',').filter(|x| !x.is_empty()).map(String::from).collect(),
+            roles: a.roles.split(',').filter_map(Role::parse).collect(),
             department: a.department.clone(),
             active: a.active,
             service_point: None,
@@ -212,7 +212,7 @@ impl App {
                 if !may_manage(&admin, a.department.as_deref()) {
                     return Err(refuse_scope(&admin));
                 }
-                if !a.roles.split(',').any(|r| r != "applicant") {
+                if !a.roles.split(',').any(|r| r != Role::Applicant.as_str()) {
                     return Err(AppError::invalid("not_staff", "only staff are posted to a service point"));
                 }
                 let stream = format!("account-{u}");

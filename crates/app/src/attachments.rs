@@ -170,7 +170,7 @@ impl App {
         &self,
         actor: &Actor,
         id: &str,
-        case_no: Option<&str>,
+        case_no: Option<&oneseal_domain::ids::CaseNo>,
     ) -> Result<(AttachmentView, Vec<u8>), AppError> {
         let nf = || AppError::NotFound(format!("attachment {id}"));
         if id.len() > 100 {

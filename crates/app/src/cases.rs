@@ -60,7 +60,7 @@ pub struct ApplicantInput {
 /// The receipt of a submission (回执).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Receipt {
-    pub case_no: String,
+    pub case_no: CaseNo,
     /// The secret for progress lookup without login; shown only on the receipt.
     pub query_code: String,
     pub status: String,
@@ -112,7 +112,7 @@ pub struct TrailEntry {
 /// The public progress of a case (looked up with its query code): no personal data.
 #[derive(Debug, Clone, Serialize)]
 pub struct Progress {
-    pub case_no: String,
+    pub case_no: CaseNo,
     pub title: String,
     pub status: Status,
     pub current_step: Option<String>,
@@ -555,7 +555,7 @@ impl App {
                 let st = record(&app, db, None, 0, events, &actor.id, now, case_no.as_str(), &def.form)?;
                 let (promised, promised_provisional) = promised_completion(&def, &calendar, now);
                 let receipt = Receipt {
-                    case_no: case_no.as_str().to_string(),
+                    case_no: case_no.clone(),
                     query_code: query_code.clone(),
                     status: st.status.as_str().into(),
                     version: st.version as i64,
@@ -588,11 +588,11 @@ impl App {
     pub async fn command(
         &self,
         actor: &Actor,
-        case_no: &str,
+        case_no: &CaseNo,
         cmd: CaseCommand,
         if_match: Option<i64>,
     ) -> Result<CaseState, AppError> {
-        let case_no = CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
+        let case_no = case_no.clone();
         let now = self.now();
         let actor = actor.clone();
         let app = self.clone();
@@ -605,7 +605,7 @@ impl App {
 
     /// A case with its clocks, for those allowed to see it. A staff member's view is a read of the applicant's
     /// (masked) personal data and is recorded in the access log.
-    pub async fn case_view(&self, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
+    pub async fn case_view(&self, actor: &Actor, case_no: &CaseNo) -> Result<CaseView, AppError> {
         let v = self.case_view_unrecorded(actor, case_no).await?;
         if actor.is_staff() && v.state.applicant.account.as_deref() != Some(actor.id.as_str()) {
             self.record_pd_access(actor, &v.state, "handling the case (masked view)", &["masked".to_string()]).await?;
@@ -614,7 +614,7 @@ impl App {
     }
 
     /// A case with its clocks, without recording the read (for internal use by recorded reads).
-    pub(crate) async fn case_view_unrecorded(&self, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
+    pub(crate) async fn case_view_unrecorded(&self, actor: &Actor, case_no: &CaseNo) -> Result<CaseView, AppError> {
         let no = case_no.to_string();
         let (st, _) = self.store.read(move |db| load_state(db, &no)).await?;
         if !may_see(actor, &st) {
@@ -646,7 +646,7 @@ impl App {
     }
 
     /// Every event of a case, oldest first.
-    pub async fn trail(&self, actor: &Actor, case_no: &str) -> Result<Vec<TrailEntry>, AppError> {
+    pub async fn trail(&self, actor: &Actor, case_no: &CaseNo) -> Result<Vec<TrailEntry>, AppError> {
         let view = self.case_view(actor, case_no).await?;
         let stream = stream_of(view.state.case_no.as_str());
         let evs = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
@@ -661,7 +661,7 @@ impl App {
     /// Progress lookup without login: case number plus query code. A wrong code and an unknown case look the same.
     /// A case's progress for whoever holds its query code. Failed lookups are counted per address (`addr`): past
     /// the limit the address waits, so codes cannot be guessed by trying.
-    pub async fn progress(&self, case_no: &str, query_code: &str, addr: Option<&str>) -> Result<Progress, AppError> {
+    pub async fn progress(&self, case_no: &CaseNo, query_code: &str, addr: Option<&str>) -> Result<Progress, AppError> {
         self.lookup_allowed(addr)?;
         let no = case_no.to_string();
         let nf = || AppError::NotFound(format!("case {case_no} with this query code"));
@@ -694,7 +694,7 @@ impl App {
         let current_step_en = st.current_step.as_ref().map(|c| name_of(&c.step_id).name_en);
         let v = self.view_of(st);
         Ok(Progress {
-            case_no: v.state.case_no.as_str().to_string(),
+            case_no: v.state.case_no.clone(),
             title: v.state.title.clone(),
             status: v.state.status,
             current_step: v.state.current_step.as_ref().map(|s| s.name.clone()),
@@ -829,6 +829,16 @@ impl App {
             }),
             None => Ok(()),
         }
+    }
+
+    /// A progress lookup whose case number is malformed (parsed at the edge): answered and counted like a lookup
+    /// of an unknown case.
+    pub fn progress_malformed(&self, case_no: &str, addr: Option<&str>) -> AppError {
+        if let Err(e) = self.lookup_allowed(addr) {
+            return e;
+        }
+        self.lookup_failed(addr);
+        AppError::NotFound(format!("case {case_no} with this query code"))
     }
 
     fn lookup_failed(&self, addr: Option<&str>) {

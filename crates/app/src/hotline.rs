@@ -8,6 +8,7 @@ use std::sync::Arc;
 use oneseal_domain::calendar::format_date;
 use oneseal_domain::clock::local_date;
 use oneseal_domain::hotline::{self, ArticleEvent, Directory, Intake, TicketCommand, TicketCtx, TicketEvent, TicketState};
+use oneseal_domain::ids::TicketNo;
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{ArticleRow, Db, NewEvent, StoredEvent, TicketFilter, TicketRow};
 use serde::Serialize;
@@ -322,7 +323,7 @@ impl App {
     }
 
     /// Suggested merges for an existing ticket (operators).
-    pub async fn ticket_similar(&self, actor: &Actor, no: &str) -> Result<Vec<MergeSuggestion>, AppError> {
+    pub async fn ticket_similar(&self, actor: &Actor, no: &TicketNo) -> Result<Vec<MergeSuggestion>, AppError> {
         if !actor.has(Role::HotlineOperator) {
             return Err(AppError::Forbidden("merge suggestions are for the hotline centre".into()));
         }
@@ -330,14 +331,14 @@ impl App {
         self.merge_suggestions_for(&st).await
     }
 
-    async fn ticket_state(&self, actor: &Actor, no: &str) -> Result<TicketState, AppError> {
+    async fn ticket_state(&self, actor: &Actor, no: &TicketNo) -> Result<TicketState, AppError> {
         let n = no.to_string();
         let row = self.store.read(move |db| db.ticket(&n).map_err(AppError::from)).await?;
         let st = row.as_ref().map(state_of).transpose()?.filter(|st| may_see(actor, st));
         st.ok_or_else(|| AppError::NotFound(format!("ticket {no}")))
     }
 
-    pub async fn ticket(&self, actor: &Actor, no: &str) -> Result<TicketView, AppError> {
+    pub async fn ticket(&self, actor: &Actor, no: &TicketNo) -> Result<TicketView, AppError> {
         Ok(self.ticket_view(self.ticket_state(actor, no).await?))
     }
 
@@ -360,7 +361,7 @@ impl App {
     pub async fn ticket_command(
         &self,
         actor: &Actor,
-        no: &str,
+        no: &TicketNo,
         cmd: TicketCommand,
         if_match: Option<i64>,
     ) -> Result<TicketView, AppError> {
@@ -415,13 +416,14 @@ impl App {
     }
 
     /// The caller's name and phone in clear, for the centre's follow-up call; recorded in the access log.
-    pub async fn ticket_caller(&self, actor: &Actor, no: &str) -> Result<(String, String), AppError> {
+    pub async fn ticket_caller(&self, actor: &Actor, no: &TicketNo) -> Result<(String, String), AppError> {
         if !actor.has(Role::HotlineOperator) {
             return Err(AppError::Forbidden("the caller's details are for the hotline centre".into()));
         }
         let st = self.ticket_state(actor, no).await?;
         let fields = ["caller_name".to_string(), "caller_phone".to_string()];
-        self.record_access(actor, no, st.intake.caller_account.clone(), "回访 follow-up call", &fields).await?;
+        self.record_access(actor, no.as_str(), st.intake.caller_account.clone(), "回访 follow-up call", &fields)
+            .await?;
         Ok((self.reveal(&st.intake.caller_name)?, self.reveal(&st.intake.caller_phone)?))
     }
 
@@ -473,7 +475,7 @@ impl App {
                                 due: urge_due.clone(),
                             };
                             let (seq, _) = crate::urging::record_urging(db, &id, &ev, "supervision", ms(now))?;
-                            let to = db.accounts_with_role("handling_unit", Some(&dept))?;
+                            let to = db.accounts_with_role(Role::HandlingUnit.as_str(), Some(&dept))?;
                             crate::streams::notify(
                                 db,
                                 seq,

@@ -16,6 +16,7 @@ use oneseal_domain::calendar::format_date;
 use oneseal_domain::case::{CaseCommand, CaseState, Outcome, Status, Subject, SuspensionKind, TaskStatus};
 use oneseal_domain::catalog::{ItemKind, StepKind};
 use oneseal_domain::clock::local_date;
+use oneseal_domain::ids::CaseNo;
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_domain::liaison::{self, ConsultationEvent, ConsultationStatus, LiaisonEvent};
 use oneseal_store::{ConsultationRow, Db, LiaisonCounter, LiaisonFilter, LiaisonRow, StoredEvent};
@@ -402,7 +403,7 @@ impl App {
     pub async fn ask_regulator(
         &self,
         actor: &Actor,
-        case_no: &str,
+        case_no: &CaseNo,
         kind: &str,
         regulator: &str,
         question: &str,
@@ -482,7 +483,7 @@ impl App {
                         now,
                     )?;
                 }
-                let to = db.accounts_with_role("regulator", Some(&regulator))?;
+                let to = db.accounts_with_role(Role::Regulator.as_str(), Some(&regulator))?;
                 let what = if kind == "join" {
                     "事中参与 please join the inspection"
                 } else {
@@ -569,7 +570,11 @@ impl App {
     }
 
     /// Consultations of a case (staff who may see it).
-    pub async fn consultations_of_case(&self, actor: &Actor, case_no: &str) -> Result<Vec<ConsultationRow>, AppError> {
+    pub async fn consultations_of_case(
+        &self,
+        actor: &Actor,
+        case_no: &CaseNo,
+    ) -> Result<Vec<ConsultationRow>, AppError> {
         if !actor.is_staff() {
             return Err(AppError::NotFound(format!("case {case_no}")));
         }

@@ -300,7 +300,7 @@ impl App {
                         "the organisation is not verified yet; a window clerk checks its business licence first",
                     ));
                 }
-                let acct = db.get_account(&agent)?.filter(|a| a.active && a.roles.split(',').any(|r| r == "applicant"));
+                let acct = db.get_account(&agent)?.filter(|a| a.active && a.roles.split(',').any(|r| r == Role::Applicant.as_str()));
                 if acct.is_none() {
                     return Err(AppError::invalid("unknown_agent", format!("no applicant account {agent}")));
                 }

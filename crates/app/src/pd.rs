@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use oneseal_domain::case::{ApplicantInfo, ApplicantKind, CaseEvent, CaseState};
 use oneseal_domain::catalog::{FieldType, FormSchema};
-use oneseal_domain::ids::ResidentId;
+use oneseal_domain::ids::{CaseNo, ResidentId};
 use oneseal_domain::personal_data::AccessEvent;
 use oneseal_domain::roles::Actor;
 use oneseal_seal::pd::{is_sealed, Keyring, MasterKey};
@@ -269,7 +269,7 @@ impl App {
     }
 
     /// The clear personal data of a case, for staff who may see the case and give a reason; the read is recorded.
-    pub async fn unmask(&self, actor: &Actor, case_no: &str, reason: &str) -> Result<Value, AppError> {
+    pub async fn unmask(&self, actor: &Actor, case_no: &CaseNo, reason: &str) -> Result<Value, AppError> {
         if !actor.is_staff() {
             return Err(AppError::Forbidden("only staff unmask personal data".into()));
         }

@@ -8,6 +8,7 @@ use oneseal_domain::calendar::format_date;
 use oneseal_domain::case::{CaseEvent, CaseState, Status};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::hotline::{Satisfaction, TicketState};
+use oneseal_domain::ids::CaseNo;
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_domain::rating::{RatingEvent, RatingRecord};
 use oneseal_store::{Db, RatingRow, RatingTally, StoredEvent};
@@ -266,7 +267,9 @@ impl App {
         // Who rates: a signed-in applicant of the case, or the holder of its query code (anonymous).
         let (view, rater, named) = match (actor, &input.query_code) {
             (Some(a), None) if !a.is_staff() => {
-                let v = self.case_view_unrecorded(a, &input.case_no).await?;
+                let no = exact_case_no(&input.case_no)
+                    .ok_or_else(|| AppError::NotFound(format!("case {}", input.case_no)))?;
+                let v = self.case_view_unrecorded(a, &no).await?;
                 // An agent who only follows the organisation sees the case but does not rate it.
                 let st = &v.state;
                 if !a.acts_as_applicant(st.applicant.account.as_deref(), oneseal_domain::case::organisation_of(st)) {
@@ -277,9 +280,10 @@ impl App {
                 (v, a.id.clone(), true)
             }
             (_, Some(code)) => {
-                self.progress(&input.case_no, code, addr).await?;
+                let no = exact_case_no(&input.case_no).ok_or_else(|| self.progress_malformed(&input.case_no, addr))?;
+                self.progress(&no, code, addr).await?;
                 let system = Actor::system("rating", Role::Supervisor, None);
-                let v = self.case_view_unrecorded(&system, &input.case_no).await?;
+                let v = self.case_view_unrecorded(&system, &no).await?;
                 (v, format!("code-{}", input.case_no), false)
             }
             _ => {
@@ -561,4 +565,9 @@ impl App {
             })
             .await
     }
+}
+
+/// The case number of a rating's input, only if it is one exactly as given (later steps use the text as given).
+fn exact_case_no(s: &str) -> Option<CaseNo> {
+    CaseNo::parse(s).ok().filter(|n| n.as_str() == s)
 }

@@ -6,6 +6,7 @@
 
 use oneseal_domain::calendar::format_date;
 use oneseal_domain::clock::local_date;
+use oneseal_domain::ids::CaseNo;
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_domain::urging::{UrgingEvent, UrgingStatus};
 use oneseal_store::{Db, StoredEvent, UrgingRow};
@@ -83,7 +84,7 @@ impl App {
     pub async fn issue_urging(
         &self,
         actor: &Actor,
-        case_no: &str,
+        case_no: &CaseNo,
         alert_id: Option<&str>,
         person: Option<&str>,
         message: &str,
@@ -122,8 +123,8 @@ impl App {
                 let to = match &person {
                     Some(p) => vec![p.clone()],
                     None => {
-                        let mut v = db.accounts_with_role("approver", Some(&case.department))?;
-                        v.extend(db.accounts_with_role("reviewer", Some(&case.department))?);
+                        let mut v = db.accounts_with_role(Role::Approver.as_str(), Some(&case.department))?;
+                        v.extend(db.accounts_with_role(Role::Reviewer.as_str(), Some(&case.department))?);
                         v.sort();
                         v.dedup();
                         v
@@ -201,7 +202,7 @@ impl App {
         self.store
             .write(move |db| -> Result<usize, AppError> {
                 let due = db.urgings_overdue(&today, limit)?;
-                let supervisors = db.accounts_with_role("supervisor", None)?;
+                let supervisors = db.accounts_with_role(Role::Supervisor.as_str(), None)?;
                 let at = ms(now);
                 for u in &due {
                     let ev = UrgingEvent::Escalated { due: u.due.clone() };

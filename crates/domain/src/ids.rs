@@ -168,6 +168,11 @@ macro_rules! deserialize_via_parse {
                 f.write_str(&self.0)
             }
         }
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
     };
 }
 deserialize_via_parse!(Uscc);
@@ -175,6 +180,7 @@ deserialize_via_parse!(ResidentId);
 deserialize_via_parse!(ItemCode);
 deserialize_via_parse!(DepartmentId);
 deserialize_via_parse!(CaseNo);
+deserialize_via_parse!(TicketNo);
 
 /// 实施编码: the implementing body's USCC followed by 13 letters or digits (31 characters in all).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -247,6 +253,40 @@ impl CaseNo {
     }
 }
 
+/// 12345 工单编号: `RX` + the receiving day (`YYYYMMDD`, a real date) + the day's sequence, zero-padded to at least
+/// 5 digits (more once a day passes 99,999 tickets), e.g. `RX2026030200001`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TicketNo(String);
+
+impl TicketNo {
+    pub fn new(date: time::Date, seq: u64) -> TicketNo {
+        TicketNo(format!("RX{:04}{:02}{:02}{seq:05}", date.year(), date.month() as u8, date.day()))
+    }
+
+    pub fn parse(s: &str) -> Result<TicketNo, IdError> {
+        let s = s.trim();
+        let digits =
+            s.strip_prefix("RX").filter(|d| d.len() >= 13 && d.len() <= 30 && d.bytes().all(|b| b.is_ascii_digit()));
+        let Some(d) = digits else {
+            return Err(IdError::Format("ticket number is RX, the day (8 digits) and a sequence of at least 5 digits"));
+        };
+        let (y, m, day) = (
+            d[0..4].parse::<i32>().unwrap_or(0),
+            d[4..6].parse::<u8>().unwrap_or(0),
+            d[6..8].parse::<u8>().unwrap_or(0),
+        );
+        let month = time::Month::try_from(m).map_err(|_| IdError::Format("ticket number's day is not a real date"))?;
+        time::Date::from_calendar_date(y, month, day)
+            .map_err(|_| IdError::Format("ticket number's day is not a real date"))?;
+        Ok(TicketNo(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +330,23 @@ mod tests {
         assert_eq!(n.as_str(), "YC202609260000042");
         assert_eq!(CaseNo::parse(n.as_str()), Ok(n));
         assert!(CaseNo::parse("YC2026").is_err());
+    }
+
+    #[test]
+    fn ticket_no_examples() {
+        let d = time::macros::date!(2026 - 03 - 02);
+        let n = TicketNo::new(d, 1);
+        assert_eq!(n.as_str(), "RX2026030200001");
+        assert_eq!(TicketNo::parse("RX2026030200001"), Ok(n));
+        // Past 99,999 tickets a day the sequence grows a digit.
+        assert!(TicketNo::parse("RX20260302123456").is_ok());
+        assert_eq!(TicketNo::new(d, 123_456).as_str(), "RX20260302123456");
+        assert!(TicketNo::parse("RX202603020001").is_err(), "a sequence of 4 digits");
+        assert!(TicketNo::parse("rx2026030200001").is_err());
+        assert!(TicketNo::parse("YC2026030200001").is_err());
+        assert!(TicketNo::parse("RX2026023000001").is_err(), "30 February");
+        assert!(TicketNo::parse("RX20260302000a1").is_err());
+        assert_eq!(serde_json::to_string(&TicketNo::parse("RX2026030200001").unwrap()).unwrap(), "\"RX2026030200001\"");
+        assert!(serde_json::from_str::<TicketNo>("\"RX1\"").is_err());
     }
 }

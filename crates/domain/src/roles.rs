@@ -54,6 +54,17 @@ impl Role {
             Role::Administrator => "administrator",
         }
     }
+
+    /// The role of its stored and serialized name ([`Role::as_str`]).
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Who issues a command: an account id, its roles and its department (staff only).
@@ -115,5 +126,21 @@ impl Actor {
 
     pub fn is_staff(&self) -> bool {
         self.roles.iter().any(|r| *r != Role::Applicant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip_through_parse_and_serde() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!(r.as_str()));
+            assert_eq!(r.to_string(), r.as_str());
+        }
+        assert_eq!(Role::parse("Approver"), None);
+        assert_eq!(Role::parse(""), None);
     }
 }

@@ -123,3 +123,25 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         }
     }
 }
+
+/// A case number from a path, query or body, exactly as given. Anything else is answered as an unknown case would
+/// be (404 `not_found`), as before case numbers were parsed at the edge.
+pub fn parse_case_no(s: &str) -> Result<oneseal_domain::ids::CaseNo, oneseal_app::AppError> {
+    exact(s).ok_or_else(|| oneseal_app::AppError::NotFound(format!("case {s}")))
+}
+
+/// [`parse_case_no`] for tickets: a malformed ticket number is an unknown ticket (404 `not_found`).
+pub fn parse_ticket_no(s: &str) -> Result<oneseal_domain::ids::TicketNo, oneseal_app::AppError> {
+    exact(s).ok_or_else(|| oneseal_app::AppError::NotFound(format!("ticket {s}")))
+}
+
+/// An identifier that parses and is written exactly as given (parsing trims; an address with spaces did not
+/// find anything before and still does not).
+pub fn exact<T: std::str::FromStr + AsRef<str>>(s: &str) -> Option<T> {
+    s.parse::<T>().ok().filter(|v| v.as_ref() == s)
+}
+
+/// [`parse_case_no`] for handlers of the API.
+pub fn case_no(s: &str) -> Result<oneseal_domain::ids::CaseNo, ApiError> {
+    parse_case_no(s).map_err(ApiError::from)
+}

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::paging;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed};
+use crate::extract::{parse_ticket_no, ApiJson, ApiPath, ApiQuery, Authed};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -103,15 +103,15 @@ pub(crate) async fn get_ticket(
     Authed(actor, _): Authed,
     ApiPath(no): ApiPath<String>,
 ) -> Res {
-    Ok(Json(s.app.ticket(&actor, &no).await?).into_response())
+    Ok(Json(s.app.ticket(&actor, &parse_ticket_no(&no)?).await?).into_response())
 }
 
 pub(crate) async fn similar(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(no): ApiPath<String>) -> Res {
-    Ok(Json(json!({ "similar": s.app.ticket_similar(&actor, &no).await? })).into_response())
+    Ok(Json(json!({ "similar": s.app.ticket_similar(&actor, &parse_ticket_no(&no)?).await? })).into_response())
 }
 
 pub(crate) async fn caller(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(no): ApiPath<String>) -> Res {
-    let (name, phone) = s.app.ticket_caller(&actor, &no).await?;
+    let (name, phone) = s.app.ticket_caller(&actor, &parse_ticket_no(&no)?).await?;
     Ok(Json(json!({ "caller_name": name, "caller_phone": phone })).into_response())
 }
 
@@ -178,7 +178,7 @@ pub(crate) async fn act(
         return Err(Problem::not_found("no such ticket action").into());
     }
     let cmd = command_of(&action, &b)?;
-    Ok(Json(s.app.ticket_command(&actor, &no, cmd, None).await?).into_response())
+    Ok(Json(s.app.ticket_command(&actor, &parse_ticket_no(&no)?, cmd, None).await?).into_response())
 }
 
 pub(crate) async fn directory(State(s): State<AppState>) -> Res {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::paging;
+use crate::extract;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::problem::ApiError;
 use crate::AppState;
@@ -87,7 +88,8 @@ pub(crate) async fn ask(
     ApiPath(case_no): ApiPath<String>,
     ApiJson(b): ApiJson<AskBody>,
 ) -> Res {
-    let c = s.app.ask_regulator(&actor, &case_no, &b.kind, &b.regulator, &b.question, b.days).await?;
+    let c =
+        s.app.ask_regulator(&actor, &extract::case_no(&case_no)?, &b.kind, &b.regulator, &b.question, b.days).await?;
     Ok((StatusCode::CREATED, Json(consultation_json(&c))).into_response())
 }
 
@@ -96,7 +98,7 @@ pub(crate) async fn case_consultations(
     Authed(actor, _): Authed,
     ApiPath(case_no): ApiPath<String>,
 ) -> Res {
-    let list = s.app.consultations_of_case(&actor, &case_no).await?;
+    let list = s.app.consultations_of_case(&actor, &extract::case_no(&case_no)?).await?;
     Ok(Json(json!({ "consultations": list.iter().map(consultation_json).collect::<Vec<_>>() })).into_response())
 }
 

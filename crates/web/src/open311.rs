@@ -242,7 +242,8 @@ async fn list_requests(s: &AppState, fmt: Fmt, q: &Map<String, Value>) -> Respon
     if let Some(ids) = ids {
         // service_request_id overrides every other filter.
         for id in &ids {
-            if let Ok(t) = s.app.ticket(&system, id).await {
+            let Some(id) = crate::extract::exact(id) else { continue };
+            if let Ok(t) = s.app.ticket(&system, &id).await {
                 out.push(request_json(&t));
             }
         }
@@ -285,7 +286,8 @@ async fn service_definition(State(s): State<AppState>, Path(file): Path<String>)
 /// `GET /open311/v2/requests/{id}.{fmt}`
 async fn one_request(State(s): State<AppState>, Path(file): Path<String>) -> Response {
     let Some((id, fmt)) = split(&file) else { return not_found() };
-    match s.app.ticket(&reader(), id).await {
+    let Ok(id) = crate::extract::parse_ticket_no(id) else { return error(fmt, 404, "no service request with this id") };
+    match s.app.ticket(&reader(), &id).await {
         Ok(t) => answer(fmt, StatusCode::OK, "service_requests", "request", vec![request_json(&t)]),
         Err(_) => error(fmt, 404, "no service request with this id"),
     }
@@ -295,7 +297,11 @@ async fn one_request(State(s): State<AppState>, Path(file): Path<String>) -> Res
 async fn token(State(s): State<AppState>, Path(file): Path<String>) -> Response {
     let Some((tok, fmt)) = split(&file) else { return not_found() };
     let system = reader();
-    match s.app.ticket(&system, tok).await {
+    let found = match crate::extract::parse_ticket_no(tok) {
+        Ok(n) => s.app.ticket(&system, &n).await,
+        Err(e) => Err(e),
+    };
+    match found {
         Ok(_) => answer(
             fmt,
             StatusCode::OK,

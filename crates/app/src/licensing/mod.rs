@@ -115,10 +115,10 @@ impl App {
     pub async fn issue_case_licenses(
         &self,
         actor: &Actor,
-        case_no: &str,
+        case_no: &CaseNo,
         if_match: Option<i64>,
     ) -> Result<CaseState, AppError> {
-        let case_no = CaseNo::parse(case_no).map_err(|_| AppError::NotFound(format!("case {case_no}")))?;
+        let case_no = case_no.clone();
         let seal = self.current_seal()?;
         let (view, calendar, now) = (self.catalog(), self.calendar(), self.now());
         // (1) Read and check.
@@ -386,7 +386,7 @@ impl App {
     }
 
     /// The licences of a case (for its applicant and staff who may see it).
-    pub async fn case_licenses(&self, case_no: &str) -> Result<Vec<LicenseRow>, AppError> {
+    pub async fn case_licenses(&self, case_no: &CaseNo) -> Result<Vec<LicenseRow>, AppError> {
         let no = case_no.to_string();
         self.store.read(move |db| db.licenses_of_case(&no).map_err(AppError::from)).await
     }

@@ -106,7 +106,7 @@ pub(super) async fn list_cases(
 }
 
 pub(super) async fn get_case(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(no): ApiPath<String>) -> Res {
-    let v = s.app.case_view(&actor, &no).await?;
+    let v = s.app.case_view(&actor, &case_no(&no)?).await?;
     Ok(with_etag(&s, v))
 }
 
@@ -115,7 +115,7 @@ pub(super) async fn case_events(
     Authed(actor, _): Authed,
     ApiPath(no): ApiPath<String>,
 ) -> Res {
-    let mut t = s.app.trail(&actor, &no).await?;
+    let mut t = s.app.trail(&actor, &case_no(&no)?).await?;
     let schema = match t.first().map(|e| &e.event) {
         Some(oneseal_domain::case::CaseEvent::Submitted { subject, .. }) => {
             s.app.catalog().definition(subject).map(|d| d.form.clone()).unwrap_or_default()
@@ -378,7 +378,7 @@ pub(crate) async fn run_action(
             let b: LicensesBody = body(v)?;
             if b.licenses.is_empty() {
                 // The licences are made, signed with the seal and recorded with the step, in one transaction.
-                return Ok(s.app.issue_case_licenses(actor, no, expected).await?);
+                return Ok(s.app.issue_case_licenses(actor, &case_no(no)?, expected).await?);
             }
             CaseCommand::IssueLicenses { licenses: b.licenses }
         }
@@ -386,7 +386,7 @@ pub(crate) async fn run_action(
         A::Withdraw => CaseCommand::Withdraw { reason: body::<ReasonBody>(v)?.reason },
         A::Terminate => CaseCommand::Terminate { reason: body::<ReasonBody>(v)?.reason },
     };
-    Ok(s.app.command(actor, no, cmd, expected).await?)
+    Ok(s.app.command(actor, &case_no(no)?, cmd, expected).await?)
 }
 
 #[derive(Deserialize)]
@@ -404,7 +404,9 @@ pub(super) async fn progress(
     if b.case_no.len() > 40 || b.query_code.len() > 40 {
         return Err(Problem::not_found("no case with this number and query code").into());
     }
-    let p = s.app.progress(&b.case_no, &b.query_code, Some(&peer.ip().to_string())).await?;
+    let addr = peer.ip().to_string();
+    let no = case_no(&b.case_no).map_err(|_| s.app.progress_malformed(&b.case_no, Some(&addr)))?;
+    let p = s.app.progress(&no, &b.query_code, Some(&addr)).await?;
     Ok(Json(p).into_response())
 }
 
@@ -464,7 +466,7 @@ pub(super) async fn unmask(
     ApiJson(b): ApiJson<UnmaskBody>,
 ) -> Res {
     staff(&actor)?;
-    let v = s.app.unmask(&actor, &no, &b.reason).await?;
+    let v = s.app.unmask(&actor, &case_no(&no)?, &b.reason).await?;
     let mut r = Json(v).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
@@ -514,7 +516,9 @@ pub(super) async fn get_attachment(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<AttachmentQuery>,
 ) -> Res {
-    let (meta, bytes) = s.app.attachment(&actor, &id, q.case_no.as_deref()).await?;
+    // A malformed case number gives no access, as an unknown case did.
+    let no = q.case_no.as_deref().and_then(|n| case_no(n).ok());
+    let (meta, bytes) = s.app.attachment(&actor, &id, no.as_ref()).await?;
     let ct = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     Ok((
         [

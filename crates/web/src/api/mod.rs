@@ -22,7 +22,7 @@ use oneseal_domain::roles::{Actor, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed};
+use crate::extract::{case_no, ApiJson, ApiPath, ApiQuery, Authed};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 

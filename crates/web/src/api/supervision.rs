@@ -130,8 +130,10 @@ pub(super) async fn issue_urging(
     Authed(actor, _): Authed,
     ApiJson(b): ApiJson<UrgingBody>,
 ) -> Res {
-    let u =
-        s.app.issue_urging(&actor, &b.case_no, b.alert_id.as_deref(), b.person.as_deref(), &b.message, b.days).await?;
+    let u = s
+        .app
+        .issue_urging(&actor, &case_no(&b.case_no)?, b.alert_id.as_deref(), b.person.as_deref(), &b.message, b.days)
+        .await?;
     Ok((StatusCode::CREATED, Json(urging_json(&u))).into_response())
 }
 

@@ -65,7 +65,7 @@ async fn staff_page(
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|a| a.roles.iter().any(|r| r != "applicant"))
+        .filter(|a| a.roles.iter().any(|r| *r != Role::Applicant))
         .collect();
     let view = s.app.catalog();
     let departments = view

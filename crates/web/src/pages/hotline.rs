@@ -290,7 +290,11 @@ async fn act(
     }
     let result = match crate::hotline_api::command_of(&action, &body) {
         Ok(cmd) => {
-            s.app.ticket_command(&p.actor, &no, cmd, None).await.map_err(|e| crate::problem::ApiError::from(e).0)
+            let done = match crate::extract::parse_ticket_no(&no) {
+                Ok(n) => s.app.ticket_command(&p.actor, &n, cmd, None).await,
+                Err(e) => Err(e),
+            };
+            done.map_err(|e| crate::problem::ApiError::from(e).0)
         }
         Err(e) => Err(e.0),
     };

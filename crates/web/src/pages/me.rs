@@ -311,7 +311,7 @@ struct CasePage {
 
 async fn load_case(s: &AppState, p: &Principal, no: &str) -> Result<(CaseView, Vec<TrailEntry>), AppError> {
     let v = super::masked_case(s, &p.actor, no).await?;
-    let trail = s.app.trail(&p.actor, no).await?;
+    let trail = s.app.trail(&p.actor, &v.state.case_no).await?;
     Ok((v, trail))
 }
 
@@ -329,7 +329,7 @@ async fn case_page_with(
         Err(_) => return not_found(headers, &format!("/me/cases/{no}")),
     };
     let entries = timeline(s, ctx, &trail, v.state.applicant.account.as_deref()).await;
-    let licenses = match s.app.case_licenses(no).await {
+    let licenses = match s.app.case_licenses(&v.state.case_no).await {
         Ok(list) => list.into_iter().map(|l| license_line(ctx, l)).collect(),
         Err(e) => return super::error_page(ctx, e),
     };
@@ -417,7 +417,11 @@ async fn withdraw(
     }
     let reason = f.reason.trim().chars().take(500).collect::<String>();
     let reason = if reason.is_empty() { ctx.t("withdraw-default-reason") } else { reason };
-    match s.app.command(&p.actor, &no, CaseCommand::Withdraw { reason }, None).await {
+    let withdrawn = match crate::extract::parse_case_no(&no) {
+        Ok(n) => s.app.command(&p.actor, &n, CaseCommand::Withdraw { reason }, None).await,
+        Err(e) => Err(e),
+    };
+    match withdrawn {
         Ok(_) => Redirect::to(&format!("/me/cases/{no}")).into_response(),
         Err(AppError::NotFound(_)) => not_found(&headers, &format!("/me/cases/{no}")),
         Err(_) => {
@@ -479,7 +483,7 @@ async fn correct(
     if let Some(key) = failed {
         return case_page_with(&s, &ctx, &p, &headers, &no, Some(ctx.t(key)), StatusCode::PAYLOAD_TOO_LARGE).await;
     }
-    let current = match s.app.case_view(&p.actor, &no).await {
+    let current = match super::case_by_no(&s, &p.actor, &no).await {
         Ok(v) => v,
         Err(_) => return not_found(&headers, &format!("/me/cases/{no}")),
     };
@@ -519,7 +523,8 @@ async fn correct(
         }
         Some(f)
     };
-    match s.app.command(&p.actor, &no, CaseCommand::SubmitCorrection { form, materials }, None).await {
+    let no_ = &current.state.case_no;
+    match s.app.command(&p.actor, no_, CaseCommand::SubmitCorrection { form, materials }, None).await {
         Ok(_) => Redirect::to(&format!("/me/cases/{no}")).into_response(),
         Err(e) => {
             let msg = match e {
@@ -576,10 +581,15 @@ async fn progress(
         p.error = Some(ctx.t("progress-missing"));
         return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &p);
     }
-    match s.app.progress(&case_no, &f.query_code, Some(&peer.ip().to_string())).await {
+    let addr = peer.ip().to_string();
+    let found = match crate::extract::parse_case_no(&case_no) {
+        Ok(n) => s.app.progress(&n, &f.query_code, Some(&addr)).await,
+        Err(_) => Err(s.app.progress_malformed(&case_no, Some(&addr))),
+    };
+    match found {
         Ok(r) => {
             p.result = Some(ProgressView {
-                case_no: r.case_no,
+                case_no: r.case_no.to_string(),
                 title: r.title,
                 status: status_label(&ctx, r.status.as_str()),
                 status_key: r.status.as_str().to_string(),

@@ -90,9 +90,18 @@ pub async fn masked_case(
     actor: &oneseal_domain::roles::Actor,
     no: &str,
 ) -> Result<oneseal_app::cases::CaseView, oneseal_app::AppError> {
-    let mut v = s.app.case_view(actor, no).await?;
+    let mut v = case_by_no(s, actor, no).await?;
     s.app.mask_state(&mut v.state);
     Ok(v)
+}
+
+/// A case as its actor may see it, by the case number in an address (a malformed one is an unknown case).
+pub async fn case_by_no(
+    s: &AppState,
+    actor: &oneseal_domain::roles::Actor,
+    no: &str,
+) -> Result<oneseal_app::cases::CaseView, oneseal_app::AppError> {
+    s.app.case_view(actor, &crate::extract::parse_case_no(no)?).await
 }
 
 /// A service by its code: an item (implementation code) or a bundle, at its latest version.

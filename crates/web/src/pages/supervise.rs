@@ -266,7 +266,11 @@ async fn urge(
     }
     let days = f.days.trim().parse::<u32>().unwrap_or(5);
     let alert = Some(f.alert_id.as_str()).filter(|a| !a.is_empty());
-    match s.app.issue_urging(&p.actor, &f.case_no, alert, None, &f.message, days).await {
+    let issued = match crate::extract::parse_case_no(&f.case_no) {
+        Ok(no) => s.app.issue_urging(&p.actor, &no, alert, None, &f.message, days).await,
+        Err(e) => Err(e),
+    };
+    match issued {
         Ok(_) => Redirect::to("/supervision").into_response(),
         Err(_) => Redirect::to("/supervision?error=1").into_response(),
     }

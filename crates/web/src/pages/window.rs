@@ -390,7 +390,7 @@ async fn correction_pdf(
     let Ok(v) = super::masked_case(&s, &p.actor, &no).await else {
         return not_found(&headers, &format!("/work/cases/{no}"));
     };
-    let trail = match s.app.trail(&p.actor, &no).await {
+    let trail = match s.app.trail(&p.actor, &v.state.case_no).await {
         Ok(t) => t,
         Err(e) => {
             let ctx = super::Ctx::from_headers(&headers, &format!("/work/cases/{no}/correction.pdf"), None);

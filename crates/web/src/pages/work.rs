@@ -311,7 +311,7 @@ async fn case_page_with(
         Ok(v) => v,
         Err(_) => return not_found(headers, &format!("/work/cases/{no}")),
     };
-    let trail = match s.app.trail(&p.actor, no).await {
+    let trail = match s.app.trail(&p.actor, &v.state.case_no).await {
         Ok(t) => t,
         Err(e) => return super::error_page(ctx, e),
     };
@@ -421,7 +421,7 @@ async fn case_page_with(
     let view = s.app.catalog();
     let consultations = s
         .app
-        .consultations_of_case(&p.actor, no)
+        .consultations_of_case(&p.actor, &v.state.case_no)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -562,7 +562,11 @@ async fn act(
     if action == "consult" {
         let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         let days = get("days").parse::<u32>().unwrap_or(0);
-        return match s.app.ask_regulator(&p.actor, &no, &get("kind"), &get("regulator"), &get("question"), days).await {
+        let asked = match crate::extract::parse_case_no(&no) {
+            Ok(n) => s.app.ask_regulator(&p.actor, &n, &get("kind"), &get("regulator"), &get("question"), days).await,
+            Err(e) => Err(e),
+        };
+        return match asked {
             Ok(_) => Redirect::to(&format!("/work/cases/{no}?done=consult")).into_response(),
             Err(e) => {
                 let prob = crate::problem::ApiError::from(e).0;

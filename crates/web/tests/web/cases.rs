@@ -931,3 +931,63 @@ fn an_acceptance_later_than_five_working_days_counts_from_receipt() {
         t.clock.set(datetime!(2026-03-02 10:00 +8));
     });
 }
+
+/// Identifiers are parsed at the edge into the domain's newtypes; a malformed one is answered as an unknown one
+/// always was (the same status and problem `code`), on each kind of route, and nothing is written.
+#[test]
+fn malformed_identifiers_get_the_same_clear_answer() {
+    each_backend(|t| {
+        let clerk = t.login("clerk");
+        let supervisor = t.login("supervisor");
+        let before = t.events();
+        let expect = |r: Resp, status: u16, code: &str, what: &str| {
+            assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{what}: {:?}", r.body);
+        };
+        for bad in ["YC123", "yc202603020000001", "not-a-case", "YC2026030200000X1"] {
+            // A case number in the path: a view, the trail, an action, the personal data, consultations.
+            expect(t.get(&format!("/api/v1/cases/{bad}"), Some(&clerk)), 404, "not_found", bad);
+            expect(t.get(&format!("/api/v1/cases/{bad}/events"), Some(&clerk)), 404, "not_found", bad);
+            expect(t.act(&clerk, bad, "accept", json!({})), 404, "not_found", bad);
+            expect(
+                t.post(&format!("/api/v1/cases/{bad}/personal-data"), Some(&clerk), &json!({"reason": "checking"})),
+                404,
+                "not_found",
+                bad,
+            );
+            expect(t.get(&format!("/api/v1/cases/{bad}/consultations"), Some(&clerk)), 404, "not_found", bad);
+            // A case number in a body: the public progress lookup and an urging.
+            expect(
+                t.post("/api/v1/progress", None, &json!({"case_no": bad, "query_code": "ABCD1234"})),
+                404,
+                "not_found",
+                bad,
+            );
+            expect(
+                t.post("/api/v1/urgings", Some(&supervisor), &json!({"case_no": bad, "message": "please", "days": 3})),
+                404,
+                "not_found",
+                bad,
+            );
+        }
+        // A ticket number in the path: a view, the similar tickets, the caller, an action.
+        let hotline = t.login("hotline");
+        for bad in ["RX1", "rx2026030200001", "RX2026023000001", "not-a-ticket"] {
+            expect(t.get(&format!("/api/v1/tickets/{bad}"), Some(&hotline)), 404, "not_found", bad);
+            expect(t.get(&format!("/api/v1/tickets/{bad}/similar"), Some(&hotline)), 404, "not_found", bad);
+            expect(t.post(&format!("/api/v1/tickets/{bad}/caller"), Some(&hotline), &json!({})), 404, "not_found", bad);
+            expect(
+                t.post(&format!("/api/v1/tickets/{bad}/sign-for"), Some(&hotline), &json!({})),
+                404,
+                "not_found",
+                bad,
+            );
+        }
+        // Malformed numbers count as failed lookups, as unknown ones do: past the limit the address waits.
+        let lookup = || t.post("/api/v1/progress", None, &json!({"case_no": "YC1", "query_code": "ABCD1234"}));
+        for _ in 4..oneseal_app::cases::FAILED_LOOKUPS_PER_ADDRESS {
+            expect(lookup(), 404, "not_found", "lookup under the limit");
+        }
+        expect(lookup(), 429, "lookup_rate_limited", "lookup past the limit");
+        assert_eq!(t.events(), before, "nothing is written for a malformed identifier");
+    });
+}

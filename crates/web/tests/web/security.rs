@@ -186,7 +186,7 @@ fn wrong_query_codes_are_limited_per_address() {
         assert!(html.contains("查询失败次数过多"), "{html}");
         // Other addresses are not affected; after the window this one is free again.
         let rt = tokio::runtime::Runtime::new().unwrap();
-        assert!(rt.block_on(t.app.progress(&no, &code, Some("203.0.113.5"))).is_ok());
+        assert!(rt.block_on(t.app.progress(&no.parse().unwrap(), &code, Some("203.0.113.5"))).is_ok());
         t.clock.set(datetime!(2026-03-02 10:16 +8));
         assert_eq!(lookup(&no, &code).status, 200);
         t.clock.set(datetime!(2026-03-02 10:00 +8));
