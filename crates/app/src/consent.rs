@@ -240,11 +240,8 @@ impl App {
             .write(move |db| -> Result<LicenseConsent, AppError> {
                 let events = db.read_stream(&stream)?;
                 let (consents, _) = fold(&events, now);
-                let consent = consents
-                    .into_iter()
-                    .rev()
-                    .find(|c| c.department == dept && c.active)
-                    .ok_or_else(|| {
+                let consent =
+                    consents.into_iter().rev().find(|c| c.department == dept && c.active).ok_or_else(|| {
                         AppError::Forbidden(format!(
                             "the holder has not authorised department {dept} to use licence {ident} (no active consent)"
                         ))

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use oneseal_domain::calendar::format_date;
 use oneseal_domain::clock::local_date;
-use oneseal_domain::hotline::{self, ArticleEvent, Directory, Intake, TicketCommand, TicketCtx, TicketEvent, TicketState};
+use oneseal_domain::hotline::{
+    self, ArticleEvent, Directory, Intake, TicketCommand, TicketCtx, TicketEvent, TicketState,
+};
 use oneseal_domain::ids::TicketNo;
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{ArticleRow, Db, NewEvent, StoredEvent, TicketFilter, TicketRow};
@@ -224,15 +226,8 @@ impl App {
             .store
             .write(move |db| -> Result<i64, AppError> {
                 let v = db.stream_version(DIRECTORY_STREAM)?;
-                let e = crate::streams::record_raw(
-                    db,
-                    DIRECTORY_STREAM,
-                    v,
-                    DIRECTORY_PUBLISHED.into(),
-                    body,
-                    &who,
-                    now,
-                )?;
+                let e =
+                    crate::streams::record_raw(db, DIRECTORY_STREAM, v, DIRECTORY_PUBLISHED.into(), body, &who, now)?;
                 project_directory(db, &e)?;
                 Ok(v + 1)
             })
@@ -589,7 +584,8 @@ pub(crate) fn project_directory(db: &mut Db, e: &StoredEvent) -> Result<(), AppE
 /// The articles projection after a published version of an article (the command and `rebuild` both call it).
 pub(crate) fn project_article(db: &mut Db, e: &StoredEvent) -> Result<ArticleRow, AppError> {
     let ArticleEvent::Published { id, version, category, title, body } = crate::streams::decode(e)?;
-    let row = ArticleRow { id, version, category, title, body, published_at_ms: e.at_ms, published_by: e.actor.clone() };
+    let row =
+        ArticleRow { id, version, category, title, body, published_at_ms: e.at_ms, published_by: e.actor.clone() };
     db.put_article(&row)?;
     Ok(row)
 }

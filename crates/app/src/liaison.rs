@@ -17,8 +17,8 @@ use oneseal_domain::case::{CaseCommand, CaseState, Outcome, Status, Subject, Sus
 use oneseal_domain::catalog::{ItemKind, StepKind};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::ids::CaseNo;
-use oneseal_domain::roles::{Actor, Role};
 use oneseal_domain::liaison::{self, ConsultationEvent, ConsultationStatus, LiaisonEvent};
+use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{ConsultationRow, Db, LiaisonCounter, LiaisonFilter, LiaisonRow, StoredEvent};
 use serde_json::{json, Value};
 
@@ -182,7 +182,13 @@ pub(crate) fn project_consultation(db: &mut Db, e: &StoredEvent) -> Result<Optio
 }
 
 /// Record an event on a message's stream and project it.
-fn record_message(db: &mut Db, id: &str, ev: &LiaisonEvent, actor: &str, at: i64) -> Result<(i64, LiaisonRow), AppError> {
+fn record_message(
+    db: &mut Db,
+    id: &str,
+    ev: &LiaisonEvent,
+    actor: &str,
+    at: i64,
+) -> Result<(i64, LiaisonRow), AppError> {
     let e = record(db, id, ev, actor, at)?;
     let m = project_message(db, &e)?.ok_or_else(|| AppError::Internal(format!("message {id}: no row")))?;
     Ok((e.seq, m))

@@ -11,8 +11,7 @@ use crate::AppError;
 /// A typed event (an enum tagged `type`) as its stored `type` and payload: the payload is the other fields with
 /// their keys in order, as `serde_json::json!` wrote them before the events were typed, so the bytes are the same.
 pub(crate) fn encode<E: Serialize>(event: &E) -> Result<(String, String), AppError> {
-    let Value::Object(mut fields) = serde_json::to_value(event).map_err(|e| AppError::Internal(e.to_string()))?
-    else {
+    let Value::Object(mut fields) = serde_json::to_value(event).map_err(|e| AppError::Internal(e.to_string()))? else {
         return Err(AppError::Internal("an event is a JSON object".into()));
     };
     let Some(Value::String(kind)) = fields.remove("type") else {

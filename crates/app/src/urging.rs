@@ -106,9 +106,14 @@ impl App {
             .write(move |db| -> Result<UrgingRow, AppError> {
                 let case = db.get_case(&case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
                 if let Some(p) = &person {
-                    let a = db.get_account(p)?.filter(|a| a.active && a.department.as_deref() == Some(case.department.as_str()));
+                    let a = db
+                        .get_account(p)?
+                        .filter(|a| a.active && a.department.as_deref() == Some(case.department.as_str()));
                     if a.is_none() {
-                        return Err(AppError::invalid("unknown_person", format!("{p} is not active staff of {}", case.department)));
+                        return Err(AppError::invalid(
+                            "unknown_person",
+                            format!("{p} is not active staff of {}", case.department),
+                        ));
                     }
                 }
                 let ev = UrgingEvent::Issued {
@@ -130,7 +135,15 @@ impl App {
                         v
                     }
                 };
-                notify(db, seq, &to, &case_no, "urging_issued", &format!("督办 urging: {message}（{due}前 by {due}）"), row.issued_at_ms)?;
+                notify(
+                    db,
+                    seq,
+                    &to,
+                    &case_no,
+                    "urging_issued",
+                    &format!("督办 urging: {message}（{due}前 by {due}）"),
+                    row.issued_at_ms,
+                )?;
                 Ok(row)
             })
             .await

@@ -128,7 +128,10 @@ mod tests {
         let s = s.apply(&ConsultationEvent::Answered { answer: "no objection".into() });
         assert_eq!(s, ConsultationStatus::Answered);
         let e = s.check_answer().unwrap_err();
-        assert_eq!((e.code(), e.to_string().as_str()), ("consultation_closed", "this consultation was answered already"));
+        assert_eq!(
+            (e.code(), e.to_string().as_str()),
+            ("consultation_closed", "this consultation was answered already")
+        );
         assert_eq!(ConsultationStatus::parse("answered"), Some(ConsultationStatus::Answered));
     }
 }

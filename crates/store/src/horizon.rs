@@ -53,7 +53,10 @@ impl Db {
         }
         let last = self
             .sql
-            .query("SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)", &[])?
+            .query(
+                "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('events', 'seq')::regclass), 0)",
+                &[],
+            )?
             .first()
             .map_or(Ok(0), |r| r.int(0))?;
         if last <= self.horizon.load(Ordering::Acquire) {

@@ -18,8 +18,8 @@ mod sqlite;
 pub mod testing;
 
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::sync::atomic::AtomicI64;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;

@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 use rsa::{BoxedUint, Pkcs1v15Sign, PublicKey};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// The configuration of the identity provider.
 #[derive(Clone)]

@@ -579,7 +579,8 @@ pub(crate) fn project(app: &App, db: &mut Db, e: &StoredEvent) -> Result<(), App
             db.put_license(&new)?;
         }
         LicenseEvent::Revoked { identifier, reason } | LicenseEvent::Cancelled { identifier, reason } => {
-            let status = if e.event_type == "license_revoked" { LicenseStatus::Revoked } else { LicenseStatus::Cancelled };
+            let status =
+                if e.event_type == "license_revoked" { LicenseStatus::Revoked } else { LicenseStatus::Cancelled };
             if let Some(mut row) = db.license(&identifier)? {
                 row.status = status.as_str().into();
                 row.reason = Some(reason);

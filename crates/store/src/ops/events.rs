@@ -215,7 +215,11 @@ impl Db {
         let r = rows.first().ok_or_else(|| StoreError::Decode("no log head".into()))?;
         let (mut size, mut tree, kind) = (r.int(0)?, r.int(1)? as u64, crate::merkle::kind(&r.text(2)?)?);
         if self.backend() == Backend::Postgres {
-            size = self.write_leaves_below_horizon(size, kind, max.saturating_sub(size.saturating_sub(tree as i64) as u64))?;
+            size = self.write_leaves_below_horizon(
+                size,
+                kind,
+                max.saturating_sub(size.saturating_sub(tree as i64) as u64),
+            )?;
         }
         let size = size.min(tree.saturating_add(max).min(i64::MAX as u64) as i64);
         let before = tree;
@@ -249,8 +253,11 @@ impl Db {
         max: u64,
     ) -> Result<i64, StoreError> {
         let horizon = self.safe_horizon();
-        let mut after =
-            self.sql.query("SELECT COALESCE(MAX(seq), 0) FROM event_leaves", &[])?.first().map_or(Ok(0), |r| r.int(0))?;
+        let mut after = self
+            .sql
+            .query("SELECT COALESCE(MAX(seq), 0) FROM event_leaves", &[])?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))?;
         let before = size;
         let mut left = max;
         while left > 0 && after < horizon {
@@ -309,7 +316,11 @@ impl Db {
             return Ok(Vec::new());
         }
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
-        self.sql.query(&sql, &[Val::Int(after_seq), Val::Int(horizon), Val::Int(limit)])?.iter().map(event_from).collect()
+        self.sql
+            .query(&sql, &[Val::Int(after_seq), Val::Int(horizon), Val::Int(limit)])?
+            .iter()
+            .map(event_from)
+            .collect()
     }
 
     pub fn last_seq(&mut self) -> Result<i64, StoreError> {
@@ -323,7 +334,10 @@ impl Db {
 
     /// The number of events at or below a position.
     pub fn count_events_upto(&mut self, seq: i64) -> Result<i64, StoreError> {
-        self.sql.query("SELECT COUNT(*) FROM events WHERE seq <= $1", &[Val::Int(seq)])?.first().map_or(Ok(0), |r| r.int(0))
+        self.sql
+            .query("SELECT COUNT(*) FROM events WHERE seq <= $1", &[Val::Int(seq)])?
+            .first()
+            .map_or(Ok(0), |r| r.int(0))
     }
 
     /// The connection counters run on: on a PostgreSQL writer its side connection, where each increment commits
