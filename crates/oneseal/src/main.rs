@@ -1,6 +1,11 @@
 //! `oneseal`: the one binary. Serve the platform, migrate, import the catalog, answer calendar questions, rebuild
 //! projections, check identifiers and run the lifecycle benchmark.
 
+/// mimalloc instead of glibc's malloc: the request path allocates many small, short-lived values (JSON trees,
+/// rows, strings) across threads, and glibc's allocator was ~15 % of a lifecycle's CPU (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod config;
 mod secrets;
