@@ -130,9 +130,21 @@ impl Clock for ManualClock {
 /// The public address when none is configured (`ONESEAL_PUBLIC_URL`).
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
-/// The application: the store plus the in-memory views that are cheap to keep (catalog, calendar).
+/// The application: the store plus the in-memory views that are cheap to keep (catalog, calendar). A handle:
+/// cloning it (once per request, and into every write job) is one reference count, not one per field.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<AppInner>);
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// What an [`App`] handle shares.
+pub struct AppInner {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     catalog: Arc<RwLock<Arc<catalog::CatalogView>>>,
@@ -181,7 +193,7 @@ impl App {
     /// and the published catalog.
     pub fn new(store: Store, clock: Arc<dyn Clock>, master: MasterKey) -> Result<App, AppError> {
         let keyring = pd::load_keyring(&store, &master, ms(clock.now()))?;
-        let app = App {
+        let app = App(Arc::new(AppInner {
             store,
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog::CatalogView::default()))),
@@ -208,7 +220,7 @@ impl App {
             upload_settings: Arc::default(),
             anonymous_per_minute: Arc::new(std::sync::atomic::AtomicU32::new(ANONYMOUS_PER_MINUTE)),
             license_types: Arc::new(licensing::builtin_license_types()?),
-        };
+        }));
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;
         app.reload_directory_blocking()?;

@@ -80,6 +80,20 @@ impl Sql for SqliteConn {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        // The writer's transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT) runs for every job: short
+        // statements without literals are prepared once and cached instead of parsed on each call.
+        const CONTROL: [&str; 5] = ["BEGIN", "SAVEPOINT ", "RELEASE ", "COMMIT", "ROLLBACK"];
+        let parts = || sql.split(';').map(str::trim).filter(|p| !p.is_empty());
+        if sql.len() <= 64
+            && !sql.contains(['\'', '"', '-', '/'])
+            && parts().all(|p| CONTROL.iter().any(|c| p.starts_with(c)))
+        {
+            for part in parts() {
+                let mut st = self.conn.prepare_cached(part).map_err(map_err)?;
+                st.raw_execute().map_err(map_err)?;
+            }
+            return Ok(());
+        }
         self.conn.execute_batch(sql).map_err(map_err)
     }
 

@@ -33,9 +33,20 @@ use problem::Problem;
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-/// Shared state of the handlers.
+/// Shared state of the handlers: a handle, cloned for every request and middleware (one reference count).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<StateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = StateInner;
+
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+/// What an [`AppState`] handle shares.
+pub struct StateInner {
     pub app: App,
     /// Mark cookies `Secure` (the site is served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
@@ -101,7 +112,7 @@ pub fn declared_routes() -> routes::Routes {
 pub fn router_with(app: App, settings: WebSettings) -> Router {
     let WebSettings { secure_cookies, kiosk_idle_secs, oidc } = settings;
     let (router, policy) = declared_routes().into_parts();
-    let state = AppState {
+    let state = AppState(std::sync::Arc::new(StateInner {
         app,
         secure_cookies,
         oidc: oidc.map(oidc::Oidc::new),
@@ -110,7 +121,7 @@ pub fn router_with(app: App, settings: WebSettings) -> Router {
         form_pdfs: std::sync::Arc::default(),
         anonymous: std::sync::Arc::default(),
         policy: std::sync::Arc::new(policy),
-    };
+    }));
     router
         .fallback(|uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
             // People get a page in their language; programs (the API, or anyone not asking for HTML) problem+json.
