@@ -182,7 +182,8 @@ impl App {
         let limits = self.login_limits.read().map(|g| *g).unwrap_or_default();
         let keys = throttle_keys(username, addr, limits);
         // The counters are shared by every node (the `throttle_hits` table), so three nodes do not triple them.
-        let seen = self.throttle_snapshot(keys.iter().map(|(k, _)| k.clone()).collect(), now - THROTTLE_WINDOW_MS).await?;
+        let seen =
+            self.throttle_snapshot(keys.iter().map(|(k, _)| k.clone()).collect(), now - THROTTLE_WINDOW_MS).await?;
         // Backoff per (account, address) and a ceiling per address: a stranger slows only their own address.
         if let Some(wait) = throttle_wait(&seen, &keys, now) {
             return Err(AppError::Throttled { retry_after_secs: wait });
@@ -395,9 +396,7 @@ impl App {
             return Err(AppError::Forbidden("an administrator of a department lifts only its own accounts".into()));
         }
         let (account, pair_prefix) = (account_key(username), format!("p:{}|", username.trim().to_lowercase()));
-        self.store
-            .write(move |db| db.throttle_clear(&[account], Some(&pair_prefix)).map_err(AppError::from))
-            .await?;
+        self.store.write(move |db| db.throttle_clear(&[account], Some(&pair_prefix)).map_err(AppError::from)).await?;
         let (by, at, u) = (admin.id.clone(), ms(self.now()), a.username.clone());
         self.store
             .write(move |db| -> Result<(), AppError> {
@@ -601,7 +600,6 @@ fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     H.get_or_init(|| hash_password("not a password of anyone").unwrap_or_default())
 }
-
 
 /// Recent hits per throttle key.
 type Throttle = std::collections::HashMap<String, Vec<i64>>;

@@ -320,7 +320,9 @@ impl App {
                 })
                 .await?;
             if !recorded {
-                eprintln!("webhooks: a delivery's lease ran out before its outcome was recorded; another attempt owns it");
+                eprintln!(
+                    "webhooks: a delivery's lease ran out before its outcome was recorded; another attempt owns it"
+                );
             }
         }
         Ok(n)

@@ -50,8 +50,10 @@ impl Db {
     /// Count one hit at `at_ms` under each key.
     pub fn throttle_add(&mut self, keys: &[String], at_ms: i64) -> Result<(), StoreError> {
         for k in keys {
-            self.sql
-                .exec("INSERT INTO throttle_hits (key, at_ms) VALUES ($1, $2)", &[k.as_str().into(), Val::Int(at_ms)])?;
+            self.sql.exec(
+                "INSERT INTO throttle_hits (key, at_ms) VALUES ($1, $2)",
+                &[k.as_str().into(), Val::Int(at_ms)],
+            )?;
         }
         Ok(())
     }
@@ -88,8 +90,7 @@ impl Db {
 
     /// Take (read and delete) a pending sign-in: each is used once, on whichever node the browser comes back to.
     pub fn oidc_pending_take(&mut self, state: &str) -> Result<Option<(String, i64)>, StoreError> {
-        let rows =
-            self.sql.query("SELECT body, created_ms FROM oidc_pending WHERE state = $1", &[state.into()])?;
+        let rows = self.sql.query("SELECT body, created_ms FROM oidc_pending WHERE state = $1", &[state.into()])?;
         let Some(r) = rows.first() else { return Ok(None) };
         let n = self.sql.exec("DELETE FROM oidc_pending WHERE state = $1", &[state.into()])?;
         // Two nodes taking the same state at once: only the one whose delete removed the row uses it.
