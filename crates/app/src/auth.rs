@@ -50,41 +50,53 @@ impl App {
     }
 
     /// Count a registration from `addr`; refuse once the address has made its hourly allowance.
-    pub(crate) fn registration_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
+    pub(crate) async fn registration_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
         let limit = self.registrations_per_hour.read().map(|g| *g).unwrap_or(REGISTRATIONS_PER_ADDRESS_HOUR);
         let (Some(addr), true) = (addr, limit > 0) else { return Ok(()) };
         let key = format!("r:{addr}");
-        if let Some(retry_after_secs) = self.window_wait(&key, HOUR_MS, limit) {
+        if let Some(retry_after_secs) = self.window_wait(&key, HOUR_MS, limit).await? {
             return Err(AppError::RateLimited {
                 code: "registration_rate_limited",
                 message: format!("this address has registered {limit} accounts within the hour"),
                 retry_after_secs,
             });
         }
-        self.window_record(&key, HOUR_MS);
-        Ok(())
+        self.window_record(&key).await
     }
 
-    /// A counter of recent events under `key` (per node, in memory): the seconds until it drops below `limit`
-    /// within `window_ms`, or None when it is below already.
-    pub(crate) fn window_wait(&self, key: &str, window_ms: i64, limit: usize) -> Option<u64> {
+    /// A counter of recent events under `key`, shared by every node (the `throttle_hits` table): the seconds until
+    /// it drops below `limit` within `window_ms`, or None when it is below already.
+    pub(crate) async fn window_wait(&self, key: &str, window_ms: i64, limit: usize) -> Result<Option<u64>, AppError> {
         let now = ms(self.now());
-        let map = self.throttle.lock().ok()?;
-        let recent: Vec<i64> = map.get(key)?.iter().copied().filter(|t| now - t < window_ms).collect();
-        (recent.len() >= limit).then(|| {
+        let map = self.throttle_snapshot(vec![key.to_string()], now - window_ms).await?;
+        let Some(recent) = map.get(key) else { return Ok(None) };
+        Ok((recent.len() >= limit).then(|| {
             let oldest = recent.iter().copied().min().unwrap_or(now);
             ((oldest + window_ms - now) / 1000).max(1) as u64
-        })
+        }))
     }
 
-    /// Count one event under `key`, forgetting those older than `window_ms`.
-    pub(crate) fn window_record(&self, key: &str, window_ms: i64) {
-        let now = ms(self.now());
-        if let Ok(mut map) = self.throttle.lock() {
-            let v = map.entry(key.to_string()).or_default();
-            v.retain(|t| now - *t < window_ms);
-            v.push(now);
+    /// Count one event under `key` (hits older than the longest window are pruned by the hourly worker).
+    pub(crate) async fn window_record(&self, key: &str) -> Result<(), AppError> {
+        let (now, keys) = (ms(self.now()), vec![key.to_string()]);
+        self.store.write(move |db| db.throttle_add(&keys, now).map_err(AppError::from)).await
+    }
+
+    /// The hits under `keys` after `since_ms`, per key, as every node recorded them.
+    async fn throttle_snapshot(&self, keys: Vec<String>, since_ms: i64) -> Result<Throttle, AppError> {
+        let rows = self.store.read(move |db| db.throttle_hits(&keys, since_ms).map_err(AppError::from)).await?;
+        let mut map = Throttle::new();
+        for (k, at) in rows {
+            map.entry(k).or_default().push(at);
         }
+        Ok(map)
+    }
+
+    /// Forget throttle hits past the longest window and pending sign-ins past their life (the hourly worker).
+    pub async fn prune_throttles(&self) -> Result<u64, AppError> {
+        let now = ms(self.now());
+        let (before, pending_before) = (now - HOUR_MS.max(THROTTLE_WINDOW_MS), now - OIDC_PENDING_MS);
+        self.store.write(move |db| db.prune_node_state(before, pending_before).map_err(AppError::from)).await
     }
 
     /// Change the hourly registration allowance per address (configuration).
@@ -169,13 +181,16 @@ impl App {
         let now = ms(self.now());
         let limits = self.login_limits.read().map(|g| *g).unwrap_or_default();
         let keys = throttle_keys(username, addr, limits);
+        // The counters are shared by every node (the `throttle_hits` table), so three nodes do not triple them.
+        let seen =
+            self.throttle_snapshot(keys.iter().map(|(k, _)| k.clone()).collect(), now - THROTTLE_WINDOW_MS).await?;
         // Backoff per (account, address) and a ceiling per address: a stranger slows only their own address.
-        if let Some(wait) = self.throttle_wait(&keys, now) {
+        if let Some(wait) = throttle_wait(&seen, &keys, now) {
             return Err(AppError::Throttled { retry_after_secs: wait });
         }
         // The account's ceiling, over all addresses: past it, only a second-factor code (or an administrator
         // lifting it) lets the account in, so a distributed guesser cannot keep trying passwords.
-        let ceiling = self.account_ceiling_reached(username, limits, now);
+        let ceiling = account_ceiling_reached(&seen, username, limits, now);
         let u = username.to_string();
         let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
         let (hash, active) = match &acct {
@@ -185,7 +200,7 @@ impl App {
         };
         let verified = self.verify_password_bounded(password, hash).await?;
         let Some(acct) = acct.filter(|_| verified && active) else {
-            self.throttle_fail(&keys, now);
+            self.throttle_fail(&keys, now).await?;
             if ceiling {
                 return Err(AppError::Throttled { retry_after_secs: (THROTTLE_WINDOW_MS / 1000) as u64 });
             }
@@ -218,7 +233,7 @@ impl App {
                 .ok_or_else(|| AppError::Internal("stored TOTP secret".into()))?;
             let unix = (now / 1000).max(0) as u64;
             let Some(step) = oneseal_seal::totp::verify(&secret, code, unix, last_step.map(|s| s.max(0) as u64)) else {
-                self.throttle_fail(&keys, now);
+                self.throttle_fail(&keys, now).await?;
                 return Err(refuse());
             };
             let name = acct.username.clone();
@@ -234,7 +249,7 @@ impl App {
         } else if self.totp_required_for(&actor) {
             limited = true;
         }
-        self.throttle_clear(&keys);
+        self.throttle_clear(&keys).await?;
         let token = random_hex(32)?;
         let expires = now + SESSION_HOURS * 3600 * 1000;
         let (h, name) = (sha256_hex(&token), acct.username.clone());
@@ -360,64 +375,16 @@ impl App {
             .await
     }
 
-    /// How long to wait before the next try: backoff per (account, address) — free tries, then 1 s, 2 s, 4 s, …
-    /// up to the window — and the per-address ceiling within the window.
-    fn throttle_wait(&self, keys: &[(String, usize)], now: i64) -> Option<u64> {
-        let map = self.throttle.lock().ok()?;
-        keys.iter()
-            .filter_map(|(k, limit)| {
-                let fails = map.get(k)?;
-                let recent: Vec<i64> = fails.iter().copied().filter(|t| now - *t < THROTTLE_WINDOW_MS).collect();
-                if k.starts_with("p:") {
-                    let n = recent.len();
-                    if n < *limit {
-                        return None;
-                    }
-                    let delay = (1000i64 << (n - limit).min(20)).min(THROTTLE_WINDOW_MS);
-                    let last = recent.iter().copied().max()?;
-                    let wait = last + delay - now;
-                    (wait > 0).then(|| ((wait + 999) / 1000) as u64)
-                } else if k.starts_with("a:") && recent.len() >= *limit {
-                    let oldest = recent.iter().copied().min()?;
-                    Some(((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64)
-                } else {
-                    None
-                }
-            })
-            .max()
+    async fn throttle_fail(&self, keys: &[(String, usize)], now: i64) -> Result<(), AppError> {
+        let keys: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+        self.store.write(move |db| db.throttle_add(&keys, now).map_err(AppError::from)).await
     }
 
-    fn account_ceiling_reached(&self, username: &str, limits: LoginLimits, now: i64) -> bool {
-        if limits.per_account == 0 {
-            return false;
-        }
-        let key = account_key(username);
-        self.throttle.lock().ok().and_then(|m| {
-            m.get(&key).map(|v| v.iter().filter(|t| now - **t < THROTTLE_WINDOW_MS).count() >= limits.per_account)
-        }) == Some(true)
-    }
-
-    fn throttle_fail(&self, keys: &[(String, usize)], now: i64) {
-        if let Ok(mut map) = self.throttle.lock() {
-            for (k, _) in keys {
-                let v = map.entry(k.clone()).or_default();
-                v.retain(|t| now - *t < THROTTLE_WINDOW_MS);
-                v.push(now);
-            }
-            // Keep the table small under a spray of names.
-            if map.len() > 100_000 {
-                map.retain(|_, v| v.iter().any(|t| now - *t < THROTTLE_WINDOW_MS));
-            }
-        }
-    }
-
-    fn throttle_clear(&self, keys: &[(String, usize)]) {
-        if let Ok(mut map) = self.throttle.lock() {
-            // A success clears the account's failures and this address's backoff for it, not the address's count.
-            for (k, _) in keys.iter().filter(|(k, _)| k.starts_with("u:") || k.starts_with("p:")) {
-                map.remove(k);
-            }
-        }
+    async fn throttle_clear(&self, keys: &[(String, usize)]) -> Result<(), AppError> {
+        // A success clears the account's failures and this address's backoff for it, not the address's count.
+        let keys: Vec<String> =
+            keys.iter().filter(|(k, _)| k.starts_with("u:") || k.starts_with("p:")).map(|(k, _)| k.clone()).collect();
+        self.store.write(move |db| db.throttle_clear(&keys, None).map_err(AppError::from)).await
     }
 
     /// An administrator lifts an account's sign-in ceiling (after checking with its owner); recorded as an event.
@@ -428,11 +395,8 @@ impl App {
         if !crate::accounts::may_manage(admin, a.department.as_deref()) {
             return Err(AppError::Forbidden("an administrator of a department lifts only its own accounts".into()));
         }
-        if let Ok(mut map) = self.throttle.lock() {
-            map.remove(&account_key(username));
-            let pair_prefix = format!("p:{}|", username.trim().to_lowercase());
-            map.retain(|k, _| !k.starts_with(&pair_prefix));
-        }
+        let (account, pair_prefix) = (account_key(username), format!("p:{}|", username.trim().to_lowercase()));
+        self.store.write(move |db| db.throttle_clear(&[account], Some(&pair_prefix)).map_err(AppError::from)).await?;
         let (by, at, u) = (admin.id.clone(), ms(self.now()), a.username.clone());
         self.store
             .write(move |db| -> Result<(), AppError> {
@@ -636,6 +600,46 @@ fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     H.get_or_init(|| hash_password("not a password of anyone").unwrap_or_default())
 }
+
+/// Recent hits per throttle key.
+type Throttle = std::collections::HashMap<String, Vec<i64>>;
+
+/// How long to wait before the next try: backoff per (account, address) — free tries, then 1 s, 2 s, 4 s, … up to
+/// the window — and the per-address ceiling within the window.
+fn throttle_wait(map: &Throttle, keys: &[(String, usize)], now: i64) -> Option<u64> {
+    keys.iter()
+        .filter_map(|(k, limit)| {
+            let fails = map.get(k)?;
+            let recent: Vec<i64> = fails.iter().copied().filter(|t| now - *t < THROTTLE_WINDOW_MS).collect();
+            if k.starts_with("p:") {
+                let n = recent.len();
+                if n < *limit {
+                    return None;
+                }
+                let delay = (1000i64 << (n - limit).min(20)).min(THROTTLE_WINDOW_MS);
+                let last = recent.iter().copied().max()?;
+                let wait = last + delay - now;
+                (wait > 0).then(|| ((wait + 999) / 1000) as u64)
+            } else if k.starts_with("a:") && recent.len() >= *limit {
+                let oldest = recent.iter().copied().min()?;
+                Some(((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64)
+            } else {
+                None
+            }
+        })
+        .max()
+}
+
+fn account_ceiling_reached(map: &Throttle, username: &str, limits: LoginLimits, now: i64) -> bool {
+    if limits.per_account == 0 {
+        return false;
+    }
+    map.get(&account_key(username))
+        .is_some_and(|v| v.iter().filter(|t| now - **t < THROTTLE_WINDOW_MS).count() >= limits.per_account)
+}
+
+/// How long a pending single sign-on sign-in is kept (the browser has this long to come back).
+pub const OIDC_PENDING_MS: i64 = 600_000;
 
 /// Failed sign-ins counted over this window.
 pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;

@@ -662,14 +662,14 @@ impl App {
     /// A case's progress for whoever holds its query code. Failed lookups are counted per address (`addr`): past
     /// the limit the address waits, so codes cannot be guessed by trying.
     pub async fn progress(&self, case_no: &CaseNo, query_code: &str, addr: Option<&str>) -> Result<Progress, AppError> {
-        self.lookup_allowed(addr)?;
+        self.lookup_allowed(addr).await?;
         let no = case_no.to_string();
         let nf = || AppError::NotFound(format!("case {case_no} with this query code"));
         let found = self.store.read(move |db| load_state(db, &no)).await;
         let (st, _) = match found {
             Ok(x) => x,
             Err(AppError::NotFound(_)) => {
-                self.lookup_failed(addr);
+                self.lookup_failed(addr).await?;
                 return Err(nf());
             }
             Err(e) => return Err(e),
@@ -677,7 +677,7 @@ impl App {
         if query_code.len() > 40
             || !constant_time_eq(&sha256_hex(&normalize_query_code(query_code)), &st.query_code_digest)
         {
-            self.lookup_failed(addr);
+            self.lookup_failed(addr).await?;
             return Err(nf());
         }
         // Steps by their names in both languages, from the version of the service the case runs on.
@@ -816,10 +816,10 @@ pub fn normalize_query_code(code: &str) -> String {
 pub const FAILED_LOOKUPS_PER_ADDRESS: usize = 20;
 
 impl App {
-    fn lookup_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
+    async fn lookup_allowed(&self, addr: Option<&str>) -> Result<(), AppError> {
         let Some(addr) = addr else { return Ok(()) };
         let key = format!("q:{addr}");
-        match self.window_wait(&key, crate::auth::THROTTLE_WINDOW_MS, FAILED_LOOKUPS_PER_ADDRESS) {
+        match self.window_wait(&key, crate::auth::THROTTLE_WINDOW_MS, FAILED_LOOKUPS_PER_ADDRESS).await? {
             Some(retry_after_secs) => Err(AppError::RateLimited {
                 code: "lookup_rate_limited",
                 message: format!(
@@ -833,17 +833,21 @@ impl App {
 
     /// A progress lookup whose case number is malformed (parsed at the edge): answered and counted like a lookup
     /// of an unknown case.
-    pub fn progress_malformed(&self, case_no: &str, addr: Option<&str>) -> AppError {
-        if let Err(e) = self.lookup_allowed(addr) {
+    pub async fn progress_malformed(&self, case_no: &str, addr: Option<&str>) -> AppError {
+        if let Err(e) = self.lookup_allowed(addr).await {
             return e;
         }
-        self.lookup_failed(addr);
+        if let Err(e) = self.lookup_failed(addr).await {
+            return e;
+        }
         AppError::NotFound(format!("case {case_no} with this query code"))
     }
 
-    fn lookup_failed(&self, addr: Option<&str>) {
-        if let Some(addr) = addr {
-            self.window_record(&format!("q:{addr}"), crate::auth::THROTTLE_WINDOW_MS);
+    /// Count a failed lookup from `addr` (shared by every node).
+    async fn lookup_failed(&self, addr: Option<&str>) -> Result<(), AppError> {
+        match addr {
+            Some(addr) => self.window_record(&format!("q:{addr}")).await,
+            None => Ok(()),
         }
     }
 }

@@ -430,6 +430,8 @@ impl App {
         let urge_due = self.calendar().add_working_days(local_date(now), 1).map(format_date).unwrap_or_default();
         self.store
             .write(move |db| -> Result<usize, AppError> {
+                // Once across nodes: the same sweep elsewhere waits, then finds nothing left due.
+                db.claim_work("sweep_hotline")?;
                 let mut n = 0;
                 for (kind, t) in db.tickets_overdue(ms(now), FOLLOW_UP_MS, limit)? {
                     let (alert, due, dept) = match kind.as_str() {

@@ -37,6 +37,8 @@ pub struct LiaisonSettings {
     pub ack_days: u32,
     /// Seconds to wait before each retry of a failed webhook delivery; when they run out the delivery is dead.
     pub retry_seconds: Vec<u64>,
+    /// Seconds a worker holds a claimed delivery before another worker (any node) may attempt it again.
+    pub lease_seconds: u64,
 }
 
 impl Default for LiaisonSettings {
@@ -46,6 +48,7 @@ impl Default for LiaisonSettings {
             // Standard Webhooks' suggested schedule after the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
             // 14 h, 20 h, 24 h.
             retry_seconds: vec![5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+            lease_seconds: (crate::webhooks::LEASE_MS / 1000) as u64,
         }
     }
 }
@@ -225,6 +228,10 @@ impl App {
         if !(1..=30).contains(&s.ack_days) {
             return Err(AppError::invalid("invalid_ack_days", "the acknowledgement limit is 1–30 working days"));
         }
+        // Longer than one attempt may take (15 s), so a live worker never loses its lease while it sends.
+        if !(20..=86_400).contains(&s.lease_seconds) {
+            return Err(AppError::invalid("invalid_lease", "the webhook lease is 20–86400 seconds"));
+        }
         if let Ok(mut g) = self.liaison.write() {
             *g = s;
         }
@@ -383,6 +390,8 @@ impl App {
         let today = format_date(local_date(now));
         self.store
             .write(move |db| -> Result<usize, AppError> {
+                // Once across nodes: the same sweep elsewhere waits, then finds nothing left due.
+                db.claim_work("sweep_liaison")?;
                 let due = db.liaisons_overdue(&today, limit)?;
                 let n = due.len();
                 for m in due {

@@ -152,8 +152,8 @@ pub struct AppInner {
     /// The personal-data master key (from configuration) and the unwrapped data keys.
     master: Arc<RwLock<MasterKey>>,
     keyring: Arc<RwLock<Arc<Keyring>>>,
-    /// Recent failed sign-ins per account name and per client address (per node).
-    throttle: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>>,
+    /// This node's name among the nodes sharing the database (random per process): the holder of its leases.
+    node_id: Arc<str>,
     login_limits: Arc<RwLock<auth::LoginLimits>>,
     /// Whether staff with write powers must use a second factor.
     totp_policy: Arc<RwLock<bool>>,
@@ -200,7 +200,7 @@ impl App {
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::default()))),
             master: Arc::new(RwLock::new(master)),
             keyring: Arc::new(RwLock::new(Arc::new(keyring))),
-            throttle: Arc::default(),
+            node_id: Arc::from(random_hex(8)?),
             login_limits: Arc::default(),
             totp_policy: Arc::default(),
             seal: Arc::default(),
@@ -233,6 +233,11 @@ impl App {
     /// live one.
     pub fn now(&self) -> OffsetDateTime {
         from_ms(ms(self.clock.now()))
+    }
+
+    /// This node's name among the nodes sharing the database (random per process).
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
     pub fn catalog(&self) -> Arc<catalog::CatalogView> {

@@ -9,10 +9,12 @@ use lettre::message::header::ContentType;
 use lettre::{Message, SmtpTransport, Transport};
 use serde_json::Value;
 
-use crate::{App, AppError};
+use crate::{ms, App, AppError};
 
-/// The mail subscriber's cursor name.
+/// The mail subscriber's cursor name (and its lease's).
 pub const MAIL: &str = "mail";
+/// How long the node running the mail subscriber holds it (renewed every round).
+pub const MAIL_LEASE_MS: i64 = 300_000;
 
 /// Where mail goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +76,21 @@ fn message_of(event_type: &str, payload: &str) -> Option<(String, String)> {
 impl App {
     /// Mail the red alerts and escalations after the mail cursor (up to `limit` events). Returns how many events
     /// were read; an SMTP error leaves the cursor where it was.
+    ///
+    /// Several nodes: the mail subscriber runs on one node at a time, the holder of the `mail` lease (taken or
+    /// renewed before each round, held for [`MAIL_LEASE_MS`]); the others return 0. If the holder dies after the
+    /// relay accepted a round and before its cursor moved, the next holder mails that round again (at least once;
+    /// duplicates only from a node that died or stalled past its lease mid-round).
     pub async fn run_mail_once(&self, cfg: &MailConfig, limit: i64) -> Result<usize, AppError> {
+        let now = ms(self.now());
+        let holder = self.node_id().to_string();
+        let held = self
+            .store
+            .write(move |db| db.take_lease(MAIL, &holder, now + MAIL_LEASE_MS, now).map_err(AppError::from))
+            .await?;
+        if !held {
+            return Ok(0);
+        }
         let events = self
             .store
             .read(move |db| -> Result<Vec<oneseal_store::StoredEvent>, AppError> {

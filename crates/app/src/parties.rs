@@ -58,7 +58,7 @@ impl App {
             ));
         }
         // Each registration costs an Argon2 hash: an address gets a few per hour.
-        self.registration_allowed(addr)?;
+        self.registration_allowed(addr).await?;
         let hash = self.hash_password_bounded(password).await?;
         self.create_account(username, username, name, hash, &[Role::Applicant], None).await?;
         let row = PersonRow {

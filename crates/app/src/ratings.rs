@@ -280,7 +280,9 @@ impl App {
                 (v, a.id.clone(), true)
             }
             (_, Some(code)) => {
-                let no = exact_case_no(&input.case_no).ok_or_else(|| self.progress_malformed(&input.case_no, addr))?;
+                let Some(no) = exact_case_no(&input.case_no) else {
+                    return Err(self.progress_malformed(&input.case_no, addr).await);
+                };
                 self.progress(&no, code, addr).await?;
                 let system = Actor::system("rating", Role::Supervisor, None);
                 let v = self.case_view_unrecorded(&system, &no).await?;
@@ -539,6 +541,8 @@ impl App {
         let today = format_date(local_date(now));
         self.store
             .write(move |db| -> Result<usize, AppError> {
+                // Once across nodes: the same sweep elsewhere waits, then finds nothing left due.
+                db.claim_work("sweep_ratings")?;
                 let due = db.remediations_overdue(&today, limit)?;
                 let n = due.len();
                 for mut r in due {

@@ -315,6 +315,8 @@ impl App {
         let app_t = self.thresholds();
         self.store
             .write(move |db| -> Result<SweepReport, AppError> {
+                // Once across nodes: the same sweep elsewhere waits, then finds nothing left due.
+                db.claim_work("sweep_supervision")?;
                 let mut rep = SweepReport::default();
                 for (column, kind) in [
                     ("yellow_on", "yellow"),

@@ -47,6 +47,8 @@ impl App {
         self.store.settle().await?;
         self.store
             .write(move |db| -> Result<Option<String>, AppError> {
+                // Once across nodes: another node signing now waits, then finds this checkpoint at the same size.
+                db.claim_work("checkpoint")?;
                 db.sync_tree()?;
                 let (size, kind) = db.log_head()?;
                 let last = db.checkpoints()?.pop();

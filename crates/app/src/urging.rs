@@ -214,6 +214,8 @@ impl App {
         let today = format_date(local_date(now));
         self.store
             .write(move |db| -> Result<usize, AppError> {
+                // Once across nodes: the same sweep elsewhere waits, then finds nothing left due.
+                db.claim_work("escalate_urgings")?;
                 let due = db.urgings_overdue(&today, limit)?;
                 let supervisors = db.accounts_with_role(Role::Supervisor.as_str(), None)?;
                 let at = ms(now);

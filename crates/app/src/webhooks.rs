@@ -17,8 +17,9 @@ use serde_json::json;
 use crate::egress::Cidr;
 use crate::{ms, App, AppError};
 
-/// How long a claimed delivery is left to its worker before another may try it.
-const LEASE_MS: i64 = 120_000;
+/// How long a claimed delivery is left to its worker before another may try it, by default
+/// (`ONESEAL_WEBHOOK_LEASE_SECONDS`).
+pub const LEASE_MS: i64 = 120_000;
 /// Longest wait a `Retry-After` may ask for.
 const MAX_RETRY_AFTER_SECS: u64 = 86_400;
 
@@ -250,24 +251,31 @@ impl App {
     }
 
     /// Claim up to `limit` due deliveries, send each, and record the outcomes; returns how many were attempted.
+    ///
+    /// Across nodes: a claim is a lease (`next_attempt_ms` moved to now + the lease, `ONESEAL_WEBHOOK_LEASE_SECONDS`)
+    /// taken with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never hold the same delivery. An outcome is
+    /// recorded only under the lease it was attempted with. A worker that dies (or stalls past its lease) between
+    /// sending and recording leaves the delivery pending; it is due again when the lease expires and sent again,
+    /// with the same `webhook-id`. So: every delivery is sent until it is recorded delivered or dead (at least
+    /// once); a receiver sees it twice only when the sender died or lost its lease after sending — it de-duplicates
+    /// on `webhook-id`, as Standard Webhooks asks.
     pub async fn run_webhooks_once(&self, limit: i64) -> Result<usize, AppError> {
         let now = ms(self.now());
+        let settings = self.liaison_settings();
+        let lease = now + i64::try_from(settings.lease_seconds).unwrap_or(LEASE_MS / 1000).saturating_mul(1000);
         let claimed = self
             .store
             .write(move |db| -> Result<Vec<(WebhookDelivery, Option<WebhookEndpoint>)>, AppError> {
                 let mut out = Vec::new();
-                for mut d in db.webhook_deliveries_due(now, limit)? {
+                for d in db.claim_webhook_deliveries(now, lease, limit)? {
                     let ep = db.webhook_endpoint(&d.endpoint_id)?;
-                    let original = d.clone();
-                    d.next_attempt_ms = now + LEASE_MS;
-                    db.put_webhook_delivery(&d)?;
-                    out.push((original, ep));
+                    out.push((d, ep));
                 }
                 Ok(out)
             })
             .await?;
         let n = claimed.len();
-        let schedule = self.liaison_settings().retry_seconds;
+        let schedule = settings.retry_seconds;
         for (d, ep) in claimed {
             let (next, disable) = match ep.as_ref().filter(|e| e.enabled) {
                 None => {
@@ -295,9 +303,12 @@ impl App {
                 }
             };
             let ep_id = next.endpoint_id.clone();
-            self.store
-                .write(move |db| -> Result<(), AppError> {
-                    db.put_webhook_delivery(&next)?;
+            let recorded = self
+                .store
+                .write(move |db| -> Result<bool, AppError> {
+                    if !db.finish_webhook_delivery(&next, lease)? {
+                        return Ok(false);
+                    }
                     if disable {
                         if let Some(mut ep) = db.webhook_endpoint(&ep_id)? {
                             ep.enabled = false;
@@ -305,9 +316,14 @@ impl App {
                             db.put_webhook_endpoint(&ep)?;
                         }
                     }
-                    Ok(())
+                    Ok(true)
                 })
                 .await?;
+            if !recorded {
+                eprintln!(
+                    "webhooks: a delivery's lease ran out before its outcome was recorded; another attempt owns it"
+                );
+            }
         }
         Ok(n)
     }

@@ -39,6 +39,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { name: "ONESEAL_ALERT_MAIL_TO", default: "—", doc: "comma-separated mailboxes that receive them (needed with `ONESEAL_SMTP_URL`)" },
     Setting { name: "ONESEAL_LIAISON_ACK_DAYS", default: "5", doc: "working days a regulator has to acknowledge a message" },
     Setting { name: "ONESEAL_WEBHOOK_RETRY_SECONDS", default: "5,300,1800,7200,18000,36000,50400,72000,86400", doc: "comma-separated waits before each webhook retry (the Standard Webhooks schedule)" },
+    Setting { name: "ONESEAL_WEBHOOK_LEASE_SECONDS", default: "120", doc: "seconds a node holds a webhook delivery it claimed; if it dies before recording the outcome, another node sends the delivery again after this (same `webhook-id`; 20–86400)" },
     Setting { name: "ONESEAL_RATING_CHANGE_DAYS", default: "7", doc: "days a rating may be changed" },
     Setting { name: "ONESEAL_REMEDIATION_DAYS", default: "5", doc: "working days to remediate a bad rating" },
     Setting { name: "ONESEAL_OIDC_ISSUER", default: "none", doc: "staff single sign-on through OpenID Connect (`/api/v1/oidc/login`): the provider; then the next three are needed too" },
@@ -115,6 +116,9 @@ impl Config {
         let mut liaison = oneseal_app::liaison::LiaisonSettings::default();
         if let Some(n) = num("ONESEAL_LIAISON_ACK_DAYS", "a whole number of working days") {
             liaison.ack_days = n.min(u64::from(u32::MAX)) as u32;
+        }
+        if let Some(n) = num("ONESEAL_WEBHOOK_LEASE_SECONDS", "a whole number of seconds (20–86400)") {
+            liaison.lease_seconds = n;
         }
         let mut ratings = oneseal_app::ratings::RatingSettings::default();
         if let Some(n) = num("ONESEAL_RATING_CHANGE_DAYS", "a whole number of days") {

@@ -34,6 +34,10 @@ impl Workers {
                 if let Err(e) = analyst.store.write(|db| db.refresh_statistics()).await {
                     eprintln!("statistics: {e}");
                 }
+                // Throttle counts past their window and abandoned single sign-on sign-ins (shared by the nodes).
+                if let Err(e) = analyst.prune_throttles().await {
+                    eprintln!("throttles: {}", app_err(e));
+                }
                 // Uploaded files no application took up, past their grace period.
                 match analyst.clean_orphan_attachments().await {
                     Ok(0) => {}

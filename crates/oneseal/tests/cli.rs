@@ -10,6 +10,10 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_oneseal");
 
+/// Three nodes on one PostgreSQL database (runs when ONESEAL_TEST_PG is set).
+#[path = "cli/nodes.rs"]
+mod nodes;
+
 fn run(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN).args(args).output().expect("run oneseal");
     (

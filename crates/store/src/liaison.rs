@@ -3,7 +3,7 @@
 
 use crate::ops::Db;
 use crate::sql::{Row, Val};
-use crate::StoreError;
+use crate::{Backend, StoreError};
 
 /// A message to a regulator, projected from its stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -436,6 +436,56 @@ impl Db {
             &[Val::Int(now_ms), Val::Int(limit)],
         )?;
         rows.iter().map(delivery_from).collect()
+    }
+
+    /// Claim up to `limit` due deliveries for one attempt: each gets `next_attempt_ms = lease_until_ms` (its lease;
+    /// not due again before then) and is returned as it was. On PostgreSQL the due rows are locked with
+    /// `FOR UPDATE SKIP LOCKED`, so writers of other threads or nodes claiming at the same moment take other rows
+    /// (and, once this transaction commits, see these as not due); SQLite's single writer claims one batch at a time.
+    pub fn claim_webhook_deliveries(
+        &mut self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let lock = if self.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 \
+                 ORDER BY next_attempt_ms, id LIMIT $2{lock}"
+            ),
+            &[Val::Int(now_ms), Val::Int(limit)],
+        )?;
+        let due = rows.iter().map(delivery_from).collect::<Result<Vec<_>, _>>()?;
+        for d in &due {
+            self.sql.exec(
+                "UPDATE webhook_deliveries SET next_attempt_ms = $1 WHERE id = $2",
+                &[Val::Int(lease_until_ms), d.id.as_str().into()],
+            )?;
+        }
+        Ok(due)
+    }
+
+    /// Record the outcome of an attempt made under the lease `lease_until_ms` (from
+    /// [`Db::claim_webhook_deliveries`]): only if the delivery is still pending under that lease. False when the
+    /// lease was lost meanwhile (it expired and another worker claimed the delivery, or it was changed by hand):
+    /// then this outcome is not recorded and the other claim's is.
+    pub fn finish_webhook_delivery(&mut self, d: &WebhookDelivery, lease_until_ms: i64) -> Result<bool, StoreError> {
+        let n = self.sql.exec(
+            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_ms = $3, last_status = $4, \
+             last_error = $5, finished_at_ms = $6 WHERE id = $7 AND status = 'pending' AND next_attempt_ms = $8",
+            &[
+                d.status.as_str().into(),
+                Val::Int(d.attempts),
+                Val::Int(d.next_attempt_ms),
+                d.last_status.into(),
+                d.last_error.clone().into(),
+                d.finished_at_ms.into(),
+                d.id.as_str().into(),
+                Val::Int(lease_until_ms),
+            ],
+        )?;
+        Ok(n == 1)
     }
 
     /// Deliveries of some endpoints (all when `endpoints` is `None`), optionally of one status, newest first.

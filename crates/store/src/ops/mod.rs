@@ -36,6 +36,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (19, include_str!("../migrations/sqlite_0019_account_identities.sql")),
     (20, include_str!("../migrations/sqlite_0020_license_holder_type.sql")),
     (21, include_str!("../migrations/sqlite_0021_concurrent_writers.sql")),
+    (22, include_str!("../migrations/sqlite_0022_several_nodes.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -59,6 +60,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres_0019_account_identities.sql")),
     (20, include_str!("../migrations/postgres_0020_license_holder_type.sql")),
     (21, include_str!("../migrations/postgres_0021_concurrent_writers.sql")),
+    (22, include_str!("../migrations/postgres_0022_several_nodes.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -678,6 +680,7 @@ mod attachments;
 mod cases;
 mod events;
 mod licences;
+mod nodes;
 mod parties;
 mod personal_data;
 mod rebuild;

@@ -405,7 +405,9 @@ pub(super) async fn progress(
         return Err(Problem::not_found("no case with this number and query code").into());
     }
     let addr = peer.ip().to_string();
-    let no = case_no(&b.case_no).map_err(|_| s.app.progress_malformed(&b.case_no, Some(&addr)))?;
+    let Ok(no) = case_no(&b.case_no) else {
+        return Err(s.app.progress_malformed(&b.case_no, Some(&addr)).await.into());
+    };
     let p = s.app.progress(&no, &b.query_code, Some(&addr)).await?;
     Ok(Json(p).into_response())
 }

@@ -584,7 +584,7 @@ async fn progress(
     let addr = peer.ip().to_string();
     let found = match crate::extract::parse_case_no(&case_no) {
         Ok(n) => s.app.progress(&n, &f.query_code, Some(&addr)).await,
-        Err(_) => Err(s.app.progress_malformed(&case_no, Some(&addr))),
+        Err(_) => Err(s.app.progress_malformed(&case_no, Some(&addr)).await),
     };
     match found {
         Ok(r) => {

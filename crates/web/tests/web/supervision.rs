@@ -251,7 +251,11 @@ fn liaison_pushes_approvals_to_regulators_with_acknowledgement_and_signed_webhoo
     each_backend(|t| {
         let rt = tokio::runtime::Runtime::new().unwrap();
         t.app
-            .set_liaison_settings(oneseal_app::liaison::LiaisonSettings { ack_days: 5, retry_seconds: vec![5, 60] })
+            .set_liaison_settings(oneseal_app::liaison::LiaisonSettings {
+                ack_days: 5,
+                retry_seconds: vec![5, 60],
+                ..Default::default()
+            })
             .unwrap();
         let hooks = Receiver::start();
         let admin = t.login("admin");
