@@ -17,6 +17,7 @@ pub struct Setting {
 /// Every `ONESEAL_*` variable a deployment may set.
 pub const SETTINGS: &[Setting] = &[
     Setting { name: "ONESEAL_DATABASE", default: crate::DEFAULT_DB, doc: "the database: `sqlite://path` or `postgres://user:password@host:5432/db` (also `--database`)" },
+    Setting { name: "ONESEAL_PG_WRITERS", default: "4", doc: "writer connections per node on PostgreSQL (1–64; they commit concurrently, decision 0015); SQLite always has one writer" },
     Setting { name: "ONESEAL_LISTEN", default: "127.0.0.1:8080", doc: "the address `oneseal serve` listens on (also `--listen`)" },
     Setting { name: "ONESEAL_PUBLIC_URL", default: "the listening address", doc: "the public address printed on licences (the QR's URL form `…/v/{identifier}`; also `--public-url`)" },
     Setting { name: "ONESEAL_PD_KEY", default: "—", doc: "the personal-data master key (64 hex characters); with SQLite and neither this nor `ONESEAL_PD_KEY_FILE`, `pd.key` beside the database file is created (mode 0600) — back it up; PostgreSQL needs one of them. Rotate with `oneseal pd rotate --new-key-file F`" },
@@ -71,6 +72,8 @@ pub struct Config {
     pub ratings: oneseal_app::ratings::RatingSettings,
     pub mail: Option<oneseal_app::mail::MailConfig>,
     pub web: oneseal_web::WebSettings,
+    /// Writer connections per node on PostgreSQL.
+    pub pg_writers: usize,
 }
 
 impl Config {
@@ -128,6 +131,14 @@ impl Config {
             ratings.remediation_days = n.min(u64::from(u32::MAX)) as u32;
         }
         let kiosk = num("ONESEAL_KIOSK_IDLE_SECONDS", "a number of seconds");
+        let pg_writers = match num("ONESEAL_PG_WRITERS", "a whole number from 1 to 64") {
+            Some(n @ 1..=64) => n as usize,
+            Some(n) => {
+                errors.push(format!("ONESEAL_PG_WRITERS must be from 1 to 64, not {n}"));
+                4
+            }
+            None => 4,
+        };
         if let Some(v) = lookup("ONESEAL_WEBHOOK_RETRY_SECONDS") {
             match v.split(',').map(|x| x.trim().parse::<u64>()).collect::<Result<Vec<_>, _>>() {
                 Ok(list) => liaison.retry_seconds = list,
@@ -208,6 +219,7 @@ impl Config {
             ratings,
             mail,
             web: oneseal_web::WebSettings { secure_cookies, kiosk_idle_secs, oidc },
+            pg_writers,
         })
     }
 

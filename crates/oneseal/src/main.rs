@@ -310,13 +310,18 @@ pub(crate) fn app_err(e: AppError) -> String {
 
 /// Open the store, creating the directory of a SQLite file.
 pub fn open_store(database: &str) -> Result<Store, String> {
+    open_store_with(database, StoreOptions::default())
+}
+
+/// [`open_store`] with explicit options (`serve` passes the configured writers).
+pub fn open_store_with(database: &str, options: StoreOptions) -> Result<Store, String> {
     let url = DatabaseUrl::parse(database).map_err(err)?;
     if let DatabaseUrl::Sqlite(p) = &url {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
     }
-    Store::open(&url, StoreOptions::default()).map_err(|e| format!("cannot open {}: {e}", url.redacted()))
+    Store::open(&url, options).map_err(|e| format!("cannot open {}: {e}", url.redacted()))
 }
 
 /// The personal-data master key: `ONESEAL_PD_KEY` (64 hex characters), or the file named by
@@ -329,7 +334,7 @@ pub fn open_app(database: &str) -> Result<App, String> {
 /// Open the application on a database with these settings.
 pub fn open_app_with(database: &str, config: &crate::config::Config) -> Result<App, String> {
     let master = master_key(database)?;
-    let store = open_store(database)?;
+    let store = open_store_with(database, StoreOptions { pg_writers: config.pg_writers, ..StoreOptions::default() })?;
     let app = App::new(store, Arc::new(SystemClock), master).map_err(app_err)?;
     config.apply(&app)?;
     if let Some(pass) = seal_passphrase(database, false)? {
