@@ -144,6 +144,11 @@ pub fn parse_license_id(s: &str) -> Result<oneseal_domain::license::LicenseIdent
         .ok_or_else(|| oneseal_app::AppError::NotFound(format!("licence {s}")))
 }
 
+/// [`parse_case_no`] for usernames in an address: a malformed one is an unknown account (404 `not_found`).
+pub fn parse_username(s: &str) -> Result<oneseal_domain::ids::Username, oneseal_app::AppError> {
+    exact(s).ok_or_else(|| oneseal_app::AppError::NotFound(format!("account {s}")))
+}
+
 /// An identifier that parses and is written exactly as given (parsing trims; an address with spaces did not
 /// find anything before and still does not).
 pub fn exact<T: std::str::FromStr + AsRef<str>>(s: &str) -> Option<T> {
