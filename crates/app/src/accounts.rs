@@ -5,7 +5,7 @@
 //! Separation of duties: an administrator manages accounts and the catalog but does not decide cases, so the
 //! administrator role never sits with a case-handling role on one account.
 
-use oneseal_domain::ids::DepartmentId;
+use oneseal_domain::ids::{DepartmentId, Username};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{AccountRow, NewEvent};
 use serde_json::json;
@@ -15,14 +15,20 @@ use crate::{ms, App, AppError};
 /// Roles that work cases; never held together with `administrator`.
 const CASE_ROLES: &[Role] = &[Role::WindowClerk, Role::Reviewer, Role::Approver, Role::Inspector];
 
-fn check_username(u: &str) -> Result<(), AppError> {
-    let ok = (2..=40).contains(&u.len())
-        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.');
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid("invalid_username", "a username is 2–40 characters: a–z, 0–9, '-', '_' or '.'"))
+/// A new account's name, as typed (422 `invalid_username` when it is not a [`Username`]).
+pub(crate) fn check_username(u: &str) -> Result<Username, AppError> {
+    Username::parse(u).map_err(|e| AppError::invalid("invalid_username", e.to_string()))
+}
+
+/// A staff member's service point and window are 1–100 characters each when given; checked before the account is
+/// looked up.
+pub fn check_staff_post(service_point: Option<&str>, window: Option<&str>) -> Result<(), AppError> {
+    for (what, v) in [("service_point", service_point), ("window", window)] {
+        if v.is_some_and(|x| x.trim().is_empty() || x.chars().count() > 100) {
+            return Err(AppError::invalid("invalid_post", format!("{what} is 1–100 characters")));
+        }
     }
+    Ok(())
 }
 
 fn check_roles(roles: &[Role]) -> Result<(), AppError> {
@@ -105,13 +111,12 @@ impl App {
     pub async fn create_account(
         &self,
         by: &str,
-        username: &str,
+        username: &Username,
         display_name: &str,
         password_hash: String,
         roles: &[Role],
         department: Option<&str>,
     ) -> Result<(), AppError> {
-        check_username(username)?;
         check_roles(roles)?;
         if display_name.trim().is_empty() || display_name.chars().count() > 100 {
             return Err(AppError::invalid("invalid_display_name", "a display name is 1–100 characters"));
@@ -156,7 +161,8 @@ impl App {
             .await
     }
 
-    /// Create a staff account (administrators).
+    /// Create a staff account (administrators). The username is the one typed, checked (422 `invalid_username`)
+    /// after the password, roles and scope, as it always was.
     pub async fn admin_create_staff(
         &self,
         admin: &Actor,
@@ -176,11 +182,12 @@ impl App {
             return Err(refuse_scope(admin));
         }
         let hash = self.hash_password_bounded(password).await?;
-        self.create_account(&admin.id, username, display_name, hash, roles, department).await?;
-        self.account(username).await
+        let username = check_username(username)?;
+        self.create_account(&admin.id, &username, display_name, hash, roles, department).await?;
+        self.account(&username).await
     }
 
-    pub async fn account(&self, username: &str) -> Result<AccountView, AppError> {
+    pub async fn account(&self, username: &Username) -> Result<AccountView, AppError> {
         let u = username.to_string();
         let (a, post) =
             self.store.read(move |db| -> Result<_, AppError> { Ok((db.get_account(&u)?, db.staff_post(&u)?)) }).await?;
@@ -194,15 +201,11 @@ impl App {
     pub async fn set_staff_post(
         &self,
         admin: &Actor,
-        username: &str,
+        username: &Username,
         service_point: Option<&str>,
         window: Option<&str>,
     ) -> Result<AccountView, AppError> {
-        for (what, v) in [("service_point", service_point), ("window", window)] {
-            if v.is_some_and(|x| x.trim().is_empty() || x.chars().count() > 100) {
-                return Err(AppError::invalid("invalid_post", format!("{what} is 1–100 characters")));
-            }
-        }
+        check_staff_post(service_point, window)?;
         let (u, by, at) = (username.to_string(), admin.id.clone(), ms(self.now()));
         let (sp, w) = (service_point.map(str::to_string), window.map(str::to_string));
         let admin = admin.clone();
@@ -240,7 +243,7 @@ impl App {
     pub async fn change_role(
         &self,
         admin: &Actor,
-        username: &str,
+        username: &Username,
         role: Role,
         grant: bool,
     ) -> Result<AccountView, AppError> {
@@ -300,7 +303,7 @@ impl App {
     }
 
     /// Deactivate an account (administrators): it can no longer sign in, its sessions and tokens stop working.
-    pub async fn deactivate_account(&self, admin: &Actor, username: &str) -> Result<AccountView, AppError> {
+    pub async fn deactivate_account(&self, admin: &Actor, username: &Username) -> Result<AccountView, AppError> {
         let (u, by, at) = (username.to_string(), admin.id.clone(), ms(self.now()));
         if u == admin.id {
             return Err(AppError::invalid("self_deactivation", "administrators do not deactivate themselves"));

@@ -5,7 +5,7 @@
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use oneseal_domain::ids::DepartmentId;
+use oneseal_domain::ids::{DepartmentId, Username};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{AccountRow, ApiTokenRow, NewEvent};
 
@@ -159,7 +159,7 @@ impl App {
     /// existing username.
     pub async fn put_account(
         &self,
-        username: &str,
+        username: &Username,
         display_name: &str,
         password: &str,
         roles: &[Role],
@@ -171,6 +171,10 @@ impl App {
 
     /// Check a password and open a session. The error never says whether the account exists. Failed attempts
     /// are throttled per account name and per client address (`addr`).
+    ///
+    /// `username` is what was typed, not a [`Username`]: a name that is not one is an unknown account — the same
+    /// answer, the same time spent on a password hash and the same throttling as a wrong password, so sign-in does
+    /// not tell which names are well-formed, let alone which exist.
     pub async fn login(
         &self,
         username: &str,
@@ -191,8 +195,10 @@ impl App {
         // The account's ceiling, over all addresses: past it, only a second-factor code (or an administrator
         // lifting it) lets the account in, so a distributed guesser cannot keep trying passwords.
         let ceiling = account_ceiling_reached(&seen, username, limits, now);
-        let u = username.to_string();
-        let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
+        let acct = match Username::parse(username) {
+            Ok(u) => self.store.read(move |db| db.get_account(u.as_str()).map_err(AppError::from)).await?,
+            Err(_) => None,
+        };
         let (hash, active) = match &acct {
             Some(a) => (a.password_hash.clone(), a.active),
             // Spend the same time as a real check so timing does not reveal unknown accounts.
@@ -388,14 +394,15 @@ impl App {
     }
 
     /// An administrator lifts an account's sign-in ceiling (after checking with its owner); recorded as an event.
-    pub async fn lift_login_ceiling(&self, admin: &Actor, username: &str) -> Result<(), AppError> {
+    pub async fn lift_login_ceiling(&self, admin: &Actor, username: &Username) -> Result<(), AppError> {
         let u = username.to_string();
         let a = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
         let a = a.ok_or_else(|| AppError::NotFound(format!("account {username}")))?;
         if !crate::accounts::may_manage(admin, a.department.as_deref()) {
             return Err(AppError::Forbidden("an administrator of a department lifts only its own accounts".into()));
         }
-        let (account, pair_prefix) = (account_key(username), format!("p:{}|", username.trim().to_lowercase()));
+        let (account, pair_prefix) =
+            (account_key(username.as_str()), format!("p:{}|", username.as_str().trim().to_lowercase()));
         self.store.write(move |db| db.throttle_clear(&[account], Some(&pair_prefix)).map_err(AppError::from)).await?;
         let (by, at, u) = (admin.id.clone(), ms(self.now()), a.username.clone());
         self.store
@@ -526,7 +533,7 @@ impl App {
     }
 
     /// The account behind a staff id, for reassignment.
-    pub async fn staff(&self, username: &str) -> Result<Actor, AppError> {
+    pub async fn staff(&self, username: &Username) -> Result<Actor, AppError> {
         let u = username.to_string();
         let acct = self.store.read(move |db| db.get_account(&u).map_err(AppError::from)).await?;
         acct.filter(|a| a.active).map(|a| actor_of(&a)).ok_or_else(|| AppError::NotFound(format!("staff {username}")))
@@ -542,13 +549,13 @@ impl App {
         // Demo accounts share one password: hash it once (real accounts each get their own salt).
         let h = hash_password(DEMO_PASSWORD)?;
         for (user, name, roles, dept) in DEMO_ACCOUNTS {
-            self.create_account("demo", user, name, h.clone(), roles, *dept).await?;
+            self.create_account("demo", &crate::accounts::check_username(user)?, name, h.clone(), roles, *dept).await?;
         }
         for d in self.catalog().departments.clone() {
             let id = d.id.as_str();
             self.create_account(
                 "demo",
-                &format!("{id}-reviewer"),
+                &crate::accounts::check_username(&format!("{id}-reviewer"))?,
                 &format!("{} 审查员", d.name),
                 h.clone(),
                 &[Role::Reviewer, Role::Inspector],
@@ -557,7 +564,7 @@ impl App {
             .await?;
             self.create_account(
                 "demo",
-                &format!("{id}-chief"),
+                &crate::accounts::check_username(&format!("{id}-chief"))?,
                 &format!("{} 负责人", d.name),
                 h.clone(),
                 &[Role::Approver, Role::Reviewer],
@@ -566,7 +573,7 @@ impl App {
             .await?;
             self.create_account(
                 "demo",
-                &format!("{id}-clerk"),
+                &crate::accounts::check_username(&format!("{id}-clerk"))?,
                 &format!("{} 窗口", d.name),
                 h.clone(),
                 &[Role::WindowClerk],

@@ -5,7 +5,7 @@
 //! stream is short, so no projection table (and nothing for `rebuild` to forget) is needed.
 
 use oneseal_domain::case::ApplicantKind;
-use oneseal_domain::license::LicenseEvent;
+use oneseal_domain::license::{LicenseEvent, LicenseIdentifier};
 use oneseal_domain::roles::Actor;
 use oneseal_store::LicenseRow;
 use serde::Serialize;
@@ -116,7 +116,7 @@ impl App {
     pub(crate) async fn held_license(
         &self,
         actor: &Actor,
-        identifier: &str,
+        identifier: &LicenseIdentifier,
         acting: bool,
     ) -> Result<LicenseRow, AppError> {
         let id = identifier.to_string();
@@ -129,16 +129,10 @@ impl App {
         }
     }
 
-    /// The holder lets `department` fetch the full record for `purpose`, for `days` days (1–365).
-    pub async fn grant_license_consent(
-        &self,
-        actor: &Actor,
-        identifier: &str,
-        department: &str,
-        purpose: &str,
-        days: u32,
-    ) -> Result<LicenseConsent, AppError> {
-        let purpose = purpose.trim().to_string();
+    /// What a consent must name (a purpose of 1–200 characters, 1–365 days, a department of the catalog); checked
+    /// before the licence is looked up.
+    pub fn check_consent_terms(&self, department: &str, purpose: &str, days: u32) -> Result<(), AppError> {
+        let purpose = purpose.trim();
         if purpose.is_empty() || purpose.chars().count() > 200 {
             return Err(AppError::invalid("purpose_required", "a purpose (1–200 characters) is required"));
         }
@@ -148,6 +142,20 @@ impl App {
         if !self.catalog().departments.iter().any(|d| d.id.as_str() == department) {
             return Err(AppError::invalid("unknown_department", format!("no department {department}")));
         }
+        Ok(())
+    }
+
+    /// The holder lets `department` fetch the full record for `purpose`, for `days` days (1–365).
+    pub async fn grant_license_consent(
+        &self,
+        actor: &Actor,
+        identifier: &LicenseIdentifier,
+        department: &str,
+        purpose: &str,
+        days: u32,
+    ) -> Result<LicenseConsent, AppError> {
+        self.check_consent_terms(department, purpose, days)?;
+        let purpose = purpose.trim().to_string();
         let row = self.held_license(actor, identifier, true).await?;
         if row.status != "valid" {
             return Err(AppError::invalid("license_not_valid", format!("the licence is {}", row.status)));
@@ -185,7 +193,7 @@ impl App {
     pub async fn revoke_license_consent(
         &self,
         actor: &Actor,
-        identifier: &str,
+        identifier: &LicenseIdentifier,
         consent_id: &str,
     ) -> Result<ConsentRecord, AppError> {
         let row = self.held_license(actor, identifier, true).await?;
@@ -214,7 +222,11 @@ impl App {
     }
 
     /// The holder's view: every consent given on the licence and every fetch made under one.
-    pub async fn license_consents(&self, actor: &Actor, identifier: &str) -> Result<ConsentRecord, AppError> {
+    pub async fn license_consents(
+        &self,
+        actor: &Actor,
+        identifier: &LicenseIdentifier,
+    ) -> Result<ConsentRecord, AppError> {
         let row = self.held_license(actor, identifier, false).await?;
         let stream = stream_of(&row);
         let events = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
@@ -223,7 +235,11 @@ impl App {
     }
 
     /// A department's staff fetch the full record under an active consent for their department; recorded.
-    pub async fn fetch_license_with_consent(&self, actor: &Actor, identifier: &str) -> Result<Value, AppError> {
+    pub async fn fetch_license_with_consent(
+        &self,
+        actor: &Actor,
+        identifier: &LicenseIdentifier,
+    ) -> Result<Value, AppError> {
         let id = identifier.to_string();
         let row = self.store.read(move |db| db.license(&id).map_err(AppError::from)).await?;
         let row = row.ok_or_else(|| AppError::NotFound(format!("licence {identifier}")))?;

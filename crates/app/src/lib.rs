@@ -54,7 +54,10 @@ pub struct LogFacts {
 
 impl App {
     /// A licence version by its identifier (public; the edge decides what of it to show).
-    pub async fn license(&self, identifier: &str) -> Result<Option<oneseal_store::LicenseRow>, AppError> {
+    pub async fn license(
+        &self,
+        identifier: &oneseal_domain::license::LicenseIdentifier,
+    ) -> Result<Option<oneseal_store::LicenseRow>, AppError> {
         let id = identifier.to_string();
         self.store.read(move |db| db.license(&id).map_err(AppError::from)).await
     }

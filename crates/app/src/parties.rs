@@ -25,7 +25,8 @@ pub struct PersonView {
 }
 
 impl App {
-    /// Register a natural person: an applicant account with a sealed profile.
+    /// Register a natural person: an applicant account with a sealed profile. The username is the one typed,
+    /// checked (422 `invalid_username`) after the profile and the registration limit, as it always was.
     pub async fn register_person(
         &self,
         username: &str,
@@ -60,7 +61,8 @@ impl App {
         // Each registration costs an Argon2 hash: an address gets a few per hour.
         self.registration_allowed(addr).await?;
         let hash = self.hash_password_bounded(password).await?;
-        self.create_account(username, username, name, hash, &[Role::Applicant], None).await?;
+        let username = crate::accounts::check_username(username)?;
+        self.create_account(username.as_str(), &username, name, hash, &[Role::Applicant], None).await?;
         let row = PersonRow {
             username: username.to_string(),
             name: name.trim().to_string(),
@@ -257,6 +259,8 @@ impl App {
     }
 
     /// The legal representative authorises an agent (an applicant account) for the organisation until a date.
+    /// `agent` is the name as given: one that is not a [`oneseal_domain::ids::Username`] is an unknown agent (422
+    /// `unknown_agent`), answered after the organisation's own checks as before.
     pub async fn authorise_agent(
         &self,
         actor: &Actor,
@@ -300,7 +304,11 @@ impl App {
                         "the organisation is not verified yet; a window clerk checks its business licence first",
                     ));
                 }
-                let acct = db.get_account(&agent)?.filter(|a| a.active && a.roles.split(',').any(|r| r == Role::Applicant.as_str()));
+                let acct = match oneseal_domain::ids::Username::parse(&agent) {
+                    Ok(u) => db.get_account(u.as_str())?,
+                    Err(_) => None,
+                };
+                let acct = acct.filter(|a| a.active && a.roles.split(',').any(|r| r == Role::Applicant.as_str()));
                 if acct.is_none() {
                     return Err(AppError::invalid("unknown_agent", format!("no applicant account {agent}")));
                 }

@@ -9,7 +9,7 @@ use oneseal_domain::case::{CaseEvent, CaseState, Status};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::hotline::{Satisfaction, TicketState};
 use oneseal_domain::ids::CaseNo;
-use oneseal_domain::rating::{RatingEvent, RatingRecord};
+use oneseal_domain::rating::{Appeal, RatingEvent, RatingRecord, Remediation, RemediationStep};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{Db, RatingRow, RatingTally, StoredEvent};
 use serde::Serialize;
@@ -86,10 +86,10 @@ pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<RatingRow, AppErro
         rated_at_ms: v.rated_at_ms,
         changeable_until_ms: v.changeable_until_ms,
         counted: v.counted,
-        remediation: v.remediation.clone(),
+        remediation: v.remediation.map(|x| x.as_str().to_string()),
         remediation_due: v.remediation_due.clone(),
         remediation_notes: v.remediation_notes.to_string(),
-        appeal: v.appeal.clone(),
+        appeal: v.appeal.map(|x| x.as_str().to_string()),
         alerted: v.alerted,
     };
     db.put_rating(&row)?;
@@ -113,14 +113,20 @@ fn bad(level: &str) -> bool {
     Satisfaction::parse(level).is_some_and(|s| !s.satisfied())
 }
 
+/// A row's remediation and appeal, typed (the row holds the stored strings).
+fn remediation_of(r: &RatingRow) -> Option<Remediation> {
+    r.remediation.as_deref().and_then(Remediation::parse)
+}
+
+fn appeal_of(r: &RatingRow) -> Option<Appeal> {
+    r.appeal.as_deref().and_then(Appeal::parse)
+}
+
 /// Open a remediation on a bad rating that has none running.
 fn open_remediation(app: &App, r: &mut RatingRow, now: time::OffsetDateTime) -> Result<(), AppError> {
-    if bad(&r.level)
-        && r.remediation.as_deref().is_none_or(|x| x == "fed_back")
-        && r.appeal.as_deref() != Some("upheld")
-    {
+    if bad(&r.level) && Remediation::may_open(remediation_of(r), appeal_of(r)) {
         let days = app.rating_settings().remediation_days;
-        r.remediation = Some("open".into());
+        r.remediation = Some(Remediation::Open.as_str().into());
         r.remediation_due = Some(format_date(app.calendar().add_working_days(local_date(now), days)?));
         r.remediation_notes = "{}".into();
         r.alerted = false;
@@ -400,11 +406,8 @@ impl App {
         if note.is_empty() || note.chars().count() > 2000 {
             return Err(AppError::invalid("text_required", "each step has a note of 1–2000 characters"));
         }
-        let (from, to) = match step {
-            "verify" => ("open", "verified"),
-            "rectify" => ("verified", "rectified"),
-            "feedback" => ("rectified", "fed_back"),
-            _ => return Err(AppError::invalid("invalid_step", "step is verify, rectify or feedback")),
+        let Some(next) = RemediationStep::parse(step) else {
+            return Err(AppError::invalid("invalid_step", "step is verify, rectify or feedback"));
         };
         let (actor, id, now, step) = (actor.clone(), id.to_string(), ms(self.now()), step.to_string());
         let dept = actor.department.as_ref().map(|d| d.as_str().to_string());
@@ -414,18 +417,18 @@ impl App {
                     .rating(&id)?
                     .filter(|r| dept.as_deref() == Some(r.department.as_str()) && actor.is_staff())
                     .ok_or_else(|| AppError::NotFound(format!("rating {id}")))?;
-                if r.remediation.as_deref() != Some(from) || r.appeal.as_deref() == Some("pending") {
+                let Some(to) = Remediation::after(remediation_of(&r), appeal_of(&r), next) else {
                     return Err(AppError::invalid(
                         "wrong_step",
                         format!("the remediation is {:?}; {step} is not possible now", r.remediation),
                     ));
-                }
+                };
                 let mut notes: Value = serde_json::from_str(&r.remediation_notes).unwrap_or(json!({}));
                 notes[step.as_str()] = json!({ "note": note, "by": actor.id, "at_ms": now });
                 r.remediation_notes = notes.to_string();
-                r.remediation = Some(to.into());
+                r.remediation = Some(to.as_str().into());
                 let (seq, r) = save(db, &r, RatingEvent::Remediated, &actor.id, now)?;
-                if to == "fed_back" && r.named && !r.rater.starts_with("follow-up") {
+                if to == Remediation::FedBack && r.named && !r.rater.starts_with("follow-up") {
                     crate::streams::notify(
                         db,
                         seq,
@@ -455,13 +458,13 @@ impl App {
                     .rating(&id)?
                     .filter(|r| dept.as_deref() == Some(r.department.as_str()) && actor.is_staff())
                     .ok_or_else(|| AppError::NotFound(format!("rating {id}")))?;
-                if r.appeal.is_some() || !bad(&r.level) {
+                if !Appeal::may_appeal(appeal_of(&r)) || !bad(&r.level) {
                     return Err(AppError::invalid("cannot_appeal", "only a bad rating is appealed, and only once"));
                 }
                 let mut notes: Value = serde_json::from_str(&r.remediation_notes).unwrap_or(json!({}));
                 notes["appeal"] = json!({ "reason": reason, "by": actor.id, "at_ms": now });
                 r.remediation_notes = notes.to_string();
-                r.appeal = Some("pending".into());
+                r.appeal = Some(Appeal::Pending.as_str().into());
                 Ok(save(db, &r, RatingEvent::Appealed, &actor.id, now)?.1)
             })
             .await
@@ -483,13 +486,13 @@ impl App {
         self.store
             .write(move |db| -> Result<RatingRow, AppError> {
                 let mut r = db.rating(&id)?.ok_or_else(|| AppError::NotFound(format!("rating {id}")))?;
-                if r.appeal.as_deref() != Some("pending") {
+                let Some(decided) = Appeal::decide(appeal_of(&r), uphold) else {
                     return Err(AppError::invalid("no_appeal_pending", "no appeal is pending on this rating"));
-                }
+                };
                 let mut notes: Value = serde_json::from_str(&r.remediation_notes).unwrap_or(json!({}));
                 notes["appeal_decision"] = json!({ "uphold": uphold, "note": note, "by": actor.id, "at_ms": now });
                 r.remediation_notes = notes.to_string();
-                r.appeal = Some(if uphold { "upheld" } else { "rejected" }.into());
+                r.appeal = Some(decided.as_str().into());
                 if uphold {
                     r.counted = false;
                     r.remediation = None;
@@ -518,8 +521,11 @@ impl App {
         rep.share = (rep.total > 0).then(|| rep.satisfied as f64 / rep.total as f64);
         let named_bad: Vec<&RatingTally> = rows.iter().filter(|r| r.named && bad(&r.level)).collect();
         rep.named_bad = named_bad.iter().map(|r| r.count).sum();
-        rep.named_bad_fed_back =
-            named_bad.iter().filter(|r| r.remediation.as_deref() == Some("fed_back")).map(|r| r.count).sum();
+        rep.named_bad_fed_back = named_bad
+            .iter()
+            .filter(|r| r.remediation.as_deref() == Some(Remediation::FedBack.as_str()))
+            .map(|r| r.count)
+            .sum();
         let dir = self.hotline_directory();
         for l in &mut rep.by_department {
             l.name = name_dept(&l.key);

@@ -294,7 +294,7 @@ mod tests {
             rated_at_ms: 1,
             changeable_until_ms: 2,
             counted: true,
-            remediation: Some("open".into()),
+            remediation: Some(oneseal_domain::rating::Remediation::Open),
             remediation_due: Some("d".into()),
             remediation_notes: json!({}),
             appeal: None,

@@ -181,6 +181,7 @@ deserialize_via_parse!(ItemCode);
 deserialize_via_parse!(DepartmentId);
 deserialize_via_parse!(CaseNo);
 deserialize_via_parse!(TicketNo);
+deserialize_via_parse!(Username);
 
 /// 实施编码: the implementing body's USCC followed by 13 letters or digits (31 characters in all).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -287,9 +288,43 @@ impl TicketNo {
     }
 }
 
+/// An account's name: 2–40 characters, each a–z, 0–9, `-`, `_` or `.` (so it is also safe in a stream id,
+/// `account-{username}`). Not trimmed: a name with spaces is not a username.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Username, IdError> {
+        let ok = (2..=40).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.');
+        if ok {
+            Ok(Username(s.to_string()))
+        } else {
+            Err(IdError::Format("a username is 2–40 characters: a–z, 0–9, '-', '_' or '.'"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn username_examples() {
+        for ok in ["clerk", "market-chief", "bench-applicant", "a.b_c-1", "x1", &"a".repeat(40)] {
+            assert_eq!(Username::parse(ok).map(|u| u.to_string()), Ok(ok.to_string()), "{ok}");
+        }
+        for bad in ["", "a", &"a".repeat(41), "Clerk", " clerk", "clerk ", "张三", "a b", "a/b", "a@b", "a:b"] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(serde_json::to_string(&Username::parse("clerk").unwrap()).unwrap(), "\"clerk\"");
+        assert!(serde_json::from_str::<Username>("\"Clerk\"").is_err());
+    }
 
     #[test]
     fn uscc_known_examples() {

@@ -288,7 +288,8 @@ fn lifecycle(
         crate::load_demo(&app, &db).await?;
         let roles = [Role::WindowClerk, Role::Reviewer, Role::Approver, Role::Inspector];
         for d in app.catalog().departments.clone() {
-            app.put_account(&format!("bench-{}", d.id), "bench", "bench-password", &roles, Some(d.id.as_str()))
+            let name = oneseal_domain::ids::Username::parse(&format!("bench-{}", d.id)).map_err(|e| e.to_string())?;
+            app.put_account(&name, "bench", "bench-password", &roles, Some(d.id.as_str()))
                 .await
                 .map_err(|e| e.to_string())?;
         }

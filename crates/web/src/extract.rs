@@ -135,6 +135,20 @@ pub fn parse_ticket_no(s: &str) -> Result<oneseal_domain::ids::TicketNo, oneseal
     exact(s).ok_or_else(|| oneseal_app::AppError::NotFound(format!("ticket {s}")))
 }
 
+/// [`parse_case_no`] for licence identifiers (`1.2.156.3005.2.…`, stored in their formatted form): one that does
+/// not parse, or is not written exactly as formatted, is an unknown licence (404 `not_found`).
+pub fn parse_license_id(s: &str) -> Result<oneseal_domain::license::LicenseIdentifier, oneseal_app::AppError> {
+    oneseal_domain::license::LicenseIdentifier::parse(s)
+        .ok()
+        .filter(|id| id.to_string() == s)
+        .ok_or_else(|| oneseal_app::AppError::NotFound(format!("licence {s}")))
+}
+
+/// [`parse_case_no`] for usernames in an address: a malformed one is an unknown account (404 `not_found`).
+pub fn parse_username(s: &str) -> Result<oneseal_domain::ids::Username, oneseal_app::AppError> {
+    exact(s).ok_or_else(|| oneseal_app::AppError::NotFound(format!("account {s}")))
+}
+
 /// An identifier that parses and is written exactly as given (parsing trims; an address with spaces did not
 /// find anything before and still does not).
 pub fn exact<T: std::str::FromStr + AsRef<str>>(s: &str) -> Option<T> {

@@ -338,16 +338,14 @@ impl App {
     pub async fn change_license_status(
         &self,
         actor: &Actor,
-        identifier: &str,
+        identifier: &LicenseIdentifier,
         revoke: bool,
         reason: &str,
     ) -> Result<(), AppError> {
         if !actor.has(Role::Approver) {
             return Err(AppError::Forbidden("cancelling or revoking a licence needs an approver".into()));
         }
-        if reason.trim().is_empty() || reason.chars().count() > 500 {
-            return Err(AppError::invalid("reason_required", "a reason (1–500 characters) is required"));
-        }
+        check_status_reason(reason)?;
         let (id, actor, now, reason, app) =
             (identifier.to_string(), actor.clone(), ms(self.now()), reason.trim().to_string(), self.clone());
         self.store
@@ -444,16 +442,14 @@ impl App {
     pub async fn amend_license(
         &self,
         actor: &Actor,
-        identifier: &str,
+        identifier: &LicenseIdentifier,
         changes: &Map<String, Value>,
         reason: &str,
-    ) -> Result<String, AppError> {
+    ) -> Result<LicenseIdentifier, AppError> {
         if !actor.has(Role::Approver) {
             return Err(AppError::Forbidden("amending a licence needs an approver".into()));
         }
-        if reason.trim().is_empty() || changes.is_empty() {
-            return Err(AppError::invalid("reason_required", "an amendment needs changed fields and a reason"));
-        }
+        check_amendment(changes, reason)?;
         let seal = self.current_seal()?;
         let (id, actor, now, reason, changes, app) = (
             identifier.to_string(),
@@ -464,7 +460,7 @@ impl App {
             self.clone(),
         );
         self.store
-            .write(move |db| -> Result<String, AppError> {
+            .write(move |db| -> Result<LicenseIdentifier, AppError> {
                 let old = db.license(&id)?.ok_or_else(|| AppError::NotFound(format!("licence {id}")))?;
                 may_change_license(db, &actor, &old)?;
                 status_of(&old)?.check_change()?;
@@ -523,7 +519,7 @@ impl App {
                 let ev = LicenseEvent::Amended { license: issued_of(&new), supersedes: old.identifier.clone(), reason };
                 let e = record(db, &format!("license-{}", old.lineage), &ev, &actor.id, ms(now))?;
                 project(&app, db, &e)?;
-                Ok(new.identifier)
+                Ok(next)
             })
             .await
     }
@@ -534,6 +530,22 @@ impl App {
             *g = days;
         }
     }
+}
+
+/// The reason a cancellation or revocation needs (1–500 characters); checked before the licence is looked up.
+pub fn check_status_reason(reason: &str) -> Result<(), AppError> {
+    if reason.trim().is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::invalid("reason_required", "a reason (1–500 characters) is required"));
+    }
+    Ok(())
+}
+
+/// An amendment needs changed fields and a reason; checked before the licence is looked up.
+pub fn check_amendment(changes: &Map<String, Value>, reason: &str) -> Result<(), AppError> {
+    if reason.trim().is_empty() || changes.is_empty() {
+        return Err(AppError::invalid("reason_required", "an amendment needs changed fields and a reason"));
+    }
+    Ok(())
 }
 
 /// The `license_issued` event of a licence: everything the licences projection holds but the holder's blind index,
@@ -650,14 +662,18 @@ impl App {
     }
 
     /// The URL form of a licence's check: opens the public verification page on the identifier.
-    pub fn verify_url(&self, identifier: &str) -> String {
+    pub fn verify_url(&self, identifier: &LicenseIdentifier) -> String {
         format!("{}/v/{identifier}", self.public_url())
     }
 
     /// The printable PDF of a licence, for its holder (or whoever acts for the holding organisation): every
     /// field as issued, the seal, the QR. Valid licences only (an amended one prints as its new version).
     /// Returns the file name and the bytes; the same licence always gives the same bytes.
-    pub async fn license_pdf(&self, actor: &Actor, identifier: &str) -> Result<(String, Vec<u8>), AppError> {
+    pub async fn license_pdf(
+        &self,
+        actor: &Actor,
+        identifier: &LicenseIdentifier,
+    ) -> Result<(String, Vec<u8>), AppError> {
         let row = self.held_license(actor, identifier, false).await?;
         if row.status != "valid" {
             let hint = if row.status == "superseded" {
@@ -696,6 +712,8 @@ impl App {
         }
         let date = time::Date::parse(&row.issued, time::macros::format_description!("[year]-[month]-[day]"))
             .map_err(|e| AppError::Internal(format!("issue date {}: {e}", row.issued)))?;
+        let identifier = LicenseIdentifier::parse(&row.identifier)
+            .map_err(|e| AppError::Internal(format!("{}: {e}", row.identifier)))?;
         let digest = sha2::Sha256::digest(format!("{}\n{}", row.identifier, row.signature).as_bytes());
         let mut file_id = [0u8; 16];
         file_id.copy_from_slice(&digest[..16]);
@@ -708,7 +726,7 @@ impl App {
             issuer: ISSUER_NAME.into(),
             issued: (date.year() as u16, u8::from(date.month()), date.day()),
             qr: row.qr.clone(),
-            verify_url: self.verify_url(&row.identifier),
+            verify_url: self.verify_url(&identifier),
             seal_text: "行政审批专用章".into(),
             file_id,
         })

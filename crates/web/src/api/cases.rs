@@ -348,10 +348,9 @@ pub(crate) async fn run_action(
         }
         A::Reassign => {
             let b: ReassignBody = body(v)?;
-            let to =
-                s.app.staff(&b.to).await.map_err(|_| {
-                    Problem::unprocessable("unknown_staff", format!("no active staff account {}", b.to))
-                })?;
+            let unknown = || Problem::unprocessable("unknown_staff", format!("no active staff account {}", b.to));
+            let to = crate::extract::exact::<oneseal_domain::ids::Username>(&b.to).ok_or_else(unknown)?;
+            let to = s.app.staff(&to).await.map_err(|_| unknown())?;
             CaseCommand::Reassign {
                 task_id: b.task_id,
                 to: Assignee { id: to.id, roles: to.roles, department: to.department },

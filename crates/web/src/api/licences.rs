@@ -57,7 +57,7 @@ pub(super) fn license_full(l: &oneseal_app::rows::LicenseRow) -> Value {
 pub(super) async fn get_license(State(s): State<AppState>, ApiPath(identifier): ApiPath<String>) -> Res {
     oneseal_domain::license::LicenseIdentifier::parse(&identifier)
         .map_err(|e| Problem::not_found(format!("licence {identifier}: {e}")))?;
-    let id = identifier.clone();
+    let id = crate::extract::parse_license_id(&identifier)?;
     let row = s.app.license(&id).await?;
     let row = row.ok_or_else(|| Problem::not_found(format!("licence {identifier}")))?;
     Ok(Json(license_public(&row)).into_response())
@@ -75,7 +75,10 @@ pub(super) async fn revoke_license(
     ApiPath(identifier): ApiPath<String>,
     ApiJson(b): ApiJson<StatusReasonBody>,
 ) -> Res {
-    s.app.change_license_status(&actor, &identifier, true, &b.reason).await?;
+    // A malformed identifier is an unknown licence, answered after the reason is checked, as before.
+    let id = crate::extract::parse_license_id(&identifier)
+        .or_else(|e| oneseal_app::licensing::check_status_reason(&b.reason).and(Err(e)))?;
+    s.app.change_license_status(&actor, &id, true, &b.reason).await?;
     Ok(Json(s.app.verify_license(&identifier).await?).into_response())
 }
 
@@ -85,7 +88,9 @@ pub(super) async fn cancel_license(
     ApiPath(identifier): ApiPath<String>,
     ApiJson(b): ApiJson<StatusReasonBody>,
 ) -> Res {
-    s.app.change_license_status(&actor, &identifier, false, &b.reason).await?;
+    let id = crate::extract::parse_license_id(&identifier)
+        .or_else(|e| oneseal_app::licensing::check_status_reason(&b.reason).and(Err(e)))?;
+    s.app.change_license_status(&actor, &id, false, &b.reason).await?;
     Ok(Json(s.app.verify_license(&identifier).await?).into_response())
 }
 
@@ -100,7 +105,8 @@ pub(super) async fn license_pdf(
     Authed(actor, _): Authed,
     ApiPath(identifier): ApiPath<String>,
 ) -> Res {
-    let (name, bytes) = s.app.license_pdf(&actor, &identifier).await?;
+    let id = crate::extract::parse_license_id(&identifier)?;
+    let (name, bytes) = s.app.license_pdf(&actor, &id).await?;
     Ok(crate::pages::pdf_response(&name, bytes, false, "private, no-store"))
 }
 
@@ -164,7 +170,8 @@ pub(super) async fn license_consents(
     Authed(actor, _): Authed,
     ApiPath(identifier): ApiPath<String>,
 ) -> Res {
-    Ok(Json(s.app.license_consents(&actor, &identifier).await?).into_response())
+    let id = crate::extract::parse_license_id(&identifier)?;
+    Ok(Json(s.app.license_consents(&actor, &id).await?).into_response())
 }
 
 /// The holder lets a department fetch the licence's full record for a purpose and a time (default 30 days).
@@ -174,7 +181,11 @@ pub(super) async fn grant_license_consent(
     ApiPath(identifier): ApiPath<String>,
     ApiJson(b): ApiJson<ConsentBody>,
 ) -> Res {
-    let c = s.app.grant_license_consent(&actor, &identifier, &b.department, &b.purpose, b.days.unwrap_or(30)).await?;
+    let days = b.days.unwrap_or(30);
+    // A malformed identifier is an unknown licence, answered after the consent's terms are checked, as before.
+    let id = crate::extract::parse_license_id(&identifier)
+        .or_else(|e| s.app.check_consent_terms(&b.department, &b.purpose, days).and(Err(e)))?;
+    let c = s.app.grant_license_consent(&actor, &id, &b.department, &b.purpose, days).await?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
@@ -183,7 +194,8 @@ pub(super) async fn revoke_license_consent(
     Authed(actor, _): Authed,
     ApiPath((identifier, consent_id)): ApiPath<(String, String)>,
 ) -> Res {
-    Ok(Json(s.app.revoke_license_consent(&actor, &identifier, &consent_id).await?).into_response())
+    let id = crate::extract::parse_license_id(&identifier)?;
+    Ok(Json(s.app.revoke_license_consent(&actor, &id, &consent_id).await?).into_response())
 }
 
 /// A department fetches the full record under the holder's active consent; the fetch is recorded.
@@ -192,7 +204,8 @@ pub(super) async fn fetch_license_with_consent(
     Authed(actor, _): Authed,
     ApiPath(identifier): ApiPath<String>,
 ) -> Res {
-    Ok(Json(s.app.fetch_license_with_consent(&actor, &identifier).await?).into_response())
+    let id = crate::extract::parse_license_id(&identifier)?;
+    Ok(Json(s.app.fetch_license_with_consent(&actor, &id).await?).into_response())
 }
 
 /// 变更: a new version with changed fields; the old one is superseded.
@@ -202,8 +215,12 @@ pub(super) async fn amend_license(
     ApiPath(identifier): ApiPath<String>,
     ApiJson(b): ApiJson<AmendBody>,
 ) -> Res {
-    let new = s.app.amend_license(&actor, &identifier, &b.fields, &b.reason).await?;
-    Ok(Json(s.app.verify_license(&new).await?).into_response())
+    // A malformed identifier is an unknown licence, answered after the amendment and the seal are checked, as before.
+    let id = crate::extract::parse_license_id(&identifier).or_else(|e| {
+        oneseal_app::licensing::check_amendment(&b.fields, &b.reason).and(s.app.current_seal()).and(Err(e))
+    })?;
+    let new = s.app.amend_license(&actor, &id, &b.fields, &b.reason).await?;
+    Ok(Json(s.app.verify_license(&new.to_string()).await?).into_response())
 }
 
 pub(super) fn note_response(note: String) -> Response {

@@ -45,6 +45,7 @@ pub(super) async fn grant_role(
     ApiJson(b): ApiJson<GrantBody>,
 ) -> Res {
     admin(&actor)?;
+    let username = crate::extract::parse_username(&username)?;
     Ok(Json(s.app.change_role(&actor, &username, b.role, true).await?).into_response())
 }
 
@@ -59,6 +60,7 @@ pub(super) async fn revoke_role(
         .copied()
         .find(|r| r.as_str() == role)
         .ok_or_else(|| Problem::not_found(format!("no role {role}")))?;
+    let username = crate::extract::parse_username(&username)?;
     Ok(Json(s.app.change_role(&actor, &username, role, false).await?).into_response())
 }
 
@@ -68,6 +70,7 @@ pub(super) async fn deactivate(
     ApiPath(username): ApiPath<String>,
 ) -> Res {
     admin(&actor)?;
+    let username = crate::extract::parse_username(&username)?;
     Ok(Json(s.app.deactivate_account(&actor, &username).await?).into_response())
 }
 
@@ -77,6 +80,7 @@ pub(super) async fn lift_login_ceiling(
     ApiPath(username): ApiPath<String>,
 ) -> Res {
     admin(&actor)?;
+    let username = crate::extract::parse_username(&username)?;
     s.app.lift_login_ceiling(&actor, &username).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -98,6 +102,9 @@ pub(super) async fn set_post(
     ApiJson(b): ApiJson<PostBody>,
 ) -> Res {
     admin(&actor)?;
-    Ok(Json(s.app.set_staff_post(&actor, &username, b.service_point.as_deref(), b.window.as_deref()).await?)
-        .into_response())
+    let (sp, w) = (b.service_point.as_deref(), b.window.as_deref());
+    // A malformed username is an unknown account, answered after the post is checked, as before.
+    let username = crate::extract::parse_username(&username)
+        .or_else(|e| oneseal_app::accounts::check_staff_post(sp, w).and(Err(e)))?;
+    Ok(Json(s.app.set_staff_post(&actor, &username, sp, w).await?).into_response())
 }

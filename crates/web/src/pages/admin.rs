@@ -103,6 +103,7 @@ async fn staff_change(
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let role = |k: &str| Role::ALL.iter().copied().find(|r| r.as_str() == get(k));
     let username = get("username");
+    let account = || crate::extract::parse_username(&username);
     let result = match get("op").as_str() {
         "create" => {
             let roles: Vec<Role> =
@@ -120,21 +121,24 @@ async fn staff_change(
                 .await
         }
         "grant" | "revoke" => match role("role") {
-            Some(r) => s.app.change_role(&p.actor, &username, r, get("op") == "grant").await,
+            Some(r) => match account() {
+                Ok(u) => s.app.change_role(&p.actor, &u, r, get("op") == "grant").await,
+                Err(e) => Err(e),
+            },
             None => Err(AppError::invalid("invalid_role", "choose a role")),
         },
         "post" => {
             let (sp, w) = (get("service_point"), get("window"));
-            s.app
-                .set_staff_post(
-                    &p.actor,
-                    &username,
-                    Some(sp.as_str()).filter(|x| !x.is_empty()),
-                    Some(w.as_str()).filter(|x| !x.is_empty()),
-                )
-                .await
+            let (sp, w) = (Some(sp.as_str()).filter(|x| !x.is_empty()), Some(w.as_str()).filter(|x| !x.is_empty()));
+            match account() {
+                Ok(u) => s.app.set_staff_post(&p.actor, &u, sp, w).await,
+                Err(e) => oneseal_app::accounts::check_staff_post(sp, w).and(Err(e)),
+            }
         }
-        "deactivate" => s.app.deactivate_account(&p.actor, &username).await,
+        "deactivate" => match account() {
+            Ok(u) => s.app.deactivate_account(&p.actor, &u).await,
+            Err(e) => Err(e),
+        },
         _ => Err(AppError::invalid("invalid_operation", "unknown operation")),
     };
     match result {

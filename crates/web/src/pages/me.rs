@@ -216,10 +216,11 @@ pub async fn timeline(s: &AppState, ctx: &Ctx, trail: &[TrailEntry], me: Option<
             let n = if Some(t.actor.as_str()) == me {
                 ctx.t("timeline-you")
             } else {
-                match s.app.staff(&t.actor).await {
-                    Ok(a) => a.display_name,
-                    Err(_) => t.actor.clone(),
-                }
+                let staff = match t.actor.parse::<oneseal_domain::ids::Username>() {
+                    Ok(u) => s.app.staff(&u).await.ok(),
+                    Err(_) => None,
+                };
+                staff.map(|a| a.display_name).unwrap_or_else(|| t.actor.clone())
             };
             names.insert(t.actor.clone(), n);
         }

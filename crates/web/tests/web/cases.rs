@@ -935,6 +935,59 @@ fn an_acceptance_later_than_five_working_days_counts_from_receipt() {
 /// Identifiers are parsed at the edge into the domain's newtypes; a malformed one is answered as an unknown one
 /// always was (the same status and problem `code`), on each kind of route, and nothing is written.
 #[test]
+fn malformed_usernames_get_the_same_answers_as_before() {
+    each_backend(|t| {
+        let admin = t.login("admin");
+        let expect = |r: Resp, status: u16, code: &str, what: &str| {
+            assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{what}: {:?}", r.body);
+        };
+        // Signing in with a name that is not a username answers as a wrong password does.
+        let wrong = t.post("/api/v1/sessions", None, &json!({"username": "clerk", "password": "not-the-password"}));
+        assert_eq!((wrong.status, wrong.body["code"].as_str()), (401, Some("bad_credentials")), "{:?}", wrong.body);
+        for bad in ["Clerk", " clerk", "c", "张三", "clerk@bureau"] {
+            let r = t.post("/api/v1/sessions", None, &json!({"username": bad, "password": "oneseal-demo"}));
+            assert_eq!((r.status, &r.body), (wrong.status, &wrong.body), "{bad:?}");
+        }
+        let before = t.events();
+        // A username in an address: an unknown account (404); the body's own checks first.
+        for bad in ["Clerk", "c", "clerk%20", "a%2Fb"] {
+            let staff = format!("/api/v1/staff/{bad}");
+            expect(
+                t.post(&format!("{staff}/grants"), Some(&admin), &json!({"role": "reviewer"})),
+                404,
+                "not_found",
+                bad,
+            );
+            expect(
+                t.call("DELETE", &format!("{staff}/grants/reviewer"), Some(&admin), None, &[]),
+                404,
+                "not_found",
+                bad,
+            );
+            expect(t.post(&format!("{staff}/deactivate"), Some(&admin), &json!({})), 404, "not_found", bad);
+            expect(
+                t.call("PUT", &format!("{staff}/post"), Some(&admin), Some(&json!({"window": "3号窗口"})), &[]),
+                404,
+                "not_found",
+                bad,
+            );
+            expect(
+                t.call("PUT", &format!("{staff}/post"), Some(&admin), Some(&json!({"window": " "})), &[]),
+                422,
+                "invalid_post",
+                bad,
+            );
+            let lift = format!("/api/v1/accounts/{bad}/lift-login-ceiling");
+            expect(t.post(&lift, Some(&admin), &json!({})), 404, "not_found", bad);
+        }
+        // A new account's name is checked where it always was.
+        let body = json!({"username": "New Clerk", "display_name": "新", "password": "a-long-password-1", "roles": ["window_clerk"], "department": "market"});
+        expect(t.post("/api/v1/staff", Some(&admin), &body), 422, "invalid_username", "create");
+        assert_eq!(t.events(), before, "nothing is written for a malformed username");
+    });
+}
+
+#[test]
 fn malformed_identifiers_get_the_same_clear_answer() {
     each_backend(|t| {
         let clerk = t.login("clerk");

@@ -114,6 +114,62 @@ fn departments_fetch_a_licence_only_with_the_holders_consent() {
 }
 
 #[test]
+fn malformed_licence_identifiers_get_the_same_answers_as_before() {
+    // Licence identifiers are parsed at the edge and taken only as formatted: anything else is an unknown licence
+    // (404 not_found), answered after the body's own checks (a reason, the consent's terms) as before.
+    each_backend(|t| {
+        let company = t.login("company");
+        let chief = t.login("market-chief");
+        let regulator = t.login("regulator");
+        let before = t.events();
+        let expect = |r: Resp, status: u16, code: &str, what: &str| {
+            assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{what}: {:?}", r.body);
+        };
+        let issuer = oneseal_domain::ids::Uscc::parse("91110000600037341L").unwrap();
+        let good = oneseal_domain::license::LicenseIdentifier::new("11100000000013338W032", &issuer, "0000001", 1)
+            .unwrap()
+            .to_string();
+        let wrong_check = format!("{}{}", &good[..good.len() - 1], if good.ends_with('0') { '1' } else { '0' });
+        let unknown = good.clone();
+        for bad in ["1.2.3", "not-a-licence", &wrong_check, &good.to_lowercase(), &format!("%20{good}"), &unknown] {
+            expect(t.get(&format!("/api/v1/licenses/{bad}"), None), 404, "not_found", bad);
+            expect(t.get(&format!("/api/v1/licenses/{bad}/full"), Some(&regulator)), 404, "not_found", bad);
+            expect(t.get(&format!("/api/v1/me/licenses/{bad}/pdf"), Some(&company)), 404, "not_found", bad);
+            expect(t.get(&format!("/api/v1/me/licenses/{bad}/consents"), Some(&company)), 404, "not_found", bad);
+            let consent = json!({"department": "market", "purpose": "检查", "days": 7});
+            let consents = format!("/api/v1/me/licenses/{bad}/consents");
+            expect(t.post(&consents, Some(&company), &consent), 404, "not_found", bad);
+            expect(t.post(&format!("{consents}/c-1/revoke"), Some(&company), &json!({})), 404, "not_found", bad);
+            let reason = json!({"reason": "撤销"});
+            for action in ["revoke", "cancel"] {
+                let path = format!("/api/v1/licenses/{bad}/{action}");
+                expect(t.post(&path, Some(&chief), &reason), 404, "not_found", bad);
+                expect(t.post(&path, Some(&chief), &json!({"reason": " "})), 422, "reason_required", bad);
+            }
+            let amend = format!("/api/v1/licenses/{bad}/amend");
+            expect(
+                t.post(&amend, Some(&chief), &json!({"fields": {"x": "y"}, "reason": "变更"})),
+                404,
+                "not_found",
+                bad,
+            );
+            expect(t.post(&amend, Some(&chief), &json!({"fields": {}, "reason": "变更"})), 422, "reason_required", bad);
+            // The consent's terms are checked first, malformed identifier or not.
+            for (body, code) in [
+                (json!({"department": "market", "purpose": " "}), "purpose_required"),
+                (json!({"department": "market", "purpose": "检查", "days": 0}), "consent_days_out_of_range"),
+                (json!({"department": "nowhere", "purpose": "检查"}), "unknown_department"),
+            ] {
+                expect(t.post(&consents, Some(&company), &body), 422, code, bad);
+            }
+        }
+        // The short URL still opens the verification page on whatever it was given (which says what is wrong).
+        assert_eq!(t.get(&format!("/v/{wrong_check}"), None).status, 422);
+        assert_eq!(t.events(), before, "nothing is written for a malformed identifier");
+    });
+}
+
+#[test]
 fn licences_are_sealed_verifiable_and_revocable() {
     each_backend(|t| {
         let (company, clerk, no) = accepted_company_case(t);
