@@ -17,7 +17,7 @@ use oneseal_domain::case::{CaseCommand, CaseState, Outcome, Status, Subject, Sus
 use oneseal_domain::catalog::{ItemKind, StepKind};
 use oneseal_domain::clock::local_date;
 use oneseal_domain::ids::CaseNo;
-use oneseal_domain::liaison::{self, ConsultationEvent, ConsultationStatus, LiaisonEvent};
+use oneseal_domain::liaison::{self, ConsultationEvent, ConsultationKind, ConsultationStatus, LiaisonEvent};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{ConsultationRow, Db, LiaisonCounter, LiaisonFilter, LiaisonRow, StoredEvent};
 use serde_json::{json, Value};
@@ -151,7 +151,7 @@ pub(crate) fn project_consultation(db: &mut Db, e: &StoredEvent) -> Result<Optio
             Some(ConsultationRow {
                 id: e.stream_id.clone(),
                 case_no,
-                kind,
+                kind: kind.as_str().to_string(),
                 regulator,
                 step_id,
                 question,
@@ -424,9 +424,9 @@ impl App {
         question: &str,
         days: u32,
     ) -> Result<ConsultationRow, AppError> {
-        if !matches!(kind, "consult" | "join") {
+        let Some(kind) = ConsultationKind::parse(kind) else {
             return Err(AppError::invalid("invalid_kind", "kind is consult (事前征询) or join (事中参与)"));
-        }
+        };
         let question = text_ok(question, "the question", 2000)?;
         if !(1..=20).contains(&days) {
             return Err(AppError::invalid("invalid_days", "an answer is due in 1–20 working days"));
@@ -439,7 +439,7 @@ impl App {
         let due = format_date(self.calendar().add_working_days(local_date(now), days)?);
         let id = format!("consult-{}", crate::random_hex(8)?);
         let (app, actor, case_no, kind, regulator) =
-            (self.clone(), actor.clone(), case_no.to_string(), kind.to_string(), regulator.to_string());
+            (self.clone(), actor.clone(), case_no.to_string(), kind, regulator.to_string());
         self.store
             .write(move |db| -> Result<ConsultationRow, AppError> {
                 let row = db.get_case(&case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
@@ -462,20 +462,20 @@ impl App {
                 if !works {
                     return Err(AppError::Forbidden("those who work the current step ask regulators".into()));
                 }
-                if kind == "join" && step.kind != StepKind::Inspection {
+                if kind == ConsultationKind::Join && step.kind != StepKind::Inspection {
                     return Err(AppError::invalid(
                         "not_an_inspection",
                         "a regulator joins the case at an inspection step",
                     ));
                 }
-                let pauses = kind == "consult"
+                let pauses = kind == ConsultationKind::Consult
                     && st.status == Status::InProgress
                     && app.item_consult_pauses(&st.subject)
                     && matches!(st.clock.limit, oneseal_domain::catalog::Limit::WorkingDays(_));
                 let at = ms(now);
                 let ev = ConsultationEvent::Requested {
                     case_no: case_no.clone(),
-                    kind: kind.clone(),
+                    kind,
                     regulator: regulator.clone(),
                     step_id: step.step_id.clone(),
                     question: question.clone(),
@@ -499,7 +499,7 @@ impl App {
                     )?;
                 }
                 let to = db.accounts_with_role(Role::Regulator.as_str(), Some(&regulator))?;
-                let what = if kind == "join" {
+                let what = if kind == ConsultationKind::Join {
                     "事中参与 please join the inspection"
                 } else {
                     "事前征询 your opinion is asked"
@@ -509,7 +509,7 @@ impl App {
                     seq,
                     &to,
                     &case_no,
-                    &format!("consultation_{kind}"),
+                    &format!("consultation_{}", kind.as_str()),
                     &format!("{}: {what}（{due}前 by {due}）", row.title),
                     at,
                 )?;

@@ -232,7 +232,7 @@ mod tests {
         same(
             ConsultationEvent::Requested {
                 case_no: "YC1".into(),
-                kind: "consult".into(),
+                kind: oneseal_domain::liaison::ConsultationKind::Consult,
                 regulator: "health".into(),
                 step_id: "review".into(),
                 question: "q".into(),

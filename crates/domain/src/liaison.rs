@@ -78,6 +78,31 @@ impl ConsultationStatus {
     }
 }
 
+/// What a regulator is asked for: 事前征询 an opinion before the decision, or 事中参与 joining an inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsultationKind {
+    Consult,
+    Join,
+}
+
+impl ConsultationKind {
+    pub fn parse(s: &str) -> Option<ConsultationKind> {
+        match s {
+            "consult" => Some(ConsultationKind::Consult),
+            "join" => Some(ConsultationKind::Join),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsultationKind::Consult => "consult",
+            ConsultationKind::Join => "join",
+        }
+    }
+}
+
 /// The events of a consultation (事前征询 consult / 事中参与 join); the stored `type` is the tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -85,8 +110,7 @@ pub enum ConsultationEvent {
     #[serde(rename = "consultation_requested")]
     Requested {
         case_no: String,
-        /// consult | join
-        kind: String,
+        kind: ConsultationKind,
         regulator: String,
         step_id: String,
         question: String,
@@ -118,6 +142,18 @@ impl LiaisonError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consultation_kinds_parse_and_store_as_before() {
+        for (text, kind) in [("consult", ConsultationKind::Consult), ("join", ConsultationKind::Join)] {
+            assert_eq!(ConsultationKind::parse(text), Some(kind));
+            assert_eq!(kind.as_str(), text);
+            assert_eq!(serde_json::to_string(&kind).ok(), Some(format!("\"{text}\"")));
+        }
+        for bad in ["", "Consult", "join ", "inspect"] {
+            assert_eq!(ConsultationKind::parse(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_message_is_acknowledged_once_and_a_consultation_answered_once() {
