@@ -18,7 +18,16 @@ def oneseal(name):
     item = re.search(r"item: (.+?) \(", text).group(1)
     raw = float(re.search(r"raw single-row committed inserts/s \(same disk, same durability\): (\d+)", text).group(1))
     n, per, secs = int(m.group(2)), int(m.group(3)), float(m.group(4))
-    return {"item": item, "rate": n / secs, "per": per, "steps_s": n * per / secs, "raw_after": raw, "disk": probe(name)}
+    cpu = re.search(r"CPU per lifecycle: ([\d.]+) ms", text)
+    return {
+        "item": item,
+        "rate": n / secs,
+        "per": per,
+        "steps_s": n * per / secs,
+        "raw_after": raw,
+        "disk": probe(name),
+        "cpu": float(cpu.group(1)) if cpu else float("nan"),
+    }
 
 
 def w(text, width):
@@ -33,7 +42,7 @@ a = [oneseal("a1"), oneseal("a2")]
 
 rows = []
 for r in a:
-    rows.append((f"OneSeal {r['item']}", f"HTTP, {r['per']} requests", r["rate"], r["steps_s"], r["disk"]))
+    rows.append((f"OneSeal {r['item']}", f"HTTP, {r['per']} requests", r["rate"], r["steps_s"], r["disk"], r["cpu"]))
 for k, s in spiff.items():
     rows.append(
         (
@@ -42,14 +51,15 @@ for k, s in spiff.items():
             s["instances_per_s"],
             s["commits_per_s"],
             probe(f"spiff{k}"),
+            s.get("cpu_ms_per_instance", float("nan")),
         )
     )
 
 print("== comparison (same run, same disk, SQLite WAL + synchronous=FULL)")
-print(f"{w('engine / workload', 31)}{w('per lifecycle', 22)}{'lifecycles/s':>13}{'steps/s':>9}{'disk commits/s':>16}")
-print(f"{'':53}{'':>13}{'':>9}{'just before':>16}")
-for name, how, rate, steps, disk in rows:
-    print(f"{w(name, 31)}{w(how, 22)}{rate:>13.0f}{steps:>9.0f}{disk:>16.0f}")
+print(f"{w('engine / workload', 31)}{w('per lifecycle', 22)}{'lifecycles/s':>13}{'steps/s':>9}{'disk commits/s':>16}{'CPU ms':>8}")
+print(f"{'':53}{'':>13}{'':>9}{'just before':>16}{'each':>8}")
+for name, how, rate, steps, disk, cpu in rows:
+    print(f"{w(name, 31)}{w(how, 22)}{rate:>13.0f}{steps:>9.0f}{disk:>16.0f}{cpu:>8.2f}")
 print()
 print(
     f"SpiffWorkflow's best: --procs {best_k}, {best['instances_per_s']:.0f} lifecycles/s "
@@ -58,7 +68,8 @@ print(
 for r in a:
     print(
         f"ratio OneSeal {r['item']} ({r['per']} requests) ÷ SpiffWorkflow best: "
-        f"{r['rate'] / best['instances_per_s']:.1f}× in lifecycles/s"
+        f"{r['rate'] / best['instances_per_s']:.1f}× in lifecycles/s, "
+        f"{best.get('cpu_ms_per_instance', float('nan')) / r['cpu']:.2f}× less CPU per lifecycle"
     )
 print(
     "OneSeal's own raw reference, right after each of its runs (committed inserts/s): "
