@@ -168,29 +168,8 @@ fn crash_test(db: &str) {
     let code = items["items"][0]["impl_code"].as_str().unwrap().to_string();
     let mut r = a.get(&format!("{base}/api/v1/items/{code}")).call().unwrap();
     let item: Value = r.body_mut().read_json().unwrap();
-    let mut form = serde_json::Map::new();
-    for f in item["form"]["fields"].as_array().unwrap() {
-        let v = match f["type"].as_str().unwrap() {
-            "uscc" => json!("91110000600037341L"),
-            "phone" => json!("13800000000"),
-            "number" | "integer" => json!(10),
-            "choice" => f["options"][0].clone(),
-            "resident_id" => json!("64010420050101001X"),
-            "region_code" => json!("640104"),
-            "date" => json!("2026-03-01"),
-            "boolean" => json!(false),
-            _ => json!("银川"),
-        };
-        form.insert(f["key"].as_str().unwrap().to_string(), v);
-    }
-    let materials: Vec<Value> = item["materials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["required"] == true)
-        .map(|m| json!({"material_id": m["id"], "file_name": "x.pdf"}))
-        .collect();
-    let body = json!({"item_code": code, "channel": "online", "applicant": {"kind": "person", "name": "张三", "id_number": "64010420050101001X"}, "form": form, "materials": materials});
+    let body = nodes::fill(&item);
+    assert_eq!(body["item_code"], json!(code));
 
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));

@@ -120,7 +120,9 @@ fn call(
     Ok((status, v))
 }
 
-fn fill(item: &Value) -> Value {
+/// A complete online submission for an item as the API describes it (every field filled, every required
+/// material named).
+pub(crate) fn fill(item: &Value) -> Value {
     let mut form = serde_json::Map::new();
     for f in item["form"]["fields"].as_array().unwrap() {
         let v = match f["type"].as_str().unwrap() {
