@@ -99,6 +99,27 @@ impl App {
         self.store.write(move |db| db.prune_node_state(before, pending_before).map_err(AppError::from)).await
     }
 
+    /// Keep a pending single sign-on sign-in under its `state` in the database, so the browser may come back to
+    /// any node. `Ok(false)`: `max` sign-ins are already in flight (expired ones are forgotten first).
+    pub async fn oidc_pending_put(&self, state: String, body: String, max: i64) -> Result<bool, AppError> {
+        let now = ms(self.now());
+        self.store
+            .write(move |db| -> Result<bool, AppError> {
+                db.oidc_pending_expire(now - OIDC_PENDING_MS)?;
+                if db.oidc_pending_count()? >= max {
+                    return Ok(false);
+                }
+                db.oidc_pending_put(&state, &body, now)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// Take a pending sign-in (once, on whichever node): its body and when it started.
+    pub async fn oidc_pending_take(&self, state: String) -> Result<Option<(String, i64)>, AppError> {
+        self.store.write(move |db| db.oidc_pending_take(&state).map_err(AppError::from)).await
+    }
+
     /// Change the hourly registration allowance per address (configuration).
     pub fn set_registrations_per_hour(&self, n: usize) {
         if let Ok(mut g) = self.registrations_per_hour.write() {

@@ -1,11 +1,11 @@
 //! Staff single sign-on through OpenID Connect (authorization code flow with PKCE S256, state and nonce), as an
 //! option the deployment configures (`ONESEAL_OIDC_*`, read by the binary's `config.rs`). The ID token is
 //! verified here (RS256 against the provider's JWKS; issuer, audience, expiry, nonce). The sign-in is bound to the
-//! browser that started it (a cookie whose hash the pending sign-in keeps), pending sign-ins are bounded, and the
+//! browser that started it (a cookie whose hash the pending sign-in keeps), pending sign-ins are kept in the database
+//! (any node may finish one, each is taken once) and bounded, and the
 //! account is found by the provider's `sub` and issuer; the name claim only chooses the account at the first
 //! sign-in. Applicants do not sign in this way.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -34,17 +34,31 @@ impl std::fmt::Debug for OidcConfig {
     }
 }
 
-/// A sign-in in flight: its PKCE verifier, nonce and the hash of the browser binding, kept for ten minutes
-/// (per node).
-struct Pending {
+/// A sign-in in flight: its PKCE verifier, nonce and the hash of the browser binding, kept for ten minutes in
+/// the database (`oidc_pending`), so the browser may come back to any node; each is taken once.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
     verifier: String,
     nonce: String,
-    binding_hash: Vec<u8>,
+    /// SHA-256 of the binding cookie, hex.
+    binding_hash: String,
     created_ms: i64,
 }
 
-/// Sign-ins in flight at once (per node); past it, starting another waits until some finish or expire.
-pub const MAX_PENDING: usize = 10_000;
+/// Sign-ins in flight at once (over all nodes); past it, starting another waits until some finish or expire.
+pub const MAX_PENDING: i64 = 10_000;
+
+/// A started sign-in: where to send the browser, the binding cookie's value, and what to keep under `state`.
+pub struct Started {
+    pub url: String,
+    pub binding: String,
+    pub state: String,
+    pub pending: Pending,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
 
 /// The cookie that binds a sign-in to the browser that started it.
 pub const BINDING_COOKIE: &str = "oneseal_sso";
@@ -58,10 +72,9 @@ pub struct Identity {
     pub name_hint: String,
 }
 
-/// The SSO client: configuration, discovered endpoints and pending sign-ins.
+/// The SSO client: configuration and discovered endpoints (the pending sign-ins live in the database).
 pub struct Oidc {
     pub config: OidcConfig,
-    pending: Mutex<HashMap<String, Pending>>,
     /// The discovery document and when it was fetched (kept an hour).
     discovered: Mutex<Option<(Value, i64)>>,
     agent: ureq::Agent,
@@ -112,7 +125,7 @@ impl Oidc {
             .timeout_global(Some(std::time::Duration::from_secs(15)))
             .build()
             .into();
-        Arc::new(Oidc { config, pending: Mutex::new(HashMap::new()), discovered: Mutex::new(None), agent })
+        Arc::new(Oidc { config, discovered: Mutex::new(None), agent })
     }
 
     fn get_json(&self, url: &str) -> Result<Value, OidcError> {
@@ -141,22 +154,16 @@ impl Oidc {
         Ok(d)
     }
 
-    /// Start a sign-in: the provider's authorization URL with state, nonce and a PKCE challenge, and the binding
-    /// to set as a cookie in the browser that asked.
-    pub fn start(&self, now_ms: i64) -> Result<(String, String), OidcError> {
+    /// Start a sign-in: the provider's authorization URL with state, nonce and a PKCE challenge, the binding to
+    /// set as a cookie in the browser that asked, and the sign-in to keep under its `state` until the provider
+    /// sends the browser back.
+    pub fn start(&self, now_ms: i64) -> Result<Started, OidcError> {
         let d = self.discovery(now_ms)?;
         let auth = d["authorization_endpoint"].as_str().ok_or_else(|| err(502, "no authorization_endpoint"))?;
         let (state, nonce, verifier, binding) = (rand_token()?, rand_token()?, rand_token()?, rand_token()?);
         let challenge = b64url(&Sha256::digest(verifier.as_bytes()));
-        {
-            let mut p = self.pending.lock().map_err(|_| err(500, "pending sign-ins lock"))?;
-            p.retain(|_, v| now_ms - v.created_ms < 600_000);
-            if p.len() >= MAX_PENDING {
-                return Err(err(503, "too many sign-ins are in progress; try again in a few minutes"));
-            }
-            let binding_hash = Sha256::digest(binding.as_bytes()).to_vec();
-            p.insert(state.clone(), Pending { verifier, nonce: nonce.clone(), binding_hash, created_ms: now_ms });
-        }
+        let binding_hash = hex(&Sha256::digest(binding.as_bytes()));
+        let pending = Pending { verifier, nonce: nonce.clone(), binding_hash, created_ms: now_ms };
         let c = &self.config;
         let url = format!(
             "{auth}?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
@@ -166,20 +173,20 @@ impl Oidc {
             urlencode(&nonce),
             urlencode(&challenge)
         );
-        Ok((url, binding))
+        Ok(Started { url, binding, state, pending })
     }
 
     /// Finish a sign-in in the browser that started it (`binding`, from its cookie): exchange the code, verify
     /// the ID token, and return who it names.
-    pub fn finish(&self, code: &str, state: &str, binding: Option<&str>, now_ms: i64) -> Result<Identity, OidcError> {
-        let pending = self
-            .pending
-            .lock()
-            .ok()
-            .and_then(|mut p| p.remove(state))
-            .ok_or_else(|| err(400, "unknown or used sign-in state"))?;
+    pub fn finish(
+        &self,
+        code: &str,
+        pending: &Pending,
+        binding: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Identity, OidcError> {
         // A sign-in finishes only where it started: a link from someone else's sign-in does not sign this browser in.
-        let bound = binding.is_some_and(|b| Sha256::digest(b.as_bytes()).as_slice() == pending.binding_hash.as_slice());
+        let bound = binding.is_some_and(|b| hex(&Sha256::digest(b.as_bytes())) == pending.binding_hash);
         if !bound {
             return Err(err(400, "this sign-in was not started in this browser; start again"));
         }

@@ -100,6 +100,11 @@ impl Db {
         Ok(Some((r.text(0)?, r.int(1)?)))
     }
 
+    /// Forget pending sign-ins started before `before_ms` (they can no longer finish).
+    pub fn oidc_pending_expire(&mut self, before_ms: i64) -> Result<u64, StoreError> {
+        self.sql.exec("DELETE FROM oidc_pending WHERE created_ms < $1", &[Val::Int(before_ms)])
+    }
+
     /// How many pending sign-ins there are (they are bounded).
     pub fn oidc_pending_count(&mut self) -> Result<i64, StoreError> {
         let rows = self.sql.query("SELECT COUNT(*) FROM oidc_pending", &[])?;

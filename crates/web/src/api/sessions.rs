@@ -266,10 +266,18 @@ pub(super) fn oidc_problem(e: crate::oidc::OidcError) -> ApiError {
 pub(super) async fn oidc_login(State(s): State<AppState>) -> Res {
     let o = oidc_of(&s)?;
     let now = oneseal_app::ms(s.app.now());
-    let (url, binding) = tokio::task::spawn_blocking(move || o.start(now))
+    let started = tokio::task::spawn_blocking(move || o.start(now))
         .await
         .map_err(|e| Problem::new(500, "internal", "Internal error", "系统内部错误", e.to_string()))?
         .map_err(oidc_problem)?;
+    let body = serde_json::to_string(&started.pending).map_err(|e| AppError::Internal(e.to_string()))?;
+    if !s.app.oidc_pending_put(started.state, body, crate::oidc::MAX_PENDING).await? {
+        return Err(oidc_problem(crate::oidc::OidcError(
+            503,
+            "too many sign-ins are in progress; try again in a few minutes".into(),
+        )));
+    }
+    let (url, binding) = (started.url, started.binding);
     let mut r = StatusCode::SEE_OTHER.into_response();
     let loc = HeaderValue::from_str(&url).map_err(|_| {
         Problem::new(502, "sso_failed", "Bad gateway", "统一身份认证服务暂不可用", "bad authorization URL")
@@ -317,7 +325,12 @@ pub(super) async fn oidc_callback(
         _ => return Err(Problem::bad_request("sso_failed", "code and state are required").into()),
     };
     let now = oneseal_app::ms(s.app.now());
-    let who = tokio::task::spawn_blocking(move || o.finish(&code, &state, binding.as_deref(), now))
+    // Taken once, whichever node the browser came back to.
+    let pending: crate::oidc::Pending = match s.app.oidc_pending_take(state).await? {
+        Some((body, _)) => serde_json::from_str(&body).map_err(|e| AppError::Internal(e.to_string()))?,
+        None => return Err(oidc_problem(crate::oidc::OidcError(400, "unknown or used sign-in state".into()))),
+    };
+    let who = tokio::task::spawn_blocking(move || o.finish(&code, &pending, binding.as_deref(), now))
         .await
         .map_err(|e| Problem::new(500, "internal", "Internal error", "系统内部错误", e.to_string()))?
         .map_err(oidc_problem)?;

@@ -67,6 +67,30 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
     TestApp { url: db_url, base: format!("http://{addr}"), app, clock, agent, backend }
 }
 
+/// A second node of `t`: its own store, application and server on the same database (the catalog and accounts
+/// are already there). Returns its base URL.
+fn spawn_node(t: &TestApp, oidc: Option<oneseal_web::oidc::OidcConfig>) -> String {
+    let store = Store::open(&t.url, StoreOptions::default()).expect("store");
+    let app = App::new(store, t.clock.clone(), test_master_key()).expect("app");
+    app.set_anonymous_per_minute(0);
+    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            oneseal_web::serve_router(
+                oneseal_web::router_with(app, oneseal_web::WebSettings { oidc, ..Default::default() }),
+                l,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().expect("node address"))
+}
+
 fn test_master_key() -> oneseal_seal::pd::MasterKey {
     oneseal_seal::pd::MasterKey::from_hex(&"5a".repeat(32)).unwrap()
 }

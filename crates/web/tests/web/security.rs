@@ -749,7 +749,7 @@ fn staff_single_sign_on_through_openid_connect() {
         redirect_url: "http://oneseal.test/api/v1/oidc/callback".into(),
         username_claim: "preferred_username".into(),
     };
-    let t = spawn_app_with("sqlite", oneseal_store::testing::fresh_sqlite(), Some(cfg));
+    let t = spawn_app_with("sqlite", oneseal_store::testing::fresh_sqlite(), Some(cfg.clone()));
     let no_redirects: ureq::Agent =
         ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     // Start in a browser: the redirect to the provider, and the cookie binding the sign-in to this browser.
@@ -815,20 +815,27 @@ fn staff_single_sign_on_through_openid_connect() {
     *idp.subject.lock().unwrap() = Some("someone-new".into());
     *idp.user.lock().unwrap() = "bureau-market-chief".into();
     assert_eq!(sign_in().status, 401, "a name already linked to another subject");
-    // Pending sign-ins are bounded.
-    let o = oneseal_web::oidc::Oidc::new(oneseal_web::oidc::OidcConfig {
-        issuer: idp.issuer.clone(),
-        client_id: "oneseal".into(),
-        client_secret: "s3cret".into(),
-        redirect_url: "http://oneseal.test/api/v1/oidc/callback".into(),
-        username_claim: "preferred_username".into(),
-    });
-    let ms = now * 1000;
-    for _ in 0..oneseal_web::oidc::MAX_PENDING {
-        assert!(o.start(ms).is_ok());
-    }
-    assert_eq!(o.start(ms).err().map(|e| e.0), Some(503));
-    assert!(o.start(ms + 600_000).is_ok(), "expired sign-ins make room");
+    // A sign-in started on one node finishes on another: pending sign-ins live in the database, not in a node.
+    *idp.subject.lock().unwrap() = Some("sub-bureau-market-chief".into());
+    let node2 = spawn_node(&t, Some(cfg.clone()));
+    let (query, cookie) = start();
+    let r =
+        no_redirects.get(&format!("{node2}/api/v1/oidc/callback?{query}")).header("Cookie", &cookie).call().unwrap();
+    assert_eq!(r.status().as_u16(), 201, "the second node finishes the first node's sign-in");
+    // …once: the same answer replayed at the first node is refused.
+    assert_eq!(callback(&query, Some(&cookie)).status, 400, "a sign-in is taken once over all nodes");
+    // Pending sign-ins are bounded over all nodes, and expired ones make room.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let put = |state: &str| rt.block_on(t.app.oidc_pending_put(state.into(), "{}".into(), 3)).unwrap();
+    // (The sign-ins this test started and never finished expire first.)
+    t.clock.advance(time::Duration::minutes(11));
+    assert!(put("s1") && put("s2") && put("s3"), "room for three");
+    assert!(!put("s4"), "a fourth waits");
+    t.clock.advance(time::Duration::minutes(11));
+    assert!(put("s4"), "expired sign-ins make room");
+    assert_eq!(rt.block_on(t.app.oidc_pending_take("s1".into())).unwrap(), None, "expired ones are gone");
+    assert!(rt.block_on(t.app.oidc_pending_take("s4".into())).unwrap().is_some());
+    assert_eq!(rt.block_on(t.app.oidc_pending_take("s4".into())).unwrap(), None, "taken once");
 }
 
 #[test]
