@@ -29,6 +29,7 @@ pub mod subscribers;
 pub mod supervision;
 pub mod transparency;
 pub mod urging;
+mod views;
 pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
@@ -189,6 +190,10 @@ pub struct AppInner {
     hotline_directory: Arc<RwLock<Arc<oneseal_domain::hotline::Directory>>>,
     /// Webhook delivery attempts that failed, per node (for the metrics).
     pub webhook_failures: Arc<std::sync::atomic::AtomicU64>,
+    /// The database's views fingerprint this node last loaded ([`App::refresh_views`]).
+    views_seen: std::sync::Mutex<Option<String>>,
+    /// The seal passphrase this node unlocked the seal with, to load a key another node rotated to.
+    seal_passphrase: RwLock<Option<String>>,
 }
 
 impl App {
@@ -223,10 +228,16 @@ impl App {
             upload_settings: Arc::default(),
             anonymous_per_minute: Arc::new(std::sync::atomic::AtomicU32::new(ANONYMOUS_PER_MINUTE)),
             license_types: Arc::new(licensing::builtin_license_types()?),
+            views_seen: std::sync::Mutex::new(None),
+            seal_passphrase: RwLock::new(None),
         }));
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;
         app.reload_directory_blocking()?;
+        let seen = app.store.read_blocking(|db| db.views_fingerprint().map_err(AppError::from))?;
+        if let Ok(mut g) = app.views_seen.lock() {
+            *g = Some(seen);
+        }
         Ok(app)
     }
 

@@ -38,7 +38,7 @@ pub(crate) fn load_keyring(store: &oneseal_store::Store, master: &MasterKey, now
     keyring_of(master, &rows)
 }
 
-fn keyring_of(master: &MasterKey, rows: &[DataKeyRow]) -> Result<Keyring, AppError> {
+pub(crate) fn keyring_of(master: &MasterKey, rows: &[DataKeyRow]) -> Result<Keyring, AppError> {
     let mut keys = BTreeMap::new();
     let mut current = None;
     for r in rows {

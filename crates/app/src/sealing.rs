@@ -86,6 +86,9 @@ impl App {
         if let Ok(mut g) = self.seal.write() {
             *g = Some(Arc::new(key));
         }
+        if let Ok(mut g) = self.seal_passphrase.write() {
+            *g = Some(passphrase.to_string());
+        }
         Ok(Some(id))
     }
 

@@ -47,6 +47,16 @@ impl Workers {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
         });
+        let viewer = app.clone();
+        tokio::spawn(async move {
+            // Follow what other nodes publish or rotate (catalog, calendar, directory, seal and data keys).
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                if let Err(e) = viewer.refresh_views().await {
+                    eprintln!("views: {}", app_err(e));
+                }
+            }
+        });
         let folder = app.clone();
         tokio::spawn(async move {
             // Fold new transparency-log leaves into the Merkle tree in short write transactions, off the hot path.

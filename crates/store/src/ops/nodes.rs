@@ -111,3 +111,25 @@ impl Db {
         rows.first().map_or(Ok(0), |r| r.int(0))
     }
 }
+
+impl Db {
+    /// A fingerprint of what every node keeps in memory from the database — the catalog, the calendar, the hotline
+    /// directory, the seal keys and the personal-data keys: when it changes, another node published or rotated
+    /// something and this node reloads its views. Small tables; one query.
+    pub fn views_fingerprint(&mut self) -> Result<String, StoreError> {
+        let rows = self.sql.query(
+            "SELECT (SELECT COUNT(*) FROM catalog_versions), (SELECT COALESCE(MAX(published_at_ms), 0) FROM catalog_versions), \
+             (SELECT COUNT(*) FROM calendar_years), (SELECT COALESCE(MAX(updated_at_ms), 0) FROM calendar_years), \
+             (SELECT COALESCE(MAX(version), 0) FROM hotline_directory), \
+             (SELECT COUNT(*) FROM seal_keys), (SELECT COALESCE(MAX(valid_from_ms), 0) FROM seal_keys), \
+             (SELECT COUNT(*) FROM data_keys), (SELECT COALESCE(MAX(created_at_ms), 0) FROM data_keys)",
+            &[],
+        )?;
+        let Some(r) = rows.first() else { return Ok(String::new()) };
+        let mut parts = Vec::with_capacity(9);
+        for i in 0..9 {
+            parts.push(r.int(i)?.to_string());
+        }
+        Ok(parts.join(","))
+    }
+}

@@ -68,11 +68,12 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
 }
 
 /// A second node of `t`: its own store, application and server on the same database (the catalog and accounts
-/// are already there). Returns its base URL.
-fn spawn_node(t: &TestApp, oidc: Option<oneseal_web::oidc::OidcConfig>) -> String {
+/// are already there). Returns its base URL and its application.
+fn spawn_node(t: &TestApp, oidc: Option<oneseal_web::oidc::OidcConfig>) -> (String, App) {
     let store = Store::open(&t.url, StoreOptions::default()).expect("store");
     let app = App::new(store, t.clock.clone(), test_master_key()).expect("app");
     app.set_anonymous_per_minute(0);
+    let node = app.clone();
     let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -88,7 +89,7 @@ fn spawn_node(t: &TestApp, oidc: Option<oneseal_web::oidc::OidcConfig>) -> Strin
             .unwrap();
         });
     });
-    format!("http://{}", rx.recv().expect("node address"))
+    (format!("http://{}", rx.recv().expect("node address")), node)
 }
 
 fn test_master_key() -> oneseal_seal::pd::MasterKey {

@@ -817,7 +817,7 @@ fn staff_single_sign_on_through_openid_connect() {
     assert_eq!(sign_in().status, 401, "a name already linked to another subject");
     // A sign-in started on one node finishes on another: pending sign-ins live in the database, not in a node.
     *idp.subject.lock().unwrap() = Some("sub-bureau-market-chief".into());
-    let node2 = spawn_node(&t, Some(cfg.clone()));
+    let (node2, _) = spawn_node(&t, Some(cfg.clone()));
     let (query, cookie) = start();
     let r =
         no_redirects.get(&format!("{node2}/api/v1/oidc/callback?{query}")).header("Cookie", &cookie).call().unwrap();
@@ -966,4 +966,31 @@ fn api_routes() -> Vec<(&'static str, &'static str, oneseal_web::policy::Access)
         .filter(|d| d.surface == oneseal_web::routes::Surface::Api)
         .map(|d| (d.method, d.path, d.access))
         .collect()
+}
+
+/// What a node keeps in memory follows what another node publishes: a guide revision and a calendar year published
+/// through node 1 are served by node 2 once it refreshes its views (its workers do every two seconds).
+#[test]
+fn a_second_node_follows_what_the_first_publishes() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let (node2, app2) = spawn_node(&t, None);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    assert!(!rt.block_on(app2.refresh_views()).unwrap(), "nothing changed yet");
+    let code = t.item_code("食品经营许可");
+    let versions = |base: &str| -> usize {
+        let mut r = t.agent.get(&format!("{base}/api/v1/items/{code}/versions")).call().unwrap();
+        let v: Value = r.body_mut().read_json().unwrap();
+        v["versions"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!((versions(&t.base), versions(&node2)), (1, 1));
+    let mut item = serde_json::to_value(&t.app.catalog().latest_item(&code).unwrap().body).unwrap();
+    item["promised_limit"] = json!({"working_days": 6});
+    let admin = t.login("admin");
+    let r =
+        t.post(&format!("/api/v1/items/{code}/versions"), Some(&admin), &json!({"item": item, "reason": "压缩时限"}));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!((versions(&t.base), versions(&node2)), (2, 1), "node 2 still serves what it loaded");
+    assert!(rt.block_on(app2.refresh_views()).unwrap(), "node 2 sees the change");
+    assert_eq!(versions(&node2), 2, "and serves the new version");
+    assert!(!rt.block_on(app2.refresh_views()).unwrap(), "once");
 }
