@@ -221,10 +221,16 @@ pub fn recorded(e: &StoredEvent) -> Result<Recorded, AppError> {
 }
 
 fn load_state(db: &mut Db, case_no: &str) -> Result<(CaseState, i64), AppError> {
+    load_state_indexed(db, case_no).map(|(st, v, _)| (st, v))
+}
+
+/// [`load_state`] with the applicant's blind index kept in the case's row (it changes only with the data keys,
+/// whose rotation rewrites the rows), so a command does not unseal the ID number again to recompute it.
+fn load_state_indexed(db: &mut Db, case_no: &str) -> Result<(CaseState, i64, Option<String>), AppError> {
     let row = db.get_case(case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
     let st: CaseState =
         serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("case state {case_no}: {e}")))?;
-    Ok((st, row.version))
+    Ok((st, row.version, row.applicant_index))
 }
 
 /// A value of a case's form as stored (personal values stay sealed), for other modules of this crate.
@@ -246,7 +252,7 @@ pub(crate) fn record_public(
     case_no: &str,
     schema: &oneseal_domain::catalog::FormSchema,
 ) -> Result<CaseState, AppError> {
-    record(app, db, st, expected, events, actor, now, case_no, schema)
+    record(app, db, st, expected, events, actor, now, case_no, schema, None)
 }
 
 /// Decide a command on a case and record its events, in the caller's transaction (the API's commands, and the
@@ -260,7 +266,7 @@ pub(crate) fn command_in(
     if_match: Option<i64>,
     now: OffsetDateTime,
 ) -> Result<CaseState, AppError> {
-    let (st, version) = load_state(db, case_no)?;
+    let (st, version, index) = load_state_indexed(db, case_no)?;
     if !may_see(actor, &st) {
         return Err(AppError::NotFound(format!("case {case_no}")));
     }
@@ -273,7 +279,7 @@ pub(crate) fn command_in(
     let calendar = app.calendar();
     let def = view.definition(&st.subject)?;
     let mut cmd = cmd;
-    let holder = app.applicant_index(&st.applicant);
+    let holder = index.clone();
     let today = local_date(now);
     match &mut cmd {
         CaseCommand::SubmitCorrection { materials, .. } => {
@@ -291,7 +297,7 @@ pub(crate) fn command_in(
     if events.is_empty() {
         return Ok(st);
     }
-    record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form)
+    record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form, index)
 }
 
 /// Recompute the dates of every running case after `year`'s calendar changed to `cal` (a publication), in the
@@ -313,7 +319,7 @@ pub(crate) fn recompute_running_cases(
         let history =
             db.read_stream(&stream_of(&case_no))?.iter().map(recorded).collect::<Result<Vec<_>, AppError>>()?;
         if let Some(ev) = oneseal_domain::recompute::case_dates(&history, &st, &def, cal, year, today)? {
-            record(app, db, Some(st), version, vec![ev], actor, now, &case_no, &def.form)?;
+            record(app, db, Some(st), version, vec![ev], actor, now, &case_no, &def.form, None)?;
             moved.push(case_no);
         }
     }
@@ -332,6 +338,7 @@ fn record(
     now: OffsetDateTime,
     case_no: &str,
     schema: &oneseal_domain::catalog::FormSchema,
+    known_index: Option<String>,
 ) -> Result<CaseState, AppError> {
     for e in &mut events {
         app.seal_event(e, schema)?;
@@ -346,7 +353,9 @@ fn record(
         }
     }
     let st = st.ok_or_else(|| AppError::Internal("case stream does not start with submitted".into()))?;
-    put_projection(app, db, &st)?;
+    let index = known_index.or_else(|| app.applicant_index(&st.applicant));
+    let (row, tasks) = project(&st, index);
+    db.put_case(&row, &tasks)?;
     Ok(st)
 }
 
@@ -552,7 +561,18 @@ impl App {
                 };
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::submit(sub, &ctx)?;
-                let st = record(&app, db, None, 0, events, &actor.id, now, case_no.as_str(), &def.form)?;
+                let st = record(
+                    &app,
+                    db,
+                    None,
+                    0,
+                    events,
+                    &actor.id,
+                    now,
+                    case_no.as_str(),
+                    &def.form,
+                    Some(holder_index.clone()),
+                )?;
                 let (promised, promised_provisional) = promised_completion(&def, &calendar, now);
                 let receipt = Receipt {
                     case_no: case_no.clone(),
