@@ -32,6 +32,29 @@ fn replay_of(stream_id: &str) -> Option<Replay> {
     Some(f)
 }
 
+/// How far a rebuild is: events replayed so far, of how many, and since when (for a rate and an ETA).
+#[derive(Debug, Clone, Copy)]
+pub struct RebuildProgress {
+    pub done: usize,
+    pub total: usize,
+    pub elapsed: std::time::Duration,
+}
+
+impl RebuildProgress {
+    /// Events per second so far.
+    pub fn rate(&self) -> f64 {
+        self.done as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Seconds left at the rate so far (`None` before the first batch).
+    pub fn eta_secs(&self) -> Option<f64> {
+        (self.done > 0).then(|| self.total.saturating_sub(self.done) as f64 / self.rate())
+    }
+}
+
+/// Called after each batch of a rebuild (on the writer thread: keep it quick).
+pub type ProgressFn = Box<dyn Fn(RebuildProgress) + Send>;
+
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct RebuildReport {
@@ -41,12 +64,19 @@ pub struct RebuildReport {
 
 impl App {
     pub async fn rebuild(&self) -> Result<RebuildReport, AppError> {
+        self.rebuild_with_progress(None).await
+    }
+
+    /// [`App::rebuild`], reporting its progress after each batch of 5,000 events.
+    pub async fn rebuild_with_progress(&self, progress: Option<ProgressFn>) -> Result<RebuildReport, AppError> {
         let app = self.clone();
         // The write job reads the log below the safe horizon (PostgreSQL): move it past what is committed.
         self.store.settle().await?;
         let report = self
             .store
             .write(move |db| -> Result<RebuildReport, AppError> {
+                let total = usize::try_from(db.count_events()?).unwrap_or(0);
+                let started = std::time::Instant::now();
                 db.clear_projections()?;
                 let mut rep = RebuildReport::default();
                 let mut after = 0;
@@ -64,6 +94,9 @@ impl App {
                         if let Some(replay) = replay_of(&e.stream_id) {
                             replay(&app, db, e)?;
                         }
+                    }
+                    if let Some(p) = &progress {
+                        p(RebuildProgress { done: rep.events, total, elapsed: started.elapsed() });
                     }
                 }
                 Ok(rep)

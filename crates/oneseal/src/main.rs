@@ -418,7 +418,24 @@ fn run(cli: Cli) -> CliResult {
             let app = open_app(&database)?;
             runtime()?.block_on(async {
                 let before = app.dump_projections().await.map_err(app_err)?;
-                let rep = app.rebuild().await.map_err(app_err)?;
+                // Progress on stderr at most every two seconds: events done of all, the rate, and the time left.
+                let last = std::sync::Mutex::new(std::time::Instant::now());
+                let progress: oneseal_app::rebuild::ProgressFn = Box::new(move |p| {
+                    let Ok(mut at) = last.lock() else { return };
+                    if at.elapsed() < std::time::Duration::from_secs(2) && p.done < p.total {
+                        return;
+                    }
+                    *at = std::time::Instant::now();
+                    let eta = p.eta_secs().map_or_else(|| "?".to_string(), |s| format!("{s:.0} s"));
+                    eprintln!(
+                        "rebuild: {} of {} events ({:.0} %), {:.0} events/s, about {eta} left",
+                        p.done,
+                        p.total,
+                        100.0 * p.done as f64 / p.total.max(1) as f64,
+                        p.rate()
+                    );
+                });
+                let rep = app.rebuild_with_progress(Some(progress)).await.map_err(app_err)?;
                 println!("rebuilt projections from {} events ({} cases)", rep.events, rep.cases);
                 if check {
                     let after = app.dump_projections().await.map_err(app_err)?;

@@ -244,6 +244,11 @@ fn crash_test(db: &str) {
         String::from_utf8_lossy(&out.stderr).to_string(),
     );
     assert!(ok && out.contains("identical"), "{out} {err}");
+    // Its progress: events done of all, the rate and the time left (the last batch always reports).
+    let last = err.lines().filter(|l| l.starts_with("rebuild: ")).last().unwrap_or_default();
+    let counts: Vec<&str> = last.split_whitespace().collect();
+    assert!(last.contains("events/s") && last.contains("left"), "{err}");
+    assert_eq!(counts.get(1), counts.get(3), "the last report has done everything: {last}");
     eprintln!("crash test ({db}): {} acknowledged submissions, all present after kill -9", acked.len());
 }
 
