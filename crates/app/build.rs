@@ -10,8 +10,11 @@ fn main() {
     for sub in ["", "items", "bundles"] {
         let dir = root.join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            // Bundles are optional; the catalog itself and its items are not.
+            Err(_) if sub == "bundles" => continue,
+            Err(e) => panic!("the demo catalog {} cannot be read: {e}", dir.display()),
         };
         for e in rd.flatten() {
             let p = e.path();
@@ -26,6 +29,12 @@ fn main() {
         }
     }
     files.sort();
+    // A binary without the demo catalog would fail only when run (`serve --demo`): fail the build instead.
+    assert!(
+        files.iter().any(|(rel, _)| rel == "departments.toml"),
+        "the demo catalog {} has no departments.toml",
+        root.display()
+    );
     let mut out = String::from(
         "/// The demo catalog files: (path under catalog/, contents).\npub const DEMO_CATALOG: &[(&str, &str)] = &[\n",
     );
