@@ -353,15 +353,16 @@ fn record(
         }
     }
     let st = st.ok_or_else(|| AppError::Internal("case stream does not start with submitted".into()))?;
-    let index = known_index.or_else(|| app.applicant_index(&st.applicant));
-    let (row, tasks) = project(&st, index);
-    db.put_case(&row, &tasks)?;
+    put_projection(app, db, &st, known_index)?;
     Ok(st)
 }
 
 /// Write a case's projection (its row and tasks) from its state: after the commands' events and in `rebuild`.
-fn put_projection(app: &App, db: &mut Db, st: &CaseState) -> Result<(), AppError> {
-    let (row, tasks) = project(st, app.applicant_index(&st.applicant));
+/// `known_index`: the applicant's blind index when the caller has it (a command: from the case's row); otherwise it
+/// is computed from the sealed ID number.
+fn put_projection(app: &App, db: &mut Db, st: &CaseState, known_index: Option<String>) -> Result<(), AppError> {
+    let index = known_index.or_else(|| app.applicant_index(&st.applicant));
+    let (row, tasks) = project(st, index);
     Ok(db.put_case(&row, &tasks)?)
 }
 
@@ -378,7 +379,7 @@ pub(crate) fn replay(app: &App, db: &mut Db, e: &StoredEvent) -> Result<(), AppE
         case::apply(&mut st, &r);
         st
     };
-    put_projection(app, db, &st)
+    put_projection(app, db, &st, None)
 }
 
 /// Who may see a case: its applicant; staff of its department or with a task on it; window clerks, supervisors

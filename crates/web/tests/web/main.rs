@@ -39,27 +39,7 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
     let app = App::new(store, clock.clone(), test_master_key()).expect("app");
     // The test clock stands still, so buckets would never refill: the anonymous limit has its own test.
     app.set_anonymous_per_minute(0);
-    let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
-    let a = app.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let set = oneseal_app::catalog::demo_catalog().unwrap();
-            a.import_catalog(set, "demo", "demo catalog").await.unwrap();
-            a.ensure_demo_accounts().await.unwrap();
-            a.install_seal("demo", "a test seal passphrase", None).await.unwrap();
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            oneseal_web::serve_router(
-                oneseal_web::router_with(a, oneseal_web::WebSettings { oidc, ..Default::default() }),
-                l,
-                std::future::pending(),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    let addr = rx.recv().expect("server address");
+    let addr = serve_node(app.clone(), oidc, true);
     // No connection reuse: a connection the server closed after refusing a body must not be picked for the next
     // request (that would be a flaky test, not a server fault).
     let agent: ureq::Agent =
@@ -73,11 +53,23 @@ fn spawn_node(t: &TestApp, oidc: Option<oneseal_web::oidc::OidcConfig>) -> (Stri
     let store = Store::open(&t.url, StoreOptions::default()).expect("store");
     let app = App::new(store, t.clock.clone(), test_master_key()).expect("app");
     app.set_anonymous_per_minute(0);
-    let node = app.clone();
+    let addr = serve_node(app.clone(), oidc, false);
+    (format!("http://{addr}"), app)
+}
+
+/// Serve an application on 127.0.0.1 from a thread of its own; `demo`: first load the demo catalog, accounts and
+/// seal (the first node of a fresh database).
+fn serve_node(app: App, oidc: Option<oneseal_web::oidc::OidcConfig>, demo: bool) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async move {
+            if demo {
+                let set = oneseal_app::catalog::demo_catalog().unwrap();
+                app.import_catalog(set, "demo", "demo catalog").await.unwrap();
+                app.ensure_demo_accounts().await.unwrap();
+                app.install_seal("demo", "a test seal passphrase", None).await.unwrap();
+            }
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
             oneseal_web::serve_router(
@@ -89,7 +81,7 @@ fn spawn_node(t: &TestApp, oidc: Option<oneseal_web::oidc::OidcConfig>) -> (Stri
             .unwrap();
         });
     });
-    (format!("http://{}", rx.recv().expect("node address")), node)
+    rx.recv().expect("server address")
 }
 
 fn test_master_key() -> oneseal_seal::pd::MasterKey {
