@@ -12,6 +12,7 @@ pub mod clock;
 pub mod dashboard;
 pub mod flowchart;
 pub mod form;
+pub mod hall;
 pub mod hotline;
 pub mod ids;
 pub mod liaison;
