@@ -33,6 +33,9 @@ pub enum AppError {
     RateLimited { code: &'static str, message: String, retry_after_secs: u64 },
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// The request is well formed but conflicts with what is there now (a full slot, a busy window).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String, title_zh: &'static str },
     #[error("internal error")]
     Internal(String),
     #[error("storage failure")]
@@ -78,6 +81,7 @@ impl AppError {
             AppError::TotpRequired => "totp_required",
             AppError::TotpEnrolmentRequired => "totp_enrolment_required",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Conflict { code, .. } => code,
             AppError::Internal(_) => "internal",
             AppError::Store(_) => "storage",
         }
@@ -102,6 +106,7 @@ impl AppError {
             AppError::TotpRequired => 401,
             AppError::TotpEnrolmentRequired => 403,
             AppError::Forbidden(_) => 403,
+            AppError::Conflict { .. } => 409,
             AppError::Internal(_) | AppError::Store(_) => 500,
         }
     }
@@ -138,6 +143,7 @@ impl AppError {
             AppError::RateLimited { .. } => "请求过于频繁，请稍后再试",
             AppError::TotpRequired => "请输入身份验证器上的动态验证码",
             AppError::TotpEnrolmentRequired => "请先绑定身份验证器（双因素认证）",
+            AppError::Conflict { title_zh, .. } => title_zh,
             AppError::Internal(_) | AppError::Store(_) => "系统内部错误",
         }
     }

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod egress;
 pub mod error;
 pub mod export;
+pub mod hall;
 pub mod hotline;
 pub mod liaison;
 pub mod licensing;
@@ -188,6 +189,8 @@ pub struct AppInner {
     ratings: Arc<RwLock<ratings::RatingSettings>>,
     /// The 12345 hotline's dispatch directory in force.
     hotline_directory: Arc<RwLock<Arc<oneseal_domain::hotline::Directory>>>,
+    /// The service network in force (points, windows, queue and appointment rules).
+    network: Arc<RwLock<Arc<oneseal_domain::hall::Network>>>,
     /// Webhook delivery attempts that failed, per node (for the metrics).
     pub webhook_failures: Arc<std::sync::atomic::AtomicU64>,
     /// The database's views fingerprint this node last loaded ([`App::refresh_views`]).
@@ -217,6 +220,7 @@ impl App {
             counter_refill: Arc::default(),
             liaison: Arc::default(),
             hotline_directory: Arc::default(),
+            network: Arc::default(),
             ratings: Arc::default(),
             webhook_failures: Arc::default(),
             disclosure_delay_days: Arc::default(),
@@ -234,6 +238,7 @@ impl App {
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;
         app.reload_directory_blocking()?;
+        app.reload_network_blocking()?;
         let seen = app.store.read_blocking(|db| db.views_fingerprint().map_err(AppError::from))?;
         if let Ok(mut g) = app.views_seen.lock() {
             *g = Some(seen);

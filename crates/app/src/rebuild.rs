@@ -27,6 +27,9 @@ fn replay_of(stream_id: &str) -> Option<Replay> {
         "rating" => |_, db, e| crate::ratings::project(db, e).map(drop),
         "hotline" => |_, db, e| crate::hotline::project_directory(db, e),
         "kb" => |_, db, e| crate::hotline::project_article(db, e).map(drop),
+        "network" => |_, db, e| crate::hall::project_network(db, e),
+        "appt" => |_, db, e| crate::hall::project_appointment(db, e).map(drop),
+        "queue" => |_, db, e| crate::hall::project_number(db, e).map(drop),
         _ => return None,
     };
     Some(f)

@@ -19,6 +19,7 @@ impl App {
         tokio::task::spawn_blocking(move || -> Result<(), AppError> {
             app.reload_calendar_blocking()?;
             app.reload_directory_blocking()?;
+            app.reload_network_blocking()?;
             let rows = app.store.read_blocking(|db| db.data_keys().map_err(AppError::from))?;
             let master =
                 app.master.read().map(|m| m.clone()).map_err(|_| AppError::Internal("master key lock".into()))?;

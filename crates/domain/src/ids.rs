@@ -141,6 +141,13 @@ impl ResidentId {
         &self.0
     }
 
+    /// The birth date the number carries (positions 7–14), checked when it was parsed.
+    pub fn birth_date(&self) -> Option<time::Date> {
+        let b = self.0.get(6..14)?;
+        let month = time::Month::try_from(b.get(4..6)?.parse::<u8>().ok()?).ok()?;
+        time::Date::from_calendar_date(b.get(0..4)?.parse().ok()?, month, b.get(6..8)?.parse().ok()?).ok()
+    }
+
     /// 640104********1234: region kept, birth date and sequence hidden.
     pub fn masked(&self) -> String {
         let head: String = self.0.chars().take(6).collect();

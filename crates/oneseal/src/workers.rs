@@ -112,6 +112,10 @@ impl Workers {
                     if let Err(e) = supervisor.sweep_ratings(5000).await {
                         eprintln!("ratings sweep: {}", app_err(e));
                     }
+                    // The hall: no-shows after their slot, reminders the day before.
+                    if let Err(e) = supervisor.hall_sweep().await {
+                        eprintln!("hall sweep: {}", app_err(e));
+                    }
                 }
                 if n == 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

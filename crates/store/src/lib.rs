@@ -7,6 +7,7 @@
 //! (no global lock); readers of the log by position read only below the safe horizon (`horizon.rs`).
 
 mod dashboard;
+mod hall;
 mod horizon;
 mod hotline;
 mod liaison;
@@ -25,6 +26,7 @@ use std::thread;
 use std::time::Duration;
 
 pub use dashboard::*;
+pub use hall::*;
 pub use hotline::*;
 pub use liaison::*;
 pub use merkle::leaf_bytes;

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod extract;
+mod hall_api;
 mod hotline_api;
 mod liaison_api;
 pub mod limits;
@@ -90,7 +91,7 @@ pub fn router(app: App) -> Router {
 /// Every declared route of the server: the API, the pages, and the rest. Tests read it; the router and the policy
 /// are built from it.
 pub fn declared_routes() -> routes::Routes {
-    api::routes().merge(pages::routes()).merge(open311::routes()).merge(
+    api::routes().merge(hall_api::routes()).merge(pages::routes()).merge(open311::routes()).merge(
         routes::Routes::other()
             .get("/healthz", Access::Public, || async { "ok" })
             .get("/metrics", Access::Roles(&[Role::Supervisor, Role::Administrator]), metrics::metrics)

@@ -120,14 +120,14 @@ impl Db {
         let rows = self.sql.query(
             "SELECT (SELECT COUNT(*) FROM catalog_versions), (SELECT COALESCE(MAX(published_at_ms), 0) FROM catalog_versions), \
              (SELECT COUNT(*) FROM calendar_years), (SELECT COALESCE(MAX(updated_at_ms), 0) FROM calendar_years), \
-             (SELECT COALESCE(MAX(version), 0) FROM hotline_directory), \
+             (SELECT COALESCE(MAX(version), 0) FROM hotline_directory), (SELECT COALESCE(MAX(version), 0) FROM service_network), \
              (SELECT COUNT(*) FROM seal_keys), (SELECT COALESCE(MAX(valid_from_ms), 0) FROM seal_keys), \
              (SELECT COUNT(*) FROM data_keys), (SELECT COALESCE(MAX(created_at_ms), 0) FROM data_keys)",
             &[],
         )?;
         let Some(r) = rows.first() else { return Ok(String::new()) };
-        let mut parts = Vec::with_capacity(9);
-        for i in 0..9 {
+        let mut parts = Vec::with_capacity(10);
+        for i in 0..10 {
             parts.push(r.int(i)?.to_string());
         }
         Ok(parts.join(","))

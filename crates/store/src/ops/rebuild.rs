@@ -26,6 +26,10 @@ impl Db {
             "tickets" => "ticket_no",
             "hotline_directory" => "version",
             "kb_articles" => "id, version",
+            "service_network" => "version",
+            "appointments" => "code",
+            "appointment_slots" => "point, date, slot, item",
+            "queue_numbers" => "stream_id",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

@@ -1,0 +1,348 @@
+//! The hall over HTTP on both backends: the service network, appointments (capacity under concurrent bookings,
+//! cancel and rebook, no-shows and the booking pause, reminders), the queue (priority by the network's rules,
+//! calling, transfer with 首问负责, serving into a case), the board, authorization and bad input.
+
+use super::*;
+
+/// A valid resident ID number born on `birth` (YYYYMMDD) with sequence `seq`.
+fn rid(birth: &str, seq: u32) -> String {
+    let body = format!("640104{birth}{seq:03}");
+    let c = oneseal_domain::ids::ResidentId::check_char(&body).unwrap();
+    format!("{body}{c}")
+}
+
+fn booking(point: &str, item: &str, date: &str, slot: &str, channel: &str, id: &str) -> Value {
+    json!({"point": point, "item": item, "date": date, "slot": slot, "channel": channel,
+           "name": "王小明", "id_number": id, "phone": "13912345678"})
+}
+
+fn slot_left(t: &TestApp, point: &str, item: &str, date: &str, slot: &str) -> u64 {
+    let r = t.get(&format!("/api/v1/service-points/{point}/slots?item={item}&date={date}"), None);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let s = r.body["slots"].as_array().unwrap().iter().find(|s| s["slot"] == slot).cloned();
+    s.map_or(0, |s| s["left"].as_u64().unwrap())
+}
+
+#[test]
+fn points_for_an_item_nearest_first_and_bad_input_named() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        // At the bank branch's door: it comes first; the community station does not handle the item.
+        let r = t.get(&format!("/api/v1/service-points?item={company}&near=38.4850,106.2300"), None);
+        assert_eq!(r.status, 200);
+        let ids: Vec<&str> = r.body["points"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.first(), Some(&"nxbank-jf"), "{ids:?}");
+        assert!(ids.contains(&"yc-hall") && ids.contains(&"etdz-centre") && !ids.contains(&"lh-community"));
+        let d: Vec<f64> =
+            r.body["points"].as_array().unwrap().iter().map(|p| p["distance_km"].as_f64().unwrap()).collect();
+        assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+        assert_eq!(r.body["points"][0]["bookable"], true);
+        let r = t.get("/api/v1/service-points?near=91,0", None);
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("invalid_near")));
+        assert_eq!(t.get("/api/v1/service-points/no-such-point", None).status, 404);
+        let r = t.get("/api/v1/service-network", None);
+        assert_eq!(r.body["point"].as_array().unwrap().len(), 7);
+
+        // Publishing: bureau-wide administrators only, validated against the catalog.
+        let admin = t.login("admin");
+        let mut net = r.body.clone();
+        net["point"][0]["items"] = json!(["no-such-item"]);
+        let before = t.events();
+        let r = t.call("PUT", "/api/v1/service-network", Some(&admin), Some(&net), &[]);
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("invalid_network")), "{:?}", r.body);
+        assert_eq!(t.events(), before);
+        let clerk = t.login("clerk");
+        assert_eq!(t.call("PUT", "/api/v1/service-network", Some(&clerk), Some(&net), &[]).status, 403);
+        net["point"][0]["items"] = json!(["*"]);
+        net["point"][0]["name"] = json!("银川市民大厅（新）");
+        let r = t.call("PUT", "/api/v1/service-network", Some(&admin), Some(&net), &[]);
+        assert_eq!((r.status, &r.body["version"]), (200, &json!(1)), "{:?}", r.body);
+        assert_eq!(t.get("/api/v1/service-points/yc-hall", None).body["name"], "银川市民大厅（新）");
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn the_last_place_of_a_slot_goes_to_one_booking_only() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        // The bank branch has one window for the item: two places per slot.
+        assert_eq!(slot_left(t, "nxbank-jf", &company, "2026-03-03", "09:00"), 2);
+        let hotline = t.login("hotline");
+        let (base2, _node2) = spawn_node(t, None);
+        let results: Vec<(u16, String)> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|i| {
+                    let (t, hotline, company, base2) = (&*t, hotline.clone(), company.clone(), base2.clone());
+                    s.spawn(move || {
+                        let body =
+                            booking("nxbank-jf", &company, "2026-03-03", "09:00", "hotline", &rid("19800101", i));
+                        // Half through a second node on the same database.
+                        let url = if i % 2 == 0 { t.base.clone() } else { base2 };
+                        let mut resp = t
+                            .agent
+                            .post(&format!("{url}/api/v1/appointments"))
+                            .header("Authorization", &format!("Bearer {hotline}"))
+                            .send_json(&body)
+                            .unwrap();
+                        let v: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+                        (resp.status().as_u16(), v["code"].as_str().unwrap_or_default().to_string())
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let ok: Vec<&(u16, String)> = results.iter().filter(|r| r.0 == 201).collect();
+        assert_eq!(ok.len(), 2, "{}: {results:?}", t.backend);
+        assert!(results.iter().filter(|r| r.0 != 201).all(|r| *r == (409, "slot_full".to_string())), "{results:?}");
+        assert_eq!(slot_left(t, "nxbank-jf", &company, "2026-03-03", "09:00"), 0);
+
+        // Cancelling returns the place; moving a booking takes one elsewhere.
+        let code = &ok[0].1;
+        let r = t.post(&format!("/api/v1/appointments/{code}/cancel"), Some(&hotline), &json!({"reason": "来电取消"}));
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("cancelled")), "{:?}", r.body);
+        assert_eq!(slot_left(t, "nxbank-jf", &company, "2026-03-03", "09:00"), 1);
+        let r = t.post(&format!("/api/v1/appointments/{code}/cancel"), Some(&hotline), &json!({}));
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("appointment_not_booked")));
+        let other = &ok[1].1;
+        let r = t.post(
+            &format!("/api/v1/appointments/{other}/rebook"),
+            Some(&hotline),
+            &json!({"date": "2026-03-03", "slot": "10:00"}),
+        );
+        assert_eq!((r.status, r.body["slot"].as_str()), (200, Some("10:00")), "{:?}", r.body);
+        assert_eq!(slot_left(t, "nxbank-jf", &company, "2026-03-03", "09:00"), 2);
+        assert_eq!(slot_left(t, "nxbank-jf", &company, "2026-03-03", "10:00"), 1);
+        // Names and phones are masked for staff; another applicant cannot see the booking.
+        let r = t.get(&format!("/api/v1/appointments/{other}"), Some(&hotline));
+        assert_eq!(
+            (r.body["name"].as_str(), r.body["phone"].as_str()),
+            (Some("王**"), Some("139****5678")),
+            "{:?}",
+            r.body
+        );
+        let citizen = t.login("citizen");
+        assert_eq!(t.get(&format!("/api/v1/appointments/{other}"), Some(&citizen)).status, 404);
+        assert_eq!(t.post(&format!("/api/v1/appointments/{other}/cancel"), Some(&citizen), &json!({})).status, 404);
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn bookings_refuse_bad_input_and_change_nothing() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        let citizen = t.login("citizen");
+        let before = t.events();
+        let cases = [
+            (booking("yc-hall", &company, "2026-03-03", "09:00", "online", "640104198001010010"), 422, "check_digit"),
+            (booking("yc-hall", &company, "2026-03-03", "12:00", "online", &rid("19800101", 1)), 422, "invalid_slot"),
+            (booking("yc-hall", &company, "2026-03-02", "09:30", "online", &rid("19800101", 1)), 422, "slot_passed"),
+            (
+                booking("yc-hall", &company, "2026-04-30", "09:00", "online", &rid("19800101", 1)),
+                422,
+                "date_out_of_range",
+            ),
+            (booking("yc-hall", &company, "2026-03-07", "09:00", "online", &rid("19800101", 1)), 422, "invalid_slot"),
+            (
+                booking("lh-community", &company, "2026-03-03", "09:00", "online", &rid("19800101", 1)),
+                422,
+                "point_does_not_handle",
+            ),
+            (booking("yc-hall", &company, "2026-03-03", "09:00", "hotline", &rid("19800101", 1)), 403, "forbidden"),
+            (booking("yc-hall", &company, "03/03/2026", "09:00", "online", &rid("19800101", 1)), 422, "invalid_date"),
+        ];
+        for (body, status, code) in cases {
+            let r = t.post("/api/v1/appointments", Some(&citizen), &body);
+            assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{body}: {:?}", r.body);
+            assert!(r.body["title_zh"].is_string() || r.body["title"].is_string());
+        }
+        let mut phone = booking("yc-hall", &company, "2026-03-03", "09:00", "online", &rid("19800101", 1));
+        phone["phone"] = json!("12345");
+        assert_eq!(t.post("/api/v1/appointments", Some(&citizen), &phone).body["code"], "invalid_phone");
+        let mut extra = booking("yc-hall", &company, "2026-03-03", "09:00", "online", &rid("19800101", 1));
+        extra["vip"] = json!(true);
+        assert_eq!(t.post("/api/v1/appointments", Some(&citizen), &extra).status, 422);
+        // Online bookings need an account (a kiosk does not).
+        let anon = booking("yc-hall", &company, "2026-03-03", "09:00", "online", &rid("19800101", 1));
+        assert_eq!(t.post("/api/v1/appointments", None, &anon).status, 401);
+        assert_eq!(t.events(), before, "nothing written");
+        // A day of the weekend has no slots; Sunday 2026-03-08 is not a working day.
+        let r = t.get(&format!("/api/v1/service-points/yc-hall/slots?item={company}&date=2026-03-08"), None);
+        assert_eq!(r.body["slots"], json!([]));
+    });
+}
+
+#[test]
+fn no_shows_pause_booking_and_reminders_go_once() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        let citizen = t.login("citizen");
+        let me = rid("19900101", 7);
+        // At most three open bookings per person.
+        for d in ["2026-03-03", "2026-03-04", "2026-03-05"] {
+            let r = t.post(
+                "/api/v1/appointments",
+                Some(&citizen),
+                &booking("yc-hall", &company, d, "09:00", "online", &me),
+            );
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            assert_eq!(r.body["code"].as_str().unwrap().len(), 8);
+        }
+        let r = t.post(
+            "/api/v1/appointments",
+            Some(&citizen),
+            &booking("yc-hall", &company, "2026-03-06", "09:00", "online", &me),
+        );
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("too_many_bookings")));
+        assert_eq!(t.get("/api/v1/appointments", Some(&citizen)).body["appointments"].as_array().unwrap().len(), 3);
+
+        // The evening before: one reminder for tomorrow's booking, in-app, once.
+        t.clock.set(datetime!(2026-03-02 18:00 +8));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        assert_eq!(rt.block_on(t.app.hall_sweep()).unwrap(), (0, 1));
+        assert_eq!(rt.block_on(t.app.hall_sweep()).unwrap(), (0, 0));
+        let n = t.get("/api/v1/notifications", Some(&citizen));
+        assert!(n.body.to_string().contains("预约提醒"), "{:?}", n.body);
+
+        // None of the three came: after the third, booking pauses for 14 days.
+        t.clock.set(datetime!(2026-03-05 12:00 +8));
+        let citizen = t.login("citizen");
+        let (no_shows, _) = rt.block_on(t.app.hall_sweep()).unwrap();
+        assert_eq!(no_shows, 3);
+        let r = t.post(
+            "/api/v1/appointments",
+            Some(&citizen),
+            &booking("yc-hall", &company, "2026-03-06", "09:00", "online", &me),
+        );
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("booking_paused")), "{:?}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("2026-03-19"), "{:?}", r.body);
+        // Someone else still books.
+        let r = t.post(
+            "/api/v1/appointments",
+            Some(&citizen),
+            &booking("yc-hall", &company, "2026-03-06", "09:00", "online", &rid("19900101", 8)),
+        );
+        assert_eq!(r.status, 201);
+        t.clock.set(datetime!(2026-03-19 10:00 +8));
+        let citizen = t.login("citizen");
+        let r = t.post(
+            "/api/v1/appointments",
+            Some(&citizen),
+            &booking("yc-hall", &company, "2026-03-20", "09:00", "online", &me),
+        );
+        assert_eq!(r.status, 201, "the pause is over: {:?}", r.body);
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn a_morning_at_the_hall_from_booking_to_the_accepted_case() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        let citizen = t.login("citizen");
+        let clerk = t.login("clerk");
+        // Booked for 10:30 today.
+        let r = t.post(
+            "/api/v1/appointments",
+            Some(&citizen),
+            &booking("yc-hall", &company, "2026-03-02", "10:30", "online", &rid("19850101", 3)),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let code = r.body["code"].as_str().unwrap().to_string();
+
+        // 10:00 a walk-in at the kiosk; 10:05 an elderly person (born 1950, from the ID card); 10:20 the booking.
+        let take = |body: Value| t.post("/api/v1/service-points/yc-hall/numbers", None, &body);
+        let a = take(json!({"item": company, "source": "kiosk"}));
+        assert_eq!((a.status, a.body["number"].as_str()), (201, Some("A001")), "{:?}", a.body);
+        t.clock.set(datetime!(2026-03-02 10:05 +8));
+        let p = take(json!({"item": company, "source": "kiosk", "id_number": rid("19500101", 2)}));
+        assert_eq!((p.body["number"].as_str(), p.body["class"].as_str()), (Some("P001"), Some("elderly")));
+        t.clock.set(datetime!(2026-03-02 10:20 +8));
+        let y = take(json!({"source": "phone", "appointment": code}));
+        assert_eq!(
+            (y.body["number"].as_str(), y.body["class"].as_str()),
+            (Some("Y001"), Some("appointment")),
+            "{:?}",
+            y.body
+        );
+        // The booking is used: it cannot take a second number.
+        let again = take(json!({"source": "phone", "appointment": code}));
+        assert_eq!((again.status, again.body["code"].as_str()), (409, Some("appointment_not_today")));
+        // A001 waits behind the other two (for the windows that serve the item).
+        let v = t.get("/api/v1/service-points/yc-hall/numbers/A001", None);
+        assert_eq!((v.body["status"].as_str(), v.body["ahead"].as_u64()), (Some("waiting"), Some(2)), "{:?}", v.body);
+        assert!(v.body["minutes"].as_u64().unwrap() > 0);
+
+        // Window A01 calls by rank: the appointment, then the elderly, then the walk-in.
+        let act =
+            |w: &str, body: Value| t.post(&format!("/api/v1/service-points/yc-hall/windows/{w}"), Some(&clerk), &body);
+        let r = act("A01", json!({"action": "call_next"}));
+        assert_eq!(r.body["current"]["number"], "Y001", "{:?}", r.body);
+        let busy = act("A01", json!({"action": "call_next"}));
+        assert_eq!((busy.status, busy.body["code"].as_str()), (409, Some("window_busy")));
+        let board = t.get("/api/v1/service-points/yc-hall/board", None);
+        assert_eq!(board.body["calling"][0]["number"], "Y001");
+        assert!(board.body["calling"][0]["announce"].as_str().unwrap().contains("请 Y001 号到 A01 号窗口办理"));
+        act("A01", json!({"action": "recall"}));
+        assert_eq!(act("A01", json!({"action": "start"})).body["current"]["status"], "serving");
+        // The application accepted at the window becomes a case; the number is linked to it.
+        let case = submitted_and_accepted(t, &company);
+        let case_no = case["case_no"].as_str().unwrap();
+        let r = act("A01", json!({"action": "finish", "case_no": case_no}));
+        assert_eq!((r.status, &r.body["current"]), (200, &Value::Null), "{:?}", r.body);
+        let y = t.get("/api/v1/service-points/yc-hall/numbers/Y001", None);
+        assert_eq!(y.body["status"], "done");
+
+        let r = act("A02", json!({"action": "call_next"}));
+        assert_eq!(r.body["current"]["number"], "P001");
+        // A01 calls the walk-in, then transfers it to the construction window C01 without handing off: A01 stays
+        // first responsible (首问负责).
+        let r = act("A01", json!({"action": "call_next"}));
+        assert_eq!(r.body["current"]["number"], "A001");
+        let r = act("A01", json!({"action": "transfer", "to_window": "C01", "note": "工程类咨询"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(act("A03", json!({"action": "call_next"})).body["code"], "queue_empty");
+        let r = act("C01", json!({"action": "call_next"}));
+        assert_eq!(
+            (r.body["current"]["number"].as_str(), r.body["current"]["responsible"].as_str()),
+            (Some("A001"), Some("A01"))
+        );
+        act("C01", json!({"action": "skip"}));
+        let r = t.get("/api/v1/service-points/yc-hall/windows/C01", Some(&clerk));
+        assert_eq!(r.body["skipped"], json!(["A001"]));
+        let r = act("C01", json!({"action": "call", "number": "A001"}));
+        assert_eq!(r.body["current"]["calls"], 3, "A01, C01, then C01 again");
+
+        // Who may do what.
+        assert_eq!(act("Z99", json!({"action": "call_next"})).status, 404);
+        let r = t.post("/api/v1/service-points/yc-hall/windows/A01", Some(&citizen), &json!({"action": "call_next"}));
+        assert_eq!(r.status, 403);
+        let r = t.post("/api/v1/service-points/yc-hall/windows/A01", None, &json!({"action": "call_next"}));
+        assert_eq!(r.status, 401);
+        let r = take(json!({"source": "window", "window": "A01"}));
+        assert_eq!(r.status, 403, "a number at a window needs its clerk");
+        let r = act("A01", json!({"action": "teleport"}));
+        assert_eq!(r.status, 422);
+        let r = t.post("/api/v1/service-points/yc-hall/numbers", None, &json!({"item": "no-such-item"}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("unknown_item")));
+        let building = t.item_code("建筑工程施工许可");
+        let r = t.post("/api/v1/service-points/lh-community/numbers", None, &json!({"item": building}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("point_does_not_handle")));
+        let r = t.post("/api/v1/service-points/kiosk-wanda/numbers", None, &json!({}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("no_windows")));
+        // Taken at a window by its clerk: that window is first responsible from the start.
+        let r = t.post(
+            "/api/v1/service-points/yc-hall/numbers",
+            Some(&clerk),
+            &json!({"source": "window", "window": "A03"}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let r = act("A03", json!({"action": "call_next"}));
+        assert_eq!(
+            (r.body["current"]["number"].as_str(), r.body["current"]["responsible"].as_str()),
+            (Some("A002"), Some("A03"))
+        );
+        assert_rebuild_identical(t);
+    });
+}
