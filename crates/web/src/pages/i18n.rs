@@ -87,6 +87,11 @@ pub fn text_n(lang: Lang, key: &str, n: i64) -> String {
     b.format_pattern(pattern, Some(&fa), &mut errors).into_owned()
 }
 
+/// Whether a message exists (for keys built from codes, e.g. `hall-error-{code}`).
+pub fn has(key: &str) -> bool {
+    ZH.get_message(key).is_some()
+}
+
 /// The message keys a Fluent file defines.
 pub fn keys(ftl: &str) -> Vec<String> {
     ftl.lines()

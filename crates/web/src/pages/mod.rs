@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod apply;
 mod dashboard;
+mod hall;
 mod hotline;
 pub mod i18n;
 mod kiosk;
@@ -62,6 +63,7 @@ pub fn routes() -> crate::routes::Routes {
         .merge(liaison::routes())
         .merge(hotline::routes())
         .merge(verify::routes())
+        .merge(hall::routes())
 }
 
 const CSS: &[u8] = include_bytes!("../../../../assets/web/oneseal.css");

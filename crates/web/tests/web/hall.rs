@@ -346,3 +346,93 @@ fn a_morning_at_the_hall_from_booking_to_the_accepted_case() {
         assert_rebuild_identical(t);
     });
 }
+
+/// A window clerk's page form: POST with the session cookie, same origin, and the page's CSRF token.
+fn clerk_post(t: &TestApp, path: &str, cookie: &str, form: &str) -> (u16, String) {
+    let (_, html) = page_get(t, path, Some(cookie));
+    let csrf = html.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+    let mut resp = t
+        .agent
+        .post(&format!("{}{path}", t.base))
+        .header("Accept", "text/html")
+        .header("Origin", &t.base)
+        .header("Cookie", cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("_csrf={csrf}&{form}").as_bytes())
+        .unwrap();
+    (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+#[test]
+fn the_hall_pages_from_the_kiosk_to_the_screen() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        // Where the item can be done, nearest first.
+        let (s, html) = page_get(t, &format!("/hall?item={company}&near=38.4850,106.2300"), None);
+        assert_eq!(s, 200);
+        let bank = html.find("/hall/nxbank-jf").unwrap();
+        assert!(bank < html.find("/hall/yc-hall\"").unwrap(), "nearest first");
+        assert!(!html.contains("/hall/lh-community\""), "the community station does not handle it");
+        let (s, html) = page_get(t, "/hall?near=north", None);
+        assert_eq!(s, 422);
+        assert!(html.contains("位置格式有误"));
+
+        // Take a number on a phone: the answer is the number's own page.
+        let (s, html) = page_post(t, "/hall/yc-hall/take", &format!("item={company}"));
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("data-testid=\"my-number\" aria-live=\"polite\">A001<"), "{html}");
+        let (s, html) = page_post(t, "/hall/yc-hall/take", "appointment=12345678");
+        assert_eq!(s, 422);
+        assert!(html.contains("本点位没有这个预约码"));
+
+        // The window console: call, start, finish; CSRF required.
+        let clerk = format!("oneseal_session={}", t.login("clerk"));
+        let (s, html) = clerk_post(t, "/hall/yc-hall/window/A01", &clerk, "action=call_next");
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("data-testid=\"window-current\">A001<"), "{html}");
+        let mut resp = t
+            .agent
+            .post(&format!("{}/hall/yc-hall/window/A01", t.base))
+            .header("Origin", &t.base)
+            .header("Cookie", &clerk)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send("_csrf=forged&action=skip".as_bytes())
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 403);
+        let _ = resp.body_mut().read_to_string();
+        let (s, html) = clerk_post(t, "/hall/yc-hall/window/A01", &clerk, "action=call_next");
+        assert_eq!(s, 409);
+        assert!(html.contains("请先办结、过号或转出当前号码"));
+        // A citizen may not open a window.
+        let citizen = format!("oneseal_session={}", t.login("citizen"));
+        assert_eq!(page_get(t, "/hall/yc-hall/window/A01", Some(&citizen)).0, 403);
+
+        // The screens show the call: the hall screen, the window's own screen, the phone view.
+        let (s, html) = page_get(t, "/hall/yc-hall/screen", None);
+        assert_eq!(s, 200);
+        assert!(html.contains("data-announce=\"请 A001 号到 A01 号窗口办理。"), "{html}");
+        assert!(html.contains("/assets/hall-screen.js"));
+        let (_, html) = page_get(t, "/hall/yc-hall/window/A01/screen", None);
+        assert!(html.contains("data-testid=\"window-screen-number\">A001<"));
+        let (_, html) = page_get(t, "/hall/yc-hall/n/A001", None);
+        assert!(html.contains("data-testid=\"my-window\">A01<"));
+        assert_eq!(page_get(t, "/hall/yc-hall/n/A999", None).0, 404);
+        assert_eq!(page_get(t, "/hall/no-such/screen", None).0, 404);
+
+        // The live feed: a server-sent event with the board.
+        let mut resp = t.agent.get(&format!("{}/hall/yc-hall/events", t.base)).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert!(resp.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/event-stream"));
+        let mut reader = std::io::BufReader::new(resp.body_mut().as_reader());
+        let mut seen = String::new();
+        while !seen.contains("\ndata: ") {
+            let mut line = String::new();
+            if std::io::BufRead::read_line(&mut reader, &mut line).unwrap() == 0 {
+                break;
+            }
+            seen.push_str(&line);
+        }
+        assert!(seen.contains("event: board") && seen.contains("\"number\":\"A001\""), "{seen}");
+        assert!(seen.contains("retry: 2000"), "{seen}");
+    });
+}
