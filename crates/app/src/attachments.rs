@@ -227,7 +227,7 @@ impl App {
 pub(crate) fn bind_attachments(
     db: &mut Db,
     owner: &str,
-    case_no: &str,
+    case_no: &oneseal_domain::ids::CaseNo,
     materials: &mut [MaterialRef],
 ) -> Result<(), AppError> {
     for m in materials.iter_mut() {
@@ -240,7 +240,7 @@ pub(crate) fn bind_attachments(
             )
         })?;
         m.digest = Some(row.sha256.clone());
-        db.bind_attachment(&id, case_no)?;
+        db.bind_attachment(&id, case_no.as_str())?;
         if m.file_name.trim().is_empty() {
             m.file_name = row.file_name.clone();
         }

@@ -10,7 +10,8 @@ use oneseal_domain::case::{
 };
 use oneseal_domain::catalog::Limit;
 use oneseal_domain::clock::{self, local_date, ClockView};
-use oneseal_domain::ids::{CaseNo, ResidentId, Uscc};
+use oneseal_domain::ids::CaseNo;
+use oneseal_domain::party::{ClearId, ID_NUMBER_FIELD};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{CaseFilter, CaseRow, Db, NewEvent, StoredEvent, TaskFilter, TaskRow};
 use serde::{Deserialize, Serialize};
@@ -20,8 +21,14 @@ use time::{Duration, OffsetDateTime};
 use crate::{from_ms, ms, sha256_hex, App, AppError};
 
 /// The stream id of a case.
-pub fn stream_of(case_no: &str) -> String {
-    format!("case-{case_no}")
+pub fn stream_of(case_no: &CaseNo) -> String {
+    format!("case-{}", case_no.as_str())
+}
+
+/// A case number read back from a row or a stream id (written from a `CaseNo`, so a malformed one is an internal
+/// error).
+pub(crate) fn stored_case_no(s: &str) -> Result<CaseNo, AppError> {
+    CaseNo::parse(s).map_err(|e| AppError::Internal(format!("stored case number {s:?}: {e}")))
 }
 
 /// What the applicant (or the clerk for a walk-in applicant) hands in.
@@ -220,21 +227,21 @@ pub fn recorded(e: &StoredEvent) -> Result<Recorded, AppError> {
     Ok(Recorded { at: from_ms(e.at_ms), actor: e.actor.clone(), event })
 }
 
-fn load_state(db: &mut Db, case_no: &str) -> Result<(CaseState, i64), AppError> {
+fn load_state(db: &mut Db, case_no: &CaseNo) -> Result<(CaseState, i64), AppError> {
     load_state_indexed(db, case_no).map(|(st, v, _)| (st, v))
 }
 
 /// [`load_state`] with the applicant's blind index kept in the case's row (it changes only with the data keys,
 /// whose rotation rewrites the rows), so a command does not unseal the ID number again to recompute it.
-fn load_state_indexed(db: &mut Db, case_no: &str) -> Result<(CaseState, i64, Option<String>), AppError> {
-    let row = db.get_case(case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
+fn load_state_indexed(db: &mut Db, case_no: &CaseNo) -> Result<(CaseState, i64, Option<String>), AppError> {
+    let row = db.get_case(case_no.as_str())?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
     let st: CaseState =
         serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("case state {case_no}: {e}")))?;
     Ok((st, row.version, row.applicant_index))
 }
 
 /// A value of a case's form as stored (personal values stay sealed), for other modules of this crate.
-pub(crate) fn stored_form_value(db: &mut Db, case_no: &str, key: &str) -> Result<Option<String>, AppError> {
+pub(crate) fn stored_form_value(db: &mut Db, case_no: &CaseNo, key: &str) -> Result<Option<String>, AppError> {
     let (st, _) = load_state(db, case_no)?;
     Ok(st.form.get(key).and_then(|v| v.as_str()).map(str::to_string))
 }
@@ -249,7 +256,7 @@ pub(crate) fn record_public(
     events: Vec<CaseEvent>,
     actor: &str,
     now: OffsetDateTime,
-    case_no: &str,
+    case_no: &CaseNo,
     schema: &oneseal_domain::catalog::FormSchema,
 ) -> Result<CaseState, AppError> {
     record(app, db, st, expected, events, actor, now, case_no, schema, None)
@@ -261,7 +268,7 @@ pub(crate) fn command_in(
     app: &App,
     db: &mut Db,
     actor: &Actor,
-    case_no: &str,
+    case_no: &CaseNo,
     cmd: CaseCommand,
     if_match: Option<i64>,
     now: OffsetDateTime,
@@ -314,13 +321,14 @@ pub(crate) fn recompute_running_cases(
     let today = local_date(now);
     let mut moved = Vec::new();
     for case_no in db.running_cases()? {
+        let case_no = stored_case_no(&case_no)?;
         let (st, version) = load_state(db, &case_no)?;
         let def = view.definition(&st.subject)?;
         let history =
             db.read_stream(&stream_of(&case_no))?.iter().map(recorded).collect::<Result<Vec<_>, AppError>>()?;
         if let Some(ev) = oneseal_domain::recompute::case_dates(&history, &st, &def, cal, year, today)? {
             record(app, db, Some(st), version, vec![ev], actor, now, &case_no, &def.form, None)?;
-            moved.push(case_no);
+            moved.push(case_no.to_string());
         }
     }
     Ok(moved)
@@ -336,7 +344,7 @@ fn record(
     mut events: Vec<CaseEvent>,
     actor: &str,
     now: OffsetDateTime,
-    case_no: &str,
+    case_no: &CaseNo,
     schema: &oneseal_domain::catalog::FormSchema,
     known_index: Option<String>,
 ) -> Result<CaseState, AppError> {
@@ -401,24 +409,22 @@ pub fn may_see(actor: &Actor, st: &CaseState) -> bool {
         })
 }
 
-fn validate_applicant(a: &ApplicantInput) -> Result<(), AppError> {
+/// The applicant's ID number, parsed (a resident ID number for a person, a USCC for an organisation), once the
+/// applicant is valid.
+fn validate_applicant(a: &ApplicantInput) -> Result<ClearId, AppError> {
     let field = |code: &'static str, message: String| AppError::Invalid {
         code: "invalid_applicant",
         message: message.clone(),
-        fields: vec![oneseal_domain::form::FieldError { field: "applicant.id_number".into(), code, message }],
+        fields: vec![oneseal_domain::form::FieldError { field: ID_NUMBER_FIELD.into(), code, message }],
     };
-    match a.kind {
-        ApplicantKind::Person => {
-            ResidentId::parse(&a.id_number).map_err(|e| field(e.code(), format!("resident ID number: {e}")))?;
-        }
-        ApplicantKind::Organisation => {
-            Uscc::parse(&a.id_number).map_err(|e| field(e.code(), format!("unified social credit code: {e}")))?;
-        }
-    }
+    let id = ClearId::parse(a.kind, &a.id_number).map_err(|e| match a.kind {
+        ApplicantKind::Person => field(e.code(), format!("resident ID number: {e}")),
+        ApplicantKind::Organisation => field(e.code(), format!("unified social credit code: {e}")),
+    })?;
     if a.name.trim().is_empty() || a.name.chars().count() > 100 {
         return Err(AppError::invalid("invalid_applicant", "applicant name must be 1–100 characters"));
     }
-    Ok(())
+    Ok(id)
 }
 
 impl App {
@@ -449,7 +455,7 @@ impl App {
                 return Err(AppError::invalid("invalid_idempotency_key", "Idempotency-Key must be 1–200 characters"));
             }
         }
-        validate_applicant(&req.applicant)?;
+        let id_number = validate_applicant(&req.applicant)?;
         let account = if actor.has(Role::WindowClerk) {
             if !clerk_channel(req.channel) {
                 return Err(AppError::invalid(
@@ -470,9 +476,8 @@ impl App {
             }
             // A person applies as themself: the applicant's ID number must be the one the account registered
             // (compared through the blind index, never in clear). Walk-ins are entered by a window clerk.
-            if req.applicant.kind == ApplicantKind::Person {
-                let id = req.applicant.id_number.trim().to_uppercase();
-                let index = self.id_index(ApplicantKind::Person, &id);
+            if let ClearId::Resident(_) = &id_number {
+                let index = self.clear_index(&id_number);
                 let me = actor.id.clone();
                 let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
                 let Some(person) = person else {
@@ -494,14 +499,14 @@ impl App {
             }
             // An organisation applies through its legal representative or an agent authorised to apply (the
             // actor's `acts_for` holds exactly those, read from the store when the request was authenticated).
-            if req.applicant.kind == ApplicantKind::Organisation {
-                let uscc = req.applicant.id_number.trim().to_uppercase();
-                if actor.follows.iter().any(|u| *u == uscc) {
+            if let ClearId::Organisation(uscc) = &id_number {
+                let uscc = uscc.as_str();
+                if actor.follows.iter().any(|u| u == uscc) {
                     return Err(AppError::Forbidden(
                         "this authorisation lets you follow the organisation's cases, not apply for it".into(),
                     ));
                 }
-                if !actor.acts_for.iter().any(|u| *u == uscc) {
+                if !actor.acts_for.iter().any(|u| u == uscc) {
                     return Err(AppError::Forbidden("apply for an organisation as its legal representative or authorised agent (register it, or ask its representative for an authorisation)".into()));
                 }
             }
@@ -511,9 +516,8 @@ impl App {
         };
         let def = self.definition_for(&req)?;
         let mut req = req;
-        let id_number = req.applicant.id_number.trim().to_uppercase();
-        self.reuse_licenses(actor, &def, req.applicant.kind, &id_number, &mut req.form, &mut req.materials).await?;
-        let holder_index = self.id_index(req.applicant.kind, &id_number);
+        self.reuse_licenses(actor, &def, &id_number, &mut req.form, &mut req.materials).await?;
+        let holder_index = self.clear_index(&id_number);
         let calendar = self.calendar();
         let now = self.now();
         let query_code = new_query_code()?;
@@ -543,37 +547,26 @@ impl App {
                 let day = local_date(now);
                 let seq = db.next_counter(&format!("case-{}", format_date(day)))?;
                 let case_no = CaseNo::new(day, seq as u64);
-                crate::attachments::bind_attachments(db, &actor.id, case_no.as_str(), &mut req.materials)?;
+                crate::attachments::bind_attachments(db, &actor.id, &case_no, &mut req.materials)?;
                 crate::licensing::check_license_refs(db, &def, Some(&holder_index), &req.materials, day)?;
                 let sub = Submission {
                     case_no: case_no.clone(),
                     channel: req.channel,
                     service_point,
-                    applicant: ApplicantInfo {
-                        kind: req.applicant.kind,
-                        name: req.applicant.name.trim().to_string(),
-                        id_number: req.applicant.id_number.trim().to_uppercase(),
-                        phone: req.applicant.phone.clone(),
+                    applicant: ApplicantInfo::new(
+                        id_number,
+                        req.applicant.name.trim().to_string(),
+                        req.applicant.phone.clone(),
                         account,
-                    },
+                    ),
                     form: req.form,
                     materials: req.materials,
                     query_code_digest: sha256_hex(&normalize_query_code(&query_code)),
                 };
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::submit(sub, &ctx)?;
-                let st = record(
-                    &app,
-                    db,
-                    None,
-                    0,
-                    events,
-                    &actor.id,
-                    now,
-                    case_no.as_str(),
-                    &def.form,
-                    Some(holder_index.clone()),
-                )?;
+                let st =
+                    record(&app, db, None, 0, events, &actor.id, now, &case_no, &def.form, Some(holder_index.clone()))?;
                 let (promised, promised_provisional) = promised_completion(&def, &calendar, now);
                 let receipt = Receipt {
                     case_no: case_no.clone(),
@@ -619,7 +612,7 @@ impl App {
         let app = self.clone();
         self.store
             .write(move |db| -> Result<CaseState, AppError> {
-                command_in(&app, db, &actor, case_no.as_str(), cmd, if_match, now)
+                command_in(&app, db, &actor, &case_no, cmd, if_match, now)
             })
             .await
     }
@@ -636,7 +629,7 @@ impl App {
 
     /// A case with its clocks, without recording the read (for internal use by recorded reads).
     pub(crate) async fn case_view_unrecorded(&self, actor: &Actor, case_no: &CaseNo) -> Result<CaseView, AppError> {
-        let no = case_no.to_string();
+        let no = case_no.clone();
         let (st, _) = self.store.read(move |db| load_state(db, &no)).await?;
         if !may_see(actor, &st) {
             return Err(AppError::NotFound(format!("case {case_no}")));
@@ -669,7 +662,7 @@ impl App {
     /// Every event of a case, oldest first.
     pub async fn trail(&self, actor: &Actor, case_no: &CaseNo) -> Result<Vec<TrailEntry>, AppError> {
         let view = self.case_view(actor, case_no).await?;
-        let stream = stream_of(view.state.case_no.as_str());
+        let stream = stream_of(&view.state.case_no);
         let evs = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
         evs.iter()
             .map(|e| {
@@ -684,7 +677,7 @@ impl App {
     /// the limit the address waits, so codes cannot be guessed by trying.
     pub async fn progress(&self, case_no: &CaseNo, query_code: &str, addr: Option<&str>) -> Result<Progress, AppError> {
         self.lookup_allowed(addr).await?;
-        let no = case_no.to_string();
+        let no = case_no.clone();
         let nf = || AppError::NotFound(format!("case {case_no} with this query code"));
         let found = self.store.read(move |db| load_state(db, &no)).await;
         let (st, _) = match found {
@@ -854,14 +847,14 @@ impl App {
 
     /// A progress lookup whose case number is malformed (parsed at the edge): answered and counted like a lookup
     /// of an unknown case.
-    pub async fn progress_malformed(&self, case_no: &str, addr: Option<&str>) -> AppError {
+    pub async fn progress_malformed(&self, malformed: &str, addr: Option<&str>) -> AppError {
         if let Err(e) = self.lookup_allowed(addr).await {
             return e;
         }
         if let Err(e) = self.lookup_failed(addr).await {
             return e;
         }
-        AppError::NotFound(format!("case {case_no} with this query code"))
+        AppError::NotFound(format!("case {malformed} with this query code"))
     }
 
     /// Count a failed lookup from `addr` (shared by every node).

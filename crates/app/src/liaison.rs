@@ -439,10 +439,11 @@ impl App {
         let due = format_date(self.calendar().add_working_days(local_date(now), days)?);
         let id = format!("consult-{}", crate::random_hex(8)?);
         let (app, actor, case_no, kind, regulator) =
-            (self.clone(), actor.clone(), case_no.to_string(), kind, regulator.to_string());
+            (self.clone(), actor.clone(), case_no.clone(), kind, regulator.to_string());
         self.store
             .write(move |db| -> Result<ConsultationRow, AppError> {
-                let row = db.get_case(&case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
+                let row =
+                    db.get_case(case_no.as_str())?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
                 let st: CaseState = serde_json::from_str(&row.state).map_err(|x| AppError::Internal(x.to_string()))?;
                 if !crate::cases::may_see(&actor, &st) {
                     return Err(AppError::NotFound(format!("case {case_no}")));
@@ -474,7 +475,7 @@ impl App {
                     && matches!(st.clock.limit, oneseal_domain::catalog::Limit::WorkingDays(_));
                 let at = ms(now);
                 let ev = ConsultationEvent::Requested {
-                    case_no: case_no.clone(),
+                    case_no: case_no.to_string(),
                     kind,
                     regulator: regulator.clone(),
                     step_id: step.step_id.clone(),
@@ -508,7 +509,7 @@ impl App {
                     db,
                     seq,
                     &to,
-                    &case_no,
+                    case_no.as_str(),
                     &format!("consultation_{}", kind.as_str()),
                     &format!("{}: {what}（{due}前 by {due}）", row.title),
                     at,
@@ -561,12 +562,13 @@ impl App {
                     if let Some(row) = db.get_case(&c.case_no)? {
                         let st: CaseState =
                             serde_json::from_str(&row.state).map_err(|x| AppError::Internal(x.to_string()))?;
+                        let case_no = crate::cases::stored_case_no(&c.case_no)?;
                         let paused_for_us = st.status == Status::Suspended
-                            && last_suspension(db, &c.case_no)? == Some(SuspensionKind::Consultation);
+                            && last_suspension(db, &case_no)? == Some(SuspensionKind::Consultation);
                         if paused_for_us {
                             // The system resumes on the opinion's arrival, with the authority of the case's department.
                             let system = Actor::system("liaison", Role::Approver, Some(st.department.clone()));
-                            crate::cases::command_in(&app, db, &system, &c.case_no, CaseCommand::Resume, None, now)?;
+                            crate::cases::command_in(&app, db, &system, &case_no, CaseCommand::Resume, None, now)?;
                         }
                     }
                 }
@@ -609,7 +611,7 @@ impl App {
 }
 
 /// The kind of a case's latest suspension.
-fn last_suspension(db: &mut Db, case_no: &str) -> Result<Option<SuspensionKind>, AppError> {
+fn last_suspension(db: &mut Db, case_no: &CaseNo) -> Result<Option<SuspensionKind>, AppError> {
     let events = db.read_stream(&crate::cases::stream_of(case_no))?;
     for e in events.iter().rev() {
         if e.event_type == "suspended" {

@@ -5,6 +5,7 @@
 
 use oneseal_domain::case::ApplicantKind;
 use oneseal_domain::ids::{ResidentId, Uscc};
+use oneseal_domain::party::MaskedId;
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{NewEvent, OrganisationRow, PersonRow};
 use serde::Serialize;
@@ -19,8 +20,7 @@ pub const AGENT_SCOPES: &[&str] = &["apply", "follow"];
 pub struct PersonView {
     pub username: String,
     pub name: String,
-    /// Masked.
-    pub id_number: String,
+    pub id_number: MaskedId,
     pub phone: Option<String>,
 }
 
@@ -98,7 +98,7 @@ impl App {
         Ok(PersonView {
             username: row.username,
             name: row.name,
-            id_number: rid.masked(),
+            id_number: MaskedId::from(&rid),
             phone: phone.map(crate::pd::mask_phone),
         })
     }
@@ -145,7 +145,11 @@ impl App {
                 let mut verified_by = None;
                 if let Some(l) = newest {
                     let sealed = match l.case_no.as_deref() {
-                        Some(case_no) => crate::cases::stored_form_value(db, case_no, "legal_representative_id")?,
+                        Some(case_no) => crate::cases::stored_form_value(
+                            db,
+                            &crate::cases::stored_case_no(case_no)?,
+                            "legal_representative_id",
+                        )?,
                         None => None,
                     };
                     if let Some(sealed) = sealed {
@@ -343,7 +347,8 @@ impl App {
             Some(p) => Ok(Some(PersonView {
                 username: p.username,
                 name: p.name,
-                id_number: crate::pd::mask_id(&self.reveal(&p.id_sealed)?),
+                id_number: ResidentId::parse(&self.reveal(&p.id_sealed)?)
+                    .map_or(MaskedId::unreadable(), |r| MaskedId::from(&r)),
                 phone: p.phone_sealed.map(|x| self.reveal(&x).map(|v| crate::pd::mask_phone(&v))).transpose()?,
             })),
         }
@@ -354,11 +359,15 @@ impl App {
     pub async fn applicant_identity(
         &self,
         actor: &Actor,
-    ) -> Result<Option<(String, String, Option<String>)>, AppError> {
+    ) -> Result<Option<(String, ResidentId, Option<String>)>, AppError> {
         let me = actor.id.clone();
         let p = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
-        p.map(|p| Ok((p.name, self.reveal(&p.id_sealed)?, p.phone_sealed.map(|x| self.reveal(&x)).transpose()?)))
-            .transpose()
+        p.map(|p| {
+            let id = ResidentId::parse(&self.reveal(&p.id_sealed)?)
+                .map_err(|e| AppError::Internal(format!("registered resident ID number: {e}")))?;
+            Ok((p.name, id, p.phone_sealed.map(|x| self.reveal(&x)).transpose()?))
+        })
+        .transpose()
     }
 
     /// The organisations the actor acts for, with their names: (USCC, name).

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use oneseal_domain::case::{ApplicantInfo, ApplicantKind, CaseEvent, CaseState};
 use oneseal_domain::catalog::{FieldType, FormSchema};
 use oneseal_domain::ids::{CaseNo, ResidentId};
+use oneseal_domain::party::{ClearId, IdNumber, MaskedId, ID_NUMBER_FIELD};
 use oneseal_domain::personal_data::AccessEvent;
+use oneseal_domain::personal_data::Sealed;
 use oneseal_domain::roles::Actor;
 use oneseal_seal::pd::{is_sealed, Keyring, MasterKey};
 use oneseal_store::{DataKeyRow, PdAccess};
@@ -126,23 +128,39 @@ impl App {
         self.keyring().open(v).map_err(|e| AppError::Internal(format!("personal data: {e}")))
     }
 
+    /// An applicant's clear ID number: as it is when clear, opened when sealed; a masked one cannot be.
+    pub fn reveal_id(&self, a: &ApplicantInfo) -> Result<ClearId, AppError> {
+        open_id(&self.keyring(), a)
+    }
+
+    /// An applicant's ID number sealed, for a licence body: the sealed value as it is, a clear one sealed now.
+    pub fn sealed_id(&self, id: &IdNumber) -> Result<Sealed, AppError> {
+        match id {
+            IdNumber::Sealed(s) => Ok(s.clone()),
+            IdNumber::Clear(c) => self.seal_clear(c),
+            IdNumber::Masked(_) => Err(AppError::Internal("a masked ID number cannot be sealed".into())),
+        }
+    }
+
+    fn seal_clear(&self, c: &ClearId) -> Result<Sealed, AppError> {
+        let token = self.keyring().seal(c.as_str(), random::<12>()?).map_err(|e| AppError::Internal(e.to_string()))?;
+        Sealed::parse(&token).ok_or_else(|| AppError::Internal("the keyring wrote a value of another format".into()))
+    }
+
     /// The blind index of an applicant's ID number.
     pub fn applicant_index(&self, a: &ApplicantInfo) -> Option<String> {
-        let clear = self.reveal(&a.id_number).ok()?;
-        let kind = match a.kind {
-            ApplicantKind::Person => "resident_id",
-            ApplicantKind::Organisation => "uscc",
-        };
-        Some(self.keyring().blind_index(kind, &clear))
+        let ring = self.keyring();
+        open_id(&ring, a).ok().map(|c| clear_index(&ring, &c))
+    }
+
+    /// The blind index of a clear ID number.
+    pub fn clear_index(&self, c: &ClearId) -> String {
+        clear_index(&self.keyring(), c)
     }
 
     /// The blind index for a lookup by ID number.
     pub fn id_index(&self, kind: ApplicantKind, id_number: &str) -> String {
-        let kind = match kind {
-            ApplicantKind::Person => "resident_id",
-            ApplicantKind::Organisation => "uscc",
-        };
-        self.keyring().blind_index(kind, id_number)
+        self.keyring().blind_index(index_kind(kind), id_number)
     }
 
     fn seal_form(&self, form: &mut Map<String, Value>, schema: &FormSchema) -> Result<(), AppError> {
@@ -160,8 +178,13 @@ impl App {
 
     fn seal_applicant(&self, a: &mut ApplicantInfo) -> Result<(), AppError> {
         // Organisation codes (USCC) are public; a person's ID number and every phone are sealed.
-        if a.kind == ApplicantKind::Person {
-            a.id_number = self.seal_value(&a.id_number)?;
+        let sealed = match &a.id_number {
+            IdNumber::Clear(c @ ClearId::Resident(_)) => Some(self.seal_clear(c)?),
+            IdNumber::Clear(ClearId::Organisation(_)) | IdNumber::Sealed(_) => None,
+            IdNumber::Masked(_) => return Err(AppError::Internal("a masked ID number is never stored".into())),
+        };
+        if let Some(s) = sealed {
+            a.id_number = IdNumber::Sealed(s);
         }
         if let Some(p) = &a.phone {
             a.phone = Some(self.seal_value(p)?);
@@ -199,8 +222,8 @@ impl App {
     }
 
     fn mask_applicant(&self, a: &mut ApplicantInfo) {
-        if a.kind == ApplicantKind::Person {
-            a.id_number = mask_id(&self.reveal(&a.id_number).unwrap_or_default());
+        if !matches!(a.id_number, IdNumber::Masked(_)) {
+            a.id_number = self.reveal_id(a).map_or(IdNumber::Masked(MaskedId::unreadable()), |c| c.masked());
         }
         if let Some(p) = &a.phone {
             a.phone = Some(mask_phone(&self.reveal(p).unwrap_or_default()));
@@ -281,8 +304,8 @@ impl App {
         let schema = self.catalog().definition(&st.subject).map(|d| d.form.clone()).unwrap_or_default();
         let mut fields = Vec::new();
         let mut out = Map::new();
-        out.insert("applicant.id_number".into(), json!(self.reveal(&st.applicant.id_number)?));
-        fields.push("applicant.id_number".to_string());
+        out.insert(ID_NUMBER_FIELD.into(), json!(self.reveal_id(&st.applicant)?.as_str()));
+        fields.push(ID_NUMBER_FIELD.to_string());
         if let Some(p) = &st.applicant.phone {
             out.insert("applicant.phone".into(), json!(self.reveal(p)?));
             fields.push("applicant.phone".to_string());
@@ -350,16 +373,8 @@ impl App {
                     for r in rows {
                         let st: CaseState =
                             serde_json::from_str(&r.state).map_err(|e| AppError::Internal(e.to_string()))?;
-                        let kind = match st.applicant.kind {
-                            ApplicantKind::Person => "resident_id",
-                            ApplicantKind::Organisation => "uscc",
-                        };
-                        let clear = if is_sealed(&st.applicant.id_number) {
-                            ring2.open(&st.applicant.id_number).map_err(|e| AppError::Internal(e.to_string()))?
-                        } else {
-                            st.applicant.id_number.clone()
-                        };
-                        db.set_applicant_index(&r.case_no, Some(&ring2.blind_index(kind, &clear)))?;
+                        let clear = open_id(&ring2, &st.applicant)?;
+                        db.set_applicant_index(&r.case_no, Some(&clear_index(&ring2, &clear)))?;
                     }
                     after = last;
                 }
@@ -406,6 +421,30 @@ impl App {
             *g = new_master.clone();
         }
         Ok(n)
+    }
+}
+
+/// An applicant's clear ID number with this keyring.
+fn open_id(ring: &Keyring, a: &ApplicantInfo) -> Result<ClearId, AppError> {
+    match &a.id_number {
+        IdNumber::Clear(c) => Ok(c.clone()),
+        IdNumber::Sealed(s) => {
+            let text = ring.open(s.as_str()).map_err(|e| AppError::Internal(format!("personal data: {e}")))?;
+            ClearId::parse(a.kind, &text).map_err(|e| AppError::Internal(format!("sealed ID number: {e}")))
+        }
+        IdNumber::Masked(_) => Err(AppError::Internal("a masked ID number cannot be revealed".into())),
+    }
+}
+
+/// The blind index of a clear ID number (its kind names the index).
+fn clear_index(ring: &Keyring, c: &ClearId) -> String {
+    ring.blind_index(index_kind(c.kind()), c.as_str())
+}
+
+fn index_kind(kind: ApplicantKind) -> &'static str {
+    match kind {
+        ApplicantKind::Person => "resident_id",
+        ApplicantKind::Organisation => "uscc",
     }
 }
 

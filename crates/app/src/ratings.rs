@@ -302,7 +302,7 @@ impl App {
         };
         let st: &CaseState = &view.state;
         // The case's own events (not the staff trail, which would record a read of personal data).
-        let stream = crate::cases::stream_of(&input.case_no);
+        let stream = crate::cases::stream_of(&st.case_no);
         let stored = self.store.read(move |db| db.read_stream(&stream).map_err(AppError::from)).await?;
         let trail = stored.iter().map(crate::cases::recorded).collect::<Result<Vec<_>, _>>()?;
         let staff = match input.kind.as_str() {

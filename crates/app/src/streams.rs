@@ -88,12 +88,12 @@ pub(crate) fn record_raw(
     })
 }
 
-/// Notify each recipient in-app of an event.
+/// Notify each recipient in-app of an event about `reference` (a case number, or a ticket's).
 pub(crate) fn notify(
     db: &mut Db,
     seq: i64,
     recipients: &[String],
-    case_no: &str,
+    reference: &str,
     kind: &str,
     message: &str,
     at: i64,
@@ -102,7 +102,7 @@ pub(crate) fn notify(
         db.put_notification(&Notification {
             event_seq: seq,
             recipient: r.clone(),
-            case_no: case_no.to_string(),
+            case_no: reference.to_string(),
             kind: kind.to_string(),
             message: message.to_string(),
             created_at_ms: at,

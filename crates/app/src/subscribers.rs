@@ -6,6 +6,7 @@ use oneseal_store::Notification;
 
 use oneseal_domain::calendar::format_date;
 use oneseal_domain::case::CaseEvent;
+use oneseal_domain::ids::CaseNo;
 
 use crate::cases::recorded;
 use crate::{App, AppError};
@@ -13,7 +14,7 @@ use crate::{App, AppError};
 /// The notifications subscriber: tells an applicant when their case moves.
 pub const NOTIFICATIONS: &str = "notifications";
 
-fn message(kind: &str, title: &str, case_no: &str) -> Option<String> {
+fn message(kind: &str, title: &str, case_no: &CaseNo) -> Option<String> {
     if kind == "completed" {
         // The link to rate the service (一事一评) comes with the news of completion.
         return Some(format!("{title}: 已办结 completed — 请评价 rate the service: /rate?case_no={case_no}"));
@@ -60,10 +61,10 @@ impl App {
                     return Ok(0);
                 };
                 for e in &events {
-                    let Some(case_no) = e.stream_id.strip_prefix("case-") else {
+                    let Some(case_no) = e.stream_id.strip_prefix("case-").and_then(|c| CaseNo::parse(c).ok()) else {
                         continue;
                     };
-                    let Some(row) = db.get_case(case_no)? else {
+                    let Some(row) = db.get_case(case_no.as_str())? else {
                         continue;
                     };
                     // Decode to be sure the event is a case event of a known schema.
@@ -72,7 +73,7 @@ impl App {
                         CaseEvent::DatesRecomputed { deadline, previous, .. } => {
                             moved_message(&row.title, previous.deadline, *deadline)
                         }
-                        _ => message(&e.event_type, &row.title, case_no),
+                        _ => message(&e.event_type, &row.title, &case_no),
                     };
                     let (Some(recipient), Some(text)) = (row.applicant_account.clone(), text) else {
                         continue;

@@ -158,13 +158,14 @@ fn raise(db: &mut Db, r: Raise<'_>) -> Result<bool, AppError> {
     Ok(!raise_many(db, vec![r])?.is_empty())
 }
 
-/// Raise an alert from elsewhere in the application (urgings): the same once-only rule.
+/// Raise an alert from elsewhere in the application (urgings, tickets, ratings, liaison): the same once-only rule.
+/// `reference` is what the alert is about: a case number, or a ticket's for the hotline's alerts.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn raise_alert(
     db: &mut Db,
     kind: &str,
     key: &str,
-    case_no: &str,
+    reference: &str,
     department: &str,
     person: Option<&str>,
     title: &str,
@@ -172,7 +173,7 @@ pub(crate) fn raise_alert(
     evidence: Vec<i64>,
     at_ms: i64,
 ) -> Result<bool, AppError> {
-    raise(db, Raise { kind, key, case_no, department, person, title, detail, evidence, at_ms })
+    raise(db, Raise { kind, key, case_no: reference, department, person, title, detail, evidence, at_ms })
 }
 
 /// Event types after which the history is checked against the rules.

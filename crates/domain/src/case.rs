@@ -18,6 +18,8 @@ use crate::catalog::{
 use crate::clock::{self, local_date, ClockState};
 use crate::form::{self, FieldError};
 use crate::ids::{CaseNo, DepartmentId};
+/// The applicant lives in `party`; re-exported where cases always found it.
+pub use crate::party::{ApplicantInfo, ApplicantKind};
 use crate::roles::{Actor, Role};
 
 /// 渠道: where an application came in.
@@ -131,41 +133,6 @@ pub struct Ctx<'a> {
     pub actor: &'a Actor,
     pub calendar: &'a Calendar,
     pub def: &'a CaseDefinition,
-}
-
-/// The applicant as recorded on the case. Debug output hides the ID number and phone.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApplicantInfo {
-    /// `person` or `organisation`.
-    pub kind: ApplicantKind,
-    pub name: String,
-    /// Resident ID number (person) or USCC (organisation), validated at the edge.
-    pub id_number: String,
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// The account that may follow and act on the case online, if any.
-    #[serde(default)]
-    pub account: Option<String>,
-}
-
-impl std::fmt::Debug for ApplicantInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApplicantInfo")
-            .field("kind", &self.kind)
-            .field("name", &self.name)
-            .field("id_number", &"<redacted>")
-            .field("phone", &self.phone.as_ref().map(|_| "<redacted>"))
-            .field("account", &self.account)
-            .finish()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicantKind {
-    Person,
-    Organisation,
 }
 
 /// A material handed in: which catalog material, and the file (or scan) that carries it.
@@ -1133,7 +1100,7 @@ fn own_case(state: &CaseState, actor: &Actor) -> Result<(), CaseError> {
 
 /// The USCC of an organisation applicant.
 pub fn organisation_of(state: &CaseState) -> Option<&str> {
-    (state.applicant.kind == ApplicantKind::Organisation).then_some(state.applicant.id_number.as_str())
+    state.applicant.id_number.organisation().map(|u| u.as_str())
 }
 
 fn in_progress_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {

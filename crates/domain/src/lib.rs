@@ -17,6 +17,7 @@ pub mod hotline;
 pub mod ids;
 pub mod liaison;
 pub mod license;
+pub mod party;
 pub mod personal_data;
 pub mod rating;
 pub mod recompute;

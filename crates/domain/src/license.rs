@@ -260,6 +260,77 @@ pub enum Validity {
     Word(String),
 }
 
+/// Where a licence field's value comes from; written in the catalog as `form.<key>`, `applicant.name`,
+/// `applicant.id_number`, `case.decided_at`, `case.case_no`, `license.valid_from`, `license.valid_to`,
+/// `license.number` or `text:<literal>` (and serialised back the same).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum LicenseSource {
+    /// A value of the issuing case's form.
+    Form(String),
+    ApplicantName,
+    /// The applicant's 证件号码: stored sealed in the licence body, never a public field.
+    ApplicantIdNumber,
+    CaseNo,
+    DecidedAt,
+    ValidFrom,
+    ValidTo,
+    Number,
+    Text(String),
+}
+
+impl LicenseSource {
+    pub fn parse(s: &str) -> Result<LicenseSource, String> {
+        if let Some(key) = s.strip_prefix("form.") {
+            return Ok(LicenseSource::Form(key.to_string()));
+        }
+        if let Some(lit) = s.strip_prefix("text:") {
+            return Ok(LicenseSource::Text(lit.to_string()));
+        }
+        Ok(match s {
+            "applicant.name" => LicenseSource::ApplicantName,
+            crate::party::ID_NUMBER_FIELD => LicenseSource::ApplicantIdNumber,
+            "case.case_no" => LicenseSource::CaseNo,
+            "case.decided_at" => LicenseSource::DecidedAt,
+            "license.valid_from" => LicenseSource::ValidFrom,
+            "license.valid_to" => LicenseSource::ValidTo,
+            "license.number" => LicenseSource::Number,
+            other => return Err(format!("unknown licence field source {other:?}")),
+        })
+    }
+
+    /// The form field this source reads, if it reads one.
+    pub fn form_key(&self) -> Option<&str> {
+        match self {
+            LicenseSource::Form(k) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<String> for LicenseSource {
+    type Error = String;
+    fn try_from(s: String) -> Result<LicenseSource, String> {
+        LicenseSource::parse(&s)
+    }
+}
+
+impl From<LicenseSource> for String {
+    fn from(s: LicenseSource) -> String {
+        match s {
+            LicenseSource::Form(k) => format!("form.{k}"),
+            LicenseSource::Text(t) => format!("text:{t}"),
+            LicenseSource::ApplicantName => "applicant.name".into(),
+            LicenseSource::ApplicantIdNumber => crate::party::ID_NUMBER_FIELD.into(),
+            LicenseSource::CaseNo => "case.case_no".into(),
+            LicenseSource::DecidedAt => "case.decided_at".into(),
+            LicenseSource::ValidFrom => "license.valid_from".into(),
+            LicenseSource::ValidTo => "license.valid_to".into(),
+            LicenseSource::Number => "license.number".into(),
+        }
+    }
+}
+
 /// One field a licence shows, and where its value comes from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -268,9 +339,7 @@ pub struct LicenseField {
     pub label: String,
     #[serde(default)]
     pub label_en: String,
-    /// `form.<key>`, `applicant.name`, `applicant.id_number`, `case.decided_at`, `case.case_no`,
-    /// `license.valid_from`, `license.valid_to`, `license.number`, or `text:<literal>`.
-    pub source: String,
+    pub source: LicenseSource,
 }
 
 /// 证照类型: a licence type with its fields, validity and layout data.
@@ -294,7 +363,7 @@ pub struct LicenseType {
     pub number_prefix: Option<String>,
     /// Take the licence number from this source (e.g. `form.uscc` for business licences).
     #[serde(default)]
-    pub number_from: Option<String>,
+    pub number_from: Option<LicenseSource>,
     #[serde(default)]
     pub disclosure: bool,
     #[serde(default)]
@@ -309,8 +378,11 @@ impl LicenseType {
     pub fn validate(&self) -> Result<(), String> {
         check_type_code(&self.type_code).map_err(|e| format!("licence type {}: type_code {e}", self.code))?;
         for p in &self.public_fields {
-            if !self.fields.iter().any(|f| &f.key == p) {
+            let Some(f) = self.fields.iter().find(|f| &f.key == p) else {
                 return Err(format!("licence type {}: public field {p} is not a field", self.code));
+            };
+            if f.source == LicenseSource::ApplicantIdNumber {
+                return Err(format!("licence type {}: public field {p} shows the applicant's ID number", self.code));
             }
         }
         if let Validity::Word(w) = &self.validity {

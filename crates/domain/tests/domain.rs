@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use oneseal_domain::calendar::{Calendar, YearData};
 use oneseal_domain::case::*;
 use oneseal_domain::catalog::*;
-use oneseal_domain::ids::{CaseNo, DepartmentId};
+use oneseal_domain::ids::{CaseNo, DepartmentId, ResidentId};
+use oneseal_domain::party::{ClearId, IdNumber};
 use oneseal_domain::roles::{Actor, Role};
 use serde_json::json;
 use time::macros::{date, datetime};
@@ -181,7 +182,7 @@ impl World {
             applicant: ApplicantInfo {
                 kind: ApplicantKind::Person,
                 name: "张三".into(),
-                id_number: "11010519491231002X".into(),
+                id_number: ResidentId::parse("11010519491231002X").unwrap().into(),
                 phone: None,
                 account: Some("citizen-1".into()),
             },
@@ -645,12 +646,97 @@ fn applicant_debug_hides_the_id_number_and_phone() {
     let a = ApplicantInfo {
         kind: ApplicantKind::Person,
         name: "张三".into(),
-        id_number: "64010420050101001X".into(),
+        id_number: ResidentId::parse("64010420050101001X").unwrap().into(),
         phone: Some("13800000000".into()),
         account: None,
     };
     let d = format!("{a:?}");
     assert!(!d.contains("64010420050101001X") && !d.contains("13800000000"), "{d}");
+    let org =
+        ApplicantInfo::new(ClearId::parse(ApplicantKind::Organisation, USCC).unwrap(), "某公司".into(), None, None);
+    let sealed = IdNumber::classify(ApplicantKind::Person, SEALED);
+    for d in [format!("{org:?}"), format!("{sealed:?}"), format!("{:?}", org.id_number.clear())] {
+        assert!(!d.contains(USCC) && !d.contains("dk-0a1b") && d.contains("<redacted>"), "{d}");
+    }
+}
+
+const RID: &str = "64010420050101001X";
+const USCC: &str = "91110000600037341L";
+const SEALED: &str = "sm4gcm:v1:dk-0a1b2c3d4e5f:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKg==";
+
+/// The applicant of a stored `submitted` event: `kind`, `name`, `id_number` as written.
+fn stored_applicant(kind: &str, id: &str) -> serde_json::Value {
+    json!({ "kind": kind, "name": "张三", "id_number": id, "phone": null, "account": "citizen-1" })
+}
+
+#[test]
+fn id_number_stages_read_from_their_strings_and_write_them_back_unchanged() {
+    use oneseal_domain::personal_data::Sealed;
+    let cases: [(&str, &str, fn(&IdNumber) -> bool); 6] = [
+        // A person's number as submitted (clear, only before sealing), as stored (sealed) and as shown (masked).
+        ("person", RID, |n| matches!(n, IdNumber::Clear(ClearId::Resident(_)))),
+        ("person", SEALED, |n| matches!(n, IdNumber::Sealed(_))),
+        ("person", "640104********001X", |n| matches!(n, IdNumber::Masked(_))),
+        ("person", "****", |n| matches!(n, IdNumber::Masked(_))),
+        // An organisation's USCC is public: clear in every stage.
+        ("organisation", USCC, |n| matches!(n, IdNumber::Clear(ClearId::Organisation(_)))),
+        // Text that is no valid number of the kind is never taken for one.
+        ("organisation", RID, |n| matches!(n, IdNumber::Masked(_))),
+    ];
+    for (kind, id, stage) in cases {
+        let a: ApplicantInfo = serde_json::from_value(stored_applicant(kind, id)).unwrap();
+        assert!(stage(&a.id_number), "{kind} {id}: {:?}", a.id_number);
+        assert_eq!(serde_json::to_value(&a).unwrap(), stored_applicant(kind, id), "{kind} {id}");
+    }
+    assert!(Sealed::parse(SEALED).is_some() && Sealed::parse("sm4gcm:v1:").is_none() && Sealed::parse(RID).is_none());
+    // A lower-case check character is valid input but not how a clear number is stored: it stays text.
+    let a: ApplicantInfo = serde_json::from_value(stored_applicant("person", "11010519491231002x")).unwrap();
+    assert!(matches!(a.id_number, IdNumber::Masked(_)));
+    // Unknown fields are still refused.
+    let mut v = stored_applicant("person", RID);
+    v["extra"] = json!(1);
+    assert!(serde_json::from_value::<ApplicantInfo>(v).is_err());
+}
+
+#[test]
+fn old_submitted_events_deserialize_and_fold_with_the_id_number_in_its_stage() {
+    // A `submitted` event as stored before the newtype (its payload text, keys sorted as the store writes them).
+    for (kind, id, sealed) in [("person", SEALED, true), ("organisation", USCC, false)] {
+        let text = format!(
+            r#"{{"applicant":{{"account":"citizen-1","id_number":"{id}","kind":"{kind}","name":"张三","phone":null}},"case_no":"YC202509260000001","channel":"online","clock":{{"deadline":null,"deadline_at":null,"extension_days":0,"limit":{{"working_days":10}},"max_extension_days":0,"started_at":null,"statutory_deadline":null,"statutory_limit":{{"working_days":20}},"suspended_days":0,"suspended_since":null}},"department":"market","form":{{"area":20}},"materials":[],"query_code_digest":"d","service_point":"online","subject":{{"code":"x","kind":"item","version":1}},"title":"t","type":"submitted"}}"#
+        );
+        let e: CaseEvent = serde_json::from_str(&text).unwrap();
+        let CaseEvent::Submitted { applicant, .. } = &e else { panic!("{e:?}") };
+        assert_eq!(matches!(applicant.id_number, IdNumber::Sealed(_)), sealed, "{kind}");
+        assert_eq!(applicant.id_number.organisation().is_some(), !sealed, "{kind}");
+        let back: serde_json::Value = serde_json::to_value(&e).unwrap();
+        assert_eq!(back, serde_json::from_str::<serde_json::Value>(&text).unwrap(), "{kind}: written back unchanged");
+        let st = fold(&[Recorded { at: datetime!(2025-09-26 10:00 +8), actor: "citizen-1".into(), event: e }]).unwrap();
+        assert_eq!(serde_json::to_value(&st.applicant).unwrap()["id_number"], json!(id));
+        assert_eq!(organisation_of(&st), (!sealed).then_some(USCC));
+    }
+}
+
+#[test]
+fn id_numbers_are_shown_masked_unless_an_organisation_code() {
+    let rid = ClearId::parse(ApplicantKind::Person, RID).unwrap();
+    let uscc = ClearId::parse(ApplicantKind::Organisation, USCC).unwrap();
+    assert_eq!(rid.shown(), "640104********001X");
+    assert_eq!(serde_json::to_value(rid.masked()).unwrap(), json!("640104********001X"));
+    assert!(matches!(rid.masked(), IdNumber::Masked(_)));
+    assert_eq!(uscc.shown(), USCC);
+    assert_eq!(uscc.masked(), IdNumber::Clear(uscc.clone()));
+    // Showing never prints a person's clear number, whatever the stage.
+    assert_eq!(IdNumber::from(rid.clone()).shown(), "640104********001X");
+    assert_eq!(IdNumber::classify(ApplicantKind::Person, SEALED).shown(), "****");
+    assert_eq!(IdNumber::classify(ApplicantKind::Person, "640104********001X").shown(), "640104********001X");
+    // The kind follows from the number; the wrong kind does not parse.
+    assert_eq!(ApplicantInfo::new(uscc.clone(), "某公司".into(), None, None).kind, ApplicantKind::Organisation);
+    assert_eq!(rid.kind(), ApplicantKind::Person);
+    assert!(ClearId::parse(ApplicantKind::Organisation, RID).is_err());
+    assert!(ClearId::parse(ApplicantKind::Person, USCC).is_err());
+    assert_eq!(uscc.as_str(), USCC);
+    assert_eq!(rid.as_str(), RID);
 }
 
 #[test]

@@ -24,7 +24,8 @@ use sm4::Sm4;
 /// SM4 in GCM mode with a 96-bit nonce and a 128-bit tag.
 type Sm4Gcm = AesGcm<Sm4, U12>;
 
-/// The prefix of every sealed value.
+/// The prefix of every sealed value: the format `oneseal_domain::personal_data::SEALED_PREFIX` recognises (a test
+/// keeps them equal; the domain does not depend on this crate).
 pub const PREFIX: &str = "sm4gcm:v1:";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -266,6 +267,19 @@ mod tests {
         assert_eq!(r.open("13800000000"), Err(PdError::NotSealed));
         let b = r.seal_bytes(&[0, 255, 1, 2], [3; 12]).unwrap();
         assert_eq!(r.open_bytes(&b).unwrap(), vec![0, 255, 1, 2]);
+    }
+
+    #[test]
+    fn sealed_values_have_the_format_the_domain_recognises() {
+        use oneseal_domain::personal_data::{Sealed, SEALED_PREFIX};
+        assert_eq!(PREFIX, SEALED_PREFIX);
+        let (_, r) = ring();
+        for plain in ["64010420050101001X", "13800000000", ""] {
+            let t = r.seal(plain, [4; 12]).unwrap();
+            assert!(is_sealed(&t));
+            assert_eq!(Sealed::parse(&t).map(|s| s.as_str().to_string()), Some(t.clone()));
+        }
+        assert_eq!(Sealed::parse("64010420050101001X"), None);
     }
 
     #[test]

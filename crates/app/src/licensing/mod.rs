@@ -10,8 +10,9 @@ use oneseal_domain::case::{self, ApplicantKind, CaseCommand, CaseState, Ctx, Out
 use oneseal_domain::clock::local_date;
 use oneseal_domain::ids::{CaseNo, Uscc};
 use oneseal_domain::license::{
-    parse_license_types, IssuedLicense, LicenseEvent, LicenseIdentifier, LicenseStatus, LicenseType,
+    parse_license_types, IssuedLicense, LicenseEvent, LicenseIdentifier, LicenseSource, LicenseStatus, LicenseType,
 };
+use oneseal_domain::party::ClearId;
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_seal::qr::{self, Claims};
 use oneseal_seal::seal::public_from_pem;
@@ -202,17 +203,7 @@ impl App {
                 }
                 let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
                 let events = case::decide(&st, CaseCommand::IssueLicenses { licenses: identifiers }, &ctx)?;
-                crate::cases::record_public(
-                    &app,
-                    db,
-                    Some(st),
-                    version,
-                    events,
-                    &actor.id,
-                    now,
-                    case_no.as_str(),
-                    &def.form,
-                )
+                crate::cases::record_public(&app, db, Some(st), version, events, &actor.id, now, &case_no, &def.form)
             })
             .await
     }
@@ -230,42 +221,42 @@ impl App {
             return Err(AppError::invalid("not_granted", "licences are issued for granted decisions only"));
         }
         let valid_to = lt.valid_to(today).map(format_date);
-        let holder_code = self.reveal(&st.applicant.id_number)?;
-        let (holder_code_type, holder_index) = match st.applicant.kind {
-            ApplicantKind::Organisation => ("001", self.id_index(ApplicantKind::Organisation, &holder_code)),
-            ApplicantKind::Person => ("111", self.id_index(ApplicantKind::Person, &holder_code)),
+        let holder = self.reveal_id(&st.applicant)?;
+        let holder_code = holder.as_str().to_string();
+        let holder_index = self.clear_index(&holder);
+        let holder_code_type = match holder {
+            ClearId::Organisation(_) => "001",
+            ClearId::Resident(_) => "111",
         };
         let from_source = lt
             .number_from
-            .as_deref()
-            .and_then(|src| self.resolve_source(src, st, today, None, None))
+            .as_ref()
+            .and_then(|src| self.resolve_source(src, st, &holder, today, None, None))
             .filter(|n| !n.is_empty());
         let number = match from_source {
             Some(n) => n,
             // A business licence's number is the organisation's USCC when the form does not carry it.
-            None if lt.number_from.is_some() && st.applicant.kind == ApplicantKind::Organisation => holder_code.clone(),
+            None if lt.number_from.is_some() && matches!(holder, ClearId::Organisation(_)) => holder_code.clone(),
             None => format!("{}{}{}", lt.number_prefix.clone().unwrap_or_default(), REGION, &id.serial),
         };
         let mut fields = Map::new();
         let mut public_fields = Map::new();
         for f in &lt.fields {
-            let v = self.resolve_source(&f.source, st, today, valid_to.as_deref(), Some(&number)).unwrap_or_default();
-            if lt.public_fields.contains(&f.key) {
-                public_fields.insert(f.key.clone(), json!(v));
-            }
-            // Personal values stay sealed in the stored body.
-            let stored = if oneseal_seal::pd::is_sealed(&v) || f.source == "applicant.id_number" {
-                self.seal_value(&v)?
-            } else {
-                v
+            // Personal values stay sealed in the stored body: the applicant's ID number (sealed now if it is an
+            // organisation's clear code) and personal form fields (sealed in the case already).
+            let stored = match &f.source {
+                LicenseSource::ApplicantIdNumber => json!(self.sealed_id(&st.applicant.id_number)?),
+                src => json!(self
+                    .resolve_source(src, st, &holder, today, valid_to.as_deref(), Some(&number))
+                    .unwrap_or_default()),
             };
-            fields.insert(f.key.clone(), json!(stored));
+            if lt.public_fields.contains(&f.key) {
+                let shown = self.resolve_source(&f.source, st, &holder, today, valid_to.as_deref(), Some(&number));
+                public_fields.insert(f.key.clone(), json!(shown.unwrap_or_default()));
+            }
+            fields.insert(f.key.clone(), stored);
         }
-        let public_holder_code = if st.applicant.kind == ApplicantKind::Organisation {
-            holder_code.clone()
-        } else {
-            crate::pd::mask_id(&holder_code)
-        };
+        let public_holder_code = holder.shown();
         let public = json!({
             "identifier": id.to_string(),
             "license_name": lt.name,
@@ -306,31 +297,29 @@ impl App {
         Ok((row, public))
     }
 
+    /// The text a licence field shows from its source (`holder` is the applicant's number: shown masked unless an
+    /// organisation's code).
     fn resolve_source(
         &self,
-        src: &str,
+        src: &LicenseSource,
         st: &CaseState,
+        holder: &ClearId,
         today: time::Date,
         valid_to: Option<&str>,
         number: Option<&str>,
     ) -> Option<String> {
-        if let Some(lit) = src.strip_prefix("text:") {
-            return Some(lit.to_string());
-        }
-        if let Some(key) = src.strip_prefix("form.") {
-            return st.form.get(key).map(|v| match v {
+        match src {
+            LicenseSource::Text(lit) => Some(lit.clone()),
+            LicenseSource::Form(key) => st.form.get(key).map(|v| match v {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
-            });
-        }
-        match src {
-            "applicant.name" => Some(st.applicant.name.clone()),
-            "applicant.id_number" => Some(st.applicant.id_number.clone()),
-            "case.case_no" => Some(st.case_no.as_str().to_string()),
-            "case.decided_at" | "license.valid_from" => Some(format_date(today)),
-            "license.valid_to" => Some(valid_to.unwrap_or("长期").to_string()),
-            "license.number" => number.map(str::to_string),
-            _ => None,
+            }),
+            LicenseSource::ApplicantName => Some(st.applicant.name.clone()),
+            LicenseSource::ApplicantIdNumber => Some(holder.shown()),
+            LicenseSource::CaseNo => Some(st.case_no.as_str().to_string()),
+            LicenseSource::DecidedAt | LicenseSource::ValidFrom => Some(format_date(today)),
+            LicenseSource::ValidTo => Some(valid_to.unwrap_or("长期").to_string()),
+            LicenseSource::Number => number.map(str::to_string),
         }
     }
 
@@ -483,7 +472,11 @@ impl App {
                     if text.chars().count() > 500 {
                         return Err(AppError::invalid("field_too_long", format!("{k} is longer than 500 characters")));
                     }
-                    let stored = if f.source == "applicant.id_number" { app.seal_value(&text)? } else { text.clone() };
+                    // The holder's ID number stays sealed in the stored body, as when issued.
+                    let stored = match f.source {
+                        LicenseSource::ApplicantIdNumber => app.seal_value(&text)?,
+                        _ => text.clone(),
+                    };
                     body["fields"][k] = json!(stored);
                     if lt.public_fields.contains(k) {
                         public["fields"][k] = json!(text);

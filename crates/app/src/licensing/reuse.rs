@@ -58,17 +58,16 @@ impl App {
         &self,
         actor: &Actor,
         def: &oneseal_domain::case::CaseDefinition,
-        kind: ApplicantKind,
-        id_number: &str,
+        id_number: &ClearId,
         form: &mut Map<String, Value>,
         materials: &mut Vec<oneseal_domain::case::MaterialRef>,
     ) -> Result<(), AppError> {
-        let holder_index = self.id_index(kind, id_number);
-        let allowed = match kind {
-            ApplicantKind::Organisation => {
-                actor.acts_for.iter().any(|u| u == id_number) || actor.has(Role::WindowClerk)
+        let holder_index = self.clear_index(id_number);
+        let allowed = match id_number {
+            ClearId::Organisation(uscc) => {
+                actor.acts_for.iter().any(|u| u == uscc.as_str()) || actor.has(Role::WindowClerk)
             }
-            ApplicantKind::Person => {
+            ClearId::Resident(_) => {
                 let me = actor.id.clone();
                 let person = self.store.read(move |db| db.person(&me).map_err(AppError::from)).await?;
                 person.is_some_and(|p| p.id_index == holder_index) || actor.has(Role::WindowClerk)
@@ -90,8 +89,7 @@ impl App {
             .license_types
             .iter()
             .filter(|lt| {
-                missing_material(&lt.code)
-                    || lt.fields.iter().any(|f| f.source.strip_prefix("form.").is_some_and(empty_field))
+                missing_material(&lt.code) || lt.fields.iter().any(|f| f.source.form_key().is_some_and(empty_field))
             })
             .map(|lt| lt.code.clone())
             .collect();
@@ -130,7 +128,7 @@ impl App {
             let Some(lt) = self.license_type(&l.license_type) else { continue };
             let body: Value = serde_json::from_str(&l.body).unwrap_or_default();
             for f in &lt.fields {
-                let Some(key) = f.source.strip_prefix("form.") else { continue };
+                let Some(key) = f.source.form_key() else { continue };
                 if form.contains_key(key) || !def.form.fields.iter().any(|x| x.key == key) {
                     continue;
                 }

@@ -435,7 +435,7 @@ async fn save(
 async fn submit(s: &AppState, ctx: &Ctx, p: &Principal, mut w: Wizard) -> Response {
     let (kind, name, id_number, phone) = if w.draft.applicant.is_empty() || w.draft.applicant == "person" {
         match s.app.applicant_identity(&p.actor).await {
-            Ok(Some((name, id, phone))) => (ApplicantKind::Person, name, id, phone),
+            Ok(Some((name, id, phone))) => (ApplicantKind::Person, name, id.as_str().to_string(), phone),
             _ => {
                 return render(
                     s,

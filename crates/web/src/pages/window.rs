@@ -286,7 +286,7 @@ async fn submit(
                     errors.push(("form".into(), ctx.tn("apply-materials-missing", ids.len())));
                 }
                 AppError::Invalid { code, message, fields } => {
-                    let on_id = fields.iter().any(|f| f.field == "applicant.id_number");
+                    let on_id = fields.iter().any(|f| f.field == oneseal_domain::party::ID_NUMBER_FIELD);
                     let (field, key) = match code {
                         "invalid_applicant" if on_id => ("id_number", "window-bad-id"),
                         "invalid_applicant" => ("name", "error-field-name"),

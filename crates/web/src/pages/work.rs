@@ -324,7 +324,7 @@ async fn case_page_with(
     let applicant = vec![
         (ctx.t("work-applicant-kind"), ctx.t(&format!("work-kind-{}", super::portal::snake(&a.kind)))),
         (ctx.t("register-name"), a.name.clone()),
-        (ctx.t("work-applicant-id"), a.id_number.clone()),
+        (ctx.t("work-applicant-id"), a.id_number.shown()),
         (ctx.t("work-applicant-phone"), a.phone.clone().unwrap_or_default()),
         (
             ctx.t("work-channel"),
