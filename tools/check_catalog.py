@@ -37,6 +37,7 @@ SCHEMA = {
         "max_extension_days": (False, "u32"), "handling_forms": (True, "list[HandlingForm]"), "place": (True, "str"),
         "hours": (True, "str"), "visits_required": (True, "u8"), "online_depth": (True, "u8"),
         "online_url": (False, "str"), "delivery_by_post": (False, "bool"), "appointment": (False, "bool"),
+        "window_minutes": (False, "u32"),
         "fees": (False, "list[Fee]"), "consultation": (True, "str"), "complaint": (True, "str"),
         "results": (True, "list[ResultDoc]"), "tags": (False, "list[Tag]"), "topics": (False, "list[str]"),
         "keywords": (False, "list[str]"), "form": (True, "FormSchema"), "process": (True, "ProcessDefinition"),

@@ -402,7 +402,20 @@ pub struct ServiceItem {
     /// Whether asking a regulator's opinion before deciding (事前征询) pauses the case clock.
     #[serde(default)]
     pub consult_pauses_clock: bool,
+    /// Mean minutes a window spends on one application of this item (the hall simulator's service time). Absent:
+    /// derived from `handling` ([`ServiceItem::window_minutes`]). Never serialised when absent, so a version
+    /// published before the field existed keeps its stored shape and compares equal when parsed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_minutes: Option<u16>,
 }
+
+/// Window minutes of an on-the-spot (即办) item without its own figure. An assumption: below the source's promise
+/// that a 马上办 item is finished at the window within 15 minutes, licence handed over (the demo items' limit).
+pub const DEFAULT_WINDOW_MINUTES_IMMEDIATE: u16 = 10;
+/// Window minutes of a promised (承诺) item without its own figure: intake only (materials checked, the
+/// application accepted, a receipt printed), the review happening in the back office. An assumption, not a
+/// measured figure.
+pub const DEFAULT_WINDOW_MINUTES_PROMISED: u16 = 20;
 
 fn ten() -> u32 {
     10
@@ -451,6 +464,15 @@ fn err(subject: &str, problem: impl Into<String>) -> CatalogError {
 }
 
 impl ServiceItem {
+    /// Mean minutes a window spends on one application: the item's own `window_minutes`, else
+    /// [`DEFAULT_WINDOW_MINUTES_IMMEDIATE`] or [`DEFAULT_WINDOW_MINUTES_PROMISED`] by its handling.
+    pub fn window_minutes(&self) -> u16 {
+        self.window_minutes.unwrap_or(match self.handling {
+            Handling::Immediate => DEFAULT_WINDOW_MINUTES_IMMEDIATE,
+            Handling::Promised => DEFAULT_WINDOW_MINUTES_PROMISED,
+        })
+    }
+
     /// Check the rules every published item version keeps.
     pub fn validate(&self, departments: &BTreeSet<DepartmentId>) -> Result<(), CatalogError> {
         let s = self.impl_code.as_str();
@@ -505,6 +527,9 @@ impl ServiceItem {
             if !ids.insert(m.id.as_str()) {
                 return Err(err(s, format!("material id {} appears twice", m.id)));
             }
+        }
+        if self.window_minutes.is_some_and(|m| !(1..=480).contains(&m)) {
+            return Err(err(s, "window_minutes must be 1–480"));
         }
         validate_form(s, &self.form)?;
         let limit_days = match self.promised_limit {

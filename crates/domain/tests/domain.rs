@@ -13,6 +13,14 @@ use serde_json::json;
 use time::macros::{date, datetime};
 use time::OffsetDateTime;
 
+/// The hall's numbers against a brute-force recount.
+#[path = "domain/hall_stats.rs"]
+mod hall_stats;
+
+/// The hall simulator against the queue's rules and queueing theory.
+#[path = "domain/hall_sim.rs"]
+mod hall_sim;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

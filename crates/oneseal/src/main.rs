@@ -9,6 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod bench;
 mod config;
 mod secrets;
+mod simulate;
 mod tools;
 mod workers;
 
@@ -80,6 +81,9 @@ enum Cmd {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// What-if simulations (the hall's windows).
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCmd),
     /// Identifier checks (USCC, resident ID).
     #[command(subcommand)]
     Id(IdCmd),
@@ -449,6 +453,7 @@ fn run(cli: Cli) -> CliResult {
             })
         }
         Cmd::Bench(b) => bench::run(b),
+        Cmd::Simulate(c) => simulate::run(c),
         Cmd::Export(e) => export_cmd(e),
         Cmd::Id(c) => id(c),
         Cmd::Crypto(c) => crypto(c),

@@ -14,6 +14,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_oneseal");
 #[path = "cli/nodes.rs"]
 mod nodes;
 
+/// `oneseal simulate hall`: repeatable, consistent, side by side.
+#[path = "cli/simulate.rs"]
+mod simulate;
+
 fn run(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN).args(args).output().expect("run oneseal");
     (

@@ -548,6 +548,8 @@ pub fn age_on(birth: Date, today: Date) -> u8 {
 
 pub mod appointment;
 pub mod queue;
+pub mod sim;
+pub mod stats;
 
 pub use appointment::*;
 pub use queue::*;
