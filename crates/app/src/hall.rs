@@ -830,10 +830,8 @@ impl App {
         let p = net.point(&st.point).ok_or_else(|| AppError::NotFound(format!("service point {}", st.point)))?;
         let open = self.open_numbers(&st.point, &st.date).await?;
         let cat = self.catalog();
-        let minutes = st.item.as_deref().and_then(|i| cat.latest_item(i)).map_or(15.0, |i| match i.body.handling {
-            Handling::Immediate => 10.0,
-            Handling::Promised => 20.0,
-        });
+        let minutes =
+            st.item.as_deref().and_then(|i| cat.latest_item(i)).map_or(15.0, |i| f64::from(i.body.window_minutes()));
         let (ahead, minutes) =
             if st.status == QueueStatus::Waiting { hall::ahead_of(st, &open, p, minutes) } else { (0, 0) };
         Ok(NumberView {
@@ -1119,6 +1117,48 @@ impl App {
                 Ok((no_shows, reminders))
             })
             .await
+    }
+}
+
+impl App {
+    /// The hall's numbers over a period (both dates included, at most 366 days): waiting and service times, cases
+    /// per window per day and hour, no-show rates, by point, window, section and item (`hall::stats`). For
+    /// supervisors and administrators, like the dashboard.
+    pub async fn hall_stats(&self, actor: &Actor, from: &str, to: &str) -> Result<hall::stats::HallStats, AppError> {
+        if !crate::dashboard::may_see_dashboard(actor) {
+            return Err(AppError::Forbidden("the hall's numbers are for leaders and supervisors".into()));
+        }
+        let f = parse_date(from).map_err(|_| bad("invalid_date", "from is YYYY-MM-DD 开始日期格式应为 YYYY-MM-DD"))?;
+        let t = parse_date(to).map_err(|_| bad("invalid_date", "to is YYYY-MM-DD 结束日期格式应为 YYYY-MM-DD"))?;
+        if f > t || (t - f).whole_days() > 365 {
+            return Err(bad(
+                "invalid_period",
+                "from ≤ to, at most 366 days 开始日期不得晚于结束日期，跨度不超过 366 天",
+            ));
+        }
+        let (fs, ts) = (format_date(f), format_date(t));
+        let (rows, appts) = self
+            .store
+            .read(move |db| -> Result<(Vec<QueueRow>, Vec<AppointmentRow>), AppError> {
+                Ok((db.queue_between(&fs, &ts)?, db.appointments_between(&fs, &ts)?))
+            })
+            .await?;
+        let queue: Vec<QueueState> = rows.iter().map(state_of).collect::<Result<_, _>>()?;
+        let facts: Vec<hall::stats::AppointmentFact> = appts
+            .into_iter()
+            .filter_map(|a| {
+                Some(hall::stats::AppointmentFact {
+                    status: AppointmentStatus::parse(&a.status)?,
+                    point: a.point,
+                    item: a.item,
+                    date: a.date,
+                })
+            })
+            .collect();
+        let mut out = hall::stats::hall_stats(&queue, &facts, &self.network(), &[]);
+        out.from = Some(from.to_string());
+        out.to = Some(to.to_string());
+        Ok(out)
     }
 }
 

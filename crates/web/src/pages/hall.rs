@@ -24,6 +24,7 @@ use super::{csrf_ok, encode, error_page, forbidden, page, Ctx, Signed};
 use crate::policy::Access;
 use crate::AppState;
 
+const LEADERS: &[Role] = &[Role::Supervisor, Role::Administrator];
 const SCREEN_JS: &[u8] = include_bytes!("../../../../assets/web/hall-screen.js");
 
 pub fn routes() -> crate::routes::Routes {
@@ -39,6 +40,9 @@ pub fn routes() -> crate::routes::Routes {
         .get("/hall/{point}/window/{no}", Access::Roles(&[Role::WindowClerk]), window)
         .post("/hall/{point}/window/{no}", Access::Roles(&[Role::WindowClerk]), window_act)
         .get("/hall/{point}/window/{no}/screen", Access::Public, window_screen)
+        .get("/dashboard/hall", Access::Roles(LEADERS), stats_page)
+        .get("/dashboard/hall.csv", Access::Roles(LEADERS), stats_csv)
+        .get("/dashboard/hall-hours.csv", Access::Roles(LEADERS), stats_csv)
         .get("/assets/hall-screen.js", Access::Public, || async {
             super::asset("text/javascript; charset=utf-8", SCREEN_JS)
         })
@@ -556,6 +560,131 @@ async fn book(
             let msg = if super::i18n::has(&key) { ctx.t(&key) } else { e.to_string() };
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             book_page(&s, &ctx, &point, f.item, f.date, Some(msg), None, status).await
+        }
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The period asked for, or the last 30 days up to today.
+fn period(s: &AppState, q: Result<Query<PeriodQuery>, axum::extract::rejection::QueryRejection>) -> (String, String) {
+    let today = oneseal_domain::clock::local_date(s.app.now());
+    let q = q.map(|q| q.0).unwrap_or(PeriodQuery { from: None, to: None });
+    let from = q.from.filter(|f| !f.is_empty()).unwrap_or_else(|| (today - time::Duration::days(29)).to_string());
+    let to = q.to.filter(|t| !t.is_empty()).unwrap_or_else(|| today.to_string());
+    (from.chars().take(10).collect(), to.chars().take(10).collect())
+}
+
+/// A row of the statistics table as shown.
+pub struct StatLine {
+    pub dimension: String,
+    pub name: String,
+    pub served: u64,
+    pub cases: u64,
+    pub wait_mean: String,
+    pub wait_p90: String,
+    pub service_mean: String,
+    pub per_window_day: String,
+    pub per_window_hour: String,
+    pub no_show: String,
+}
+
+#[derive(Template)]
+#[template(path = "hall-stats.html")]
+struct StatsPage {
+    ctx: Ctx,
+    from: String,
+    to: String,
+    lines: Vec<StatLine>,
+    error: Option<String>,
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
+}
+
+async fn stats_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    q: Result<Query<PeriodQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let (from, to) = period(&s, q);
+    let net = s.app.network();
+    let cat = s.app.catalog();
+    match s.app.hall_stats(&p.actor, &from, &to).await {
+        Ok(st) => {
+            let lines = st
+                .rows()
+                .map(|r| {
+                    let point =
+                        net.point(&r.point).map_or(r.point.clone(), |x| ctx.pick(&x.name, &x.name_en).to_string());
+                    let name = match r.dimension.as_str() {
+                        "all" => ctx.t("hall-stats-all"),
+                        "point" => point,
+                        "item" => format!(
+                            "{point} · {}",
+                            cat.latest_item(&r.key)
+                                .map_or(r.key.clone(), |i| ctx.pick(&i.body.name, &i.body.name_en).to_string())
+                        ),
+                        _ => format!("{point} · {}", r.key),
+                    };
+                    StatLine {
+                        dimension: ctx.t(&format!("hall-stats-dim-{}", r.dimension.as_str())),
+                        name,
+                        served: r.served,
+                        cases: r.cases,
+                        wait_mean: num(r.waiting.mean_min),
+                        wait_p90: num(r.waiting.p90_min),
+                        service_mean: num(r.service.mean_min),
+                        per_window_day: num(r.cases_per_window_day),
+                        per_window_hour: num(r.cases_per_window_hour),
+                        no_show: r.no_show_rate.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into()),
+                    }
+                })
+                .collect();
+            page(StatusCode::OK, &ctx, &StatsPage { ctx: ctx.clone(), from, to, lines, error: None })
+        }
+        Err(e) if e.status() == 422 => {
+            let err = Some(ctx.t("hall-stats-invalid"));
+            page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ctx,
+                &StatsPage { ctx: ctx.clone(), from, to, lines: Vec::new(), error: err },
+            )
+        }
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// The hall's numbers as CSV (UTF-8 with a byte-order mark, for spreadsheets): by group, or by hour of day.
+async fn stats_csv(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    uri: axum::http::Uri,
+    q: Result<Query<PeriodQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let (from, to) = period(&s, q);
+    let hours = uri.path().ends_with("hall-hours.csv");
+    match s.app.hall_stats(&p.actor, &from, &to).await {
+        Ok(st) => {
+            let text = if hours { st.hours_csv() } else { st.csv() };
+            let name = if hours { "hall-hours" } else { "hall" };
+            let mut r = (StatusCode::OK, format!("\u{feff}{text}")).into_response();
+            let h = r.headers_mut();
+            h.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/csv; charset=utf-8"));
+            if let Ok(v) =
+                axum::http::HeaderValue::from_str(&format!("attachment; filename=\"oneseal-{name}-{from}-{to}.csv\""))
+            {
+                h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            r
         }
         Err(e) => error_page(&ctx, e),
     }

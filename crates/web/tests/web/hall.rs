@@ -436,3 +436,78 @@ fn the_hall_pages_from_the_kiosk_to_the_screen() {
         assert!(seen.contains("retry: 2000"), "{seen}");
     });
 }
+
+#[test]
+fn the_hall_numbers_match_a_recount_of_the_events() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        let clerk = t.login("clerk");
+        let act = |w: &str, body: Value| {
+            let r = t.post(&format!("/api/v1/service-points/yc-hall/windows/{w}"), Some(&clerk), &body);
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        };
+        let take =
+            || t.post("/api/v1/service-points/yc-hall/numbers", None, &json!({"item": company, "source": "kiosk"}));
+        // Three arrivals minutes apart; two are served at two windows, one of them into a case.
+        for m in [0, 4, 9] {
+            t.clock.set(datetime!(2026-03-02 10:00 +8) + time::Duration::minutes(m));
+            assert_eq!(take().status, 201);
+        }
+        let case = submitted_and_accepted(t, &company);
+        t.clock.set(datetime!(2026-03-02 10:12 +8));
+        act("A01", json!({"action": "call_next"}));
+        act("A01", json!({"action": "start"}));
+        t.clock.set(datetime!(2026-03-02 10:17 +8));
+        act("A02", json!({"action": "call_next"}));
+        act("A02", json!({"action": "start"}));
+        t.clock.set(datetime!(2026-03-02 10:31 +8));
+        act("A01", json!({"action": "finish", "case_no": case["case_no"]}));
+        act("A02", json!({"action": "finish"}));
+
+        // Brute force: straight from the stored events.
+        let events = t.app.store.read_blocking(|db| db.read_from(0, 1_000_000)).unwrap();
+        let mut taken = std::collections::BTreeMap::new();
+        let mut called = std::collections::BTreeMap::new();
+        let mut started = std::collections::BTreeMap::new();
+        let (mut served, mut cases, mut service) = (0, 0, Vec::new());
+        for e in events.iter().filter(|e| e.stream_id.starts_with("queue-yc-hall-")) {
+            match e.event_type.as_str() {
+                "number_taken" => drop(taken.insert(e.stream_id.clone(), e.at_ms)),
+                "number_called" => drop(called.entry(e.stream_id.clone()).or_insert(e.at_ms)),
+                "number_service_started" => drop(started.insert(e.stream_id.clone(), e.at_ms)),
+                "number_served" => {
+                    served += 1;
+                    if e.payload.contains("\"case_no\":\"") {
+                        cases += 1;
+                    }
+                    service.push(e.at_ms - started[&e.stream_id]);
+                }
+                _ => {}
+            }
+        }
+        let waits: Vec<i64> = called.iter().map(|(s, c)| c - taken[s]).collect();
+        let mean = |v: &[i64]| v.iter().sum::<i64>() as f64 / v.len() as f64 / 60_000.0;
+        assert_eq!((taken.len(), served, cases), (3, 2, 1));
+
+        let sup = format!("oneseal_session={}", t.login("supervisor"));
+        let (s, csv) = page_get(t, "/dashboard/hall.csv?from=2026-03-01&to=2026-03-02", Some(&sup));
+        assert_eq!(s, 200, "{csv}");
+        let csv = csv.trim_start_matches('\u{feff}');
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let all: Vec<&str> = csv.lines().find(|l| l.starts_with("all,")).unwrap().split(',').collect();
+        let col = |name: &str| all[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!((col("taken"), col("called"), col("served"), col("cases")), ("3", "2", "2", "1"), "{csv}");
+        let close = |a: &str, b: f64| assert!((a.parse::<f64>().unwrap() - b).abs() < 1e-6, "{a} vs {b}");
+        close(col("wait_mean_min"), mean(&waits));
+        close(col("service_mean_min"), mean(&service));
+        // Two windows worked that day, one case between them.
+        close(col("cases_per_window_day"), 0.5);
+        let (s, html) = page_get(t, "/dashboard/hall?from=2026-03-01&to=2026-03-02", Some(&sup));
+        assert_eq!(s, 200);
+        assert!(html.contains("data-testid=\"hall-stats\""));
+        let (s, _) = page_get(t, "/dashboard/hall?from=2026-03-05&to=2026-03-01", Some(&sup));
+        assert_eq!(s, 422);
+        let citizen = format!("oneseal_session={}", t.login("citizen"));
+        assert_eq!(page_get(t, "/dashboard/hall.csv", Some(&citizen)).0, 403);
+    });
+}
