@@ -872,7 +872,7 @@ hall-ahead-n = { $n ->
 }
 hall-wait = Expected wait
 hall-wait-min = about { $n } min
-hall-refresh-hint = This page updates every 20 seconds; when your number is called, go to the window shown.
+hall-refresh-hint = This page updates as numbers are called; when yours is called, go to the window shown.
 hall-status-waiting = Waiting
 hall-status-called = Called: please go to the window
 hall-status-serving = Being served

@@ -26,6 +26,7 @@ use crate::AppState;
 
 const LEADERS: &[Role] = &[Role::Supervisor, Role::Administrator];
 const SCREEN_JS: &[u8] = include_bytes!("../../../../assets/web/hall-screen.js");
+const NUMBER_JS: &[u8] = include_bytes!("../../../../assets/web/hall-number.js");
 
 pub fn routes() -> crate::routes::Routes {
     crate::routes::Routes::pages()
@@ -43,6 +44,9 @@ pub fn routes() -> crate::routes::Routes {
         .get("/dashboard/hall", Access::Roles(LEADERS), stats_page)
         .get("/dashboard/hall.csv", Access::Roles(LEADERS), stats_csv)
         .get("/dashboard/hall-hours.csv", Access::Roles(LEADERS), stats_csv)
+        .get("/assets/hall-number.js", Access::Public, || async {
+            super::asset("text/javascript; charset=utf-8", NUMBER_JS)
+        })
         .get("/assets/hall-screen.js", Access::Public, || async {
             super::asset("text/javascript; charset=utf-8", SCREEN_JS)
         })
@@ -409,6 +413,7 @@ async fn window_act(
 #[template(path = "hall-window-screen.html")]
 struct WindowScreenPage {
     ctx: Ctx,
+    point: String,
     point_name: String,
     window: String,
     number: Option<String>,
@@ -428,7 +433,7 @@ async fn window_screen(State(s): State<AppState>, ctx: Ctx, Path((point, no)): P
         Err(e) => return error_page(&ctx, e),
     };
     let number = board.calling.iter().find(|c| c.window == no).map(|c| c.number.clone());
-    page(StatusCode::OK, &ctx, &WindowScreenPage { ctx: ctx.clone(), point_name: pt.name.clone(), window: no, number })
+    page(StatusCode::OK, &ctx, &WindowScreenPage { ctx: ctx.clone(), point: point.clone(), point_name: pt.name.clone(), window: no, number })
 }
 
 #[derive(Template)]
