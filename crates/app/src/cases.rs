@@ -33,7 +33,10 @@ pub struct SubmitRequest {
     pub item_code: Option<String>,
     #[serde(default)]
     pub bundle_code: Option<String>,
-    pub channel: Channel,
+    /// The channel the application came through; absent: the submitter's own (an applicant's `api`, a window
+    /// clerk's `window`, a hotline operator's `hotline`).
+    #[serde(default)]
+    pub channel: Option<Channel>,
     /// Which service point took the application (同城通办: any point may accept any item).
     #[serde(default)]
     pub service_point: Option<String>,
@@ -151,6 +154,26 @@ fn applicant_channel(c: Channel) -> bool {
 
 fn clerk_channel(c: Channel) -> bool {
     matches!(c, Channel::Window | Channel::Bank | Channel::Hotline | Channel::Kiosk)
+}
+
+/// The channel of a submission that names none: the submitter's own.
+pub fn default_channel(actor: &Actor) -> Channel {
+    if actor.has(Role::WindowClerk) {
+        Channel::Window
+    } else if actor.has(Role::HotlineOperator) && !actor.has(Role::Applicant) {
+        Channel::Hotline
+    } else {
+        Channel::Api
+    }
+}
+
+/// Whether a service point id a kiosk (or another client) sends is acceptable as it stands: 1–40 lowercase letters,
+/// digits and `-`, starting with a letter or digit (the form of the service network's point ids).
+pub fn valid_point_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && !s.starts_with('-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Projection rows of a case state.
@@ -450,16 +473,29 @@ impl App {
             }
         }
         validate_applicant(&req.applicant)?;
+        let mut req = req;
+        let channel = req.channel.unwrap_or_else(|| default_channel(actor));
+        req.channel = Some(channel);
         let account = if actor.has(Role::WindowClerk) {
-            if !clerk_channel(req.channel) {
+            if !clerk_channel(channel) {
                 return Err(AppError::invalid(
                     "invalid_channel",
                     "a window clerk submits through the window, bank, hotline or kiosk channel",
                 ));
             }
             req.applicant.account.clone()
+        } else if actor.has(Role::HotlineOperator) && !actor.has(Role::Applicant) {
+            // 12345-assisted: an operator enters a caller's application; it is recorded as a hotline application
+            // (and the caller's account, when the caller has one, follows it).
+            if channel != Channel::Hotline {
+                return Err(AppError::invalid(
+                    "invalid_channel",
+                    "a hotline operator submits through the hotline channel",
+                ));
+            }
+            req.applicant.account.clone()
         } else if actor.has(Role::Applicant) {
-            if !applicant_channel(req.channel) {
+            if !applicant_channel(channel) {
                 return Err(AppError::invalid(
                     "invalid_channel",
                     "an applicant submits online, on a phone, at a kiosk or through the API",
@@ -510,7 +546,6 @@ impl App {
             return Err(AppError::Forbidden("only applicants and window clerks submit applications".into()));
         };
         let def = self.definition_for(&req)?;
-        let mut req = req;
         let id_number = req.applicant.id_number.trim().to_uppercase();
         self.reuse_licenses(actor, &def, req.applicant.kind, &id_number, &mut req.form, &mut req.materials).await?;
         let holder_index = self.id_index(req.applicant.kind, &id_number);
@@ -526,7 +561,7 @@ impl App {
         } else {
             None
         };
-        let service_point = req.service_point.clone().or(post).unwrap_or_else(|| req.channel.as_str().to_string());
+        let service_point = req.service_point.clone().or(post).unwrap_or_else(|| channel.as_str().to_string());
         if service_point.chars().count() > 100 {
             return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
         }
@@ -547,7 +582,7 @@ impl App {
                 crate::licensing::check_license_refs(db, &def, Some(&holder_index), &req.materials, day)?;
                 let sub = Submission {
                     case_no: case_no.clone(),
-                    channel: req.channel,
+                    channel,
                     service_point,
                     applicant: ApplicantInfo {
                         kind: req.applicant.kind,

@@ -12,8 +12,8 @@ use oneseal_app::rows::CaseFilter;
 use oneseal_app::AppError;
 use oneseal_domain::calendar::{format_date, parse_date, YearData};
 use oneseal_domain::case::{
-    ApplicantKind, Assignee, CaseCommand, Delivery, MaterialRef, Outcome, Problem as CorrectionProblem, Status,
-    SuspensionKind,
+    ApplicantKind, Assignee, CaseCommand, Channel, Delivery, MaterialRef, Outcome, Problem as CorrectionProblem,
+    Status, SuspensionKind,
 };
 use oneseal_domain::catalog::{FormSchema, ItemKind, ServiceItem, Tag};
 use oneseal_domain::flowchart;
@@ -141,7 +141,7 @@ pub fn routes() -> crate::routes::Routes {
         .put("/api/v1/calendar/years/{year}", Access::BureauAdmin, put_calendar_year)
         .get("/api/v1/calendar/workdays/{date}", Access::Public, is_workday)
         .get("/api/v1/calendar/deadline", Access::Public, deadline)
-        .post("/api/v1/cases", Access::Roles(&[Role::Applicant, Role::WindowClerk]), submit)
+        .post("/api/v1/cases", Access::Roles(&[Role::Applicant, Role::WindowClerk, Role::HotlineOperator]), submit)
         .get("/api/v1/cases", Access::SignedIn, list_cases)
         .get("/api/v1/cases/{case_no}", Access::SignedIn, get_case)
         .get("/api/v1/cases/{case_no}/events", Access::SignedIn, case_events)

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use time::macros::datetime;
 
 mod cases;
+mod channels;
 mod hotline;
 mod licences;
 mod parties;
