@@ -315,12 +315,23 @@ pub(crate) fn command_in(
         }
         _ => {}
     }
+    if let CaseCommand::Deliver { delivery: case::Delivery::Post { address, .. } } = &cmd {
+        if address.chars().count() > 200 {
+            return Err(AppError::invalid("invalid_address", "邮寄地址过长 the address is at most 200 characters"));
+        }
+    }
     let ctx = Ctx { now, actor, calendar: &calendar, def: &def };
     let events = case::decide(&st, cmd, &ctx)?;
     if events.is_empty() {
         return Ok(st);
     }
-    record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form, index)
+    let by_post = events.iter().any(|e| matches!(e, CaseEvent::Delivered { delivery: case::Delivery::Post { .. } }));
+    let st = record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form, index)?;
+    if by_post {
+        // 邮政寄送: the shipment is requested with the delivery, in its transaction; the waybill comes after.
+        crate::shipments::request_in(db, &st, None, None, None, &actor.id, ms(now))?;
+    }
+    Ok(st)
 }
 
 /// Recompute the dates of every running case after `year`'s calendar changed to `cal` (a publication), in the
@@ -652,11 +663,20 @@ impl App {
         let now = self.now();
         let actor = actor.clone();
         let app = self.clone();
-        self.store
+        let by_post = matches!(&cmd, CaseCommand::Deliver { delivery: case::Delivery::Post { .. } });
+        let st = self
+            .store
             .write(move |db| -> Result<CaseState, AppError> {
                 command_in(&app, db, &actor, case_no.as_str(), cmd, if_match, now)
             })
-            .await
+            .await?;
+        if by_post {
+            // Ask for the waybill now; if the carrier does not answer, the postal worker asks again.
+            if let Err(e) = self.dispatch_shipments(100).await {
+                eprintln!("post: waybill not issued yet: {e}");
+            }
+        }
+        Ok(st)
     }
 
     /// A case with its clocks, for those allowed to see it. A staff member's view is a read of the applicant's

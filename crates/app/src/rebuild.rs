@@ -27,6 +27,7 @@ fn replay_of(stream_id: &str) -> Option<Replay> {
         "rating" => |_, db, e| crate::ratings::project(db, e).map(drop),
         "hotline" => |_, db, e| crate::hotline::project_directory(db, e),
         "kb" => |_, db, e| crate::hotline::project_article(db, e).map(drop),
+        "shipment" => |_, db, e| crate::shipments::project(db, e).map(drop),
         _ => return None,
     };
     Some(f)
@@ -142,6 +143,7 @@ mod tests {
             "rating-case-YC1",
             "hotline-directory",
             "kb-0a1b",
+            "shipment-YC20260301000001-1",
         ] {
             assert!(replay_of(s).is_some(), "{s}");
         }

@@ -13,6 +13,7 @@ mod liaison;
 mod merkle;
 mod ops;
 mod postgres;
+mod shipments;
 pub mod sql;
 mod sqlite;
 pub mod testing;
@@ -29,6 +30,7 @@ pub use hotline::*;
 pub use liaison::*;
 pub use merkle::leaf_bytes;
 pub use ops::*;
+pub use shipments::*;
 use sql::Sql;
 pub use sqlite::SqliteConn;
 

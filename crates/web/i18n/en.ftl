@@ -817,3 +817,27 @@ work-done-issue-licenses = The licences are issued and sealed.
 work-done-deliver = Delivered.
 work-done-terminate = The case is ended.
 work-done-consult = The consultation is sent; the clock pauses as the rules say.
+
+# 邮政寄送 Postal delivery
+shipments-title = Sent by post
+shipment-waybill = Waybill
+shipment-waybill-pending = Waiting for the carrier's waybill
+shipment-postage = Postage
+shipment-postage-bureau = Free (paid by the bureau)
+shipment-postage-recipient = Paid by the recipient
+shipment-status-requested = Waiting for a waybill
+shipment-status-created = Waybill issued, awaiting pickup
+shipment-status-picked-up = Picked up
+shipment-status-in-transit = In transit
+shipment-status-out-for-delivery = Out for delivery
+shipment-status-delivered = Delivered
+shipment-status-returned = Returned to the window
+shipment-status-collected = Collected at the window
+shipment-status-resent = Sent again
+shipment-returned-note = The post could not deliver it and returned it to the window: collect it there, or the window sends it again.
+shipment-collect = Collected at the window
+shipment-resend = Send again
+shipment-new-address = New postal address (blank: the same address)
+work-done-shipment-collect = Collection at the window recorded.
+work-done-shipment-resend = Sent again under a new waybill.
+dash-free-postage-month = Posted free this month

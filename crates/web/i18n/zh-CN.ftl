@@ -781,3 +781,27 @@ work-done-issue-licenses = 已制发证照并加盖印章。
 work-done-deliver = 已送达。
 work-done-terminate = 已终止办理。
 work-done-consult = 已发出征询，计时按规定暂停。
+
+# 邮政寄送 Postal delivery
+shipments-title = 邮寄进度
+shipment-waybill = 运单号
+shipment-waybill-pending = 等待承运商出单
+shipment-postage = 邮费
+shipment-postage-bureau = 免费寄递（审批局支付）
+shipment-postage-recipient = 到付（收件人支付）
+shipment-status-requested = 待出单
+shipment-status-created = 已出单，待揽收
+shipment-status-picked-up = 已揽收
+shipment-status-in-transit = 运输中
+shipment-status-out-for-delivery = 派送中
+shipment-status-delivered = 已签收
+shipment-status-returned = 已退回窗口
+shipment-status-collected = 已在窗口领取
+shipment-status-resent = 已重新寄送
+shipment-returned-note = 邮件未能投递，已退回办事窗口：可到窗口领取，或由窗口重新寄送。
+shipment-collect = 已在窗口领取
+shipment-resend = 重新寄送
+shipment-new-address = 新的邮寄地址（不填则寄往原地址）
+work-done-shipment-collect = 已记录窗口领取。
+work-done-shipment-resend = 已重新寄送，新运单已生成。
+dash-free-postage-month = 本月免费寄递

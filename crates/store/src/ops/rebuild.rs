@@ -26,6 +26,7 @@ impl Db {
             "tickets" => "ticket_no",
             "hotline_directory" => "version",
             "kb_articles" => "id, version",
+            "shipments" => "id",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

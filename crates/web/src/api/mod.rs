@@ -34,12 +34,14 @@ mod cases;
 mod catalog;
 mod licences;
 mod sessions;
+mod shipments;
 mod staff;
 mod supervision;
 use self::cases::*;
 use self::catalog::*;
 use self::licences::*;
 use self::sessions::*;
+use self::shipments::*;
 use self::staff::*;
 use self::supervision::*;
 
@@ -147,6 +149,15 @@ pub fn routes() -> crate::routes::Routes {
         .get("/api/v1/cases/{case_no}/events", Access::SignedIn, case_events)
         .post("/api/v1/cases/{case_no}/{action}", Access::SignedIn, case_action)
         .post("/api/v1/cases/{case_no}/personal-data", Access::Staff, unmask)
+        .get("/api/v1/cases/{case_no}/shipments", Access::SignedIn, case_shipments)
+        .get(
+            "/api/v1/shipments",
+            Access::Roles(&[Role::WindowClerk, Role::Supervisor, Role::Administrator]),
+            returned_shipments,
+        )
+        .get("/api/v1/shipments/{id}", Access::SignedIn, get_shipment)
+        .post("/api/v1/shipments/{id}/collect", Access::Roles(&[Role::WindowClerk]), collect_shipment)
+        .post("/api/v1/shipments/{id}/resend", Access::Roles(&[Role::WindowClerk]), resend_shipment)
         .get("/api/v1/me/data-access", Access::SignedIn, data_access)
         .get("/api/v1/oidc/login", Access::Public, oidc_login)
         .get("/api/v1/oidc/callback", Access::Public, oidc_callback)

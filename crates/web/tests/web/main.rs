@@ -17,6 +17,7 @@ mod hotline;
 mod licences;
 mod parties;
 mod security;
+mod shipments;
 mod supervision;
 
 struct TestApp {
