@@ -50,6 +50,8 @@ fn track(t: &TestApp) -> usize {
 }
 
 #[test]
+// Sessions expire as the clock moves: every advance signs the three in again, used or not.
+#[allow(unused_assignments)]
 fn a_result_by_post_is_tracked_returned_resent_and_collected() {
     each_backend(|t| {
         let (mut citizen, mut clerk, mut supervisor) = (t.login("citizen"), t.login("clerk"), t.login("supervisor"));
