@@ -16,3 +16,13 @@
     });
   });
 })();
+// The channel of an application: the review form says "mobile" when the page is in the phone layout (the
+// stylesheet's narrow breakpoint) on a touch screen, so a phone's application is recorded as a mobile one.
+(function () {
+  var phone = window.matchMedia && window.matchMedia('(max-width: 47.99rem) and (pointer: coarse)').matches;
+  if (!phone) return;
+  var mark = function () {
+    document.querySelectorAll('input[data-device]').forEach(function (i) { i.value = 'mobile'; });
+  };
+  if (document.readyState !== 'loading') mark(); else document.addEventListener('DOMContentLoaded', mark);
+})();

@@ -40,7 +40,10 @@ pub struct SubmitRequest {
     pub item_code: Option<String>,
     #[serde(default)]
     pub bundle_code: Option<String>,
-    pub channel: Channel,
+    /// The channel the application came through; absent: the submitter's own (an applicant's `api`, a window
+    /// clerk's `window`, a hotline operator's `hotline`).
+    #[serde(default)]
+    pub channel: Option<Channel>,
     /// Which service point took the application (同城通办: any point may accept any item).
     #[serde(default)]
     pub service_point: Option<String>,
@@ -158,6 +161,26 @@ fn applicant_channel(c: Channel) -> bool {
 
 fn clerk_channel(c: Channel) -> bool {
     matches!(c, Channel::Window | Channel::Bank | Channel::Hotline | Channel::Kiosk)
+}
+
+/// The channel of a submission that names none: the submitter's own.
+pub fn default_channel(actor: &Actor) -> Channel {
+    if actor.has(Role::WindowClerk) {
+        Channel::Window
+    } else if actor.has(Role::HotlineOperator) && !actor.has(Role::Applicant) {
+        Channel::Hotline
+    } else {
+        Channel::Api
+    }
+}
+
+/// Whether a service point id a kiosk (or another client) sends is acceptable as it stands: 1–40 lowercase letters,
+/// digits and `-`, starting with a letter or digit (the form of the service network's point ids).
+pub fn valid_point_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && !s.starts_with('-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Projection rows of a case state.
@@ -299,12 +322,23 @@ pub(crate) fn command_in(
         }
         _ => {}
     }
+    if let CaseCommand::Deliver { delivery: case::Delivery::Post { address, .. } } = &cmd {
+        if address.chars().count() > 200 {
+            return Err(AppError::invalid("invalid_address", "邮寄地址过长 the address is at most 200 characters"));
+        }
+    }
     let ctx = Ctx { now, actor, calendar: &calendar, def: &def };
     let events = case::decide(&st, cmd, &ctx)?;
     if events.is_empty() {
         return Ok(st);
     }
-    record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form, index)
+    let by_post = events.iter().any(|e| matches!(e, CaseEvent::Delivered { delivery: case::Delivery::Post { .. } }));
+    let st = record(app, db, Some(st), version, events, &actor.id, now, case_no, &def.form, index)?;
+    if by_post {
+        // 邮政寄送: the shipment is requested with the delivery, in its transaction; the waybill comes after.
+        crate::shipments::request_in(db, &st, None, None, None, &actor.id, ms(now))?;
+    }
+    Ok(st)
 }
 
 /// Recompute the dates of every running case after `year`'s calendar changed to `cal` (a publication), in the
@@ -456,16 +490,29 @@ impl App {
             }
         }
         let id_number = validate_applicant(&req.applicant)?;
+        let mut req = req;
+        let channel = req.channel.unwrap_or_else(|| default_channel(actor));
+        req.channel = Some(channel);
         let account = if actor.has(Role::WindowClerk) {
-            if !clerk_channel(req.channel) {
+            if !clerk_channel(channel) {
                 return Err(AppError::invalid(
                     "invalid_channel",
                     "a window clerk submits through the window, bank, hotline or kiosk channel",
                 ));
             }
             req.applicant.account.clone()
+        } else if actor.has(Role::HotlineOperator) && !actor.has(Role::Applicant) {
+            // 12345-assisted: an operator enters a caller's application; it is recorded as a hotline application
+            // (and the caller's account, when the caller has one, follows it).
+            if channel != Channel::Hotline {
+                return Err(AppError::invalid(
+                    "invalid_channel",
+                    "a hotline operator submits through the hotline channel",
+                ));
+            }
+            req.applicant.account.clone()
         } else if actor.has(Role::Applicant) {
-            if !applicant_channel(req.channel) {
+            if !applicant_channel(channel) {
                 return Err(AppError::invalid(
                     "invalid_channel",
                     "an applicant submits online, on a phone, at a kiosk or through the API",
@@ -515,7 +562,6 @@ impl App {
             return Err(AppError::Forbidden("only applicants and window clerks submit applications".into()));
         };
         let def = self.definition_for(&req)?;
-        let mut req = req;
         self.reuse_licenses(actor, &def, &id_number, &mut req.form, &mut req.materials).await?;
         let holder_index = self.clear_index(&id_number);
         let calendar = self.calendar();
@@ -530,7 +576,7 @@ impl App {
         } else {
             None
         };
-        let service_point = req.service_point.clone().or(post).unwrap_or_else(|| req.channel.as_str().to_string());
+        let service_point = req.service_point.clone().or(post).unwrap_or_else(|| channel.as_str().to_string());
         if service_point.chars().count() > 100 {
             return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
         }
@@ -551,7 +597,7 @@ impl App {
                 crate::licensing::check_license_refs(db, &def, Some(&holder_index), &req.materials, day)?;
                 let sub = Submission {
                     case_no: case_no.clone(),
-                    channel: req.channel,
+                    channel,
                     service_point,
                     applicant: ApplicantInfo::new(
                         id_number,
@@ -610,11 +656,20 @@ impl App {
         let now = self.now();
         let actor = actor.clone();
         let app = self.clone();
-        self.store
+        let by_post = matches!(&cmd, CaseCommand::Deliver { delivery: case::Delivery::Post { .. } });
+        let st = self
+            .store
             .write(move |db| -> Result<CaseState, AppError> {
                 command_in(&app, db, &actor, &case_no, cmd, if_match, now)
             })
-            .await
+            .await?;
+        if by_post {
+            // Ask for the waybill now; if the carrier does not answer, the postal worker asks again.
+            if let Err(e) = self.dispatch_shipments(100).await {
+                eprintln!("post: waybill not issued yet: {e}");
+            }
+        }
+        Ok(st)
     }
 
     /// A case with its clocks, for those allowed to see it. A staff member's view is a read of the applicant's

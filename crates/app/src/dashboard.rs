@@ -31,6 +31,9 @@ pub struct DashboardView {
     pub satisfaction_share: Option<f64>,
     /// Display names of departments and items appearing above.
     pub names: std::collections::BTreeMap<String, String>,
+    /// Shipments whose postage the bureau paid (免费寄递): requested this month, and in all.
+    pub free_postage_month: i64,
+    pub free_postage_total: i64,
     /// From 1 November: next year, while its official holiday notice is missing (its deadlines are planned dates).
     pub calendar_reminder: Option<i32>,
 }
@@ -223,8 +226,12 @@ impl App {
             .map(|d| ms(d.midnight().assume_offset(oneseal_domain::clock::CHINA)))
             .unwrap_or(since);
         let sat = self.satisfaction(month_start).await?;
+        let (free_postage_month, free_postage_total) =
+            self.store.read(move |db| db.free_postage_counts(month_start).map_err(AppError::from)).await?;
         Ok(DashboardView {
             ratings_month: sat.total,
+            free_postage_month,
+            free_postage_total,
             satisfaction_share: sat.share,
             numbers,
             alerts_by_department: by_dept.into_iter().map(|(d, (y, r))| (d, y, r)).collect(),

@@ -165,5 +165,6 @@ invalid_from!(
     oneseal_domain::urging::UrgingError,
     oneseal_domain::supervision::AlertError,
     oneseal_domain::license::LicenseError,
-    oneseal_domain::liaison::LiaisonError
+    oneseal_domain::liaison::LiaisonError,
+    oneseal_domain::shipment::ShipmentError
 );

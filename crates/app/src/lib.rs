@@ -25,6 +25,7 @@ pub mod pd;
 pub mod ratings;
 pub mod rebuild;
 pub mod sealing;
+pub mod shipments;
 mod streams;
 pub mod subscribers;
 pub mod supervision;
@@ -40,7 +41,7 @@ pub use error::AppError;
 pub mod rows {
     pub use oneseal_store::{
         AlertFilter, AlertRow, ApiTokenRow, ArticleRow, CaseFilter, LiaisonFilter, LicenseRow, OrganisationRow,
-        TicketFilter, UrgingRow, WriterStats, BATCH_SIZE_BUCKETS, TX_SECONDS_BUCKETS,
+        ShipmentRow, TicketFilter, UrgingRow, WriterStats, BATCH_SIZE_BUCKETS, TX_SECONDS_BUCKETS,
     };
 }
 
@@ -197,6 +198,8 @@ pub struct AppInner {
     views_seen: std::sync::Mutex<Option<String>>,
     /// The seal passphrase this node unlocked the seal with, to load a key another node rotated to.
     seal_passphrase: RwLock<Option<String>>,
+    /// The postal carrier results are sent through (the simulated one unless another is plugged in).
+    carrier: RwLock<Arc<dyn shipments::Carrier>>,
 }
 
 impl App {
@@ -234,6 +237,7 @@ impl App {
             license_types: Arc::new(licensing::builtin_license_types()?),
             views_seen: std::sync::Mutex::new(None),
             seal_passphrase: RwLock::new(None),
+            carrier: RwLock::new(Arc::new(shipments::SimulatedCarrier)),
         }));
         app.reload_calendar_blocking()?;
         app.reload_catalog_blocking()?;

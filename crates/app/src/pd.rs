@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use oneseal_domain::case::{ApplicantInfo, ApplicantKind, CaseEvent, CaseState};
+use oneseal_domain::case::{ApplicantInfo, ApplicantKind, CaseEvent, CaseState, Delivery};
 use oneseal_domain::catalog::{FieldType, FormSchema};
 use oneseal_domain::ids::{CaseNo, ResidentId};
 use oneseal_domain::party::{ClearId, IdNumber, MaskedId, ID_NUMBER_FIELD};
@@ -200,9 +200,17 @@ impl App {
                 self.seal_form(form, schema)?;
             }
             CaseEvent::Corrected { form: Some(form), .. } => self.seal_form(form, schema)?,
+            CaseEvent::Delivered { delivery: Delivery::Post { address, .. } } => *address = self.seal_value(address)?,
             _ => {}
         }
         Ok(())
+    }
+
+    /// A postal address as shown: the first few characters, then stars.
+    fn mask_delivery(&self, d: &mut Delivery) {
+        if let Delivery::Post { address, .. } = d {
+            *address = mask_text(&self.reveal(address).unwrap_or_default());
+        }
     }
 
     fn mask_form(&self, form: &mut Map<String, Value>, schema: &FormSchema) {
@@ -236,6 +244,9 @@ impl App {
         let empty = FormSchema::default();
         self.mask_applicant(&mut st.applicant);
         self.mask_form(&mut st.form, def.as_deref().map_or(&empty, |d| &d.form));
+        if let Some(d) = st.delivery.as_mut() {
+            self.mask_delivery(d);
+        }
         st.query_code_digest.clear();
     }
 
@@ -248,6 +259,7 @@ impl App {
                 query_code_digest.clear();
             }
             CaseEvent::Corrected { form: Some(form), .. } => self.mask_form(form, schema),
+            CaseEvent::Delivered { delivery } => self.mask_delivery(delivery),
             _ => {}
         }
     }

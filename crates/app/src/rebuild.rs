@@ -30,6 +30,7 @@ fn replay_of(stream_id: &str) -> Option<Replay> {
         "network" => |_, db, e| crate::hall::project_network(db, e),
         "appt" => |_, db, e| crate::hall::project_appointment(db, e).map(drop),
         "queue" => |_, db, e| crate::hall::project_number(db, e).map(drop),
+        "shipment" => |_, db, e| crate::shipments::project(db, e).map(drop),
         _ => return None,
     };
     Some(f)
@@ -145,6 +146,7 @@ mod tests {
             "rating-case-YC1",
             "hotline-directory",
             "kb-0a1b",
+            "shipment-YC20260301000001-1",
         ] {
             assert!(replay_of(s).is_some(), "{s}");
         }

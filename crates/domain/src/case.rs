@@ -192,9 +192,21 @@ pub use crate::clock::SuspensionKind;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Delivery {
-    Pickup { window: String },
-    Post { address: String },
+    Pickup {
+        window: String,
+    },
+    /// 邮寄: the address (sealed before the event is written); who pays the postage — the bureau unless said
+    /// (免费寄递; absent in the stored event when the bureau pays, as events before it were written).
+    Post {
+        address: String,
+        #[serde(default, skip_serializing_if = "is_bureau")]
+        postage: crate::shipment::Postage,
+    },
     Electronic,
+}
+
+fn is_bureau(p: &crate::shipment::Postage) -> bool {
+    *p == crate::shipment::Postage::Bureau
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1019,7 +1031,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             }
             let task = step.tasks.iter().find(|t| t.status == TaskStatus::Open).ok_or_else(|| wrong(state, action))?;
             work_task(task, actor)?;
-            if let Delivery::Post { address } = &delivery {
+            if let Delivery::Post { address, .. } = &delivery {
                 non_empty(address, "address")?;
             }
             let mut ev =

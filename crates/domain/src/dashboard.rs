@@ -85,6 +85,8 @@ pub struct Dashboard {
     pub month_by_channel: BTreeMap<String, i64>,
     pub month_by_department: BTreeMap<String, i64>,
     pub month_by_item: BTreeMap<String, i64>,
+    /// Each channel's share of this month's applications, 0–1 (the channels above, over `month_total`).
+    pub month_channel_shares: BTreeMap<String, f64>,
     /// Share of this month's applications made online (web and mobile), 0–1.
     pub online_share: Option<f64>,
     /// Share of this month's applications taken at general windows and bank branches.
@@ -181,6 +183,8 @@ pub fn compute(
     }
     let online: i64 = ["online", "mobile"].iter().map(|c| d.month_by_channel.get(*c).copied().unwrap_or(0)).sum();
     let windows: i64 = ["window", "bank"].iter().map(|c| d.month_by_channel.get(*c).copied().unwrap_or(0)).sum();
+    d.month_channel_shares =
+        d.month_by_channel.iter().filter_map(|(c, n)| share(*n, d.month_total).map(|x| (c.clone(), x))).collect();
     d.online_share = share(online, d.month_total);
     d.window_share = share(windows, d.month_total);
     d.on_time_rate = share(d.month_on_time, d.month_with_deadline);

@@ -1,6 +1,6 @@
 //! The pure rules of OneSeal: identifiers, the working-day calendar and clocks, the service catalog, the case
 //! machine and catalog search, and the typed events and statuses of every other stream (alerts, urgings, licences,
-//! liaison, ratings, catalog versions, calendar years, personal-data reads).
+//! liaison, ratings, catalog versions, calendar years, personal-data reads, shipments).
 //!
 //! Architecture invariant: this crate does no IO and reads no clock; it knows nothing of HTTP, SQL or tokio.
 //! Time, the calendar and the actor are parameters.
@@ -23,6 +23,7 @@ pub mod rating;
 pub mod recompute;
 pub mod roles;
 pub mod search;
+pub mod shipment;
 pub mod supervision;
 pub mod urging;
 pub mod worktime;

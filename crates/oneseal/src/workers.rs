@@ -13,7 +13,7 @@ pub struct Workers;
 impl Workers {
     /// Start every worker on the current Tokio runtime: the transparency checkpoint (every minute) and tree folding
     /// (every second), planner statistics and upload clean-up (hourly), mail of red alerts (when configured),
-    /// electronic supervision with its sweeps, liaison and webhooks, and notifications.
+    /// electronic supervision with its sweeps, postal tracking, liaison and webhooks, and notifications.
     pub fn start(app: &App, mail: Option<MailConfig>) {
         let signer = app.clone();
         tokio::spawn(async move {
@@ -120,6 +120,17 @@ impl Workers {
                 if n == 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
+            }
+        });
+        let post = app.clone();
+        tokio::spawn(async move {
+            // Postal delivery: waybills for new shipments, then the carrier's tracking, every 30 seconds (several
+            // nodes may poll: each report is recorded once).
+            loop {
+                if let Err(e) = post.run_shipments_once().await {
+                    eprintln!("post: {}", app_err(e));
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
             }
         });
         let liaison = app.clone();

@@ -14,6 +14,7 @@ mod liaison;
 mod merkle;
 mod ops;
 mod postgres;
+mod shipments;
 pub mod sql;
 mod sqlite;
 pub mod testing;
@@ -31,6 +32,7 @@ pub use hotline::*;
 pub use liaison::*;
 pub use merkle::leaf_bytes;
 pub use ops::*;
+pub use shipments::*;
 use sql::Sql;
 pub use sqlite::SqliteConn;
 

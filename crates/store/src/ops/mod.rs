@@ -38,6 +38,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (21, include_str!("../migrations/sqlite_0021_concurrent_writers.sql")),
     (22, include_str!("../migrations/sqlite_0022_several_nodes.sql")),
     (23, include_str!("../migrations/sqlite_0023_hall.sql")),
+    (24, include_str!("../migrations/sqlite_0024_shipments.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -63,6 +64,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (21, include_str!("../migrations/postgres_0021_concurrent_writers.sql")),
     (22, include_str!("../migrations/postgres_0022_several_nodes.sql")),
     (23, include_str!("../migrations/postgres_0023_hall.sql")),
+    (24, include_str!("../migrations/postgres_0024_shipments.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -679,6 +681,7 @@ pub const PROJECTION_TABLES: &[&str] = &[
     "appointments",
     "appointment_slots",
     "queue_numbers",
+    "shipments",
 ];
 
 mod accounts;

@@ -30,6 +30,7 @@ impl Db {
             "appointments" => "code",
             "appointment_slots" => "point, date, slot, item",
             "queue_numbers" => "stream_id",
+            "shipments" => "id",
             _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;

@@ -23,8 +23,9 @@ pub(super) async fn submit(
     State(s): State<AppState>,
     Authed(actor, _): Authed,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<SubmitRequest>,
+    ApiJson(mut b): ApiJson<SubmitRequest>,
 ) -> Res {
+    b.channel = Some(api_channel(&actor, b.channel));
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(
             v.to_str()
@@ -40,6 +41,26 @@ pub(super) async fn submit(
         r.headers_mut().insert(header::LOCATION, h);
     }
     Ok(r)
+}
+
+/// The channel a submission through the JSON API records. An applicant's is `api`, unless the client says it is an
+/// app on a phone (`mobile`, such as the city's app speaking this API); `online` and `kiosk` are the portal's own
+/// pages and kiosk mode, which never come through here, so a client naming them is still recorded as `api`. A
+/// window clerk's client (a window, a bank branch, a hotline seat, an assisted kiosk) names its own channel, the
+/// window by default; a hotline operator's is `hotline`.
+pub(super) fn api_channel(actor: &Actor, said: Option<Channel>) -> Channel {
+    if actor.has(Role::WindowClerk) {
+        return said.unwrap_or(Channel::Window);
+    }
+    if actor.has(Role::Applicant) {
+        return match said {
+            Some(Channel::Mobile) => Channel::Mobile,
+            Some(Channel::Online | Channel::Kiosk | Channel::Api) | None => Channel::Api,
+            // Refused by the application with its problem (an applicant's channel is never a clerk's).
+            Some(other) => other,
+        };
+    }
+    said.unwrap_or_else(|| oneseal_app::cases::default_channel(actor))
 }
 
 #[derive(Deserialize)]

@@ -12,8 +12,8 @@ use oneseal_app::rows::CaseFilter;
 use oneseal_app::AppError;
 use oneseal_domain::calendar::{format_date, parse_date, YearData};
 use oneseal_domain::case::{
-    ApplicantKind, Assignee, CaseCommand, Delivery, MaterialRef, Outcome, Problem as CorrectionProblem, Status,
-    SuspensionKind,
+    ApplicantKind, Assignee, CaseCommand, Channel, Delivery, MaterialRef, Outcome, Problem as CorrectionProblem,
+    Status, SuspensionKind,
 };
 use oneseal_domain::catalog::{FormSchema, ItemKind, ServiceItem, Tag};
 use oneseal_domain::flowchart;
@@ -34,12 +34,14 @@ mod cases;
 mod catalog;
 mod licences;
 mod sessions;
+mod shipments;
 mod staff;
 mod supervision;
 use self::cases::*;
 use self::catalog::*;
 use self::licences::*;
 use self::sessions::*;
+use self::shipments::*;
 use self::staff::*;
 use self::supervision::*;
 
@@ -141,12 +143,21 @@ pub fn routes() -> crate::routes::Routes {
         .put("/api/v1/calendar/years/{year}", Access::BureauAdmin, put_calendar_year)
         .get("/api/v1/calendar/workdays/{date}", Access::Public, is_workday)
         .get("/api/v1/calendar/deadline", Access::Public, deadline)
-        .post("/api/v1/cases", Access::Roles(&[Role::Applicant, Role::WindowClerk]), submit)
+        .post("/api/v1/cases", Access::Roles(&[Role::Applicant, Role::WindowClerk, Role::HotlineOperator]), submit)
         .get("/api/v1/cases", Access::SignedIn, list_cases)
         .get("/api/v1/cases/{case_no}", Access::SignedIn, get_case)
         .get("/api/v1/cases/{case_no}/events", Access::SignedIn, case_events)
         .post("/api/v1/cases/{case_no}/{action}", Access::SignedIn, case_action)
         .post("/api/v1/cases/{case_no}/personal-data", Access::Staff, unmask)
+        .get("/api/v1/cases/{case_no}/shipments", Access::SignedIn, case_shipments)
+        .get(
+            "/api/v1/shipments",
+            Access::Roles(&[Role::WindowClerk, Role::Supervisor, Role::Administrator]),
+            returned_shipments,
+        )
+        .get("/api/v1/shipments/{id}", Access::SignedIn, get_shipment)
+        .post("/api/v1/shipments/{id}/collect", Access::Roles(&[Role::WindowClerk]), collect_shipment)
+        .post("/api/v1/shipments/{id}/resend", Access::Roles(&[Role::WindowClerk]), resend_shipment)
         .get("/api/v1/me/data-access", Access::SignedIn, data_access)
         .get("/api/v1/oidc/login", Access::Public, oidc_login)
         .get("/api/v1/oidc/callback", Access::Public, oidc_callback)

@@ -423,7 +423,8 @@ async fn save(
         _ => {}
     }
     if go == "submit" {
-        return submit(&s, &ctx, &p, w).await;
+        let (channel, point) = channel_of(&ctx, &headers, posted.get("device").map(String::as_str));
+        return submit(&s, &ctx, &p, w, channel, point).await;
     }
     if store(&s, &p, &w).await.is_err() {
         return (StatusCode::SERVICE_UNAVAILABLE, ctx.t("error-internal")).into_response();
@@ -432,7 +433,37 @@ async fn save(
     Redirect::to(&format!("/apply/{code}?step={next}")).into_response()
 }
 
-async fn submit(s: &AppState, ctx: &Ctx, p: &Principal, mut w: Wizard) -> Response {
+/// The channel an application made through the wizard came through, and the point it was made at:
+///
+/// - a browser in kiosk mode (the kiosk cookie): `kiosk`, at the kiosk's configured point if it has one;
+/// - a phone: `mobile`. Two signals, either enough: the review form's `device` field, which `forms.js` sets to
+///   `mobile` when the page is shown in the phone layout (the stylesheet's narrow breakpoint with a coarse, touch
+///   pointer) — it works in every browser with scripts, and says what the person actually used; and the
+///   `Sec-CH-UA-Mobile: ?1` client hint that Chromium browsers send with every request unasked. The User-Agent
+///   string is not read: it is guessed at, frozen or spoofed, and the two signals above are explicit;
+/// - otherwise `online`.
+///
+/// The channel is a statistic, not an authority: a person who forges it only miscounts their own application.
+fn channel_of(ctx: &Ctx, headers: &HeaderMap, device: Option<&str>) -> (Channel, Option<String>) {
+    if ctx.kiosk {
+        return (Channel::Kiosk, ctx.kiosk_point.clone());
+    }
+    let hint = headers.get("sec-ch-ua-mobile").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == "?1");
+    if device == Some("mobile") || hint {
+        (Channel::Mobile, None)
+    } else {
+        (Channel::Online, None)
+    }
+}
+
+async fn submit(
+    s: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    mut w: Wizard,
+    channel: Channel,
+    point: Option<String>,
+) -> Response {
     let (kind, name, id_number, phone) = if w.draft.applicant.is_empty() || w.draft.applicant == "person" {
         match s.app.applicant_identity(&p.actor).await {
             Ok(Some((name, id, phone))) => (ApplicantKind::Person, name, id.as_str().to_string(), phone),
@@ -485,8 +516,8 @@ async fn submit(s: &AppState, ctx: &Ctx, p: &Principal, mut w: Wizard) -> Respon
     let req = SubmitRequest {
         item_code,
         bundle_code,
-        channel: Channel::Online,
-        service_point: None,
+        channel: Some(channel),
+        service_point: point,
         applicant: ApplicantInput { kind, name, id_number, phone, account: None },
         form: w.draft.form.clone(),
         materials: w

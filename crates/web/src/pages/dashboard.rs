@@ -96,6 +96,7 @@ fn build(ctx: &Ctx, v: &DashboardView, screen: bool) -> DashboardPage {
         ("average_working_days", days(d.average_working_days)),
         ("month_completed", d.month_completed.to_string()),
         ("satisfaction_share", pct(v.satisfaction_share)),
+        ("free_postage_month", v.free_postage_month.to_string()),
     ]
     .into_iter()
     .map(|(k, val)| Kpi { key: k.to_string(), label: ctx.t(&format!("dash-{}", k.replace('_', "-"))), value: val })

@@ -294,6 +294,50 @@ pub struct FixField {
     pub message: String,
 }
 
+/// A shipment as the case pages show it (邮政寄送): personal data masked, the tracking newest first.
+pub struct ShipmentLine {
+    pub id: String,
+    pub attempt: i64,
+    pub waybill: String,
+    pub status: String,
+    pub status_label: String,
+    pub postage: String,
+    pub address: String,
+    /// (time, stage, location, note), newest first.
+    pub tracking: Vec<(String, String, String, String)>,
+    pub returned: bool,
+}
+
+/// A case's shipments for a page (none when the reader may not see them).
+pub async fn shipment_lines(s: &AppState, ctx: &Ctx, p: &Principal, case_no: &str) -> Vec<ShipmentLine> {
+    let list = s.app.case_shipments(&p.actor, case_no).await.unwrap_or_default();
+    list.into_iter()
+        .map(|x| ShipmentLine {
+            returned: x.status == "returned",
+            status_label: ctx.t(&format!("shipment-status-{}", x.status.replace('_', "-"))),
+            postage: ctx.t(&format!("shipment-postage-{}", x.postage)),
+            waybill: x.waybill.unwrap_or_else(|| ctx.t("shipment-waybill-pending")),
+            tracking: x
+                .tracking
+                .iter()
+                .rev()
+                .map(|t| {
+                    (
+                        ms_time(t.at_ms),
+                        ctx.t(&format!("shipment-status-{}", t.stage.as_str().replace('_', "-"))),
+                        t.location.clone(),
+                        t.note.clone(),
+                    )
+                })
+                .collect(),
+            id: x.id,
+            attempt: x.attempt,
+            status: x.status,
+            address: x.address,
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
@@ -308,6 +352,9 @@ struct CasePage {
     error: Option<String>,
     clock_text: String,
     deadline_text: String,
+    shipments: Vec<ShipmentLine>,
+    /// Window clerks act on returned shipments on the workbench, never here.
+    window_clerk: bool,
 }
 
 async fn load_case(s: &AppState, p: &Principal, no: &str) -> Result<(CaseView, Vec<TrailEntry>), AppError> {
@@ -368,7 +415,10 @@ async fn case_page_with(
     let clock_text = clock_text(ctx, &v);
     let deadline_text = deadline_text(ctx, &v);
     let status_text = status_label(ctx, v.state.status.as_str());
+    let shipments = shipment_lines(s, ctx, p, v.state.case_no.as_str()).await;
     let page_ = CasePage {
+        shipments,
+        window_clerk: false,
         deadline_text,
         ctx: ctx.clone(),
         status: status_text,

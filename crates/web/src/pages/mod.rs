@@ -37,6 +37,8 @@ use oneseal_domain::roles::Role;
 pub const LANG_COOKIE: &str = "oneseal_lang";
 pub const LARGE_COOKIE: &str = "oneseal_large";
 pub const KIOSK_COOKIE: &str = "oneseal_kiosk";
+/// The service point a kiosk stands at (`/kiosk?point=…`), recorded on the applications made at it.
+pub const KIOSK_POINT_COOKIE: &str = "oneseal_kiosk_point";
 
 pub fn routes() -> crate::routes::Routes {
     crate::routes::Routes::pages()
@@ -177,6 +179,8 @@ pub struct Ctx {
     pub regulator: bool,
     /// Kiosk mode (a self-service terminal): big targets, back to the start after inactivity.
     pub kiosk: bool,
+    /// The service point the kiosk is configured with (a valid point slug), if any.
+    pub kiosk_point: Option<String>,
     /// Milliseconds of inactivity before a kiosk resets.
     pub kiosk_idle_ms: u64,
     /// The session's CSRF token for the page's forms (empty when nobody is signed in).
@@ -256,6 +260,9 @@ impl Ctx {
             _ => path.to_string(),
         };
         let kiosk = cookie_value(headers, KIOSK_COOKIE).is_some_and(|v| v == "1");
+        let kiosk_point = cookie_value(headers, KIOSK_POINT_COOKIE)
+            .filter(|_| kiosk)
+            .filter(|v| oneseal_app::cases::valid_point_slug(v));
         Ctx {
             lang,
             large,
@@ -268,6 +275,7 @@ impl Ctx {
             leader: false,
             regulator: false,
             kiosk,
+            kiosk_point,
             kiosk_idle_ms: 90_000,
             csrf: String::new(),
         }

@@ -232,7 +232,7 @@ async fn submit(
         let req = SubmitRequest {
             item_code,
             bundle_code,
-            channel: Channel::Window,
+            channel: Some(Channel::Window),
             service_point: None,
             applicant: ApplicantInput {
                 kind,

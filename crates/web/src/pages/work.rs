@@ -14,7 +14,7 @@ use oneseal_domain::roles::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::me::{beijing, status_label, timeline, Entry};
+use super::me::{beijing, shipment_lines, status_label, timeline, Entry, ShipmentLine};
 use super::{csrf_ok, forbidden, not_found, page, Ctx, Signed};
 use crate::policy::Principal;
 use crate::AppState;
@@ -25,6 +25,7 @@ pub fn routes() -> crate::routes::Routes {
         .get("/work", Access::Staff, inbox)
         .get("/work/cases/{case_no}", Access::Staff, case_page)
         .post("/work/cases/{case_no}/act", Access::Staff, act)
+        .post("/work/cases/{case_no}/shipments", Access::Roles(&[Role::WindowClerk]), shipment_act)
 }
 
 /// One row of an inbox.
@@ -191,6 +192,9 @@ struct CasePage {
     done: Option<String>,
     /// The current step's open tasks: (what, who holds it).
     tasks: Vec<(String, String)>,
+    /// The result's shipments (邮政寄送), and whether this person may act on a returned one (a window clerk).
+    shipments: Vec<ShipmentLine>,
+    window_clerk: bool,
 }
 
 /// The actions `p` may take on the case now: every candidate command is tried against the domain's rules.
@@ -448,7 +452,10 @@ async fn case_page_with(
     } else {
         Vec::new()
     };
+    let shipments = shipment_lines(s, ctx, p, v.state.case_no.as_str()).await;
     let page_ = CasePage {
+        shipments,
+        window_clerk: p.actor.has(Role::WindowClerk),
         ctx: ctx.clone(),
         status: status_label(ctx, v.state.status.as_str()),
         submitted_at: beijing(v.state.submitted_at),
@@ -538,7 +545,8 @@ fn body_of(action: &str, f: &std::collections::BTreeMap<String, String>) -> Valu
         "decide" => json!({ "outcome": get("outcome"), "reasons": lines(f.get("reasons")) }),
         "deliver" => match get("method").as_str() {
             "pickup" => json!({ "delivery": { "method": "pickup", "window": get("window") } }),
-            "post" => json!({ "delivery": { "method": "post", "address": get("address") } }),
+            "post" => json!({ "delivery": { "method": "post", "address": get("address"),
+                "postage": if get("postage") == "recipient" { "recipient" } else { "bureau" } } }),
             _ => json!({ "delivery": { "method": "electronic" } }),
         },
         "terminate" => json!({ "reason": get("reason") }),
@@ -588,6 +596,45 @@ async fn act(
                 "stale_version" => ctx.t("work-stale"),
                 _ => format!("{} {}", prob.title_zh, prob.detail),
             };
+            case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// A window clerk's answer to a returned shipment (邮件退回): hand the result over at a window (`op=collect`), or
+/// send it again (`op=resend`, to a new address if one is given).
+async fn shipment_act(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+    form: Result<Form<std::collections::BTreeMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let f = form.map(|f| f.0).unwrap_or_default();
+    if !csrf_ok(&p, f.get("_csrf").map(String::as_str).unwrap_or("")) {
+        return forbidden(&headers, &format!("/work/cases/{no}"));
+    }
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let id = get("id");
+    // The shipment must be one of this case's (the address names the case).
+    if !id.starts_with(&format!("shipment-{no}-")) {
+        return not_found(&headers, &format!("/work/cases/{no}"));
+    }
+    let done = match get("op").as_str() {
+        "collect" => s.app.collect_shipment(&p.actor, &id, &get("window")).await.map(|_| "shipment-collect"),
+        "resend" => {
+            let address = get("address");
+            let address = (!address.is_empty()).then_some(address);
+            s.app.resend_shipment(&p.actor, &id, address.as_deref(), None).await.map(|_| "shipment-resend")
+        }
+        _ => Err(oneseal_app::AppError::invalid("unknown_operation", "op is collect or resend")),
+    };
+    match done {
+        Ok(a) => Redirect::to(&format!("/work/cases/{no}?done={a}")).into_response(),
+        Err(e) => {
+            let prob = crate::problem::ApiError::from(e).0;
+            let msg = format!("{} {}", prob.title_zh, prob.detail);
             case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }

@@ -13,10 +13,12 @@ use time::macros::datetime;
 
 mod cases;
 mod hall;
+mod channels;
 mod hotline;
 mod licences;
 mod parties;
 mod security;
+mod shipments;
 mod supervision;
 
 struct TestApp {
