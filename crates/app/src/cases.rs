@@ -44,7 +44,8 @@ pub struct SubmitRequest {
     /// clerk's `window`, a hotline operator's `hotline`).
     #[serde(default)]
     pub channel: Option<Channel>,
-    /// Which service point took the application (同城通办: any point may accept any item).
+    /// Which service point took the application (同城通办: any point of the network that handles the item accepts
+    /// it; a point of the network that does not is refused).
     #[serde(default)]
     pub service_point: Option<String>,
     pub applicant: ApplicantInput,
@@ -579,6 +580,24 @@ impl App {
         let service_point = req.service_point.clone().or(post).unwrap_or_else(|| channel.as_str().to_string());
         if service_point.chars().count() > 100 {
             return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
+        }
+        // 同城通办: a point of the service network accepts what it handles (every item of a bundle).
+        if let Some(p) = self.network().point(&service_point) {
+            let view = self.catalog();
+            let items: Vec<String> = match (&req.item_code, &req.bundle_code) {
+                (Some(code), _) => vec![code.clone()],
+                (None, Some(code)) => view
+                    .latest_bundle(code)
+                    .map(|b| b.body.items.iter().map(|i| i.as_str().to_string()).collect())
+                    .unwrap_or_default(),
+                (None, None) => Vec::new(),
+            };
+            if let Some(i) = items.iter().find(|i| !p.handles(i)) {
+                return Err(AppError::invalid(
+                    "point_does_not_handle",
+                    format!("{} does not handle {i} 该受理点不办理此事项", p.name),
+                ));
+            }
         }
         let app = self.clone();
         self.store

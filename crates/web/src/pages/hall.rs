@@ -433,7 +433,11 @@ async fn window_screen(State(s): State<AppState>, ctx: Ctx, Path((point, no)): P
         Err(e) => return error_page(&ctx, e),
     };
     let number = board.calling.iter().find(|c| c.window == no).map(|c| c.number.clone());
-    page(StatusCode::OK, &ctx, &WindowScreenPage { ctx: ctx.clone(), point: point.clone(), point_name: pt.name.clone(), window: no, number })
+    page(
+        StatusCode::OK,
+        &ctx,
+        &WindowScreenPage { ctx: ctx.clone(), point: point.clone(), point_name: pt.name.clone(), window: no, number },
+    )
 }
 
 #[derive(Template)]

@@ -511,3 +511,27 @@ fn the_hall_numbers_match_a_recount_of_the_events() {
         assert_eq!(page_get(t, "/dashboard/hall.csv", Some(&citizen)).0, 403);
     });
 }
+
+#[test]
+fn any_point_that_handles_an_item_accepts_it_and_the_case_records_where() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        let clerk = t.login("clerk");
+        let mut body = submission(t, &company, "window");
+        body["service_point"] = json!("etdz-centre");
+        let r = t.post("/api/v1/cases", Some(&clerk), &body);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap();
+        let v = t.get(&format!("/api/v1/cases/{no}"), Some(&clerk));
+        assert_eq!(
+            (v.body["service_point"].as_str(), v.body["channel"].as_str()),
+            (Some("etdz-centre"), Some("window"))
+        );
+        // The community station does not handle company establishment: refused, nothing written.
+        let before = t.events();
+        body["service_point"] = json!("lh-community");
+        let r = t.post("/api/v1/cases", Some(&clerk), &body);
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("point_does_not_handle")), "{:?}", r.body);
+        assert_eq!(t.events(), before);
+    });
+}

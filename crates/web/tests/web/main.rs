@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 use time::macros::datetime;
 
 mod cases;
-mod hall;
 mod channels;
+mod hall;
 mod hotline;
 mod licences;
 mod parties;
