@@ -932,6 +932,10 @@ impl App {
             let r = self
                 .store
                 .write(move |db| -> Result<(), AppError> {
+                    // One window command at a point at a time across writers and nodes (PostgreSQL: a
+                    // transaction-scoped advisory lock; SQLite has one writer): windows calling at once would
+                    // otherwise all pick the same head of the queue and all but one start again.
+                    db.claim_work(&format!("queue:{pid}"))?;
                     let rows = db.queue_of(&pid, &date, false)?;
                     let open: Vec<(QueueRow, QueueState)> =
                         rows.into_iter().map(|r| state_of(&r).map(|s| (r, s))).collect::<Result<_, _>>()?;
@@ -1006,6 +1010,24 @@ impl App {
             }
         }
         Err(last.unwrap_or_else(|| AppError::Internal("window action failed".into())))
+    }
+
+    /// The board, computed once per change of the point's queue on this node however many screens ask (each
+    /// screen's feed checks for a change every second; the board is built only when the change is new).
+    pub async fn board_shared(&self, point: &str) -> Result<Arc<BoardView>, AppError> {
+        let changed = self.queue_changed(point).await?;
+        let cached = self.boards.lock().ok().and_then(|m| m.get(point).filter(|b| b.changed_ms == changed).cloned());
+        if let Some(b) = cached {
+            return Ok(b);
+        }
+        let b = Arc::new(self.board(point).await?);
+        if let Ok(mut m) = self.boards.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(point.to_string(), b.clone());
+        }
+        Ok(b)
     }
 
     /// The hall screen: the numbers called most recently with their windows, and how many wait.

@@ -192,6 +192,8 @@ pub struct AppInner {
     hotline_directory: Arc<RwLock<Arc<oneseal_domain::hotline::Directory>>>,
     /// The service network in force (points, windows, queue and appointment rules).
     network: Arc<RwLock<Arc<oneseal_domain::hall::Network>>>,
+    /// The last hall board built per point on this node (`App::board_shared`).
+    boards: std::sync::Mutex<std::collections::HashMap<String, Arc<hall::BoardView>>>,
     /// Webhook delivery attempts that failed, per node (for the metrics).
     pub webhook_failures: Arc<std::sync::atomic::AtomicU64>,
     /// The database's views fingerprint this node last loaded ([`App::refresh_views`]).
@@ -224,6 +226,7 @@ impl App {
             liaison: Arc::default(),
             hotline_directory: Arc::default(),
             network: Arc::default(),
+            boards: std::sync::Mutex::default(),
             ratings: Arc::default(),
             webhook_failures: Arc::default(),
             disclosure_delay_days: Arc::default(),

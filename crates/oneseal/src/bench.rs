@@ -47,6 +47,28 @@ pub enum BenchCmd {
         #[arg(long)]
         max_cpu_ms: Option<f64>,
     },
+    /// The hall at peak: one point with many windows, a morning rush of arrivals taking numbers, every window
+    /// calling, serving and finishing, and hall screens subscribed to the live feed: call-next latency.
+    Hall {
+        #[arg(long, default_value_t = 400)]
+        windows: usize,
+        /// Numbers taken (the morning rush: 2,000 arrivals in an hour at one point).
+        #[arg(long, default_value_t = 2000)]
+        arrivals: usize,
+        /// Hall screens subscribed to `/hall/{point}/events` during the run.
+        #[arg(long, default_value_t = 500)]
+        screens: usize,
+        /// Client threads working the windows (each works windows in turn).
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Arrivals per hour, paced (open loop); 0: as fast as the server answers (closed loop, saturation).
+        #[arg(long, default_value_t = 0)]
+        per_hour: u64,
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value = "target/bench")]
+        dir: std::path::PathBuf,
+    },
     /// Electronic supervision's sweep with many open cases of which some are due: finding them, and raising
     /// their alerts.
     Sweep {
@@ -106,16 +128,19 @@ pub fn run(c: BenchCmd) -> Result<(), String> {
         BenchCmd::Dashboard { cases, days, rounds, database, dir } => {
             dashboard(cases, days.max(1), rounds.max(1), database, &dir)
         }
+        BenchCmd::Hall { windows, arrivals, screens, clients, per_hour, database, dir } => {
+            crate::bench_hall::run(windows.max(1), arrivals.max(1), screens, clients.max(1), per_hour, database, &dir)
+        }
     }
 }
 
-struct Client {
-    agent: ureq::Agent,
-    base: String,
+pub(crate) struct Client {
+    pub(crate) agent: ureq::Agent,
+    pub(crate) base: String,
 }
 
 impl Client {
-    fn call(
+    pub(crate) fn call(
         &self,
         method: &str,
         path: &str,
@@ -149,7 +174,7 @@ impl Client {
 
 /// The database a benchmark runs on: the one given, or a fresh SQLite file `{name}.db` under `dir` (on the disk
 /// being measured).
-fn bench_database(database: Option<String>, dir: &std::path::Path, name: &str) -> Result<String, String> {
+pub(crate) fn bench_database(database: Option<String>, dir: &std::path::Path, name: &str) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     if let Some(d) = database {
         return Ok(d);
@@ -162,7 +187,7 @@ fn bench_database(database: Option<String>, dir: &std::path::Path, name: &str) -
 }
 
 /// Serve `app` on a free port of 127.0.0.1 from `rt`; the address.
-fn start_server(rt: &tokio::runtime::Runtime, app: &App) -> Result<std::net::SocketAddr, String> {
+pub(crate) fn start_server(rt: &tokio::runtime::Runtime, app: &App) -> Result<std::net::SocketAddr, String> {
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let server_app = app.clone();
@@ -172,7 +197,7 @@ fn start_server(rt: &tokio::runtime::Runtime, app: &App) -> Result<std::net::Soc
     Ok(addr)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -426,7 +451,7 @@ fn lifecycle(
 
 /// This process's CPU time so far (user + system, ms), from /proc/self/stat (clock ticks of 1/100 s: Linux's
 /// USER_HZ). Steadier than wall time on a shared machine.
-fn process_cpu_ms() -> Option<f64> {
+pub(crate) fn process_cpu_ms() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // After the command name in parentheses: state, ppid, … utime (14th field) and stime (15th).
     let rest = stat.rsplit_once(')')?.1;

@@ -263,11 +263,11 @@ async fn events(State(s): State<AppState>, Path(point): Path<String>, headers: H
             let changed = s.app.queue_changed(&point).await.unwrap_or(seen);
             if changed != seen {
                 seen = changed;
-                let ev = match s.app.board(&point).await {
+                let ev = match s.app.board_shared(&point).await {
                     Ok(b) => Event::default()
                         .event("board")
                         .retry(Duration::from_secs(2))
-                        .json_data(&b)
+                        .json_data(b.as_ref())
                         .unwrap_or_else(|_| Event::default().comment("board")),
                     Err(_) => Event::default().comment("unavailable"),
                 };
