@@ -535,3 +535,40 @@ fn any_point_that_handles_an_item_accepts_it_and_the_case_records_where() {
         assert_eq!(t.events(), before);
     });
 }
+
+#[test]
+fn windows_calling_at_once_get_different_numbers() {
+    each_backend(|t| {
+        let clerk = t.login("clerk");
+        for _ in 0..4 {
+            let r = t.post("/api/v1/service-points/yc-hall/numbers", None, &json!({"source": "kiosk"}));
+            assert_eq!(r.status, 201);
+        }
+        let (base2, _node2) = spawn_node(t, None);
+        let got: Vec<(u16, String)> = std::thread::scope(|s| {
+            let hs: Vec<_> = ["A01", "A02", "A03", "A04"]
+                .into_iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    let (clerk, base) = (clerk.clone(), if i % 2 == 0 { t.base.clone() } else { base2.clone() });
+                    s.spawn(move || {
+                        let mut resp = t
+                            .agent
+                            .post(&format!("{base}/api/v1/service-points/yc-hall/windows/{w}"))
+                            .header("Authorization", &format!("Bearer {clerk}"))
+                            .send_json(&json!({"action": "call_next"}))
+                            .unwrap();
+                        let v: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+                        (resp.status().as_u16(), v["current"]["number"].as_str().unwrap_or_default().to_string())
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(got.iter().all(|(s, _)| *s == 200), "{}: {got:?}", t.backend);
+        let mut numbers: Vec<&str> = got.iter().map(|(_, n)| n.as_str()).collect();
+        numbers.sort();
+        assert_eq!(numbers, ["A001", "A002", "A003", "A004"], "{}", t.backend);
+        assert_rebuild_identical(t);
+    });
+}
