@@ -924,6 +924,20 @@ impl App {
         };
         let (who, now) = (actor.id.clone(), ms(self.now()));
         let (pid, wno) = (p.id.clone(), w.no.clone());
+        // Nothing to call: answered from a read, without a write job (idle windows look up often).
+        if matches!(action, WindowAction::CallNext) {
+            let open = self.open_numbers(&pid, &date).await?;
+            let busy = open.iter().any(|q| {
+                q.window.as_deref() == Some(wno.as_str()) && matches!(q.status, QueueStatus::Called | QueueStatus::Serving)
+            });
+            if !busy && hall::pick_next(&open, &p, &w).is_none() {
+                return Err(AppError::Conflict {
+                    code: "queue_empty",
+                    message: "no one is waiting for this window 当前无人等候".into(),
+                    title_zh: "无人等候",
+                });
+            }
+        }
         let mut last = None;
         for _ in 0..5 {
             let (p, w, action, date, who, pid, wno) =
@@ -1015,7 +1029,7 @@ impl App {
     /// The board, computed once per change of the point's queue on this node however many screens ask (each
     /// screen's feed checks for a change every second; the board is built only when the change is new).
     pub async fn board_shared(&self, point: &str) -> Result<Arc<BoardView>, AppError> {
-        let changed = self.queue_changed(point).await?;
+        let changed = self.queue_changed_shared(point).await?;
         let cached = self.boards.lock().ok().and_then(|m| m.get(point).filter(|b| b.changed_ms == changed).cloned());
         if let Some(b) = cached {
             return Ok(b);
@@ -1083,6 +1097,29 @@ impl App {
             waiting_by_section,
             changed_ms: changed,
         })
+    }
+
+    /// [`App::queue_changed`], read from the database at most twice a second per point on this node however many
+    /// screens ask (each hall screen's feed asks every second).
+    pub async fn queue_changed_shared(&self, point: &str) -> Result<i64, AppError> {
+        let fresh = std::time::Duration::from_millis(500);
+        let hit = self
+            .queue_seen
+            .lock()
+            .ok()
+            .and_then(|m| m.get(point).copied())
+            .filter(|(at, _)| at.elapsed() < fresh);
+        if let Some((_, v)) = hit {
+            return Ok(v);
+        }
+        let v = self.queue_changed(point).await?;
+        if let Ok(mut m) = self.queue_seen.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(point.to_string(), (std::time::Instant::now(), v));
+        }
+        Ok(v)
     }
 
     /// The newest change at a point's queue (a screen redraws when it moves).

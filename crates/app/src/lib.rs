@@ -194,6 +194,8 @@ pub struct AppInner {
     network: Arc<RwLock<Arc<oneseal_domain::hall::Network>>>,
     /// The last hall board built per point on this node (`App::board_shared`).
     boards: std::sync::Mutex<std::collections::HashMap<String, Arc<hall::BoardView>>>,
+    /// When each point's newest queue change was last read on this node, and its value (`queue_changed_shared`).
+    queue_seen: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, i64)>>,
     /// Webhook delivery attempts that failed, per node (for the metrics).
     pub webhook_failures: Arc<std::sync::atomic::AtomicU64>,
     /// The database's views fingerprint this node last loaded ([`App::refresh_views`]).
@@ -227,6 +229,7 @@ impl App {
             hotline_directory: Arc::default(),
             network: Arc::default(),
             boards: std::sync::Mutex::default(),
+            queue_seen: std::sync::Mutex::default(),
             ratings: Arc::default(),
             webhook_failures: Arc::default(),
             disclosure_delay_days: Arc::default(),

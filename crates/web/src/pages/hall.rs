@@ -260,7 +260,7 @@ async fn events(State(s): State<AppState>, Path(point): Path<String>, headers: H
     }
     let stream = futures_util::stream::unfold((s, point, -1i64), |(s, point, mut seen)| async move {
         loop {
-            let changed = s.app.queue_changed(&point).await.unwrap_or(seen);
+            let changed = s.app.queue_changed_shared(&point).await.unwrap_or(seen);
             if changed != seen {
                 seen = changed;
                 let ev = match s.app.board_shared(&point).await {
