@@ -37,6 +37,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (20, include_str!("../migrations/sqlite_0020_license_holder_type.sql")),
     (21, include_str!("../migrations/sqlite_0021_concurrent_writers.sql")),
     (22, include_str!("../migrations/sqlite_0022_several_nodes.sql")),
+    (24, include_str!("../migrations/sqlite_0024_liaison_unacknowledged.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -61,6 +62,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (20, include_str!("../migrations/postgres_0020_license_holder_type.sql")),
     (21, include_str!("../migrations/postgres_0021_concurrent_writers.sql")),
     (22, include_str!("../migrations/postgres_0022_several_nodes.sql")),
+    (24, include_str!("../migrations/postgres_0024_liaison_unacknowledged.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
