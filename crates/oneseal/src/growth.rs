@@ -415,12 +415,15 @@ async fn load_into(
             }
         }
     }
+    progress.abort();
     if opts.progress_secs > 0 {
         report_progress(done.load(Ordering::Relaxed));
+        eprintln!(
+            "load: the lifecycles are done; the subscribers catch up, then the tree is folded and a checkpoint signed"
+        );
     }
     stop.store(true, Ordering::SeqCst);
     let subs_result = subs.await.map_err(|e| e.to_string()).and_then(|r| r);
-    progress.abort();
     if let Some(e) = failure {
         return Err(format!("load failed after {} lifecycles: {e}", done.load(Ordering::Relaxed)));
     }
