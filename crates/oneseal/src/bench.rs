@@ -33,7 +33,7 @@ pub enum BenchCmd {
         /// Directory for the fresh SQLite files (on the disk being measured).
         #[arg(long, default_value = "target/bench")]
         dir: std::path::PathBuf,
-        /// Completed cases to store before measuring.
+        /// Completed cases to store before measuring, through the real write path (as `oneseal bench load`).
         #[arg(long, default_value_t = 0)]
         preload: u64,
         /// Name (or part) of the catalog item to run.
@@ -68,6 +68,37 @@ pub enum BenchCmd {
         database: Option<String>,
         #[arg(long, default_value = "target/bench")]
         dir: std::path::PathBuf,
+    },
+    /// Grow a database through the real write path: complete lifecycles through the application in-process
+    /// (concurrent workers, every subscriber, liaison acknowledged, transparency leaves folded, checkpoints), with
+    /// a fixed clock; progress and the time left on stderr. `rebuild --check` and `audit verify` accept the result.
+    Load {
+        /// Completed cases to add.
+        #[arg(long, default_value_t = 10_000)]
+        cases: u64,
+        /// Concurrent lifecycles.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Database to add to (created if new); default a fresh SQLite file growth.db under --dir.
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value = "target/bench")]
+        dir: std::path::PathBuf,
+        /// Name (or part) of the catalog item.
+        #[arg(long, default_value = "公司设立登记")]
+        item: String,
+        /// The loader's clock starts here (RFC 3339) …
+        #[arg(long, default_value = GROWTH_START)]
+        start: String,
+        /// … and moves a year / per-year at each lifecycle (Yinchuan's hall: about 4 million cases a year).
+        #[arg(long, default_value_t = 4_000_000)]
+        per_year: u64,
+        /// Seconds between progress reports on stderr (0: none).
+        #[arg(long, default_value_t = 5)]
+        progress: u64,
+        /// Of --cases, the last this many stop after acceptance (open cases in the work queues).
+        #[arg(long, default_value_t = 0)]
+        open: u64,
     },
     /// Electronic supervision's sweep with many open cases of which some are due: finding them, and raising
     /// their alerts.
@@ -120,6 +151,26 @@ pub fn run(c: BenchCmd) -> Result<(), String> {
         BenchCmd::Seal { seconds } => seal_bench(seconds),
         BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw, max_cpu_ms } => {
             lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw, max_cpu_ms)
+        }
+        BenchCmd::Load { cases, concurrency, database, dir, item, start, per_year, progress, open } => {
+            let db = bench_database(database, &dir, "growth")?;
+            let opts = crate::growth::LoadOptions {
+                cases,
+                concurrency: concurrency.max(1),
+                item,
+                start: crate::growth::parse_start(&start)?,
+                per_year,
+                progress_secs: progress,
+                open: open.min(cases),
+            };
+            println!(
+                "OneSeal growth loader: {cases} {} through the application ({} left open after acceptance), {} concurrent",
+                opts.item, opts.open, opts.concurrency
+            );
+            println!("  database: {}", DatabaseUrl::parse(&db).map_err(|e| e.to_string())?.redacted());
+            let r = crate::growth::load(&db, &opts)?;
+            print_load(&r);
+            Ok(())
         }
         BenchCmd::Inbox { cases, n, dir } => inbox(cases, n.max(1), &dir),
         BenchCmd::Sweep { cases, due, rounds, database, dir } => {
@@ -212,7 +263,7 @@ struct Tokens {
 }
 
 /// Fill a form with valid values.
-fn fill(form: &oneseal_domain::catalog::FormSchema) -> Map<String, Value> {
+pub(crate) fn fill(form: &oneseal_domain::catalog::FormSchema) -> Map<String, Value> {
     use oneseal_domain::catalog::FieldType as F;
     let mut m = Map::new();
     for f in &form.fields {
@@ -291,6 +342,22 @@ fn lifecycle(
     max_cpu_ms: Option<f64>,
 ) -> Result<(), String> {
     let db = bench_database(database, dir, "lifecycle")?;
+    // Completed cases stored before measuring, through the real write path (its own application with the
+    // loader's fixed clock, closed before the measured one opens).
+    let preloaded = if preload > 0 {
+        let opts = crate::growth::LoadOptions {
+            cases: preload,
+            concurrency: conc,
+            item: item.to_string(),
+            start: crate::growth::parse_start(GROWTH_START)?,
+            per_year: 4_000_000,
+            progress_secs: 5,
+            open: 0,
+        };
+        Some(crate::growth::load(&db, &opts)?)
+    } else {
+        None
+    };
     let app = crate::open_app(&db)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -312,16 +379,22 @@ fn lifecycle(
     rt.block_on(async {
         crate::load_demo(&app, &db).await?;
         let roles = [Role::WindowClerk, Role::Reviewer, Role::Approver, Role::Inspector];
+        // (A database given with --database may hold them from an earlier run.)
         for d in app.catalog().departments.clone() {
             let name = oneseal_domain::ids::Username::parse(&format!("bench-{}", d.id)).map_err(|e| e.to_string())?;
-            app.put_account(&name, "bench", "bench-password", &roles, Some(d.id.as_str()))
+            if app.staff(&name).await.is_err() {
+                app.put_account(&name, "bench", "bench-password", &roles, Some(d.id.as_str()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        // A registered person: an applicant applies only as themself.
+        let applicant = oneseal_domain::ids::Username::parse("bench-applicant").map_err(|e| e.to_string())?;
+        if app.staff(&applicant).await.is_err() {
+            app.register_person("bench-applicant", "bench-password", "基准测试", BENCH_ID, None, None)
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        // A registered person: an applicant applies only as themself.
-        app.register_person("bench-applicant", "bench-password", "基准测试", BENCH_ID, None, None)
-            .await
-            .map_err(|e| e.to_string())?;
         Ok::<(), String>(())
     })?;
     let view = app.catalog();
@@ -367,14 +440,16 @@ fn lifecycle(
     let tokens =
         Arc::new(Tokens { applicant: login("bench-applicant")?, clerk: login("bench-bureau-general")?, by_dept });
 
-    // Warm up with one lifecycle; its events are the template for preloading.
+    // Warm up with one lifecycle.
     let mut warm = Vec::new();
-    let (per, template_no) = one_lifecycle(&client, &tokens, &submit, &mut warm)?;
-    if preload > 0 {
-        let t = Instant::now();
-        preload_cases(&app, &template_no, preload)?;
+    let (per, _) = one_lifecycle(&client, &tokens, &submit, &mut warm)?;
+    if let Some(r) = &preloaded {
         let total = app.store.read_blocking(|db| db.count_cases()).map_err(|e| e.to_string())?;
-        println!("  preloaded {preload} completed cases in {:.1} s (cases stored: {total})", t.elapsed().as_secs_f64());
+        println!(
+            "  preloaded {} completed cases in {:.1} s through the write path (cases stored: {total})",
+            r.cases, r.seconds
+        );
+        print_load(r);
     }
 
     let before = app.store.writer_stats();
@@ -461,45 +536,24 @@ pub(crate) fn process_cpu_ms() -> Option<f64> {
     Some((utime + stime) * 10.0)
 }
 
-/// Store `count` completed cases copied from the events and projection of a real completed case.
 /// The benchmark applicant's resident ID number (valid check digit, not a demo person's).
 const BENCH_ID: &str = "11010519491231002X";
 
-fn preload_cases(app: &App, template: &str, count: u64) -> Result<(), String> {
-    let backend = app.store.backend();
-    let template = template.to_string();
-    let chunk = 50_000u64;
-    let mut done = 0u64;
-    while done < count {
-        let from = done + 1;
-        let to = (done + chunk).min(count);
-        let tpl = template.clone();
-        app.store
-            .write_blocking(move |db| -> Result<(), oneseal_store::StoreError> {
-                let sql = match backend {
-                    Backend::Sqlite => format!(
-                        "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
-                         INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) \
-                         SELECT 'case-' || printf('YC19990101%07d', n.i), e.version, e.type, e.schema_version, e.actor, e.at_ms, replace(e.payload, '{tpl}', printf('YC19990101%07d', n.i)) \
-                         FROM n, (SELECT * FROM events WHERE stream_id = 'case-{tpl}') e ORDER BY n.i, e.version; \
-                         WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
-                         INSERT INTO cases (case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state, applicant_index) SELECT printf('YC19990101%07d', n.i), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000 * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', printf('YC19990101%07d', n.i)), applicant_index \
-                         FROM n, (SELECT * FROM cases WHERE case_no = '{tpl}') c;"
-                    ),
-                    Backend::Postgres => format!(
-                        "INSERT INTO events (stream_id, version, type, schema_version, actor, at_ms, payload) \
-                         SELECT 'case-YC19990101' || lpad(n.i::text, 7, '0'), e.version, e.type, e.schema_version, e.actor, e.at_ms, replace(e.payload, '{tpl}', 'YC19990101' || lpad(n.i::text, 7, '0')) \
-                         FROM generate_series({from}, {to}) AS n(i), (SELECT * FROM events WHERE stream_id = 'case-{tpl}') e ORDER BY n.i, e.version; \
-                         INSERT INTO cases (case_no, subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms, accepted_at_ms, finished_at_ms, deadline, version, state, applicant_index) SELECT 'YC19990101' || lpad(n.i::text, 7, '0'), subject_kind, subject_code, subject_version, title, department, channel, service_point, status, applicant_account, submitted_at_ms - 86400000::bigint * 365 * 20, accepted_at_ms, finished_at_ms, '1999-02-01', version, replace(state, '{tpl}', 'YC19990101' || lpad(n.i::text, 7, '0')), applicant_index \
-                         FROM generate_series({from}, {to}) AS n(i), (SELECT * FROM cases WHERE case_no = '{tpl}') c;"
-                    ),
-                };
-                db.exec_batch(&sql)
-            })
-            .map_err(|e| e.to_string())?;
-        done = to;
-    }
-    Ok(())
+/// Where the growth loader's clock starts by default (a Thursday in an officially published calendar year).
+const GROWTH_START: &str = "2025-01-02T01:00:00Z";
+
+/// What a growth load reports.
+fn print_load(r: &crate::growth::LoadReport) {
+    let cpu = r.cpu_ms_per_case.map_or_else(|| "?".to_string(), |c| format!("{c:.2}"));
+    println!(
+        "  growth load: {} lifecycles in {:.1} s ({:.0}/s), CPU {cpu} ms per lifecycle (user + system, this process); {} liaison messages acknowledged; log position {}; loader clock ended at {}",
+        r.cases,
+        r.seconds,
+        r.cases as f64 / r.seconds.max(1e-9),
+        r.liaison_acknowledged,
+        r.last_seq,
+        r.clock_end
+    );
 }
 
 fn seal_bench(seconds: u64) -> Result<(), String> {

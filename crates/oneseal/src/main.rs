@@ -9,6 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod bench;
 mod bench_hall;
 mod config;
+mod growth;
 mod secrets;
 mod simulate;
 mod tools;
@@ -338,9 +339,18 @@ pub fn open_app(database: &str) -> Result<App, String> {
 
 /// Open the application on a database with these settings.
 pub fn open_app_with(database: &str, config: &crate::config::Config) -> Result<App, String> {
+    open_app_clocked(database, config, Arc::new(SystemClock))
+}
+
+/// [`open_app_with`] with the time taken from `clock` (the growth loader's fixed, moving clock).
+pub fn open_app_clocked(
+    database: &str,
+    config: &crate::config::Config,
+    clock: Arc<dyn oneseal_app::Clock>,
+) -> Result<App, String> {
     let master = master_key(database)?;
     let store = open_store_with(database, StoreOptions { pg_writers: config.pg_writers, ..StoreOptions::default() })?;
-    let app = App::new(store, Arc::new(SystemClock), master).map_err(app_err)?;
+    let app = App::new(store, clock, master).map_err(app_err)?;
     config.apply(&app)?;
     if let Some(pass) = seal_passphrase(database, false)? {
         runtime()?.block_on(app.load_seal(&pass)).map_err(app_err)?;

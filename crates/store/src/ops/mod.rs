@@ -39,6 +39,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (22, include_str!("../migrations/sqlite_0022_several_nodes.sql")),
     (23, include_str!("../migrations/sqlite_0023_hall.sql")),
     (24, include_str!("../migrations/sqlite_0024_shipments.sql")),
+    (25, include_str!("../migrations/sqlite_0025_liaison_unacknowledged.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -65,6 +66,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (22, include_str!("../migrations/postgres_0022_several_nodes.sql")),
     (23, include_str!("../migrations/postgres_0023_hall.sql")),
     (24, include_str!("../migrations/postgres_0024_shipments.sql")),
+    (25, include_str!("../migrations/postgres_0025_liaison_unacknowledged.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
