@@ -27,7 +27,11 @@ pub fn run(
 ) -> Result<(), String> {
     let db = bench_database(database, dir, "hall")?;
     let app = crate::open_app(&db)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     println!("OneSeal hall benchmark");
     println!(
         "  database: {} ({:?}); machine: {} cores",
@@ -64,19 +68,31 @@ pub fn run(
             hours: vec!["00:00-23:59".into()],
             acts_for: "银川市审批服务局".into(),
             items: vec!["*".into()],
-            windows: (1..=windows).map(|i| Window { no: format!("W{i}"), section: "综合受理".into(), items: vec!["*".into()] }).collect(),
+            windows: (1..=windows)
+                .map(|i| Window { no: format!("W{i}"), section: "综合受理".into(), items: vec!["*".into()] })
+                .collect(),
             bookings_per_window: 2,
             phone: String::new(),
         });
-        app.publish_network(&Actor::system("bench", Role::Administrator, None), net).await.map_err(|e| e.to_string())?;
+        app.publish_network(&Actor::system("bench", Role::Administrator, None), net)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok::<(), String>(())
     })?;
     let addr = start_server(&rt, &app)?;
     let base = format!("http://{addr}");
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections_per_host(clients * 2 + 8).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections_per_host(clients * 2 + 8)
+        .build()
+        .into();
     let client = Arc::new(Client { agent, base: base.clone() });
-    let (s, v) = client.call("POST", "/api/v1/sessions", None, Some(&json!({"username": "bench-clerk", "password": "bench-password"})))?;
+    let (s, v) = client.call(
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Some(&json!({"username": "bench-clerk", "password": "bench-password"})),
+    )?;
     if s != 201 {
         return Err(format!("login: {s} {v}"));
     }
@@ -88,22 +104,29 @@ pub fn run(
     let connected = Arc::new(AtomicUsize::new(0));
     let mut screen_threads = Vec::new();
     for _ in 0..screens {
-        let (stop, boards, connected, url) = (stop.clone(), boards.clone(), connected.clone(), format!("{base}/hall/{POINT}/events"));
-        screen_threads.push(std::thread::Builder::new().stack_size(64 * 1024).spawn(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(3600))).build().into();
-            let Ok(mut resp) = agent.get(&url).call() else { return };
-            connected.fetch_add(1, Ordering::Relaxed);
-            let mut reader = std::io::BufReader::new(resp.body_mut().as_reader());
-            let mut line = String::new();
-            while !stop.load(Ordering::Relaxed) {
-                line.clear();
-                match std::io::BufRead::read_line(&mut reader, &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) if line.starts_with("event: board") => drop(boards.fetch_add(1, Ordering::Relaxed)),
-                    Ok(_) => {}
-                }
-            }
-        }).map_err(|e| e.to_string())?);
+        let (stop, boards, connected, url) =
+            (stop.clone(), boards.clone(), connected.clone(), format!("{base}/hall/{POINT}/events"));
+        screen_threads.push(
+            std::thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    let agent: ureq::Agent =
+                        ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(3600))).build().into();
+                    let Ok(mut resp) = agent.get(&url).call() else { return };
+                    connected.fetch_add(1, Ordering::Relaxed);
+                    let mut reader = std::io::BufReader::new(resp.body_mut().as_reader());
+                    let mut line = String::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        line.clear();
+                        match std::io::BufRead::read_line(&mut reader, &mut line) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) if line.starts_with("event: board") => drop(boards.fetch_add(1, Ordering::Relaxed)),
+                            Ok(_) => {}
+                        }
+                    }
+                })
+                .map_err(|e| e.to_string())?,
+        );
     }
     let wait_from = Instant::now();
     while connected.load(Ordering::Relaxed) < screens && wait_from.elapsed() < Duration::from_secs(60) {
@@ -134,7 +157,12 @@ pub fn run(
                     }
                 }
                 let t = Instant::now();
-                let (s, v) = client.call("POST", &format!("/api/v1/service-points/{POINT}/numbers"), Some(&token), Some(&json!({"source": "walk_in"})))?;
+                let (s, v) = client.call(
+                    "POST",
+                    &format!("/api/v1/service-points/{POINT}/numbers"),
+                    Some(&token),
+                    Some(&json!({"source": "walk_in"})),
+                )?;
                 if s != 201 {
                     return Err(format!("take: {s} {v}"));
                 }
@@ -199,10 +227,22 @@ pub fn run(
     take_lat.sort();
     call_lat.sort();
     println!("results");
-    println!("  numbers served: {} in {secs:.2} s ({:.0}/s; 4 requests each)", served.load(Ordering::Relaxed), served.load(Ordering::Relaxed) as f64 / secs);
+    println!(
+        "  numbers served: {} in {secs:.2} s ({:.0}/s; 4 requests each)",
+        served.load(Ordering::Relaxed),
+        served.load(Ordering::Relaxed) as f64 / secs
+    );
     println!("  take a number ms: p50 {:.2}  p99 {:.2}", percentile(&take_lat, 0.5), percentile(&take_lat, 0.99));
-    println!("  call next ms:     p50 {:.2}  p99 {:.2}  ({} calls; {empties} found the queue empty)", percentile(&call_lat, 0.5), percentile(&call_lat, 0.99), call_lat.len());
-    println!("  boards delivered to screens during the run: {boards_during} ({:.1} per screen)", boards_during as f64 / screens.max(1) as f64);
+    println!(
+        "  call next ms:     p50 {:.2}  p99 {:.2}  ({} calls; {empties} found the queue empty)",
+        percentile(&call_lat, 0.5),
+        percentile(&call_lat, 0.99),
+        call_lat.len()
+    );
+    println!(
+        "  boards delivered to screens during the run: {boards_during} ({:.1} per screen)",
+        boards_during as f64 / screens.max(1) as f64
+    );
     if let Some(c) = cpu {
         println!("  CPU per number: {c:.2} ms (this process: server, clients and screens)");
     }

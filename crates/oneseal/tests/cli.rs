@@ -14,12 +14,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_oneseal");
 #[path = "cli/nodes.rs"]
 mod nodes;
 
-/// `oneseal simulate hall`: repeatable, consistent, side by side.
-#[path = "cli/simulate.rs"]
-mod simulate;
 /// The growth loader's database passes `rebuild --check` and `audit verify` (both backends).
 #[path = "cli/growth.rs"]
 mod growth;
+/// `oneseal simulate hall`: repeatable, consistent, side by side.
+#[path = "cli/simulate.rs"]
+mod simulate;
 
 fn run(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN).args(args).output().expect("run oneseal");

@@ -992,3 +992,4 @@ shipment-new-address = New postal address (blank: the same address)
 work-done-shipment-collect = Collection at the window recorded.
 work-done-shipment-resend = Sent again under a new waybill.
 dash-free-postage-month = Posted free this month
+me-notice-general = Reminder

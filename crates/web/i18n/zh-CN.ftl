@@ -953,3 +953,4 @@ shipment-new-address = 新的邮寄地址（不填则寄往原地址）
 work-done-shipment-collect = 已记录窗口领取。
 work-done-shipment-resend = 已重新寄送，新运单已生成。
 dash-free-postage-month = 本月免费寄递
+me-notice-general = 办事提醒
