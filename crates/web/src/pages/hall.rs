@@ -348,24 +348,28 @@ async fn window_act(
     if !plain(&point) || !plain(&no) {
         return error_page(&ctx, oneseal_app::AppError::NotFound("window".into()));
     }
-    let Ok(Form(f)) = form else {
-        return window_page(
-            &s,
-            &ctx,
-            &p.actor,
-            &point,
-            &no,
-            None,
-            Some(ctx.t("hall-window-invalid")),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let Some((f, action)) = form.ok().and_then(|Form(f)| window_form_action(&f).map(|a| (f, a))) else {
+        let err = Some(ctx.t("hall-window-invalid"));
+        return window_page(&s, &ctx, &p.actor, &point, &no, None, err, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     if !csrf_ok(&p, &f.csrf) {
         return forbidden(&headers, &ctx.here);
     }
+    let done = ctx.t(&format!("hall-done-{}", f.action));
+    match s.app.window_action(&p.actor, &point, &no, action).await {
+        Ok(_) => window_page(&s, &ctx, &p.actor, &point, &no, Some(done), None, StatusCode::OK).await,
+        Err(e) if e.status() < 500 && e.status() != 403 => {
+            let (msg, status) = refusal(&ctx, &e);
+            window_page(&s, &ctx, &p.actor, &point, &no, None, Some(msg), status).await
+        }
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// The window command a console form asks for (`None`: not one of the buttons).
+fn window_form_action(f: &WindowForm) -> Option<WindowAction> {
     let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    let action = match f.action.as_str() {
+    Some(match f.action.as_str() {
         "call_next" => WindowAction::CallNext,
         "call" => WindowAction::Call { number: f.number.trim().to_uppercase() },
         "recall" => WindowAction::Recall,
@@ -373,8 +377,7 @@ async fn window_act(
         "start" => WindowAction::Start,
         "transfer" => {
             // `w:A02` a window, `s:企业开办` a section.
-            let to = f.to.trim();
-            let (to_window, to_section) = match to.split_once(':') {
+            let (to_window, to_section) = match f.to.trim().split_once(':') {
                 Some(("w", w)) => (Some(w.to_string()), None),
                 Some(("s", sec)) => (None, Some(sec.to_string())),
                 _ => (None, None),
@@ -382,31 +385,16 @@ async fn window_act(
             WindowAction::Transfer { to_window, to_section, hand_off: f.hand_off.is_some(), note: String::new() }
         }
         "finish" => WindowAction::Finish { case_no: opt(&f.case_no).map(|c| c.to_uppercase()) },
-        _ => {
-            return window_page(
-                &s,
-                &ctx,
-                &p.actor,
-                &point,
-                &no,
-                None,
-                Some(ctx.t("hall-window-invalid")),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    let done = ctx.t(&format!("hall-done-{}", f.action));
-    match s.app.window_action(&p.actor, &point, &no, action).await {
-        Ok(_) => window_page(&s, &ctx, &p.actor, &point, &no, Some(done), None, StatusCode::OK).await,
-        Err(e) if e.status() < 500 && e.status() != 403 => {
-            let key = format!("hall-error-{}", e.code());
-            let msg = if super::i18n::has(&key) { ctx.t(&key) } else { e.to_string() };
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            window_page(&s, &ctx, &p.actor, &point, &no, None, Some(msg), status).await
-        }
-        Err(e) => error_page(&ctx, e),
-    }
+        _ => return None,
+    })
+}
+
+/// A refusal as a page shows it: the message for its code in the page's language (the error's own bilingual
+/// text when there is none), and its status.
+fn refusal(ctx: &Ctx, e: &oneseal_app::AppError) -> (String, StatusCode) {
+    let key = format!("hall-error-{}", e.code());
+    let msg = if super::i18n::has(&key) { ctx.t(&key) } else { e.to_string() };
+    (msg, StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 #[derive(Template)]
@@ -565,9 +553,7 @@ async fn book(
     match s.app.book(Some(&p.actor), req).await {
         Ok(a) => book_page(&s, &ctx, &point, f.item, f.date, None, Some(a), StatusCode::CREATED).await,
         Err(e) if e.status() < 500 && e.status() != 403 => {
-            let key = format!("hall-error-{}", e.code());
-            let msg = if super::i18n::has(&key) { ctx.t(&key) } else { e.to_string() };
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let (msg, status) = refusal(&ctx, &e);
             book_page(&s, &ctx, &point, f.item, f.date, Some(msg), None, status).await
         }
         Err(e) => error_page(&ctx, e),
