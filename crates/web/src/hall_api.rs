@@ -36,7 +36,7 @@ pub(crate) fn routes() -> Routes {
         .get("/api/v1/service-points/{point}/board", Access::Public, board)
         .get("/api/v1/service-points/{point}/windows/{window}", Access::Roles(HALL_STAFF), window)
         .post("/api/v1/service-points/{point}/windows/{window}", Access::Roles(HALL_STAFF), window_action)
-        .post("/api/v1/appointments", Access::Public, book)
+        .post("/api/v1/appointments", Access::SignedIn, book)
         .get("/api/v1/appointments", Access::SignedIn, my_appointments)
         .get("/api/v1/appointments/{code}", Access::SignedIn, appointment)
         .post("/api/v1/appointments/{code}/cancel", Access::SignedIn, cancel)

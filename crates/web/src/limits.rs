@@ -37,8 +37,7 @@ pub const COSTLY: &[(&str, &str)] = &[
     ("GET", "/open311/v2/services/{file}"),
     ("GET", "/open311/v2/requests/{file}"),
     ("GET", "/open311/v2/tokens/{file}"),
-    // The hall: a booking and a number are writes; slots count the day's bookings.
-    ("POST", "/api/v1/appointments"),
+    // The hall: a number is a write; slots count the day's bookings.
     ("POST", "/api/v1/service-points/{point}/numbers"),
     ("GET", "/api/v1/service-points/{point}/slots"),
 ];

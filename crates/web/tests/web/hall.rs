@@ -163,9 +163,11 @@ fn bookings_refuse_bad_input_and_change_nothing() {
         let mut extra = booking("yc-hall", &company, "2026-03-03", "09:00", "online", &rid("19800101", 1));
         extra["vip"] = json!(true);
         assert_eq!(t.post("/api/v1/appointments", Some(&citizen), &extra).status, 422);
-        // Online bookings need an account (a kiosk does not).
-        let anon = booking("yc-hall", &company, "2026-03-03", "09:00", "online", &rid("19800101", 1));
-        assert_eq!(t.post("/api/v1/appointments", None, &anon).status, 401);
+        // Every booking needs someone signed in, whatever the channel.
+        for ch in ["online", "kiosk", "mobile"] {
+            let anon = booking("yc-hall", &company, "2026-03-03", "09:00", ch, &rid("19800101", 1));
+            assert_eq!(t.post("/api/v1/appointments", None, &anon).status, 401, "{ch}");
+        }
         assert_eq!(t.events(), before, "nothing written");
         // A day of the weekend has no slots; Sunday 2026-03-08 is not a working day.
         let r = t.get(&format!("/api/v1/service-points/yc-hall/slots?item={company}&date=2026-03-08"), None);
