@@ -2,7 +2,7 @@
 //! in global order, in one transaction, each event through its stream's projection function — the same function
 //! the commands call when they record it. This file only looks the function up; it updates no row itself.
 
-use oneseal_store::{Db, StoredEvent, PROJECTION_TABLES};
+use oneseal_store::{Db, StoredEvent, PROJECTIONS};
 
 use crate::{App, AppError};
 
@@ -115,8 +115,8 @@ impl App {
         self.store
             .read(|db| -> Result<Vec<(String, Vec<String>)>, AppError> {
                 let mut out = Vec::new();
-                for t in PROJECTION_TABLES {
-                    out.push((t.to_string(), db.dump_table(t)?));
+                for p in PROJECTIONS {
+                    out.push((p.table.to_string(), db.dump_table(p.table)?));
                 }
                 Ok(out)
             })

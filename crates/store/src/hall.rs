@@ -1,5 +1,5 @@
 //! Reads and writes of the hall: the service network document, appointments with the places taken per slot, and
-//! queue numbers. All are projections (`PROJECTION_TABLES`); the app's `hall` module writes them from events.
+//! queue numbers. All are projections (`PROJECTIONS`); the app's `hall` module writes them from events.
 
 use crate::ops::Db;
 use crate::sql::{Row, Val};

@@ -663,27 +663,36 @@ pub struct PdAccess {
     pub fields: String,
 }
 
-/// Projection tables that `rebuild` empties and refills from the events.
-pub const PROJECTION_TABLES: &[&str] = &[
-    "cases",
-    "tasks",
-    "catalog_versions",
-    "calendar_years",
-    "pd_access",
-    "licenses",
-    "alerts",
-    "urgings",
-    "liaison_messages",
-    "consultations",
-    "tickets",
-    "ratings",
-    "hotline_directory",
-    "kb_articles",
-    "service_network",
-    "appointments",
-    "appointment_slots",
-    "queue_numbers",
-    "shipments",
+/// A projection table (rebuilt from the events by `rebuild`) and the columns that order its rows: a feature
+/// registers its tables here, once.
+#[derive(Debug, Clone, Copy)]
+pub struct Projection {
+    pub table: &'static str,
+    /// The key columns, in order: how `rebuild --check` lists the rows to compare.
+    pub key: &'static str,
+}
+
+/// Every projection table.
+pub const PROJECTIONS: &[Projection] = &[
+    Projection { table: "cases", key: "case_no" },
+    Projection { table: "tasks", key: "case_no, task_id" },
+    Projection { table: "catalog_versions", key: "kind, code, version" },
+    Projection { table: "calendar_years", key: "year" },
+    Projection { table: "pd_access", key: "event_seq" },
+    Projection { table: "licenses", key: "identifier" },
+    Projection { table: "alerts", key: "id" },
+    Projection { table: "urgings", key: "id" },
+    Projection { table: "liaison_messages", key: "id" },
+    Projection { table: "consultations", key: "id" },
+    Projection { table: "tickets", key: "ticket_no" },
+    Projection { table: "ratings", key: "id" },
+    Projection { table: "hotline_directory", key: "version" },
+    Projection { table: "kb_articles", key: "id, version" },
+    Projection { table: "service_network", key: "version" },
+    Projection { table: "appointments", key: "code" },
+    Projection { table: "appointment_slots", key: "point, date, slot, item" },
+    Projection { table: "queue_numbers", key: "stream_id" },
+    Projection { table: "shipments", key: "id" },
 ];
 
 mod accounts;

@@ -5,33 +5,16 @@ use super::*;
 impl Db {
     /// Empty every projection table (events stay).
     pub fn clear_projections(&mut self) -> Result<(), StoreError> {
-        for t in PROJECTION_TABLES {
-            self.sql.exec(&format!("DELETE FROM {t}"), &[])?;
+        for p in PROJECTIONS {
+            self.sql.exec(&format!("DELETE FROM {}", p.table), &[])?;
         }
         Ok(())
     }
 
-    /// Every row of a projection table as text, in a stable order: for comparing a rebuild with the original.
+    /// Every row of a projection table as text, in its key's order: for comparing a rebuild with the original.
     pub fn dump_table(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
-        if !PROJECTION_TABLES.contains(&table) {
+        let Some(order) = PROJECTIONS.iter().find(|p| p.table == table).map(|p| p.key) else {
             return Err(StoreError::Config(format!("{table} is not a projection table")));
-        }
-        let order = match table {
-            "cases" => "case_no",
-            "tasks" => "case_no, task_id",
-            "catalog_versions" => "kind, code, version",
-            "pd_access" => "event_seq",
-            "licenses" => "identifier",
-            "alerts" | "urgings" | "liaison_messages" | "consultations" | "ratings" => "id",
-            "tickets" => "ticket_no",
-            "hotline_directory" => "version",
-            "kb_articles" => "id, version",
-            "service_network" => "version",
-            "appointments" => "code",
-            "appointment_slots" => "point, date, slot, item",
-            "queue_numbers" => "stream_id",
-            "shipments" => "id",
-            _ => "year",
         };
         let rows = self.sql.query(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])?;
         Ok(rows.iter().map(|r| format!("{:?}", r.0)).collect())
