@@ -187,9 +187,9 @@ impl App {
     }
 
     /// Who may book through a channel: the hotline for a caller (operators), the window for a visitor (clerks);
-    /// the portal, phones and kiosks for anyone.
-    fn channel_allowed(actor: Option<&Actor>, ch: BookingChannel) -> Result<(), AppError> {
-        let has = |r: Role| actor.is_some_and(|a| a.has(r));
+    /// the portal, phones and kiosks for anyone signed in.
+    fn channel_allowed(actor: &Actor, ch: BookingChannel) -> Result<(), AppError> {
+        let has = |r: Role| actor.has(r);
         match ch {
             BookingChannel::Hotline if !has(Role::HotlineOperator) => {
                 Err(AppError::Forbidden("bookings by phone call are made by hotline operators".into()))
@@ -201,15 +201,12 @@ impl App {
         }
     }
 
-    /// Book a slot. Two bookings can never take the last place: the slot's count is read under a lock (one writer
-    /// on SQLite, a row lock on PostgreSQL) and checked against the capacity in the transaction that records it.
-    pub async fn book(&self, actor: Option<&Actor>, req: BookRequest) -> Result<AppointmentView, AppError> {
+    /// Book a slot. Every booking is made by someone signed in (the person, an operator or a clerk): an anonymous
+    /// caller could otherwise fill a point's slots with made-up ID numbers. Two bookings can never take the last
+    /// place: the slot's count is read under a lock (one writer on SQLite, a row lock on PostgreSQL) and checked
+    /// against the capacity in the transaction that records it.
+    pub async fn book(&self, actor: &Actor, req: BookRequest) -> Result<AppointmentView, AppError> {
         Self::channel_allowed(actor, req.channel)?;
-        // Every booking is made by someone signed in (the person, an operator or a clerk): an anonymous caller
-        // could otherwise fill a point's slots with made-up ID numbers.
-        if actor.is_none() {
-            return Err(AppError::Unauthenticated);
-        }
         let name = req.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 50 {
             return Err(bad("invalid_name", "name is 1–50 characters 姓名为 1–50 个字符"));
@@ -227,8 +224,8 @@ impl App {
         let net = self.network();
         let holder_index = self.id_index(ApplicantKind::Person, id.as_str());
         let (sealed_name, sealed_phone) = (self.seal_value(&name)?, self.seal_value(&phone)?);
-        let account = actor.filter(|a| a.has(Role::Applicant)).map(|a| a.id.clone());
-        let who = actor.map_or_else(|| "anonymous".to_string(), |a| a.id.clone());
+        let account = actor.has(Role::Applicant).then(|| actor.id.clone());
+        let who = actor.id.clone();
         let today = self.today();
         let now = ms(self.now());
         let ev = AppointmentEvent::Booked {

@@ -23,7 +23,7 @@ use oneseal_domain::hall::{self, parse_hhmm, AppointmentStatus, HallError, Netwo
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_store::{AppointmentRow, Db, QueueRow, StoredEvent};
 use serde::Serialize;
-use time::{Date, OffsetDateTime, PrimitiveDateTime};
+use time::{Date, PrimitiveDateTime};
 
 use crate::{ms, App, AppError};
 
@@ -211,9 +211,4 @@ pub(super) fn bad(code: &'static str, msg: &str) -> AppError {
 /// A full slot: 409.
 pub(super) fn full(code: &'static str, msg: &str) -> AppError {
     AppError::Conflict { code, message: msg.to_string(), title_zh: "该时段已约满" }
-}
-
-/// Today's local date of an instant, for callers outside (the web's phone view).
-pub fn today_of(t: OffsetDateTime) -> String {
-    format_date(local_date(t))
 }

@@ -193,7 +193,7 @@ async fn take(
     };
     match s.app.take_number(None, req).await {
         Ok(n) => Redirect::to(&format!("/hall/{}/n/{}", encode(&n.point), encode(&n.number))).into_response(),
-        Err(e) if e.status() < 500 && e.status() != 404 || e.code() == "not_found" => {
+        Err(e) if e.status() < 500 => {
             let key = match e.code() {
                 "appointment_not_today" => "hall-take-appointment-used",
                 "not_found" => "hall-take-appointment-unknown",
@@ -550,7 +550,7 @@ async fn book(
         id_number: f.id_number,
         phone: f.phone,
     };
-    match s.app.book(Some(&p.actor), req).await {
+    match s.app.book(&p.actor, req).await {
         Ok(a) => book_page(&s, &ctx, &point, f.item, f.date, None, Some(a), StatusCode::CREATED).await,
         Err(e) if e.status() < 500 && e.status() != 403 => {
             let (msg, status) = refusal(&ctx, &e);
