@@ -84,6 +84,7 @@ impl App {
                 db.clear_projections()?;
                 let mut rep = RebuildReport::default();
                 let mut after = 0;
+                let mut batches = 0u64;
                 loop {
                     let events = db.read_from(after, 5000)?;
                     let Some(last) = events.last().map(|e| e.seq) else {
@@ -99,6 +100,8 @@ impl App {
                             replay(&app, db, e)?;
                         }
                     }
+                    batches += 1;
+                    db.rebuild_batch_done(batches)?;
                     if let Some(p) = &progress {
                         p(RebuildProgress { done: rep.events, total, elapsed: started.elapsed() });
                     }

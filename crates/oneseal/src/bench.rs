@@ -188,6 +188,14 @@ pub fn run(c: BenchCmd) -> Result<(), String> {
 pub(crate) struct Client {
     pub(crate) agent: ureq::Agent,
     pub(crate) base: String,
+    /// Response body bytes received (what the clients parse: part of the CPU measured).
+    pub(crate) received: std::sync::atomic::AtomicU64,
+}
+
+impl Client {
+    pub(crate) fn new(agent: ureq::Agent, base: String) -> Client {
+        Client { agent, base, received: std::sync::atomic::AtomicU64::new(0) }
+    }
 }
 
 impl Client {
@@ -218,7 +226,9 @@ impl Client {
         };
         let mut resp = resp.map_err(|e| format!("{method} {path}: {e}"))?;
         let status = resp.status().as_u16();
-        let v: Value = resp.body_mut().read_json().map_err(|e| format!("{method} {path}: {e}"))?;
+        let body = resp.body_mut().read_to_vec().map_err(|e| format!("{method} {path}: {e}"))?;
+        self.received.fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let v: Value = serde_json::from_slice(&body).map_err(|e| format!("{method} {path}: {e}"))?;
         Ok((status, v))
     }
 }
@@ -420,7 +430,7 @@ fn lifecycle(
         .max_idle_connections_per_host(conc * 2)
         .build()
         .into();
-    let client = Arc::new(Client { agent, base: format!("http://{addr}") });
+    let client = Arc::new(Client::new(agent, format!("http://{addr}")));
     let login = |u: &str| -> Result<String, String> {
         let (s, v) = client.call(
             "POST",
@@ -453,6 +463,7 @@ fn lifecycle(
     }
 
     let before = app.store.writer_stats();
+    let received_before = client.received.load(std::sync::atomic::Ordering::Relaxed);
     let cpu_before = process_cpu_ms();
     let started = Instant::now();
     let mut handles = Vec::new();
@@ -496,6 +507,8 @@ fn lifecycle(
     println!("  lifecycle latency ms: p50 {:.1}  p99 {:.1}", percentile(&life, 0.5), percentile(&life, 0.99));
     println!("  request latency ms: p50 {:.2}  p99 {:.2}", percentile(&req, 0.5), percentile(&req, 0.99));
     println!("  group commit: {jobs} writes in {txs} transactions ({:.1} per commit)", jobs as f64 / txs as f64);
+    let received = client.received.load(std::sync::atomic::Ordering::Relaxed) - received_before;
+    println!("  response bytes per lifecycle: {:.0}", received as f64 / n.max(1) as f64);
     if let Some(c) = cpu {
         println!("  CPU per lifecycle: {c:.2} ms (user + system of this process: server and clients together)");
     }
@@ -622,7 +635,7 @@ fn inbox(cases: u64, n: usize, dir: &std::path::Path) -> Result<(), String> {
     rt.block_on(crate::load_demo(&app, &db))?;
     let addr = start_server(&rt, &app)?;
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let client = Client { agent: agent.clone(), base: format!("http://{addr}") };
+    let client = Client::new(agent.clone(), format!("http://{addr}"));
     let login = |u: &str| -> Result<String, String> {
         let (s, v) =
             client.call("POST", "/api/v1/sessions", None, Some(&json!({"username": u, "password": "oneseal-demo"})))?;

@@ -86,7 +86,7 @@ pub fn run(
         .max_idle_connections_per_host(clients * 2 + 8)
         .build()
         .into();
-    let client = Arc::new(Client { agent, base: base.clone() });
+    let client = Arc::new(Client::new(agent, base.clone()));
     let (s, v) = client.call(
         "POST",
         "/api/v1/sessions",

@@ -411,17 +411,7 @@ impl Db {
     /// start and hourly; PostgreSQL's autovacuum does the same on its own, this only makes it timely.
     pub fn refresh_statistics(&mut self) -> Result<(), StoreError> {
         match self.sql.backend() {
-            Backend::Sqlite => {
-                self.sql.batch("PRAGMA analysis_limit = 1000; ANALYZE")?;
-                // The bundled SQLite is built with STAT4: with samples in `sqlite_stat4`, every statement whose
-                // plan could depend on a bound value (`WHERE stream_id = $1`, …) is prepared again each time the
-                // value changes — 4 % of a lifecycle's CPU (perf, issue 16). `sqlite_stat1` alone chooses the same
-                // plans for our statements, so the samples are dropped and the statistics reloaded.
-                if !self.sql.query("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4'", &[])?.is_empty() {
-                    self.sql.batch("DELETE FROM sqlite_stat4; ANALYZE sqlite_schema")?;
-                }
-                Ok(())
-            }
+            Backend::Sqlite => self.sql.batch("PRAGMA analysis_limit = 1000; ANALYZE"),
             Backend::Postgres => self.sql.batch("ANALYZE tasks; ANALYZE cases"),
         }
     }

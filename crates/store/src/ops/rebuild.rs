@@ -11,6 +11,20 @@ impl Db {
         Ok(())
     }
 
+    /// During a rebuild, after its `batch`-th batch (1, 2, …): on PostgreSQL refresh the planner's statistics of the
+    /// projection tables after batches 1, 2, 4, 8, … (the tables grow inside the rebuild's one transaction, which
+    /// autovacuum cannot see; `ANALYZE` in the transaction counts its own rows). Without it the planner, which saw
+    /// `tasks` empty after the clear, planned each case's `DELETE FROM tasks WHERE case_no = $1` on `tasks_pick`
+    /// (where `case_no` is the fifth column) and every delete walked the whole index: quadratic in the cases.
+    /// Doubling keeps the count of `ANALYZE`s logarithmic. SQLite needs nothing (its planner takes the primary
+    /// key's leading column without statistics).
+    pub fn rebuild_batch_done(&mut self, batch: u64) -> Result<(), StoreError> {
+        if self.backend() == Backend::Postgres && batch.is_power_of_two() {
+            self.sql.batch("ANALYZE tasks; ANALYZE cases")?;
+        }
+        Ok(())
+    }
+
     /// Every row of a projection table as text, in its key's order: for comparing a rebuild with the original.
     pub fn dump_table(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
         let Some(order) = PROJECTIONS.iter().find(|p| p.table == table).map(|p| p.key) else {
