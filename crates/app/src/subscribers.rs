@@ -60,11 +60,18 @@ impl App {
                 let Some(last) = events.last().map(|e| e.seq) else {
                     return Ok(0);
                 };
+                // The batch's case rows in one read and its notifications in one write (on PostgreSQL each
+                // statement is a round trip: per event, the subscriber fell behind the write path).
+                let mut nos: Vec<&str> = events.iter().filter_map(|e| e.stream_id.strip_prefix("case-")).collect();
+                nos.sort_unstable();
+                nos.dedup();
+                let rows = db.get_cases(&nos)?;
+                let mut out = Vec::new();
                 for e in &events {
                     let Some(case_no) = e.stream_id.strip_prefix("case-").and_then(|c| CaseNo::parse(c).ok()) else {
                         continue;
                     };
-                    let Some(row) = db.get_case(case_no.as_str())? else {
+                    let Some(row) = rows.get(case_no.as_str()) else {
                         continue;
                     };
                     // Decode to be sure the event is a case event of a known schema.
@@ -78,15 +85,16 @@ impl App {
                     let (Some(recipient), Some(text)) = (row.applicant_account.clone(), text) else {
                         continue;
                     };
-                    db.put_notification(&Notification {
+                    out.push(Notification {
                         event_seq: e.seq,
                         recipient,
                         case_no: case_no.to_string(),
                         kind: e.event_type.clone(),
                         message: text,
                         created_at_ms: e.at_ms,
-                    })?;
+                    });
                 }
+                db.put_notifications(&out)?;
                 db.set_cursor(NOTIFICATIONS, last)?;
                 Ok(events.len())
             })

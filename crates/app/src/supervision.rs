@@ -246,29 +246,59 @@ impl App {
                 let t = app.thresholds();
                 let cal = app.calendar();
                 let view = app.catalog();
-                for e in &events {
+                // One read for the batch's case rows, each case's state parsed once, its stream read once and its
+                // watch written once, after its last event of the batch (the watch is of the current state; only
+                // the last event's time of the last action survives): per event these were round trips on
+                // PostgreSQL, and the subscriber fell behind the write path.
+                let mut nos: Vec<&str> = events.iter().filter_map(|e| e.stream_id.strip_prefix("case-")).collect();
+                nos.sort_unstable();
+                nos.dedup();
+                let rows = db.get_cases(&nos)?;
+                let mut last_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+                for (i, e) in events.iter().enumerate() {
+                    if let Some(c) = e.stream_id.strip_prefix("case-") {
+                        last_of.insert(c, i);
+                    }
+                }
+                let mut states: std::collections::HashMap<&str, CaseState> = std::collections::HashMap::new();
+                let mut streams: std::collections::HashMap<&str, Vec<StoredEvent>> = std::collections::HashMap::new();
+                for (i, e) in events.iter().enumerate() {
                     let Some(case_no) = e.stream_id.strip_prefix("case-") else { continue };
-                    let Some(row) = db.get_case(case_no)? else { continue };
-                    let st: CaseState =
-                        serde_json::from_str(&row.state).map_err(|x| AppError::Internal(x.to_string()))?;
-                    // A recomputation by the calendar is not an action on the case: the stall timer keeps running
-                    // from the last real event.
-                    let last_action_ms = if e.event_type == "dates_recomputed" {
-                        db.read_stream(&e.stream_id)?
-                            .iter()
-                            .filter(|x| x.seq <= e.seq && x.event_type != "dates_recomputed")
-                            .map(|x| x.at_ms)
-                            .last()
-                            .unwrap_or(e.at_ms)
-                    } else {
-                        e.at_ms
-                    };
-                    db.put_watch(&app.watch_of(&st, last_action_ms))?;
+                    let Some(row) = rows.get(case_no) else { continue };
+                    if !states.contains_key(case_no) {
+                        let st: CaseState =
+                            serde_json::from_str(&row.state).map_err(|x| AppError::Internal(x.to_string()))?;
+                        states.insert(case_no, st);
+                    }
+                    let Some(st) = states.get(case_no) else { continue };
+                    let needs_stream = (e.event_type == "dates_recomputed" && last_of.get(case_no) == Some(&i))
+                        || RULE_TRIGGERS.contains(&e.event_type.as_str())
+                        || st.finished_at.is_some_and(|f| ms(f) < e.at_ms);
+                    if needs_stream && !streams.contains_key(case_no) {
+                        streams.insert(case_no, db.read_stream(&e.stream_id)?);
+                    }
+                    if last_of.get(case_no) == Some(&i) {
+                        // A recomputation by the calendar is not an action on the case: the stall timer keeps
+                        // running from the last real event.
+                        let last_action_ms = if e.event_type == "dates_recomputed" {
+                            streams
+                                .get(case_no)
+                                .into_iter()
+                                .flatten()
+                                .filter(|x| x.seq <= e.seq && x.event_type != "dates_recomputed")
+                                .map(|x| x.at_ms)
+                                .last()
+                                .unwrap_or(e.at_ms)
+                        } else {
+                            e.at_ms
+                        };
+                        db.put_watch(&app.watch_of(st, last_action_ms))?;
+                    }
                     let finished_before = st.finished_at.is_some_and(|f| ms(f) < e.at_ms);
                     if !RULE_TRIGGERS.contains(&e.event_type.as_str()) && !finished_before {
                         continue;
                     }
-                    let stream = db.read_stream(&e.stream_id)?;
+                    let Some(stream) = streams.get(case_no) else { continue };
                     let upto: Vec<_> = stream.iter().filter(|x| x.seq <= e.seq).collect();
                     let history = upto.iter().map(|x| recorded(x)).collect::<Result<Vec<_>, _>>()?;
                     let Ok(def) = view.definition(&st.subject) else { continue };

@@ -18,6 +18,34 @@ impl Db {
         Ok(())
     }
 
+    /// Several notifications in one statement per 200 rows (the notifications subscriber's batch).
+    pub fn put_notifications(&mut self, ns: &[Notification]) -> Result<(), StoreError> {
+        for chunk in ns.chunks(200) {
+            let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * 6);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for n in chunk {
+                let k = params.len();
+                rows.push(format!("(${}, ${}, ${}, ${}, ${}, ${})", k + 1, k + 2, k + 3, k + 4, k + 5, k + 6));
+                params.extend([
+                    Val::Int(n.event_seq),
+                    n.recipient.as_str().into(),
+                    n.case_no.as_str().into(),
+                    n.kind.as_str().into(),
+                    n.message.as_str().into(),
+                    Val::Int(n.created_at_ms),
+                ]);
+            }
+            self.sql.exec(
+                &format!(
+                    "INSERT INTO notifications (event_seq, recipient, case_no, kind, message, created_at_ms) VALUES {}",
+                    rows.join(", ")
+                ),
+                &params,
+            )?;
+        }
+        Ok(())
+    }
+
     pub fn notifications(&mut self, recipient: &str, limit: i64) -> Result<Vec<Notification>, StoreError> {
         let rows = self.sql.query(
             "SELECT event_seq, recipient, case_no, kind, message, created_at_ms FROM notifications WHERE recipient = $1 ORDER BY event_seq DESC LIMIT $2",
