@@ -4,18 +4,7 @@ use super::*;
 
 impl Db {
     pub fn put_notification(&mut self, n: &Notification) -> Result<(), StoreError> {
-        self.sql.exec(
-            "INSERT INTO notifications (event_seq, recipient, case_no, kind, message, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                Val::Int(n.event_seq),
-                n.recipient.as_str().into(),
-                n.case_no.as_str().into(),
-                n.kind.as_str().into(),
-                n.message.as_str().into(),
-                Val::Int(n.created_at_ms),
-            ],
-        )?;
-        Ok(())
+        self.put_notifications(std::slice::from_ref(n))
     }
 
     /// Several notifications in one statement per 200 rows (the notifications subscriber's batch).
