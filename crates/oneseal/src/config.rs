@@ -111,6 +111,8 @@ impl Config {
             .map_or(oneseal_app::auth::REGISTRATIONS_PER_ADDRESS_HOUR, |n| n as usize);
         let anonymous_per_minute = num("ONESEAL_ANONYMOUS_PER_MINUTE", "a whole number of requests")
             .map_or(oneseal_app::ANONYMOUS_PER_MINUTE, |n| n.min(u64::from(u32::MAX)) as u32);
+        let hall_events_per_address = num("ONESEAL_HALL_EVENTS_PER_ADDRESS", "a whole number of connections")
+            .map_or(oneseal_web::HALL_EVENTS_PER_ADDRESS, |n| n.min(u64::from(u32::MAX)) as u32);
         let mut uploads = oneseal_app::attachments::UploadSettings::default();
         if let Some(mb) = num("ONESEAL_UPLOAD_QUOTA_MB", "a whole number of MiB") {
             uploads.quota_bytes = (mb as i64).saturating_mul(1024 * 1024);
@@ -210,8 +212,6 @@ impl Config {
             }
             None => None,
         };
-        let hall_events_per_address = num("ONESEAL_HALL_EVENTS_PER_ADDRESS", "a whole number of connections")
-            .map_or(oneseal_web::HALL_EVENTS_PER_ADDRESS, |n| n.min(u64::from(u32::MAX)) as u32);
         let hall_devices = match lookup("ONESEAL_HALL_DEVICES") {
             Some(list) => oneseal_app::egress::Cidr::parse_list(&list).unwrap_or_else(|e| {
                 errors.push(format!("ONESEAL_HALL_DEVICES: {e}"));
