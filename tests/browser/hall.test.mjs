@@ -1,7 +1,9 @@
 // A morning at a service point: a citizen books on a phone, a visitor takes a number at a kiosk (1080×1920), the
 // hall screen shows the call live (server-sent events) when the clerk calls next on the window PC, the visitor's
 // phone shows the window, and the number is served into an accepted case. axe on every page; screenshots.
-// Nothing here depends on today's date: the booking takes the first day that has slots.
+// Nothing here depends on today's date or the time of day: the booking takes the first day that has slots, and the
+// district centre is published open around the clock (numbers are taken only while a point is open); the window
+// clerk is posted there first (a clerk works only the windows of their post).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newPage, axe, screenshot, fitsWidth, api, login, BASE, signIn, submissionFor, PHONE, DESKTOP } from './lib.mjs';
@@ -13,6 +15,13 @@ after(async () => { await browser?.close(); });
 const POINT = 'xq-centre';
 
 test('hall: book on a phone, take a number at a kiosk, the screen and the window', async () => {
+  const admin = await login('admin');
+  const net = (await api('GET', '/api/v1/service-network')).body;
+  const point = net.point.find((p) => p.id === POINT);
+  Object.assign(point, { opens: 'every_day', hours: ['00:00-23:59'] });
+  assert.equal((await api('PUT', '/api/v1/service-network', admin, net)).status, 200);
+  const posted = await api('PUT', '/api/v1/staff/clerk/post', admin, { service_point: POINT, window: '1' });
+  assert.equal(posted.status, 200, posted.text);
   // Where can I do it? The network page for company establishment, on a phone.
   const phone = await newPage(browser, { viewport: PHONE });
   await signIn(phone, 'citizen');

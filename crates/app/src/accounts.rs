@@ -72,7 +72,7 @@ impl From<&AccountRow> for AccountView {
             roles: a.roles.split(',').filter_map(Role::parse).collect(),
             department: a.department.clone(),
             active: a.active,
-            service_point: None,
+            service_point: a.service_point.clone(),
             window: None,
         }
     }
@@ -131,6 +131,7 @@ impl App {
             roles: roles_string(roles),
             department: department.map(String::from),
             active: true,
+            service_point: None,
         };
         let payload = json!({ "username": row.username, "display_name": row.display_name, "roles": row.roles.split(',').collect::<Vec<_>>(), "department": row.department }).to_string();
         let (by, at) = (by.to_string(), ms(self.now()));

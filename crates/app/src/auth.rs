@@ -147,6 +147,7 @@ fn actor_of(a: &AccountRow) -> Actor {
         department: a.department.as_deref().and_then(|d| DepartmentId::parse(d).ok()),
         acts_for: vec![],
         follows: vec![],
+        post: a.service_point.clone(),
     }
 }
 
@@ -602,6 +603,15 @@ impl App {
             )
             .await?;
         }
+        // Window clerks are posted to the point they work at (the hall's, the bank branch's).
+        let admin = Actor::system("demo", Role::Administrator, None);
+        for (user, point) in DEMO_POSTS {
+            self.set_staff_post(&admin, &crate::accounts::check_username(user)?, Some(point), None).await?;
+        }
+        for d in self.catalog().departments.clone() {
+            let clerk = crate::accounts::check_username(&format!("{}-clerk", d.id.as_str()))?;
+            self.set_staff_post(&admin, &clerk, Some("yc-hall"), None).await?;
+        }
         self.ensure_demo_parties().await?;
         Ok(true)
     }
@@ -622,6 +632,10 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &[Role], Option<&str>)] = &[
     ("handling-unit", "韩承办 (城市管理局)", &[Role::HandlingUnit], Some("urban-management")),
     ("admin", "卫管理员", &[Role::Administrator], None),
 ];
+
+/// Where the fixed demo window clerks are posted (service points of `catalog/network.toml`); every
+/// `{dept}-clerk` is posted to the citizen hall.
+pub const DEMO_POSTS: &[(&str, &str)] = &[("clerk", "yc-hall"), ("bank-clerk", "nxbank-jf")];
 
 /// A real Argon2id hash made once, to spend the same time on unknown accounts as on known ones.
 fn dummy_hash() -> &'static str {

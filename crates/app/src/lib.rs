@@ -193,7 +193,7 @@ pub struct AppInner {
     /// The service network in force (points, windows, queue and appointment rules).
     network: Arc<RwLock<Arc<oneseal_domain::hall::Network>>>,
     /// The last hall board built per point on this node (`App::board_shared`).
-    boards: std::sync::Mutex<std::collections::HashMap<String, Arc<hall::BoardView>>>,
+    boards: std::sync::Mutex<std::collections::HashMap<String, Arc<hall::SharedBoard>>>,
     /// When each point's newest queue change was last read on this node, and its value (`queue_changed_shared`).
     queue_seen: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, i64)>>,
     /// Webhook delivery attempts that failed, per node (for the metrics).

@@ -428,6 +428,7 @@ impl App {
             department: None,
             acts_for: vec![],
             follows: vec![],
+            post: None,
         };
         self.register_organisation(&rep, DEMO_ORG, "银川塞上餐饮有限公司", DEMO_REP_ID).await?;
         // The demo company's documents were checked at the demo window.
@@ -438,6 +439,7 @@ impl App {
             department: None,
             acts_for: vec![],
             follows: vec![],
+            post: None,
         };
         self.verify_organisation(&window, DEMO_ORG, None, "营业执照原件、法定代表人身份证（演示数据）").await?;
         self.authorise_agent(&rep, DEMO_ORG, "citizen", &["apply".to_string(), "follow".to_string()], 365).await

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use oneseal_domain::case::{self, CaseState, Delivery};
+use oneseal_domain::hall::{Network, PointLevel};
 use oneseal_domain::roles::{Actor, Role};
 use oneseal_domain::shipment::{new_reports, Postage, ShipmentEvent, ShipmentStatus, Stage, Tracking};
 use oneseal_store::{Db, ShipmentRow, StoredEvent};
@@ -120,6 +121,18 @@ impl Carrier for SimulatedCarrier {
             out.push(Tracking { stage, at_ms: at(h), location: location.into(), note: note.into() });
         }
         Ok(out)
+    }
+}
+
+/// The carrier adapters this build has, by the name `ONESEAL_CARRIER` gives: `simulated` (the default). A real
+/// carrier's adapter is one more arm here and an implementation of [`Carrier`] (docs/hall.md, "Postal delivery").
+pub const CARRIERS: &[&str] = &["simulated"];
+
+/// The carrier adapter of a name (`None`: no such adapter in this build).
+pub fn carrier_named(name: &str) -> Option<Arc<dyn Carrier>> {
+    match name {
+        "simulated" => Some(Arc::new(SimulatedCarrier)),
+        _ => None,
     }
 }
 
@@ -273,6 +286,23 @@ fn may_see(actor: &Actor, st: &CaseState) -> bool {
         || (actor.is_staff() && actor.department.as_ref() == Some(&st.department))
 }
 
+/// The service point a case's returned results go back to: the point of the network that accepted it, or, for a
+/// case that came through no point of the network (online, by API, by the hotline), the city's hall (the first
+/// point at the city level), whose address the bureau's post is sent from. `None` when the network has neither.
+pub(crate) fn return_point(net: &Network, st: &CaseState) -> Option<String> {
+    net.point(&st.service_point)
+        .or_else(|| net.points.iter().find(|p| p.level == PointLevel::City))
+        .map(|p| p.id.clone())
+}
+
+/// A window clerk handles only the returned shipments of the point they are posted to.
+fn check_return_point(actor: &Actor, net: &Network, st: &CaseState) -> Result<(), AppError> {
+    match return_point(net, st) {
+        Some(p) => crate::hall::check_posted(actor, &p),
+        None => Err(AppError::Forbidden("the case has no service point to return to 该办件无可退回的服务点".into())),
+    }
+}
+
 fn case_state(db: &mut Db, case_no: &str) -> Result<CaseState, AppError> {
     let row = db.get_case(case_no)?.ok_or_else(|| AppError::NotFound(format!("case {case_no}")))?;
     serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("case state {case_no}: {e}")))
@@ -353,9 +383,23 @@ impl App {
         if !(actor.has(Role::WindowClerk) || actor.has(Role::Supervisor) || actor.has(Role::Administrator)) {
             return Err(AppError::Forbidden("returned shipments are for the window clerks".into()));
         }
+        // A window clerk sees those of the point they are posted to; supervisors and administrators all.
+        let mine = (!(actor.has(Role::Supervisor) || actor.has(Role::Administrator))).then(|| actor.post.clone());
+        let net = self.network();
         let rows = self
             .store
-            .read(|db| db.shipments_in(&[ShipmentStatus::Returned.as_str()], 500).map_err(AppError::from))
+            .read(move |db| -> Result<Vec<ShipmentRow>, AppError> {
+                let all = db.shipments_in(&[ShipmentStatus::Returned.as_str()], 500)?;
+                let Some(post) = mine else { return Ok(all) };
+                let mut out = Vec::new();
+                for s in all {
+                    let st = case_state(db, &s.case_no)?;
+                    if post.is_some() && return_point(&net, &st) == post {
+                        out.push(s);
+                    }
+                }
+                Ok(out)
+            })
             .await?;
         rows.iter().map(|s| self.shipment_view(s)).collect()
     }
@@ -366,11 +410,12 @@ impl App {
             return Err(AppError::Forbidden("a window clerk hands a returned result over".into()));
         }
         let window = text_ok(window, "窗口 the window", 20)?;
-        let (id, actor, at) = (id.to_string(), actor.clone(), ms(self.now()));
+        let (id, actor, at, net) = (id.to_string(), actor.clone(), ms(self.now()), self.network());
         let row = self
             .store
             .write(move |db| -> Result<ShipmentRow, AppError> {
-                db.shipment(&id)?.ok_or_else(|| AppError::NotFound(format!("shipment {id}")))?;
+                let old = db.shipment(&id)?.ok_or_else(|| AppError::NotFound(format!("shipment {id}")))?;
+                check_return_point(&actor, &net, &case_state(db, &old.case_no)?)?;
                 let (seq, s) = record_shipment(db, &id, &ShipmentEvent::Collected { window }, &actor.id, at)?;
                 let st = case_state(db, &s.case_no)?;
                 if let Some(acct) = &st.applicant.account {
@@ -412,13 +457,14 @@ impl App {
             Some(a) => Some(self.seal_value(a)?),
             None => None,
         };
-        let (id, actor, at) = (id.to_string(), actor.clone(), ms(self.now()));
+        let (id, actor, at, net) = (id.to_string(), actor.clone(), ms(self.now()), self.network());
         let row = self
             .store
             .write(move |db| -> Result<ShipmentRow, AppError> {
                 let old = db.shipment(&id)?.ok_or_else(|| AppError::NotFound(format!("shipment {id}")))?;
-                status_of(&old)?.check(&ShipmentEvent::Resent { next: String::new() })?;
                 let st = case_state(db, &old.case_no)?;
+                check_return_point(&actor, &net, &st)?;
+                status_of(&old)?.check(&ShipmentEvent::Resent { next: String::new() })?;
                 let address = address.or_else(|| Some(old.address.clone()));
                 let postage = postage.or_else(|| Postage::parse(&old.postage));
                 let new = request_in(db, &st, Some(&old), address, postage, &actor.id, at)?;
@@ -479,7 +525,7 @@ impl App {
 
     /// Poll the carrier for the shipments with it and record each new report once (several nodes may run this:
     /// the reports are compared with the recorded ones inside the write job that claims the work). A returned
-    /// shipment notifies the window clerks and the applicant; a delivered one the applicant. Returns how many
+    /// shipment notifies the window clerks of the point it goes back to and the applicant; a delivered one the applicant. Returns how many
     /// reports were recorded.
     pub async fn track_shipments(&self, limit: i64) -> Result<usize, AppError> {
         let open: Vec<&str> = ShipmentStatus::ALL.iter().filter(|s| s.in_transit()).map(|s| s.as_str()).collect();
@@ -505,12 +551,11 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Internal(format!("carrier: {e}")))?;
-        let at = ms(now);
+        let (at, net) = (ms(now), self.network());
         self.store
             .write(move |db| -> Result<usize, AppError> {
                 db.claim_work("track_shipments")?;
                 let mut n = 0;
-                let clerks = db.accounts_with_role(Role::WindowClerk.as_str(), None)?;
                 for (id, reported) in reports {
                     let Some(s) = db.shipment(&id)? else { continue };
                     for t in new_reports(&tracking_of(&s)?, &reported) {
@@ -521,9 +566,15 @@ impl App {
                         let stage = t.stage;
                         let (seq, s) = record_shipment(db, &id, &ShipmentEvent::Tracked { tracking: t }, "post", at)?;
                         n += 1;
-                        let applicant = case_state(db, &s.case_no)?.applicant.account;
+                        let st = case_state(db, &s.case_no)?;
+                        let applicant = st.applicant.account.clone();
                         match stage {
                             Stage::Returned => {
+                                // Only the clerks of the point the result goes back to are told.
+                                let clerks = match return_point(&net, &st) {
+                                    Some(p) => db.accounts_posted_at(Role::WindowClerk.as_str(), &p)?,
+                                    None => Vec::new(),
+                                };
                                 let msg = format!(
                                     "邮件被退回，结果已回到窗口（可领取或重新寄送）运单 {} returned: the result is back at the window (collect or send again)",
                                     s.waybill.as_deref().unwrap_or("")

@@ -933,6 +933,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 department: to.department,
                 acts_for: vec![],
                 follows: vec![],
+                post: None,
             };
             if !target.can_work(task.role, task.department.as_ref()) {
                 return Err(CaseError::AssigneeCannotWork(to.id));

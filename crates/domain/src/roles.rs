@@ -82,6 +82,11 @@ pub struct Actor {
     /// licences and acts on none of them.
     #[serde(default)]
     pub follows: Vec<String>,
+    /// The service point a staff member is posted to (`staff_posted`, set by administrators): a point of the
+    /// service network's id, or a free-text place. A window clerk works the windows, the queue and the returned
+    /// shipments of that point only.
+    #[serde(default)]
+    pub post: Option<String>,
 }
 
 impl Actor {
@@ -94,6 +99,7 @@ impl Actor {
             department,
             acts_for: vec![],
             follows: vec![],
+            post: None,
         }
     }
 

@@ -163,6 +163,7 @@ fn actor(id: &str, role: Role, d: Option<&str>) -> Actor {
         department: d.map(dep),
         acts_for: vec![],
         follows: vec![],
+        post: None,
     }
 }
 

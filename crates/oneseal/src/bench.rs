@@ -249,11 +249,20 @@ pub(crate) fn bench_database(database: Option<String>, dir: &std::path::Path, na
 
 /// Serve `app` on a free port of 127.0.0.1 from `rt`; the address.
 pub(crate) fn start_server(rt: &tokio::runtime::Runtime, app: &App) -> Result<std::net::SocketAddr, String> {
+    start_server_with(rt, app, oneseal_web::WebSettings::default())
+}
+
+/// [`start_server`] with the web edge's settings.
+pub(crate) fn start_server_with(
+    rt: &tokio::runtime::Runtime,
+    app: &App,
+    settings: oneseal_web::WebSettings,
+) -> Result<std::net::SocketAddr, String> {
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server_app = app.clone();
+    let router = oneseal_web::router_with(app.clone(), settings);
     rt.spawn(async move {
-        let _ = oneseal_web::serve(server_app, listener, std::future::pending()).await;
+        let _ = oneseal_web::serve_router(router, listener, std::future::pending()).await;
     });
     Ok(addr)
 }

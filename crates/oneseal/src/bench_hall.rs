@@ -12,7 +12,7 @@ use oneseal_domain::hall::{Opening, PointLevel, ServicePoint, Window};
 use oneseal_domain::roles::{Actor, Role};
 use serde_json::json;
 
-use crate::bench::{bench_database, percentile, process_cpu_ms, start_server, Client};
+use crate::bench::{bench_database, percentile, process_cpu_ms, start_server_with, Client};
 
 const POINT: &str = "bench-hall";
 
@@ -74,12 +74,16 @@ pub fn run(
             bookings_per_window: 2,
             phone: String::new(),
         });
-        app.publish_network(&Actor::system("bench", Role::Administrator, None), net)
-            .await
-            .map_err(|e| e.to_string())?;
+        let admin = Actor::system("bench", Role::Administrator, None);
+        app.publish_network(&admin, net).await.map_err(|e| e.to_string())?;
+        // The clerk works this point's windows: posted to it.
+        app.set_staff_post(&admin, &name, Some(POINT), None).await.map_err(|e| e.to_string())?;
         Ok::<(), String>(())
     })?;
-    let addr = start_server(&rt, &app)?;
+    // The screens and the takers are the hall's own devices, all on this machine's loopback address.
+    let devices = oneseal_app::egress::Cidr::parse_list("127.0.0.0/8").map_err(|e| e.to_string())?;
+    let settings = oneseal_web::WebSettings { hall_devices: devices, ..Default::default() };
+    let addr = start_server_with(&rt, &app, settings)?;
     let base = format!("http://{addr}");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

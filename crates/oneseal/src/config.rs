@@ -35,6 +35,9 @@ pub const SETTINGS: &[Setting] = &[
     Setting { name: "ONESEAL_EGRESS_ALLOW", default: "none", doc: "comma-separated CIDR blocks webhooks may reach although they are not public (loopback, private, link-local …), e.g. a regulator's receiver on the bureau's network" },
     Setting { name: "ONESEAL_SECURE_COOKIES", default: "0", doc: "`1`: mark the session cookie `Secure` (behind TLS)" },
     Setting { name: "ONESEAL_KIOSK_IDLE_SECONDS", default: "90", doc: "seconds without touch (2–3600) before a kiosk returns to its start page" },
+    Setting { name: "ONESEAL_HALL_EVENTS_PER_ADDRESS", default: "20", doc: "connections to a hall's live feed (`/hall/{point}/events`: hall screens, window screens, a person's number page) one client address may hold open on a node; more are refused with 429 and `Retry-After`; 0 turns the cap off" },
+    Setting { name: "ONESEAL_HALL_DEVICES", default: "none", doc: "comma-separated CIDR blocks of the hall's own devices (kiosks, hall and window screens, on the hall's network): not capped by `ONESEAL_HALL_EVENTS_PER_ADDRESS`, and taking a number from them does not spend from the anonymous bucket (`ONESEAL_ANONYMOUS_PER_MINUTE`), so a busy kiosk never stops the hall" },
+    Setting { name: "ONESEAL_CARRIER", default: "simulated", doc: "the postal carrier adapter results sent by post go through (邮政寄送); this build has `simulated` only (deterministic, for the demo and tests; docs/hall.md says what a real carrier's adapter implements). An unknown name stops the server at start" },
     Setting { name: "ONESEAL_SMTP_URL", default: "none", doc: "mail red supervision alerts and escalated urgings through this SMTP relay (`smtp://relay:25`)" },
     Setting { name: "ONESEAL_MAIL_FROM", default: "OneSeal <noreply@oneseal.invalid>", doc: "the sender of those mails" },
     Setting { name: "ONESEAL_ALERT_MAIL_TO", default: "—", doc: "comma-separated mailboxes that receive them (needed with `ONESEAL_SMTP_URL`)" },
@@ -74,6 +77,8 @@ pub struct Config {
     pub web: oneseal_web::WebSettings,
     /// Writer connections per node on PostgreSQL.
     pub pg_writers: usize,
+    /// The postal carrier adapter's name (`ONESEAL_CARRIER`), one of `oneseal_app::shipments::CARRIERS`.
+    pub carrier: String,
 }
 
 impl Config {
@@ -106,6 +111,8 @@ impl Config {
             .map_or(oneseal_app::auth::REGISTRATIONS_PER_ADDRESS_HOUR, |n| n as usize);
         let anonymous_per_minute = num("ONESEAL_ANONYMOUS_PER_MINUTE", "a whole number of requests")
             .map_or(oneseal_app::ANONYMOUS_PER_MINUTE, |n| n.min(u64::from(u32::MAX)) as u32);
+        let hall_events_per_address = num("ONESEAL_HALL_EVENTS_PER_ADDRESS", "a whole number of connections")
+            .map_or(oneseal_web::HALL_EVENTS_PER_ADDRESS, |n| n.min(u64::from(u32::MAX)) as u32);
         let mut uploads = oneseal_app::attachments::UploadSettings::default();
         if let Some(mb) = num("ONESEAL_UPLOAD_QUOTA_MB", "a whole number of MiB") {
             uploads.quota_bytes = (mb as i64).saturating_mul(1024 * 1024);
@@ -205,6 +212,20 @@ impl Config {
             }
             None => None,
         };
+        let hall_devices = match lookup("ONESEAL_HALL_DEVICES") {
+            Some(list) => oneseal_app::egress::Cidr::parse_list(&list).unwrap_or_else(|e| {
+                errors.push(format!("ONESEAL_HALL_DEVICES: {e}"));
+                vec![]
+            }),
+            None => vec![],
+        };
+        let carrier = lookup("ONESEAL_CARRIER").map(|c| c.trim().to_string()).unwrap_or_else(|| "simulated".into());
+        if oneseal_app::shipments::carrier_named(&carrier).is_none() {
+            errors.push(format!(
+                "ONESEAL_CARRIER must name a carrier adapter of this build ({}), not {carrier:?}",
+                oneseal_app::shipments::CARRIERS.join(", ")
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors.join("\n"));
         }
@@ -218,8 +239,15 @@ impl Config {
             liaison,
             ratings,
             mail,
-            web: oneseal_web::WebSettings { secure_cookies, kiosk_idle_secs, oidc },
+            web: oneseal_web::WebSettings {
+                secure_cookies,
+                kiosk_idle_secs,
+                oidc,
+                hall_events_per_address,
+                hall_devices,
+            },
             pg_writers,
+            carrier,
         })
     }
 
@@ -233,6 +261,9 @@ impl Config {
         app.set_totp_policy(self.require_totp);
         app.set_liaison_settings(self.liaison.clone()).map_err(|e| format!("liaison settings: {e}"))?;
         app.set_rating_settings(self.ratings.clone()).map_err(|e| format!("rating settings: {e}"))?;
+        let carrier = oneseal_app::shipments::carrier_named(&self.carrier)
+            .ok_or_else(|| format!("ONESEAL_CARRIER: no carrier adapter {:?}", self.carrier))?;
+        app.set_carrier(carrier);
         Ok(())
     }
 }
@@ -254,7 +285,17 @@ mod tests {
         assert_eq!(c.anonymous_per_minute, 120);
         assert_eq!(c.web.kiosk_idle_secs, 90);
         assert!(c.mail.is_none() && c.web.oidc.is_none() && !c.require_totp);
+        assert_eq!(c.carrier, "simulated");
+        assert_eq!((c.web.hall_events_per_address, c.web.hall_devices.len()), (20, 0));
+        let c = read(&[("ONESEAL_HALL_EVENTS_PER_ADDRESS", "0"), ("ONESEAL_HALL_DEVICES", "10.8.0.0/16, 10.9.1.7/32")])
+            .unwrap();
+        assert_eq!(c.web.hall_events_per_address, 0);
+        assert!(c.web.hall_devices[1].contains("10.9.1.7".parse().unwrap()));
+        assert_eq!(read(&[("ONESEAL_CARRIER", " simulated ")]).unwrap().carrier, "simulated");
         let e = read(&[
+            ("ONESEAL_CARRIER", "china-post"),
+            ("ONESEAL_HALL_EVENTS_PER_ADDRESS", "many"),
+            ("ONESEAL_HALL_DEVICES", "kiosks"),
             ("ONESEAL_LOGIN_LIMIT_PER_ACCOUNT", "lots"),
             ("ONESEAL_REQUIRE_TOTP", "yes"),
             ("ONESEAL_EGRESS_ALLOW", "10.0.0.0/40"),
@@ -269,6 +310,9 @@ mod tests {
             "ONESEAL_OIDC_CLIENT_ID",
             "ONESEAL_OIDC_REDIRECT_URL",
             "ONESEAL_KIOSK_IDLE_SECONDS",
+            "ONESEAL_HALL_EVENTS_PER_ADDRESS",
+            "ONESEAL_HALL_DEVICES",
+            "ONESEAL_CARRIER must name a carrier adapter of this build (simulated), not \"china-post\"",
         ] {
             assert!(e.contains(needle), "{needle} in {e}");
         }

@@ -331,3 +331,42 @@ fn the_readme_lists_every_setting_and_the_code_reads_no_other() {
         );
     }
 }
+
+/// `ONESEAL_CARRIER` names the postal carrier's adapter: an unknown name stops `serve` at start, saying which
+/// names this build has, before it listens.
+#[test]
+fn an_unknown_carrier_stops_the_server_at_start() {
+    let dir = std::env::temp_dir().join(format!("oneseal-carrier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--database"])
+        .arg(format!("sqlite://{}", dir.join("o.db").display()))
+        .env("ONESEAL_PD_KEY", "7e".repeat(32))
+        .env("ONESEAL_SEAL_PASSPHRASE", "carrier-test seal passphrase")
+        .env("ONESEAL_CARRIER", "china-post")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let Some(status) = status else {
+        child.kill().unwrap();
+        panic!("serve kept running with an unknown carrier");
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success());
+    assert!(err.contains("ONESEAL_CARRIER") && err.contains("simulated") && err.contains("china-post"), "{err}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "it never listened");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

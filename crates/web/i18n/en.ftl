@@ -859,6 +859,7 @@ hall-take-invalid = Something in the form is not right; please fill it in again.
 hall-take-appointment-used = This booking is not for today, or a number was already taken with it.
 hall-take-appointment-unknown = There is no such booking code at this place; please check it.
 hall-take-item-wrong = This place does not handle that service.
+hall-take-closed = This place is closed now, so no number can be taken. Please come back during the opening hours shown above; with a booking, take your number within your slot.
 hall-screen-link = Hall screen
 hall-your-number = Your number
 hall-point = Place

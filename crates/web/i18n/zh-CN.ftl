@@ -823,6 +823,7 @@ hall-take-invalid = 取号信息有误，请重新填写。
 hall-take-appointment-used = 该预约不是今天的，或已经取过号。
 hall-take-appointment-unknown = 本点位没有这个预约码，请核对。
 hall-take-item-wrong = 本点位不办理该事项。
+hall-take-closed = 现在不在办公时间，不能取号。请在上面所列的办公时间内再来；已预约的，请在预约时段内取号。
 hall-screen-link = 大厅叫号屏
 hall-your-number = 您的号码
 hall-point = 办理地点

@@ -64,6 +64,11 @@ pub struct StateInner {
     pub anonymous: std::sync::Arc<limits::AnonymousLimiter>,
     /// The access rule of every declared route.
     pub policy: std::sync::Arc<routes::Policy>,
+    /// Open connections to the hall's live feed per address, and the cap (`ONESEAL_HALL_EVENTS_PER_ADDRESS`).
+    pub feeds: std::sync::Arc<limits::FeedConnections>,
+    pub hall_events_per_address: u32,
+    /// The hall's own devices (kiosks, screens): neither capped nor limited (`ONESEAL_HALL_DEVICES`).
+    pub hall_devices: Vec<oneseal_app::egress::Cidr>,
 }
 
 /// The web edge's own settings (read with the rest of the configuration by the binary).
@@ -75,11 +80,26 @@ pub struct WebSettings {
     pub kiosk_idle_secs: u64,
     /// Staff single sign-on, when configured.
     pub oidc: Option<oidc::OidcConfig>,
+    /// Connections to `/hall/{point}/events` one client address may hold open on a node (0: no cap).
+    pub hall_events_per_address: u32,
+    /// Addresses of the hall's own devices (kiosks, hall and window screens): exempt from that cap and from the
+    /// anonymous bucket when taking numbers.
+    pub hall_devices: Vec<oneseal_app::egress::Cidr>,
 }
+
+/// The default cap on live-feed connections per address: a hall's screens behind one address are listed in
+/// `ONESEAL_HALL_DEVICES` instead; a person has a phone or two.
+pub const HALL_EVENTS_PER_ADDRESS: u32 = 20;
 
 impl Default for WebSettings {
     fn default() -> Self {
-        WebSettings { secure_cookies: false, kiosk_idle_secs: 90, oidc: None }
+        WebSettings {
+            secure_cookies: false,
+            kiosk_idle_secs: 90,
+            oidc: None,
+            hall_events_per_address: HALL_EVENTS_PER_ADDRESS,
+            hall_devices: Vec::new(),
+        }
     }
 }
 
@@ -111,7 +131,7 @@ pub fn declared_routes() -> routes::Routes {
 
 /// The application with explicit settings (tests, and `serve`).
 pub fn router_with(app: App, settings: WebSettings) -> Router {
-    let WebSettings { secure_cookies, kiosk_idle_secs, oidc } = settings;
+    let WebSettings { secure_cookies, kiosk_idle_secs, oidc, hall_events_per_address, hall_devices } = settings;
     let (router, policy) = declared_routes().into_parts();
     let state = AppState(std::sync::Arc::new(StateInner {
         app,
@@ -122,6 +142,9 @@ pub fn router_with(app: App, settings: WebSettings) -> Router {
         form_pdfs: std::sync::Arc::default(),
         anonymous: std::sync::Arc::default(),
         policy: std::sync::Arc::new(policy),
+        feeds: std::sync::Arc::default(),
+        hall_events_per_address,
+        hall_devices,
     }));
     router
         .fallback(|uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {

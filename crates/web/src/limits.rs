@@ -39,8 +39,69 @@ pub const COSTLY: &[(&str, &str)] = &[
     ("GET", "/open311/v2/tokens/{file}"),
     // The hall: a number is a write; slots count the day's bookings.
     ("POST", "/api/v1/service-points/{point}/numbers"),
+    ("POST", "/hall/{point}/take"),
     ("GET", "/api/v1/service-points/{point}/slots"),
 ];
+
+/// The routes a hall device (a kiosk, a hall screen; `ONESEAL_HALL_DEVICES`) uses all day from one address:
+/// taking a number is exempt from the anonymous bucket for those addresses, so a busy kiosk never stops the hall.
+pub const HALL_DEVICE_ROUTES: &[(&str, &str)] =
+    &[("POST", "/api/v1/service-points/{point}/numbers"), ("POST", "/hall/{point}/take")];
+
+/// Whether a route is one a hall device may use without the anonymous bucket.
+pub fn hall_device_route(method: &str, pattern: &str) -> bool {
+    HALL_DEVICE_ROUTES.iter().any(|(m, p)| *m == method && *p == pattern)
+}
+
+/// Whether an address is one of the hall's own devices.
+pub fn hall_device(ip: IpAddr, devices: &[oneseal_app::egress::Cidr]) -> bool {
+    devices.iter().any(|c| c.contains(ip))
+}
+
+/// Open connections to the hall's live feed (`/hall/{point}/events`) per client address on this node, so a
+/// stranger cannot hold thousands of them (`ONESEAL_HALL_EVENTS_PER_ADDRESS`).
+#[derive(Debug, Default)]
+pub struct FeedConnections {
+    open: Mutex<HashMap<IpAddr, u32>>,
+}
+
+/// One open connection, counted until it is dropped (the client went away or the server stopped).
+#[derive(Debug)]
+pub struct FeedSlot {
+    feeds: std::sync::Arc<FeedConnections>,
+    addr: IpAddr,
+}
+
+impl Drop for FeedSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.feeds.open.lock() {
+            if let Some(n) = open.get_mut(&self.addr) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    open.remove(&self.addr);
+                }
+            }
+        }
+    }
+}
+
+impl FeedConnections {
+    /// Count one more connection from `addr` if it has fewer than `cap` open (0: no cap); `None`: refused.
+    pub fn open(feeds: &std::sync::Arc<FeedConnections>, addr: IpAddr, cap: u32) -> Option<FeedSlot> {
+        let mut open = feeds.open.lock().ok()?;
+        let n = open.entry(addr).or_insert(0);
+        if cap > 0 && *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(FeedSlot { feeds: feeds.clone(), addr })
+    }
+
+    /// Connections open from an address now.
+    pub fn count(&self, addr: IpAddr) -> u32 {
+        self.open.lock().ok().and_then(|o| o.get(&addr).copied()).unwrap_or(0)
+    }
+}
 
 /// The buckets, one per address. The limit itself is the application's setting
 /// ([`oneseal_app::App::anonymous_per_minute`], `ONESEAL_ANONYMOUS_PER_MINUTE`).
@@ -106,5 +167,25 @@ mod tests {
         assert!(l.take(a, 10_000, 6).is_ok());
         assert!(l.take(a, 10_000, 6).is_err());
         assert!(l.take(a, 10_000, 0).is_ok(), "0 turns it off");
+    }
+
+    #[test]
+    fn feed_connections_are_capped_per_address_and_freed_when_dropped() {
+        let f = std::sync::Arc::new(FeedConnections::default());
+        let a: IpAddr = "198.51.100.1".parse().unwrap();
+        let b: IpAddr = "198.51.100.2".parse().unwrap();
+        let one = FeedConnections::open(&f, a, 2).unwrap();
+        let two = FeedConnections::open(&f, a, 2).unwrap();
+        assert!(FeedConnections::open(&f, a, 2).is_none());
+        assert!(FeedConnections::open(&f, b, 2).is_some(), "another address has its own count");
+        drop(one);
+        assert_eq!(f.count(a), 1);
+        let _three = FeedConnections::open(&f, a, 2).unwrap();
+        drop(two);
+        assert_eq!(f.count(a), 1);
+        let many: Vec<_> = (0..50).map(|_| FeedConnections::open(&f, a, 0).unwrap()).collect();
+        assert_eq!(f.count(a), 51, "0: no cap");
+        drop(many);
+        assert_eq!(f.count(a), 1);
     }
 }

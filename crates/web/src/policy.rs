@@ -198,7 +198,12 @@ pub async fn enforce(State(s): State<AppState>, mut req: Request, next: Next) ->
     if let (None, Some(pattern)) = (&principal, &pattern) {
         if crate::limits::costly(req.method().as_str(), pattern) {
             let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-            if let Some(ip) = peer {
+            // A kiosk of the hall takes numbers all day from one address: not from the anonymous bucket.
+            let device = |ip: std::net::IpAddr| {
+                crate::limits::hall_device_route(req.method().as_str(), pattern)
+                    && crate::limits::hall_device(ip, &s.hall_devices)
+            };
+            if let Some(ip) = peer.filter(|ip| !device(*ip)) {
                 let now = oneseal_app::ms(s.app.now());
                 if let Err(wait) = s.anonymous.take(ip, now, s.app.anonymous_per_minute()) {
                     s.metrics.anonymous_refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

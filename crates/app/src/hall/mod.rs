@@ -13,7 +13,7 @@ pub(crate) use appointments::project_appointment;
 pub use appointments::{AppointmentView, BookRequest, SlotView, MAX_OPEN_BOOKINGS, NO_SHOW_GRACE_MIN};
 pub(crate) use queue::project_number;
 use queue::state_of;
-pub use queue::{BoardView, Calling, NumberView, TakeRequest, WindowAction, WindowView};
+pub use queue::{BoardView, Calling, NumberView, SharedBoard, TakeRequest, WindowAction, WindowView};
 
 use std::sync::Arc;
 
@@ -201,6 +201,21 @@ impl App {
         out.to = Some(to.to_string());
         Ok(out)
     }
+}
+
+/// A window clerk works the windows, the queue and the returned shipments of the point they are posted to
+/// (`staff_posted`, set by administrators), and of no other: 403 otherwise, before anything is read or written.
+pub(crate) fn check_posted(actor: &Actor, point: &str) -> Result<(), AppError> {
+    if !actor.has(Role::WindowClerk) {
+        return Err(AppError::Forbidden("windows are worked by window clerks 窗口由窗口工作人员办理".into()));
+    }
+    if actor.post.as_deref() != Some(point) {
+        return Err(AppError::Forbidden(format!(
+            "a window clerk works only at the service point they are posted to, and you are not posted to {point} \
+             窗口工作人员只能在派驻的服务点办理，您未派驻到该服务点"
+        )));
+    }
+    Ok(())
 }
 
 /// Bad input: 422 with a stable code (the message in English and Chinese).

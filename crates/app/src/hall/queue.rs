@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use oneseal_domain::calendar::format_date;
 use oneseal_domain::catalog::{Handling, Tag};
+use oneseal_domain::clock::CHINA;
 use oneseal_domain::hall::{
     self, age_on, AppointmentEvent, AppointmentStatus, Arrival, ArrivalSource, PriorityClass, QueueEvent, QueueState,
     QueueStatus,
 };
 use oneseal_domain::ids::{CaseNo, ResidentId};
-use oneseal_domain::roles::{Actor, Role};
+use oneseal_domain::roles::Actor;
 use oneseal_store::{Db, QueueRow, StoredEvent};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,10 @@ pub(crate) fn project_number(db: &mut Db, e: &StoredEvent) -> Result<QueueState,
             s
         }
     };
+    put_number(db, e, st)
+}
+
+fn put_number(db: &mut Db, e: &StoredEvent, st: QueueState) -> Result<QueueState, AppError> {
     db.put_queue_number(&QueueRow {
         stream_id: e.stream_id.clone(),
         point: st.point.clone(),
@@ -53,6 +58,35 @@ pub(crate) fn project_number(db: &mut Db, e: &StoredEvent) -> Result<QueueState,
         state: serde_json::to_string(&st).map_err(|x| AppError::Internal(x.to_string()))?,
     })?;
     Ok(st)
+}
+
+/// The queue projection after an event of a number whose state before it is known (read in the same job, under
+/// the lock that guards the number): no second read of the row.
+fn project_number_onto(db: &mut Db, e: &StoredEvent, mut st: QueueState) -> Result<QueueState, AppError> {
+    let ev: QueueEvent = decode(e)?;
+    st.apply(&ev, e.at_ms);
+    put_number(db, e, st)
+}
+
+/// What a window shows its clerk, from the point's open numbers.
+fn window_view_of(p: &hall::ServicePoint, w: &hall::Window, open: &[QueueState]) -> WindowView {
+    WindowView {
+        point: p.id.clone(),
+        point_name: p.name.clone(),
+        window: w.no.clone(),
+        section: w.section.clone(),
+        current: open
+            .iter()
+            .find(|q| {
+                q.window.as_deref() == Some(w.no.as_str())
+                    && matches!(q.status, QueueStatus::Called | QueueStatus::Serving)
+            })
+            .cloned(),
+        waiting: open.iter().filter(|q| q.eligible_for(p, w)).count(),
+        skipped: open.iter().filter(|q| q.status == QueueStatus::Skipped).map(|q| q.number.clone()).collect(),
+        sections: p.sections().into_iter().map(str::to_string).collect(),
+        windows: p.windows.iter().map(|x| x.no.clone()).collect(),
+    }
 }
 
 /// What taking a number asks for.
@@ -151,6 +185,15 @@ pub struct Calling {
     pub announce: String,
 }
 
+/// A board as every screen of a node receives it: built and serialized once per change, however many screens
+/// follow the point (each connection then writes the same text).
+#[derive(Debug, Clone)]
+pub struct SharedBoard {
+    pub board: BoardView,
+    /// The board as compact JSON (one line: one server-sent event's data).
+    pub json: String,
+}
+
 /// The hall screen's content.
 #[derive(Debug, Clone, Serialize)]
 pub struct BoardView {
@@ -175,8 +218,13 @@ impl App {
         }
         let source = req.source.unwrap_or(ArrivalSource::Kiosk);
         if source == ArrivalSource::Window {
-            if !actor.is_some_and(|a| a.has(Role::WindowClerk)) {
-                return Err(AppError::Forbidden("numbers are taken at a window by its clerk".into()));
+            match actor {
+                Some(a) => super::check_posted(a, &p.id)?,
+                None => {
+                    return Err(AppError::Forbidden(
+                        "numbers are taken at a window by its clerk 窗口取号须由窗口工作人员操作".into(),
+                    ))
+                }
             }
             match req.window.as_deref() {
                 Some(w) if p.window(w).is_some() => {}
@@ -233,6 +281,27 @@ impl App {
             }
             None => None,
         };
+        // Numbers are taken while the point is open (its hours on its open days); a booking holder arriving in
+        // their slot (which may begin before the doors open, by the network's `early_minutes`) is let in.
+        if !in_slot {
+            let local = self.now().to_offset(CHINA);
+            if !p.open_at(&self.calendar(), today, local.time()) {
+                let days = match p.opens {
+                    hall::Opening::WorkingDays => "working days 工作日",
+                    hall::Opening::EveryDay => "every day 每天",
+                };
+                return Err(AppError::Conflict {
+                    code: "point_closed",
+                    message: format!(
+                        "{} is closed now: numbers are taken during its opening hours, {} on {days} \
+                         该服务点现在不在办公时间，请在办公时间内取号",
+                        p.name,
+                        p.hours.join(", ")
+                    ),
+                    title_zh: "不在办公时间",
+                });
+            }
+        }
         let on_the_spot = item
             .as_deref()
             .and_then(|i| cat.latest_item(i))
@@ -326,28 +395,10 @@ impl App {
 
     /// What a window shows its clerk.
     pub async fn window_view(&self, actor: &Actor, point: &str, window: &str) -> Result<WindowView, AppError> {
-        if !actor.has(Role::WindowClerk) {
-            return Err(AppError::Forbidden("windows are worked by window clerks".into()));
-        }
+        super::check_posted(actor, point)?;
         let (p, w) = self.window_of(point, window)?;
         let open = self.open_numbers(point, &format_date(self.today())).await?;
-        Ok(WindowView {
-            point: p.id.clone(),
-            point_name: p.name.clone(),
-            window: w.no.clone(),
-            section: w.section.clone(),
-            current: open
-                .iter()
-                .find(|q| {
-                    q.window.as_deref() == Some(window)
-                        && matches!(q.status, QueueStatus::Called | QueueStatus::Serving)
-                })
-                .cloned(),
-            waiting: open.iter().filter(|q| q.eligible_for(&p, &w)).count(),
-            skipped: open.iter().filter(|q| q.status == QueueStatus::Skipped).map(|q| q.number.clone()).collect(),
-            sections: p.sections().into_iter().map(str::to_string).collect(),
-            windows: p.windows.iter().map(|x| x.no.clone()).collect(),
-        })
+        Ok(window_view_of(&p, &w, &open))
     }
 
     /// A window's command: call next, call a number, recall, skip, start, transfer, finish.
@@ -358,9 +409,7 @@ impl App {
         window: &str,
         action: WindowAction,
     ) -> Result<WindowView, AppError> {
-        if !actor.has(Role::WindowClerk) {
-            return Err(AppError::Forbidden("windows are worked by window clerks".into()));
-        }
+        super::check_posted(actor, point)?;
         let (p, w) = self.window_of(point, window)?;
         let date = format_date(self.today());
         let case_item = match &action {
@@ -407,22 +456,32 @@ impl App {
                 });
             }
         }
+        // Calling picks from the point's waiting numbers: one call at a point at a time across writers and nodes
+        // (PostgreSQL: a transaction-scoped advisory lock; SQLite has one writer), or windows calling at once would
+        // all pick the same head of the queue and all but one start again. Every other command acts on the
+        // window's own current number only, so it holds that window alone and never waits for other windows.
+        let calls = matches!(action, WindowAction::CallNext | WindowAction::Call { .. });
+        let lock = if calls { format!("queue:{pid}") } else { format!("queue:{pid}:{wno}") };
         let mut last = None;
         for _ in 0..5 {
-            let (p, w, action, date, who, pid, wno) =
-                (p.clone(), w.clone(), action.clone(), date.clone(), who.clone(), pid.clone(), wno.clone());
+            let (p, w, action, date, who, pid, wno, lock) = (
+                p.clone(),
+                w.clone(),
+                action.clone(),
+                date.clone(),
+                who.clone(),
+                pid.clone(),
+                wno.clone(),
+                lock.clone(),
+            );
             let case_item = case_item.clone();
             let r = self
                 .store
-                .write(move |db| -> Result<(), AppError> {
-                    // One window command at a point at a time across writers and nodes (PostgreSQL: a
-                    // transaction-scoped advisory lock; SQLite has one writer): windows calling at once would
-                    // otherwise all pick the same head of the queue and all but one start again.
-                    db.claim_work(&format!("queue:{pid}"))?;
-                    let rows = db.queue_of(&pid, &date, false)?;
-                    let open: Vec<(QueueRow, QueueState)> =
-                        rows.into_iter().map(|r| state_of(&r).map(|s| (r, s))).collect::<Result<_, _>>()?;
-                    let current = open.iter().find(|(_, s)| {
+                .write(move |db| -> Result<WindowView, AppError> {
+                    db.claim_work(&lock)?;
+                    let mut open: Vec<QueueState> =
+                        db.queue_of(&pid, &date, false)?.iter().map(state_of).collect::<Result<_, _>>()?;
+                    let current = open.iter().find(|s| {
                         s.window.as_deref() == Some(wno.as_str()) && matches!(s.status, QueueStatus::Called | QueueStatus::Serving)
                     });
                     let (target, ev) = match action {
@@ -434,8 +493,7 @@ impl App {
                             });
                         }
                         WindowAction::CallNext => {
-                            let states: Vec<QueueState> = open.iter().map(|(_, s)| s.clone()).collect();
-                            let next = hall::pick_next(&states, &p, &w).ok_or_else(|| AppError::Conflict {
+                            let next = hall::pick_next(&open, &p, &w).ok_or_else(|| AppError::Conflict {
                                 code: "queue_empty",
                                 message: "no one is waiting for this window 当前无人等候".into(),
                                 title_zh: "无人等候",
@@ -444,7 +502,7 @@ impl App {
                         }
                         WindowAction::Call { number } => (number, QueueEvent::Called { window: wno.clone() }),
                         other => {
-                            let (_, s) = current.ok_or_else(|| AppError::Conflict {
+                            let s = current.ok_or_else(|| AppError::Conflict {
                                 code: "window_idle",
                                 message: "the window has no number called 当前窗口无叫号".into(),
                                 title_zh: "窗口空闲",
@@ -476,17 +534,29 @@ impl App {
                         }
                     };
                     let stream = queue_stream(&pid, &date, &target);
-                    let row = db.queue_number(&stream)?.ok_or_else(|| AppError::NotFound(format!("number {target}")))?;
-                    let st = state_of(&row)?;
+                    // The number as read above, under the lock that guards it (a number not open: read it).
+                    let at = open.iter().position(|s| s.number == target);
+                    let st = match at {
+                        Some(i) => open[i].clone(),
+                        None => state_of(
+                            &db.queue_number(&stream)?.ok_or_else(|| AppError::NotFound(format!("number {target}")))?,
+                        )?,
+                    };
                     st.check(&ev)?;
                     let v = db.stream_version(&stream)?;
                     let e = record_at(db, &stream, v, &ev, &who, now)?;
-                    project_number(db, &e)?;
-                    Ok(())
+                    let st = project_number_onto(db, &e, st)?;
+                    match at {
+                        Some(i) => open[i] = st,
+                        None => open.push(st),
+                    }
+                    open.retain(|s| s.status != QueueStatus::Done);
+                    // The window's view from what this job read and wrote: no second read after the commit.
+                    Ok(window_view_of(&p, &w, &open))
                 })
                 .await;
             match r {
-                Ok(()) => return self.window_view(actor, point, window).await,
+                Ok(v) => return Ok(v),
                 Err(AppError::StaleVersion { .. }) => last = Some(AppError::Internal("queue busy".into())),
                 Err(AppError::Store(e)) if e.is_transient() => last = Some(AppError::Store(e)),
                 Err(e) => return Err(e),
@@ -497,13 +567,16 @@ impl App {
 
     /// The board, computed once per change of the point's queue on this node however many screens ask (each
     /// screen's feed checks for a change every second; the board is built only when the change is new).
-    pub async fn board_shared(&self, point: &str) -> Result<Arc<BoardView>, AppError> {
+    pub async fn board_shared(&self, point: &str) -> Result<Arc<SharedBoard>, AppError> {
         let changed = self.queue_changed_shared(point).await?;
-        let cached = self.boards.lock().ok().and_then(|m| m.get(point).filter(|b| b.changed_ms == changed).cloned());
+        let cached =
+            self.boards.lock().ok().and_then(|m| m.get(point).filter(|b| b.board.changed_ms == changed).cloned());
         if let Some(b) = cached {
             return Ok(b);
         }
-        let b = Arc::new(self.board(point).await?);
+        let board = self.board(point).await?;
+        let json = serde_json::to_string(&board).map_err(|e| AppError::Internal(format!("board: {e}")))?;
+        let b = Arc::new(SharedBoard { board, json });
         if let Ok(mut m) = self.boards.lock() {
             if m.len() > 10_000 {
                 m.clear();

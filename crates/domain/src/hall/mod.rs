@@ -330,6 +330,12 @@ impl ServicePoint {
         }
     }
 
+    /// Whether the point is open at a local date and time: an open day (by [`ServicePoint::open_on`]) and within
+    /// one of its spans (the start included, the end not).
+    pub fn open_at(&self, calendar: &Calendar, date: Date, at: Time) -> bool {
+        self.open_on(calendar, date) && self.spans().into_iter().any(|(a, b)| a <= at && at < b)
+    }
+
     /// The opening spans of an open day.
     pub fn spans(&self) -> Vec<(Time, Time)> {
         self.hours.iter().filter_map(|h| parse_span(h)).collect()

@@ -22,7 +22,7 @@ impl Db {
 
     pub fn get_account(&mut self, username: &str) -> Result<Option<AccountRow>, StoreError> {
         let rows = self.sql.query(
-            "SELECT username, display_name, password_hash, roles, department, active FROM accounts WHERE username = $1",
+            "SELECT username, display_name, password_hash, roles, department, active, service_point FROM accounts WHERE username = $1",
             &[username.into()],
         )?;
         rows.first()
@@ -34,6 +34,7 @@ impl Db {
                     roles: r.text(3)?,
                     department: r.opt_text(4)?,
                     active: r.int(5)? != 0,
+                    service_point: r.opt_text(6)?,
                 })
             })
             .transpose()
@@ -41,7 +42,7 @@ impl Db {
 
     pub fn list_accounts(&mut self) -> Result<Vec<AccountRow>, StoreError> {
         let rows = self.sql.query(
-            "SELECT username, display_name, password_hash, roles, department, active FROM accounts ORDER BY username",
+            "SELECT username, display_name, password_hash, roles, department, active, service_point FROM accounts ORDER BY username",
             &[],
         )?;
         rows.iter()
@@ -53,6 +54,7 @@ impl Db {
                     roles: r.text(3)?,
                     department: r.opt_text(4)?,
                     active: r.int(5)? != 0,
+                    service_point: r.opt_text(6)?,
                 })
             })
             .collect()

@@ -282,6 +282,8 @@ pub struct AccountRow {
     pub roles: String,
     pub department: Option<String>,
     pub active: bool,
+    /// The service point a staff member is posted to (written by `set_staff_post`; not part of a new account).
+    pub service_point: Option<String>,
 }
 
 impl std::fmt::Debug for AccountRow {

@@ -234,4 +234,20 @@ impl Db {
         }
         Ok(out)
     }
+
+    /// The active accounts holding a role that are posted to a service point (their staff post), by name.
+    pub fn accounts_posted_at(&mut self, role: &str, service_point: &str) -> Result<Vec<String>, StoreError> {
+        let rows = self.sql.query(
+            "SELECT username, roles FROM accounts WHERE active <> 0 AND service_point = $1 ORDER BY username",
+            &[service_point.into()],
+        )?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let (u, roles) = (r.text(0)?, r.text(1)?);
+            if roles.split(',').any(|x| x == role) {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
 }

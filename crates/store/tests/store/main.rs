@@ -308,6 +308,7 @@ fn debug_output_never_shows_secrets_or_personal_data() {
         roles: "reviewer".into(),
         department: None,
         active: true,
+        service_point: None,
     };
     assert!(!format!("{a:?}").contains("argon2"));
     let p = PersonRow {

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -196,6 +196,7 @@ async fn take(
         Err(e) if e.status() < 500 => {
             let key = match e.code() {
                 "appointment_not_today" => "hall-take-appointment-used",
+                "point_closed" => "hall-take-closed",
                 "not_found" => "hall-take-appointment-unknown",
                 "point_does_not_handle" | "unknown_item" => "hall-take-item-wrong",
                 _ => "hall-take-invalid",
@@ -254,24 +255,50 @@ async fn screen(State(s): State<AppState>, ctx: Ctx, Path(point): Path<String>) 
 /// Server-sent events for a hall screen: the board whenever the point's queue changed (checked each second on
 /// this node, from the database, so a call at any node reaches every screen), a comment every 15 s otherwise so
 /// proxies keep the connection; the browser reconnects on its own (`retry: 2000`).
-async fn events(State(s): State<AppState>, Path(point): Path<String>, headers: HeaderMap) -> Response {
+///
+/// A client address holds at most `ONESEAL_HALL_EVENTS_PER_ADDRESS` of these open on a node (the hall's own
+/// devices, `ONESEAL_HALL_DEVICES`, are not counted); more are refused with 429 and `Retry-After`.
+async fn events(
+    State(s): State<AppState>,
+    Path(point): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     if !plain(&point) || s.app.service_point(&point).is_err() {
         return super::not_found(&headers, "/hall");
     }
-    let stream = futures_util::stream::unfold((s, point, -1i64), |(s, point, mut seen)| async move {
+    let ip = peer.ip();
+    let slot = if crate::limits::hall_device(ip, &s.hall_devices) {
+        None
+    } else {
+        match crate::limits::FeedConnections::open(&s.feeds, ip, s.hall_events_per_address) {
+            Some(slot) => Some(slot),
+            None => {
+                s.metrics.anonymous_refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return crate::problem::Problem::from(oneseal_app::AppError::RateLimited {
+                    code: "too_many_connections",
+                    message: format!(
+                        "this address holds {} connections to the hall's live feed already; close one 该地址打开的大厅实时画面连接过多，请先关闭一些",
+                        s.hall_events_per_address
+                    ),
+                    retry_after_secs: 30,
+                })
+                .into_response();
+            }
+        }
+    };
+    // The slot lives in the stream's state: dropped (and the count freed) when the client goes away.
+    let stream = futures_util::stream::unfold((s, point, -1i64, slot), |(s, point, mut seen, slot)| async move {
         loop {
             let changed = s.app.queue_changed_shared(&point).await.unwrap_or(seen);
             if changed != seen {
                 seen = changed;
                 let ev = match s.app.board_shared(&point).await {
-                    Ok(b) => Event::default()
-                        .event("board")
-                        .retry(Duration::from_secs(2))
-                        .json_data(b.as_ref())
-                        .unwrap_or_else(|_| Event::default().comment("board")),
+                    // Serialized once per change on this node, not once per screen.
+                    Ok(b) => Event::default().event("board").retry(Duration::from_secs(2)).data(b.json.as_str()),
                     Err(_) => Event::default().comment("unavailable"),
                 };
-                return Some((Ok::<Event, Infallible>(ev), (s, point, seen)));
+                return Some((Ok::<Event, Infallible>(ev), (s, point, seen, slot)));
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

@@ -574,3 +574,273 @@ fn windows_calling_at_once_get_different_numbers() {
         assert_rebuild_identical(t);
     });
 }
+
+/// Post a staff member to a service point (an administrator's versioned edit, `staff_posted`).
+fn post_to(t: &TestApp, user: &str, point: Option<&str>) {
+    let admin = t.login("admin");
+    let r =
+        t.call("PUT", &format!("/api/v1/staff/{user}/post"), Some(&admin), Some(&json!({"service_point": point})), &[]);
+    assert_eq!((r.status, r.body["service_point"].as_str()), (200, point), "{:?}", r.body);
+}
+
+/// A page form POST with a session cookie, same origin, and the CSRF token read from another page of the session.
+fn form_post(t: &TestApp, path: &str, cookie: &str, csrf_page: &str, form: &str) -> (u16, String) {
+    let (_, html) = page_get(t, csrf_page, Some(cookie));
+    let csrf = html.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+    let mut resp = t
+        .agent
+        .post(&format!("{}{path}", t.base))
+        .header("Accept", "text/html")
+        .header("Origin", &t.base)
+        .header("Cookie", cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("_csrf={csrf}&{form}").as_bytes())
+        .unwrap();
+    (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+/// The queue of a point as a window and the board see it, to compare before and after a refusal.
+fn queue_snapshot(t: &TestApp, point: &str) -> Value {
+    let mut b = t.get(&format!("/api/v1/service-points/{point}/board"), None).body;
+    b.as_object_mut().unwrap().remove("changed_ms");
+    b
+}
+
+#[test]
+fn a_clerk_works_only_the_windows_of_the_point_they_are_posted_to() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        // `clerk` is posted to the citizen hall; `bank-clerk` is reposted to the Xingqing district centre.
+        post_to(t, "bank-clerk", Some("xq-centre"));
+        let (clerk, xq) = (t.login("clerk"), t.login("bank-clerk"));
+        for _ in 0..2 {
+            let r =
+                t.post("/api/v1/service-points/yc-hall/numbers", None, &json!({"item": company, "source": "kiosk"}));
+            assert_eq!(r.status, 201, "{:?}", r.body);
+        }
+        let r = t.post("/api/v1/service-points/yc-hall/windows/A02", Some(&clerk), &json!({"action": "call_next"}));
+        assert_eq!(r.body["current"]["number"], "A001", "{:?}", r.body);
+
+        // Every window command, the window's view, the day's appointments and a number taken at a window: refused
+        // to the clerk of another point with 403 problem+json in Chinese and English, and nothing changes.
+        let (events, queue) = (t.events(), queue_snapshot(t, "yc-hall"));
+        for (window, body) in [
+            ("A01", json!({"action": "call_next"})),
+            ("A01", json!({"action": "call", "number": "A002"})),
+            ("A02", json!({"action": "recall"})),
+            ("A02", json!({"action": "skip"})),
+            ("A02", json!({"action": "start"})),
+            ("A02", json!({"action": "transfer", "to_window": "A03"})),
+            ("A02", json!({"action": "transfer", "to_section": "企业开办", "hand_off": true})),
+            ("A02", json!({"action": "finish"})),
+        ] {
+            let r = t.post(&format!("/api/v1/service-points/yc-hall/windows/{window}"), Some(&xq), &body);
+            assert_eq!((r.status, r.body["code"].as_str()), (403, Some("forbidden")), "{body}: {:?}", r.body);
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+            let detail = r.body["detail"].as_str().unwrap();
+            assert!(detail.contains("not posted to yc-hall") && detail.contains("未派驻到该服务点"), "{detail}");
+            assert_eq!(r.body["title_zh"], "无权进行此操作");
+        }
+        assert_eq!(t.get("/api/v1/service-points/yc-hall/windows/A01", Some(&xq)).status, 403);
+        assert_eq!(t.get("/api/v1/service-points/yc-hall/appointments", Some(&xq)).status, 403);
+        let r =
+            t.post("/api/v1/service-points/yc-hall/numbers", Some(&xq), &json!({"source": "window", "window": "A01"}));
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        // Every HTTP method on the window's routes: nothing but the declared ones, and those refused.
+        for path in ["/api/v1/service-points/yc-hall/windows/A01", "/hall/yc-hall/window/A01"] {
+            let url = format!("{}{path}", t.base);
+            let auth = format!("Bearer {xq}");
+            let body = json!({"action": "call_next"});
+            let statuses = [
+                t.agent.get(&url).header("Authorization", &auth).call(),
+                t.agent.head(&url).header("Authorization", &auth).call(),
+                t.agent.post(&url).header("Authorization", &auth).send_json(&body),
+                t.agent.put(&url).header("Authorization", &auth).send_json(&body),
+                t.agent.patch(&url).header("Authorization", &auth).send_json(&body),
+                t.agent.delete(&url).header("Authorization", &auth).call(),
+            ]
+            .map(|r| r.unwrap().status().as_u16());
+            assert_eq!(statuses, [403, 403, 403, 405, 405, 405], "GET HEAD POST PUT PATCH DELETE {path}");
+        }
+        // The console pages: the same refusal, with a page.
+        let cookie = format!("oneseal_session={xq}");
+        assert_eq!(page_get(t, "/hall/yc-hall/window/A01", Some(&cookie)).0, 403);
+        let (s, html) =
+            form_post(t, "/hall/yc-hall/window/A01", &cookie, "/hall/xq-centre/window/1", "action=call_next");
+        assert_eq!(s, 403, "{html}");
+        assert_eq!((t.events(), queue_snapshot(t, "yc-hall")), (events, queue.clone()), "nothing changed");
+        assert_eq!(queue["waiting"], 1);
+
+        // At their own point they work; the hall's clerk is refused there in turn.
+        let r = t.post("/api/v1/service-points/xq-centre/numbers", None, &json!({"source": "kiosk"}));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let r = t.post("/api/v1/service-points/xq-centre/windows/1", Some(&xq), &json!({"action": "call_next"}));
+        assert_eq!((r.status, r.body["current"]["number"].as_str()), (200, Some("A001")), "{:?}", r.body);
+        let (s, html) =
+            form_post(t, "/hall/xq-centre/window/2", &cookie, "/hall/xq-centre/window/1", "action=call_next");
+        assert_eq!(s, 409, "{html}");
+        assert_eq!(page_get(t, "/hall/xq-centre/window/1", Some(&cookie)).0, 200);
+        let r = t.post("/api/v1/service-points/xq-centre/windows/2", Some(&clerk), &json!({"action": "call_next"}));
+        assert_eq!(r.status, 403);
+        // Reposted: the post follows at once (the next request), and a clerk posted nowhere works no window.
+        post_to(t, "bank-clerk", Some("yc-hall"));
+        let r = t.post("/api/v1/service-points/yc-hall/windows/A01", Some(&xq), &json!({"action": "call_next"}));
+        assert_eq!((r.status, r.body["current"]["number"].as_str()), (200, Some("A002")), "{:?}", r.body);
+        assert_eq!(t.get("/api/v1/service-points/xq-centre/windows/1", Some(&xq)).status, 403);
+        post_to(t, "bank-clerk", None);
+        assert_eq!(t.get("/api/v1/service-points/yc-hall/windows/A01", Some(&xq)).status, 403);
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn numbers_are_taken_while_the_point_is_open_and_a_booking_in_its_slot_is_let_in() {
+    each_backend(|t| {
+        let company = t.item_code("公司设立登记");
+        let take = |point: &str, body: Value| t.post(&format!("/api/v1/service-points/{point}/numbers"), None, &body);
+        // Monday 2 March 2026, 10:00: the hall is open (09:00–12:00, 13:30–17:30 on working days).
+        assert_eq!(take("yc-hall", json!({"item": company})).status, 201);
+        // A booking for tomorrow's first slot, 09:00.
+        let citizen = t.login("citizen");
+        let r = t.post(
+            "/api/v1/appointments",
+            Some(&citizen),
+            &booking("yc-hall", &company, "2026-03-03", "09:00", "online", &rid("19850101", 7)),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let code = r.body["code"].as_str().unwrap().to_string();
+
+        let closed = |point: &str, when: &str| {
+            let events = t.events();
+            let r = take(point, json!({"source": "kiosk"}));
+            assert_eq!((r.status, r.body["code"].as_str()), (409, Some("point_closed")), "{when}: {:?}", r.body);
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+            let detail = r.body["detail"].as_str().unwrap();
+            assert!(detail.contains("is closed now") && detail.contains("不在办公时间"), "{detail}");
+            assert_eq!(r.body["title_zh"], "不在办公时间");
+            assert_eq!(t.events(), events, "{when}: nothing written");
+        };
+        // The lunch break, closing time exactly, and the evening.
+        t.clock.set(datetime!(2026-03-02 12:00 +8));
+        closed("yc-hall", "12:00");
+        let r = t.get("/api/v1/service-points/yc-hall/numbers/A001", None);
+        assert_eq!(r.status, 200, "a number taken before is still there");
+        t.clock.set(datetime!(2026-03-02 13:29 +8));
+        closed("yc-hall", "13:29");
+        t.clock.set(datetime!(2026-03-02 13:30 +8));
+        assert_eq!(take("yc-hall", json!({"item": company})).status, 201, "open again at 13:30");
+        // The community station keeps its own hours (09:00–11:30, 14:30–17:00).
+        closed("lh-community", "13:30 at the community station");
+        t.clock.set(datetime!(2026-03-02 17:30 +8));
+        closed("yc-hall", "17:30");
+        // The kiosk form says so in the page's language, and takes nothing.
+        let events = t.events();
+        let (s, html) = page_post(t, "/hall/yc-hall/take", &format!("item={company}"));
+        assert_eq!(s, 422, "{html}");
+        assert!(html.contains("现在不在办公时间，不能取号"), "{html}");
+        let mut resp = t
+            .agent
+            .post(&format!("{}/hall/yc-hall/take", t.base))
+            .header("Accept", "text/html")
+            .header("Accept-Language", "en")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(format!("item={company}").as_bytes())
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 422);
+        let html = resp.body_mut().read_to_string().unwrap();
+        assert!(html.contains("This place is closed now, so no number can be taken"), "{html}");
+        assert_eq!(t.events(), events);
+
+        // Tuesday 08:50, before the doors open: a walk-in is refused; the booking holder of the 09:00 slot is in
+        // their slot (from 15 minutes before it) and gets a number.
+        t.clock.set(datetime!(2026-03-03 08:50 +8));
+        closed("yc-hall", "08:50");
+        let r = take("yc-hall", json!({"source": "phone", "appointment": code}));
+        assert_eq!((r.status, r.body["class"].as_str()), (201, Some("appointment")), "{:?}", r.body);
+        // Saturday 7 March: a point open on working days is closed all day (the calendar decides); the kiosk site
+        // open every day is not, but has no windows to queue for.
+        t.clock.set(datetime!(2026-03-07 10:00 +8));
+        closed("yc-hall", "Saturday");
+        let r = take("kiosk-wanda", json!({}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("no_windows")));
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn the_live_feed_is_capped_per_address_and_the_hall_devices_are_not_limited() {
+    each_backend(|t| {
+        // A node with a cap of 2 feed connections per address and the anonymous bucket at 3 a minute.
+        let capped = oneseal_web::WebSettings { hall_events_per_address: 2, ..Default::default() };
+        let (base, app) = spawn_node_with(t, capped);
+        app.set_anonymous_per_minute(3);
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let open = |base: &str| agent.get(&format!("{base}/hall/yc-hall/events")).call().unwrap();
+        let first = open(&base);
+        let second = open(&base);
+        assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+        let mut third = open(&base);
+        assert_eq!(third.status().as_u16(), 429);
+        assert_eq!(third.headers().get("retry-after").unwrap(), "30");
+        assert_eq!(third.headers().get("content-type").unwrap(), "application/problem+json");
+        let v: Value = serde_json::from_str(&third.body_mut().read_to_string().unwrap()).unwrap();
+        assert_eq!(v["code"], "too_many_connections");
+        assert!(v["detail"].as_str().unwrap().contains("连接过多"), "{v}");
+        // Closing one frees its place (the server notices when it next writes to it: within 15 s at most).
+        drop(first);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let reopened = loop {
+            let r = open(&base);
+            if r.status().as_u16() == 200 || std::time::Instant::now() > deadline {
+                break r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        assert_eq!(reopened.status().as_u16(), 200, "a closed connection is no longer counted");
+        drop((second, reopened));
+
+        // Taking numbers: a stranger's address spends from the anonymous bucket (3 a minute, the clock stands
+        // still), the API and the kiosk form alike.
+        let take = |base: &str| {
+            let r = agent
+                .post(&format!("{base}/api/v1/service-points/yc-hall/numbers"))
+                .send_json(json!({"source": "kiosk"}))
+                .unwrap();
+            r.status().as_u16()
+        };
+        assert_eq!((take(&base), take(&base), take(&base)), (201, 201, 201));
+        let events = t.events();
+        assert_eq!(take(&base), 429);
+        let r = agent
+            .post(&format!("{base}/hall/yc-hall/take"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send("item=".as_bytes())
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 429);
+        assert_eq!(t.events(), events, "refused before anything is written");
+
+        // The hall's own devices (`ONESEAL_HALL_DEVICES`: here the loopback address) are neither capped nor
+        // limited: a busy kiosk takes 40 numbers in the same minute, and 30 screens follow the feed.
+        let devices = oneseal_app::egress::Cidr::parse_list("127.0.0.1/32").unwrap();
+        let hall = oneseal_web::WebSettings { hall_events_per_address: 2, hall_devices: devices, ..Default::default() };
+        let (kiosk_base, kiosk_app) = spawn_node_with(t, hall);
+        kiosk_app.set_anonymous_per_minute(3);
+        for i in 0..40 {
+            assert_eq!(take(&kiosk_base), 201, "number {i}");
+        }
+        let screens: Vec<_> = (0..30).map(|_| open(&kiosk_base)).collect();
+        assert!(screens.iter().all(|r| r.status().as_u16() == 200));
+        // Other routes of the bucket are still limited for them (only taking a number is the kiosk's).
+        let lookups: Vec<u16> = (0..4)
+            .map(|_| {
+                agent
+                    .post(&format!("{kiosk_base}/api/v1/progress"))
+                    .send_json(json!({"case_no": "YC00000000000000", "query_code": "000000"}))
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+            .collect();
+        assert_eq!(lookups[3], 429, "{lookups:?}");
+    });
+}

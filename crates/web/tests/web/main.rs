@@ -42,7 +42,7 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
     let app = App::new(store, clock.clone(), test_master_key()).expect("app");
     // The test clock stands still, so buckets would never refill: the anonymous limit has its own test.
     app.set_anonymous_per_minute(0);
-    let addr = serve_node(app.clone(), oidc, true);
+    let addr = serve_node(app.clone(), oneseal_web::WebSettings { oidc, ..Default::default() }, true);
     // No connection reuse: a connection the server closed after refusing a body must not be picked for the next
     // request (that would be a flaky test, not a server fault).
     let agent: ureq::Agent =
@@ -53,16 +53,21 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
 /// A second node of `t`: its own store, application and server on the same database (the catalog and accounts
 /// are already there). Returns its base URL and its application.
 fn spawn_node(t: &TestApp, oidc: Option<oneseal_web::oidc::OidcConfig>) -> (String, App) {
+    spawn_node_with(t, oneseal_web::WebSettings { oidc, ..Default::default() })
+}
+
+/// [`spawn_node`] with the web edge's settings.
+fn spawn_node_with(t: &TestApp, settings: oneseal_web::WebSettings) -> (String, App) {
     let store = Store::open(&t.url, StoreOptions::default()).expect("store");
     let app = App::new(store, t.clock.clone(), test_master_key()).expect("app");
     app.set_anonymous_per_minute(0);
-    let addr = serve_node(app.clone(), oidc, false);
+    let addr = serve_node(app.clone(), settings, false);
     (format!("http://{addr}"), app)
 }
 
 /// Serve an application on 127.0.0.1 from a thread of its own; `demo`: first load the demo catalog, accounts and
 /// seal (the first node of a fresh database).
-fn serve_node(app: App, oidc: Option<oneseal_web::oidc::OidcConfig>, demo: bool) -> SocketAddr {
+fn serve_node(app: App, settings: oneseal_web::WebSettings, demo: bool) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -75,13 +80,9 @@ fn serve_node(app: App, oidc: Option<oneseal_web::oidc::OidcConfig>, demo: bool)
             }
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap()).unwrap();
-            oneseal_web::serve_router(
-                oneseal_web::router_with(app, oneseal_web::WebSettings { oidc, ..Default::default() }),
-                l,
-                std::future::pending(),
-            )
-            .await
-            .unwrap();
+            oneseal_web::serve_router(oneseal_web::router_with(app, settings), l, std::future::pending())
+                .await
+                .unwrap();
         });
     });
     rx.recv().expect("server address")

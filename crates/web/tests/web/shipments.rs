@@ -284,3 +284,82 @@ fn a_result_by_post_is_tracked_returned_resent_and_collected() {
         assert_rebuild_identical(t);
     });
 }
+
+/// A returned result goes back to the point that accepted the case: only that point's window clerks are told, see
+/// it among the returned shipments and may hand it over or send it again; the clerks of other points are refused
+/// with 403 and nothing changes.
+#[test]
+fn a_returned_result_goes_back_to_the_clerks_of_the_case_point_only() {
+    each_backend(|t| {
+        let admin = t.login("admin");
+        let r = t.call(
+            "PUT",
+            "/api/v1/staff/bank-clerk/post",
+            Some(&admin),
+            Some(&json!({"service_point": "xq-centre", "window": "1"})),
+            &[],
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        // Applied for at the Xingqing district centre (同城通办), accepted, and posted to an address that returns.
+        let code = t.item_code("食品经营许可");
+        let mut sub = submission(t, &code, "online");
+        sub["service_point"] = json!("xq-centre");
+        let r = t.post("/api/v1/cases", Some(&t.login("citizen")), &sub);
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        assert_eq!(t.act(&t.login("clerk"), &no, "accept", json!({})).status, 200);
+        let c = drive_until(t, &no, Some("delivery"));
+        assert_eq!(c["service_point"], "xq-centre");
+        let dept_user = format!("{}-clerk", c["current_step"]["tasks"][0]["department"].as_str().unwrap());
+        assert_eq!(post_as(t, &t.login(&dept_user), &no, NOBODY, None).status, 200);
+        // And one of the hall's (the usual test case, accepted at "市民大厅", which is no point of the network: its
+        // results go back to the city's hall).
+        let hall_case = at_delivery(t);
+        assert_eq!(post_it(t, &hall_case, NOBODY, None).status, 200);
+        t.clock.advance(Duration::hours(51));
+        assert_eq!(track(t), 8);
+        let (hall_clerk, xq_clerk, supervisor) = (t.login("clerk"), t.login("bank-clerk"), t.login("supervisor"));
+        let dept_clerk = t.login(&dept_user);
+        let shipment = format!("shipment-{no}-1");
+        let hall_shipment = format!("shipment-{hall_case}-1");
+
+        let told = |token: &str, case: &str| {
+            let n = t.get("/api/v1/notifications", Some(token));
+            n.body["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["kind"] == "shipment_returned" && x["case_no"] == case)
+        };
+        assert!(told(&xq_clerk, &no), "the clerk of the case's point is told");
+        assert!(!told(&hall_clerk, &no) && !told(&dept_clerk, &no), "the hall's clerks are not");
+        assert!(told(&hall_clerk, &hall_case) && !told(&xq_clerk, &hall_case));
+        let ids = |token: &str| -> Vec<String> {
+            let r = t.get("/api/v1/shipments", Some(token));
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            r.body["shipments"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect()
+        };
+        assert_eq!(ids(&xq_clerk), vec![shipment.clone()]);
+        assert_eq!(ids(&hall_clerk), vec![hall_shipment.clone()]);
+        assert_eq!(ids(&supervisor).len(), 2);
+
+        // The hall's clerk cannot hand over or resend the district centre's, nor the reverse; nothing changes.
+        let events = t.events();
+        for (who, id) in [(&hall_clerk, &shipment), (&xq_clerk, &hall_shipment)] {
+            let r = t.post(&format!("/api/v1/shipments/{id}/collect"), Some(who), &json!({"window": "A01"}));
+            assert_eq!((r.status, r.body["code"].as_str()), (403, Some("forbidden")), "{:?}", r.body);
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+            assert!(r.body["detail"].as_str().unwrap().contains("未派驻到该服务点"), "{:?}", r.body);
+            let r = t.post(&format!("/api/v1/shipments/{id}/resend"), Some(who), &json!({}));
+            assert_eq!(r.status, 403, "{:?}", r.body);
+        }
+        assert_eq!(t.events(), events, "refusals write nothing");
+        assert_eq!(t.get(&format!("/api/v1/shipments/{shipment}"), Some(&supervisor)).body["status"], "returned");
+        // Their own clerks do.
+        let r = t.post(&format!("/api/v1/shipments/{shipment}/collect"), Some(&xq_clerk), &json!({"window": "1"}));
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("collected")), "{:?}", r.body);
+        let r = t.post(&format!("/api/v1/shipments/{hall_shipment}/resend"), Some(&hall_clerk), &json!({}));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_rebuild_identical(t);
+    });
+}
