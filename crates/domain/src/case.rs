@@ -426,6 +426,12 @@ pub enum CaseEvent {
     Terminated {
         reason: String,
     },
+    /// 视频勘验: the applicant's recording for an inspection task, complete, checked and sealed (its hashes cover
+    /// the bytes as uploaded).
+    VideoRecorded {
+        task_id: String,
+        video: crate::inspection::VideoRef,
+    },
 }
 
 impl CaseEvent {
@@ -455,6 +461,7 @@ impl CaseEvent {
             CaseEvent::Completed { .. } => "completed",
             CaseEvent::Withdrawn { .. } => "withdrawn",
             CaseEvent::Terminated { .. } => "terminated",
+            CaseEvent::VideoRecorded { .. } => "video_recorded",
         }
     }
 }
@@ -513,6 +520,9 @@ pub struct CaseState {
     pub licenses: Vec<String>,
     pub delivery: Option<Delivery>,
     pub outcome: Option<Outcome>,
+    /// Recordings for the inspection (视频勘验), oldest first (absent in stored states without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub videos: Vec<crate::inspection::VideoRef>,
 }
 
 /// Why a command was refused. Stable codes for machines; messages for people.
@@ -552,6 +562,8 @@ pub enum CaseError {
     BadPledgeDate(Date),
     #[error("{0} cannot work this task")]
     AssigneeCannotWork(String),
+    #[error("this inspection step does not allow video inspection")]
+    VideoNotAllowed,
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -576,6 +588,7 @@ impl CaseError {
             CaseError::Empty(_) => "empty",
             CaseError::BadPledgeDate(_) => "bad_pledge_date",
             CaseError::AssigneeCannotWork(_) => "assignee_cannot_work",
+            CaseError::VideoNotAllowed => "video_not_allowed",
             CaseError::Calendar(e) => e.code(),
         }
     }
@@ -621,6 +634,8 @@ pub enum CaseCommand {
     Deliver { delivery: Delivery },
     Withdraw { reason: String },
     Terminate { reason: String },
+    /// The applicant's recording for an inspection task (the application checked, probed and sealed it).
+    RecordVideo { task_id: String, video: crate::inspection::VideoRef },
 }
 
 impl CaseCommand {
@@ -643,6 +658,7 @@ impl CaseCommand {
             CaseCommand::Deliver { .. } => "deliver",
             CaseCommand::Withdraw { .. } => "withdraw",
             CaseCommand::Terminate { .. } => "terminate",
+            CaseCommand::RecordVideo { .. } => "record_video",
         }
     }
 }
@@ -1057,6 +1073,11 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             non_empty(&reason, "reason")?;
             Ok(vec![CaseEvent::Terminated { reason }])
         }
+        CaseCommand::RecordVideo { task_id, video } => {
+            own_case(state, actor)?;
+            crate::inspection::check_record_video(state, def, &task_id)?;
+            Ok(vec![CaseEvent::VideoRecorded { task_id, video }])
+        }
     }
 }
 
@@ -1269,6 +1290,7 @@ pub fn init(r: &Recorded) -> Option<CaseState> {
         licenses: vec![],
         delivery: None,
         outcome: None,
+        videos: vec![],
     })
 }
 
@@ -1414,6 +1436,7 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             state.finished_at = Some(r.at);
             state.current_step = None;
         }
+        CaseEvent::VideoRecorded { video, .. } => state.videos.push(video.clone()),
     }
 }
 

@@ -1,0 +1,184 @@
+//! 视频勘验 (video inspection): what an inspection step records about the applicant's recordings.
+//!
+//! A recording is uploaded outside the case machine (resumable, chunk by chunk); once it is complete, checked and
+//! sealed, the application records it on the case through [`crate::case::CaseCommand::RecordVideo`], which
+//! [`check_record_video`] decides: only the case's applicant, only while an inspection step that allows video is
+//! waiting with an open task. The event carries the file's SHA-256 and SM3, so the transparency log covers what
+//! was filmed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::{CaseDefinition, CaseError, CaseState, Status, TaskStatus};
+use crate::catalog::{InspectionMode, StepKind};
+
+/// The container formats accepted for an inspection video, recognised from the file's first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoContainer {
+    Mp4,
+    Mov,
+    Webm,
+}
+
+impl VideoContainer {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            VideoContainer::Mp4 => "video/mp4",
+            VideoContainer::Mov => "video/quicktime",
+            VideoContainer::Webm => "video/webm",
+        }
+    }
+
+    /// The container of a file from its first bytes (at least 12; 64 recognise WebM's DocType), or `None`.
+    ///
+    /// ISO base media files (MP4, and QuickTime MOV) start with a box whose type is at bytes 4..8: `ftyp` with a
+    /// major brand (`qt  ` is QuickTime); older QuickTime files start with `moov`, `mdat`, `wide` or `free`.
+    /// WebM is EBML (`1A 45 DF A3`) whose DocType element (`42 82`) says `webm` (other Matroska is refused).
+    pub fn sniff(head: &[u8]) -> Option<VideoContainer> {
+        if head.len() >= 12 && &head[4..8] == b"ftyp" {
+            return Some(if &head[8..12] == b"qt  " { VideoContainer::Mov } else { VideoContainer::Mp4 });
+        }
+        if head.len() >= 8 && matches!(&head[4..8], b"moov" | b"mdat" | b"wide" | b"free") {
+            return Some(VideoContainer::Mov);
+        }
+        if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+            let doc_type = head.windows(7).any(|w| w == [0x42, 0x82, 0x84, b'w', b'e', b'b', b'm']);
+            return doc_type.then_some(VideoContainer::Webm);
+        }
+        None
+    }
+}
+
+/// A recording on the case file: the sealed file's id and what was found in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoRef {
+    /// The video's id (the upload's id).
+    pub id: String,
+    pub file_name: String,
+    pub container: VideoContainer,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 and SM3 of the bytes as uploaded (hex).
+    pub sha256: String,
+    pub sm3: String,
+    pub duration_ms: i64,
+    pub width: i64,
+    pub height: i64,
+    /// The video stream's codec as the prober names it (h264, hevc, vp8, vp9, av1 …).
+    pub codec: String,
+}
+
+/// The inspection mode the current step allows (`None`: the case is not at an inspection step).
+pub fn step_mode(state: &CaseState, def: &CaseDefinition) -> Option<InspectionMode> {
+    let step = state.current_step.as_ref().filter(|s| s.kind == StepKind::Inspection)?;
+    def.process.steps.iter().find(|d| d.id == step.step_id).and_then(|d| d.inspection)
+}
+
+/// Whether a recording may be added to the case now for the inspection task `task_id`: the case is in progress at
+/// an inspection step that allows video, and the task is open. (Who may add it is checked by the caller.)
+pub fn check_record_video(state: &CaseState, def: &CaseDefinition, task_id: &str) -> Result<(), CaseError> {
+    if state.status != Status::InProgress {
+        return Err(CaseError::WrongStatus { status: state.status.as_str(), action: "record_video" });
+    }
+    let Some(step) = state.current_step.as_ref() else {
+        return Err(CaseError::WrongStatus { status: state.status.as_str(), action: "record_video" });
+    };
+    if step.kind != StepKind::Inspection {
+        return Err(CaseError::WrongStep(step.kind));
+    }
+    match step_mode(state, def) {
+        Some(InspectionMode::Video | InspectionMode::Either) => {}
+        _ => return Err(CaseError::VideoNotAllowed),
+    }
+    if !step.tasks.iter().any(|t| t.task_id == task_id && t.status == TaskStatus::Open) {
+        return Err(CaseError::NoSuchTask(task_id.to_string()));
+    }
+    Ok(())
+}
+
+/// Largest accepted recording and longest duration, checked on completion (configuration gives them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoLimits {
+    pub max_bytes: i64,
+    pub max_duration_ms: i64,
+}
+
+/// Why a finished upload is not a usable recording.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VideoError {
+    #[error("the file is not an MP4, MOV or WebM video")]
+    NotAVideo,
+    #[error("the video has no video stream")]
+    NoVideoStream,
+    #[error("the video lasts {duration_ms} ms; at most {max_ms} ms are accepted")]
+    TooLong { duration_ms: i64, max_ms: i64 },
+    #[error("the video's duration could not be read")]
+    NoDuration,
+}
+
+impl VideoError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            VideoError::NotAVideo => "video_type",
+            VideoError::NoVideoStream => "video_no_stream",
+            VideoError::TooLong { .. } => "video_too_long",
+            VideoError::NoDuration => "video_no_duration",
+        }
+    }
+}
+
+/// What a prober reported of a file, reduced to what the case records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probed {
+    pub duration_ms: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub codec: Option<String>,
+}
+
+/// Check a probed file against the limits: a video stream with a size and a codec, a duration within the limit.
+pub fn check_probed(p: &Probed, limits: VideoLimits) -> Result<(i64, i64, i64, String), VideoError> {
+    let (Some(w), Some(h), Some(codec)) = (p.width, p.height, p.codec.clone()) else {
+        return Err(VideoError::NoVideoStream);
+    };
+    let d = p.duration_ms.filter(|d| *d > 0).ok_or(VideoError::NoDuration)?;
+    if d > limits.max_duration_ms {
+        return Err(VideoError::TooLong { duration_ms: d, max_ms: limits.max_duration_ms });
+    }
+    Ok((d, w, h, codec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_the_three_containers_and_nothing_else() {
+        let mut mp4 = vec![0, 0, 0, 0x20];
+        mp4.extend_from_slice(b"ftypisom\0\0\x02\0");
+        assert_eq!(VideoContainer::sniff(&mp4), Some(VideoContainer::Mp4));
+        let mut mov = vec![0, 0, 0, 0x14];
+        mov.extend_from_slice(b"ftypqt  \0\0\x02\0");
+        assert_eq!(VideoContainer::sniff(&mov), Some(VideoContainer::Mov));
+        let webm = [0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0x82, 0x84, b'w', b'e', b'b', b'm'];
+        assert_eq!(VideoContainer::sniff(&webm), Some(VideoContainer::Webm));
+        let mkv = [0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x88, b'm', b'a', b't', b'r', b'o', b's', b'k', b'a'];
+        assert_eq!(VideoContainer::sniff(&mkv), None, "Matroska that is not WebM");
+        assert_eq!(VideoContainer::sniff(b"%PDF-1.7 aaaaaaaa"), None);
+        assert_eq!(VideoContainer::sniff(b"ftyp"), None, "too short");
+    }
+
+    #[test]
+    fn probed_limits() {
+        let l = VideoLimits { max_bytes: 1000, max_duration_ms: 60_000 };
+        let ok = Probed { duration_ms: Some(5_000), width: Some(640), height: Some(360), codec: Some("h264".into()) };
+        assert_eq!(check_probed(&ok, l), Ok((5_000, 640, 360, "h264".into())));
+        let long = Probed { duration_ms: Some(60_001), ..ok.clone() };
+        assert_eq!(check_probed(&long, l).map_err(|e| e.code()), Err("video_too_long"));
+        let audio = Probed { width: None, ..ok.clone() };
+        assert_eq!(check_probed(&audio, l).map_err(|e| e.code()), Err("video_no_stream"));
+        let none = Probed { duration_ms: None, ..ok };
+        assert_eq!(check_probed(&none, l).map_err(|e| e.code()), Err("video_no_duration"));
+    }
+}

@@ -1,0 +1,426 @@
+//! 视频勘验: tus 1.0 uploads of inspection recordings (core, creation, termination, expiration) through a real
+//! server on both backends, with videos made by ffmpeg at test time; the recording sealed at rest and recorded on
+//! the case with its SHA-256 (checked here) and SM3 (checked against `openssl dgst -sm3`).
+
+use std::io::{Read, Write};
+
+use serde_json::{json, Value};
+
+use super::*;
+
+/// A test video made by ffmpeg: `secs` seconds of the test pattern, in `ext`'s container.
+pub(crate) fn make_video(secs: u32, ext: &str) -> Vec<u8> {
+    let dir = test_files_dir();
+    let out = dir.join(format!("test.{ext}"));
+    let src = format!("testsrc=duration={secs}:size=320x240:rate=15");
+    let mut args: Vec<&str> = vec!["-v", "error", "-y", "-f", "lavfi", "-i", &src, "-pix_fmt", "yuv420p"];
+    match ext {
+        "webm" => args.extend(["-c:v", "libvpx", "-b:v", "200k"]),
+        _ => args.extend(["-c:v", "libx264", "-movflags", "+faststart"]),
+    }
+    let out_s = out.to_str().unwrap().to_string();
+    args.push(&out_s);
+    let st = std::process::Command::new("ffmpeg")
+        .args(&args)
+        .status()
+        .expect("ffmpeg (apt-get install ffmpeg; .ci/run installs it)");
+    assert!(st.success(), "ffmpeg failed");
+    std::fs::read(&out).unwrap()
+}
+
+/// An MP4 grown to `total` bytes by a trailing `free` box (valid ISO BMFF: players and ffprobe skip it), written
+/// to `path` a megabyte at a time (so making it does not raise this process's peak memory).
+pub(crate) fn padded_mp4(path: &std::path::Path, total: usize) {
+    let v = make_video(1, "mp4");
+    let pad = total - v.len();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    f.write_all(&v).unwrap();
+    f.write_all(&(pad as u32).to_be_bytes()).unwrap();
+    f.write_all(b"free").unwrap();
+    let block = vec![0x5a; 1 << 20];
+    let mut left = pad - 8;
+    while left > 0 {
+        let n = left.min(block.len());
+        f.write_all(&block[..n]).unwrap();
+        left -= n;
+    }
+    f.flush().unwrap();
+}
+
+/// A case of 公共场所卫生许可 (inspection = either; an area over 300 m² needs it) at its inspection step, and the
+/// applicant's token.
+pub(crate) fn inspection_case(t: &TestApp) -> (String, String) {
+    let citizen = t.login("citizen");
+    let code = t.item_code("公共场所卫生许可");
+    let mut sub = submission(t, &code, "online");
+    sub["form"]["business_area"] = json!(800);
+    let r = t.post("/api/v1/cases", Some(&citizen), &sub);
+    assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
+    let no = r.body["case_no"].as_str().unwrap().to_string();
+    let clerk = t.login("clerk");
+    assert_eq!(t.act(&clerk, &no, "accept", json!({})).status, 200);
+    let c = drive_until(t, &no, Some("inspection"));
+    assert_eq!(c["current_step"]["kind"], "inspection");
+    (no, citizen)
+}
+
+/// A tus request: `headers` beside `Tus-Resumable: 1.0.0` (unless given) and the bearer token.
+pub(crate) fn tus(t: &TestApp, method: &str, path: &str, token: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let url = if path.starts_with("http") { path.to_string() } else { format!("{}{}", t.base, path) };
+    macro_rules! go {
+        ($r:expr, $send:ident $(, $b:expr)?) => {{
+            let mut r = $r.header("Authorization", &format!("Bearer {token}"));
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("tus-resumable")) {
+                r = r.header("Tus-Resumable", "1.0.0");
+            }
+            for (k, v) in headers {
+                if !v.is_empty() {
+                    r = r.header(*k, *v);
+                }
+            }
+            r.$send($($b)?)
+        }};
+    }
+    let resp = match method {
+        "POST" => go!(t.agent.post(&url), send, body),
+        "PATCH" => go!(t.agent.patch(&url), send, body),
+        "HEAD" => go!(t.agent.head(&url), call),
+        "DELETE" => go!(t.agent.delete(&url), call),
+        "OPTIONS" => go!(t.agent.options(&url), call),
+        m => panic!("{m}"),
+    };
+    let mut resp = resp.expect("request");
+    let headers = resp.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    Resp { status: resp.status().as_u16(), body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Create an upload of `len` bytes; its path.
+pub(crate) fn create(t: &TestApp, no: &str, token: &str, len: usize, name: &str) -> String {
+    let meta = format!("filename {}", b64(name));
+    let len = len.to_string();
+    let r = tus(
+        t,
+        "POST",
+        &format!("/api/v1/cases/{no}/video-uploads"),
+        token,
+        &[("Upload-Length", &len), ("Upload-Metadata", &meta)],
+        b"",
+    );
+    assert_eq!(r.status, 201, "{}: create: {:?}", t.backend, r.body);
+    r.header("location").unwrap().to_string()
+}
+
+pub(crate) fn patch(t: &TestApp, path: &str, token: &str, offset: usize, bytes: &[u8]) -> Resp {
+    let off = offset.to_string();
+    tus(
+        t,
+        "PATCH",
+        path,
+        token,
+        &[("Upload-Offset", &off), ("Content-Type", "application/offset+octet-stream")],
+        bytes,
+    )
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    oneseal_app::sha256_bytes_hex(b)
+}
+
+fn sm3_by_openssl(b: &[u8]) -> String {
+    let f = test_files_dir().join("sm3-input");
+    std::fs::write(&f, b).unwrap();
+    let out = run_tool("openssl", &["dgst".as_ref(), "-sm3".as_ref(), f.as_os_str()]);
+    out.trim().rsplit(' ').next().unwrap().to_string()
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for sub in ["uploads", "videos"] {
+        if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
+            out.extend(rd.map(|e| e.unwrap().path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn tus_upload_in_two_parts_records_a_sealed_video_with_its_hashes() {
+    each_backend(|t| {
+        let (no, citizen) = inspection_case(t);
+        let video = make_video(2, "mp4");
+        let base = format!("/api/v1/cases/{no}/video-uploads");
+
+        // Discovery.
+        let r = tus(t, "OPTIONS", &base, &citizen, &[], b"");
+        assert_eq!(r.status, 204);
+        assert_eq!(r.header("tus-version"), Some("1.0.0"));
+        assert_eq!(r.header("tus-extension"), Some("creation,termination,expiration"));
+        assert_eq!(r.header("tus-max-size"), Some(&*(500 * 1024 * 1024).to_string()));
+
+        // Creation refusals, nothing created.
+        let len = video.len().to_string();
+        let r = tus(t, "POST", &base, &citizen, &[("Tus-Resumable", "0.2.2"), ("Upload-Length", &len)], b"");
+        assert_eq!((r.status, r.header("tus-version")), (412, Some("1.0.0")), "{:?}", r.body);
+        let r = tus(t, "POST", &base, &citizen, &[], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (400, Some("upload_length")));
+        let huge = (600u64 * 1024 * 1024).to_string();
+        let r = tus(t, "POST", &base, &citizen, &[("Upload-Length", &huge)], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (413, Some("video_too_large")));
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert!(r.body["title_zh"].as_str().is_some_and(|s| !s.is_empty()));
+        let r = tus(t, "POST", &base, &citizen, &[("Upload-Length", &len), ("Upload-Metadata", "filename ***")], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (400, Some("upload_metadata")));
+        let company = t.login("company");
+        let r = tus(t, "POST", &base, &company, &[("Upload-Length", &len)], b"");
+        assert_eq!(r.status, 404, "another applicant does not see the case: {:?}", r.body);
+        let reviewer = t.login("bureau-social-reviewer");
+        let r = tus(t, "POST", &base, &reviewer, &[("Upload-Length", &len)], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (403, Some("forbidden")), "staff do not film: {:?}", r.body);
+        let r = t.call("POST", &base, None, None, &[("Tus-Resumable", "1.0.0"), ("Upload-Length", &len)]);
+        assert_eq!(r.status, 401);
+
+        let path = create(t, &no, &citizen, video.len(), "厨房.mp4");
+        assert!(path.starts_with(&format!("{base}/vid_")), "{path}");
+        let r = tus(t, "HEAD", &path, &citizen, &[], b"");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("upload-offset"), Some("0"));
+        assert_eq!(r.header("upload-length"), Some(&*len));
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.header("tus-resumable"), Some("1.0.0"));
+        // 2026-03-02 10:00 +08:00 plus 24 hours.
+        assert_eq!(r.header("upload-expires"), Some("Tue, 03 Mar 2026 02:00:00 GMT"));
+        // Only the owner reaches the upload.
+        assert_eq!(tus(t, "HEAD", &path, &company, &[], b"").status, 404);
+        assert_eq!(tus(t, "HEAD", &path, &reviewer, &[], b"").status, 404);
+        assert_eq!(patch(t, &path, &company, 0, &video[..10]).status, 404);
+        assert_eq!(tus(t, "DELETE", &path, &company, &[], b"").status, 404);
+
+        // PATCH refusals: type, offset, missing offset.
+        let half = video.len() / 2;
+        let r = tus(t, "PATCH", &path, &citizen, &[("Upload-Offset", "0"), ("Content-Type", "video/mp4")], &video);
+        assert_eq!((r.status, r.body["code"].as_str()), (415, Some("upload_content_type")));
+        let r = patch(t, &path, &citizen, 5, &video[5..half]);
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("upload_offset_mismatch")));
+        let r = tus(t, "PATCH", &path, &citizen, &[("Content-Type", "application/offset+octet-stream")], &video);
+        assert_eq!((r.status, r.body["code"].as_str()), (400, Some("upload_offset")));
+        let mut too_much = video.clone();
+        too_much.push(0);
+        let r = patch(t, &path, &citizen, 0, &too_much);
+        assert_eq!((r.status, r.body["code"].as_str()), (413, Some("upload_exceeds_length")));
+        assert_eq!(tus(t, "HEAD", &path, &citizen, &[], b"").header("upload-offset"), Some("0"), "nothing stored");
+
+        let events_before = t.events();
+        let r = patch(t, &path, &citizen, 0, &video[..half]);
+        assert_eq!((r.status, r.header("upload-offset")), (204, Some(&*half.to_string())), "{:?}", r.body);
+        assert_eq!(t.events(), events_before, "no event until the recording is whole");
+        let r = patch(t, &path, &citizen, half, &video[half..]);
+        assert_eq!(r.status, 204, "{}: {:?}", t.backend, r.body);
+        assert_eq!(r.header("upload-offset"), Some(&*len));
+
+        // Recorded on the case with what ffprobe found and the hashes of the bytes as sent.
+        let r = t.get(&format!("/api/v1/cases/{no}/videos"), Some(&citizen));
+        assert_eq!(r.status, 200);
+        let v = &r.body["videos"][0];
+        assert_eq!(v["container"], "mp4");
+        assert_eq!(v["codec"], "h264");
+        assert_eq!((v["width"].as_i64(), v["height"].as_i64()), (Some(320), Some(240)));
+        assert!((1900..=2100).contains(&v["duration_ms"].as_i64().unwrap()), "{v}");
+        assert_eq!(v["size"].as_u64(), Some(video.len() as u64));
+        assert_eq!(v["sha256"].as_str(), Some(&*sha256_hex(&video)));
+        assert_eq!(v["sm3"].as_str(), Some(&*sm3_by_openssl(&video)));
+        assert_eq!(v["file_name"], "厨房.mp4");
+        let events = t.get(&format!("/api/v1/cases/{no}/events"), Some(&citizen));
+        let rec = events.body["events"].as_array().unwrap().iter().find(|e| e["type"] == "video_recorded").cloned();
+        let rec = rec.unwrap_or_else(|| panic!("no video_recorded event: {:?}", events.body));
+        assert_eq!(rec["video"]["sha256"], v["sha256"]);
+        assert_eq!(t.get(&format!("/api/v1/cases/{no}/videos"), Some(&reviewer)).body["videos"][0]["id"], v["id"]);
+        assert_eq!(t.get(&format!("/api/v1/cases/{no}/videos"), Some(&company)).status, 404);
+
+        // At rest: only the sealed file remains, and no stretch of the clear bytes is in it.
+        let dir = t.app.video_settings().dir;
+        let files = files_under(&dir);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let sealed = std::fs::read(&files[0]).unwrap();
+        assert!(sealed.starts_with(b"OSVIDEO1"));
+        let probe = &video[video.len() / 3..video.len() / 3 + 32];
+        assert!(!sealed.windows(32).any(|w| w == probe), "clear bytes in the sealed file");
+
+        // A recorded video is part of the case file: it cannot be terminated; a complete upload takes no bytes.
+        let r = tus(t, "DELETE", &path, &citizen, &[], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("video_recorded")));
+        let r = patch(t, &path, &citizen, video.len(), b"x");
+        assert_eq!(r.status, 409);
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn tus_refuses_what_is_not_a_video_too_long_or_not_wanted_and_terminates_and_expires() {
+    each_backend(|t| {
+        let (no, citizen) = inspection_case(t);
+        let dir = t.app.video_settings().dir;
+        let events = t.events();
+
+        // Not a video by its bytes: 415 on the last PATCH and the upload is dropped.
+        let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".repeat(20);
+        let path = create(t, &no, &citizen, pdf.len(), "x.mp4");
+        let r = patch(t, &path, &citizen, 0, &pdf);
+        assert_eq!((r.status, r.body["code"].as_str()), (415, Some("video_type")), "{:?}", r.body);
+        assert_eq!(tus(t, "HEAD", &path, &citizen, &[], b"").status, 404);
+        // Looks like an MP4 but is not one: ffprobe refuses it.
+        let mut fake = vec![0, 0, 0, 0x18];
+        fake.extend_from_slice(b"ftypisom");
+        fake.resize(4000, 7);
+        let path = create(t, &no, &citizen, fake.len(), "fake.mp4");
+        let r = patch(t, &path, &citizen, 0, &fake);
+        assert_eq!(r.status, 415, "{:?}", r.body);
+
+        // Longer than allowed: 422, dropped.
+        let mut s = t.app.video_settings();
+        s.max_seconds = 1;
+        t.app.set_video_settings(s.clone());
+        let long = make_video(3, "webm");
+        let path = create(t, &no, &citizen, long.len(), "long.webm");
+        let r = patch(t, &path, &citizen, 0, &long);
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("video_too_long")), "{:?}", r.body);
+        s.max_seconds = 600;
+        t.app.set_video_settings(s);
+        assert_eq!(t.events(), events, "nothing recorded");
+        assert!(files_under(&dir).is_empty(), "{:?}", files_under(&dir));
+
+        // Termination.
+        let path = create(t, &no, &citizen, 1000, "a.webm");
+        assert_eq!(patch(t, &path, &citizen, 0, &long[..400]).status, 204);
+        assert_eq!(files_under(&dir).len(), 1);
+        let r = tus(t, "DELETE", &path, &citizen, &[], b"");
+        assert_eq!(r.status, 204, "{:?}", r.body);
+        assert_eq!(tus(t, "HEAD", &path, &citizen, &[], b"").status, 404);
+        assert!(files_under(&dir).is_empty());
+
+        // Expiration: 24 hours after the last byte the upload is gone (410), and the sweep deletes it.
+        let path = create(t, &no, &citizen, 1000, "b.webm");
+        assert_eq!(patch(t, &path, &citizen, 0, &long[..100]).status, 204);
+        t.clock.advance(time::Duration::hours(23));
+        let citizen = t.login("citizen");
+        assert_eq!(patch(t, &path, &citizen, 100, &long[100..200]).status, 204, "a PATCH renews the expiry");
+        t.clock.advance(time::Duration::hours(23));
+        let citizen = t.login("citizen");
+        assert_eq!(tus(t, "HEAD", &path, &citizen, &[], b"").header("upload-offset"), Some("200"));
+        t.clock.advance(time::Duration::hours(2));
+        let citizen = t.login("citizen");
+        let r = tus(t, "HEAD", &path, &citizen, &[], b"");
+        assert_eq!(r.status, 410);
+        assert_eq!(patch(t, &path, &citizen, 200, &long[200..300]).status, 410);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        assert_eq!(rt.block_on(t.app.sweep_video_uploads()).unwrap(), 1);
+        assert_eq!(tus(t, "HEAD", &path, &citizen, &[], b"").status, 404);
+        assert!(files_under(&dir).is_empty());
+
+        // A case not at an inspection step takes no recording.
+        let other = submitted_and_accepted(t, &t.item_code("公共场所卫生许可"))["case_no"].as_str().unwrap().to_string();
+        let r = tus(t, "POST", &format!("/api/v1/cases/{other}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("wrong_step")), "{:?}", r.body);
+        // An inspection on site only (食品生产许可: inspection = on_site) takes no recording.
+        let onsite = submitted_and_accepted(t, &t.item_code("食品生产许可"))["case_no"].as_str().unwrap().to_string();
+        assert_eq!(drive_until(t, &onsite, Some("inspection"))["current_step"]["kind"], "inspection");
+        let r = tus(t, "POST", &format!("/api/v1/cases/{onsite}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("video_not_allowed")), "{:?}", r.body);
+        // A malformed case number is no case.
+        let r = tus(t, "POST", "/api/v1/cases/not-a-case/video-uploads", &citizen, &[("Upload-Length", "10")], b"");
+        assert_eq!(r.status, 404);
+    });
+}
+
+/// A connection cut halfway through a PATCH: the bytes that arrived are kept, a second writer is refused while the
+/// first still streams, and the client resumes from the offset HEAD tells it.
+#[test]
+fn a_cut_connection_keeps_what_arrived_and_the_upload_resumes() {
+    each_backend(|t| {
+        let (no, citizen) = inspection_case(t);
+        let video = make_video(2, "mp4");
+        let path = create(t, &no, &citizen, video.len(), "cut.mp4");
+        let half = video.len() / 2;
+        let addr = t.base.trim_start_matches("http://").to_string();
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {citizen}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+            video.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&video[..half]).unwrap();
+        s.flush().unwrap();
+        // While it streams, nobody else writes the upload.
+        let mut busy = None;
+        for _ in 0..50 {
+            let r = patch(t, &path, &citizen, 0, &video[..10]);
+            if r.body["code"] == "upload_busy" {
+                busy = Some(r.status);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(busy, Some(409));
+        s.shutdown(std::net::Shutdown::Both).unwrap();
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        drop(s);
+        let mut offset = String::new();
+        for _ in 0..100 {
+            offset = tus(t, "HEAD", &path, &citizen, &[], b"").header("upload-offset").unwrap_or("").to_string();
+            if offset == half.to_string() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(offset, half.to_string(), "{}: what arrived before the cut is kept", t.backend);
+        let r = patch(t, &path, &citizen, half, &video[half..]);
+        assert_eq!(r.status, 204, "{:?}", r.body);
+        let v = t.get(&format!("/api/v1/cases/{no}/videos"), Some(&citizen)).body;
+        assert_eq!(v["videos"][0]["sha256"].as_str(), Some(&*sha256_hex(&video)));
+    });
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// 160 MiB through one PATCH (streamed from the client too) and sealed: the server's peak memory (this test
+/// process, which is the server) grows far less than the file.
+#[test]
+fn a_large_upload_streams_to_disk_without_memory_growing_with_its_size() {
+    let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
+    let (no, citizen) = inspection_case(&t);
+    let total = 160 * 1024 * 1024;
+    let file = test_files_dir().join("big.mp4");
+    padded_mp4(&file, total);
+    let path = create(&t, &no, &citizen, total, "big.mp4");
+    let before = peak_rss_kib();
+    let url = format!("{}{path}", t.base);
+    let started = std::time::Instant::now();
+    let mut f = std::fs::File::open(&file).unwrap();
+    let r = t
+        .agent
+        .patch(&url)
+        .header("Authorization", &format!("Bearer {citizen}"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Content-Length", &total.to_string())
+        .send(ureq::SendBody::from_reader(&mut f))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let grown = peak_rss_kib().saturating_sub(before);
+    eprintln!("160 MiB upload + seal: {:?}, peak RSS grew {} KiB", started.elapsed(), grown);
+    assert!(grown < 48 * 1024, "peak memory grew {grown} KiB for a 160 MiB upload");
+    let v = t.get(&format!("/api/v1/cases/{no}/videos"), Some(&citizen)).body;
+    assert_eq!(v["videos"][0]["size"].as_u64(), Some(total as u64));
+}
