@@ -110,7 +110,9 @@ impl AppError {
             | AppError::Case(CaseError::SecondCorrection)
             | AppError::Case(CaseError::ClaimedByOther(_))
             | AppError::Case(CaseError::WrongStep(_))
-            | AppError::Case(CaseError::VideoNotAllowed) => 409,
+            | AppError::Case(CaseError::VideoNotAllowed)
+            | AppError::Case(CaseError::MethodFixed(_))
+            | AppError::Case(CaseError::RecordingAwaited) => 409,
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
@@ -152,6 +154,11 @@ impl AppError {
             AppError::Case(CaseError::CorrectionTooLate) => "已超过五个工作日，不得再要求补正（依法视为受理）",
             AppError::Case(CaseError::KeyMaterialPledged(_)) => "关键材料不可容缺受理",
             AppError::Case(CaseError::VideoNotAllowed) => "该勘验环节不支持视频勘验",
+            AppError::Case(CaseError::UnknownVideo(_)) => "办件中没有该视频",
+            AppError::Case(CaseError::BadTimestamp(_)) => "时间点不在视频范围内",
+            AppError::Case(CaseError::UnknownChecklistItem(_)) => "勘验清单中没有该项",
+            AppError::Case(CaseError::MethodFixed(_)) => "勘验方式已确定，不能更改",
+            AppError::Case(CaseError::RecordingAwaited) => "请等待申请人上传新的视频",
             AppError::Case(_) => "当前状态下不能进行此操作",
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",

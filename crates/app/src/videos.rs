@@ -417,6 +417,176 @@ impl App {
     }
 }
 
+/// Who may play a case's recordings: its applicant, and staff of the handling department (the case's, or a
+/// department with a task at the current step). Everyone else: not found.
+fn may_play(actor: &Actor, st: &CaseState) -> bool {
+    if actor.sees_as_applicant(st.applicant.account.as_deref(), case::organisation_of(st)) {
+        return true;
+    }
+    let Some(dept) = actor.department.as_ref().filter(|_| actor.is_staff()) else {
+        return false;
+    };
+    dept == &st.department
+        || st.current_step.as_ref().is_some_and(|s| s.tasks.iter().any(|t| t.department.as_ref() == Some(dept)))
+}
+
+/// The inspection as the applicant and the reviewers see it: the method in force, the step's checklist, the
+/// recordings, notes, stills and conclusions.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionView {
+    pub case_no: String,
+    /// The method in force at the current inspection step (`None`: not at an inspection step).
+    pub method: Option<inspection::Method>,
+    /// What the catalog allows at the current inspection step (`on_site`, `video`, `either`).
+    pub allowed: Option<oneseal_domain::catalog::InspectionMode>,
+    pub checklist: Vec<oneseal_domain::catalog::ChecklistItem>,
+    pub videos: Vec<VideoRef>,
+    pub record: inspection::InspectionRecord,
+}
+
+impl App {
+    async fn state_of(&self, case_no: &CaseNo) -> Result<CaseState, AppError> {
+        let no = case_no.clone();
+        Ok(self.store.read(move |db| crate::cases::load_state(db, &no)).await?.0)
+    }
+
+    /// The open task of the case's inspection step (for a conclusion that names none).
+    pub async fn inspection_task(&self, actor: &Actor, case_no: &CaseNo) -> Result<String, AppError> {
+        let st = self.state_of(case_no).await?;
+        if !crate::cases::may_see(actor, &st) {
+            return Err(AppError::NotFound(format!("case {case_no}")));
+        }
+        Ok(default_task(&st).unwrap_or_default())
+    }
+
+    /// The inspection of a case, for those who may see it.
+    pub async fn inspection_view(&self, actor: &Actor, case_no: &CaseNo) -> Result<InspectionView, AppError> {
+        let st = self.state_of(case_no).await?;
+        if !crate::cases::may_see(actor, &st) {
+            return Err(AppError::NotFound(format!("case {case_no}")));
+        }
+        let def = self.catalog().definition(&st.subject)?;
+        Ok(InspectionView {
+            case_no: st.case_no.to_string(),
+            method: inspection::method_now(&st, &def),
+            allowed: inspection::step_mode(&st, &def),
+            checklist: inspection::checklist(&st, &def).to_vec(),
+            videos: st.videos.clone(),
+            record: st.inspection.clone().unwrap_or_default(),
+        })
+    }
+
+    /// A recording opened for playback (its clear bytes read a segment at a time), for the applicant and staff of
+    /// the handling department.
+    pub async fn open_video(
+        &self,
+        actor: &Actor,
+        case_no: &CaseNo,
+        id: &str,
+    ) -> Result<(VideoRef, SealedVideo, std::sync::Arc<oneseal_seal::pd::Keyring>), AppError> {
+        let st = self.state_of(case_no).await?;
+        if !may_play(actor, &st) {
+            return Err(AppError::NotFound(format!("video {id}")));
+        }
+        let v = st.videos.iter().find(|v| v.id == id).cloned().ok_or_else(|| AppError::NotFound(format!("video {id}")))?;
+        let path = self.sealed_video_path(id);
+        let vid = id.to_string();
+        let file = tokio::task::spawn_blocking(move || SealedVideo::open(&path, &vid))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+        Ok((v, file, self.keyring()))
+    }
+
+    /// A still from a recording at `at_ms` into the case file: the frame (ffmpeg, JPEG) is sealed as an attachment
+    /// of the case and recorded as `still_captured` with its SHA-256. The recording is opened into a private
+    /// temporary file for ffmpeg and deleted at once.
+    pub async fn capture_still(
+        &self,
+        actor: &Actor,
+        case_no: &CaseNo,
+        video_id: &str,
+        at_ms: i64,
+    ) -> Result<CaseState, AppError> {
+        // The same checks as the command, before any work: an inspector of the case, a moment of a recording.
+        let st = self.state_of(case_no).await?;
+        if !crate::cases::may_see(actor, &st) {
+            return Err(AppError::NotFound(format!("case {case_no}")));
+        }
+        let def = self.catalog().definition(&st.subject)?;
+        let cal = self.calendar();
+        let ctx = Ctx { now: self.now(), actor, calendar: &cal, def: &def };
+        let probe = inspection::Still { video_id: video_id.into(), at_ms, attachment: "-".into(), sha256: String::new() };
+        case::decide(&st, CaseCommand::RecordStill { still: probe }, &ctx)?;
+        let (v, mut sealed, keyring) = self.open_video(actor, case_no, video_id).await?;
+        let tmp_dir = self.video_settings().dir.join("tmp");
+        let tmp = tmp_dir.join(format!("{}.{}", crate::random_hex(16)?, match v.container {
+            VideoContainer::Mp4 => "mp4",
+            VideoContainer::Mov => "mov",
+            VideoContainer::Webm => "webm",
+        }));
+        let clear = tmp.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+            std::fs::create_dir_all(&tmp_dir).map_err(|e| io("create the temporary directory", e))?;
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&clear).map_err(|e| io("temporary file", e))?);
+            let mut i = 0;
+            loop {
+                let seg = sealed.segment(&keyring, i)?;
+                if seg.is_empty() {
+                    break;
+                }
+                out.write_all(&seg).map_err(|e| io("temporary file", e))?;
+                i += 1;
+            }
+            out.flush().map_err(|e| io("temporary file", e))?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+        let frame = frame_at(&tmp, at_ms).await;
+        let _ = tokio::fs::remove_file(&tmp).await;
+        let jpeg = frame?;
+        let sha256 = crate::sha256_bytes_hex(&jpeg);
+        let row = oneseal_store::AttachmentRow {
+            id: format!("att_{}", crate::random_hex(16)?),
+            owner: actor.id.clone(),
+            file_name: format!("{video_id}-{at_ms}ms.jpg"),
+            content_type: "image/jpeg".into(),
+            size: jpeg.len() as i64,
+            sha256: sha256.clone(),
+            sealed: self.seal_bytes(&jpeg)?,
+            created_at_ms: ms(self.now()),
+        };
+        let still = inspection::Still { video_id: video_id.into(), at_ms, attachment: row.id.clone(), sha256 };
+        let (app, who, no, now) = (self.clone(), actor.clone(), case_no.clone(), self.now());
+        self.store
+            .write(move |db| -> Result<CaseState, AppError> {
+                db.put_attachment(&row)?;
+                db.bind_attachment(&row.id, no.as_str())?;
+                crate::cases::command_in(&app, db, &who, &no, CaseCommand::RecordStill { still }, None, now)
+            })
+            .await
+    }
+}
+
+/// One frame of a video at `at_ms` as JPEG (ffmpeg from Debian's ffmpeg).
+async fn frame_at(path: &Path, at_ms: i64) -> Result<Vec<u8>, AppError> {
+    let at = format!("{}.{:03}", at_ms / 1000, at_ms % 1000);
+    let mut cmd = tokio::process::Command::new("ffmpeg");
+    cmd.args(["-v", "error", "-ss", &at, "-i"])
+        .arg(path)
+        .args(["-frames:v", "1", "-f", "image2", "-c:v", "mjpeg", "-q:v", "3", "pipe:1"])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
+        .await
+        .map_err(|_| AppError::Internal("ffmpeg took longer than 60 s".into()))?
+        .map_err(|e| AppError::Internal(format!("ffmpeg could not run (install ffmpeg): {e}")))?;
+    if !out.status.success() || !out.stdout.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Err(AppError::invalid("still_failed", "no frame could be taken at that moment"));
+    }
+    Ok(out.stdout)
+}
+
 /// The open task of the case's inspection step (the first, when several departments inspect).
 fn default_task(st: &CaseState) -> Option<String> {
     let step = st.current_step.as_ref().filter(|s| s.kind == StepKind::Inspection)?;

@@ -432,6 +432,31 @@ pub enum CaseEvent {
         task_id: String,
         video: crate::inspection::VideoRef,
     },
+    /// The inspection's method: chosen by the applicant where the item allows both, or by the inspector (with the
+    /// reason when it overrules).
+    InspectionMethodChosen {
+        method: crate::inspection::Method,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        by_staff: bool,
+    },
+    /// A reviewer's timestamped note on a recording.
+    InspectionNoteAdded {
+        note: crate::inspection::Note,
+    },
+    /// A still taken from a recording into the case file.
+    StillCaptured {
+        still: crate::inspection::Still,
+    },
+    /// The reviewer's conclusion on the recordings: pass (the task completes with the events that follow), rectify
+    /// (points the applicant answers with a new recording) or on site needed.
+    InspectionConcluded {
+        task_id: String,
+        conclusion: crate::inspection::Conclusion,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        points: Vec<String>,
+        opinion: String,
+    },
 }
 
 impl CaseEvent {
@@ -462,6 +487,10 @@ impl CaseEvent {
             CaseEvent::Withdrawn { .. } => "withdrawn",
             CaseEvent::Terminated { .. } => "terminated",
             CaseEvent::VideoRecorded { .. } => "video_recorded",
+            CaseEvent::InspectionMethodChosen { .. } => "inspection_method_chosen",
+            CaseEvent::InspectionNoteAdded { .. } => "inspection_note_added",
+            CaseEvent::StillCaptured { .. } => "still_captured",
+            CaseEvent::InspectionConcluded { .. } => "inspection_concluded",
         }
     }
 }
@@ -523,6 +552,9 @@ pub struct CaseState {
     /// Recordings for the inspection (视频勘验), oldest first (absent in stored states without any).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub videos: Vec<crate::inspection::VideoRef>,
+    /// The inspection's method, notes, stills and conclusions (absent until the first of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<crate::inspection::InspectionRecord>,
 }
 
 /// Why a command was refused. Stable codes for machines; messages for people.
@@ -562,8 +594,18 @@ pub enum CaseError {
     BadPledgeDate(Date),
     #[error("{0} cannot work this task")]
     AssigneeCannotWork(String),
-    #[error("this inspection step does not allow video inspection")]
+    #[error("this inspection step does not allow video inspection (or it is done on site)")]
     VideoNotAllowed,
+    #[error("no recording {0} on this case")]
+    UnknownVideo(String),
+    #[error("{0} ms is not within the recording")]
+    BadTimestamp(i64),
+    #[error("no checklist item {0} at this inspection step")]
+    UnknownChecklistItem(String),
+    #[error("the inspection's method is fixed here: {0}")]
+    MethodFixed(&'static str),
+    #[error("a new recording is awaited first (no recording yet, or rectification points still open)")]
+    RecordingAwaited,
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -589,6 +631,11 @@ impl CaseError {
             CaseError::BadPledgeDate(_) => "bad_pledge_date",
             CaseError::AssigneeCannotWork(_) => "assignee_cannot_work",
             CaseError::VideoNotAllowed => "video_not_allowed",
+            CaseError::UnknownVideo(_) => "unknown_video",
+            CaseError::BadTimestamp(_) => "bad_timestamp",
+            CaseError::UnknownChecklistItem(_) => "unknown_checklist_item",
+            CaseError::MethodFixed(_) => "inspection_method_fixed",
+            CaseError::RecordingAwaited => "recording_awaited",
             CaseError::Calendar(e) => e.code(),
         }
     }
@@ -636,6 +683,17 @@ pub enum CaseCommand {
     Terminate { reason: String },
     /// The applicant's recording for an inspection task (the application checked, probed and sealed it).
     RecordVideo { task_id: String, video: crate::inspection::VideoRef },
+    /// Video or on site: the applicant where the item allows both; the inspector, with a reason to overrule.
+    ChooseInspectionMethod { method: crate::inspection::Method, reason: Option<String> },
+    AddInspectionNote { note: crate::inspection::Note },
+    /// A still the application took from a recording and stored as a sealed attachment.
+    RecordStill { still: crate::inspection::Still },
+    ConcludeInspection {
+        task_id: String,
+        conclusion: crate::inspection::Conclusion,
+        points: Vec<String>,
+        opinion: String,
+    },
 }
 
 impl CaseCommand {
@@ -659,6 +717,10 @@ impl CaseCommand {
             CaseCommand::Withdraw { .. } => "withdraw",
             CaseCommand::Terminate { .. } => "terminate",
             CaseCommand::RecordVideo { .. } => "record_video",
+            CaseCommand::ChooseInspectionMethod { .. } => "choose_inspection_method",
+            CaseCommand::AddInspectionNote { .. } => "add_inspection_note",
+            CaseCommand::RecordStill { .. } => "record_still",
+            CaseCommand::ConcludeInspection { .. } => "conclude_inspection",
         }
     }
 }
@@ -1078,6 +1140,86 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             crate::inspection::check_record_video(state, def, &task_id)?;
             Ok(vec![CaseEvent::VideoRecorded { task_id, video }])
         }
+        CaseCommand::ChooseInspectionMethod { method, reason } => {
+            crate::inspection::choose_method(state, def, actor, method, reason)
+        }
+        CaseCommand::AddInspectionNote { note } => {
+            let step = inspection_step(state, action)?;
+            inspects(step, actor)?;
+            crate::inspection::check_moment(state, &note.video_id, note.at_ms)?;
+            if let Some(item) = &note.checklist_item {
+                if !crate::inspection::checklist(state, def).iter().any(|c| &c.id == item) {
+                    return Err(CaseError::UnknownChecklistItem(item.clone()));
+                }
+            }
+            non_empty(&note.text, "text")?;
+            Ok(vec![CaseEvent::InspectionNoteAdded { note }])
+        }
+        CaseCommand::RecordStill { still } => {
+            let step = inspection_step(state, action)?;
+            inspects(step, actor)?;
+            crate::inspection::check_moment(state, &still.video_id, still.at_ms)?;
+            non_empty(&still.attachment, "attachment")?;
+            Ok(vec![CaseEvent::StillCaptured { still }])
+        }
+        CaseCommand::ConcludeInspection { task_id, conclusion, points, opinion } => {
+            use crate::inspection::{Conclusion, Method};
+            let step = inspection_step(state, action)?;
+            work_task(open_task(step, &task_id)?, actor)?;
+            non_empty(&opinion, "opinion")?;
+            let video = crate::inspection::method_now(state, def) == Some(Method::Video);
+            let open_points = state.inspection.as_ref().is_some_and(|r| !r.open_points.is_empty());
+            let concluded = |points: Vec<String>| CaseEvent::InspectionConcluded {
+                task_id: task_id.clone(),
+                conclusion,
+                points,
+                opinion: opinion.clone(),
+            };
+            match conclusion {
+                Conclusion::Pass => {
+                    if video && (state.videos.is_empty() || open_points) {
+                        return Err(CaseError::RecordingAwaited);
+                    }
+                    let mut ev = vec![concluded(vec![])];
+                    ev.extend(decide(state, CaseCommand::CompleteTask { task_id: task_id.clone(), opinion: opinion.clone() }, ctx)?);
+                    Ok(ev)
+                }
+                Conclusion::Rectify => {
+                    if !video {
+                        return Err(CaseError::VideoNotAllowed);
+                    }
+                    if state.videos.is_empty() || open_points {
+                        return Err(CaseError::RecordingAwaited);
+                    }
+                    non_empty_list(&points, "points")?;
+                    Ok(vec![concluded(points)])
+                }
+                Conclusion::OnSiteNeeded => {
+                    if !video {
+                        return Err(wrong(state, action));
+                    }
+                    Ok(vec![concluded(vec![])])
+                }
+            }
+        }
+    }
+}
+
+/// The current step when the case is in progress at an inspection step.
+fn inspection_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {
+    let step = in_progress_step(state, action)?;
+    if step.kind != StepKind::Inspection {
+        return Err(CaseError::WrongStep(step.kind));
+    }
+    Ok(step)
+}
+
+/// The actor may work an open task of the step (the inspector of its department).
+pub(crate) fn inspects(step: &CurrentStep, actor: &Actor) -> Result<(), CaseError> {
+    if step.tasks.iter().any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref())) {
+        Ok(())
+    } else {
+        Err(CaseError::Forbidden("inspector"))
     }
 }
 
@@ -1291,6 +1433,7 @@ pub fn init(r: &Recorded) -> Option<CaseState> {
         delivery: None,
         outcome: None,
         videos: vec![],
+        inspection: None,
     })
 }
 
@@ -1436,7 +1579,49 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             state.finished_at = Some(r.at);
             state.current_step = None;
         }
-        CaseEvent::VideoRecorded { video, .. } => state.videos.push(video.clone()),
+        CaseEvent::VideoRecorded { video, .. } => {
+            state.videos.push(video.clone());
+            // A new recording answers the open rectification points.
+            if let Some(rec) = state.inspection.as_mut() {
+                rec.open_points.clear();
+            }
+        }
+        CaseEvent::InspectionMethodChosen { method, reason, by_staff } => {
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.method = Some(*method);
+            rec.method_reason = reason.clone();
+            rec.method_chosen_by = Some(r.actor.clone());
+            rec.method_by_staff = *by_staff;
+        }
+        CaseEvent::InspectionNoteAdded { note } => {
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.notes.push(crate::inspection::NoteRecord { note: note.clone(), by: r.actor.clone(), at: r.at });
+        }
+        CaseEvent::StillCaptured { still } => {
+            state.inspection.get_or_insert_with(Default::default).stills.push(still.clone());
+        }
+        CaseEvent::InspectionConcluded { conclusion, points, opinion, .. } => {
+            use crate::inspection::{Conclusion, Method};
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.conclusions.push(crate::inspection::ConclusionRecord {
+                conclusion: *conclusion,
+                points: points.clone(),
+                opinion: opinion.clone(),
+                by: r.actor.clone(),
+                at: r.at,
+            });
+            match conclusion {
+                Conclusion::Pass => rec.open_points.clear(),
+                Conclusion::Rectify => rec.open_points = points.clone(),
+                Conclusion::OnSiteNeeded => {
+                    rec.open_points.clear();
+                    rec.method = Some(Method::OnSite);
+                    rec.method_reason = Some(opinion.clone());
+                    rec.method_chosen_by = Some(r.actor.clone());
+                    rec.method_by_staff = true;
+                }
+            }
+        }
     }
 }
 

@@ -91,6 +91,9 @@ pub fn check_record_video(state: &CaseState, def: &CaseDefinition, task_id: &str
         Some(InspectionMode::Video | InspectionMode::Either) => {}
         _ => return Err(CaseError::VideoNotAllowed),
     }
+    if method_now(state, def) != Some(Method::Video) {
+        return Err(CaseError::VideoNotAllowed);
+    }
     if !step.tasks.iter().any(|t| t.task_id == task_id && t.status == TaskStatus::Open) {
         return Err(CaseError::NoSuchTask(task_id.to_string()));
     }
@@ -147,6 +150,181 @@ pub fn check_probed(p: &Probed, limits: VideoLimits) -> Result<(i64, i64, i64, S
         return Err(VideoError::TooLong { duration_ms: d, max_ms: limits.max_duration_ms });
     }
     Ok((d, w, h, codec))
+}
+
+/// How an inspection is done: on site, or from the applicant's recordings (视频勘验).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    OnSite,
+    Video,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::OnSite => "on_site",
+            Method::Video => "video",
+        }
+    }
+
+    /// The method a step starts with: video wherever video is allowed (视频勘验优先).
+    pub fn default_for(mode: InspectionMode) -> Method {
+        match mode {
+            InspectionMode::OnSite => Method::OnSite,
+            InspectionMode::Video | InspectionMode::Either => Method::Video,
+        }
+    }
+}
+
+/// The reviewer's conclusion on the recordings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conclusion {
+    /// 通过: the inspection task is done and the case moves on.
+    Pass,
+    /// 整改: the applicant answers the points with a new recording.
+    Rectify,
+    /// 需现场勘验: the recordings do not suffice; the inspection goes on site.
+    OnSiteNeeded,
+}
+
+/// A reviewer's note on a recording at a moment, tied to a checklist item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    pub video_id: String,
+    /// Milliseconds from the start of the recording.
+    pub at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist_item: Option<String>,
+    pub text: String,
+}
+
+/// A still taken from a recording into the case file (a sealed JPEG attachment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Still {
+    pub video_id: String,
+    pub at_ms: i64,
+    pub attachment: String,
+    pub sha256: String,
+}
+
+/// What the case file holds of its inspection: the method and why, the notes, stills and conclusions (folded
+/// from the events; absent until the first of them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectionRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Method>,
+    /// Why staff chose the method (required when they overrule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_chosen_by: Option<String>,
+    /// The method was set by staff (the applicant no longer chooses).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub method_by_staff: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<NoteRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stills: Vec<Still>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conclusions: Vec<ConclusionRecord>,
+    /// Rectification points not yet answered by a new recording.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_points: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRecord {
+    #[serde(flatten)]
+    pub note: Note,
+    pub by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConclusionRecord {
+    pub conclusion: Conclusion,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<String>,
+    pub opinion: String,
+    pub by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// The method in force at the current inspection step: the one chosen, else the step's default.
+pub fn method_now(state: &CaseState, def: &CaseDefinition) -> Option<Method> {
+    let mode = step_mode(state, def)?;
+    Some(state.inspection.as_ref().and_then(|r| r.method).unwrap_or(Method::default_for(mode)))
+}
+
+/// A moment of a recording of the case: the recording exists and the moment is within it.
+pub fn check_moment(state: &CaseState, video_id: &str, at_ms: i64) -> Result<(), CaseError> {
+    let v = state.videos.iter().find(|v| v.id == video_id).ok_or_else(|| CaseError::UnknownVideo(video_id.into()))?;
+    if at_ms < 0 || at_ms > v.duration_ms {
+        return Err(CaseError::BadTimestamp(at_ms));
+    }
+    Ok(())
+}
+
+/// Decide a choice of method: the applicant where the step allows both (until staff decided), the inspector of an
+/// open task always within what the catalog allows, with a reason when it changes the method in force.
+pub fn choose_method(
+    state: &CaseState,
+    def: &CaseDefinition,
+    actor: &crate::roles::Actor,
+    method: Method,
+    reason: Option<String>,
+) -> Result<Vec<crate::case::CaseEvent>, CaseError> {
+    if state.status != Status::InProgress {
+        return Err(CaseError::WrongStatus { status: state.status.as_str(), action: "choose_inspection_method" });
+    }
+    let Some(step) = state.current_step.as_ref() else {
+        return Err(CaseError::WrongStatus { status: state.status.as_str(), action: "choose_inspection_method" });
+    };
+    if step.kind != StepKind::Inspection {
+        return Err(CaseError::WrongStep(step.kind));
+    }
+    let mode = step_mode(state, def).ok_or(CaseError::VideoNotAllowed)?;
+    if method == Method::Video && mode == InspectionMode::OnSite {
+        return Err(CaseError::VideoNotAllowed);
+    }
+    let now = method_now(state, def);
+    let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    let staff = crate::case::inspects(step, actor).is_ok();
+    if staff {
+        if Some(method) != now && reason.is_none() {
+            return Err(CaseError::Empty("reason"));
+        }
+    } else {
+        if !actor.acts_as_applicant(state.applicant.account.as_deref(), crate::case::organisation_of(state)) {
+            return Err(CaseError::Forbidden("applicant or inspector of this case"));
+        }
+        if mode != InspectionMode::Either {
+            return Err(CaseError::MethodFixed(if mode == InspectionMode::Video { "video" } else { "on_site" }));
+        }
+        if state.inspection.as_ref().is_some_and(|r| r.method_by_staff) {
+            return Err(CaseError::MethodFixed("the inspector decided it"));
+        }
+        if Some(method) == now && state.inspection.as_ref().is_some_and(|r| r.method.is_some()) {
+            return Ok(vec![]);
+        }
+    }
+    Ok(vec![crate::case::CaseEvent::InspectionMethodChosen { method, reason, by_staff: staff }])
+}
+
+/// The checklist of the current inspection step.
+pub fn checklist<'a>(state: &CaseState, def: &'a CaseDefinition) -> &'a [crate::catalog::ChecklistItem] {
+    state
+        .current_step
+        .as_ref()
+        .and_then(|s| def.process.steps.iter().find(|d| d.id == s.step_id))
+        .map(|d| d.checklist.as_slice())
+        .unwrap_or(&[])
 }
 
 #[cfg(test)]

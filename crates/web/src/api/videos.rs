@@ -302,3 +302,208 @@ pub async fn case_videos(State(s): State<AppState>, Authed(actor, _): Authed, Ap
     let videos = s.app.case_videos(&actor, &no).await?;
     Ok(Json(serde_json::json!({ "videos": videos })).into_response())
 }
+
+/// The case's inspection: method in force, checklist, recordings, notes, stills and conclusions.
+pub async fn inspection(State(s): State<AppState>, Authed(actor, _): Authed, ApiPath(no): ApiPath<String>) -> Res {
+    let no = case_no(&no)?;
+    Ok(Json(s.app.inspection_view(&actor, &no).await?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodBody {
+    method: oneseal_domain::inspection::Method,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn run(s: &AppState, actor: &oneseal_domain::roles::Actor, no: &str, cmd: oneseal_domain::case::CaseCommand) -> Res {
+    let no = case_no(no)?;
+    s.app.command(actor, &no, cmd, None).await?;
+    Ok(Json(s.app.inspection_view(actor, &no).await?).into_response())
+}
+
+/// Video or on site: the applicant where the item allows both; the inspector with a reason to overrule.
+pub async fn choose_method(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<MethodBody>,
+) -> Res {
+    run(&s, &actor, &no, oneseal_domain::case::CaseCommand::ChooseInspectionMethod { method: b.method, reason: b.reason })
+        .await
+}
+
+/// A reviewer's note at a moment of a recording, tied to a checklist item.
+pub async fn add_note(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    crate::extract::ApiJson(note): crate::extract::ApiJson<oneseal_domain::inspection::Note>,
+) -> Res {
+    if note.text.chars().count() > 2000 {
+        return Err(AppError::invalid("note_too_long", "a note has at most 2000 characters").into());
+    }
+    run(&s, &actor, &no, oneseal_domain::case::CaseCommand::AddInspectionNote { note }).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConclusionBody {
+    #[serde(default)]
+    task_id: Option<String>,
+    conclusion: oneseal_domain::inspection::Conclusion,
+    #[serde(default)]
+    points: Vec<String>,
+    opinion: String,
+}
+
+/// The conclusion: pass (the inspection task completes), rectify (with points), or on site needed.
+pub async fn conclude(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<ConclusionBody>,
+) -> Res {
+    let case = case_no(&no)?;
+    let task_id = match b.task_id {
+        Some(t) => t,
+        None => s.app.inspection_task(&actor, &case).await?,
+    };
+    let cmd = oneseal_domain::case::CaseCommand::ConcludeInspection {
+        task_id,
+        conclusion: b.conclusion,
+        points: b.points.into_iter().map(|p| p.trim().to_string()).collect(),
+        opinion: b.opinion,
+    };
+    run(&s, &actor, &no, cmd).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StillBody {
+    at_ms: i64,
+}
+
+/// A still at a moment of a recording, into the case file.
+pub async fn capture_still(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((no, id)): ApiPath<(String, String)>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<StillBody>,
+) -> Res {
+    let case = case_no(&no)?;
+    s.app.capture_still(&actor, &case, &id, b.at_ms).await?;
+    Ok((StatusCode::CREATED, Json(s.app.inspection_view(&actor, &case).await?)).into_response())
+}
+
+/// One `bytes=` range of a file of `len` bytes: `(start, end)` inclusive; `Err` when it cannot be satisfied;
+/// `Ok(None)` when the header is absent or not a single byte range (the whole file is sent).
+pub fn parse_range(h: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = h.and_then(|v| v.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if spec.contains(',') || len == 0 {
+        return Ok(None);
+    }
+    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b.parse().map_err(|_| ())?;
+        if n == 0 {
+            return Err(());
+        }
+        (len.saturating_sub(n), len - 1)
+    } else {
+        let start: u64 = a.parse().map_err(|_| ())?;
+        let end: u64 = if b.is_empty() { len - 1 } else { b.parse::<u64>().map_err(|_| ())?.min(len - 1) };
+        if start > end || start >= len {
+            return Err(());
+        }
+        (start, end)
+    };
+    Ok(Some(range))
+}
+
+/// Playback: the recording's clear bytes, whole or one range (206, `Content-Range`), opened from its sealed
+/// segments as they are sent (memory holds one segment per request).
+pub async fn play(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((no, id)): ApiPath<(String, String)>,
+    headers: HeaderMap,
+) -> Res {
+    let case = case_no(&no)?;
+    let (v, sealed, keyring) = s.app.open_video(&actor, &case, &id).await?;
+    let len = sealed.len;
+    let range = headers.get(header::RANGE).and_then(|r| r.to_str().ok());
+    let (status, start, end) = match parse_range(range, len) {
+        Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
+        Ok(None) => (StatusCode::OK, 0, len.saturating_sub(1)),
+        Err(()) => {
+            let mut r = Problem::new(416, "range_not_satisfiable", "Range not satisfiable", "请求的范围无效", format!("the video has {len} bytes"))
+                .into_response();
+            set(r.headers_mut(), "content-range", &format!("bytes */{len}"));
+            return Ok(r);
+        }
+    };
+    let count = if len == 0 { 0 } else { end - start + 1 };
+    let state = (sealed, keyring, start, end);
+    let stream = futures_util::stream::unfold(Some(state), |st| async move {
+        let (mut sealed, keyring, pos, end) = st?;
+        if pos > end {
+            return None;
+        }
+        let seg = oneseal_app::videos::SEGMENT as u64;
+        let upto = ((pos / seg + 1) * seg - 1).min(end);
+        let res = tokio::task::spawn_blocking(move || {
+            let r = sealed.range(&keyring, pos, upto);
+            (r, sealed, keyring)
+        })
+        .await;
+        match res {
+            Ok((Ok(bytes), sealed, keyring)) => {
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)), Some((sealed, keyring, upto + 1, end))))
+            }
+            Ok((Err(e), _, _)) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+        }
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(v.container.content_type()));
+    set(h, "content-length", &count.to_string());
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if status == StatusCode::PARTIAL_CONTENT {
+        set(h, "content-range", &format!("bytes {start}-{end}/{len}"));
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(None, 100), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-"), 100), Ok(Some((0, 99))));
+        assert_eq!(parse_range(Some("bytes=10-19"), 100), Ok(Some((10, 19))));
+        assert_eq!(parse_range(Some("bytes=90-200"), 100), Ok(Some((90, 99))));
+        assert_eq!(parse_range(Some("bytes=-10"), 100), Ok(Some((90, 99))));
+        assert_eq!(parse_range(Some("bytes=-500"), 100), Ok(Some((0, 99))));
+        assert_eq!(parse_range(Some("bytes=100-"), 100), Err(()));
+        assert_eq!(parse_range(Some("bytes=5-2"), 100), Err(()));
+        assert_eq!(parse_range(Some("bytes=x-2"), 100), Err(()));
+        assert_eq!(parse_range(Some("bytes=-0"), 100), Err(()));
+        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Ok(None));
+        assert_eq!(parse_range(Some("items=0-1"), 100), Ok(None));
+        assert_eq!(parse_metadata("filename d29ybGQ=,task_id").unwrap(), vec![("filename".into(), "world".into()), ("task_id".into(), String::new())]);
+        assert!(parse_metadata("a b c").is_err());
+        assert!(parse_metadata("a !!").is_err());
+        assert!(parse_metadata("a YQ==,a YQ==").is_err());
+    }
+}

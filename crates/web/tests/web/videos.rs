@@ -359,7 +359,8 @@ fn a_cut_connection_keeps_what_arrived_and_the_upload_resumes() {
         // While it streams, nobody else writes the upload.
         let mut busy = None;
         for _ in 0..50 {
-            let r = patch(t, &path, &citizen, 0, &video[..10]);
+            // (An empty PATCH: should it come before the first request took the upload, it changes nothing.)
+            let r = patch(t, &path, &citizen, 0, b"");
             if r.body["code"] == "upload_busy" {
                 busy = Some(r.status);
                 break;
@@ -423,4 +424,182 @@ fn a_large_upload_streams_to_disk_without_memory_growing_with_its_size() {
     assert!(grown < 48 * 1024, "peak memory grew {grown} KiB for a 160 MiB upload");
     let v = t.get(&format!("/api/v1/cases/{no}/videos"), Some(&citizen)).body;
     assert_eq!(v["videos"][0]["size"].as_u64(), Some(total as u64));
+}
+
+/// Upload a whole recording in one PATCH; its video id.
+pub(crate) fn upload_video(t: &TestApp, no: &str, token: &str, video: &[u8], name: &str) -> String {
+    let path = create(t, no, token, video.len(), name);
+    let r = patch(t, &path, token, 0, video);
+    assert_eq!(r.status, 204, "{}: {:?}", t.backend, r.body);
+    path.rsplit('/').next().unwrap().to_string()
+}
+
+fn get_bytes(t: &TestApp, path: &str, token: &str, range: Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut r = t.agent.get(&format!("{}{path}", t.base)).header("Authorization", &format!("Bearer {token}"));
+    if let Some(range) = range {
+        r = r.header("Range", range);
+    }
+    let mut resp = r.call().unwrap();
+    let headers = resp.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    let mut body = Vec::new();
+    resp.body_mut().as_reader().read_to_end(&mut body).unwrap();
+    (resp.status().as_u16(), headers, body)
+}
+
+#[test]
+fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
+    each_backend(|t| {
+        let (no, citizen) = inspection_case(t);
+        let reviewer = t.login("bureau-social-reviewer");
+        let company = t.login("company");
+        let base = format!("/api/v1/cases/{no}/inspection");
+
+        // What is asked: the method (video first where either is allowed) and the step's checklist.
+        let r = t.get(&base, Some(&citizen));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!((r.body["method"].as_str(), r.body["allowed"].as_str()), (Some("video"), Some("either")));
+        let items: Vec<&str> = r.body["checklist"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(items, ["venue", "disinfection", "ventilation", "toilets"]);
+
+        // Choosing: the applicant may go on site and back; the inspector overrules only with a reason, and then the
+        // applicant no longer chooses.
+        let m = format!("{base}/method");
+        let r = t.post(&m, Some(&citizen), &json!({"method": "on_site"}));
+        assert_eq!((r.status, r.body["method"].as_str()), (200, Some("on_site")), "{:?}", r.body);
+        let r = tus(t, "POST", &format!("/api/v1/cases/{no}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("video_not_allowed")));
+        assert_eq!(t.post(&m, Some(&citizen), &json!({"method": "video"})).body["method"], "video");
+        let r = t.post(&m, Some(&reviewer), &json!({"method": "on_site"}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("empty")), "overruling needs a reason");
+        let r = t.post(&m, Some(&reviewer), &json!({"method": "on_site", "reason": "面积较大，需现场核查"}));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["record"]["method_reason"], "面积较大，需现场核查");
+        let r = t.post(&m, Some(&citizen), &json!({"method": "video"}));
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("inspection_method_fixed")));
+        assert_eq!(t.post(&m, Some(&company), &json!({"method": "video"})).status, 404);
+        let r = t.post(&m, Some(&reviewer), &json!({"method": "video", "reason": "申请人可补拍视频"}));
+        assert_eq!(r.body["method"], "video");
+        let r = t.post(&m, Some(&reviewer), &json!({"method": "drone"}));
+        assert_eq!(r.status, 422, "an unknown method is refused as invalid JSON content: {:?}", r.body);
+
+        // A recording of 3 MiB (the test pattern and padding), so a range crosses sealed segments.
+        let dir = test_files_dir();
+        padded_mp4(&dir.join("rec.mp4"), 3 * 1024 * 1024 + 12345);
+        let video = std::fs::read(dir.join("rec.mp4")).unwrap();
+        let id = upload_video(t, &no, &citizen, &video, "消毒间.mp4");
+
+        // Playback with ranges, for the applicant and the handling department only.
+        let play = format!("/api/v1/cases/{no}/videos/{id}");
+        let started = std::time::Instant::now();
+        let (st, h, body) = get_bytes(t, &play, &reviewer, Some("bytes=1048000-1049999"));
+        let first = started.elapsed();
+        assert_eq!(st, 206);
+        assert_eq!(header_of(&h, "content-range"), format!("bytes 1048000-1049999/{}", video.len()));
+        assert_eq!(header_of(&h, "accept-ranges"), "bytes");
+        assert_eq!(header_of(&h, "content-type"), "video/mp4");
+        assert_eq!(body, &video[1048000..1050000], "a range across two sealed segments");
+        let (st, _, body) = get_bytes(t, &play, &reviewer, Some("bytes=-100"));
+        assert_eq!((st, body.as_slice()), (206, &video[video.len() - 100..]));
+        let (st, h, _) = get_bytes(t, &play, &reviewer, Some(&format!("bytes={}-", video.len())));
+        assert_eq!((st, header_of(&h, "content-range")), (416, &*format!("bytes */{}", video.len())));
+        let (st, _, body) = get_bytes(t, &play, &citizen, None);
+        assert_eq!(st, 200);
+        assert!(body == video, "the whole recording, as uploaded");
+        for other in [&company, &t.login("fire-reviewer"), &t.login("supervisor")] {
+            assert_eq!(get_bytes(t, &play, other, Some("bytes=0-9")).0, 404);
+        }
+        eprintln!("{}: range playback, first range answered in {first:?}", t.backend);
+        assert!(first < std::time::Duration::from_millis(200), "range start {first:?}");
+
+        // Notes at a moment, tied to a checklist item.
+        let notes = format!("{base}/notes");
+        let note = json!({"video_id": id, "at_ms": 500, "checklist_item": "disinfection", "text": "消毒间未见保洁柜"});
+        let r = t.post(&notes, Some(&reviewer), &note);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["record"]["notes"][0]["by"], "bureau-social-reviewer");
+        let events = t.events();
+        for (bad, code) in [
+            (json!({"video_id": id, "at_ms": 500, "checklist_item": "roof", "text": "x"}), "unknown_checklist_item"),
+            (json!({"video_id": id, "at_ms": 60_000, "text": "x"}), "bad_timestamp"),
+            (json!({"video_id": "vid_nope", "at_ms": 1, "text": "x"}), "unknown_video"),
+            (json!({"video_id": id, "at_ms": 1, "text": "  "}), "empty"),
+        ] {
+            let r = t.post(&notes, Some(&reviewer), &bad);
+            assert_eq!((r.status, r.body["code"].as_str()), (422, Some(code)), "{bad}: {:?}", r.body);
+        }
+        assert_eq!(t.post(&notes, Some(&citizen), &note).status, 403);
+        assert_eq!(t.post(&notes, Some(&t.login("fire-reviewer")), &note).status, 404);
+        assert_eq!(t.events(), events, "nothing written by refusals");
+
+        // A still into the case file: a sealed JPEG the applicant and the reviewer read.
+        let r = t.post(&format!("{play}/stills"), Some(&reviewer), &json!({"at_ms": 400}));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let still = r.body["record"]["stills"][0].clone();
+        let att = format!("/api/v1/attachments/{}?case_no={no}", still["attachment"].as_str().unwrap());
+        for who in [&citizen, &reviewer] {
+            let (st, h, jpeg) = get_bytes(t, &att, who, None);
+            assert_eq!((st, header_of(&h, "content-type")), (200, "image/jpeg"));
+            assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]));
+            assert_eq!(still["sha256"].as_str(), Some(&*oneseal_app::sha256_bytes_hex(&jpeg)));
+        }
+        assert_eq!(get_bytes(t, &att, &company, None).0, 404);
+        let r = t.post(&format!("{play}/stills"), Some(&reviewer), &json!({"at_ms": 99_000}));
+        assert_eq!(r.body["code"], "bad_timestamp");
+
+        // Rectify: the points go to the applicant, who answers with a new recording; then pass.
+        let c = format!("{base}/conclusion");
+        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "rectify", "points": [], "opinion": "需整改"}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("empty")));
+        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "rectify", "points": ["补拍保洁柜"], "opinion": "需整改"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["record"]["open_points"], json!(["补拍保洁柜"]));
+        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "pass", "opinion": "符合"}));
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("recording_awaited")));
+        assert_eq!(t.post(&c, Some(&citizen), &json!({"conclusion": "pass", "opinion": "符合"})).status, 403);
+        let again = make_video(2, "webm");
+        upload_video(t, &no, &citizen, &again, "补拍.webm");
+        let seen = t.get(&base, Some(&citizen)).body;
+        assert_eq!(seen["record"]["open_points"], Value::Null, "answered");
+        assert_eq!(seen["videos"].as_array().unwrap().len(), 2);
+        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "pass", "opinion": "视频勘验符合要求"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let case = t.get(&format!("/api/v1/cases/{no}"), Some(&citizen)).body;
+        assert_eq!(case["current_step"]["kind"], "decision", "the inspection task completed through the case engine");
+        let trail = t.get(&format!("/api/v1/cases/{no}/events"), Some(&citizen)).body;
+        let types: Vec<&str> = trail["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let at = types.iter().rposition(|x| *x == "inspection_concluded").unwrap();
+        assert_eq!(&types[at..at + 3], ["inspection_concluded", "task_claimed", "task_completed"]);
+
+        // The applicant sees every note and outcome.
+        let seen = t.get(&base, Some(&citizen)).body;
+        assert_eq!(seen["record"]["notes"][0]["text"], "消毒间未见保洁柜");
+        assert_eq!(seen["record"]["notes"][0]["checklist_item"], "disinfection");
+        let outcomes: Vec<&str> =
+            seen["record"]["conclusions"].as_array().unwrap().iter().map(|c| c["conclusion"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, ["rectify", "pass"]);
+        assert_eq!(seen["method"], Value::Null, "no longer at the inspection step");
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn a_reviewer_may_send_the_inspection_on_site() {
+    each_backend(|t| {
+        let (no, citizen) = inspection_case(t);
+        let reviewer = t.login("bureau-social-reviewer");
+        let video = make_video(1, "mp4");
+        upload_video(t, &no, &citizen, &video, "a.mp4");
+        let c = format!("/api/v1/cases/{no}/inspection/conclusion");
+        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "on_site_needed", "opinion": "视频无法看清排水设施"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!((r.body["method"].as_str(), r.body["record"]["method_reason"].as_str()), (Some("on_site"), Some("视频无法看清排水设施")));
+        let r = tus(t, "POST", &format!("/api/v1/cases/{no}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
+        assert_eq!((r.status, r.body["code"].as_str()), (409, Some("video_not_allowed")));
+        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "rectify", "points": ["x"], "opinion": "x"}));
+        assert_eq!(r.body["code"], "video_not_allowed");
+        // On site, the inspector concludes as before.
+        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "pass", "opinion": "现场核查符合要求"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&citizen)).body["current_step"]["kind"], "decision");
+    });
 }
