@@ -137,22 +137,9 @@ impl Config {
         if let Some(n) = num("ONESEAL_REMEDIATION_DAYS", "a whole number of working days") {
             ratings.remediation_days = n.min(u64::from(u32::MAX)) as u32;
         }
-        let mut video = oneseal_app::videos::VideoSettings::default();
-        match num("ONESEAL_VIDEO_MAX_MB", "a whole number of MiB (1 or more)") {
-            Some(0) => errors.push("ONESEAL_VIDEO_MAX_MB must be 1 or more".into()),
-            Some(mb) => video.max_bytes = (mb.min(1 << 30) as i64).saturating_mul(1024 * 1024),
-            None => {}
-        }
-        match num("ONESEAL_VIDEO_MAX_SECONDS", "a whole number of seconds (1 or more)") {
-            Some(0) => errors.push("ONESEAL_VIDEO_MAX_SECONDS must be 1 or more".into()),
-            Some(n) => video.max_seconds = n.min(1 << 30) as i64,
-            None => {}
-        }
-        match num("ONESEAL_VIDEO_UPLOAD_HOURS", "a whole number of hours (1 or more)") {
-            Some(0) => errors.push("ONESEAL_VIDEO_UPLOAD_HOURS must be 1 or more".into()),
-            Some(n) => video.expiry_hours = n.min(1 << 20) as i64,
-            None => {}
-        }
+        let video_mb = num("ONESEAL_VIDEO_MAX_MB", "a whole number of MiB (1 or more)");
+        let video_secs = num("ONESEAL_VIDEO_MAX_SECONDS", "a whole number of seconds (1 or more)");
+        let video_hours = num("ONESEAL_VIDEO_UPLOAD_HOURS", "a whole number of hours (1 or more)");
         let files_dir = lookup("ONESEAL_FILES_DIR").filter(|d| !d.trim().is_empty()).map(std::path::PathBuf::from);
         let kiosk = num("ONESEAL_KIOSK_IDLE_SECONDS", "a number of seconds");
         let pg_writers = match num("ONESEAL_PG_WRITERS", "a whole number from 1 to 64") {
@@ -163,6 +150,20 @@ impl Config {
             }
             None => 4,
         };
+        let mut video = oneseal_app::videos::VideoSettings::default();
+        for (name, value) in
+            [("ONESEAL_VIDEO_MAX_MB", video_mb), ("ONESEAL_VIDEO_MAX_SECONDS", video_secs), ("ONESEAL_VIDEO_UPLOAD_HOURS", video_hours)]
+        {
+            match value {
+                Some(0) => errors.push(format!("{name} must be 1 or more")),
+                Some(n) => match name {
+                    "ONESEAL_VIDEO_MAX_MB" => video.max_bytes = (n.min(1 << 30) as i64).saturating_mul(1024 * 1024),
+                    "ONESEAL_VIDEO_MAX_SECONDS" => video.max_seconds = n.min(1 << 30) as i64,
+                    _ => video.expiry_hours = n.min(1 << 20) as i64,
+                },
+                None => {}
+            }
+        }
         if let Some(v) = lookup("ONESEAL_WEBHOOK_RETRY_SECONDS") {
             match v.split(',').map(|x| x.trim().parse::<u64>()).collect::<Result<Vec<_>, _>>() {
                 Ok(list) => liaison.retry_seconds = list,
