@@ -1478,6 +1478,13 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             state.materials.push(material.clone());
         }
         CaseEvent::StepStarted { step_id, name, kind, due, joint_mode, tasks } => {
+            if *kind == StepKind::Inspection {
+                let rec = state.inspection.get_or_insert_with(Default::default);
+                rec.requested_at = Some(r.at);
+                rec.resulted_at = None;
+                rec.videos_at_step = 0;
+                rec.by_video = false;
+            }
             state.task_counter += tasks.len() as u32;
             state.current_step = Some(CurrentStep {
                 step_id: step_id.clone(),
@@ -1524,6 +1531,14 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             }
         }
         CaseEvent::StepCompleted { step_id } => {
+            let inspection_done = state
+                .current_step
+                .as_ref()
+                .is_some_and(|s| s.kind == StepKind::Inspection && &s.step_id == step_id);
+            if let (true, Some(rec)) = (inspection_done, state.inspection.as_mut()) {
+                rec.resulted_at = Some(r.at);
+                rec.by_video = rec.videos_at_step > 0 && rec.method != Some(crate::inspection::Method::OnSite);
+            }
             state.passed_steps.push(step_id.clone());
             state.current_step = None;
         }
@@ -1582,9 +1597,9 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
         CaseEvent::VideoRecorded { video, .. } => {
             state.videos.push(video.clone());
             // A new recording answers the open rectification points.
-            if let Some(rec) = state.inspection.as_mut() {
-                rec.open_points.clear();
-            }
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.open_points.clear();
+            rec.videos_at_step += 1;
         }
         CaseEvent::InspectionMethodChosen { method, reason, by_staff } => {
             let rec = state.inspection.get_or_insert_with(Default::default);

@@ -234,6 +234,89 @@ pub struct InspectionRecord {
     /// Rectification points not yet answered by a new recording.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_points: Vec<String>,
+    /// When the (latest) inspection step started: the inspection was requested.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub requested_at: Option<time::OffsetDateTime>,
+    /// When it completed: the inspection's result.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub resulted_at: Option<time::OffsetDateTime>,
+    /// Recordings received during the latest inspection step.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub videos_at_step: u32,
+    /// The result came from recordings (video inspection), not a visit.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_video: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// One case's inspection for the numbers: its item, when it was requested and resulted, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectionFact {
+    pub item: String,
+    pub requested: time::OffsetDateTime,
+    pub resulted: time::OffsetDateTime,
+    pub video: bool,
+}
+
+/// Per item: working days from request to result, video against on site (the source's "days saved").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InspectionDays {
+    pub item: String,
+    pub video_cases: u32,
+    pub video_days: u32,
+    pub on_site_cases: u32,
+    pub on_site_days: u32,
+    /// Mean working days, one decimal.
+    pub video_mean: Option<f64>,
+    pub on_site_mean: Option<f64>,
+    /// (on-site mean − video mean) × video cases, when both kinds exist.
+    pub days_saved: Option<f64>,
+}
+
+/// The working days (Beijing dates, `(requested, resulted]`) of each inspection, summed per item.
+pub fn inspection_days(
+    facts: &[InspectionFact],
+    cal: &crate::calendar::Calendar,
+) -> Result<Vec<InspectionDays>, crate::calendar::CalendarError> {
+    let mut by: std::collections::BTreeMap<&str, InspectionDays> = Default::default();
+    for f in facts {
+        let days = cal.working_days_between(crate::clock::local_date(f.requested), crate::clock::local_date(f.resulted))?;
+        let e = by.entry(f.item.as_str()).or_insert_with(|| InspectionDays {
+            item: f.item.clone(),
+            video_cases: 0,
+            video_days: 0,
+            on_site_cases: 0,
+            on_site_days: 0,
+            video_mean: None,
+            on_site_mean: None,
+            days_saved: None,
+        });
+        if f.video {
+            e.video_cases += 1;
+            e.video_days += days;
+        } else {
+            e.on_site_cases += 1;
+            e.on_site_days += days;
+        }
+    }
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    Ok(by
+        .into_values()
+        .map(|mut e| {
+            e.video_mean = (e.video_cases > 0).then(|| round(f64::from(e.video_days) / f64::from(e.video_cases)));
+            e.on_site_mean =
+                (e.on_site_cases > 0).then(|| round(f64::from(e.on_site_days) / f64::from(e.on_site_cases)));
+            if e.video_cases > 0 && e.on_site_cases > 0 {
+                let saved = f64::from(e.on_site_days) / f64::from(e.on_site_cases)
+                    - f64::from(e.video_days) / f64::from(e.video_cases);
+                e.days_saved = Some(round(saved * f64::from(e.video_cases)));
+            }
+            e
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,14 +400,16 @@ pub fn choose_method(
     Ok(vec![crate::case::CaseEvent::InspectionMethodChosen { method, reason, by_staff: staff }])
 }
 
-/// The checklist of the current inspection step.
+/// The checklist of the current inspection step, or else of the last inspection step the case passed (what its
+/// notes refer to).
 pub fn checklist<'a>(state: &CaseState, def: &'a CaseDefinition) -> &'a [crate::catalog::ChecklistItem] {
-    state
-        .current_step
-        .as_ref()
-        .and_then(|s| def.process.steps.iter().find(|d| d.id == s.step_id))
-        .map(|d| d.checklist.as_slice())
-        .unwrap_or(&[])
+    let current = state.current_step.as_ref().filter(|s| s.kind == StepKind::Inspection).map(|s| s.step_id.as_str());
+    let id = current.or_else(|| {
+        state.passed_steps.iter().rev().map(String::as_str).find(|id| {
+            def.process.steps.iter().any(|d| d.id == *id && d.kind == StepKind::Inspection)
+        })
+    });
+    id.and_then(|id| def.process.steps.iter().find(|d| d.id == id)).map(|d| d.checklist.as_slice()).unwrap_or(&[])
 }
 
 #[cfg(test)]

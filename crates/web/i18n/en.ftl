@@ -993,3 +993,32 @@ work-done-shipment-collect = Collection at the window recorded.
 work-done-shipment-resend = Sent again under a new waybill.
 dash-free-postage-month = Posted free this month
 me-notice-general = Reminder
+
+# Video inspection (issue 18)
+event-video_recorded = Inspection video uploaded
+event-inspection_method_chosen = Inspection method chosen
+event-inspection_note_added = Inspection note
+event-still_captured = Still taken from a video
+event-inspection_concluded = Inspection concluded
+insp-title = Video inspection
+insp-method = Method
+insp-method-video = Video inspection
+insp-method-on_site = On-site inspection
+insp-method-reason = Reason: { $v }
+insp-checklist = Please film the following
+insp-videos = Videos uploaded
+insp-video-line = { $v }
+insp-notes = Reviewers' notes (by moment in the video)
+insp-conclusions = Conclusions
+insp-conclusion-pass = Passed
+insp-conclusion-rectify = To be rectified: please film again and upload
+insp-conclusion-on_site_needed = On-site inspection needed
+insp-open-points = Points to rectify
+insp-no-notes = No notes yet.
+dash-inspection = Inspection time: video against on site
+dash-inspection-note = Working days from the inspection's request to its result, per item (days saved = on-site mean − video mean, times the video inspections).
+dash-inspection-video = Video inspections
+dash-inspection-video-days = Video mean (working days)
+dash-inspection-on-site = On-site inspections
+dash-inspection-on-site-days = On-site mean (working days)
+dash-inspection-saved = Working days saved

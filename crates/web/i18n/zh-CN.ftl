@@ -954,3 +954,32 @@ work-done-shipment-collect = 已记录窗口领取。
 work-done-shipment-resend = 已重新寄送，新运单已生成。
 dash-free-postage-month = 本月免费寄递
 me-notice-general = 办事提醒
+
+# 视频勘验 (issue 18)
+event-video_recorded = 上传勘验视频
+event-inspection_method_chosen = 选择勘验方式
+event-inspection_note_added = 勘验批注
+event-still_captured = 勘验截图
+event-inspection_concluded = 勘验结论
+insp-title = 视频勘验
+insp-method = 勘验方式
+insp-method-video = 视频勘验
+insp-method-on_site = 现场勘验
+insp-method-reason = 理由：{ $v }
+insp-checklist = 请按以下清单拍摄
+insp-videos = 已上传的视频
+insp-video-line = { $v }
+insp-notes = 审查意见（按视频时间点）
+insp-conclusions = 勘验结论
+insp-conclusion-pass = 通过
+insp-conclusion-rectify = 需整改，请重新拍摄上传
+insp-conclusion-on_site_needed = 需现场勘验
+insp-open-points = 待整改事项
+insp-no-notes = 暂无审查意见。
+dash-inspection = 勘验用时：视频勘验与现场勘验
+dash-inspection-note = 自提出勘验至勘验结果的工作日数，按事项统计（节省天数 = 现场平均 − 视频平均，乘以视频勘验件数）。
+dash-inspection-video = 视频勘验件数
+dash-inspection-video-days = 视频平均工作日
+dash-inspection-on-site = 现场勘验件数
+dash-inspection-on-site-days = 现场平均工作日
+dash-inspection-saved = 节省工作日

@@ -105,6 +105,13 @@ impl Db {
         rows.iter().map(|r| r.text(0)).collect()
     }
 
+    /// The states of cases whose inspection has a result (the dashboard's days from request to result). A scan of
+    /// the case projection: the dashboard reads it once per view, not a hot path.
+    pub fn inspected_case_states(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows = self.sql.query("SELECT state FROM cases WHERE state LIKE $1", &["%\"resulted_at\"%".into()])?;
+        rows.iter().map(|r| r.text(0)).collect()
+    }
+
     /// A case's uploads (open and complete), oldest first.
     pub fn video_uploads_of_case(&mut self, case_no: &str) -> Result<Vec<VideoUploadRow>, StoreError> {
         let rows = self.sql.query(

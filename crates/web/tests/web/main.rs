@@ -115,6 +115,16 @@ fn assert_rebuild_identical(t: &TestApp) {
     }
 }
 
+/// A test server's file store goes with it (videos are large).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let dir = self.app.video_settings().dir;
+        if dir.starts_with(std::env::temp_dir()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 fn each_backend(f: impl Fn(&TestApp)) {
     for (name, url) in oneseal_store::testing::backends() {
         let t = spawn_app(name, url);

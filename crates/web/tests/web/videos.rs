@@ -25,7 +25,9 @@ pub(crate) fn make_video(secs: u32, ext: &str) -> Vec<u8> {
         .status()
         .expect("ffmpeg (apt-get install ffmpeg; .ci/run installs it)");
     assert!(st.success(), "ffmpeg failed");
-    std::fs::read(&out).unwrap()
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
 }
 
 /// An MP4 grown to `total` bytes by a trailing `free` box (valid ISO BMFF: players and ffprobe skip it), written
@@ -136,6 +138,7 @@ fn sm3_by_openssl(b: &[u8]) -> String {
     let f = test_files_dir().join("sm3-input");
     std::fs::write(&f, b).unwrap();
     let out = run_tool("openssl", &["dgst".as_ref(), "-sm3".as_ref(), f.as_os_str()]);
+    let _ = std::fs::remove_dir_all(f.parent().unwrap());
     out.trim().rsplit(' ').next().unwrap().to_string()
 }
 
@@ -401,7 +404,8 @@ fn a_large_upload_streams_to_disk_without_memory_growing_with_its_size() {
     let t = spawn_app("sqlite", oneseal_store::testing::fresh_sqlite());
     let (no, citizen) = inspection_case(&t);
     let total = 160 * 1024 * 1024;
-    let file = test_files_dir().join("big.mp4");
+    let scratch = test_files_dir();
+    let file = scratch.join("big.mp4");
     padded_mp4(&file, total);
     let path = create(&t, &no, &citizen, total, "big.mp4");
     let before = peak_rss_kib();
@@ -424,6 +428,7 @@ fn a_large_upload_streams_to_disk_without_memory_growing_with_its_size() {
     assert!(grown < 48 * 1024, "peak memory grew {grown} KiB for a 160 MiB upload");
     let v = t.get(&format!("/api/v1/cases/{no}/videos"), Some(&citizen)).body;
     assert_eq!(v["videos"][0]["size"].as_u64(), Some(total as u64));
+    std::fs::remove_dir_all(&scratch).unwrap();
 }
 
 /// Upload a whole recording in one PATCH; its video id.
@@ -486,6 +491,7 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
         let dir = test_files_dir();
         padded_mp4(&dir.join("rec.mp4"), 3 * 1024 * 1024 + 12345);
         let video = std::fs::read(dir.join("rec.mp4")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
         let id = upload_video(t, &no, &citizen, &video, "消毒间.mp4");
 
         // Playback with ranges, for the applicant and the handling department only.
@@ -578,6 +584,12 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
             seen["record"]["conclusions"].as_array().unwrap().iter().map(|c| c["conclusion"].as_str().unwrap()).collect();
         assert_eq!(outcomes, ["rectify", "pass"]);
         assert_eq!(seen["method"], Value::Null, "no longer at the inspection step");
+        // …and on the case page.
+        let (st, html) = page_get(t, &format!("/me/cases/{no}"), Some(&page_login(t, "citizen")));
+        assert_eq!(st, 200);
+        for text in ["00:00 【公共用品用具消毒间】消毒间未见保洁柜", "补拍保洁柜", "视频勘验符合要求", "data-testid=\"inspection-conclusions\""] {
+            assert!(html.contains(text), "{text} on the applicant's case page");
+        }
         assert_rebuild_identical(t);
     });
 }
@@ -602,4 +614,91 @@ fn a_reviewer_may_send_the_inspection_on_site() {
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(t.get(&format!("/api/v1/cases/{no}"), Some(&citizen)).body["current_step"]["kind"], "decision");
     });
+}
+
+/// §6 measured: working days from an inspection's request (its step starting) to its result (the step completing),
+/// video against on site, per item — the dashboard's numbers against a count made here day by day from the
+/// cases' own events.
+#[test]
+fn the_dashboard_counts_working_days_from_inspection_request_to_result_video_against_on_site() {
+    each_backend(|t| {
+        let video = make_video(1, "mp4");
+        let mut cases = Vec::new();
+        // Days waited between the request and the result (the clock starts on Monday 2 March 2026).
+        for (by_video, wait) in [(true, 1), (false, 6), (true, 3), (false, 4), (true, 0), (false, 9)] {
+            let (no, citizen) = inspection_case(t);
+            if by_video {
+                upload_video(t, &no, &citizen, &video, "v.mp4");
+            }
+            t.clock.advance(time::Duration::days(wait));
+            let reviewer = t.login("bureau-social-reviewer");
+            if !by_video {
+                let r = t.post(
+                    &format!("/api/v1/cases/{no}/inspection/method"),
+                    Some(&reviewer),
+                    &json!({"method": "on_site", "reason": "现场核查"}),
+                );
+                assert_eq!(r.status, 200, "{:?}", r.body);
+            }
+            let r = t.post(
+                &format!("/api/v1/cases/{no}/inspection/conclusion"),
+                Some(&reviewer),
+                &json!({"conclusion": "pass", "opinion": "符合"}),
+            );
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            cases.push((no, by_video));
+        }
+        // Brute force: from each case's events, count the working days after the request up to the result.
+        let cal = t.app.calendar();
+        let supervisor = t.login("supervisor");
+        let (mut video_days, mut on_site_days) = (0u32, 0u32);
+        for (no, by_video) in &cases {
+            let trail = t.get(&format!("/api/v1/cases/{no}/events"), Some(&supervisor)).body;
+            let evs = trail["events"].as_array().unwrap();
+            let at = |e: &Value| {
+                oneseal_domain::clock::local_date(
+                    time::OffsetDateTime::parse(e["at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
+                        .unwrap(),
+                )
+            };
+            let requested = at(evs.iter().find(|e| e["type"] == "step_started" && e["kind"] == "inspection").unwrap());
+            let resulted = at(evs.iter().find(|e| e["type"] == "step_completed" && e["step_id"] == "inspect").unwrap());
+            let mut d = requested;
+            let mut n = 0;
+            while d < resulted {
+                d = d.next_day().unwrap();
+                if cal.is_workday(d).unwrap() {
+                    n += 1;
+                }
+            }
+            if *by_video {
+                video_days += n;
+            } else {
+                on_site_days += n;
+            }
+        }
+        let dash = t.get("/api/v1/dashboard", Some(&supervisor)).body;
+        let code = t.item_code("公共场所卫生许可");
+        let row = dash["inspection_days"].as_array().unwrap().iter().find(|r| r["item"] == code).cloned();
+        let row = row.unwrap_or_else(|| panic!("{}: no row for {code}: {:?}", t.backend, dash["inspection_days"]));
+        assert_eq!((row["video_cases"].as_u64(), row["on_site_cases"].as_u64()), (Some(3), Some(3)));
+        assert_eq!(row["video_days"].as_u64(), Some(u64::from(video_days)), "{row}");
+        assert_eq!(row["on_site_days"].as_u64(), Some(u64::from(on_site_days)), "{row}");
+        let (v, o) = (f64::from(video_days) / 3.0, f64::from(on_site_days) / 3.0);
+        assert_eq!(row["video_mean"].as_f64(), Some((v * 10.0).round() / 10.0));
+        assert_eq!(row["days_saved"].as_f64(), Some(((o - v) * 3.0 * 10.0).round() / 10.0));
+        assert!(on_site_days > video_days, "the waits chosen make on site slower: {video_days} vs {on_site_days}");
+        // And on the dashboard page.
+        let (st, html) = page_get(t, "/dashboard", Some(&page_login(t, "supervisor")));
+        assert!(html.contains(&row["days_saved"].as_f64().map(|x| format!("{x:.1}")).unwrap()), "the days saved shown");
+        assert_eq!(st, 200);
+        assert!(html.contains("data-testid=\"table-inspection\"") && html.contains("公共场所卫生许可"), "{html}");
+        assert_rebuild_identical(t);
+    });
+}
+
+/// A browser session's cookie for `user`.
+pub(crate) fn page_login(t: &TestApp, user: &str) -> String {
+    let r = t.post("/api/v1/sessions", None, &json!({"username": user, "password": "oneseal-demo"}));
+    r.header("set-cookie").unwrap().split(';').next().unwrap().to_string()
 }
