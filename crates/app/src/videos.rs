@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::{ms, App, AppError};
 
 /// Bytes of clear video per sealed segment.
-pub const SEGMENT: usize = 1024 * 1024;
+pub const SEGMENT: usize = 256 * 1024;
 /// The sealed file's header: magic, clear length, segment size, data key id.
 const HEADER: usize = 64;
 const MAGIC: &[u8; 8] = b"OSVIDEO1";

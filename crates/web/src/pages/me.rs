@@ -374,6 +374,10 @@ struct CasePage {
 
 /// The inspection of a case as the applicant reads it.
 pub struct InspectionLines {
+    /// The tus creation address when the applicant may upload a recording now.
+    pub upload: Option<String>,
+    /// The applicant may choose between video and on site.
+    pub can_choose: bool,
     pub method: String,
     pub reason: Option<String>,
     pub checklist: Vec<(String, String)>,
@@ -394,10 +398,19 @@ async fn inspection_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) 
         return None;
     }
     let method = view.method.or(view.record.method);
+    let mine = v.state.applicant.account.as_deref() == Some(p.actor.id.as_str());
+    let upload = (mine && view.method == Some(oneseal_domain::inspection::Method::Video))
+        .then(|| format!("/api/v1/cases/{}/video-uploads", v.state.case_no));
+    let can_choose = mine
+        && view.method.is_some()
+        && view.allowed == Some(oneseal_domain::catalog::InspectionMode::Either)
+        && !view.record.method_by_staff;
     let name_of = |id: &str| {
         view.checklist.iter().find(|c| c.id == id).map(|c| ctx.pick(&c.name, &c.name_en).to_string()).unwrap_or_else(|| id.to_string())
     };
     Some(InspectionLines {
+        upload,
+        can_choose,
         method: method.map(|m| ctx.t(&format!("insp-method-{}", m.as_str()))).unwrap_or_default(),
         reason: view.record.method_reason.clone(),
         checklist: view.checklist.iter().map(|c| (ctx.pick(&c.name, &c.name_en).to_string(), c.hint.clone())).collect(),

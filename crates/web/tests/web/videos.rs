@@ -487,6 +487,13 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
         let r = t.post(&m, Some(&reviewer), &json!({"method": "drone"}));
         assert_eq!(r.status, 422, "an unknown method is refused as invalid JSON content: {:?}", r.body);
 
+        // The pages: the applicant's case page offers the resumable upload, the reviewer's workbench the review.
+        let (st, html) = page_get(t, &format!("/me/cases/{no}"), Some(&page_login(t, "citizen")));
+        assert_eq!(st, 200);
+        assert!(html.contains(&format!("data-tus-endpoint=\"/api/v1/cases/{no}/video-uploads\"")), "{html}");
+        assert!(html.contains("公共用品用具消毒间") && html.contains("/assets/vendor/tus/tus.min.js"));
+        let (st, js) = page_get(t, "/assets/vendor/tus/tus.min.js", None);
+        assert!(st == 200 && js.len() > 80_000);
         // A recording of 3 MiB (the test pattern and padding), so a range crosses sealed segments.
         let dir = test_files_dir();
         padded_mp4(&dir.join("rec.mp4"), 3 * 1024 * 1024 + 12345);
@@ -517,6 +524,9 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
         eprintln!("{}: range playback, first range answered in {first:?}", t.backend);
         assert!(first < std::time::Duration::from_millis(200), "range start {first:?}");
 
+        let (st, html) = page_get(t, &format!("/work/cases/{no}"), Some(&page_login(t, "bureau-social-reviewer")));
+        assert_eq!(st, 200);
+        assert!(html.contains("data-testid=\"inspection-review\"") && html.contains(&format!("id=\"video-{id}\"")), "{html}");
         // Notes at a moment, tied to a checklist item.
         let notes = format!("{base}/notes");
         let note = json!({"video_id": id, "at_ms": 500, "checklist_item": "disinfection", "text": "消毒间未见保洁柜"});
