@@ -125,7 +125,12 @@ impl App {
     }
 
     /// The case and its definition, for the applicant who may add a recording now (a dry run of the command).
-    async fn check_may_record(&self, actor: &Actor, case_no: &CaseNo, task_id: Option<&str>) -> Result<String, AppError> {
+    async fn check_may_record(
+        &self,
+        actor: &Actor,
+        case_no: &CaseNo,
+        task_id: Option<&str>,
+    ) -> Result<String, AppError> {
         let no = case_no.clone();
         let (st, _) = self.store.read(move |db| crate::cases::load_state(db, &no)).await?;
         if !crate::cases::may_see(actor, &st) {
@@ -488,7 +493,8 @@ impl App {
         if !may_play(actor, &st) {
             return Err(AppError::NotFound(format!("video {id}")));
         }
-        let v = st.videos.iter().find(|v| v.id == id).cloned().ok_or_else(|| AppError::NotFound(format!("video {id}")))?;
+        let v =
+            st.videos.iter().find(|v| v.id == id).cloned().ok_or_else(|| AppError::NotFound(format!("video {id}")))?;
         let path = self.sealed_video_path(id);
         let vid = id.to_string();
         let file = tokio::task::spawn_blocking(move || SealedVideo::open(&path, &vid))
@@ -515,15 +521,20 @@ impl App {
         let def = self.catalog().definition(&st.subject)?;
         let cal = self.calendar();
         let ctx = Ctx { now: self.now(), actor, calendar: &cal, def: &def };
-        let probe = inspection::Still { video_id: video_id.into(), at_ms, attachment: "-".into(), sha256: String::new() };
+        let probe =
+            inspection::Still { video_id: video_id.into(), at_ms, attachment: "-".into(), sha256: String::new() };
         case::decide(&st, CaseCommand::RecordStill { still: probe }, &ctx)?;
         let (v, mut sealed, keyring) = self.open_video(actor, case_no, video_id).await?;
         let tmp_dir = self.video_settings().dir.join("tmp");
-        let tmp = tmp_dir.join(format!("{}.{}", crate::random_hex(16)?, match v.container {
-            VideoContainer::Mp4 => "mp4",
-            VideoContainer::Mov => "mov",
-            VideoContainer::Webm => "webm",
-        }));
+        let tmp = tmp_dir.join(format!(
+            "{}.{}",
+            crate::random_hex(16)?,
+            match v.container {
+                VideoContainer::Mp4 => "mp4",
+                VideoContainer::Mov => "mov",
+                VideoContainer::Webm => "webm",
+            }
+        ));
         let clear = tmp.clone();
         tokio::task::spawn_blocking(move || -> Result<(), AppError> {
             std::fs::create_dir_all(&tmp_dir).map_err(|e| io("create the temporary directory", e))?;

@@ -18,6 +18,7 @@ use crate::catalog::{
 use crate::clock::{self, local_date, ClockState};
 use crate::form::{self, FieldError};
 use crate::ids::{CaseNo, DepartmentId};
+use crate::inspection::{Conclusion, Method, Note, Still, VideoRef};
 /// The applicant lives in `party`; re-exported where cases always found it.
 pub use crate::party::{ApplicantInfo, ApplicantKind};
 use crate::roles::{Actor, Role};
@@ -661,7 +662,10 @@ pub struct Assignee {
     pub department: Option<DepartmentId>,
 }
 
-/// Everything that can be asked of an existing case.
+/// Everything that can be asked of an existing case. 视频勘验: `RecordVideo` is the applicant's recording (the
+/// application checked, probed and sealed it); `ChooseInspectionMethod` is video or on site (the applicant where
+/// the item allows both, the inspector with a reason to overrule); `RecordStill` a still the application stored as
+/// a sealed attachment.
 #[derive(Debug, Clone)]
 pub enum CaseCommand {
     Accept { pledges: Vec<(String, Date)> },
@@ -681,19 +685,11 @@ pub enum CaseCommand {
     Deliver { delivery: Delivery },
     Withdraw { reason: String },
     Terminate { reason: String },
-    /// The applicant's recording for an inspection task (the application checked, probed and sealed it).
-    RecordVideo { task_id: String, video: crate::inspection::VideoRef },
-    /// Video or on site: the applicant where the item allows both; the inspector, with a reason to overrule.
-    ChooseInspectionMethod { method: crate::inspection::Method, reason: Option<String> },
-    AddInspectionNote { note: crate::inspection::Note },
-    /// A still the application took from a recording and stored as a sealed attachment.
-    RecordStill { still: crate::inspection::Still },
-    ConcludeInspection {
-        task_id: String,
-        conclusion: crate::inspection::Conclusion,
-        points: Vec<String>,
-        opinion: String,
-    },
+    RecordVideo { task_id: String, video: VideoRef },
+    ChooseInspectionMethod { method: Method, reason: Option<String> },
+    AddInspectionNote { note: Note },
+    RecordStill { still: Still },
+    ConcludeInspection { task_id: String, conclusion: Conclusion, points: Vec<String>, opinion: String },
 }
 
 impl CaseCommand {
@@ -1181,7 +1177,11 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                         return Err(CaseError::RecordingAwaited);
                     }
                     let mut ev = vec![concluded(vec![])];
-                    ev.extend(decide(state, CaseCommand::CompleteTask { task_id: task_id.clone(), opinion: opinion.clone() }, ctx)?);
+                    ev.extend(decide(
+                        state,
+                        CaseCommand::CompleteTask { task_id: task_id.clone(), opinion: opinion.clone() },
+                        ctx,
+                    )?);
                     Ok(ev)
                 }
                 Conclusion::Rectify => {
@@ -1531,10 +1531,8 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             }
         }
         CaseEvent::StepCompleted { step_id } => {
-            let inspection_done = state
-                .current_step
-                .as_ref()
-                .is_some_and(|s| s.kind == StepKind::Inspection && &s.step_id == step_id);
+            let inspection_done =
+                state.current_step.as_ref().is_some_and(|s| s.kind == StepKind::Inspection && &s.step_id == step_id);
             if let (true, Some(rec)) = (inspection_done, state.inspection.as_mut()) {
                 rec.resulted_at = Some(r.at);
                 rec.by_video = rec.videos_at_step > 0 && rec.method != Some(crate::inspection::Method::OnSite);

@@ -283,7 +283,8 @@ pub fn inspection_days(
 ) -> Result<Vec<InspectionDays>, crate::calendar::CalendarError> {
     let mut by: std::collections::BTreeMap<&str, InspectionDays> = Default::default();
     for f in facts {
-        let days = cal.working_days_between(crate::clock::local_date(f.requested), crate::clock::local_date(f.resulted))?;
+        let days =
+            cal.working_days_between(crate::clock::local_date(f.requested), crate::clock::local_date(f.resulted))?;
         let e = by.entry(f.item.as_str()).or_insert_with(|| InspectionDays {
             item: f.item.clone(),
             video_cases: 0,
@@ -405,9 +406,12 @@ pub fn choose_method(
 pub fn checklist<'a>(state: &CaseState, def: &'a CaseDefinition) -> &'a [crate::catalog::ChecklistItem] {
     let current = state.current_step.as_ref().filter(|s| s.kind == StepKind::Inspection).map(|s| s.step_id.as_str());
     let id = current.or_else(|| {
-        state.passed_steps.iter().rev().map(String::as_str).find(|id| {
-            def.process.steps.iter().any(|d| d.id == *id && d.kind == StepKind::Inspection)
-        })
+        state
+            .passed_steps
+            .iter()
+            .rev()
+            .map(String::as_str)
+            .find(|id| def.process.steps.iter().any(|d| d.id == *id && d.kind == StepKind::Inspection))
     });
     id.and_then(|id| def.process.steps.iter().find(|d| d.id == id)).map(|d| d.checklist.as_slice()).unwrap_or(&[])
 }

@@ -151,9 +151,11 @@ impl Config {
             None => 4,
         };
         let mut video = oneseal_app::videos::VideoSettings::default();
-        for (name, value) in
-            [("ONESEAL_VIDEO_MAX_MB", video_mb), ("ONESEAL_VIDEO_MAX_SECONDS", video_secs), ("ONESEAL_VIDEO_UPLOAD_HOURS", video_hours)]
-        {
+        for (name, value) in [
+            ("ONESEAL_VIDEO_MAX_MB", video_mb),
+            ("ONESEAL_VIDEO_MAX_SECONDS", video_secs),
+            ("ONESEAL_VIDEO_UPLOAD_HOURS", video_hours),
+        ] {
             match value {
                 Some(0) => errors.push(format!("{name} must be 1 or more")),
                 Some(n) => match name {

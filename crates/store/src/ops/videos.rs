@@ -73,7 +73,13 @@ impl Db {
 
     /// Move an open upload's offset from `from` to `to` and its expiry on; false when the offset was no longer
     /// `from` (another request wrote meanwhile) or the upload is not open.
-    pub fn advance_video_upload(&mut self, id: &str, from: i64, to: i64, expires_at_ms: i64) -> Result<bool, StoreError> {
+    pub fn advance_video_upload(
+        &mut self,
+        id: &str,
+        from: i64,
+        to: i64,
+        expires_at_ms: i64,
+    ) -> Result<bool, StoreError> {
         let n = self.sql.exec(
             "UPDATE video_uploads SET upload_offset = $1, expires_at_ms = $2 WHERE id = $3 AND upload_offset = $4 AND status = 'open'",
             &[Val::Int(to), Val::Int(expires_at_ms), id.into(), Val::Int(from)],

@@ -46,7 +46,7 @@ fn http_date(ms: i64) -> String {
 }
 
 /// A client speaking another tus version: 412 with the versions we speak.
-fn check_resumable(h: &HeaderMap) -> Result<(), Response> {
+fn check_resumable(h: &HeaderMap) -> Result<(), Box<Response>> {
     match h.get("tus-resumable").and_then(|v| v.to_str().ok()) {
         Some(TUS_VERSION) => Ok(()),
         _ => {
@@ -59,20 +59,20 @@ fn check_resumable(h: &HeaderMap) -> Result<(), Response> {
             )
             .into_response();
             set(r.headers_mut(), "tus-version", TUS_VERSION);
-            Err(tus(r))
+            Err(Box::new(tus(r)))
         }
     }
 }
 
-fn int_header(h: &HeaderMap, name: &str) -> Result<Option<i64>, Response> {
+fn int_header(h: &HeaderMap, name: &str) -> Result<Option<i64>, Box<Response>> {
     match h.get(name) {
         None => Ok(None),
         Some(v) => match v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok()).filter(|n| *n >= 0) {
             Some(n) => Ok(Some(n)),
-            None => Err(tus_err(Problem::bad_request(
+            None => Err(Box::new(tus_err(Problem::bad_request(
                 "invalid_header",
                 format!("{name} must be a non-negative integer"),
-            ))),
+            )))),
         },
     }
 }
@@ -143,7 +143,7 @@ pub async fn tus_create(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = check_resumable(&headers) {
-        return r;
+        return *r;
     }
     let no = match case_no(&no) {
         Ok(n) => n,
@@ -158,7 +158,7 @@ pub async fn tus_create(
     let length = match int_header(&headers, "upload-length") {
         Ok(Some(n)) => n,
         Ok(None) => return tus_err(Problem::bad_request("upload_length", "Upload-Length is required")),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if int_header(&headers, "content-length").ok().flatten().unwrap_or(0) > 0 {
         return tus_err(Problem::bad_request(
@@ -195,7 +195,7 @@ pub async fn tus_head(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = check_resumable(&headers) {
-        return r;
+        return *r;
     }
     let no = match case_no(&no) {
         Ok(n) => n,
@@ -225,7 +225,7 @@ pub async fn tus_patch(
     body: Body,
 ) -> Response {
     if let Err(r) = check_resumable(&headers) {
-        return r;
+        return *r;
     }
     let no = match case_no(&no) {
         Ok(n) => n,
@@ -241,11 +241,11 @@ pub async fn tus_patch(
     let offset = match int_header(&headers, "upload-offset") {
         Ok(Some(n)) => n,
         Ok(None) => return tus_err(Problem::bad_request("upload_offset", "Upload-Offset is required")),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let content_length = match int_header(&headers, "content-length") {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut w = match s.app.begin_video_write(&actor, &no, &id, offset, content_length).await {
         Ok(w) => w,
@@ -284,7 +284,7 @@ pub async fn tus_delete(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = check_resumable(&headers) {
-        return r;
+        return *r;
     }
     let no = match case_no(&no) {
         Ok(n) => n,
@@ -317,7 +317,12 @@ pub struct MethodBody {
     reason: Option<String>,
 }
 
-async fn run(s: &AppState, actor: &oneseal_domain::roles::Actor, no: &str, cmd: oneseal_domain::case::CaseCommand) -> Res {
+async fn run(
+    s: &AppState,
+    actor: &oneseal_domain::roles::Actor,
+    no: &str,
+    cmd: oneseal_domain::case::CaseCommand,
+) -> Res {
     let no = case_no(no)?;
     s.app.command(actor, &no, cmd, None).await?;
     Ok(Json(s.app.inspection_view(actor, &no).await?).into_response())
@@ -330,8 +335,13 @@ pub async fn choose_method(
     ApiPath(no): ApiPath<String>,
     crate::extract::ApiJson(b): crate::extract::ApiJson<MethodBody>,
 ) -> Res {
-    run(&s, &actor, &no, oneseal_domain::case::CaseCommand::ChooseInspectionMethod { method: b.method, reason: b.reason })
-        .await
+    run(
+        &s,
+        &actor,
+        &no,
+        oneseal_domain::case::CaseCommand::ChooseInspectionMethod { method: b.method, reason: b.reason },
+    )
+    .await
 }
 
 /// A reviewer's note at a moment of a recording, tied to a checklist item.
@@ -441,8 +451,14 @@ pub async fn play(
         Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
         Ok(None) => (StatusCode::OK, 0, len.saturating_sub(1)),
         Err(()) => {
-            let mut r = Problem::new(416, "range_not_satisfiable", "Range not satisfiable", "请求的范围无效", format!("the video has {len} bytes"))
-                .into_response();
+            let mut r = Problem::new(
+                416,
+                "range_not_satisfiable",
+                "Range not satisfiable",
+                "请求的范围无效",
+                format!("the video has {len} bytes"),
+            )
+            .into_response();
             set(r.headers_mut(), "content-range", &format!("bytes */{len}"));
             return Ok(r);
         }
@@ -501,7 +517,10 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=-0"), 100), Err(()));
         assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Ok(None));
         assert_eq!(parse_range(Some("items=0-1"), 100), Ok(None));
-        assert_eq!(parse_metadata("filename d29ybGQ=,task_id").unwrap(), vec![("filename".into(), "world".into()), ("task_id".into(), String::new())]);
+        assert_eq!(
+            parse_metadata("filename d29ybGQ=,task_id").unwrap(),
+            vec![("filename".into(), "world".into()), ("task_id".into(), String::new())]
+        );
         assert!(parse_metadata("a b c").is_err());
         assert!(parse_metadata("a !!").is_err());
         assert!(parse_metadata("a YQ==,a YQ==").is_err());

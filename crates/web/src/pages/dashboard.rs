@@ -155,7 +155,9 @@ fn build(ctx: &Ctx, v: &DashboardView, screen: bool) -> DashboardPage {
     let inspection = v
         .inspection_days
         .iter()
-        .map(|r| (name(&r.item), r.video_cases, one(r.video_mean), r.on_site_cases, one(r.on_site_mean), one(r.days_saved)))
+        .map(|r| {
+            (name(&r.item), r.video_cases, one(r.video_mean), r.on_site_cases, one(r.on_site_mean), one(r.days_saved))
+        })
         .collect();
     DashboardPage {
         inspection,

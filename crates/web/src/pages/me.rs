@@ -406,7 +406,11 @@ async fn inspection_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) 
         && view.allowed == Some(oneseal_domain::catalog::InspectionMode::Either)
         && !view.record.method_by_staff;
     let name_of = |id: &str| {
-        view.checklist.iter().find(|c| c.id == id).map(|c| ctx.pick(&c.name, &c.name_en).to_string()).unwrap_or_else(|| id.to_string())
+        view.checklist
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| ctx.pick(&c.name, &c.name_en).to_string())
+            .unwrap_or_else(|| id.to_string())
     };
     Some(InspectionLines {
         upload,
@@ -417,7 +421,12 @@ async fn inspection_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) 
         videos: view
             .videos
             .iter()
-            .map(|x| (x.id.clone(), format!("{} · {} · {}×{} · {}", x.file_name, moment(x.duration_ms), x.width, x.height, x.codec)))
+            .map(|x| {
+                (
+                    x.id.clone(),
+                    format!("{} · {} · {}×{} · {}", x.file_name, moment(x.duration_ms), x.width, x.height, x.codec),
+                )
+            })
             .collect(),
         notes: view
             .record
@@ -433,7 +442,13 @@ async fn inspection_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) 
             .conclusions
             .iter()
             .map(|c| {
-                let label = ctx.t(&format!("insp-conclusion-{}", serde_json::to_value(c.conclusion).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()));
+                let label = ctx.t(&format!(
+                    "insp-conclusion-{}",
+                    serde_json::to_value(c.conclusion)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                ));
                 let mut text = c.opinion.clone();
                 if !c.points.is_empty() {
                     text = format!("{text}：{}", c.points.join("；"));

@@ -52,8 +52,12 @@ pub fn routes() -> crate::routes::Routes {
         .get("/assets/vendor/htmx/htmx.min.js", Access::Public, || async {
             asset("text/javascript; charset=utf-8", HTMX)
         })
-        .get("/assets/inspection.js", Access::Public, || async { asset("text/javascript; charset=utf-8", INSPECTION_JS) })
-        .get("/assets/vendor/tus/tus.min.js", Access::Public, || async { asset("text/javascript; charset=utf-8", TUS_JS) })
+        .get("/assets/inspection.js", Access::Public, || async {
+            asset("text/javascript; charset=utf-8", INSPECTION_JS)
+        })
+        .get("/assets/vendor/tus/tus.min.js", Access::Public, || async {
+            asset("text/javascript; charset=utf-8", TUS_JS)
+        })
         .merge(portal::routes())
         .merge(account::routes())
         .merge(apply::routes())

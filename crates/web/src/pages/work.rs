@@ -210,9 +210,11 @@ pub struct ReviewLines {
 
 async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option<ReviewLines> {
     let step = v.state.current_step.as_ref().filter(|s| s.kind == oneseal_domain::catalog::StepKind::Inspection)?;
-    if !step.tasks.iter().any(|t| {
-        t.status == oneseal_domain::case::TaskStatus::Open && p.actor.can_work(t.role, t.department.as_ref())
-    }) {
+    if !step
+        .tasks
+        .iter()
+        .any(|t| t.status == oneseal_domain::case::TaskStatus::Open && p.actor.can_work(t.role, t.department.as_ref()))
+    {
         return None;
     }
     let view = s.app.inspection_view(&p.actor, &v.state.case_no).await.ok()?;
@@ -220,14 +222,21 @@ async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> O
         videos: view
             .videos
             .iter()
-            .map(|x| (x.id.clone(), format!("{} · {}×{} · {} · {} ms", x.file_name, x.width, x.height, x.codec, x.duration_ms)))
+            .map(|x| {
+                (
+                    x.id.clone(),
+                    format!("{} · {}×{} · {} · {} ms", x.file_name, x.width, x.height, x.codec, x.duration_ms),
+                )
+            })
             .collect(),
         checklist: view.checklist.iter().map(|c| (c.id.clone(), ctx.pick(&c.name, &c.name_en).to_string())).collect(),
         notes: view
             .record
             .notes
             .iter()
-            .map(|n| format!("{} ms · {} · {}", n.note.at_ms, n.note.checklist_item.clone().unwrap_or_default(), n.note.text))
+            .map(|n| {
+                format!("{} ms · {} · {}", n.note.at_ms, n.note.checklist_item.clone().unwrap_or_default(), n.note.text)
+            })
             .collect(),
         video: view.method == Some(oneseal_domain::inspection::Method::Video),
     })

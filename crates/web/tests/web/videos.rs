@@ -120,14 +120,7 @@ pub(crate) fn create(t: &TestApp, no: &str, token: &str, len: usize, name: &str)
 
 pub(crate) fn patch(t: &TestApp, path: &str, token: &str, offset: usize, bytes: &[u8]) -> Resp {
     let off = offset.to_string();
-    tus(
-        t,
-        "PATCH",
-        path,
-        token,
-        &[("Upload-Offset", &off), ("Content-Type", "application/offset+octet-stream")],
-        bytes,
-    )
+    tus(t, "PATCH", path, token, &[("Upload-Offset", &off), ("Content-Type", "application/offset+octet-stream")], bytes)
 }
 
 fn sha256_hex(b: &[u8]) -> String {
@@ -327,13 +320,16 @@ fn tus_refuses_what_is_not_a_video_too_long_or_not_wanted_and_terminates_and_exp
         assert!(files_under(&dir).is_empty());
 
         // A case not at an inspection step takes no recording.
-        let other = submitted_and_accepted(t, &t.item_code("公共场所卫生许可"))["case_no"].as_str().unwrap().to_string();
-        let r = tus(t, "POST", &format!("/api/v1/cases/{other}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
+        let other =
+            submitted_and_accepted(t, &t.item_code("公共场所卫生许可"))["case_no"].as_str().unwrap().to_string();
+        let r =
+            tus(t, "POST", &format!("/api/v1/cases/{other}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
         assert_eq!((r.status, r.body["code"].as_str()), (409, Some("wrong_step")), "{:?}", r.body);
         // An inspection on site only (食品生产许可: inspection = on_site) takes no recording.
         let onsite = submitted_and_accepted(t, &t.item_code("食品生产许可"))["case_no"].as_str().unwrap().to_string();
         assert_eq!(drive_until(t, &onsite, Some("inspection"))["current_step"]["kind"], "inspection");
-        let r = tus(t, "POST", &format!("/api/v1/cases/{onsite}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
+        let r =
+            tus(t, "POST", &format!("/api/v1/cases/{onsite}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
         assert_eq!((r.status, r.body["code"].as_str()), (409, Some("video_not_allowed")), "{:?}", r.body);
         // A malformed case number is no case.
         let r = tus(t, "POST", "/api/v1/cases/not-a-case/video-uploads", &citizen, &[("Upload-Length", "10")], b"");
@@ -463,7 +459,8 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
         let r = t.get(&base, Some(&citizen));
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!((r.body["method"].as_str(), r.body["allowed"].as_str()), (Some("video"), Some("either")));
-        let items: Vec<&str> = r.body["checklist"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        let items: Vec<&str> =
+            r.body["checklist"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
         assert_eq!(items, ["venue", "disinfection", "ventilation", "toilets"]);
 
         // Choosing: the applicant may go on site and back; the inspector overrules only with a reason, and then the
@@ -526,7 +523,10 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
 
         let (st, html) = page_get(t, &format!("/work/cases/{no}"), Some(&page_login(t, "bureau-social-reviewer")));
         assert_eq!(st, 200);
-        assert!(html.contains("data-testid=\"inspection-review\"") && html.contains(&format!("id=\"video-{id}\"")), "{html}");
+        assert!(
+            html.contains("data-testid=\"inspection-review\"") && html.contains(&format!("id=\"video-{id}\"")),
+            "{html}"
+        );
         // Notes at a moment, tied to a checklist item.
         let notes = format!("{base}/notes");
         let note = json!({"video_id": id, "at_ms": 500, "checklist_item": "disinfection", "text": "消毒间未见保洁柜"});
@@ -566,7 +566,11 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
         let c = format!("{base}/conclusion");
         let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "rectify", "points": [], "opinion": "需整改"}));
         assert_eq!((r.status, r.body["code"].as_str()), (422, Some("empty")));
-        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "rectify", "points": ["补拍保洁柜"], "opinion": "需整改"}));
+        let r = t.post(
+            &c,
+            Some(&reviewer),
+            &json!({"conclusion": "rectify", "points": ["补拍保洁柜"], "opinion": "需整改"}),
+        );
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(r.body["record"]["open_points"], json!(["补拍保洁柜"]));
         let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "pass", "opinion": "符合"}));
@@ -582,7 +586,8 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
         let case = t.get(&format!("/api/v1/cases/{no}"), Some(&citizen)).body;
         assert_eq!(case["current_step"]["kind"], "decision", "the inspection task completed through the case engine");
         let trail = t.get(&format!("/api/v1/cases/{no}/events"), Some(&citizen)).body;
-        let types: Vec<&str> = trail["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let types: Vec<&str> =
+            trail["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
         let at = types.iter().rposition(|x| *x == "inspection_concluded").unwrap();
         assert_eq!(&types[at..at + 3], ["inspection_concluded", "task_claimed", "task_completed"]);
 
@@ -590,14 +595,23 @@ fn reviewers_play_with_ranges_note_capture_stills_ask_to_rectify_and_pass() {
         let seen = t.get(&base, Some(&citizen)).body;
         assert_eq!(seen["record"]["notes"][0]["text"], "消毒间未见保洁柜");
         assert_eq!(seen["record"]["notes"][0]["checklist_item"], "disinfection");
-        let outcomes: Vec<&str> =
-            seen["record"]["conclusions"].as_array().unwrap().iter().map(|c| c["conclusion"].as_str().unwrap()).collect();
+        let outcomes: Vec<&str> = seen["record"]["conclusions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["conclusion"].as_str().unwrap())
+            .collect();
         assert_eq!(outcomes, ["rectify", "pass"]);
         assert_eq!(seen["method"], Value::Null, "no longer at the inspection step");
         // …and on the case page.
         let (st, html) = page_get(t, &format!("/me/cases/{no}"), Some(&page_login(t, "citizen")));
         assert_eq!(st, 200);
-        for text in ["00:00 【公共用品用具消毒间】消毒间未见保洁柜", "补拍保洁柜", "视频勘验符合要求", "data-testid=\"inspection-conclusions\""] {
+        for text in [
+            "00:00 【公共用品用具消毒间】消毒间未见保洁柜",
+            "补拍保洁柜",
+            "视频勘验符合要求",
+            "data-testid=\"inspection-conclusions\"",
+        ] {
             assert!(html.contains(text), "{text} on the applicant's case page");
         }
         assert_rebuild_identical(t);
@@ -612,9 +626,13 @@ fn a_reviewer_may_send_the_inspection_on_site() {
         let video = make_video(1, "mp4");
         upload_video(t, &no, &citizen, &video, "a.mp4");
         let c = format!("/api/v1/cases/{no}/inspection/conclusion");
-        let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "on_site_needed", "opinion": "视频无法看清排水设施"}));
+        let r =
+            t.post(&c, Some(&reviewer), &json!({"conclusion": "on_site_needed", "opinion": "视频无法看清排水设施"}));
         assert_eq!(r.status, 200, "{:?}", r.body);
-        assert_eq!((r.body["method"].as_str(), r.body["record"]["method_reason"].as_str()), (Some("on_site"), Some("视频无法看清排水设施")));
+        assert_eq!(
+            (r.body["method"].as_str(), r.body["record"]["method_reason"].as_str()),
+            (Some("on_site"), Some("视频无法看清排水设施"))
+        );
         let r = tus(t, "POST", &format!("/api/v1/cases/{no}/video-uploads"), &citizen, &[("Upload-Length", "10")], b"");
         assert_eq!((r.status, r.body["code"].as_str()), (409, Some("video_not_allowed")));
         let r = t.post(&c, Some(&reviewer), &json!({"conclusion": "rectify", "points": ["x"], "opinion": "x"}));
@@ -667,8 +685,11 @@ fn the_dashboard_counts_working_days_from_inspection_request_to_result_video_aga
             let evs = trail["events"].as_array().unwrap();
             let at = |e: &Value| {
                 oneseal_domain::clock::local_date(
-                    time::OffsetDateTime::parse(e["at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
-                        .unwrap(),
+                    time::OffsetDateTime::parse(
+                        e["at"].as_str().unwrap(),
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .unwrap(),
                 )
             };
             let requested = at(evs.iter().find(|e| e["type"] == "step_started" && e["kind"] == "inspection").unwrap());
