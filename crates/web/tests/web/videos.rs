@@ -347,26 +347,38 @@ fn a_cut_connection_keeps_what_arrived_and_the_upload_resumes() {
         let path = create(t, &no, &citizen, video.len(), "cut.mp4");
         let half = video.len() / 2;
         let addr = t.base.trim_start_matches("http://").to_string();
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
         let head = format!(
             "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {citizen}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
             video.len()
         );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&video[..half]).unwrap();
-        s.flush().unwrap();
-        // While it streams, nobody else writes the upload.
+        // While the first request streams, nobody else writes the upload. (A probe is an empty PATCH: it changes
+        // nothing, but it holds the upload for an instant — should the first request arrive in that instant, it
+        // is the one refused, so the whole attempt is made again.)
         let mut busy = None;
-        for _ in 0..50 {
-            // (An empty PATCH: should it come before the first request took the upload, it changes nothing.)
+        let mut s = None;
+        for _ in 0..10 {
+            let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+            conn.write_all(head.as_bytes()).unwrap();
+            conn.write_all(&video[..half]).unwrap();
+            conn.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
             let r = patch(t, &path, &citizen, 0, b"");
             if r.body["code"] == "upload_busy" {
                 busy = Some(r.status);
+                s = Some(conn);
                 break;
             }
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            let _ = conn.shutdown(std::net::Shutdown::Both);
+            // Wait for what the refused or cut attempt stored, then start again from the offset (none, or half).
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            assert_eq!(
+                tus(t, "HEAD", &path, &citizen, &[], b"").header("upload-offset"),
+                Some("0"),
+                "nothing is kept before the probe said busy"
+            );
         }
         assert_eq!(busy, Some(409));
+        let mut s = s.unwrap();
         s.shutdown(std::net::Shutdown::Both).unwrap();
         let mut rest = Vec::new();
         let _ = s.read_to_end(&mut rest);
