@@ -110,6 +110,7 @@ if token="$(sign_in)" && [[ -n "$token" ]]; then
     # Run in the work directory so schemathesis and hypothesis leave their state there, not in the repository.
     (
         cd "$work" &&
+        SCHEMATHESIS_HOOKS="$repo_root/tests/schemathesis/hooks.py" \
         "$repo_root/.venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
             --url "$base" \
             --header "Authorization: Bearer $token" \

@@ -180,9 +180,13 @@ impl App {
         let row = self.store.read(move |db| db.attachment(&key).map_err(AppError::from)).await?.ok_or_else(nf)?;
         let allowed = if row.owner == actor.id {
             true
-        } else if let (true, Some(no)) = (actor.is_staff(), case_no) {
+        } else if let Some(no) = case_no {
+            // Staff who see the case read its materials; its inspection stills (视频勘验) the applicant too.
             match self.case_view_unrecorded(actor, no).await {
-                Ok(v) => v.state.materials.iter().any(|m| m.attachment.as_deref() == Some(id)),
+                Ok(v) => {
+                    (actor.is_staff() && v.state.materials.iter().any(|m| m.attachment.as_deref() == Some(id)))
+                        || v.state.inspection.as_ref().is_some_and(|r| r.stills.iter().any(|s| s.attachment == id))
+                }
                 Err(_) => false,
             }
         } else {

@@ -251,7 +251,7 @@ pub fn recorded(e: &StoredEvent) -> Result<Recorded, AppError> {
     Ok(Recorded { at: from_ms(e.at_ms), actor: e.actor.clone(), event })
 }
 
-fn load_state(db: &mut Db, case_no: &CaseNo) -> Result<(CaseState, i64), AppError> {
+pub(crate) fn load_state(db: &mut Db, case_no: &CaseNo) -> Result<(CaseState, i64), AppError> {
     load_state_indexed(db, case_no).map(|(st, v, _)| (st, v))
 }
 

@@ -36,6 +36,8 @@ pub struct DashboardView {
     pub free_postage_total: i64,
     /// From 1 November: next year, while its official holiday notice is missing (its deadlines are planned dates).
     pub calendar_reminder: Option<i32>,
+    /// 视频勘验: working days from the inspection's request to its result, video against on site, per item.
+    pub inspection_days: Vec<oneseal_domain::inspection::InspectionDays>,
 }
 
 impl serde::Serialize for WrapCounter<'_> {
@@ -225,6 +227,14 @@ impl App {
         let month_start = oneseal_domain::calendar::parse_date(&format!("{}-01", numbers.month))
             .map(|d| ms(d.midnight().assume_offset(oneseal_domain::clock::CHINA)))
             .unwrap_or(since);
+        let inspection_days = self.inspection_days().await?;
+        for d in &inspection_days {
+            if let Some(p) = view.latest_item(&d.item) {
+                names.insert(d.item.clone(), p.body.name.clone());
+            } else if let Some(b) = view.latest_bundle(&d.item) {
+                names.insert(d.item.clone(), b.body.name.clone());
+            }
+        }
         let sat = self.satisfaction(month_start).await?;
         let (free_postage_month, free_postage_total) =
             self.store.read(move |db| db.free_postage_counts(month_start).map_err(AppError::from)).await?;
@@ -238,6 +248,27 @@ impl App {
             liaison,
             names,
             calendar_reminder: self.provisional_reminder(),
+            inspection_days,
         })
+    }
+
+    /// Working days from request to result of every finished inspection, video against on site, per item.
+    pub async fn inspection_days(&self) -> Result<Vec<oneseal_domain::inspection::InspectionDays>, AppError> {
+        let states = self.store.read(|db| db.inspected_case_states().map_err(AppError::from)).await?;
+        let mut facts = Vec::new();
+        for text in states {
+            let st: oneseal_domain::case::CaseState =
+                serde_json::from_str(&text).map_err(|e| AppError::Internal(e.to_string()))?;
+            let Some(rec) = st.inspection else { continue };
+            if let (Some(requested), Some(resulted)) = (rec.requested_at, rec.resulted_at) {
+                facts.push(oneseal_domain::inspection::InspectionFact {
+                    item: st.subject.code().to_string(),
+                    requested,
+                    resulted,
+                    video: rec.by_video,
+                });
+            }
+        }
+        Ok(oneseal_domain::inspection::inspection_days(&facts, &self.calendar())?)
     }
 }

@@ -36,6 +36,15 @@ pub enum AppError {
     /// The request is well formed but conflicts with what is there now (a full slot, a busy window).
     #[error("{message}")]
     Conflict { code: &'static str, message: String, title_zh: &'static str },
+    /// A body larger than allowed (a video over the size limit, bytes past an upload's declared length).
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// A body of a type not accepted (not a video, a PATCH without `application/offset+octet-stream`).
+    #[error("{message}")]
+    UnsupportedType { code: &'static str, message: String },
+    /// Something that existed and is gone for good (an expired upload).
+    #[error("{0} is gone")]
+    Gone(String),
     #[error("internal error")]
     Internal(String),
     #[error("storage failure")]
@@ -82,6 +91,8 @@ impl AppError {
             AppError::TotpEnrolmentRequired => "totp_enrolment_required",
             AppError::Forbidden(_) => "forbidden",
             AppError::Conflict { code, .. } => code,
+            AppError::TooLarge { code, .. } | AppError::UnsupportedType { code, .. } => code,
+            AppError::Gone(_) => "gone",
             AppError::Internal(_) => "internal",
             AppError::Store(_) => "storage",
         }
@@ -98,7 +109,10 @@ impl AppError {
             AppError::Case(CaseError::WrongStatus { .. })
             | AppError::Case(CaseError::SecondCorrection)
             | AppError::Case(CaseError::ClaimedByOther(_))
-            | AppError::Case(CaseError::WrongStep(_)) => 409,
+            | AppError::Case(CaseError::WrongStep(_))
+            | AppError::Case(CaseError::VideoNotAllowed)
+            | AppError::Case(CaseError::MethodFixed(_))
+            | AppError::Case(CaseError::RecordingAwaited) => 409,
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
@@ -107,6 +121,9 @@ impl AppError {
             AppError::TotpEnrolmentRequired => 403,
             AppError::Forbidden(_) => 403,
             AppError::Conflict { .. } => 409,
+            AppError::TooLarge { .. } => 413,
+            AppError::UnsupportedType { .. } => 415,
+            AppError::Gone(_) => 410,
             AppError::Internal(_) | AppError::Store(_) => 500,
         }
     }
@@ -136,6 +153,12 @@ impl AppError {
             AppError::Case(CaseError::Calendar(_)) => "日历数据有误",
             AppError::Case(CaseError::CorrectionTooLate) => "已超过五个工作日，不得再要求补正（依法视为受理）",
             AppError::Case(CaseError::KeyMaterialPledged(_)) => "关键材料不可容缺受理",
+            AppError::Case(CaseError::VideoNotAllowed) => "该勘验环节不支持视频勘验",
+            AppError::Case(CaseError::UnknownVideo(_)) => "办件中没有该视频",
+            AppError::Case(CaseError::BadTimestamp(_)) => "时间点不在视频范围内",
+            AppError::Case(CaseError::UnknownChecklistItem(_)) => "勘验清单中没有该项",
+            AppError::Case(CaseError::MethodFixed(_)) => "勘验方式已确定，不能更改",
+            AppError::Case(CaseError::RecordingAwaited) => "请等待申请人上传新的视频",
             AppError::Case(_) => "当前状态下不能进行此操作",
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",
@@ -144,6 +167,9 @@ impl AppError {
             AppError::TotpRequired => "请输入身份验证器上的动态验证码",
             AppError::TotpEnrolmentRequired => "请先绑定身份验证器（双因素认证）",
             AppError::Conflict { title_zh, .. } => title_zh,
+            AppError::TooLarge { .. } => "文件过大",
+            AppError::UnsupportedType { .. } => "文件类型不支持",
+            AppError::Gone(_) => "已过期或已删除",
             AppError::Internal(_) | AppError::Store(_) => "系统内部错误",
         }
     }

@@ -31,6 +31,7 @@ pub mod subscribers;
 pub mod supervision;
 pub mod transparency;
 pub mod urging;
+pub mod videos;
 mod views;
 pub mod webhooks;
 
@@ -172,6 +173,10 @@ pub struct AppInner {
     /// Registrations allowed per client address per hour (configuration; 0 turns the limit off).
     registrations_per_hour: Arc<RwLock<usize>>,
     upload_settings: Arc<RwLock<attachments::UploadSettings>>,
+    /// The file store and the limits of inspection videos.
+    video_settings: RwLock<videos::VideoSettings>,
+    /// The video uploads a request of this node is writing now.
+    video_busy: videos::Busy,
     /// Costly public requests an anonymous address may make per minute (0: no limit).
     anonymous_per_minute: Arc<std::sync::atomic::AtomicU32>,
     /// The address the public reaches this deployment at (printed on licences, in the QR's URL form).
@@ -239,6 +244,8 @@ impl App {
             )),
             registrations_per_hour: Arc::new(RwLock::new(auth::REGISTRATIONS_PER_ADDRESS_HOUR)),
             upload_settings: Arc::default(),
+            video_settings: RwLock::default(),
+            video_busy: videos::Busy::default(),
             anonymous_per_minute: Arc::new(std::sync::atomic::AtomicU32::new(ANONYMOUS_PER_MINUTE)),
             license_types: Arc::new(licensing::builtin_license_types()?),
             views_seen: std::sync::Mutex::new(None),

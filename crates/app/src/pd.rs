@@ -98,7 +98,7 @@ pub fn mask_text(v: &str) -> String {
 }
 
 impl App {
-    fn keyring(&self) -> std::sync::Arc<Keyring> {
+    pub(crate) fn keyring(&self) -> std::sync::Arc<Keyring> {
         self.keyring.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 

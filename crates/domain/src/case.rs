@@ -18,6 +18,7 @@ use crate::catalog::{
 use crate::clock::{self, local_date, ClockState};
 use crate::form::{self, FieldError};
 use crate::ids::{CaseNo, DepartmentId};
+use crate::inspection::{Conclusion, Method, Note, Still, VideoRef};
 /// The applicant lives in `party`; re-exported where cases always found it.
 pub use crate::party::{ApplicantInfo, ApplicantKind};
 use crate::roles::{Actor, Role};
@@ -426,6 +427,37 @@ pub enum CaseEvent {
     Terminated {
         reason: String,
     },
+    /// 视频勘验: the applicant's recording for an inspection task, complete, checked and sealed (its hashes cover
+    /// the bytes as uploaded).
+    VideoRecorded {
+        task_id: String,
+        video: crate::inspection::VideoRef,
+    },
+    /// The inspection's method: chosen by the applicant where the item allows both, or by the inspector (with the
+    /// reason when it overrules).
+    InspectionMethodChosen {
+        method: crate::inspection::Method,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        by_staff: bool,
+    },
+    /// A reviewer's timestamped note on a recording.
+    InspectionNoteAdded {
+        note: crate::inspection::Note,
+    },
+    /// A still taken from a recording into the case file.
+    StillCaptured {
+        still: crate::inspection::Still,
+    },
+    /// The reviewer's conclusion on the recordings: pass (the task completes with the events that follow), rectify
+    /// (points the applicant answers with a new recording) or on site needed.
+    InspectionConcluded {
+        task_id: String,
+        conclusion: crate::inspection::Conclusion,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        points: Vec<String>,
+        opinion: String,
+    },
 }
 
 impl CaseEvent {
@@ -455,6 +487,11 @@ impl CaseEvent {
             CaseEvent::Completed { .. } => "completed",
             CaseEvent::Withdrawn { .. } => "withdrawn",
             CaseEvent::Terminated { .. } => "terminated",
+            CaseEvent::VideoRecorded { .. } => "video_recorded",
+            CaseEvent::InspectionMethodChosen { .. } => "inspection_method_chosen",
+            CaseEvent::InspectionNoteAdded { .. } => "inspection_note_added",
+            CaseEvent::StillCaptured { .. } => "still_captured",
+            CaseEvent::InspectionConcluded { .. } => "inspection_concluded",
         }
     }
 }
@@ -513,6 +550,12 @@ pub struct CaseState {
     pub licenses: Vec<String>,
     pub delivery: Option<Delivery>,
     pub outcome: Option<Outcome>,
+    /// Recordings for the inspection (视频勘验), oldest first (absent in stored states without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub videos: Vec<crate::inspection::VideoRef>,
+    /// The inspection's method, notes, stills and conclusions (absent until the first of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<crate::inspection::InspectionRecord>,
 }
 
 /// Why a command was refused. Stable codes for machines; messages for people.
@@ -552,6 +595,18 @@ pub enum CaseError {
     BadPledgeDate(Date),
     #[error("{0} cannot work this task")]
     AssigneeCannotWork(String),
+    #[error("this inspection step does not allow video inspection (or it is done on site)")]
+    VideoNotAllowed,
+    #[error("no recording {0} on this case")]
+    UnknownVideo(String),
+    #[error("{0} ms is not within the recording")]
+    BadTimestamp(i64),
+    #[error("no checklist item {0} at this inspection step")]
+    UnknownChecklistItem(String),
+    #[error("the inspection's method is fixed here: {0}")]
+    MethodFixed(&'static str),
+    #[error("a new recording is awaited first (no recording yet, or rectification points still open)")]
+    RecordingAwaited,
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -576,6 +631,12 @@ impl CaseError {
             CaseError::Empty(_) => "empty",
             CaseError::BadPledgeDate(_) => "bad_pledge_date",
             CaseError::AssigneeCannotWork(_) => "assignee_cannot_work",
+            CaseError::VideoNotAllowed => "video_not_allowed",
+            CaseError::UnknownVideo(_) => "unknown_video",
+            CaseError::BadTimestamp(_) => "bad_timestamp",
+            CaseError::UnknownChecklistItem(_) => "unknown_checklist_item",
+            CaseError::MethodFixed(_) => "inspection_method_fixed",
+            CaseError::RecordingAwaited => "recording_awaited",
             CaseError::Calendar(e) => e.code(),
         }
     }
@@ -601,7 +662,10 @@ pub struct Assignee {
     pub department: Option<DepartmentId>,
 }
 
-/// Everything that can be asked of an existing case.
+/// Everything that can be asked of an existing case. 视频勘验: `RecordVideo` is the applicant's recording (the
+/// application checked, probed and sealed it); `ChooseInspectionMethod` is video or on site (the applicant where
+/// the item allows both, the inspector with a reason to overrule); `RecordStill` a still the application stored as
+/// a sealed attachment.
 #[derive(Debug, Clone)]
 pub enum CaseCommand {
     Accept { pledges: Vec<(String, Date)> },
@@ -621,6 +685,11 @@ pub enum CaseCommand {
     Deliver { delivery: Delivery },
     Withdraw { reason: String },
     Terminate { reason: String },
+    RecordVideo { task_id: String, video: VideoRef },
+    ChooseInspectionMethod { method: Method, reason: Option<String> },
+    AddInspectionNote { note: Note },
+    RecordStill { still: Still },
+    ConcludeInspection { task_id: String, conclusion: Conclusion, points: Vec<String>, opinion: String },
 }
 
 impl CaseCommand {
@@ -643,6 +712,11 @@ impl CaseCommand {
             CaseCommand::Deliver { .. } => "deliver",
             CaseCommand::Withdraw { .. } => "withdraw",
             CaseCommand::Terminate { .. } => "terminate",
+            CaseCommand::RecordVideo { .. } => "record_video",
+            CaseCommand::ChooseInspectionMethod { .. } => "choose_inspection_method",
+            CaseCommand::AddInspectionNote { .. } => "add_inspection_note",
+            CaseCommand::RecordStill { .. } => "record_still",
+            CaseCommand::ConcludeInspection { .. } => "conclude_inspection",
         }
     }
 }
@@ -1058,6 +1132,95 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             non_empty(&reason, "reason")?;
             Ok(vec![CaseEvent::Terminated { reason }])
         }
+        CaseCommand::RecordVideo { task_id, video } => {
+            own_case(state, actor)?;
+            crate::inspection::check_record_video(state, def, &task_id)?;
+            Ok(vec![CaseEvent::VideoRecorded { task_id, video }])
+        }
+        CaseCommand::ChooseInspectionMethod { method, reason } => {
+            crate::inspection::choose_method(state, def, actor, method, reason)
+        }
+        CaseCommand::AddInspectionNote { note } => {
+            let step = inspection_step(state, action)?;
+            inspects(step, actor)?;
+            crate::inspection::check_moment(state, &note.video_id, note.at_ms)?;
+            if let Some(item) = &note.checklist_item {
+                if !crate::inspection::checklist(state, def).iter().any(|c| &c.id == item) {
+                    return Err(CaseError::UnknownChecklistItem(item.clone()));
+                }
+            }
+            non_empty(&note.text, "text")?;
+            Ok(vec![CaseEvent::InspectionNoteAdded { note }])
+        }
+        CaseCommand::RecordStill { still } => {
+            let step = inspection_step(state, action)?;
+            inspects(step, actor)?;
+            crate::inspection::check_moment(state, &still.video_id, still.at_ms)?;
+            non_empty(&still.attachment, "attachment")?;
+            Ok(vec![CaseEvent::StillCaptured { still }])
+        }
+        CaseCommand::ConcludeInspection { task_id, conclusion, points, opinion } => {
+            use crate::inspection::{Conclusion, Method};
+            let step = inspection_step(state, action)?;
+            work_task(open_task(step, &task_id)?, actor)?;
+            non_empty(&opinion, "opinion")?;
+            let video = crate::inspection::method_now(state, def) == Some(Method::Video);
+            let open_points = state.inspection.as_ref().is_some_and(|r| !r.open_points.is_empty());
+            let concluded = |points: Vec<String>| CaseEvent::InspectionConcluded {
+                task_id: task_id.clone(),
+                conclusion,
+                points,
+                opinion: opinion.clone(),
+            };
+            match conclusion {
+                Conclusion::Pass => {
+                    if video && (state.videos.is_empty() || open_points) {
+                        return Err(CaseError::RecordingAwaited);
+                    }
+                    let mut ev = vec![concluded(vec![])];
+                    ev.extend(decide(
+                        state,
+                        CaseCommand::CompleteTask { task_id: task_id.clone(), opinion: opinion.clone() },
+                        ctx,
+                    )?);
+                    Ok(ev)
+                }
+                Conclusion::Rectify => {
+                    if !video {
+                        return Err(CaseError::VideoNotAllowed);
+                    }
+                    if state.videos.is_empty() || open_points {
+                        return Err(CaseError::RecordingAwaited);
+                    }
+                    non_empty_list(&points, "points")?;
+                    Ok(vec![concluded(points)])
+                }
+                Conclusion::OnSiteNeeded => {
+                    if !video {
+                        return Err(wrong(state, action));
+                    }
+                    Ok(vec![concluded(vec![])])
+                }
+            }
+        }
+    }
+}
+
+/// The current step when the case is in progress at an inspection step.
+fn inspection_step<'a>(state: &'a CaseState, action: &'static str) -> Result<&'a CurrentStep, CaseError> {
+    let step = in_progress_step(state, action)?;
+    if step.kind != StepKind::Inspection {
+        return Err(CaseError::WrongStep(step.kind));
+    }
+    Ok(step)
+}
+
+/// The actor may work an open task of the step (the inspector of its department).
+pub(crate) fn inspects(step: &CurrentStep, actor: &Actor) -> Result<(), CaseError> {
+    if step.tasks.iter().any(|t| t.status == TaskStatus::Open && actor.can_work(t.role, t.department.as_ref())) {
+        Ok(())
+    } else {
+        Err(CaseError::Forbidden("inspector"))
     }
 }
 
@@ -1270,6 +1433,8 @@ pub fn init(r: &Recorded) -> Option<CaseState> {
         licenses: vec![],
         delivery: None,
         outcome: None,
+        videos: vec![],
+        inspection: None,
     })
 }
 
@@ -1314,6 +1479,13 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             state.materials.push(material.clone());
         }
         CaseEvent::StepStarted { step_id, name, kind, due, joint_mode, tasks } => {
+            if *kind == StepKind::Inspection {
+                let rec = state.inspection.get_or_insert_with(Default::default);
+                rec.requested_at = Some(r.at);
+                rec.resulted_at = None;
+                rec.videos_at_step = 0;
+                rec.by_video = false;
+            }
             state.task_counter += tasks.len() as u32;
             state.current_step = Some(CurrentStep {
                 step_id: step_id.clone(),
@@ -1360,6 +1532,12 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             }
         }
         CaseEvent::StepCompleted { step_id } => {
+            let inspection_done =
+                state.current_step.as_ref().is_some_and(|s| s.kind == StepKind::Inspection && &s.step_id == step_id);
+            if let (true, Some(rec)) = (inspection_done, state.inspection.as_mut()) {
+                rec.resulted_at = Some(r.at);
+                rec.by_video = rec.videos_at_step > 0 && rec.method != Some(crate::inspection::Method::OnSite);
+            }
             state.passed_steps.push(step_id.clone());
             state.current_step = None;
         }
@@ -1414,6 +1592,49 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             state.status = Status::Terminated;
             state.finished_at = Some(r.at);
             state.current_step = None;
+        }
+        CaseEvent::VideoRecorded { video, .. } => {
+            state.videos.push(video.clone());
+            // A new recording answers the open rectification points.
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.open_points.clear();
+            rec.videos_at_step += 1;
+        }
+        CaseEvent::InspectionMethodChosen { method, reason, by_staff } => {
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.method = Some(*method);
+            rec.method_reason = reason.clone();
+            rec.method_chosen_by = Some(r.actor.clone());
+            rec.method_by_staff = *by_staff;
+        }
+        CaseEvent::InspectionNoteAdded { note } => {
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.notes.push(crate::inspection::NoteRecord { note: note.clone(), by: r.actor.clone(), at: r.at });
+        }
+        CaseEvent::StillCaptured { still } => {
+            state.inspection.get_or_insert_with(Default::default).stills.push(still.clone());
+        }
+        CaseEvent::InspectionConcluded { conclusion, points, opinion, .. } => {
+            use crate::inspection::{Conclusion, Method};
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.conclusions.push(crate::inspection::ConclusionRecord {
+                conclusion: *conclusion,
+                points: points.clone(),
+                opinion: opinion.clone(),
+                by: r.actor.clone(),
+                at: r.at,
+            });
+            match conclusion {
+                Conclusion::Pass => rec.open_points.clear(),
+                Conclusion::Rectify => rec.open_points = points.clone(),
+                Conclusion::OnSiteNeeded => {
+                    rec.open_points.clear();
+                    rec.method = Some(Method::OnSite);
+                    rec.method_reason = Some(opinion.clone());
+                    rec.method_chosen_by = Some(r.actor.clone());
+                    rec.method_by_staff = true;
+                }
+            }
         }
     }
 }

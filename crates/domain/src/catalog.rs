@@ -231,6 +231,20 @@ pub enum InspectionMode {
     Either,
 }
 
+/// One point of an inspection's checklist (勘验清单), e.g. the processing area or the toilets' distance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    /// Stable id inside the step, e.g. `processing-area`.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    /// What to film or show, for the applicant.
+    #[serde(default)]
+    pub hint: String,
+}
+
 /// A condition on form data: the step runs only when it holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -292,6 +306,9 @@ pub struct StepDef {
     pub joint_mode: Option<JointMode>,
     #[serde(default)]
     pub inspection: Option<InspectionMode>,
+    /// 勘验清单: what an inspection looks at — what the applicant films, what notes are tied to (inspection steps).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<ChecklistItem>,
     /// This step's share of the promised limit, in working days (0 for steps done at once).
     #[serde(default)]
     pub share_days: u32,
@@ -629,6 +646,15 @@ fn validate_process(
         }
         if st.kind == StepKind::Inspection && st.inspection.is_none() {
             return Err(err(s, format!("inspection step {} needs inspection = on_site, video or either", st.id)));
+        }
+        if !st.checklist.is_empty() && st.kind != StepKind::Inspection {
+            return Err(err(s, format!("step {}: only an inspection step has a checklist", st.id)));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for c in &st.checklist {
+            if c.id.trim().is_empty() || c.name.trim().is_empty() || !ids.insert(c.id.as_str()) {
+                return Err(err(s, format!("step {}: checklist items need a unique id and a name", st.id)));
+            }
         }
     }
     if share > limit_days {

@@ -15,6 +15,7 @@ pub mod form;
 pub mod hall;
 pub mod hotline;
 pub mod ids;
+pub mod inspection;
 pub mod liaison;
 pub mod license;
 pub mod party;

@@ -87,6 +87,7 @@ fn step(id: &str, kind: StepKind, role: Role, d: Option<&str>, share: u32) -> St
         departments: vec![],
         joint_mode: None,
         inspection: if kind == StepKind::Inspection { Some(InspectionMode::Either) } else { None },
+        checklist: vec![],
         share_days: share,
         condition: None,
         excluded_time: None,

@@ -32,6 +32,10 @@ pub const SETTINGS: &[Setting] = &[
     Setting { name: "ONESEAL_UPLOAD_QUOTA_MB", default: "200", doc: "MiB of uploaded files an account may hold that are not yet part of an application" },
     Setting { name: "ONESEAL_UPLOAD_QUOTA_FILES", default: "200", doc: "uploaded files an account may hold that are not yet part of an application" },
     Setting { name: "ONESEAL_ORPHAN_GRACE_DAYS", default: "30", doc: "days after which a file no application took up is deleted" },
+    Setting { name: "ONESEAL_FILES_DIR", default: "`files/` beside the SQLite database; `oneseal-data/files` with PostgreSQL", doc: "the file store: inspection videos (sealed with SM4-GCM) and unfinished uploads; nodes sharing a database share this directory" },
+    Setting { name: "ONESEAL_VIDEO_MAX_MB", default: "500", doc: "MiB an inspection video may have (tus `Tus-Max-Size`)" },
+    Setting { name: "ONESEAL_VIDEO_MAX_SECONDS", default: "600", doc: "seconds an inspection video may last (read with ffprobe when the upload completes)" },
+    Setting { name: "ONESEAL_VIDEO_UPLOAD_HOURS", default: "24", doc: "hours an unfinished video upload is kept after its last byte (tus `Upload-Expires`); a worker deletes it then" },
     Setting { name: "ONESEAL_EGRESS_ALLOW", default: "none", doc: "comma-separated CIDR blocks webhooks may reach although they are not public (loopback, private, link-local …), e.g. a regulator's receiver on the bureau's network" },
     Setting { name: "ONESEAL_SECURE_COOKIES", default: "0", doc: "`1`: mark the session cookie `Secure` (behind TLS)" },
     Setting { name: "ONESEAL_KIOSK_IDLE_SECONDS", default: "90", doc: "seconds without touch (2–3600) before a kiosk returns to its start page" },
@@ -79,6 +83,9 @@ pub struct Config {
     pub pg_writers: usize,
     /// The postal carrier adapter's name (`ONESEAL_CARRIER`), one of `oneseal_app::shipments::CARRIERS`.
     pub carrier: String,
+    /// The file store (`None`: beside the database, see [`Config::video_settings`]) and the video limits.
+    pub files_dir: Option<std::path::PathBuf>,
+    pub video: oneseal_app::videos::VideoSettings,
 }
 
 impl Config {
@@ -137,6 +144,10 @@ impl Config {
         if let Some(n) = num("ONESEAL_REMEDIATION_DAYS", "a whole number of working days") {
             ratings.remediation_days = n.min(u64::from(u32::MAX)) as u32;
         }
+        let video_mb = num("ONESEAL_VIDEO_MAX_MB", "a whole number of MiB (1 or more)");
+        let video_secs = num("ONESEAL_VIDEO_MAX_SECONDS", "a whole number of seconds (1 or more)");
+        let video_hours = num("ONESEAL_VIDEO_UPLOAD_HOURS", "a whole number of hours (1 or more)");
+        let files_dir = lookup("ONESEAL_FILES_DIR").filter(|d| !d.trim().is_empty()).map(std::path::PathBuf::from);
         let kiosk = num("ONESEAL_KIOSK_IDLE_SECONDS", "a number of seconds");
         let pg_writers = match num("ONESEAL_PG_WRITERS", "a whole number from 1 to 64") {
             Some(n @ 1..=64) => n as usize,
@@ -146,6 +157,22 @@ impl Config {
             }
             None => 4,
         };
+        let mut video = oneseal_app::videos::VideoSettings::default();
+        for (name, value) in [
+            ("ONESEAL_VIDEO_MAX_MB", video_mb),
+            ("ONESEAL_VIDEO_MAX_SECONDS", video_secs),
+            ("ONESEAL_VIDEO_UPLOAD_HOURS", video_hours),
+        ] {
+            match value {
+                Some(0) => errors.push(format!("{name} must be 1 or more")),
+                Some(n) => match name {
+                    "ONESEAL_VIDEO_MAX_MB" => video.max_bytes = (n.min(1 << 30) as i64).saturating_mul(1024 * 1024),
+                    "ONESEAL_VIDEO_MAX_SECONDS" => video.max_seconds = n.min(1 << 30) as i64,
+                    _ => video.expiry_hours = n.min(1 << 20) as i64,
+                },
+                None => {}
+            }
+        }
         if let Some(v) = lookup("ONESEAL_WEBHOOK_RETRY_SECONDS") {
             match v.split(',').map(|x| x.trim().parse::<u64>()).collect::<Result<Vec<_>, _>>() {
                 Ok(list) => liaison.retry_seconds = list,
@@ -248,7 +275,22 @@ impl Config {
             },
             pg_writers,
             carrier,
+            files_dir,
+            video,
         })
+    }
+
+    /// The video settings for a database: the file store is `ONESEAL_FILES_DIR`, else `files/` beside a SQLite
+    /// database file, else `oneseal-data/files`.
+    pub fn video_settings(&self, database: &str) -> oneseal_app::videos::VideoSettings {
+        let dir = self.files_dir.clone().unwrap_or_else(|| {
+            database
+                .strip_prefix("sqlite://")
+                .and_then(|p| std::path::Path::new(p).parent().map(|d| d.join("files")))
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or_else(|| std::path::PathBuf::from("oneseal-data/files"))
+        });
+        oneseal_app::videos::VideoSettings { dir, ..self.video.clone() }
     }
 
     /// Hand the application its settings.
@@ -316,6 +358,15 @@ mod tests {
         ] {
             assert!(e.contains(needle), "{needle} in {e}");
         }
+        let e = read(&[("ONESEAL_VIDEO_MAX_MB", "0"), ("ONESEAL_VIDEO_UPLOAD_HOURS", "x")]).unwrap_err();
+        assert!(e.contains("ONESEAL_VIDEO_MAX_MB") && e.contains("ONESEAL_VIDEO_UPLOAD_HOURS"), "{e}");
+        let c = read(&[("ONESEAL_VIDEO_MAX_MB", "2"), ("ONESEAL_VIDEO_MAX_SECONDS", "30")]).unwrap();
+        let v = c.video_settings("sqlite:///srv/oneseal/oneseal.db");
+        assert_eq!((v.max_bytes, v.max_seconds, v.expiry_hours), (2 * 1024 * 1024, 30, 24));
+        assert_eq!(v.dir, std::path::PathBuf::from("/srv/oneseal/files"));
+        assert_eq!(c.video_settings("postgres://u@h/db").dir, std::path::PathBuf::from("oneseal-data/files"));
+        let c = read(&[("ONESEAL_FILES_DIR", "/mnt/shared")]).unwrap();
+        assert_eq!(c.video_settings("sqlite://x.db").dir, std::path::PathBuf::from("/mnt/shared"));
         let c = read(&[("ONESEAL_UPLOAD_QUOTA_MB", "1"), ("ONESEAL_WEBHOOK_RETRY_SECONDS", "1, 2")]).unwrap();
         assert_eq!((c.uploads.quota_bytes, c.liaison.retry_seconds.clone()), (1024 * 1024, vec![1, 2]));
     }

@@ -352,6 +352,7 @@ pub fn open_app_clocked(
     let store = open_store_with(database, StoreOptions { pg_writers: config.pg_writers, ..StoreOptions::default() })?;
     let app = App::new(store, clock, master).map_err(app_err)?;
     config.apply(&app)?;
+    app.set_video_settings(config.video_settings(database));
     if let Some(pass) = seal_passphrase(database, false)? {
         runtime()?.block_on(app.load_seal(&pass)).map_err(app_err)?;
     }

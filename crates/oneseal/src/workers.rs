@@ -47,6 +47,18 @@ impl Workers {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
         });
+        let sweeper = app.clone();
+        tokio::spawn(async move {
+            // tus expiration: unfinished video uploads past their expiry, with their bytes.
+            loop {
+                match sweeper.sweep_video_uploads().await {
+                    Ok(0) => {}
+                    Ok(n) => eprintln!("videos: deleted {n} expired unfinished uploads"),
+                    Err(e) => eprintln!("videos: {}", app_err(e)),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            }
+        });
         let viewer = app.clone();
         tokio::spawn(async move {
             // Follow what other nodes publish or rotate (catalog, calendar, directory, seal and data keys).

@@ -234,6 +234,34 @@ impl Keyring {
         open_raw(key, kid, body)
     }
 
+    /// Seal one segment of a large file (a video) under the current data key: returns the key id (stored once in
+    /// the file's header) and nonce ‖ ciphertext ‖ tag (28 bytes longer than the segment). `aad` binds the segment
+    /// to its file and position, so segments cannot be moved, reordered or cut off unnoticed; the key id is bound
+    /// too.
+    pub fn seal_segment(&self, aad: &[u8], plain: &[u8], nonce: [u8; 12]) -> Result<(String, Vec<u8>), PdError> {
+        let key = self.keys.get(&self.current).ok_or_else(|| PdError::UnknownKey(self.current.clone()))?;
+        let cipher = Sm4Gcm::new_from_slice(key).map_err(|_| PdError::Decrypt)?;
+        let aad = [self.current.as_bytes(), &[0], aad].concat();
+        let ct = cipher.encrypt((&nonce).into(), Payload { msg: plain, aad: &aad }).map_err(|_| PdError::Decrypt)?;
+        let mut out = Vec::with_capacity(12 + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok((self.current.clone(), out))
+    }
+
+    /// Open a segment sealed by [`Keyring::seal_segment`] under the data key `key_id`.
+    pub fn open_segment(&self, key_id: &str, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, PdError> {
+        let key = self.keys.get(key_id).ok_or_else(|| PdError::UnknownKey(key_id.to_string()))?;
+        if sealed.len() < 12 + 16 {
+            return Err(PdError::Decrypt);
+        }
+        let (nonce, ct) = sealed.split_at(12);
+        let nonce: &[u8; 12] = nonce.try_into().map_err(|_| PdError::Decrypt)?;
+        let cipher = Sm4Gcm::new_from_slice(key).map_err(|_| PdError::Decrypt)?;
+        let aad = [key_id.as_bytes(), &[0], aad].concat();
+        cipher.decrypt(nonce.into(), Payload { msg: ct, aad: &aad }).map_err(|_| PdError::Decrypt)
+    }
+
     /// The blind index of a value of a kind (`resident_id`, `phone`, …): HMAC-SM3 over kind ‖ 0 ‖ value.
     pub fn blind_index(&self, kind: &str, value: &str) -> String {
         hex(&hmac_sm3(&self.index_key, &[kind.as_bytes(), &[0], value.trim().to_uppercase().as_bytes()]))
@@ -267,6 +295,21 @@ mod tests {
         assert_eq!(r.open("13800000000"), Err(PdError::NotSealed));
         let b = r.seal_bytes(&[0, 255, 1, 2], [3; 12]).unwrap();
         assert_eq!(r.open_bytes(&b).unwrap(), vec![0, 255, 1, 2]);
+    }
+
+    #[test]
+    fn segments_open_only_at_their_place() {
+        let (_, r) = ring();
+        let (kid, sealed) = r.seal_segment(b"vid_1/0/0", b"frame bytes", [5; 12]).unwrap();
+        assert_eq!(kid, "k2");
+        assert_eq!(sealed.len(), 12 + 11 + 16);
+        assert_eq!(r.open_segment(&kid, b"vid_1/0/0", &sealed).unwrap(), b"frame bytes");
+        assert_eq!(r.open_segment(&kid, b"vid_1/1/0", &sealed), Err(PdError::Decrypt), "moved to another place");
+        assert_eq!(r.open_segment("k1", b"vid_1/0/0", &sealed), Err(PdError::Decrypt), "under another key id");
+        let mut bad = sealed.clone();
+        bad[14] ^= 1;
+        assert_eq!(r.open_segment(&kid, b"vid_1/0/0", &bad), Err(PdError::Decrypt));
+        assert_eq!(r.open_segment("k9", b"x", &sealed), Err(PdError::UnknownKey("k9".into())));
     }
 
     #[test]

@@ -91,7 +91,7 @@ fn scope_allows(scopes: &[String], method: &str, pattern: &str) -> Result<(), St
     if SESSION_ONLY.contains(&pattern) {
         return Err("an API token cannot do this; sign in as a person".into());
     }
-    let need = if matches!(method, "GET" | "HEAD") { "read" } else { "write" };
+    let need = if matches!(method, "GET" | "HEAD" | "OPTIONS") { "read" } else { "write" };
     if scopes.iter().any(|s| s == need) {
         Ok(())
     } else {

@@ -67,6 +67,7 @@ fn title_en(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not found",
         409 => "Conflict",
+        410 => "Gone",
         413 => "Payload too large",
         415 => "Unsupported media type",
         422 => "Invalid request",

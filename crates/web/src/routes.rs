@@ -76,6 +76,24 @@ impl Routes {
         self.on("DELETE", path, access, axum::routing::delete(handler))
     }
 
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Routes {
+        self.on("PATCH", path, access, axum::routing::patch(handler))
+    }
+
+    /// A HEAD answered by its own handler (not GET's without the body): tus answers an upload's offset this way.
+    pub fn head<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Routes {
+        self.on("HEAD", path, access, axum::routing::head(handler))
+    }
+
+    pub fn options<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Routes {
+        self.on("OPTIONS", path, access, axum::routing::options(handler))
+    }
+
     /// A route whose method router carries its own layers (e.g. a larger body limit). `method` must be the one
     /// method the method router answers.
     pub fn on(
@@ -114,6 +132,8 @@ fn method_filter(method: &str) -> Option<MethodFilter> {
         "PUT" => Some(MethodFilter::PUT),
         "DELETE" => Some(MethodFilter::DELETE),
         "PATCH" => Some(MethodFilter::PATCH),
+        "HEAD" => Some(MethodFilter::HEAD),
+        "OPTIONS" => Some(MethodFilter::OPTIONS),
         _ => None,
     }
 }
@@ -131,9 +151,13 @@ impl Policy {
         Policy { rules, declared }
     }
 
-    /// The declaration of a request's route. HEAD follows GET (the router answers HEAD with the GET handler). A
-    /// route that is not declared has no rule: it is refused (deny by default).
+    /// The declaration of a request's route. HEAD follows GET (the router answers HEAD with the GET handler)
+    /// unless HEAD is declared on its own. A route that is not declared has no rule: it is refused (deny by
+    /// default).
     pub fn rule(&self, method: &str, pattern: &str) -> Option<Declared> {
+        if let Some(d) = self.rules.get(&(method, pattern)) {
+            return Some(*d);
+        }
         let method = if method == "HEAD" { "GET" } else { method };
         self.rules.get(&(method, pattern)).copied()
     }

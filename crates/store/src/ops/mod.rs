@@ -40,6 +40,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (23, include_str!("../migrations/sqlite_0023_hall.sql")),
     (24, include_str!("../migrations/sqlite_0024_shipments.sql")),
     (25, include_str!("../migrations/sqlite_0025_liaison_unacknowledged.sql")),
+    (27, include_str!("../migrations/sqlite_0027_video_uploads.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -67,6 +68,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (23, include_str!("../migrations/postgres_0023_hall.sql")),
     (24, include_str!("../migrations/postgres_0024_shipments.sql")),
     (25, include_str!("../migrations/postgres_0025_liaison_unacknowledged.sql")),
+    (27, include_str!("../migrations/postgres_0027_video_uploads.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -699,6 +701,7 @@ pub const PROJECTIONS: &[Projection] = &[
 
 mod accounts;
 mod attachments;
+
 mod cases;
 mod events;
 mod licences;
@@ -708,6 +711,8 @@ mod personal_data;
 mod rebuild;
 mod supervision;
 mod transparency;
+mod videos;
+pub use videos::VideoUploadRow;
 
 impl Db {
     pub fn backend(&self) -> Backend {

@@ -37,6 +37,7 @@ mod sessions;
 mod shipments;
 mod staff;
 mod supervision;
+mod videos;
 use self::cases::*;
 use self::catalog::*;
 use self::licences::*;
@@ -150,6 +151,19 @@ pub fn routes() -> crate::routes::Routes {
         .post("/api/v1/cases/{case_no}/{action}", Access::SignedIn, case_action)
         .post("/api/v1/cases/{case_no}/personal-data", Access::Staff, unmask)
         .get("/api/v1/cases/{case_no}/shipments", Access::SignedIn, case_shipments)
+        .options("/api/v1/cases/{case_no}/video-uploads", Access::SignedIn, videos::tus_options)
+        .post("/api/v1/cases/{case_no}/video-uploads", Access::SignedIn, videos::tus_create)
+        .options("/api/v1/cases/{case_no}/video-uploads/{id}", Access::SignedIn, videos::tus_upload_options)
+        .head("/api/v1/cases/{case_no}/video-uploads/{id}", Access::SignedIn, videos::tus_head)
+        .patch("/api/v1/cases/{case_no}/video-uploads/{id}", Access::SignedIn, videos::tus_patch)
+        .delete("/api/v1/cases/{case_no}/video-uploads/{id}", Access::SignedIn, videos::tus_delete)
+        .get("/api/v1/cases/{case_no}/videos", Access::SignedIn, videos::case_videos)
+        .get("/api/v1/cases/{case_no}/videos/{id}", Access::SignedIn, videos::play)
+        .post("/api/v1/cases/{case_no}/videos/{id}/stills", Access::Staff, videos::capture_still)
+        .get("/api/v1/cases/{case_no}/inspection", Access::SignedIn, videos::inspection)
+        .post("/api/v1/cases/{case_no}/inspection/method", Access::SignedIn, videos::choose_method)
+        .post("/api/v1/cases/{case_no}/inspection/notes", Access::Staff, videos::add_note)
+        .post("/api/v1/cases/{case_no}/inspection/conclusion", Access::Staff, videos::conclude)
         .get(
             "/api/v1/shipments",
             Access::Roles(&[Role::WindowClerk, Role::Supervisor, Role::Administrator]),

@@ -66,6 +66,8 @@ struct DashboardPage {
     trend: Vec<(String, i64, i64)>,
     data: String,
     calendar_reminder: Option<String>,
+    /// 视频勘验: per item, (name, video cases, video mean days, on-site cases, on-site mean days, days saved).
+    inspection: Vec<(String, u32, String, u32, String, String)>,
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -149,7 +151,16 @@ fn build(ctx: &Ctx, v: &DashboardView, screen: bool) -> DashboardPage {
         "trend": d.trend.iter().map(|(day, a, c)| json!([day, a, c])).collect::<Vec<_>>(),
         "labels": { "applications": ctx.t("dash-applications"), "completions": ctx.t("dash-completions") },
     });
+    let one = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into());
+    let inspection = v
+        .inspection_days
+        .iter()
+        .map(|r| {
+            (name(&r.item), r.video_cases, one(r.video_mean), r.on_site_cases, one(r.on_site_mean), one(r.days_saved))
+        })
+        .collect();
     DashboardPage {
+        inspection,
         calendar_reminder: v.calendar_reminder.map(|y| ctx.tv("calendar-reminder", &y.to_string())),
         ctx: ctx.clone(),
         screen,

@@ -272,6 +272,19 @@ pub async fn timeline(s: &AppState, ctx: &Ctx, trail: &[TrailEntry], me: Option<
             }
             CaseEvent::LicensesIssued { licenses } => licenses.join("、"),
             CaseEvent::FilingRecorded { receipt_no } => receipt_no.clone(),
+            CaseEvent::VideoRecorded { video, .. } => video.file_name.clone(),
+            CaseEvent::InspectionMethodChosen { method, reason, .. } => {
+                let m = ctx.t(&format!("insp-method-{}", method.as_str()));
+                reason.as_ref().map(|r| format!("{m} · {r}")).unwrap_or(m)
+            }
+            CaseEvent::InspectionNoteAdded { note } => format!("{} {}", moment(note.at_ms), note.text),
+            CaseEvent::InspectionConcluded { points, opinion, .. } => {
+                if points.is_empty() {
+                    opinion.clone()
+                } else {
+                    format!("{opinion}：{}", points.join("；"))
+                }
+            }
             _ => String::new(),
         };
         let kind = t.event.type_name().to_string();
@@ -355,6 +368,96 @@ struct CasePage {
     shipments: Vec<ShipmentLine>,
     /// Window clerks act on returned shipments on the workbench, never here.
     window_clerk: bool,
+    /// 视频勘验: what the applicant sees of the inspection (method, checklist, videos, notes, conclusions).
+    inspection: Option<InspectionLines>,
+}
+
+/// The inspection of a case as the applicant reads it.
+pub struct InspectionLines {
+    /// The tus creation address when the applicant may upload a recording now.
+    pub upload: Option<String>,
+    /// The applicant may choose between video and on site.
+    pub can_choose: bool,
+    pub method: String,
+    pub reason: Option<String>,
+    pub checklist: Vec<(String, String)>,
+    pub videos: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    pub conclusions: Vec<(String, String)>,
+    pub open_points: Vec<String>,
+}
+
+/// mm:ss of a moment in a recording.
+fn moment(ms: i64) -> String {
+    format!("{:02}:{:02}", ms / 60_000, (ms / 1000) % 60)
+}
+
+async fn inspection_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option<InspectionLines> {
+    let view = s.app.inspection_view(&p.actor, &v.state.case_no).await.ok()?;
+    if view.method.is_none() && view.videos.is_empty() && view.record == Default::default() {
+        return None;
+    }
+    let method = view.method.or(view.record.method);
+    let mine = v.state.applicant.account.as_deref() == Some(p.actor.id.as_str());
+    let upload = (mine && view.method == Some(oneseal_domain::inspection::Method::Video))
+        .then(|| format!("/api/v1/cases/{}/video-uploads", v.state.case_no));
+    let can_choose = mine
+        && view.method.is_some()
+        && view.allowed == Some(oneseal_domain::catalog::InspectionMode::Either)
+        && !view.record.method_by_staff;
+    let name_of = |id: &str| {
+        view.checklist
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| ctx.pick(&c.name, &c.name_en).to_string())
+            .unwrap_or_else(|| id.to_string())
+    };
+    Some(InspectionLines {
+        upload,
+        can_choose,
+        method: method.map(|m| ctx.t(&format!("insp-method-{}", m.as_str()))).unwrap_or_default(),
+        reason: view.record.method_reason.clone(),
+        checklist: view.checklist.iter().map(|c| (ctx.pick(&c.name, &c.name_en).to_string(), c.hint.clone())).collect(),
+        videos: view
+            .videos
+            .iter()
+            .map(|x| {
+                (
+                    x.id.clone(),
+                    format!("{} · {} · {}×{} · {}", x.file_name, moment(x.duration_ms), x.width, x.height, x.codec),
+                )
+            })
+            .collect(),
+        notes: view
+            .record
+            .notes
+            .iter()
+            .map(|n| {
+                let item = n.note.checklist_item.as_deref().map(|i| format!("【{}】", name_of(i))).unwrap_or_default();
+                format!("{} {item}{}", moment(n.note.at_ms), n.note.text)
+            })
+            .collect(),
+        conclusions: view
+            .record
+            .conclusions
+            .iter()
+            .map(|c| {
+                let label = ctx.t(&format!(
+                    "insp-conclusion-{}",
+                    serde_json::to_value(c.conclusion)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                ));
+                let mut text = c.opinion.clone();
+                if !c.points.is_empty() {
+                    text = format!("{text}：{}", c.points.join("；"));
+                }
+                (label, text)
+            })
+            .collect(),
+        open_points: view.record.open_points.clone(),
+    })
 }
 
 async fn load_case(s: &AppState, p: &Principal, no: &str) -> Result<(CaseView, Vec<TrailEntry>), AppError> {
@@ -416,7 +519,9 @@ async fn case_page_with(
     let deadline_text = deadline_text(ctx, &v);
     let status_text = status_label(ctx, v.state.status.as_str());
     let shipments = shipment_lines(s, ctx, p, v.state.case_no.as_str()).await;
+    let inspection = inspection_lines(s, ctx, p, &v).await;
     let page_ = CasePage {
+        inspection,
         shipments,
         window_clerk: false,
         deadline_text,

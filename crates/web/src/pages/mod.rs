@@ -52,6 +52,12 @@ pub fn routes() -> crate::routes::Routes {
         .get("/assets/vendor/htmx/htmx.min.js", Access::Public, || async {
             asset("text/javascript; charset=utf-8", HTMX)
         })
+        .get("/assets/inspection.js", Access::Public, || async {
+            asset("text/javascript; charset=utf-8", INSPECTION_JS)
+        })
+        .get("/assets/vendor/tus/tus.min.js", Access::Public, || async {
+            asset("text/javascript; charset=utf-8", TUS_JS)
+        })
         .merge(portal::routes())
         .merge(account::routes())
         .merge(apply::routes())
@@ -77,6 +83,9 @@ const ICON_192: &[u8] = include_bytes!("../../../../assets/web/icon-192.png");
 const ICON_512: &[u8] = include_bytes!("../../../../assets/web/icon-512.png");
 const MANIFEST: &[u8] = include_bytes!("../../../../assets/web/manifest.webmanifest");
 const HTMX: &[u8] = include_bytes!("../../../../assets/vendor/htmx/htmx.min.js");
+/// 视频勘验 on the pages (ours) and the tus client it uploads with (vendored, assets/vendor/README.md).
+const INSPECTION_JS: &[u8] = include_bytes!("../../../../assets/web/inspection.js");
+const TUS_JS: &[u8] = include_bytes!("../../../../assets/vendor/tus/tus.min.js");
 
 pub(crate) fn asset(ct: &'static str, body: &'static [u8]) -> Response {
     let mut r = (StatusCode::OK, body).into_response();

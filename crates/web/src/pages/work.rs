@@ -195,6 +195,51 @@ struct CasePage {
     /// The result's shipments (邮政寄送), and whether this person may act on a returned one (a window clerk).
     shipments: Vec<ShipmentLine>,
     window_clerk: bool,
+    /// 视频勘验: what the reviewer works with, when the case is at an inspection step and the viewer inspects.
+    review: Option<ReviewLines>,
+}
+
+/// The reviewer's view of the inspection: the recordings to play, the checklist to tie notes to, and whether they
+/// may conclude.
+pub struct ReviewLines {
+    pub videos: Vec<(String, String)>,
+    pub checklist: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    pub video: bool,
+}
+
+async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option<ReviewLines> {
+    let step = v.state.current_step.as_ref().filter(|s| s.kind == oneseal_domain::catalog::StepKind::Inspection)?;
+    if !step
+        .tasks
+        .iter()
+        .any(|t| t.status == oneseal_domain::case::TaskStatus::Open && p.actor.can_work(t.role, t.department.as_ref()))
+    {
+        return None;
+    }
+    let view = s.app.inspection_view(&p.actor, &v.state.case_no).await.ok()?;
+    Some(ReviewLines {
+        videos: view
+            .videos
+            .iter()
+            .map(|x| {
+                (
+                    x.id.clone(),
+                    format!("{} · {}×{} · {} · {} ms", x.file_name, x.width, x.height, x.codec, x.duration_ms),
+                )
+            })
+            .collect(),
+        checklist: view.checklist.iter().map(|c| (c.id.clone(), ctx.pick(&c.name, &c.name_en).to_string())).collect(),
+        notes: view
+            .record
+            .notes
+            .iter()
+            .map(|n| {
+                format!("{} ms · {} · {}", n.note.at_ms, n.note.checklist_item.clone().unwrap_or_default(), n.note.text)
+            })
+            .collect(),
+        video: view.method == Some(oneseal_domain::inspection::Method::Video),
+    })
 }
 
 /// The actions `p` may take on the case now: every candidate command is tried against the domain's rules.
@@ -453,7 +498,9 @@ async fn case_page_with(
         Vec::new()
     };
     let shipments = shipment_lines(s, ctx, p, v.state.case_no.as_str()).await;
+    let review = review_lines(s, ctx, p, &v).await;
     let page_ = CasePage {
+        review,
         shipments,
         window_clerk: p.actor.has(Role::WindowClerk),
         ctx: ctx.clone(),

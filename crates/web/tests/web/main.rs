@@ -20,6 +20,7 @@ mod parties;
 mod security;
 mod shipments;
 mod supervision;
+mod videos;
 
 struct TestApp {
     url: DatabaseUrl,
@@ -42,6 +43,7 @@ fn spawn_app_with(backend: &'static str, url: DatabaseUrl, oidc: Option<oneseal_
     let app = App::new(store, clock.clone(), test_master_key()).expect("app");
     // The test clock stands still, so buckets would never refill: the anonymous limit has its own test.
     app.set_anonymous_per_minute(0);
+    app.set_video_settings(oneseal_app::videos::VideoSettings { dir: test_files_dir(), ..Default::default() });
     let addr = serve_node(app.clone(), oneseal_web::WebSettings { oidc, ..Default::default() }, true);
     // No connection reuse: a connection the server closed after refusing a body must not be picked for the next
     // request (that would be a flaky test, not a server fault).
@@ -88,6 +90,16 @@ fn serve_node(app: App, settings: oneseal_web::WebSettings, demo: bool) -> Socke
     rx.recv().expect("server address")
 }
 
+/// A fresh file store (videos) for one test server.
+fn test_files_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("oneseal-web-files-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn test_master_key() -> oneseal_seal::pd::MasterKey {
     oneseal_seal::pd::MasterKey::from_hex(&"5a".repeat(32)).unwrap()
 }
@@ -101,6 +113,16 @@ fn assert_rebuild_identical(t: &TestApp) {
     assert_eq!(before.len(), after.len());
     for ((name, a), (_, b)) in before.iter().zip(after.iter()) {
         assert_eq!(a, b, "{}: {name} differs after rebuild", t.backend);
+    }
+}
+
+/// A test server's file store goes with it (videos are large).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let dir = self.app.video_settings().dir;
+        if dir.starts_with(std::env::temp_dir()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -148,8 +170,13 @@ impl TestApp {
                 let mut r = match m {
                     "POST" => self.agent.post(&url),
                     "PUT" => self.agent.put(&url),
-                    "DELETE" => {
-                        let mut r = self.agent.delete(&url);
+                    "PATCH" => self.agent.patch(&url),
+                    "DELETE" | "HEAD" | "OPTIONS" => {
+                        let mut r = match m {
+                            "DELETE" => self.agent.delete(&url),
+                            "HEAD" => self.agent.head(&url),
+                            _ => self.agent.options(&url),
+                        };
                         if let Some(t) = token {
                             r = r.header("Authorization", &format!("Bearer {t}"));
                         }

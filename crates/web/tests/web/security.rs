@@ -282,7 +282,7 @@ fn every_route_is_in_the_openapi_document_and_answers() {
     let mut documented = Vec::new();
     for (p, ops) in paths {
         for m in ops.as_object().unwrap().keys() {
-            if ["get", "post", "put", "delete", "patch"].contains(&m.as_str()) {
+            if ["get", "post", "put", "delete", "patch", "head", "options"].contains(&m.as_str()) {
                 documented.push((m.to_uppercase(), p.clone()));
             }
         }
