@@ -46,6 +46,12 @@ fn http_date(ms: i64) -> String {
 }
 
 /// A client speaking another tus version: 412 with the versions we speak.
+/// Every tus request's first checks: the protocol version it speaks, then the case number of its path.
+fn tus_case(h: &HeaderMap, no: &str) -> Result<oneseal_domain::ids::CaseNo, Box<Response>> {
+    check_resumable(h)?;
+    case_no(no).map_err(|e| Box::new(tus_err(e)))
+}
+
 fn check_resumable(h: &HeaderMap) -> Result<(), Box<Response>> {
     match h.get("tus-resumable").and_then(|v| v.to_str().ok()) {
         Some(TUS_VERSION) => Ok(()),
@@ -142,12 +148,9 @@ pub async fn tus_create(
     ApiPath(no): ApiPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return *r;
-    }
-    let no = match case_no(&no) {
+    let no = match tus_case(&headers, &no) {
         Ok(n) => n,
-        Err(e) => return tus_err(e),
+        Err(r) => return *r,
     };
     if headers.contains_key("upload-defer-length") {
         return tus_err(Problem::bad_request(
@@ -194,12 +197,9 @@ pub async fn tus_head(
     ApiPath((no, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return *r;
-    }
-    let no = match case_no(&no) {
+    let no = match tus_case(&headers, &no) {
         Ok(n) => n,
-        Err(e) => return tus_err(e),
+        Err(r) => return *r,
     };
     match s.app.video_upload(&actor, &no, &id).await {
         Ok(v) => {
@@ -224,12 +224,9 @@ pub async fn tus_patch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return *r;
-    }
-    let no = match case_no(&no) {
+    let no = match tus_case(&headers, &no) {
         Ok(n) => n,
-        Err(e) => return tus_err(e),
+        Err(r) => return *r,
     };
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if ct.split(';').next().map(str::trim) != Some("application/offset+octet-stream") {
@@ -283,12 +280,9 @@ pub async fn tus_delete(
     ApiPath((no, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
-        return *r;
-    }
-    let no = match case_no(&no) {
+    let no = match tus_case(&headers, &no) {
         Ok(n) => n,
-        Err(e) => return tus_err(e),
+        Err(r) => return *r,
     };
     match s.app.terminate_video_upload(&actor, &no, &id).await {
         Ok(()) => tus(StatusCode::NO_CONTENT.into_response()),
