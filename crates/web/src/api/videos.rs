@@ -131,7 +131,8 @@ pub async fn tus_upload_options(
     discovery(&s)
 }
 
-fn upload_headers(r: &mut Response, v: &UploadView) {
+/// A tus answer about an upload: its offset, length and expiry, never cached.
+fn upload_answer(mut r: Response, v: &UploadView) -> Response {
     let h = r.headers_mut();
     set(h, "upload-offset", &v.offset.to_string());
     set(h, "upload-length", &v.length.to_string());
@@ -139,6 +140,7 @@ fn upload_headers(r: &mut Response, v: &UploadView) {
         set(h, "upload-expires", &http_date(v.expires_at_ms));
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    tus(r)
 }
 
 /// tus creation: `Upload-Length` and `Upload-Metadata` (`filename`, optional `task_id`) → 201 and `Location`.
@@ -181,10 +183,9 @@ pub async fn tus_create(
     let name = get("filename").or(get("name")).unwrap_or("video");
     match s.app.create_video_upload(&actor, &no, length, name, get("task_id")).await {
         Ok(v) => {
-            let mut r = (StatusCode::CREATED, Json(&v)).into_response();
-            upload_headers(&mut r, &v);
+            let mut r = upload_answer((StatusCode::CREATED, Json(&v)).into_response(), &v);
             set(r.headers_mut(), "location", &format!("/api/v1/cases/{no}/video-uploads/{}", v.id));
-            tus(r)
+            r
         }
         Err(e) => tus_err(e),
     }
@@ -202,11 +203,7 @@ pub async fn tus_head(
         Err(r) => return *r,
     };
     match s.app.video_upload(&actor, &no, &id).await {
-        Ok(v) => {
-            let mut r = StatusCode::OK.into_response();
-            upload_headers(&mut r, &v);
-            tus(r)
-        }
+        Ok(v) => upload_answer(StatusCode::OK.into_response(), &v),
         Err(e) => {
             let mut r = tus_err(e);
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -264,11 +261,7 @@ pub async fn tus_patch(
         }
     }
     match w.finish().await {
-        Ok(v) => {
-            let mut r = StatusCode::NO_CONTENT.into_response();
-            upload_headers(&mut r, &v);
-            tus(r)
-        }
+        Ok(v) => upload_answer(StatusCode::NO_CONTENT.into_response(), &v),
         Err(e) => tus_err(e),
     }
 }
