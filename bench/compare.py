@@ -19,8 +19,9 @@ def oneseal(name):
     raw = float(re.search(r"raw single-row committed inserts/s \(same disk, same durability\): (\d+)", text).group(1))
     n, per, secs = int(m.group(2)), int(m.group(3)), float(m.group(4))
     cpu = re.search(r"CPU per lifecycle: ([\d.]+) ms", text)
+    minimal = name.endswith("m")  # run.sh names the runs with `--answers minimal` a1m, …
     return {
-        "item": item,
+        "item": item + (" (minimal answers)" if minimal else ""),
         "rate": n / secs,
         "per": per,
         "steps_s": n * per / secs,
@@ -38,7 +39,7 @@ def w(text, width):
 spiff = {k: json.load(open(f"{out}/spiff{k}")) for k in procs}
 best_k = max(spiff, key=lambda k: spiff[k]["instances_per_s"])
 best = spiff[best_k]
-a = [oneseal("a1"), oneseal("a2")]
+a = [oneseal("a1"), oneseal("a1m"), oneseal("a2")]
 
 rows = []
 for r in a:
@@ -56,10 +57,10 @@ for k, s in spiff.items():
     )
 
 print("== comparison (same run, same disk, SQLite WAL + synchronous=FULL)")
-print(f"{w('engine / workload', 31)}{w('per lifecycle', 22)}{'lifecycles/s':>13}{'steps/s':>9}{'disk commits/s':>16}{'CPU ms':>8}")
-print(f"{'':53}{'':>13}{'':>9}{'just before':>16}{'each':>8}")
+print(f"{w('engine / workload', 49)}{w('per lifecycle', 22)}{'lifecycles/s':>13}{'steps/s':>9}{'disk commits/s':>16}{'CPU ms':>8}")
+print(f"{'':71}{'':>13}{'':>9}{'just before':>16}{'each':>8}")
 for name, how, rate, steps, disk, cpu in rows:
-    print(f"{w(name, 31)}{w(how, 22)}{rate:>13.0f}{steps:>9.0f}{disk:>16.0f}{cpu:>8.2f}")
+    print(f"{w(name, 49)}{w(how, 22)}{rate:>13.0f}{steps:>9.0f}{disk:>16.0f}{cpu:>8.2f}")
 print()
 print(
     f"SpiffWorkflow's best: --procs {best_k}, {best['instances_per_s']:.0f} lifecycles/s "

@@ -62,6 +62,10 @@ echo "== (a1) OneSeal: 公司设立登记, $ONESEAL_N lifecycles, $CONCURRENCY c
 disk_state a1
 target/release/oneseal bench lifecycle --n "$ONESEAL_N" --concurrency "$CONCURRENCY" --item 公司设立登记 | tee "$OUT/a1"
 echo
+echo "== (a1m) OneSeal: 公司设立登记 as (a1), the clients asking for minimal answers (Prefer: return=minimal)"
+disk_state a1m
+target/release/oneseal bench lifecycle --n "$ONESEAL_N" --concurrency "$CONCURRENCY" --item 公司设立登记 --answers minimal | tee "$OUT/a1m"
+echo
 echo "== (a2) OneSeal: default item (食品经营许可), $ONESEAL_N lifecycles, $CONCURRENCY concurrent HTTP clients"
 disk_state a2
 target/release/oneseal bench lifecycle --n "$ONESEAL_N" --concurrency "$CONCURRENCY" | tee "$OUT/a2"

@@ -46,6 +46,10 @@ pub enum BenchCmd {
         /// guard `scripts/test` runs against the budget in bench/cpu-budget.txt.
         #[arg(long)]
         max_cpu_ms: Option<f64>,
+        /// The answers the clients ask for: `full` case views, or `minimal` (`Prefer: return=minimal`: number,
+        /// version, status and current step — what a client needs to take the next step).
+        #[arg(long, value_enum, default_value_t = Answers::Full)]
+        answers: Answers,
     },
     /// The hall at peak: one point with many windows, a morning rush of arrivals taking numbers, every window
     /// calling, serving and finishing, and hall screens subscribed to the live feed: call-next latency.
@@ -149,8 +153,8 @@ pub enum BenchCmd {
 pub fn run(c: BenchCmd) -> Result<(), String> {
     match c {
         BenchCmd::Seal { seconds } => seal_bench(seconds),
-        BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw, max_cpu_ms } => {
-            lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw, max_cpu_ms)
+        BenchCmd::Lifecycle { n, concurrency, database, dir, preload, item, raw, max_cpu_ms, answers } => {
+            lifecycle(n, concurrency.max(1), database, &dir, preload, &item, raw, max_cpu_ms, answers)
         }
         BenchCmd::Load { cases, concurrency, database, dir, item, start, per_year, progress, open } => {
             let db = bench_database(database, &dir, "growth")?;
@@ -185,16 +189,27 @@ pub fn run(c: BenchCmd) -> Result<(), String> {
     }
 }
 
+/// The answers a benchmark's clients ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Answers {
+    /// The full case view after each command (the default answer).
+    Full,
+    /// `Prefer: return=minimal` on commands: the case summary only.
+    Minimal,
+}
+
 pub(crate) struct Client {
     pub(crate) agent: ureq::Agent,
     pub(crate) base: String,
     /// Response body bytes received (what the clients parse: part of the CPU measured).
     pub(crate) received: std::sync::atomic::AtomicU64,
+    /// Commands are sent with `Prefer: return=minimal`.
+    pub(crate) minimal: bool,
 }
 
 impl Client {
     pub(crate) fn new(agent: ureq::Agent, base: String) -> Client {
-        Client { agent, base, received: std::sync::atomic::AtomicU64::new(0) }
+        Client { agent, base, received: std::sync::atomic::AtomicU64::new(0), minimal: false }
     }
 }
 
@@ -220,6 +235,9 @@ impl Client {
                 let mut r = self.agent.post(&url);
                 if let Some(a) = &auth {
                     r = r.header("Authorization", a);
+                }
+                if self.minimal {
+                    r = r.header("Prefer", "return=minimal");
                 }
                 r.send_json(body.cloned().unwrap_or(json!({})))
             }
@@ -359,6 +377,7 @@ fn lifecycle(
     item: &str,
     raw: i64,
     max_cpu_ms: Option<f64>,
+    answers: Answers,
 ) -> Result<(), String> {
     let db = bench_database(database, dir, "lifecycle")?;
     // Completed cases stored before measuring, through the real write path (its own application with the
@@ -439,7 +458,9 @@ fn lifecycle(
         .max_idle_connections_per_host(conc * 2)
         .build()
         .into();
-    let client = Arc::new(Client::new(agent, format!("http://{addr}")));
+    let mut client = Client::new(agent, format!("http://{addr}"));
+    client.minimal = answers == Answers::Minimal;
+    let client = Arc::new(client);
     let login = |u: &str| -> Result<String, String> {
         let (s, v) = client.call(
             "POST",
@@ -481,7 +502,8 @@ fn lifecycle(
         let tokens = tokens.clone();
         let submit = submit.clone();
         let count = n / conc + usize::from(w < n % conc);
-        handles.push(std::thread::spawn(move || -> Result<(Vec<Duration>, Vec<Duration>, usize), String> {
+        type Done = (Vec<Duration>, Vec<Duration>, usize, Option<f64>);
+        handles.push(std::thread::spawn(move || -> Result<Done, String> {
             let mut req = Vec::new();
             let mut life = Vec::new();
             let mut requests = 0;
@@ -491,17 +513,19 @@ fn lifecycle(
                 life.push(t.elapsed());
                 requests += r;
             }
-            Ok((req, life, requests))
+            Ok((req, life, requests, cpu_ms_of("/proc/thread-self/stat")))
         }));
     }
     let mut req = Vec::new();
     let mut life = Vec::new();
     let mut requests = 0;
+    let mut client_cpu = Some(0.0);
     for h in handles {
-        let (r, l, q) = h.join().map_err(|_| "client thread panicked".to_string())??;
+        let (r, l, q, c) = h.join().map_err(|_| "client thread panicked".to_string())??;
         req.extend(r);
         life.extend(l);
         requests += q;
+        client_cpu = client_cpu.zip(c).map(|(a, b)| a + b);
     }
     let secs = started.elapsed().as_secs_f64();
     let cpu = process_cpu_ms().zip(cpu_before).map(|(a, b)| (a - b) / n.max(1) as f64);
@@ -520,6 +544,9 @@ fn lifecycle(
     println!("  response bytes per lifecycle: {:.0}", received as f64 / n.max(1) as f64);
     if let Some(c) = cpu {
         println!("  CPU per lifecycle: {c:.2} ms (user + system of this process: server and clients together)");
+        if let Some(cl) = client_cpu.map(|t| t / n.max(1) as f64) {
+            println!("    of which the {conc} client threads: {cl:.2} ms; the server: {:.2} ms", c - cl);
+        }
     }
 
     // The raw reference on the same disk and durability.
@@ -549,7 +576,13 @@ fn lifecycle(
 /// This process's CPU time so far (user + system, ms), from /proc/self/stat (clock ticks of 1/100 s: Linux's
 /// USER_HZ). Steadier than wall time on a shared machine.
 pub(crate) fn process_cpu_ms() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_ms_of("/proc/self/stat")
+}
+
+/// User + system CPU ms from a `/proc/…/stat` file (the process's, or `/proc/thread-self/stat` for the calling
+/// thread's own).
+fn cpu_ms_of(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // After the command name in parentheses: state, ppid, … utime (14th field) and stime (15th).
     let rest = stat.rsplit_once(')')?.1;
     let f: Vec<&str> = rest.split_whitespace().collect();

@@ -19,6 +19,47 @@ pub(super) fn with_etag(s: &AppState, v: CaseView) -> Response {
     r
 }
 
+/// Whether the request asks for a minimal answer (RFC 7240 `Prefer: return=minimal`, in any of its `Prefer`
+/// headers, case-insensitive; parameters after `;` are ignored).
+pub(super) fn prefers_minimal(h: &HeaderMap) -> bool {
+    h.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|p| {
+        let p = p.split(';').next().unwrap_or("").trim();
+        p.split_once('=').is_some_and(|(k, v)| {
+            k.trim().eq_ignore_ascii_case("return") && v.trim().trim_matches('"').eq_ignore_ascii_case("minimal")
+        })
+    })
+}
+
+/// The minimal answer to a case command (`Prefer: return=minimal`): what a client needs to take the next step —
+/// the case's number, version, status, current step with its tasks, decision and licences — without the form,
+/// materials, applicant or clocks. Nothing personal is in it, so nothing to mask.
+#[derive(serde::Serialize)]
+pub(super) struct CaseMinimal<'a> {
+    case_no: &'a oneseal_domain::ids::CaseNo,
+    version: u64,
+    status: &'a Status,
+    current_step: &'a Option<oneseal_domain::case::CurrentStep>,
+    decision: &'a Option<Outcome>,
+    licenses: &'a [String],
+}
+
+pub(super) fn minimal_answer(st: &oneseal_domain::case::CaseState) -> Response {
+    let summary = CaseMinimal {
+        case_no: &st.case_no,
+        version: st.version,
+        status: &st.status,
+        current_step: &st.current_step,
+        decision: &st.decision,
+        licenses: &st.licenses,
+    };
+    let mut r = Json(summary).into_response();
+    if let Ok(h) = HeaderValue::from_str(&format!("\"{}\"", st.version)) {
+        r.headers_mut().insert(header::ETAG, h);
+    }
+    r.headers_mut().insert("preference-applied", HeaderValue::from_static("return=minimal"));
+    r
+}
+
 pub(super) async fn submit(
     State(s): State<AppState>,
     Authed(actor, _): Authed,
@@ -329,6 +370,9 @@ pub(super) async fn case_action(
         return Err(Problem::unprocessable("invalid_body", "the body must be a JSON object").into());
     }
     let st = run_action(&s, &actor, &no, action, v, expected).await?;
+    if prefers_minimal(&headers) {
+        return Ok(minimal_answer(&st));
+    }
     Ok(with_etag(&s, s.app.view_of(st)))
 }
 

@@ -95,6 +95,47 @@ fn lifecycle_through_http() {
 }
 
 #[test]
+fn a_command_with_prefer_return_minimal_is_answered_with_the_case_summary() {
+    each_backend(|t| {
+        let citizen = t.login("citizen");
+        let clerk = t.login("clerk");
+        let code = t.item_code("食品经营许可");
+        let r = t.post("/api/v1/cases", Some(&citizen), &submission(t, &code, "online"));
+        assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
+        let no = r.body["case_no"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/cases/{no}/accept");
+        // RFC 7240: the preference may share a header with others, in any case, with parameters.
+        let r = t.call("POST", &path, Some(&clerk), Some(&json!({})), &[("Prefer", "respond-async, RETURN=minimal; x=1")]);
+        assert_eq!(r.status, 200, "{}: {:?}", t.backend, r.body);
+        assert_eq!(r.header("preference-applied"), Some("return=minimal"));
+        let keys: Vec<&str> = r.body.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["case_no", "current_step", "decision", "licenses", "status", "version"], "{}", t.backend);
+        assert_eq!(r.body["status"], "in_progress");
+        let version = r.body["version"].as_u64().unwrap();
+        assert_eq!(r.header("etag"), Some(format!("\"{version}\"").as_str()));
+        let full = t.get(&format!("/api/v1/cases/{no}"), Some(&clerk));
+        assert_eq!(full.body["version"], version);
+        assert_eq!(full.body["current_step"], r.body["current_step"], "the summary's step is the case's");
+        assert!(!r.body.to_string().contains(&full.body["applicant"]["name"].as_str().unwrap().to_string()));
+
+        // Any other preference (or none) gets the full view, masked as always.
+        let task = full.body["current_step"]["tasks"][0].clone();
+        let reviewer = t.login(&format!("{}-reviewer", task["department"].as_str().unwrap()));
+        let r = t.call(
+            "POST",
+            &format!("/api/v1/cases/{no}/complete"),
+            Some(&reviewer),
+            Some(&json!({"task_id": task["task_id"], "opinion": "同意"})),
+            &[("Prefer", "return=representation")],
+        );
+        assert_eq!(r.status, 200, "{}: {:?}", t.backend, r.body);
+        assert_eq!(r.header("preference-applied"), None);
+        assert!(r.body["applicant"].is_object() && r.body["clock"].is_object(), "{:?}", r.body);
+        assert!(r.body["version"].as_u64().unwrap() > version, "{:?}", r.body["version"]);
+    });
+}
+
+#[test]
 fn bundle_filing_and_on_the_spot() {
     each_backend(|t| {
         let company = t.login("company");
