@@ -105,7 +105,8 @@ fn a_command_with_prefer_return_minimal_is_answered_with_the_case_summary() {
         let no = r.body["case_no"].as_str().unwrap().to_string();
         let path = format!("/api/v1/cases/{no}/accept");
         // RFC 7240: the preference may share a header with others, in any case, with parameters.
-        let r = t.call("POST", &path, Some(&clerk), Some(&json!({})), &[("Prefer", "respond-async, RETURN=minimal; x=1")]);
+        let r =
+            t.call("POST", &path, Some(&clerk), Some(&json!({})), &[("Prefer", "respond-async, RETURN=minimal; x=1")]);
         assert_eq!(r.status, 200, "{}: {:?}", t.backend, r.body);
         assert_eq!(r.header("preference-applied"), Some("return=minimal"));
         let keys: Vec<&str> = r.body.as_object().unwrap().keys().map(String::as_str).collect();
