@@ -10,9 +10,9 @@
 //! 1. read `L`, the last sequence number handed out;
 //! 2. in a later statement, take a fresh transaction id `X` (committed at once): every transaction that holds a
 //!    number ≤ `L` took it before step 1, so it took its id before that, so its id is below `X`;
-//! 3. wait until the oldest transaction still running is at or above `X` (`pg_snapshot_xmin`): then every
+//! 3. wait until no transaction of this database older than `X` is still running (`OLDER_WRITERS`): then every
 //!    transaction holding a number ≤ `L` has committed (its events are visible) or rolled back (its numbers are
-//!    gone for good). `L` is safe.
+//!    gone for good). `L` is safe. Transactions in other databases of the cluster are not waited for.
 //!
 //! This is the "read below the oldest in-flight transaction" technique of PostgreSQL event stores, turned into a
 //! position so that a subscriber's cursor stays one number and the order stays the global sequence (which is
@@ -24,10 +24,34 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::sql::Val;
 use crate::{Backend, Db, StoreError};
 
 /// The longest a settle waits for older transactions to end.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many write transactions older than `$1` (an `xid8`, as text) may still hold positions: 0 when the wait is
+/// over.
+///
+/// Positions are taken only by transactions in this database, so only this database's transactions are waited
+/// for: `pg_stat_activity` lists each session's transaction id (`backend_xid`, assigned when a transaction first
+/// writes — a writer takes it in its first statement), and a session in another database of the cluster, or a
+/// read-only transaction here (no transaction id), never holds the horizon back. `age(backend_xid) > age(xid($1))`
+/// compares the 32-bit ids by their distance from the next one, which is exact for running transactions (they are
+/// less than 2³¹ old: PostgreSQL stops assigning ids before that). Readers run in autocommit, so each query sees
+/// the sessions as they are now (`pg_stat_activity` is cached only within a transaction).
+///
+/// `pg_stat_activity` hides another role's `backend_xid` from a role that is neither superuser nor a member of
+/// `pg_read_all_stats`. Then a session of another role (another node configured with its own role) could hold a
+/// position unseen, so the wait falls back to the cluster-wide oldest running transaction
+/// (`pg_snapshot_xmin(pg_current_snapshot())`): always safe, but held back by any long transaction anywhere in
+/// the cluster.
+const OLDER_WRITERS: &str = "SELECT CASE \
+    WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR pg_has_role('pg_read_all_stats', 'MEMBER') \
+    OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND usename <> current_user) \
+    THEN (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL \
+          AND age(backend_xid) > age(xid($1::text::xid8))) \
+    ELSE (CASE WHEN pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 THEN 0 ELSE 1 END) END::bigint";
 
 fn xid(r: &crate::sql::Row) -> Result<u64, StoreError> {
     r.text(0)?.parse::<u64>().map_err(|e| StoreError::Decode(format!("transaction id: {e}")))
@@ -67,9 +91,9 @@ impl Db {
         let started = Instant::now();
         let mut pause = Duration::from_micros(200);
         loop {
-            let rows = self.sql.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])?;
-            let xmin = xid(rows.first().ok_or_else(|| StoreError::Decode("no snapshot".into()))?)?;
-            if xmin >= x {
+            let rows = self.sql.query(OLDER_WRITERS, &[Val::Text(x.to_string())])?;
+            let waiting = rows.first().ok_or_else(|| StoreError::Decode("no answer".into()))?.int(0)?;
+            if waiting == 0 {
                 break;
             }
             if started.elapsed() > SETTLE_TIMEOUT {

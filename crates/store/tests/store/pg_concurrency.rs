@@ -205,3 +205,27 @@ fn a_position_an_open_transaction_holds_is_never_passed() {
     let got = s.read_blocking(move |db| db.read_from(later, 100)).unwrap();
     assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![after]);
 }
+
+#[test]
+fn a_long_transaction_in_another_database_of_the_cluster_does_not_hold_the_horizon_back() {
+    let Some(url) = pg() else { return };
+    let s = Store::open(&url, opts(2)).unwrap();
+    let DatabaseUrl::Postgres(u) = &url else { unreachable!() };
+    // A writing transaction in another database of the same cluster (a report, another application) stays open.
+    let base = u.rsplit_once('/').map(|(b, _)| b).unwrap();
+    let mut elsewhere = postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap();
+    elsewhere.batch_execute("BEGIN; SELECT pg_current_xact_id()").unwrap();
+    let last = s.write_blocking(|db| db.append("here", 0, &[ev("a", 1)])).unwrap()[0];
+    let started = std::time::Instant::now();
+    assert!(s.settle_blocking().unwrap() >= last);
+    assert!(started.elapsed() < Duration::from_secs(5), "settled in {:?}", started.elapsed());
+    let got = s.read_blocking(|db| db.read_from(0, 100)).unwrap();
+    assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![last]);
+    // The cluster-wide oldest running transaction is at or before the one elsewhere (other tests run beside this
+    // one): waiting on it, as the horizon did before, would have waited for the transaction elsewhere.
+    let x: String = elsewhere.query_one("SELECT pg_current_xact_id()::text", &[]).unwrap().get(0);
+    let mut mine = postgres::Client::connect(u, postgres::NoTls).unwrap();
+    let xmin: String = mine.query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[]).unwrap().get(0);
+    assert!(xmin.parse::<u64>().unwrap() <= x.parse::<u64>().unwrap(), "cluster xmin {xmin}, elsewhere {x}");
+    elsewhere.batch_execute("ROLLBACK").unwrap();
+}
