@@ -1,0 +1,197 @@
+//! 工程建设项目 over HTTP on both backends: a social-investment project from its filing to completion acceptance —
+//! one submission per stage starting its cases in parallel, sequential items started once their predecessors
+//! complete, materials carried, the planning permit of an earlier stage reused, an assistant (代办员) acting for
+//! the owner — its clocks and timeline; who sees and acts on a project; bad input answered with problem+json and
+//! nothing written; a rebuild gives the same projections.
+
+use super::*;
+
+const CODE: &str = "2026-640100-47-03-000123";
+const GENERAL: &str = "social-investment-general";
+const ASSISTANT: &str = "bureau-general-clerk";
+
+fn register(t: &TestApp, token: &str, code: &str) -> Resp {
+    t.post(
+        "/api/v1/projects",
+        Some(token),
+        &json!({
+            "code": code, "name": "银川塞上餐饮中央厨房项目", "project_type": GENERAL,
+            "owner_uscc": "91110000600037341L", "owner_name": "银川塞上餐饮有限公司",
+            "location": "银川市金凤区阅海湾中央商务区", "floor_area_m2": 12000.0, "investment_wan": 8000.0
+        }),
+    )
+}
+
+/// The stage's one form filled in, with every material it still asks for.
+fn stage_body(t: &TestApp, token: &str, stage: &str) -> Value {
+    let f = t.get(&format!("/api/v1/projects/{CODE}/stages/{stage}/form"), Some(token));
+    assert_eq!(f.status, 200, "{:?}", f.body);
+    let schema: FormSchema = serde_json::from_value(f.body["form"].clone()).unwrap();
+    assert!(!schema.fields.iter().any(|x| x.key == "project_code"), "the project fills its code");
+    let materials: Vec<Value> = f.body["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| json!({"material_id": m["id"], "file_name": format!("{}.pdf", m["id"].as_str().unwrap())}))
+        .collect();
+    json!({ "form": fill(&schema), "materials": materials, "phone": "13900000000" })
+}
+
+fn start(t: &TestApp, token: &str, stage: &str, body: &Value) -> Resp {
+    t.post(&format!("/api/v1/projects/{CODE}/stages/{stage}"), Some(token), body)
+}
+
+/// Accept a case at the general window and work it to completion (a filing completes when it is submitted).
+fn work(t: &TestApp, no: &str) {
+    if t.get(&format!("/api/v1/cases/{no}"), Some(&t.login("clerk"))).body["status"] == "completed" {
+        return;
+    }
+    let r = t.act(&t.login("clerk"), no, "accept", json!({}));
+    assert_eq!(r.status, 200, "{}: accept {no}: {:?}", t.backend, r.body);
+    let c = drive_to_completion(t, no);
+    assert_eq!(c["status"], "completed");
+}
+
+fn case_nos(r: &Resp) -> Vec<String> {
+    r.body["receipts"].as_array().unwrap().iter().map(|x| x["case_no"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
+    each_backend(|t| {
+        let owner = t.login("company");
+        // The citizen is the company's authorised agent (demo data): they see its projects. The regulator is not.
+        let citizen = t.login("citizen");
+        let outsider = t.login("regulator");
+
+        // Registration: the code is checked, unique, and only the owner's people register for it.
+        let bad = register(t, &owner, "2026-640100-47-09-000123");
+        assert_eq!((bad.status, bad.body["code"].as_str()), (422, Some("project_code_kind")), "{:?}", bad.body);
+        let events = t.events();
+        let r = register(t, &outsider, CODE);
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        assert_eq!(t.events(), events, "a refused registration writes nothing");
+        let r = register(t, &owner, CODE);
+        assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
+        assert_eq!(r.body["project_type"]["code"], GENERAL);
+        let again = register(t, &owner, CODE);
+        assert_eq!((again.status, again.body["code"].as_str()), (409, Some("project_exists")));
+
+        // Others do not see it; the owner does.
+        assert_eq!(t.get(&format!("/api/v1/projects/{CODE}"), Some(&outsider)).status, 404);
+        assert_eq!(t.get("/api/v1/projects", Some(&outsider)).body["projects"], json!([]));
+        assert_eq!(t.get(&format!("/api/v1/projects/{CODE}"), Some(&citizen)).status, 200);
+        let list = t.get("/api/v1/projects", Some(&owner));
+        assert_eq!(list.body["projects"][0]["code"], CODE, "{:?}", list.body);
+
+        // Stage 1 (立项用地规划许可): one submission starts both items in parallel.
+        let early = start(t, &owner, "engineering", &json!({}));
+        assert_eq!((early.status, early.body["code"].as_str()), (422, Some("earlier_stage_open")), "{:?}", early.body);
+        let events = t.events();
+        let mut body = stage_body(t, &owner, "land-planning");
+        body["form"]["contact_phone"] = json!("not a phone");
+        let r = start(t, &owner, "land-planning", &body);
+        assert_eq!(r.status, 422, "a bad field refuses the whole stage: {:?}", r.body);
+        assert_eq!(t.events(), events, "no case of a refused stage is started");
+        let r = start(t, &owner, "land-planning", &stage_body(t, &owner, "land-planning"));
+        assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
+        let land = case_nos(&r);
+        assert_eq!(land.len(), 2);
+        let c = t.get(&format!("/api/v1/cases/{}", land[0]), Some(&owner)).body;
+        assert_eq!(c["form"]["project_code"], CODE, "the project fills its code into every case");
+        let twice = start(t, &owner, "land-planning", &stage_body(t, &owner, "land-planning"));
+        assert_eq!((twice.status, twice.body["code"].as_str()), (422, Some("nothing_to_start")));
+        let p = t.get(&format!("/api/v1/projects/{CODE}"), Some(&owner)).body;
+        assert_eq!(p["clock"]["stages"][0]["level"], "green", "{:?}", p["clock"]);
+        for no in &land {
+            work(t, no);
+        }
+
+        // The owner authorises the bureau's assistant (代办员), who submits the next stages for the owner.
+        let helper = t.login(ASSISTANT);
+        assert_eq!(t.get(&format!("/api/v1/projects/{CODE}"), Some(&helper)).status, 404);
+        let r = t.post(&format!("/api/v1/projects/{CODE}/assistants"), Some(&helper), &json!({"assistant": ASSISTANT}));
+        assert_eq!(r.status, 403, "only an applicant's role authorises: {:?}", r.body);
+        let r =
+            t.post(&format!("/api/v1/projects/{CODE}/assistants"), Some(&outsider), &json!({"assistant": ASSISTANT}));
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        let r = t.post(&format!("/api/v1/projects/{CODE}/assistants"), Some(&owner), &json!({"assistant": "citizen"}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("unknown_assistant")));
+        let r = t.post(&format!("/api/v1/projects/{CODE}/assistants"), Some(&owner), &json!({"assistant": ASSISTANT}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(t.get("/api/v1/projects", Some(&helper)).body["projects"][0]["code"], CODE);
+
+        // Stage 2 (工程建设许可) by the assistant: the land-use planning permit stands for the land proof.
+        let r = start(t, &helper, "engineering", &stage_body(t, &helper, "engineering"));
+        assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
+        let eng = case_nos(&r);
+        let c = t.get(&format!("/api/v1/cases/{}", eng[0]), Some(&owner)).body;
+        let land_proof = c["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "land-proof").cloned();
+        assert!(land_proof.is_some_and(|m| m["license"].is_string()), "licence reused: {:?}", c["materials"]);
+        for no in &eng {
+            work(t, no);
+        }
+
+        // Stage 3 (施工许可): the drawing review first, the permit after it — reusing the planning permit.
+        let r = start(t, &helper, "construction", &stage_body(t, &helper, "construction"));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let review = case_nos(&r);
+        assert_eq!(review.len(), 1, "the permit waits for the drawing review");
+        let c = t.get(&format!("/api/v1/cases/{}", review[0]), Some(&owner)).body;
+        let planning =
+            c["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "planning-permit").cloned();
+        assert!(planning.is_some_and(|m| m["license"].is_string()), "{:?}", c["materials"]);
+        work(t, &review[0]);
+        let r = start(t, &owner, "construction", &stage_body(t, &owner, "construction"));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let permit = case_nos(&r);
+        let c = t.get(&format!("/api/v1/cases/{}", permit[0]), Some(&owner)).body;
+        let drawings = c["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "construction-drawings");
+        assert!(drawings.is_some(), "the drawings given for the review are carried: {:?}", c["materials"]);
+        work(t, &permit[0]);
+
+        // Stage 4 (竣工验收): joint acceptance, then the completion filing.
+        let r = start(t, &owner, "completion", &stage_body(t, &owner, "completion"));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        work(t, &case_nos(&r)[0]);
+        let r = start(t, &helper, "completion", &stage_body(t, &helper, "completion"));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        work(t, &case_nos(&r)[0]);
+
+        let p = t.get(&format!("/api/v1/projects/{CODE}"), Some(&owner)).body;
+        for s in p["clock"]["stages"].as_array().unwrap() {
+            assert_eq!(s["level"], "done", "{:?}", s);
+            assert!(s["critical_case"].is_string());
+        }
+        assert_eq!(p["clock"]["to_permit"]["level"], "done");
+        assert_eq!(p["clock"]["whole"]["level"], "done");
+        assert_eq!(p["clock"]["whole"]["limit_days"], 50);
+        assert_eq!(p["stages"][1]["cases"].as_array().unwrap().len(), 1);
+        let sup = t.get(&format!("/api/v1/projects/{CODE}"), Some(&t.login("supervisor")));
+        assert_eq!(sup.status, 200);
+        assert_rebuild_identical(t);
+    });
+}
+
+#[test]
+fn the_green_channel_shortens_the_limits_and_only_administrators_set_it() {
+    each_backend(|t| {
+        let owner = t.login("company");
+        assert_eq!(register(t, &owner, CODE).status, 201);
+        let path = format!("/api/v1/projects/{CODE}/green-channel");
+        let r = t.post(&path, Some(&owner), &json!({"on": true, "reason": "重点项目"}));
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        let admin = t.login("admin");
+        let r = t.post(&path, Some(&admin), &json!({"on": true, "reason": ""}));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("text_required")));
+        let r = t.post(&path, Some(&admin), &json!({"on": true, "reason": "自治区重点项目"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let p = t.get(&format!("/api/v1/projects/{CODE}"), Some(&owner)).body;
+        assert_eq!(p["green_channel"], true);
+        assert_eq!(p["stage_views"][0]["limit_days"], 5);
+        assert_eq!(p["clock"]["to_permit"]["limit_days"], 19);
+        assert_eq!(p["clock"]["whole"]["limit_days"], 31);
+        let r = t.get("/api/v1/projects/2026-640100-47-03-00012X", Some(&owner));
+        assert_eq!((r.status, r.body["code"].as_str()), (422, Some("project_code_format")));
+    });
+}
