@@ -597,6 +597,43 @@ impl App {
     }
 }
 
+/// The construction projects registered since `since_ms` as the "1230" figures measure them: the end of the
+/// 施工许可 stage (the construction permit) and of the 竣工验收 stage — the last completion among each stage's
+/// items, once every item of the stage has a completed case.
+pub(crate) fn project_facts(
+    db: &mut Db,
+    since_ms: i64,
+) -> Result<Vec<oneseal_domain::dashboard::ProjectFact>, AppError> {
+    let mut out = Vec::new();
+    for row in db.projects_since(since_ms)? {
+        let st: ProjectState = serde_json::from_str(&row.state).map_err(|e| AppError::Internal(e.to_string()))?;
+        let nos: Vec<&str> = st.cases().map(|c| c.case_no.as_str()).collect();
+        let cases = db.get_cases(&nos)?;
+        let end = |stage: Stage| -> Option<time::OffsetDateTime> {
+            let def = st.project_type.stage(stage)?;
+            let mut last = None;
+            for i in &def.items {
+                let done = st
+                    .cases()
+                    .filter(|c| c.item == i.item)
+                    .filter_map(|c| cases.get(&c.case_no))
+                    .filter(|r| r.status == "completed")
+                    .filter_map(|r| r.finished_at_ms)
+                    .max()?;
+                last = last.max(Some(done));
+            }
+            last.map(from_ms)
+        };
+        out.push(oneseal_domain::dashboard::ProjectFact {
+            permit_at: end(Stage::Construction),
+            completed_at: end(Stage::Completion),
+            code: row.code,
+            registered_at: from_ms(row.registered_at_ms),
+        });
+    }
+    Ok(out)
+}
+
 /// The material every item's one form stands for.
 const APPLICATION_FORM: &str = "application-form";
 

@@ -208,3 +208,111 @@ fn the_project_clock_counts_working_days_across_the_2026_national_day_holiday() 
     let c = oneseal_domain::project::clock(&green, &[], filed, &cal).unwrap();
     assert_eq!((c.stages[0].span.limit_days, c.to_permit.limit_days, c.whole.limit_days), (5, 19, 31));
 }
+
+/// Working minutes between two instants counted one minute at a time: 09:00–12:00 and 13:30–17:30 Beijing time
+/// on working days.
+fn brute_minutes(cal: &Calendar, from: OffsetDateTime, to: OffsetDateTime) -> i64 {
+    let mut t = from.to_offset(oneseal_domain::clock::CHINA);
+    let mut n = 0;
+    while t < to {
+        let m = i64::from(t.hour()) * 60 + i64::from(t.minute());
+        if cal.is_workday(t.date()).unwrap() && ((540..720).contains(&m) || (810..1050).contains(&m)) {
+            n += 1;
+        }
+        t += time::Duration::minutes(1);
+    }
+    n
+}
+
+#[test]
+fn the_1230_figures_measure_the_bundle_end_to_end_and_projects_from_filing_against_a_brute_force_count() {
+    use oneseal_domain::dashboard::{compute, parse_targets, CaseFact, ProjectFact};
+    let cal = calendar();
+    let targets = parse_targets(&std::fs::read_to_string(root().join("catalog/targets.toml")).unwrap()).unwrap();
+    let now = datetime!(2026-10-20 12:00 +8);
+    let case = |no: &str, code: &str, sub: OffsetDateTime, fin: OffsetDateTime, lic: Option<OffsetDateTime>| CaseFact {
+        case_no: no.into(),
+        item_code: code.into(),
+        department: "bureau-market".into(),
+        channel: "online".into(),
+        service_point: "online".into(),
+        status: "completed".into(),
+        submitted_at: sub,
+        finished_at: Some(fin),
+        deadline: None,
+        immediate: false,
+        last_license_at: lic,
+    };
+    let facts = vec![
+        // Company setup as the bundle: application to last licence (the delivery later does not count).
+        case(
+            "B1",
+            "company-setup-half-day",
+            datetime!(2026-10-09 09:30 +8),
+            datetime!(2026-10-12 16:00 +8),
+            Some(datetime!(2026-10-09 11:00 +8)),
+        ),
+        case(
+            "B2",
+            "company-setup-half-day",
+            datetime!(2026-09-30 16:00 +8),
+            datetime!(2026-10-08 10:00 +8),
+            Some(datetime!(2026-10-08 09:45 +8)),
+        ),
+        // One item of company setup on its own is not company setup.
+        case(
+            "I1",
+            "11640100MB960001070100001000001",
+            datetime!(2026-10-12 09:00 +8),
+            datetime!(2026-10-12 09:10 +8),
+            None,
+        ),
+        // Real-estate registration per case.
+        case(
+            "R1",
+            "11640100MB960014130200039000001",
+            datetime!(2026-10-13 14:00 +8),
+            datetime!(2026-10-15 10:00 +8),
+            None,
+        ),
+    ];
+    let projects = vec![
+        ProjectFact {
+            code: "P1".into(),
+            registered_at: datetime!(2026-08-03 10:00 +8),
+            permit_at: Some(datetime!(2026-10-09 15:00 +8)),
+            completed_at: None,
+        },
+        ProjectFact {
+            code: "P2".into(),
+            registered_at: datetime!(2026-07-01 09:00 +8),
+            permit_at: Some(datetime!(2026-08-10 09:00 +8)), // not this month
+            completed_at: Some(datetime!(2026-10-16 17:00 +8)),
+        },
+    ];
+    let d = compute(&facts, &projects, &targets, now, &cal).unwrap();
+    let days = |a, b| brute_minutes(&cal, a, b) as f64 / 420.0;
+    let by = |id: &str| d.targets.iter().find(|t| t.id == id).unwrap().clone();
+    let expect = [
+        (
+            "company-setup",
+            vec![
+                days(datetime!(2026-10-09 09:30 +8), datetime!(2026-10-09 11:00 +8)),
+                days(datetime!(2026-09-30 16:00 +8), datetime!(2026-10-08 09:45 +8)),
+            ],
+        ),
+        ("real-estate-registration", vec![days(datetime!(2026-10-13 14:00 +8), datetime!(2026-10-15 10:00 +8))]),
+        ("project-approval", vec![days(datetime!(2026-08-03 10:00 +8), datetime!(2026-10-09 15:00 +8))]),
+        ("project-whole-process", vec![days(datetime!(2026-07-01 09:00 +8), datetime!(2026-10-16 17:00 +8))]),
+    ];
+    for (id, xs) in expect {
+        let t = by(id);
+        let avg = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert_eq!(t.completed, xs.len() as i64, "{id}");
+        let got = t.average_working_days.unwrap();
+        assert!((got - avg).abs() < 1e-9, "{id}: {got} against the brute-force {avg}");
+        assert_eq!(t.met, Some(avg <= t.max_working_days), "{id}");
+    }
+    // B2 crossed the holiday: 30 Sep 16:00–17:30 and 8 Oct 09:00–09:45 = 135 minutes.
+    assert_eq!(brute_minutes(&cal, datetime!(2026-09-30 16:00 +8), datetime!(2026-10-08 09:45 +8)), 135);
+}

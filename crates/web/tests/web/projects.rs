@@ -56,10 +56,16 @@ fn case_nos(r: &Resp) -> Vec<String> {
     r.body["receipts"].as_array().unwrap().iter().map(|x| x["case_no"].as_str().unwrap().to_string()).collect()
 }
 
+fn instant(v: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(v.as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap()
+}
+
 #[test]
+// Sessions expire as the clock moves: each advance signs the owner and the assistant in again.
+#[allow(unused_assignments)]
 fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
     each_backend(|t| {
-        let owner = t.login("company");
+        let mut owner = t.login("company");
         // The citizen is the company's authorised agent (demo data): they see its projects. The regulator is not.
         let citizen = t.login("citizen");
         let outsider = t.login("regulator");
@@ -103,15 +109,19 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         assert_eq!((twice.status, twice.body["code"].as_str()), (422, Some("nothing_to_start")));
         let p = t.get(&format!("/api/v1/projects/{CODE}"), Some(&owner)).body;
         assert_eq!(p["clock"]["stages"][0]["level"], "green", "{:?}", p["clock"]);
+        t.clock.set(datetime!(2026-03-04 10:30 +8));
         for no in &land {
             work(t, no);
         }
+        t.clock.set(datetime!(2026-03-05 09:15 +8));
+        owner = t.login("company");
 
         // The owner authorises the bureau's assistant (代办员), who submits the next stages for the owner.
-        let helper = t.login(ASSISTANT);
+        let mut helper = t.login(ASSISTANT);
         assert_eq!(t.get(&format!("/api/v1/projects/{CODE}"), Some(&helper)).status, 404);
         let r = t.post(&format!("/api/v1/projects/{CODE}/assistants"), Some(&helper), &json!({"assistant": ASSISTANT}));
         assert_eq!(r.status, 403, "only an applicant's role authorises: {:?}", r.body);
+        let outsider = t.login("regulator");
         let r =
             t.post(&format!("/api/v1/projects/{CODE}/assistants"), Some(&outsider), &json!({"assistant": ASSISTANT}));
         assert_eq!(r.status, 403, "{:?}", r.body);
@@ -128,9 +138,12 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         let c = t.get(&format!("/api/v1/cases/{}", eng[0]), Some(&owner)).body;
         let land_proof = c["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "land-proof").cloned();
         assert!(land_proof.is_some_and(|m| m["license"].is_string()), "licence reused: {:?}", c["materials"]);
+        t.clock.set(datetime!(2026-03-09 15:00 +8));
         for no in &eng {
             work(t, no);
         }
+        t.clock.set(datetime!(2026-03-10 10:00 +8));
+        (owner, helper) = (t.login("company"), t.login(ASSISTANT));
 
         // Stage 3 (施工许可): the drawing review first, the permit after it — reusing the planning permit.
         let r = start(t, &helper, "construction", &stage_body(t, &helper, "construction"));
@@ -141,19 +154,26 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         let planning =
             c["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "planning-permit").cloned();
         assert!(planning.is_some_and(|m| m["license"].is_string()), "{:?}", c["materials"]);
+        t.clock.set(datetime!(2026-03-11 16:00 +8));
         work(t, &review[0]);
+        owner = t.login("company");
         let r = start(t, &owner, "construction", &stage_body(t, &owner, "construction"));
         assert_eq!(r.status, 201, "{:?}", r.body);
         let permit = case_nos(&r);
         let c = t.get(&format!("/api/v1/cases/{}", permit[0]), Some(&owner)).body;
         let drawings = c["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "construction-drawings");
         assert!(drawings.is_some(), "the drawings given for the review are carried: {:?}", c["materials"]);
+        t.clock.set(datetime!(2026-03-13 11:00 +8));
         work(t, &permit[0]);
+        t.clock.set(datetime!(2026-03-16 09:30 +8));
+        (owner, helper) = (t.login("company"), t.login(ASSISTANT));
 
         // Stage 4 (竣工验收): joint acceptance, then the completion filing.
         let r = start(t, &owner, "completion", &stage_body(t, &owner, "completion"));
         assert_eq!(r.status, 201, "{:?}", r.body);
+        t.clock.set(datetime!(2026-03-18 14:00 +8));
         work(t, &case_nos(&r)[0]);
+        (owner, helper) = (t.login("company"), t.login(ASSISTANT));
         let r = start(t, &helper, "completion", &stage_body(t, &helper, "completion"));
         assert_eq!(r.status, 201, "{:?}", r.body);
         work(t, &case_nos(&r)[0]);
@@ -166,6 +186,28 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         assert_eq!(p["clock"]["to_permit"]["level"], "done");
         assert_eq!(p["clock"]["whole"]["level"], "done");
         assert_eq!(p["clock"]["whole"]["limit_days"], 50);
+        // Filing 2 March to the permit 13 March: 9 working days; to completion 18 March: 12.
+        assert_eq!(p["clock"]["to_permit"]["elapsed_days"], 9, "{:?}", p["clock"]["to_permit"]);
+        assert_eq!(p["clock"]["whole"]["elapsed_days"], 12);
+        let timeline = &p["clock"]["stages"][2]["cases"];
+        assert_eq!(timeline.as_array().unwrap().len(), 2);
+        assert_eq!(timeline[1]["critical"], true, "the permit ends the stage");
+
+        // The "1230" figures: construction from filing to permit and to completion, against a brute-force
+        // count of working minutes between the project's registration and its cases' completion.
+        let cal = t.app.calendar();
+        let filed = instant(&p["registered_at"]);
+        let permit_at = instant(&t.get(&format!("/api/v1/cases/{}", permit[0]), Some(&owner)).body["finished_at"]);
+        let last = p["stages"][3]["cases"][1]["case_no"].as_str().unwrap().to_string();
+        let done_at = instant(&t.get(&format!("/api/v1/cases/{last}"), Some(&owner)).body["finished_at"]);
+        let d = t.get("/api/v1/dashboard", Some(&t.login("supervisor"))).body;
+        for (id, end) in [("project-approval", permit_at), ("project-whole-process", done_at)] {
+            let target = d["targets"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap();
+            let want = brute_working_minutes(&cal, filed, end) as f64 / 420.0;
+            assert_eq!(target["completed"], 1, "{target}");
+            assert!((target["average_working_days"].as_f64().unwrap() - want).abs() < 1e-9, "{target} vs {want}");
+            assert_eq!(target["met"], true);
+        }
         assert_eq!(p["stages"][1]["cases"].as_array().unwrap().len(), 1);
         let sup = t.get(&format!("/api/v1/projects/{CODE}"), Some(&t.login("supervisor")));
         assert_eq!(sup.status, 200);
