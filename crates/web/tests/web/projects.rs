@@ -237,3 +237,67 @@ fn the_green_channel_shortens_the_limits_and_only_administrators_set_it() {
         assert_eq!((r.status, r.body["code"].as_str()), (422, Some("project_code_format")));
     });
 }
+
+#[test]
+fn the_owner_submits_a_stage_from_its_one_form_page_and_sees_stages_clocks_and_timeline() {
+    each_backend(|t| {
+        let token = t.login("company");
+        assert_eq!(register(t, &token, CODE).status, 201);
+        let cookie = format!("oneseal_session={token}");
+        let (status, html) = page_get(t, "/me/projects", Some(&cookie));
+        assert_eq!(status, 200);
+        assert!(html.contains(CODE) && html.contains("我的工程建设项目"), "{html}");
+        let (status, html) = page_get(t, &format!("/me/projects/{CODE}/stages/land-planning"), Some(&cookie));
+        assert_eq!(status, 200);
+        assert!(!html.contains("name=\"f.project_code\""), "the project fills its code");
+        let csrf = html.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+        let form = [
+            ("_csrf", csrf.clone()),
+            ("f.project_address", "银川市金凤区阅海湾".to_string()),
+            ("f.region_code", "640106".to_string()),
+            ("f.contact_phone", "13900000000".to_string()),
+            ("f.land_area", "8000".to_string()),
+            ("m.site-plan", "选址位置图.pdf".to_string()),
+            ("m.land-contract", "出让合同.pdf".to_string()),
+        ];
+        let post = |form: &[(&str, String)], csrf_ok: bool| {
+            let body = form
+                .iter()
+                .filter(|(k, _)| csrf_ok || *k != "_csrf")
+                .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            let agent: ureq::Agent =
+                ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+            let mut r = agent
+                .post(&format!("{}/me/projects/{CODE}/stages/land-planning", t.base))
+                .header("Accept", "text/html")
+                .header("Origin", &t.base)
+                .header("Cookie", &cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(body.as_bytes())
+                .unwrap();
+            let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            (r.status().as_u16(), loc, r.body_mut().read_to_string().unwrap_or_default())
+        };
+        let events = t.events();
+        assert_eq!(post(&form, false).0, 403, "a form without the session's CSRF token is refused");
+        let mut bad = form.to_vec();
+        bad[3].1 = "12".into();
+        let (status, _, html) = post(&bad, true);
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("data-testid=\"stage-error\""));
+        assert_eq!(t.events(), events, "nothing started");
+        let (status, loc, _) = post(&form, true);
+        assert_eq!((status, loc.as_str()), (303, format!("/me/projects/{CODE}").as_str()));
+        let (status, html) = page_get(t, &format!("/me/projects/{CODE}"), Some(&cookie));
+        assert_eq!(status, 200);
+        assert_eq!(html.matches("data-testid=\"stage\"").count(), 4);
+        assert_eq!(html.matches("data-testid=\"bar\"").count(), 2, "both cases of the stage on the timeline");
+        assert!(html.contains("data-testid=\"stage-clock\" data-level=\"green\""), "{html}");
+        assert!(html.contains("data-testid=\"whole-clock\" data-level=\"green\""));
+        // Someone else's session does not see the page.
+        let other = format!("oneseal_session={}", t.login("regulator"));
+        assert_eq!(page_get(t, &format!("/me/projects/{CODE}"), Some(&other)).0, 404);
+    });
+}
