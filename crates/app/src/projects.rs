@@ -45,16 +45,16 @@ pub fn parse_code(s: &str) -> Result<ProjectCode, AppError> {
     Ok(ProjectCode::parse(s)?)
 }
 
+/// A project's state as its row holds it.
+fn state_of(row: &ProjectRow) -> Result<ProjectState, AppError> {
+    serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("project {}: {e}", row.code)))
+}
+
 /// Fold one stored event of a project into its row (commands and `rebuild`).
 pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<ProjectState, AppError> {
     let ev: ProjectEvent = decode(e)?;
     let code = e.stream_id.trim_start_matches("project-");
-    let before = match db.project(code)? {
-        Some(row) => {
-            Some(serde_json::from_str::<ProjectState>(&row.state).map_err(|x| AppError::Internal(x.to_string()))?)
-        }
-        None => None,
-    };
+    let before = db.project(code)?.map(|row| state_of(&row)).transpose()?;
     let st = project::apply(before, &ev, from_ms(e.at_ms))
         .ok_or_else(|| AppError::Internal(format!("{}: an event before the project's registration", e.stream_id)))?;
     let row = ProjectRow {
@@ -194,7 +194,7 @@ type Loaded = (ProjectState, i64, Vec<(CaseState, BTreeMap<String, u32>)>);
 
 fn load(db: &mut Db, code: &ProjectCode) -> Result<Loaded, AppError> {
     let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
-    let st: ProjectState = serde_json::from_str(&row.state).map_err(|e| AppError::Internal(e.to_string()))?;
+    let st = state_of(&row)?;
     let mut cases = Vec::new();
     for c in st.cases() {
         let no = crate::cases::stored_case_no(&c.case_no)?;
@@ -547,8 +547,7 @@ impl App {
         self.store
             .write(move |db| -> Result<ProjectState, AppError> {
                 let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
-                let st: ProjectState =
-                    serde_json::from_str(&row.state).map_err(|e| AppError::Internal(e.to_string()))?;
+                let st = state_of(&row)?;
                 if !may_see(&actor, &st) {
                     return Err(AppError::NotFound(format!("project {code}")));
                 }
@@ -606,7 +605,7 @@ pub(crate) fn project_facts(
 ) -> Result<Vec<oneseal_domain::dashboard::ProjectFact>, AppError> {
     let mut out = Vec::new();
     for row in db.projects_since(since_ms)? {
-        let st: ProjectState = serde_json::from_str(&row.state).map_err(|e| AppError::Internal(e.to_string()))?;
+        let st = state_of(&row)?;
         let nos: Vec<&str> = st.cases().map(|c| c.case_no.as_str()).collect();
         let cases = db.get_cases(&nos)?;
         let end = |stage: Stage| -> Option<time::OffsetDateTime> {
