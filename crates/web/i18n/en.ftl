@@ -253,7 +253,7 @@ apply-materials-missing = { $n ->
    *[other] { $n } required materials are missing.
 }
 apply-material-missing = Upload this material.
-apply-file-type = Unsupported file: upload a PDF, JPG or PNG file.
+apply-file-type = Unsupported file: upload a PDF, JPG or PNG file (drawings: DWG or DXF).
 apply-file-too-large = File too large: at most 10 MB each.
 apply-file-failed = The upload failed; please try again.
 apply-no-profile = We cannot tell who is applying: complete your profile or choose an organisation you act for.

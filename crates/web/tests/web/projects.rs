@@ -145,8 +145,22 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         t.clock.set(datetime!(2026-03-10 10:00 +8));
         (owner, helper) = (t.login("company"), t.login(ASSISTANT));
 
-        // Stage 3 (施工许可): the drawing review first, the permit after it — reusing the planning permit.
-        let r = start(t, &helper, "construction", &stage_body(t, &helper, "construction"));
+        // Stage 3 (施工许可): the drawing review first, the permit after it — reusing the planning permit. The
+        // drawings are uploaded once, as a DWG (多图联审 accepts DWG and DXF as files), and serve both cases.
+        let dwg = [b"AC1032".as_slice(), &[0u8; 64]].concat();
+        let (status, file) = upload(t, &helper, "总平面图.dwg", &dwg);
+        assert_eq!((status, file["content_type"].as_str()), (201, Some("image/vnd.dwg")), "{file}");
+        let (status, dxf) =
+            upload(t, &helper, "平面.dxf", b"999\nexported\n  0\nSECTION\n  2\nHEADER\n  0\nENDSEC\n  0\nEOF\n");
+        assert_eq!((status, dxf["content_type"].as_str()), (201, Some("image/vnd.dxf")), "{dxf}");
+        assert_eq!(upload(t, &helper, "假图纸.dwg", b"AC10XYnot a drawing").1["code"], "attachment_type");
+        let mut body = stage_body(t, &helper, "construction");
+        for m in body["materials"].as_array_mut().unwrap() {
+            if m["material_id"] == "construction-drawings" {
+                m["attachment"] = file["id"].clone();
+            }
+        }
+        let r = start(t, &helper, "construction", &body);
         assert_eq!(r.status, 201, "{:?}", r.body);
         let review = case_nos(&r);
         assert_eq!(review.len(), 1, "the permit waits for the drawing review");
@@ -162,7 +176,14 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         let permit = case_nos(&r);
         let c = t.get(&format!("/api/v1/cases/{}", permit[0]), Some(&owner)).body;
         let drawings = c["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "construction-drawings");
-        assert!(drawings.is_some(), "the drawings given for the review are carried: {:?}", c["materials"]);
+        let drawings = drawings.unwrap_or_else(|| panic!("the drawings given for the review are carried: {c}"));
+        assert_eq!((&drawings["attachment"], &drawings["digest"]), (&file["id"], &file["sha256"]), "{drawings}");
+        // The permit's reviewers read the same drawing set, as a download.
+        let id = file["id"].as_str().unwrap();
+        let reviewer = t.login("bureau-construction-reviewer");
+        let got = t.get(&format!("/api/v1/attachments/{id}?case_no={}", permit[0]), Some(&reviewer));
+        assert_eq!(got.status, 200, "{:?}", got.body);
+        assert_eq!(got.header("content-disposition"), Some("attachment"));
         t.clock.set(datetime!(2026-03-13 11:00 +8));
         work(t, &permit[0]);
         t.clock.set(datetime!(2026-03-16 09:30 +8));
