@@ -170,6 +170,12 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         assert!(planning.is_some_and(|m| m["license"].is_string()), "{:?}", c["materials"]);
         t.clock.set(datetime!(2026-03-11 16:00 +8));
         work(t, &review[0]);
+        // One consolidated review result, issued under the bureau's seal (a verifiable electronic licence).
+        let c = t.get(&format!("/api/v1/cases/{}", review[0]), Some(&t.login("company"))).body;
+        let certificate =
+            c["licenses"][0].as_str().unwrap_or_else(|| panic!("a sealed review result: {c}")).to_string();
+        let v = t.post("/api/v1/verify", None, &json!({ "input": certificate }));
+        assert_eq!(v.body["status"], "valid", "{:?}", v.body);
         owner = t.login("company");
         let r = start(t, &owner, "construction", &stage_body(t, &owner, "construction"));
         assert_eq!(r.status, 201, "{:?}", r.body);
@@ -197,6 +203,11 @@ fn a_social_investment_project_goes_from_filing_to_completion_acceptance() {
         (owner, helper) = (t.login("company"), t.login(ASSISTANT));
         let r = start(t, &helper, "completion", &stage_body(t, &helper, "completion"));
         assert_eq!(r.status, 201, "{:?}", r.body);
+        // The completion filing follows: the sealed joint acceptance opinion stands for its material.
+        let filing = t.get(&format!("/api/v1/cases/{}", case_nos(&r)[0]), Some(&helper)).body;
+        let joint =
+            filing["materials"].as_array().unwrap().iter().find(|m| m["material_id"] == "joint-acceptance").cloned();
+        assert!(joint.is_some_and(|m| m["license"].is_string()), "{:?}", filing["materials"]);
         work(t, &case_nos(&r)[0]);
 
         let p = t.get(&format!("/api/v1/projects/{CODE}"), Some(&owner)).body;
