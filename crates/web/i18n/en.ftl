@@ -1085,5 +1085,4 @@ project-yes = Yes
 project-no = No
 project-materials = Materials
 project-file-name = File name
-project-phone = Contact phone
 project-submit-stage = Submit this stage

@@ -1046,5 +1046,4 @@ project-yes = 是
 project-no = 否
 project-materials = 申请材料
 project-file-name = 文件名
-project-phone = 联系电话
 project-submit-stage = 提交本阶段

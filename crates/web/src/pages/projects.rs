@@ -224,7 +224,8 @@ async fn submit_stage(
             })
         })
         .collect();
-    let phone = Some(get("phone").trim().to_string()).filter(|x| !x.is_empty());
+    // The form's contact phone is the owner's phone on every case of the stage.
+    let phone = values.get("contact_phone").and_then(Value::as_str).map(str::to_string);
     let sub = StageSubmission { form: values, materials: given, phone };
     match s.app.start_stage(&p.actor, &code, &stage, sub).await {
         Ok(_) => Redirect::to(&format!("/me/projects/{}", super::encode(&code))).into_response(),
