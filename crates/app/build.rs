@@ -7,13 +7,13 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
-    for sub in ["", "items", "bundles"] {
+    for sub in ["", "items", "bundles", "project-types"] {
         let dir = root.join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
         let rd = match std::fs::read_dir(&dir) {
             Ok(rd) => rd,
             // Bundles are optional; the catalog itself and its items are not.
-            Err(_) if sub == "bundles" => continue,
+            Err(_) if sub == "bundles" || sub == "project-types" => continue,
             Err(e) => panic!("the demo catalog {} cannot be read: {e}", dir.display()),
         };
         for e in rd.flatten() {

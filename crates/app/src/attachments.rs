@@ -1,7 +1,7 @@
 //! Uploaded materials (附件) and application drafts (草稿).
 //!
-//! Files are checked by their first bytes (PDF, JPEG, PNG only — the name and the browser's claimed type are not
-//! trusted), limited in size, sealed with SM4-GCM and stored once under a random id. A case references a file by
+//! Files are checked by their first bytes (PDF, JPEG, PNG, and the drawings of 多图联审: AutoCAD DWG and DXF — the
+//! name and the browser's claimed type are not trusted), limited in size, sealed with SM4-GCM and stored once under a random id. A case references a file by
 //! id and the application writes the file's SHA-256 into the event, so the transparency log covers what was
 //! submitted. Only the uploader, or staff who may see a case that references the file, can read it.
 
@@ -63,8 +63,40 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
         Some("image/jpeg")
     } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
         Some("image/png")
+    } else if bytes.len() >= 6 && bytes.starts_with(b"AC10") && bytes[4..6].iter().all(u8::is_ascii_digit) {
+        // DWG: the version string AC1012 (R13) … AC1032 (2018+).
+        Some(DWG)
+    } else if is_dxf(bytes) {
+        Some(DXF)
     } else {
         None
+    }
+}
+
+/// An AutoCAD drawing (DWG).
+pub const DWG: &str = "image/vnd.dwg";
+/// A drawing exchange file (DXF).
+pub const DXF: &str = "image/vnd.dxf";
+
+/// A drawing is downloaded, never shown in the browser.
+pub fn is_drawing(content_type: &str) -> bool {
+    content_type == DWG || content_type == DXF
+}
+
+/// DXF: binary (its sentinel) or ASCII — group code 0 then `SECTION` on the first lines, after any `999` comments.
+fn is_dxf(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"AutoCAD Binary DXF\r\n\x1a\x00") {
+        return true;
+    }
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head));
+    let mut lines = text.lines().map(str::trim);
+    loop {
+        match (lines.next(), lines.next()) {
+            (Some("999"), Some(_)) => continue,
+            (Some("0"), Some("SECTION")) => return true,
+            _ => return false,
+        }
     }
 }
 
@@ -98,7 +130,7 @@ impl App {
             ));
         }
         let Some(content_type) = sniff(bytes) else {
-            return Err(AppError::invalid("attachment_type", "only PDF, JPEG and PNG files are accepted"));
+            return Err(AppError::invalid("attachment_type", "only PDF, JPEG, PNG, DWG and DXF files are accepted"));
         };
         let row = AttachmentRow {
             id: format!("att_{}", crate::random_hex(16)?),

@@ -563,13 +563,43 @@ impl App {
             return Err(AppError::Forbidden("only applicants and window clerks submit applications".into()));
         };
         let def = self.definition_for(&req)?;
-        self.reuse_licenses(actor, &def, &id_number, &mut req.form, &mut req.materials).await?;
-        let holder_index = self.clear_index(&id_number);
-        let calendar = self.calendar();
-        let now = self.now();
+        let prepared = self.prepare_submission(actor, def, req, channel, account, id_number).await?;
         let query_code = new_query_code()?;
         let actor = actor.clone();
         let scope = format!("submit:{}", actor.id);
+        let app = self.clone();
+        let now = self.now();
+        self.store
+            .write(move |db| -> Result<(Receipt, bool), AppError> {
+                if let Some(k) = &idempotency_key {
+                    if let Some(prev) = db.idempotency_get(&scope, k)? {
+                        let r: Receipt = serde_json::from_str(&prev).map_err(|e| AppError::Internal(e.to_string()))?;
+                        return Ok((r, false));
+                    }
+                }
+                let receipt = submit_in(&app, db, prepared, &actor, &actor.id, query_code, now)?;
+                if let Some(k) = &idempotency_key {
+                    let body = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.to_string()))?;
+                    db.idempotency_put(&scope, k, &body, ms(now))?;
+                }
+                Ok((receipt, true))
+            })
+            .await
+    }
+
+    /// What every submission checks and fills in before its write: licences reused (免提交), the service point
+    /// (同城通办: a point of the network accepts only what it handles, every item of a bundle).
+    pub(crate) async fn prepare_submission(
+        &self,
+        actor: &Actor,
+        def: Arc<CaseDefinition>,
+        mut req: SubmitRequest,
+        channel: Channel,
+        account: Option<String>,
+        id_number: ClearId,
+    ) -> Result<Prepared, AppError> {
+        self.reuse_licenses(actor, &def, &id_number, &mut req.form, &mut req.materials).await?;
+        let holder_index = self.clear_index(&id_number);
         // A clerk's application is recorded at the clerk's own post unless the request names another point.
         let post = if actor.is_staff() {
             let me = actor.id.clone();
@@ -581,7 +611,6 @@ impl App {
         if service_point.chars().count() > 100 {
             return Err(AppError::invalid("invalid_service_point", "service_point is longer than 100 characters"));
         }
-        // 同城通办: a point of the service network accepts what it handles (every item of a bundle).
         if let Some(p) = self.network().point(&service_point) {
             let view = self.catalog();
             let items: Vec<String> = match (&req.item_code, &req.bundle_code) {
@@ -599,57 +628,20 @@ impl App {
                 ));
             }
         }
-        let app = self.clone();
-        self.store
-            .write(move |db| -> Result<(Receipt, bool), AppError> {
-                if let Some(k) = &idempotency_key {
-                    if let Some(prev) = db.idempotency_get(&scope, k)? {
-                        let r: Receipt = serde_json::from_str(&prev).map_err(|e| AppError::Internal(e.to_string()))?;
-                        return Ok((r, false));
-                    }
-                }
-                // Uploaded files must be the submitter's own (the applicant's, or the clerk's scans).
-                let day = local_date(now);
-                let seq = db.next_counter(&format!("case-{}", format_date(day)))?;
-                let case_no = CaseNo::new(day, seq as u64);
-                crate::attachments::bind_attachments(db, &actor.id, &case_no, &mut req.materials)?;
-                crate::licensing::check_license_refs(db, &def, Some(&holder_index), &req.materials, day)?;
-                let sub = Submission {
-                    case_no: case_no.clone(),
-                    channel,
-                    service_point,
-                    applicant: ApplicantInfo::new(
-                        id_number,
-                        req.applicant.name.trim().to_string(),
-                        req.applicant.phone.clone(),
-                        account,
-                    ),
-                    form: req.form,
-                    materials: req.materials,
-                    query_code_digest: sha256_hex(&normalize_query_code(&query_code)),
-                };
-                let ctx = Ctx { now, actor: &actor, calendar: &calendar, def: &def };
-                let events = case::submit(sub, &ctx)?;
-                let st =
-                    record(&app, db, None, 0, events, &actor.id, now, &case_no, &def.form, Some(holder_index.clone()))?;
-                let (promised, promised_provisional) = promised_completion(&def, &calendar, now);
-                let receipt = Receipt {
-                    case_no: case_no.clone(),
-                    query_code: query_code.clone(),
-                    status: st.status.as_str().into(),
-                    version: st.version as i64,
-                    title: st.title.clone(),
-                    promised_completion: promised,
-                    promised_provisional,
-                    filing_receipt: if def.filing { st.licenses.first().cloned() } else { None },
-                };
-                if let Some(k) = &idempotency_key {
-                    let body = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.to_string()))?;
-                    db.idempotency_put(&scope, k, &body, ms(now))?;
-                }
-                Ok((receipt, true))
-            })
-            .await
+        Ok(Prepared {
+            def,
+            id_number,
+            holder_index,
+            account,
+            channel,
+            service_point,
+            name: req.applicant.name.trim().to_string(),
+            phone: req.applicant.phone.clone(),
+            form: req.form,
+            materials: req.materials,
+            carried: Vec::new(),
+            calendar: self.calendar(),
+        })
     }
 
     /// The receipt of a submission this actor made with `idempotency_key` (to show it again at its own address
@@ -878,6 +870,80 @@ fn promised_completion(def: &CaseDefinition, cal: &Arc<Calendar>, now: OffsetDat
 
 /// Alphabet of query codes: Crockford's base 32 (no I, L, O, U), easy to read aloud and to type.
 const QUERY_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A submission checked and filled in, ready to be written ([`App::prepare_submission`]).
+pub(crate) struct Prepared {
+    pub(crate) def: Arc<CaseDefinition>,
+    id_number: ClearId,
+    holder_index: String,
+    account: Option<String>,
+    channel: Channel,
+    service_point: String,
+    name: String,
+    phone: Option<String>,
+    pub(crate) form: Map<String, Value>,
+    pub(crate) materials: Vec<MaterialRef>,
+    /// Materials carried over from earlier cases (a project's): their files are already bound and their digests
+    /// were set by this application, so they are added after the new ones are bound.
+    pub(crate) carried: Vec<MaterialRef>,
+    calendar: Arc<Calendar>,
+}
+
+/// Write one prepared submission in the caller's transaction: number the case, bind its uploaded files (the
+/// submitter's own: `files_of`), check the licences it cites, record its events and projections; its receipt.
+pub(crate) fn submit_in(
+    app: &App,
+    db: &mut Db,
+    p: Prepared,
+    actor: &Actor,
+    files_of: &str,
+    query_code: String,
+    now: OffsetDateTime,
+) -> Result<Receipt, AppError> {
+    let Prepared {
+        def,
+        id_number,
+        holder_index,
+        account,
+        channel,
+        service_point,
+        name,
+        phone,
+        form,
+        mut materials,
+        carried,
+        calendar,
+    } = p;
+    let day = local_date(now);
+    let seq = db.next_counter(&format!("case-{}", format_date(day)))?;
+    let case_no = CaseNo::new(day, seq as u64);
+    crate::attachments::bind_attachments(db, files_of, &case_no, &mut materials)?;
+    materials.extend(carried);
+    crate::licensing::check_license_refs(db, &def, Some(&holder_index), &materials, day)?;
+    let sub = Submission {
+        case_no: case_no.clone(),
+        channel,
+        service_point,
+        applicant: ApplicantInfo::new(id_number, name, phone, account),
+        form,
+        materials,
+        query_code_digest: sha256_hex(&normalize_query_code(&query_code)),
+    };
+    let ctx = Ctx { now, actor, calendar: &calendar, def: &def };
+    let events = case::submit(sub, &ctx)?;
+    let st = record(app, db, None, 0, events, &actor.id, now, &case_no, &def.form, Some(holder_index))?;
+    let (promised, promised_provisional) = promised_completion(&def, &calendar, now);
+    Ok(Receipt {
+        case_no,
+        query_code,
+        status: st.status.as_str().into(),
+        version: st.version as i64,
+        title: st.title.clone(),
+        promised_completion: promised,
+        promised_provisional,
+        filing_receipt: if def.filing { st.licenses.first().cloned() } else { None },
+    })
+}
 
 /// A new query code: 10 characters of Crockford base 32 (50 bits), shown as two groups of five.
 pub fn new_query_code() -> Result<String, AppError> {

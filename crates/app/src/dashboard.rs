@@ -175,14 +175,29 @@ impl App {
         // From the first day of last month's 31-day window: enough for the month and the 30-day trend.
         let since = ms(now) - 32 * 86_400_000;
         let today = oneseal_domain::calendar::format_date(oneseal_domain::clock::local_date(now));
-        let (rows, overdue, alerts, liaison) = self
+        let targets = builtin_targets()?;
+        let bundles: Vec<String> = targets.iter().flat_map(|t| t.bundles.iter().cloned()).collect();
+        // Projects run for months: those registered in the last two years.
+        let projects_since = ms(now) - 730 * 86_400_000;
+        let (rows, overdue, alerts, liaison, last_licences, projects) = self
             .store
             .read(move |db| -> Result<_, AppError> {
+                let rows = db.dashboard_rows(since)?;
+                // A bundle's end to end: when its last licence was issued (from the case's events).
+                let mut last = std::collections::BTreeMap::new();
+                for r in rows.iter().filter(|r| r.status == "completed" && bundles.contains(&r.subject_code)) {
+                    let events = db.read_stream(&format!("case-{}", r.case_no))?;
+                    if let Some(e) = events.iter().rev().find(|e| e.event_type == "licenses_issued") {
+                        last.insert(r.case_no.clone(), from_ms(e.at_ms));
+                    }
+                }
                 Ok((
-                    db.dashboard_rows(since)?,
+                    rows,
                     db.overdue_by_department(&today)?,
                     db.alert_counts()?,
                     db.liaison_counters(&today)?,
+                    last,
+                    crate::projects::project_facts(db, projects_since)?,
                 ))
             })
             .await?;
@@ -191,7 +206,6 @@ impl App {
             .into_iter()
             .map(|r| CaseFact {
                 immediate: view.latest_item(&r.subject_code).is_some_and(|p| p.body.handling == Handling::Immediate),
-                case_no: r.case_no,
                 item_code: r.subject_code,
                 department: r.department,
                 channel: r.channel,
@@ -200,9 +214,11 @@ impl App {
                 submitted_at: from_ms(r.submitted_at_ms),
                 finished_at: r.finished_at_ms.map(from_ms),
                 deadline: r.deadline.and_then(|d| oneseal_domain::calendar::parse_date(&d).ok()),
+                last_license_at: last_licences.get(&r.case_no).copied(),
+                case_no: r.case_no,
             })
             .collect();
-        let mut numbers = dashboard::compute(&facts, &builtin_targets()?, now, &self.calendar())?;
+        let mut numbers = dashboard::compute(&facts, &projects, &targets, now, &self.calendar())?;
         numbers.overdue_by_department = overdue.into_iter().collect();
         let mut by_dept: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
         for (dept, kind, n) in alerts {

@@ -192,5 +192,7 @@ invalid_from!(
     oneseal_domain::supervision::AlertError,
     oneseal_domain::license::LicenseError,
     oneseal_domain::liaison::LiaisonError,
-    oneseal_domain::shipment::ShipmentError
+    oneseal_domain::shipment::ShipmentError,
+    oneseal_domain::project::ProjectError,
+    oneseal_domain::project::ProjectCodeError
 );

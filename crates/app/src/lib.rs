@@ -22,6 +22,7 @@ pub mod licensing;
 pub mod mail;
 pub mod parties;
 pub mod pd;
+pub mod projects;
 pub mod ratings;
 pub mod rebuild;
 pub mod sealing;

@@ -31,6 +31,7 @@ fn replay_of(stream_id: &str) -> Option<Replay> {
         "appt" => |_, db, e| crate::hall::project_appointment(db, e).map(drop),
         "queue" => |_, db, e| crate::hall::project_number(db, e).map(drop),
         "shipment" => |_, db, e| crate::shipments::project(db, e).map(drop),
+        "project" => |_, db, e| crate::projects::project(db, e).map(drop),
         _ => return None,
     };
     Some(f)

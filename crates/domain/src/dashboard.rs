@@ -28,6 +28,32 @@ pub struct CaseFact {
     pub deadline: Option<Date>,
     /// The item is handled on the spot (即办).
     pub immediate: bool,
+    /// When the case's last licence was issued (a bundle's end to end is application to last licence).
+    pub last_license_at: Option<OffsetDateTime>,
+}
+
+/// A construction project as the "1230" figures measure it: from its filing (registration) to the end of its
+/// 施工许可 stage (the construction permit) and of its 竣工验收 stage (completion acceptance).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectFact {
+    pub code: String,
+    pub registered_at: OffsetDateTime,
+    pub permit_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// What a target measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Each case of the target's items from application to completion, and each case of its bundles from
+    /// application to its last licence (the bundle end to end, 一件事).
+    #[default]
+    Cases,
+    /// Each project from its filing to its construction permit (立项到施工许可).
+    ProjectPermit,
+    /// Each project from its filing to completion acceptance (全流程).
+    ProjectWhole,
 }
 
 /// A "1230" target: a group of items and the longest average working time allowed.
@@ -40,8 +66,14 @@ pub struct Target {
     pub name_en: String,
     /// Longest average, in working days (0.5 = half a working day).
     pub max_working_days: f64,
-    /// Item codes (implementation codes) in the group.
+    /// Item codes (implementation codes) in the group, each case measured on its own.
+    #[serde(default)]
     pub items: Vec<String>,
+    /// Bundle codes in the group, each case measured end to end (application to its last licence).
+    #[serde(default)]
+    pub bundles: Vec<String>,
+    #[serde(default)]
+    pub measure: Measure,
 }
 
 #[derive(Deserialize)]
@@ -54,8 +86,15 @@ struct TargetsFile {
 pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
     let f: TargetsFile = toml::from_str(text).map_err(|e| format!("targets.toml: {e}"))?;
     for t in &f.target {
-        if t.max_working_days.is_nan() || t.max_working_days <= 0.0 || t.items.is_empty() {
-            return Err(format!("targets.toml: target {} needs max_working_days > 0 and items", t.id));
+        let measured = match t.measure {
+            Measure::Cases => !(t.items.is_empty() && t.bundles.is_empty()),
+            Measure::ProjectPermit | Measure::ProjectWhole => t.items.is_empty() && t.bundles.is_empty(),
+        };
+        if t.max_working_days.is_nan() || t.max_working_days <= 0.0 || !measured {
+            return Err(format!(
+                "targets.toml: target {} needs max_working_days > 0, and items or bundles (cases) or neither (projects)",
+                t.id
+            ));
         }
     }
     Ok(f.target)
@@ -68,6 +107,7 @@ pub struct TargetResult {
     pub name: String,
     pub name_en: String,
     pub max_working_days: f64,
+    pub measure: Measure,
     pub completed: i64,
     /// Average working days from submission to completion (None without completed cases).
     pub average_working_days: Option<f64>,
@@ -119,6 +159,7 @@ fn share(part: i64, whole: i64) -> Option<f64> {
 /// enough).
 pub fn compute(
     facts: &[CaseFact],
+    projects: &[ProjectFact],
     targets: &[Target],
     now: OffsetDateTime,
     cal: &Calendar,
@@ -179,7 +220,23 @@ pub fn compute(
             }
         }
         let days = working_minutes(cal, f.submitted_at, fin)? as f64 / WORKING_DAY_MINUTES as f64;
-        working.push((f.item_code.as_str(), days, f.immediate));
+        let end = f.last_license_at.unwrap_or(fin);
+        let end_to_end = working_minutes(cal, f.submitted_at, end)? as f64 / WORKING_DAY_MINUTES as f64;
+        working.push((f.item_code.as_str(), days, f.immediate, end_to_end));
+    }
+    let in_month = |t: OffsetDateTime| {
+        let d = t.to_offset(CHINA).date();
+        d >= month_start && d <= today
+    };
+    let mut permits = Vec::new();
+    let mut wholes = Vec::new();
+    for p in projects {
+        if let Some(at) = p.permit_at.filter(|t| in_month(*t)) {
+            permits.push(working_minutes(cal, p.registered_at, at)? as f64 / WORKING_DAY_MINUTES as f64);
+        }
+        if let Some(at) = p.completed_at.filter(|t| in_month(*t)) {
+            wholes.push(working_minutes(cal, p.registered_at, at)? as f64 / WORKING_DAY_MINUTES as f64);
+        }
     }
     let online: i64 = ["online", "mobile"].iter().map(|c| d.month_by_channel.get(*c).copied().unwrap_or(0)).sum();
     let windows: i64 = ["window", "bank"].iter().map(|c| d.month_by_channel.get(*c).copied().unwrap_or(0)).sum();
@@ -192,13 +249,27 @@ pub fn compute(
     d.average_working_days =
         (!working.is_empty()).then(|| working.iter().map(|w| w.1).sum::<f64>() / working.len() as f64);
     for t in targets {
-        let xs: Vec<f64> = working.iter().filter(|w| t.items.iter().any(|i| i == w.0)).map(|w| w.1).collect();
+        let xs: Vec<f64> = match t.measure {
+            Measure::Cases => working
+                .iter()
+                .filter_map(|w| {
+                    if t.bundles.iter().any(|b| b == w.0) {
+                        Some(w.3)
+                    } else {
+                        t.items.iter().any(|i| i == w.0).then_some(w.1)
+                    }
+                })
+                .collect(),
+            Measure::ProjectPermit => permits.clone(),
+            Measure::ProjectWhole => wholes.clone(),
+        };
         let avg = (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
         d.targets.push(TargetResult {
             id: t.id.clone(),
             name: t.name.clone(),
             name_en: t.name_en.clone(),
             max_working_days: t.max_working_days,
+            measure: t.measure,
             completed: xs.len() as i64,
             average_working_days: avg,
             met: avg.map(|a| a <= t.max_working_days),

@@ -20,6 +20,7 @@ pub mod liaison;
 pub mod license;
 pub mod party;
 pub mod personal_data;
+pub mod project;
 pub mod rating;
 pub mod recompute;
 pub mod roles;

@@ -17,6 +17,10 @@ use time::OffsetDateTime;
 #[path = "domain/hall_stats.rs"]
 mod hall_stats;
 
+/// 工程建设项目: codes, project types, stages and clocks.
+#[path = "domain/projects.rs"]
+mod projects;
+
 /// The hall simulator against the queue's rules and queueing theory.
 #[path = "domain/hall_sim.rs"]
 mod hall_sim;

@@ -493,3 +493,49 @@ fn work_queue_pages_match_a_brute_force_sort() {
         }
     }
 }
+
+fn project_row(code: &str, owner: &str, at: i64, version: i64) -> ProjectRow {
+    ProjectRow {
+        code: code.into(),
+        name: format!("项目 {code}"),
+        project_type: "social-investment-general".into(),
+        owner_account: "company".into(),
+        owner_uscc: owner.into(),
+        registered_at_ms: at,
+        version,
+        state: format!("{{\"v\":{version}}}"),
+        updated_at_ms: at + version,
+    }
+}
+
+#[test]
+fn projects_are_found_by_owner_and_by_assistant_newest_first() {
+    for (name, url) in backends() {
+        let s = open(&url);
+        s.write_blocking(|db| {
+            db.put_project(&project_row("2026-640100-47-03-000001", "ORG-A", 1_000, 1), &[])?;
+            db.put_project(&project_row("2026-640100-47-03-000002", "ORG-A", 2_000, 1), &["helper".into()])?;
+            db.put_project(
+                &project_row("2026-640100-47-03-000003", "ORG-B", 3_000, 1),
+                &["helper".into(), "other".into()],
+            )
+        })
+        .unwrap();
+        // A later version replaces the state and the assistants, never the registration.
+        s.write_blocking(|db| {
+            db.put_project(&project_row("2026-640100-47-03-000003", "ORG-B", 9_999, 2), &["other".into()])
+        })
+        .unwrap();
+        let codes = |rows: Vec<ProjectRow>| rows.into_iter().map(|r| r.code[18..].to_string()).collect::<Vec<_>>();
+        let mine = s.read_blocking(|db| db.projects_of(&["ORG-A".into()], "nobody", 10)).unwrap();
+        assert_eq!(codes(mine), ["000002", "000001"], "{name}");
+        let helped = s.read_blocking(|db| db.projects_of(&[], "helper", 10)).unwrap();
+        assert_eq!(codes(helped), ["000002"], "{name}: revoked on 000003");
+        let both = s.read_blocking(|db| db.projects_of(&["ORG-B".into()], "helper", 1)).unwrap();
+        assert_eq!(codes(both), ["000003"], "{name}: limited");
+        let p = s.read_blocking(|db| db.project("2026-640100-47-03-000003")).unwrap().unwrap();
+        assert_eq!((p.version, p.registered_at_ms, p.state.as_str()), (2, 3_000, "{\"v\":2}"), "{name}");
+        assert_eq!(s.read_blocking(|db| db.projects_since(2_000)).unwrap().len(), 2);
+        assert!(s.read_blocking(|db| db.project("2026-640100-47-03-000009")).unwrap().is_none());
+    }
+}

@@ -586,12 +586,19 @@ pub(super) async fn get_attachment(
     let no = q.case_no.as_deref().and_then(|n| case_no(n).ok());
     let (meta, bytes) = s.app.attachment(&actor, &id, no.as_ref()).await?;
     let ct = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    // Drawings (DWG, DXF) are saved, not shown; PDFs and images are shown in our own pages' frames.
+    let disposition = HeaderValue::from_static(if oneseal_app::attachments::is_drawing(&meta.content_type) {
+        "attachment"
+    } else {
+        "inline"
+    });
     Ok((
         [
             (header::CONTENT_TYPE, ct),
+            (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            // Only PDF, JPEG and PNG are ever stored (checked by their bytes) and nosniff stops any other reading;
+            // Only PDF, JPEG, PNG, DWG and DXF are ever stored (checked by their bytes) and nosniff stops any other reading;
             // the PDF viewer needs no sandbox, and only our own pages may frame the file.
             (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'")),
         ],

@@ -33,6 +33,7 @@ pub use crate::policy::Access;
 mod cases;
 mod catalog;
 mod licences;
+mod projects;
 mod sessions;
 mod shipments;
 mod staff;
@@ -41,6 +42,7 @@ mod videos;
 use self::cases::*;
 use self::catalog::*;
 use self::licences::*;
+use self::projects::*;
 use self::sessions::*;
 use self::shipments::*;
 use self::staff::*;
@@ -172,6 +174,14 @@ pub fn routes() -> crate::routes::Routes {
         .get("/api/v1/shipments/{id}", Access::SignedIn, get_shipment)
         .post("/api/v1/shipments/{id}/collect", Access::Roles(&[Role::WindowClerk]), collect_shipment)
         .post("/api/v1/shipments/{id}/resend", Access::Roles(&[Role::WindowClerk]), resend_shipment)
+        .get("/api/v1/project-types", Access::SignedIn, project_types)
+        .get("/api/v1/projects", Access::SignedIn, list_projects)
+        .post("/api/v1/projects", Access::Roles(&[Role::Applicant]), register_project)
+        .get("/api/v1/projects/{code}", Access::SignedIn, get_project)
+        .get("/api/v1/projects/{code}/stages/{stage}/form", Access::SignedIn, stage_form)
+        .post("/api/v1/projects/{code}/stages/{stage}", Access::SignedIn, start_stage)
+        .post("/api/v1/projects/{code}/assistants", Access::Roles(&[Role::Applicant]), set_assistant)
+        .post("/api/v1/projects/{code}/green-channel", Access::Roles(&[Role::Administrator]), set_green_channel)
         .get("/api/v1/me/data-access", Access::SignedIn, data_access)
         .get("/api/v1/oidc/login", Access::Public, oidc_login)
         .get("/api/v1/oidc/callback", Access::Public, oidc_callback)

@@ -16,6 +16,7 @@ mod kiosk;
 mod liaison;
 mod me;
 mod portal;
+mod projects;
 mod supervise;
 mod verify;
 mod window;
@@ -62,6 +63,7 @@ pub fn routes() -> crate::routes::Routes {
         .merge(account::routes())
         .merge(apply::routes())
         .merge(me::routes())
+        .merge(projects::routes())
         .merge(work::routes())
         .merge(window::routes())
         .merge(kiosk::routes())

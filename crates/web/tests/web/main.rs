@@ -17,6 +17,7 @@ mod hall;
 mod hotline;
 mod licences;
 mod parties;
+mod projects;
 mod security;
 mod shipments;
 mod supervision;

@@ -690,11 +690,18 @@ fn dashboard_numbers_equal_a_brute_force_count() {
         );
         let online = (by_channel.get("online").unwrap_or(&0) + by_channel.get("mobile").unwrap_or(&0)) as f64;
         assert!((b["online_share"].as_f64().unwrap() - online / month_total as f64).abs() < 1e-9);
+        // Company setup is measured as the bundle (企业开办一件事) end to end, not item by item: the company
+        // registrations completed here on their own are not company setups (the bundle is measured against a
+        // brute-force count in the domain tests and in projects.rs).
         let target = b["targets"].as_array().unwrap().iter().find(|x| x["id"] == "company-setup").unwrap();
-        let cavg = company_minutes.iter().sum::<i64>() as f64 / company_minutes.len() as f64 / 420.0;
-        assert_eq!(target["completed"], company_minutes.len());
-        assert!((target["average_working_days"].as_f64().unwrap() - cavg).abs() < 1e-9, "{target}");
-        assert_eq!(target["met"], json!(cavg <= 0.5));
+        assert!(!company_minutes.is_empty(), "the company registrations completed");
+        assert_eq!(
+            (target["completed"].as_i64(), &target["average_working_days"]),
+            (Some(0), &Value::Null),
+            "{target}"
+        );
+        let estate = b["targets"].as_array().unwrap().iter().find(|x| x["id"] == "real-estate-registration").unwrap();
+        assert_eq!(estate["measure"], "cases");
         // Open cases past their deadline day, per department (none here yet; then one, three working days late).
         assert_eq!(b["overdue_by_department"], json!({}));
         t.clock.set(datetime!(2026-03-20 10:00 +8));

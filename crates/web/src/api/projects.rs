@@ -1,0 +1,88 @@
+//! 工程建设项目 (construction projects): the project types, registering a project, the owner's and assistant's
+//! projects, a project with its stages and clocks, a stage's one form, one submission per stage, the assistants
+//! the owner authorises and the green channel.
+
+use super::*;
+
+use oneseal_app::projects::{RegisterProject, StageSubmission};
+
+pub(super) async fn project_types(State(s): State<AppState>, Authed(_actor, _): Authed) -> Res {
+    Ok(Json(json!({ "project_types": s.app.project_types()? })).into_response())
+}
+
+pub(super) async fn list_projects(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {
+    Ok(Json(json!({ "projects": s.app.projects(&actor).await? })).into_response())
+}
+
+pub(super) async fn register_project(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiJson(b): ApiJson<RegisterProject>,
+) -> Res {
+    let st = s.app.register_project(&actor, b).await?;
+    Ok((StatusCode::CREATED, Json(st)).into_response())
+}
+
+pub(super) async fn get_project(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+) -> Res {
+    Ok(Json(s.app.project_view(&actor, &code).await?).into_response())
+}
+
+pub(super) async fn stage_form(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((code, stage)): ApiPath<(String, String)>,
+) -> Res {
+    let (form, materials) = s.app.stage_form(&actor, &code, &stage).await?;
+    Ok(Json(json!({ "form": form, "materials": materials })).into_response())
+}
+
+pub(super) async fn start_stage(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((code, stage)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<StageSubmission>,
+) -> Res {
+    let r = s.app.start_stage(&actor, &code, &stage, b).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AssistantBody {
+    assistant: String,
+    #[serde(default = "yes")]
+    authorised: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub(super) async fn set_assistant(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<AssistantBody>,
+) -> Res {
+    Ok(Json(s.app.set_assistant(&actor, &code, &b.assistant, b.authorised).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GreenBody {
+    on: bool,
+    reason: String,
+}
+
+pub(super) async fn set_green_channel(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<GreenBody>,
+) -> Res {
+    Ok(Json(s.app.set_green_channel(&actor, &code, b.on, &b.reason).await?).into_response())
+}
