@@ -44,6 +44,9 @@ pub struct VideoSettings {
     pub max_seconds: i64,
     /// Hours an unfinished upload is kept after its last byte.
     pub expiry_hours: i64,
+    /// The video-meeting service's room address with `{room}` where the room's name goes (Jitsi, LiveKit …), for
+    /// live video inspections; `None`: live sessions cannot be scheduled.
+    pub meeting_url: Option<String>,
 }
 
 impl Default for VideoSettings {
@@ -53,6 +56,7 @@ impl Default for VideoSettings {
             max_bytes: 500 * 1024 * 1024,
             max_seconds: 600,
             expiry_hours: 24,
+            meeting_url: None,
         }
     }
 }

@@ -15,6 +15,7 @@ mod cases;
 mod channels;
 mod hall;
 mod hotline;
+mod inspections;
 mod licences;
 mod parties;
 mod security;
