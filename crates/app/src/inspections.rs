@@ -184,9 +184,7 @@ fn own_open_task(st: &CaseState, actor: &Actor) -> Option<String> {
     let step = st.current_step.as_ref()?;
     step.tasks
         .iter()
-        .find(|t| {
-            t.status == oneseal_domain::case::TaskStatus::Open && actor.can_work(t.role, t.department.as_ref())
-        })
+        .find(|t| t.status == oneseal_domain::case::TaskStatus::Open && actor.can_work(t.role, t.department.as_ref()))
         .map(|t| t.task_id.clone())
 }
 
@@ -199,7 +197,11 @@ mod tests {
         let a = meeting_url("https://meet.example.gov.cn/{room}").unwrap();
         let b = meeting_url("https://meet.example.gov.cn/{room}").unwrap();
         assert_ne!(a, b);
-        assert!(a.starts_with("https://meet.example.gov.cn/oneseal-") && a.len() == 27 + 8 + 26, "{a}");
+        assert!(
+            a.starts_with("https://meet.example.gov.cn/oneseal-")
+                && a.len() == "https://meet.example.gov.cn/oneseal-".len() + 26,
+            "{a}"
+        );
         assert!(valid_meeting_template("https://jitsi.bureau.local/{room}#config.prejoinPageEnabled=false"));
         assert!(!valid_meeting_template("https://jitsi.bureau.local/fixed-room"));
         assert!(!valid_meeting_template("javascript:{room}"));

@@ -1350,7 +1350,8 @@ fn open_inspection_step<'a, 'd>(
 ) -> Result<(&'a CurrentStep, &'d StepDef), CaseError> {
     let step = state.current_step.as_ref().ok_or_else(|| wrong(state, action))?;
     let sdef = def.step(&step.step_id).map(|(_, d)| d).ok_or_else(|| wrong(state, action))?;
-    let open = state.status == Status::InProgress || (state.status == Status::Suspended && sdef.excluded_time.is_some());
+    let open =
+        state.status == Status::InProgress || (state.status == Status::Suspended && sdef.excluded_time.is_some());
     if !open {
         return Err(wrong(state, action));
     }
@@ -1518,11 +1519,8 @@ fn start_step(
     let mut n = state.task_counter + started_here;
     let mut tasks = Vec::new();
     let joint = s.kind == StepKind::JointReview || (s.kind == StepKind::Inspection && !s.departments.is_empty());
-    let depts: Vec<Option<DepartmentId>> = if joint {
-        s.departments.iter().cloned().map(Some).collect()
-    } else {
-        vec![s.department.clone()]
-    };
+    let depts: Vec<Option<DepartmentId>> =
+        if joint { s.departments.iter().cloned().map(Some).collect() } else { vec![s.department.clone()] };
     for d in depts {
         n += 1;
         tasks.push(TaskSpec { task_id: format!("t{n}"), role: s.role, department: d });

@@ -178,7 +178,8 @@ impl Config {
             if oneseal_app::inspections::valid_meeting_template(t.trim()) {
                 video.meeting_url = Some(t.trim().to_string());
             } else {
-                errors.push(format!("ONESEAL_VIDEO_MEETING_URL must be an http(s) address with one {{room}}, not {t:?}"));
+                errors
+                    .push(format!("ONESEAL_VIDEO_MEETING_URL must be an http(s) address with one {{room}}, not {t:?}"));
             }
         }
         if let Some(v) = lookup("ONESEAL_WEBHOOK_RETRY_SECONDS") {

@@ -398,12 +398,8 @@ pub async fn schedule(
 ) -> Res {
     let case = case_no(&no)?;
     let with_cases = b.with_cases.iter().map(|c| case_no(c)).collect::<Result<Vec<_>, _>>()?;
-    let req = oneseal_app::inspections::ScheduleRequest {
-        visit: b.visit,
-        start: b.start,
-        minutes: b.minutes,
-        with_cases,
-    };
+    let req =
+        oneseal_app::inspections::ScheduleRequest { visit: b.visit, start: b.start, minutes: b.minutes, with_cases };
     s.app.schedule_inspection(&actor, &case, req).await?;
     Ok((StatusCode::CREATED, Json(s.app.inspection_view(&actor, &case).await?)).into_response())
 }

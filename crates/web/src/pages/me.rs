@@ -404,7 +404,12 @@ pub struct ScheduleLines {
 }
 
 /// The scheduled inspection of a case's record, for the applicant's page and the workbench.
-pub fn schedule_lines(ctx: &Ctx, s: &AppState, case_no: &str, r: &oneseal_domain::inspection::InspectionRecord) -> Option<ScheduleLines> {
+pub fn schedule_lines(
+    ctx: &Ctx,
+    s: &AppState,
+    case_no: &str,
+    r: &oneseal_domain::inspection::InspectionRecord,
+) -> Option<ScheduleLines> {
     let sc = r.schedule.as_ref()?;
     let view = s.app.catalog();
     let dept = |d: &str| super::portal::department_name(ctx, &view, d);

@@ -104,10 +104,7 @@ fn live_video_inspection_at_a_slot_with_a_meeting_room_and_the_same_review() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(t.app.drain_subscribers()).unwrap();
         let n = t.get("/api/v1/notifications", Some(&citizen)).body;
-        assert!(
-            n["notifications"].as_array().unwrap().iter().any(|x| x["kind"] == "inspection_scheduled"),
-            "{n:?}"
-        );
+        assert!(n["notifications"].as_array().unwrap().iter().any(|x| x["kind"] == "inspection_scheduled"), "{n:?}");
         // The session's recording goes up through tus and through the same review.
         t.clock.set(time::macros::datetime!(2026-03-03 10:40 +8));
         let (citizen, inspector) = (t.login("citizen"), t.login("bureau-social-reviewer"));
@@ -145,16 +142,15 @@ fn joint_site_inspection_moves_every_case_once_each_department_recorded() {
         let company = t.login("company");
         let mut other = submission(t, &t.item_code("公共场所卫生许可"), "online");
         other["form"]["business_area"] = json!(800);
-        other["applicant"] = json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
+        other["applicant"] =
+            json!({"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"});
         let r = t.post("/api/v1/cases", Some(&company), &other);
         assert_eq!(r.status, 201, "{:?}", r.body);
         let other_no = r.body["case_no"].as_str().unwrap().to_string();
         t.act(&t.login("clerk"), &other_no, "accept", json!({}));
         drive_until(t, &other_no, Some("inspection"));
         let before = t.events();
-        let slot = |with: Vec<&str>| {
-            json!({"visit": "on_site", "start": "2026-03-03T09:30:00+08:00", "minutes": 120, "with_cases": with})
-        };
+        let slot = |with: Vec<&str>| json!({"visit": "on_site", "start": "2026-03-03T09:30:00+08:00", "minutes": 120, "with_cases": with});
         let r = schedule(t, &economy, &food, slot(vec![&hygiene, &other_no]));
         assert_eq!((r.status, r.body["code"].as_str()), (422, Some("joint_other_applicant")), "{:?}", r.body);
         // An item whose inspection cannot be joined (施工许可 is not marked) cannot either; nor a case the
@@ -198,7 +194,11 @@ fn joint_site_inspection_moves_every_case_once_each_department_recorded() {
         // Not every department yet: the joint result waits, and writes nothing.
         let before = t.events();
         let joint = |tok: &str, no: &str| {
-            t.post(&format!("/api/v1/cases/{no}/inspection/joint-result"), Some(tok), &json!({"opinion": "联合踏勘完成"}))
+            t.post(
+                &format!("/api/v1/cases/{no}/inspection/joint-result"),
+                Some(tok),
+                &json!({"opinion": "联合踏勘完成"}),
+            )
         };
         let r = joint(&economy, &food);
         assert_eq!((r.status, r.body["code"].as_str()), (409, Some("findings_awaited")), "{:?}", r.body);
@@ -234,7 +234,11 @@ fn joint_site_inspection_moves_every_case_once_each_department_recorded() {
         assert_eq!(cal.add_working_days(parse(d0), 1).unwrap(), parse(d1));
         let events = t.get(&format!("/api/v1/cases/{fire}/events"), Some(&fire_insp)).body;
         let done = events["events"].as_array().unwrap().iter().rev().find(|e| e["type"] == "task_completed").cloned();
-        assert_eq!(done.unwrap()["opinion"], "疏散通道畅通，需补设应急照明一处", "the task completes with the findings");
+        assert_eq!(
+            done.unwrap()["opinion"],
+            "疏散通道畅通，需补设应急照明一处",
+            "the task completes with the findings"
+        );
         // The applicant's case page shows the findings.
         let (_, html) = page_get(t, &format!("/me/cases/{fire}"), Some(&page_login(t, "citizen")));
         assert!(html.contains("需补设应急照明一处") && html.contains("联合踏勘"), "the case page shows the findings");
