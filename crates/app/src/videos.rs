@@ -874,13 +874,17 @@ impl SealedVideo {
 }
 
 /// ffprobe (Debian's ffmpeg) reading a recording's clear bytes from a pipe: duration, and the first video stream's
-/// size and codec. It may stop reading once it knows enough (the rest is not fed); a watchdog ends it after 60 s.
+/// size and codec. It may stop reading once it knows enough (the rest is not fed); a watchdog ends it when it has
+/// taken no bytes for 60 s (stuck) or runs 60 s after its input ended.
 struct Prober {
     child: std::sync::Arc<Mutex<std::process::Child>>,
     stdin: Option<std::process::ChildStdin>,
     out: std::thread::JoinHandle<Vec<u8>>,
     done: std::sync::Arc<std::sync::atomic::AtomicBool>,
     killed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// When ffprobe last took bytes (or its input ended), ms since `started`.
+    progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    started: std::time::Instant,
 }
 
 impl Prober {
@@ -903,21 +907,26 @@ impl Prober {
         });
         let child = Arc::new(Mutex::new(child));
         let (done, killed) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-        let (c, d, k) = (child.clone(), done.clone(), killed.clone());
+        let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let started = std::time::Instant::now();
+        let (c, d, k, p) = (child.clone(), done.clone(), killed.clone(), progress.clone());
         std::thread::spawn(move || {
-            let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
             while !d.load(Ordering::Relaxed) {
-                if std::time::Instant::now() >= until {
+                let idle = (started.elapsed().as_millis() as u64).saturating_sub(p.load(Ordering::Relaxed));
+                if idle >= 60_000 {
                     if let Ok(mut c) = c.lock() {
-                        k.store(true, Ordering::Relaxed);
-                        let _ = c.kill();
+                        // An ffprobe that already ended is not stuck.
+                        if matches!(c.try_wait(), Ok(None)) {
+                            k.store(true, Ordering::Relaxed);
+                            let _ = c.kill();
+                        }
                     }
                     return;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
         });
-        Ok(Prober { child, stdin, out, done, killed })
+        Ok(Prober { child, stdin, out, done, killed, progress, started })
     }
 
     /// Hand ffprobe the next clear bytes (once it closed its input, the rest is not needed).
@@ -926,12 +935,19 @@ impl Prober {
             if s.write_all(bytes).is_err() {
                 self.stdin = None;
             }
+            self.mark();
         }
+    }
+
+    fn mark(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.progress.store(now, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn finish(mut self) -> Result<Probed, AppError> {
         use std::sync::atomic::Ordering;
         self.stdin = None;
+        self.mark();
         let out = self.out.join().map_err(|_| AppError::Internal("ffprobe's output reader failed".into()))?;
         let status = loop {
             let polled = self.child.lock().map_err(|_| AppError::Internal("ffprobe lock".into()))?.try_wait();

@@ -1000,13 +1000,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                         reason: "或签: one department's sign-off suffices".into(),
                     });
                 }
-                if state.status == Status::Suspended {
-                    // The excluded time ends with the step: the clock runs again.
-                    ev.push(resume_event(state, step, ctx)?);
-                }
-                ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
-                let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
-                advance(state, def, idx, None, ctx, &mut ev)?;
+                finish_step(state, def, step, ctx, &mut ev)?;
             }
             Ok(ev)
         }
@@ -1329,16 +1323,27 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                     opinion: f.findings.clone(),
                 });
             }
-            if state.status == Status::Suspended {
-                // §45: the inspection's time is over; the clock runs again.
-                ev.push(resume_event(state, step, ctx)?);
-            }
-            ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
-            let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
-            advance(state, def, idx, None, ctx, &mut ev)?;
+            finish_step(state, def, step, ctx, &mut ev)?;
             Ok(ev)
         }
     }
+}
+
+/// The step's tasks are done: a §45 excluded time ends with it (the clock runs again), the step completes and the
+/// case moves to its next step.
+fn finish_step(
+    state: &CaseState,
+    def: &CaseDefinition,
+    step: &CurrentStep,
+    ctx: &Ctx,
+    ev: &mut Vec<CaseEvent>,
+) -> Result<(), CaseError> {
+    if state.status == Status::Suspended {
+        ev.push(resume_event(state, step, ctx)?);
+    }
+    ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
+    let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
+    advance(state, def, idx, None, ctx, ev)
 }
 
 /// The current inspection step and its definition, while the case is in progress there — or suspended for the

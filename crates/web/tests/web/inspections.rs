@@ -287,20 +287,7 @@ fn a_joint_result_moves_every_case_or_none() {
 fn a_bundle_inspects_jointly_within_its_case() {
     each_backend(|t| {
         let company = t.login("company");
-        let view = t.app.catalog();
-        let b = view.latest_bundle("open-restaurant").unwrap();
-        let def = view
-            .definition(&oneseal_domain::case::Subject::Bundle { code: "open-restaurant".into(), version: b.version })
-            .unwrap();
-        let materials: Vec<Value> = def
-            .materials
-            .iter()
-            .filter(|m| m.required)
-            .map(|m| json!({"material_id": m.id, "file_name": "x.pdf"}))
-            .collect();
-        let sub = json!({"bundle_code": "open-restaurant", "channel": "online",
-            "applicant": {"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"},
-            "form": fill(&def.form), "materials": materials});
+        let sub = restaurant_submission(t);
         let r = t.post("/api/v1/cases", Some(&company), &sub);
         assert_eq!(r.status, 201, "{:?}", r.body);
         let no = r.body["case_no"].as_str().unwrap().to_string();

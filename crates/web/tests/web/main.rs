@@ -287,6 +287,24 @@ fn submission(t: &TestApp, code: &str, channel: &str) -> Value {
     })
 }
 
+/// A submission of the 开餐馆 bundle (open-restaurant) by the demo company, every required material named.
+fn restaurant_submission(t: &TestApp) -> Value {
+    let view = t.app.catalog();
+    let b = view.latest_bundle("open-restaurant").expect("open-restaurant bundle");
+    let def = view
+        .definition(&oneseal_domain::case::Subject::Bundle { code: "open-restaurant".into(), version: b.version })
+        .unwrap();
+    let materials: Vec<Value> = def
+        .materials
+        .iter()
+        .filter(|m| m.required)
+        .map(|m| json!({"material_id": m.id, "file_name": "x.pdf"}))
+        .collect();
+    json!({"bundle_code": "open-restaurant", "channel": "online",
+        "applicant": {"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"},
+        "form": fill(&def.form), "materials": materials})
+}
+
 /// Work the current step of a case with the demo account of the task's department until the case completes.
 fn drive_to_completion(t: &TestApp, case_no: &str) -> Value {
     drive_until(t, case_no, None)
