@@ -397,7 +397,7 @@ pub async fn schedule(
     crate::extract::ApiJson(b): crate::extract::ApiJson<ScheduleBody>,
 ) -> Res {
     let case = case_no(&no)?;
-    let with_cases = b.with_cases.iter().map(|c| case_no(c)).collect::<Result<Vec<_>, _>>()?;
+    let with_cases = b.with_cases.iter().map(String::as_str).map(case_no).collect::<Result<Vec<_>, _>>()?;
     let req =
         oneseal_app::inspections::ScheduleRequest { visit: b.visit, start: b.start, minutes: b.minutes, with_cases };
     s.app.schedule_inspection(&actor, &case, req).await?;
