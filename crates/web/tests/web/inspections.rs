@@ -211,6 +211,14 @@ fn joint_site_inspection_moves_every_case_once_each_department_recorded() {
         assert_eq!((r.status, r.body["code"].as_str()), (403, Some("forbidden")), "{:?}", r.body);
         assert_eq!(t.events(), before + 1, "only the fire findings were written");
 
+        // The lead's workbench shows the joint inspection, the findings and the joint result's form; another
+        // department's shows its own findings form and no joint result.
+        let (st, html) = page_get(t, &format!("/work/cases/{food}"), Some(&page_login(t, "bureau-economy-reviewer")));
+        assert_eq!(st, 200);
+        assert!(html.contains("data-testid=\"review-schedule\"") && html.contains("joint-result-form"), "lead page");
+        assert!(html.contains(&hygiene) && html.contains("加工区布局合理"), "the other cases and the findings");
+        let (_, html) = page_get(t, &format!("/work/cases/{fire}"), Some(&page_login(t, "fire-reviewer")));
+        assert!(html.contains("findings-form") && !html.contains("joint-result-form"), "a member department's page");
         let r = joint(&economy, &food);
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(r.body["moved"], json!([food, hygiene, fire]));
