@@ -54,6 +54,13 @@
       var p = player(form);
       if (form.hasAttribute("data-at") && p) { data.at_ms = Math.round(p.currentTime * 1000); }
       if (data.points !== undefined) { data.points = data.points.split(/\n+/).filter(function (x) { return x.trim(); }); }
+      // 勘验预约: a datetime-local is Beijing time (the bureau's legal time); the other cases as a list.
+      if (data.start !== undefined) { data.start = data.start.slice(0, 16) + ":00+08:00"; }
+      if (data.minutes !== undefined) { data.minutes = parseInt(data.minutes, 10); }
+      if (data.with_cases !== undefined) {
+        data.with_cases = data.with_cases.split(/[\s,，、]+/).filter(function (x) { return x; });
+      }
+      if (data.satisfied !== undefined) { data.satisfied = data.satisfied === "true"; }
       post(form.getAttribute("data-api"), data, csrf(form))
         .then(function () { window.location.reload(); })
         .catch(function (e) { say(form, e.message); });

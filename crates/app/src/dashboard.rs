@@ -270,20 +270,19 @@ impl App {
 
     /// Working days from request to result of every finished inspection, video against on site, per item.
     pub async fn inspection_days(&self) -> Result<Vec<oneseal_domain::inspection::InspectionDays>, AppError> {
-        let states = self.store.read(|db| db.inspected_case_states().map_err(AppError::from)).await?;
-        let mut facts = Vec::new();
-        for text in states {
-            let st: oneseal_domain::case::CaseState =
-                serde_json::from_str(&text).map_err(|e| AppError::Internal(e.to_string()))?;
-            let Some(rec) = st.inspection else { continue };
-            if let (Some(requested), Some(resulted)) = (rec.requested_at, rec.resulted_at) {
-                facts.push(oneseal_domain::inspection::InspectionFact {
-                    item: st.subject.code().to_string(),
-                    requested,
-                    resulted,
-                    video: rec.by_video,
-                });
-            }
+        let rows = self.store.read(|db| db.inspection_facts().map_err(AppError::from)).await?;
+        let parse = |t: &str| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| AppError::Internal(format!("inspection fact time {t}: {e}")))
+        };
+        let mut facts = Vec::with_capacity(rows.len());
+        for (item, requested, resulted, video) in rows {
+            facts.push(oneseal_domain::inspection::InspectionFact {
+                item,
+                requested: parse(&requested)?,
+                resulted: parse(&resulted)?,
+                video,
+            });
         }
         Ok(oneseal_domain::inspection::inspection_days(&facts, &self.calendar())?)
     }

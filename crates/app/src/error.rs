@@ -112,7 +112,11 @@ impl AppError {
             | AppError::Case(CaseError::WrongStep(_))
             | AppError::Case(CaseError::VideoNotAllowed)
             | AppError::Case(CaseError::MethodFixed(_))
-            | AppError::Case(CaseError::RecordingAwaited) => 409,
+            | AppError::Case(CaseError::RecordingAwaited)
+            | AppError::Case(CaseError::AlreadyScheduled)
+            | AppError::Case(CaseError::NotScheduled(_))
+            | AppError::Case(CaseError::NotHeldYet)
+            | AppError::Case(CaseError::FindingsAwaited(_)) => 409,
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
@@ -159,6 +163,12 @@ impl AppError {
             AppError::Case(CaseError::UnknownChecklistItem(_)) => "勘验清单中没有该项",
             AppError::Case(CaseError::MethodFixed(_)) => "勘验方式已确定，不能更改",
             AppError::Case(CaseError::RecordingAwaited) => "请等待申请人上传新的视频",
+            AppError::Case(CaseError::BadSlot(_)) => "勘验时段不可用（须为将来工作日的办公时间内）",
+            AppError::Case(CaseError::AlreadyScheduled) => "该勘验已预约",
+            AppError::Case(CaseError::NotScheduled(_)) => "尚未预约该勘验",
+            AppError::Case(CaseError::NotHeldYet) => "勘验尚未开始，不能记录勘验意见",
+            AppError::Case(CaseError::NotJoinable) => "该事项的勘验不能联合踏勘",
+            AppError::Case(CaseError::FindingsAwaited(_)) => "仍有部门未记录勘验意见",
             AppError::Case(_) => "当前状态下不能进行此操作",
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",

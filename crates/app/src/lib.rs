@@ -17,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod hall;
 pub mod hotline;
+pub mod inspections;
 pub mod liaison;
 pub mod licensing;
 pub mod mail;

@@ -29,6 +29,7 @@ fn message(kind: &str, title: &str, case_no: &CaseNo) -> Option<String> {
         "decided" => "已作出决定 a decision was made",
         "licenses_issued" => "证照已制发 licence issued",
         "terminated" => "已终止 terminated",
+        "inspection_scheduled" => "已预约勘验，请查看时间与方式 an inspection was scheduled",
         _ => return None,
     };
     Some(format!("{title}: {m}"))

@@ -1,12 +1,13 @@
 //! 视频勘验: inspection recordings, uploaded resumably (tus 1.0: creation, offsets, termination, expiration),
 //! then checked, probed, hashed, sealed at rest and recorded on the case.
 //!
-//! While an upload is open its bytes are appended, chunk by chunk as they arrive, to a part file in the file store
-//! (`{dir}/uploads/{id}.part`): memory does not grow with the file. One request writes an upload at a time (a
+//! While an upload is open its bytes are sealed as they arrive (SM4-GCM records of a segment, [`part`]) and
+//! appended to a part file in the file store (`{dir}/uploads/{id}.part`): memory does not grow with the file, and
+//! nothing of it is in clear on disk. One request writes an upload at a time (a
 //! second one is refused, 409), and the stored offset moves only by compare-and-set, so a stale offset never
 //! overwrites bytes. When the last byte is in, the file must be MP4, MOV or WebM by its first bytes and by ffprobe
-//! (duration, size, codec; limits from configuration); it is then hashed (SHA-256 and SM3) and sealed with SM4-GCM
-//! in segments of [`SEGMENT`] bytes into `{dir}/videos/{id}.osv` (each segment bound to the video and its place,
+//! (duration, size, codec; limits from configuration; ffprobe reads the clear bytes from a pipe); in the same pass
+//! it is hashed (SHA-256 and SM3) and sealed with SM4-GCM in segments of [`SEGMENT`] bytes into `{dir}/videos/{id}.osv` (each segment bound to the video and its place,
 //! so a byte range can be opened without the rest), the part file is deleted, and the case records
 //! `video_recorded` with the hashes — through `case::decide`, so only the applicant at an inspection step that
 //! allows video can. Open uploads expire ([`VideoSettings::expiry_hours`] after their last byte); a worker deletes
@@ -27,6 +28,8 @@ use serde::Serialize;
 
 use crate::{ms, App, AppError};
 
+mod part;
+
 /// Bytes of clear video per sealed segment.
 pub const SEGMENT: usize = 256 * 1024;
 /// The sealed file's header: magic, clear length, segment size, data key id.
@@ -44,6 +47,9 @@ pub struct VideoSettings {
     pub max_seconds: i64,
     /// Hours an unfinished upload is kept after its last byte.
     pub expiry_hours: i64,
+    /// The video-meeting service's room address with `{room}` where the room's name goes (Jitsi, LiveKit …), for
+    /// live video inspections; `None`: live sessions cannot be scheduled.
+    pub meeting_url: Option<String>,
 }
 
 impl Default for VideoSettings {
@@ -53,6 +59,7 @@ impl Default for VideoSettings {
             max_bytes: 500 * 1024 * 1024,
             max_seconds: 600,
             expiry_hours: 24,
+            meeting_url: None,
         }
     }
 }
@@ -268,20 +275,30 @@ impl App {
         }
         let guard = BusyGuard { app: self.clone(), id: id.to_string() };
         let part = self.part_path(id);
-        let file = tokio::task::spawn_blocking(move || -> Result<std::fs::File, AppError> {
-            let mut f = std::fs::OpenOptions::new().write(true).open(&part).map_err(|e| io("open the part file", e))?;
-            // Bytes past the recorded offset (a write that broke before its offset was stored) are dropped.
-            f.set_len(offset as u64).map_err(|e| io("truncate the part file", e))?;
-            f.seek(SeekFrom::Start(offset as u64)).map_err(|e| io("seek the part file", e))?;
-            Ok(f)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+        let keyring = self.keyring();
+        let (k, vid) = (keyring.clone(), id.to_string());
+        let (file, index, held) =
+            tokio::task::spawn_blocking(move || -> Result<(std::fs::File, u64, Vec<u8>), AppError> {
+                let mut f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&part)
+                    .map_err(|e| io("open the part file", e))?;
+                // The record being filled comes back into memory; bytes past the recorded offset (a write that
+                // broke before its offset was stored) are dropped.
+                let (index, held) = part::resume(&mut f, &k, &vid, offset as u64)?;
+                Ok((f, index, held))
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
         Ok(VideoWrite {
             app: self.clone(),
             actor: actor.clone(),
             row,
             file: Some(tokio::fs::File::from_std(file)),
+            keyring,
+            index,
+            held,
             written: 0,
             overflow: false,
             _guard: guard,
@@ -349,21 +366,26 @@ impl App {
     async fn seal_and_record(&self, actor: &Actor, row: &VideoUploadRow) -> Result<UploadView, AppError> {
         let part = self.part_path(&row.id);
         let settings = self.video_settings();
-        let head_path = part.clone();
-        let head = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
-            let mut f = std::fs::File::open(&head_path).map_err(|e| io("open the part file", e))?;
-            let mut head = vec![0u8; 64];
-            let n = read_full(&mut f, &mut head).map_err(|e| io("read the part file", e))?;
-            head.truncate(n);
-            Ok(head)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+        let keyring = self.keyring();
+        let (head_path, k, vid) = (part.clone(), keyring.clone(), row.id.clone());
+        let head = tokio::task::spawn_blocking(move || part::head(&head_path, &k, &vid, 64))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
         let container = VideoContainer::sniff(&head).ok_or_else(|| AppError::UnsupportedType {
             code: "video_type",
             message: "the file is not an MP4, MOV or WebM video (by its first bytes)".into(),
         })?;
-        let probed = probe(&part).await?;
+        // One pass over the sealed part: each record opened, hashed, sealed into the video's segments and fed to
+        // ffprobe through a pipe — the clear bytes never touch the disk.
+        let sealed = self.sealed_video_path(&row.id);
+        let (vid, from, to, len) = (row.id.clone(), part.clone(), sealed.clone(), row.length as u64);
+        let (sha256, sm3, probed) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+            let mut prober = Prober::start()?;
+            let (sha, sm3) = seal_file(&keyring, &vid, &from, &to, len, |b| prober.feed(b))?;
+            Ok((sha, sm3, prober.finish()?))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
         let limits = VideoLimits { max_bytes: settings.max_bytes, max_duration_ms: settings.max_seconds * 1000 };
         let (duration_ms, width, height, codec) = inspection::check_probed(&probed, limits).map_err(|e| match e {
             inspection::VideoError::NotAVideo | inspection::VideoError::NoVideoStream => {
@@ -371,12 +393,6 @@ impl App {
             }
             _ => AppError::invalid(e.code(), e.to_string()),
         })?;
-        let sealed = self.sealed_video_path(&row.id);
-        let keyring = self.keyring();
-        let (vid, from, to) = (row.id.clone(), part.clone(), sealed.clone());
-        let (sha256, sm3) = tokio::task::spawn_blocking(move || seal_file(&keyring, &vid, &from, &to))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))??;
         let video = VideoRef {
             id: row.id.clone(),
             file_name: row.file_name.clone(),
@@ -624,6 +640,10 @@ pub struct VideoWrite {
     actor: Actor,
     row: VideoUploadRow,
     file: Option<tokio::fs::File>,
+    keyring: std::sync::Arc<oneseal_seal::pd::Keyring>,
+    /// The record being filled: its index, and its clear bytes so far (never more than a segment, in memory).
+    index: u64,
+    held: Vec<u8>,
     written: i64,
     overflow: bool,
     _guard: BusyGuard,
@@ -638,11 +658,30 @@ impl VideoWrite {
         if take < chunk.len() {
             self.overflow = true;
         }
-        if let Some(f) = self.file.as_mut() {
-            f.write_all(&chunk[..take]).await.map_err(|e| io("write the part file", e))?;
+        let mut rest = &chunk[..take];
+        while !rest.is_empty() {
+            let n = rest.len().min(SEGMENT - self.held.len());
+            self.held.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            if self.held.len() == SEGMENT {
+                let rec = self.seal_held().await?;
+                if let Some(f) = self.file.as_mut() {
+                    f.write_all(&rec).await.map_err(|e| io("write the part file", e))?;
+                }
+                self.held.clear();
+                self.index += 1;
+            }
         }
         self.written += take as i64;
         Ok(())
+    }
+
+    /// The record being filled, sealed (off the runtime's threads: SM4 takes milliseconds a segment).
+    async fn seal_held(&self) -> Result<Vec<u8>, AppError> {
+        let (k, id, index, plain) = (self.keyring.clone(), self.row.id.clone(), self.index, self.held.clone());
+        tokio::task::spawn_blocking(move || part::seal(&k, &id, index, &plain))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
     }
 
     pub fn overflowed(&self) -> bool {
@@ -653,6 +692,12 @@ impl VideoWrite {
     pub async fn finish(mut self) -> Result<UploadView, AppError> {
         use tokio::io::AsyncWriteExt;
         if let Some(mut f) = self.file.take() {
+            if !self.held.is_empty() {
+                // The part of a record this request holds goes to disk sealed, as a short record the next request
+                // opens again.
+                let rec = self.seal_held().await?;
+                f.write_all(&rec).await.map_err(|e| io("write the part file", e))?;
+            }
             f.flush().await.map_err(|e| io("flush the part file", e))?;
             f.sync_data().await.map_err(|e| io("sync the part file", e))?;
         }
@@ -713,19 +758,20 @@ fn segment_aad(id: &str, index: u64, last: bool) -> Vec<u8> {
     aad
 }
 
-/// Hash (SHA-256, SM3) and seal a part file into the sealed format, segment by segment; the sealed file appears
-/// under its name only once complete and synced.
+/// Hash (SHA-256, SM3) and seal a complete sealed part file of `len` clear bytes into the video's sealed format,
+/// segment by segment, handing each segment's clear bytes to `also` too; the sealed file appears under its name
+/// only once complete and synced.
 fn seal_file(
     keyring: &oneseal_seal::pd::Keyring,
     id: &str,
     from: &Path,
     to: &Path,
+    len: u64,
+    mut also: impl FnMut(&[u8]),
 ) -> Result<(String, String), AppError> {
     use sha2::Digest;
     let dir = to.parent().map(Path::to_path_buf).unwrap_or_default();
     std::fs::create_dir_all(&dir).map_err(|e| io("create the videos directory", e))?;
-    let mut input = std::fs::File::open(from).map_err(|e| io("open the part file", e))?;
-    let len = input.metadata().map_err(|e| io("read the part file", e))?.len();
     let tmp = to.with_extension("osv.tmp");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| io("create the sealed file", e))?);
     let kid = keyring.current_key_id().to_string();
@@ -741,19 +787,20 @@ fn seal_file(
     out.write_all(&header).map_err(|e| io("write the sealed file", e))?;
     let (mut sha, mut sm3) = (sha2::Sha256::new(), sm3::Sm3::new());
     let segments = len.div_ceil(SEGMENT as u64).max(1);
-    let mut buf = vec![0u8; SEGMENT];
-    for i in 0..segments {
-        let n = read_full(&mut input, &mut buf).map_err(|e| io("read the part file", e))?;
-        let plain = &buf[..n];
+    let mut i = 0;
+    part::read_all(from, keyring, id, len, |plain| {
         sha2::Digest::update(&mut sha, plain);
         sm3::Digest::update(&mut sm3, plain);
+        also(plain);
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).map_err(|e| AppError::Internal(format!("random: {e}")))?;
         let (_, sealed) = keyring
             .seal_segment(&segment_aad(id, i, i + 1 == segments), plain, nonce)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         out.write_all(&sealed).map_err(|e| io("write the sealed file", e))?;
-    }
+        i += 1;
+        Ok(())
+    })?;
     let file = out.into_inner().map_err(|e| io("write the sealed file", e.into_error()))?;
     file.sync_all().map_err(|e| io("sync the sealed file", e))?;
     std::fs::rename(&tmp, to).map_err(|e| io("name the sealed file", e))?;
@@ -826,26 +873,103 @@ impl SealedVideo {
     }
 }
 
-/// Probe a file with ffprobe (Debian's ffmpeg): duration, and the first video stream's size and codec.
-async fn probe(path: &Path) -> Result<Probed, AppError> {
-    let mut cmd = tokio::process::Command::new("ffprobe");
-    cmd.args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
-        .arg(path)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
-        .await
-        .map_err(|_| AppError::Internal("ffprobe took longer than 60 s".into()))?
-        .map_err(|e| AppError::Internal(format!("ffprobe could not run (install ffmpeg): {e}")))?;
-    if !out.status.success() {
-        return Err(AppError::UnsupportedType {
-            code: "video_unreadable",
-            message: "the video could not be read (ffprobe refused it)".into(),
+/// ffprobe (Debian's ffmpeg) reading a recording's clear bytes from a pipe: duration, and the first video stream's
+/// size and codec. It may stop reading once it knows enough (the rest is not fed); a watchdog ends it when it has
+/// taken no bytes for 60 s (stuck) or runs 60 s after its input ended.
+struct Prober {
+    child: std::sync::Arc<Mutex<std::process::Child>>,
+    stdin: Option<std::process::ChildStdin>,
+    out: std::thread::JoinHandle<Vec<u8>>,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    killed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// When ffprobe last took bytes (or its input ended), ms since `started`.
+    progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    started: std::time::Instant,
+}
+
+impl Prober {
+    fn start() -> Result<Prober, AppError> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let mut child = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-i", "pipe:0"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| AppError::Internal(format!("ffprobe could not run (install ffmpeg): {e}")))?;
+        let stdin = child.stdin.take();
+        let mut stdout = child.stdout.take().ok_or_else(|| AppError::Internal("ffprobe without stdout".into()))?;
+        let out = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = stdout.read_to_end(&mut v);
+            v
         });
+        let child = Arc::new(Mutex::new(child));
+        let (done, killed) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let started = std::time::Instant::now();
+        let (c, d, k, p) = (child.clone(), done.clone(), killed.clone(), progress.clone());
+        std::thread::spawn(move || {
+            while !d.load(Ordering::Relaxed) {
+                let idle = (started.elapsed().as_millis() as u64).saturating_sub(p.load(Ordering::Relaxed));
+                if idle >= 60_000 {
+                    if let Ok(mut c) = c.lock() {
+                        // An ffprobe that already ended is not stuck.
+                        if matches!(c.try_wait(), Ok(None)) {
+                            k.store(true, Ordering::Relaxed);
+                            let _ = c.kill();
+                        }
+                    }
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        });
+        Ok(Prober { child, stdin, out, done, killed, progress, started })
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| AppError::Internal(format!("ffprobe output: {e}")))?;
-    Ok(parse_probe(&v))
+
+    /// Hand ffprobe the next clear bytes (once it closed its input, the rest is not needed).
+    fn feed(&mut self, bytes: &[u8]) {
+        if let Some(s) = self.stdin.as_mut() {
+            if s.write_all(bytes).is_err() {
+                self.stdin = None;
+            }
+            self.mark();
+        }
+    }
+
+    fn mark(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.progress.store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn finish(mut self) -> Result<Probed, AppError> {
+        use std::sync::atomic::Ordering;
+        self.stdin = None;
+        self.mark();
+        let out = self.out.join().map_err(|_| AppError::Internal("ffprobe's output reader failed".into()))?;
+        let status = loop {
+            let polled = self.child.lock().map_err(|_| AppError::Internal("ffprobe lock".into()))?.try_wait();
+            match polled.map_err(|e| AppError::Internal(format!("ffprobe: {e}")))? {
+                Some(st) => break st,
+                None => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
+        self.done.store(true, Ordering::Relaxed);
+        if self.killed.load(Ordering::Relaxed) {
+            return Err(AppError::Internal("ffprobe took longer than 60 s".into()));
+        }
+        if !status.success() {
+            return Err(AppError::UnsupportedType {
+                code: "video_unreadable",
+                message: "the video could not be read (ffprobe refused it)".into(),
+            });
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&out).map_err(|e| AppError::Internal(format!("ffprobe output: {e}")))?;
+        Ok(parse_probe(&v))
+    }
 }
 
 /// The facts the case records from ffprobe's JSON (`-show_format -show_streams`).

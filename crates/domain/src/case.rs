@@ -18,7 +18,7 @@ use crate::catalog::{
 use crate::clock::{self, local_date, ClockState};
 use crate::form::{self, FieldError};
 use crate::ids::{CaseNo, DepartmentId};
-use crate::inspection::{Conclusion, Method, Note, Still, VideoRef};
+use crate::inspection::{Conclusion, Method, Note, Schedule, Still, VideoRef};
 /// The applicant lives in `party`; re-exported where cases always found it.
 pub use crate::party::{ApplicantInfo, ApplicantKind};
 use crate::roles::{Actor, Role};
@@ -458,6 +458,25 @@ pub enum CaseEvent {
         points: Vec<String>,
         opinion: String,
     },
+    /// 勘验预约: a visit on site or a live video session at a slot, for this case alone or for every case of a
+    /// 联合踏勘 (joint site inspection); the inspector who schedules it fixes the method.
+    InspectionScheduled {
+        schedule: Schedule,
+    },
+    /// One department's findings at the scheduled inspection, on its own task.
+    FindingsRecorded {
+        task_id: String,
+        department: Option<DepartmentId>,
+        findings: String,
+        satisfied: bool,
+    },
+    /// The joint result: every department's findings are in; the tasks complete with them (the events that
+    /// follow) and the case moves on, as every other case of the inspection does in the same transaction.
+    JointResultRecorded {
+        schedule_id: String,
+        opinion: String,
+        satisfied: bool,
+    },
 }
 
 impl CaseEvent {
@@ -492,6 +511,9 @@ impl CaseEvent {
             CaseEvent::InspectionNoteAdded { .. } => "inspection_note_added",
             CaseEvent::StillCaptured { .. } => "still_captured",
             CaseEvent::InspectionConcluded { .. } => "inspection_concluded",
+            CaseEvent::InspectionScheduled { .. } => "inspection_scheduled",
+            CaseEvent::FindingsRecorded { .. } => "findings_recorded",
+            CaseEvent::JointResultRecorded { .. } => "joint_result_recorded",
         }
     }
 }
@@ -607,6 +629,18 @@ pub enum CaseError {
     MethodFixed(&'static str),
     #[error("a new recording is awaited first (no recording yet, or rectification points still open)")]
     RecordingAwaited,
+    #[error("{0}")]
+    BadSlot(&'static str),
+    #[error("this inspection is already scheduled")]
+    AlreadyScheduled,
+    #[error("no inspection {0} is scheduled on this case")]
+    NotScheduled(String),
+    #[error("the inspection has not begun yet: findings come at or after its slot")]
+    NotHeldYet,
+    #[error("this inspection step cannot be joined with other cases' (联合踏勘)")]
+    NotJoinable,
+    #[error("findings are awaited from: {}", .0.join(", "))]
+    FindingsAwaited(Vec<String>),
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -637,6 +671,12 @@ impl CaseError {
             CaseError::UnknownChecklistItem(_) => "unknown_checklist_item",
             CaseError::MethodFixed(_) => "inspection_method_fixed",
             CaseError::RecordingAwaited => "recording_awaited",
+            CaseError::BadSlot(_) => "bad_slot",
+            CaseError::AlreadyScheduled => "inspection_already_scheduled",
+            CaseError::NotScheduled(_) => "inspection_not_scheduled",
+            CaseError::NotHeldYet => "inspection_not_held_yet",
+            CaseError::NotJoinable => "joint_inspection_not_allowed",
+            CaseError::FindingsAwaited(_) => "findings_awaited",
             CaseError::Calendar(e) => e.code(),
         }
     }
@@ -690,6 +730,9 @@ pub enum CaseCommand {
     AddInspectionNote { note: Note },
     RecordStill { still: Still },
     ConcludeInspection { task_id: String, conclusion: Conclusion, points: Vec<String>, opinion: String },
+    ScheduleInspection { schedule: Schedule },
+    RecordFindings { task_id: String, findings: String, satisfied: bool },
+    RecordJointResult { schedule_id: String, opinion: String },
 }
 
 impl CaseCommand {
@@ -717,6 +760,9 @@ impl CaseCommand {
             CaseCommand::AddInspectionNote { .. } => "add_inspection_note",
             CaseCommand::RecordStill { .. } => "record_still",
             CaseCommand::ConcludeInspection { .. } => "conclude_inspection",
+            CaseCommand::ScheduleInspection { .. } => "schedule_inspection",
+            CaseCommand::RecordFindings { .. } => "record_findings",
+            CaseCommand::RecordJointResult { .. } => "record_joint_result",
         }
     }
 }
@@ -954,13 +1000,7 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                         reason: "或签: one department's sign-off suffices".into(),
                     });
                 }
-                if state.status == Status::Suspended {
-                    // The excluded time ends with the step: the clock runs again.
-                    ev.push(resume_event(state, step, ctx)?);
-                }
-                ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
-                let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
-                advance(state, def, idx, None, ctx, &mut ev)?;
+                finish_step(state, def, step, ctx, &mut ev)?;
             }
             Ok(ev)
         }
@@ -1203,6 +1243,135 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 }
             }
         }
+        CaseCommand::ScheduleInspection { schedule } => {
+            use crate::catalog::InspectionMode;
+            let (step, sdef) = open_inspection_step(state, def, action)?;
+            lead_inspector(actor, &schedule)?;
+            if schedule.cases.first() == Some(&state.case_no) {
+                // The handling department schedules: an inspector of an open task of this step.
+                inspects(step, actor)?;
+            } else if !schedule.cases.contains(&state.case_no) {
+                return Err(CaseError::NotScheduled(schedule.id));
+            }
+            if schedule.cases.len() > 1 && !sdef.joint_inspection {
+                return Err(CaseError::NotJoinable);
+            }
+            if schedule.visit == crate::inspection::Visit::LiveVideo
+                && !matches!(sdef.inspection, Some(InspectionMode::Video | InspectionMode::Either))
+            {
+                return Err(CaseError::VideoNotAllowed);
+            }
+            if state.inspection.as_ref().is_some_and(|r| r.schedule.is_some()) {
+                return Err(CaseError::AlreadyScheduled);
+            }
+            crate::inspection::check_slot(schedule.start, schedule.minutes, ctx.now, ctx.calendar)?;
+            Ok(vec![CaseEvent::InspectionScheduled { schedule }])
+        }
+        CaseCommand::RecordFindings { task_id, findings, satisfied } => {
+            let (step, _) = open_inspection_step(state, def, action)?;
+            let schedule = state
+                .inspection
+                .as_ref()
+                .and_then(|r| r.schedule.as_ref())
+                .ok_or_else(|| CaseError::NotScheduled(String::new()))?;
+            let task = open_task(step, &task_id)?;
+            // A department records its own findings only.
+            work_task(task, actor)?;
+            non_empty(&findings, "findings")?;
+            if ctx.now < schedule.start {
+                return Err(CaseError::NotHeldYet);
+            }
+            Ok(vec![CaseEvent::FindingsRecorded {
+                task_id,
+                department: task.department.clone(),
+                findings: findings.trim().to_string(),
+                satisfied,
+            }])
+        }
+        CaseCommand::RecordJointResult { schedule_id, opinion } => {
+            let (step, _) = open_inspection_step(state, def, action)?;
+            let rec = state.inspection.as_ref();
+            let schedule = rec
+                .and_then(|r| r.schedule.as_ref())
+                .filter(|s| s.id == schedule_id)
+                .ok_or_else(|| CaseError::NotScheduled(schedule_id.clone()))?;
+            lead_inspector(actor, schedule)?;
+            non_empty(&opinion, "opinion")?;
+            let findings = rec.map(|r| r.findings.as_slice()).unwrap_or(&[]);
+            let open: Vec<&Task> = step.tasks.iter().filter(|t| t.status == TaskStatus::Open).collect();
+            let mut done = Vec::new();
+            let mut missing = Vec::new();
+            for t in &open {
+                match findings.iter().find(|f| f.task_id == t.task_id) {
+                    Some(f) => done.push(f),
+                    None => missing.push(format!(
+                        "{} ({})",
+                        t.task_id,
+                        t.department.as_ref().map(|d| d.as_str()).unwrap_or("-")
+                    )),
+                }
+            }
+            if !missing.is_empty() {
+                return Err(CaseError::FindingsAwaited(missing));
+            }
+            let satisfied = done.iter().all(|f| f.satisfied);
+            let mut ev = vec![CaseEvent::JointResultRecorded { schedule_id, opinion, satisfied }];
+            for f in done {
+                ev.push(CaseEvent::TaskCompleted {
+                    task_id: f.task_id.clone(),
+                    by: f.by.clone(),
+                    opinion: f.findings.clone(),
+                });
+            }
+            finish_step(state, def, step, ctx, &mut ev)?;
+            Ok(ev)
+        }
+    }
+}
+
+/// The step's tasks are done: a §45 excluded time ends with it (the clock runs again), the step completes and the
+/// case moves to its next step.
+fn finish_step(
+    state: &CaseState,
+    def: &CaseDefinition,
+    step: &CurrentStep,
+    ctx: &Ctx,
+    ev: &mut Vec<CaseEvent>,
+) -> Result<(), CaseError> {
+    if state.status == Status::Suspended {
+        ev.push(resume_event(state, step, ctx)?);
+    }
+    ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
+    let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
+    advance(state, def, idx, None, ctx, ev)
+}
+
+/// The current inspection step and its definition, while the case is in progress there — or suspended for the
+/// step's own §45 excluded time (the inspection runs while the clock stands).
+fn open_inspection_step<'a, 'd>(
+    state: &'a CaseState,
+    def: &'d CaseDefinition,
+    action: &'static str,
+) -> Result<(&'a CurrentStep, &'d StepDef), CaseError> {
+    let step = state.current_step.as_ref().ok_or_else(|| wrong(state, action))?;
+    let sdef = def.step(&step.step_id).map(|(_, d)| d).ok_or_else(|| wrong(state, action))?;
+    let open =
+        state.status == Status::InProgress || (state.status == Status::Suspended && sdef.excluded_time.is_some());
+    if !open {
+        return Err(wrong(state, action));
+    }
+    if step.kind != StepKind::Inspection {
+        return Err(CaseError::WrongStep(step.kind));
+    }
+    Ok((step, sdef))
+}
+
+/// An inspector of the department that leads a scheduled inspection.
+fn lead_inspector(actor: &Actor, schedule: &Schedule) -> Result<(), CaseError> {
+    if actor.can_work(Role::Inspector, Some(&schedule.lead)) {
+        Ok(())
+    } else {
+        Err(CaseError::Forbidden("inspector of the lead department"))
     }
 }
 
@@ -1354,11 +1523,9 @@ fn start_step(
         .sum();
     let mut n = state.task_counter + started_here;
     let mut tasks = Vec::new();
-    let depts: Vec<Option<DepartmentId>> = if s.kind == StepKind::JointReview {
-        s.departments.iter().cloned().map(Some).collect()
-    } else {
-        vec![s.department.clone()]
-    };
+    let joint = s.kind == StepKind::JointReview || (s.kind == StepKind::Inspection && !s.departments.is_empty());
+    let depts: Vec<Option<DepartmentId>> =
+        if joint { s.departments.iter().cloned().map(Some).collect() } else { vec![s.department.clone()] };
     for d in depts {
         n += 1;
         tasks.push(TaskSpec { task_id: format!("t{n}"), role: s.role, department: d });
@@ -1485,6 +1652,9 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                 rec.resulted_at = None;
                 rec.videos_at_step = 0;
                 rec.by_video = false;
+                rec.schedule = None;
+                rec.findings.clear();
+                rec.joint_result = None;
             }
             state.task_counter += tasks.len() as u32;
             state.current_step = Some(CurrentStep {
@@ -1536,7 +1706,9 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                 state.current_step.as_ref().is_some_and(|s| s.kind == StepKind::Inspection && &s.step_id == step_id);
             if let (true, Some(rec)) = (inspection_done, state.inspection.as_mut()) {
                 rec.resulted_at = Some(r.at);
-                rec.by_video = rec.videos_at_step > 0 && rec.method != Some(crate::inspection::Method::OnSite);
+                let live = rec.schedule.as_ref().is_some_and(|s| s.visit == crate::inspection::Visit::LiveVideo);
+                rec.by_video =
+                    live || (rec.videos_at_step > 0 && rec.method != Some(crate::inspection::Method::OnSite));
             }
             state.passed_steps.push(step_id.clone());
             state.current_step = None;
@@ -1635,6 +1807,44 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                     rec.method_by_staff = true;
                 }
             }
+        }
+        CaseEvent::InspectionScheduled { schedule } => {
+            use crate::inspection::{Method, Visit};
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            // Who schedules fixes the method: a live session is a video inspection, a visit is on site.
+            let (method, why) = match schedule.visit {
+                Visit::LiveVideo => (Method::Video, "预约视频连线勘验 live video inspection scheduled"),
+                Visit::OnSite => (Method::OnSite, "预约现场勘验 on-site inspection scheduled"),
+            };
+            rec.method = Some(method);
+            rec.method_reason = Some(why.to_string());
+            rec.method_chosen_by = Some(r.actor.clone());
+            rec.method_by_staff = true;
+            rec.schedule = Some(schedule.clone());
+            rec.findings.clear();
+            rec.joint_result = None;
+        }
+        CaseEvent::FindingsRecorded { task_id, department, findings, satisfied } => {
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.findings.retain(|f| &f.task_id != task_id);
+            rec.findings.push(crate::inspection::FindingsRecord {
+                task_id: task_id.clone(),
+                department: department.clone(),
+                findings: findings.clone(),
+                satisfied: *satisfied,
+                by: r.actor.clone(),
+                at: r.at,
+            });
+        }
+        CaseEvent::JointResultRecorded { schedule_id, opinion, satisfied } => {
+            state.inspection.get_or_insert_with(Default::default).joint_result =
+                Some(crate::inspection::JointResultRecord {
+                    schedule_id: schedule_id.clone(),
+                    opinion: opinion.clone(),
+                    satisfied: *satisfied,
+                    by: r.actor.clone(),
+                    at: r.at,
+                });
         }
     }
 }

@@ -318,6 +318,11 @@ pub struct StepDef {
     /// when it completes; the applicant is told in writing.
     #[serde(default)]
     pub excluded_time: Option<crate::clock::SuspensionKind>,
+    /// 联合踏勘: this inspection may be held in one visit (or one live video session) with the inspections of the
+    /// applicant's other cases at such steps; each department records its own findings, one joint result moves
+    /// every case on. An inspection step with `departments` inspects jointly within its case (one task each).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub joint_inspection: bool,
 }
 
 /// Fees (收费): amount in yuan and legal basis, or free.
@@ -621,6 +626,19 @@ fn validate_process(
             return Err(err(s, format!("step id {} appears twice", st.id)));
         }
         share += st.share_days;
+        if st.kind == StepKind::Inspection && !st.departments.is_empty() {
+            if st.departments.len() < 2 || !st.joint_inspection {
+                return Err(err(s, format!("inspection {}: departments are for a joint inspection (joint_inspection = true) of at least two", st.id)));
+            }
+            if let Some(d) = st.departments.iter().find(|d| !departments.contains(*d)) {
+                return Err(err(s, format!("step {}: unknown department {d}", st.id)));
+            }
+        } else if st.kind != StepKind::JointReview && !st.departments.is_empty() {
+            return Err(err(s, format!("step {}: only a joint review or joint inspection lists departments", st.id)));
+        }
+        if st.joint_inspection && st.kind != StepKind::Inspection {
+            return Err(err(s, format!("step {}: only an inspection step is a joint inspection", st.id)));
+        }
         if st.kind == StepKind::JointReview {
             if st.departments.len() < 2 {
                 return Err(err(s, format!("joint review {} needs at least two departments", st.id)));

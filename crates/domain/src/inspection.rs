@@ -246,6 +246,15 @@ pub struct InspectionRecord {
     /// The result came from recordings (video inspection), not a visit.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub by_video: bool,
+    /// The scheduled visit or live session of the current inspection step (联合踏勘 when it lists other cases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+    /// Each department's findings at the scheduled inspection (the latest per task).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FindingsRecord>,
+    /// The joint result that moved the case on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joint_result: Option<JointResultRecord>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -338,6 +347,107 @@ pub struct ConclusionRecord {
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: time::OffsetDateTime,
+}
+
+/// How a scheduled inspection is held: a visit on site, or a live video session (视频连线勘验) in a room of the
+/// configured video-meeting service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visit {
+    OnSite,
+    LiveVideo,
+}
+
+/// Shortest and longest slot of a scheduled inspection, minutes.
+pub const SLOT_MINUTES: std::ops::RangeInclusive<u32> = 15..=240;
+
+/// A scheduled inspection (勘验预约): one slot for one case, or for every case of a 联合踏勘 (joint site
+/// inspection), recorded on each of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// The inspection's id (`ins_…`), the same on every case of a joint inspection.
+    pub id: String,
+    pub visit: Visit,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: time::OffsetDateTime,
+    pub minutes: u32,
+    /// The live session's room (a link to the configured video-meeting service; nothing is fetched from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_url: Option<String>,
+    /// The department that scheduled it and records the joint result (牵头部门).
+    pub lead: crate::ids::DepartmentId,
+    /// Every case inspected in this visit, this one included (more than one: a joint inspection).
+    pub cases: Vec<crate::ids::CaseNo>,
+}
+
+/// The slot lies in the bureau's hours (09:00–12:00, 13:30–17:30 Beijing time) of a working day after `now`, and
+/// lasts a sensible time.
+pub fn check_slot(
+    start: time::OffsetDateTime,
+    minutes: u32,
+    now: time::OffsetDateTime,
+    cal: &crate::calendar::Calendar,
+) -> Result<(), CaseError> {
+    if !SLOT_MINUTES.contains(&minutes) {
+        return Err(CaseError::BadSlot("the slot lasts 15 to 240 minutes"));
+    }
+    if start <= now {
+        return Err(CaseError::BadSlot("the slot must be in the future"));
+    }
+    let local = start.to_offset(crate::clock::CHINA);
+    if !cal.is_workday(local.date())? {
+        return Err(CaseError::BadSlot("the slot must be on a working day"));
+    }
+    let end = local + time::Duration::minutes(i64::from(minutes));
+    let within = crate::worktime::WORKING_PERIODS.iter().any(|((h1, m1), (h2, m2))| {
+        let open = u32::from(*h1) * 60 + u32::from(*m1);
+        let close = u32::from(*h2) * 60 + u32::from(*m2);
+        let s = u32::from(local.hour()) * 60 + u32::from(local.minute());
+        end.date() == local.date() && s >= open && s + minutes <= close
+    });
+    if !within {
+        return Err(CaseError::BadSlot("the slot must lie within opening hours (09:00–12:00, 13:30–17:30)"));
+    }
+    Ok(())
+}
+
+/// One department's findings at a scheduled inspection, on its own task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingsRecord {
+    pub task_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<crate::ids::DepartmentId>,
+    pub findings: String,
+    /// The premises meet the department's requirements.
+    pub satisfied: bool,
+    pub by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// The joint result of a scheduled inspection: every department's findings are in, and every case moved on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JointResultRecord {
+    pub schedule_id: String,
+    pub opinion: String,
+    /// Every department inspecting for this case found the premises satisfactory.
+    pub satisfied: bool,
+    pub by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// Whether the cases of a joint inspection belong to one applicant (the same organisation, or the same account).
+pub fn same_applicant(states: &[&CaseState]) -> bool {
+    let key = |s: &CaseState| match crate::case::organisation_of(s) {
+        Some(u) => Some(format!("org:{u}")),
+        None => s.applicant.account.as_ref().map(|a| format!("acc:{a}")),
+    };
+    let Some(first) = states.first().and_then(|s| key(s)) else {
+        return false;
+    };
+    states.iter().all(|s| key(s).as_ref() == Some(&first))
 }
 
 /// The method in force at the current inspection step: the one chosen, else the step's default.

@@ -95,6 +95,7 @@ fn step(id: &str, kind: StepKind, role: Role, d: Option<&str>, share: u32) -> St
         share_days: share,
         condition: None,
         excluded_time: None,
+        joint_inspection: false,
     }
 }
 

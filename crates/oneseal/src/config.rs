@@ -35,6 +35,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { name: "ONESEAL_FILES_DIR", default: "`files/` beside the SQLite database; `oneseal-data/files` with PostgreSQL", doc: "the file store: inspection videos (sealed with SM4-GCM) and unfinished uploads; nodes sharing a database share this directory" },
     Setting { name: "ONESEAL_VIDEO_MAX_MB", default: "500", doc: "MiB an inspection video may have (tus `Tus-Max-Size`)" },
     Setting { name: "ONESEAL_VIDEO_MAX_SECONDS", default: "600", doc: "seconds an inspection video may last (read with ffprobe when the upload completes)" },
+    Setting { name: "ONESEAL_VIDEO_MEETING_URL", default: "none", doc: "the video-meeting service (Jitsi, LiveKit …) for live video inspections: a room address with `{room}` where a fresh unguessable room name goes, e.g. `https://meet.bureau.example/{room}`; the applicant and inspectors open the link, the server fetches nothing from it. Unset: live inspections cannot be scheduled" },
     Setting { name: "ONESEAL_VIDEO_UPLOAD_HOURS", default: "24", doc: "hours an unfinished video upload is kept after its last byte (tus `Upload-Expires`); a worker deletes it then" },
     Setting { name: "ONESEAL_EGRESS_ALLOW", default: "none", doc: "comma-separated CIDR blocks webhooks may reach although they are not public (loopback, private, link-local …), e.g. a regulator's receiver on the bureau's network" },
     Setting { name: "ONESEAL_SECURE_COOKIES", default: "0", doc: "`1`: mark the session cookie `Secure` (behind TLS)" },
@@ -171,6 +172,14 @@ impl Config {
                     _ => video.expiry_hours = n.min(1 << 20) as i64,
                 },
                 None => {}
+            }
+        }
+        if let Some(t) = lookup("ONESEAL_VIDEO_MEETING_URL").filter(|t| !t.trim().is_empty()) {
+            if oneseal_app::inspections::valid_meeting_template(t.trim()) {
+                video.meeting_url = Some(t.trim().to_string());
+            } else {
+                errors
+                    .push(format!("ONESEAL_VIDEO_MEETING_URL must be an http(s) address with one {{room}}, not {t:?}"));
             }
         }
         if let Some(v) = lookup("ONESEAL_WEBHOOK_RETRY_SECONDS") {
@@ -358,6 +367,10 @@ mod tests {
         ] {
             assert!(e.contains(needle), "{needle} in {e}");
         }
+        let e = read(&[("ONESEAL_VIDEO_MEETING_URL", "https://meet.example/fixed")]).unwrap_err();
+        assert!(e.contains("ONESEAL_VIDEO_MEETING_URL"), "{e}");
+        let c = read(&[("ONESEAL_VIDEO_MEETING_URL", "https://meet.example/{room}")]).unwrap();
+        assert_eq!(c.video.meeting_url.as_deref(), Some("https://meet.example/{room}"));
         let e = read(&[("ONESEAL_VIDEO_MAX_MB", "0"), ("ONESEAL_VIDEO_UPLOAD_HOURS", "x")]).unwrap_err();
         assert!(e.contains("ONESEAL_VIDEO_MAX_MB") && e.contains("ONESEAL_VIDEO_UPLOAD_HOURS"), "{e}");
         let c = read(&[("ONESEAL_VIDEO_MAX_MB", "2"), ("ONESEAL_VIDEO_MAX_SECONDS", "30")]).unwrap();

@@ -41,6 +41,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (24, include_str!("../migrations/sqlite_0024_shipments.sql")),
     (25, include_str!("../migrations/sqlite_0025_liaison_unacknowledged.sql")),
     (27, include_str!("../migrations/sqlite_0027_video_uploads.sql")),
+    (28, include_str!("../migrations/sqlite_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/sqlite_0030_projects.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
@@ -70,6 +71,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (24, include_str!("../migrations/postgres_0024_shipments.sql")),
     (25, include_str!("../migrations/postgres_0025_liaison_unacknowledged.sql")),
     (27, include_str!("../migrations/postgres_0027_video_uploads.sql")),
+    (28, include_str!("../migrations/postgres_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/postgres_0030_projects.sql")),
 ];
 
@@ -699,6 +701,7 @@ pub const PROJECTIONS: &[Projection] = &[
     Projection { table: "appointment_slots", key: "point, date, slot, item" },
     Projection { table: "queue_numbers", key: "stream_id" },
     Projection { table: "shipments", key: "id" },
+    Projection { table: "inspection_facts", key: "case_no" },
     Projection { table: "projects", key: "code" },
     Projection { table: "project_assistants", key: "code, assistant" },
 ];

@@ -111,11 +111,32 @@ impl Db {
         rows.iter().map(|r| r.text(0)).collect()
     }
 
-    /// The states of cases whose inspection has a result (the dashboard's days from request to result). A scan of
-    /// the case projection: the dashboard reads it once per view, not a hot path.
-    pub fn inspected_case_states(&mut self) -> Result<Vec<String>, StoreError> {
-        let rows = self.sql.query("SELECT state FROM cases WHERE state LIKE $1", &["%\"resulted_at\"%".into()])?;
-        rows.iter().map(|r| r.text(0)).collect()
+    /// Every case's inspection with a result (the dashboard's days from request to result): item, requested and
+    /// resulted (RFC 3339), by video. Reads the `inspection_facts` projection, never the cases' states.
+    pub fn inspection_facts(&mut self) -> Result<Vec<(String, String, String, bool)>, StoreError> {
+        let rows = self
+            .sql
+            .query("SELECT item, requested_at, resulted_at, by_video FROM inspection_facts ORDER BY case_no", &[])?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.int(3)? != 0))).collect()
+    }
+
+    /// A case's inspection fact: written when its inspection has a result, removed when it has none (a new
+    /// inspection step started). Called with the case's row, only for cases that have an inspection record.
+    pub fn put_inspection_fact(
+        &mut self,
+        case_no: &str,
+        fact: Option<(&str, &str, &str, bool)>,
+    ) -> Result<(), StoreError> {
+        match fact {
+            Some((item, requested, resulted, video)) => self.sql.exec(
+                "INSERT INTO inspection_facts (case_no, item, requested_at, resulted_at, by_video) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_no) DO UPDATE SET item = excluded.item, \
+                 requested_at = excluded.requested_at, resulted_at = excluded.resulted_at, by_video = excluded.by_video",
+                &[case_no.into(), item.into(), requested.into(), resulted.into(), Val::Int(i64::from(video))],
+            )?,
+            None => self.sql.exec("DELETE FROM inspection_facts WHERE case_no = $1", &[case_no.into()])?,
+        };
+        Ok(())
     }
 
     /// A case's uploads (open and complete), oldest first.

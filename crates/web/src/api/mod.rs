@@ -166,6 +166,9 @@ pub fn routes() -> crate::routes::Routes {
         .post("/api/v1/cases/{case_no}/inspection/method", Access::SignedIn, videos::choose_method)
         .post("/api/v1/cases/{case_no}/inspection/notes", Access::Staff, videos::add_note)
         .post("/api/v1/cases/{case_no}/inspection/conclusion", Access::Staff, videos::conclude)
+        .post("/api/v1/cases/{case_no}/inspection/schedule", Access::Staff, videos::schedule)
+        .post("/api/v1/cases/{case_no}/inspection/findings", Access::Staff, videos::findings)
+        .post("/api/v1/cases/{case_no}/inspection/joint-result", Access::Staff, videos::joint_result)
         .get(
             "/api/v1/shipments",
             Access::Roles(&[Role::WindowClerk, Role::Supervisor, Role::Administrator]),

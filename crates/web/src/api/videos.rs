@@ -378,6 +378,81 @@ pub async fn conclude(
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ScheduleBody {
+    visit: oneseal_domain::inspection::Visit,
+    #[serde(with = "time::serde::rfc3339")]
+    start: time::OffsetDateTime,
+    minutes: u32,
+    /// The applicant's other cases inspected in the same visit (联合踏勘).
+    #[serde(default)]
+    with_cases: Vec<String>,
+}
+
+/// 勘验预约: a visit on site or a live video session at a slot, for this case or with the applicant's other cases
+/// (联合踏勘). The handling department's inspector schedules; the applicant sees the slot and link.
+pub async fn schedule(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<ScheduleBody>,
+) -> Res {
+    let case = case_no(&no)?;
+    let with_cases = b.with_cases.iter().map(String::as_str).map(case_no).collect::<Result<Vec<_>, _>>()?;
+    let req =
+        oneseal_app::inspections::ScheduleRequest { visit: b.visit, start: b.start, minutes: b.minutes, with_cases };
+    s.app.schedule_inspection(&actor, &case, req).await?;
+    Ok((StatusCode::CREATED, Json(s.app.inspection_view(&actor, &case).await?)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsBody {
+    #[serde(default)]
+    task_id: Option<String>,
+    findings: String,
+    satisfied: bool,
+}
+
+/// A department's findings at the scheduled inspection, on its own task of this case.
+pub async fn findings(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<FindingsBody>,
+) -> Res {
+    let case = case_no(&no)?;
+    if b.findings.chars().count() > 4000 {
+        return Err(AppError::invalid("findings_too_long", "findings have at most 4000 characters").into());
+    }
+    s.app.record_findings(&actor, &case, b.task_id, b.findings, b.satisfied).await?;
+    Ok(Json(s.app.inspection_view(&actor, &case).await?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointResultBody {
+    opinion: String,
+}
+
+/// The joint result, by the lead department once every department recorded its findings: every case of the
+/// inspection moves on, all or none.
+pub async fn joint_result(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<JointResultBody>,
+) -> Res {
+    let case = case_no(&no)?;
+    if b.opinion.chars().count() > 2000 {
+        return Err(AppError::invalid("opinion_too_long", "an opinion has at most 2000 characters").into());
+    }
+    let moved = s.app.record_joint_result(&actor, &case, b.opinion).await?;
+    let moved: Vec<String> = moved.iter().map(|c| c.to_string()).collect();
+    Ok(Json(serde_json::json!({ "moved": moved })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StillBody {
     at_ms: i64,
 }

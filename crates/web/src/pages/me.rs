@@ -385,6 +385,52 @@ pub struct InspectionLines {
     pub notes: Vec<String>,
     pub conclusions: Vec<(String, String)>,
     pub open_points: Vec<String>,
+    /// 勘验预约 / 联合踏勘: the slot, the meeting link, the departments' findings and the joint result.
+    pub schedule: Option<ScheduleLines>,
+}
+
+/// A scheduled inspection as people read it.
+pub struct ScheduleLines {
+    /// When, how long, how (Beijing time).
+    pub when: String,
+    pub visit: String,
+    pub meeting_url: Option<String>,
+    /// Other cases of a joint inspection (联合踏勘); empty for one case.
+    pub joint_with: Vec<String>,
+    pub lead: String,
+    /// Each department's findings: department, satisfied or not, text.
+    pub findings: Vec<(String, String, String)>,
+    pub joint_result: Option<String>,
+}
+
+/// The scheduled inspection of a case's record, for the applicant's page and the workbench.
+pub fn schedule_lines(
+    ctx: &Ctx,
+    s: &AppState,
+    case_no: &str,
+    r: &oneseal_domain::inspection::InspectionRecord,
+) -> Option<ScheduleLines> {
+    let sc = r.schedule.as_ref()?;
+    let view = s.app.catalog();
+    let dept = |d: &str| super::portal::department_name(ctx, &view, d);
+    let visit = serde_json::to_value(sc.visit).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    Some(ScheduleLines {
+        when: format!("{} · {}", beijing(sc.start), ctx.tn("limit-minutes", i64::from(sc.minutes))),
+        visit: ctx.t(&format!("insp-visit-{visit}")),
+        meeting_url: sc.meeting_url.clone(),
+        joint_with: sc.cases.iter().map(|c| c.to_string()).filter(|c| c != case_no).collect(),
+        lead: dept(sc.lead.as_str()),
+        findings: r
+            .findings
+            .iter()
+            .map(|f| {
+                let d = f.department.as_ref().map(|d| dept(d.as_str())).unwrap_or_default();
+                let ok = ctx.t(if f.satisfied { "insp-satisfied" } else { "insp-not-satisfied" });
+                (d, ok, f.findings.clone())
+            })
+            .collect(),
+        joint_result: r.joint_result.as_ref().map(|j| format!("{} · {}", beijing(j.at), j.opinion)),
+    })
 }
 
 /// mm:ss of a moment in a recording.
@@ -457,6 +503,7 @@ async fn inspection_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) 
             })
             .collect(),
         open_points: view.record.open_points.clone(),
+        schedule: schedule_lines(ctx, s, v.state.case_no.as_str(), &view.record),
     })
 }
 

@@ -206,6 +206,15 @@ pub struct ReviewLines {
     pub checklist: Vec<(String, String)>,
     pub notes: Vec<String>,
     pub video: bool,
+    /// 勘验预约 / 联合踏勘: the scheduled inspection, if any.
+    pub schedule: Option<super::me::ScheduleLines>,
+    /// Nothing is scheduled yet: the inspector may schedule (a live session where the step allows video).
+    pub can_schedule: bool,
+    pub live_allowed: bool,
+    /// The viewer's own open task, for their department's findings once scheduled.
+    pub findings_task: Option<String>,
+    /// The viewer is of the lead department: they record the joint result.
+    pub lead: bool,
 }
 
 async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option<ReviewLines> {
@@ -218,6 +227,12 @@ async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> O
         return None;
     }
     let view = s.app.inspection_view(&p.actor, &v.state.case_no).await.ok()?;
+    let sched = view.record.schedule.as_ref();
+    let own_task = step
+        .tasks
+        .iter()
+        .find(|t| t.status == oneseal_domain::case::TaskStatus::Open && p.actor.can_work(t.role, t.department.as_ref()))
+        .map(|t| t.task_id.clone());
     Some(ReviewLines {
         videos: view
             .videos
@@ -239,6 +254,14 @@ async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> O
             })
             .collect(),
         video: view.method == Some(oneseal_domain::inspection::Method::Video),
+        schedule: super::me::schedule_lines(ctx, s, v.state.case_no.as_str(), &view.record),
+        can_schedule: sched.is_none(),
+        live_allowed: matches!(
+            view.allowed,
+            Some(oneseal_domain::catalog::InspectionMode::Video | oneseal_domain::catalog::InspectionMode::Either)
+        ),
+        findings_task: sched.and(own_task),
+        lead: sched.is_some_and(|x| p.actor.department.as_ref() == Some(&x.lead)),
     })
 }
 

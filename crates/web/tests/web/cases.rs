@@ -145,16 +145,7 @@ fn bundle_filing_and_on_the_spot() {
         let def = view
             .definition(&oneseal_domain::case::Subject::Bundle { code: "open-restaurant".into(), version: b.version })
             .unwrap();
-        let materials: Vec<Value> = def
-            .materials
-            .iter()
-            .filter(|m| m.required)
-            .map(|m| json!({"material_id": m.id, "file_name": "x.pdf"}))
-            .collect();
-        let sub = json!({"bundle_code": "open-restaurant", "channel": "online",
-            "applicant": {"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"},
-            "form": fill(&def.form), "materials": materials});
-        let r = t.post("/api/v1/cases", Some(&company), &sub);
+        let r = t.post("/api/v1/cases", Some(&company), &restaurant_submission(t));
         assert_eq!(r.status, 201, "{:?}", r.body);
         let case_no = r.body["case_no"].as_str().unwrap().to_string();
         // One merged form: each shared key once.

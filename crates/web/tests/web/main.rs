@@ -15,6 +15,7 @@ mod cases;
 mod channels;
 mod hall;
 mod hotline;
+mod inspections;
 mod licences;
 mod parties;
 mod projects;
@@ -285,6 +286,24 @@ fn submission(t: &TestApp, code: &str, channel: &str) -> Value {
         "applicant": {"kind": "person", "name": "张三", "id_number": "64010420050101001X", "phone": "13800000000"},
         "form": fill(&item.form), "materials": materials,
     })
+}
+
+/// A submission of the 开餐馆 bundle (open-restaurant) by the demo company, every required material named.
+fn restaurant_submission(t: &TestApp) -> Value {
+    let view = t.app.catalog();
+    let b = view.latest_bundle("open-restaurant").expect("open-restaurant bundle");
+    let def = view
+        .definition(&oneseal_domain::case::Subject::Bundle { code: "open-restaurant".into(), version: b.version })
+        .unwrap();
+    let materials: Vec<Value> = def
+        .materials
+        .iter()
+        .filter(|m| m.required)
+        .map(|m| json!({"material_id": m.id, "file_name": "x.pdf"}))
+        .collect();
+    json!({"bundle_code": "open-restaurant", "channel": "online",
+        "applicant": {"kind": "organisation", "name": "银川塞上餐饮有限公司", "id_number": "91110000600037341L"},
+        "form": fill(&def.form), "materials": materials})
 }
 
 /// Work the current step of a case with the demo account of the task's department until the case completes.

@@ -745,3 +745,43 @@ pub(crate) fn page_login(t: &TestApp, user: &str) -> String {
     let r = t.post("/api/v1/sessions", None, &json!({"username": user, "password": "oneseal-demo"}));
     r.header("set-cookie").unwrap().split(';').next().unwrap().to_string()
 }
+
+/// An upload in progress is sealed as it arrives: the part file of a half-finished upload (two whole records and
+/// a short one) holds no 32-byte run of the recording, and resuming at odd offsets inside a record gives back
+/// exactly the bytes sent (the hashes of the recorded video are those of the source).
+#[test]
+fn a_half_finished_upload_is_sealed_on_disk_and_resumes_exactly() {
+    each_backend(|t| {
+        let (no, citizen) = inspection_case(t);
+        let src = test_files_dir().join("src.mp4");
+        padded_mp4(&src, 1024 * 1024 + 4321);
+        let video = std::fs::read(&src).unwrap();
+        let _ = std::fs::remove_dir_all(src.parent().unwrap());
+        let path = create(t, &no, &citizen, video.len(), "厨房.mp4");
+        let first = 600_001; // two records of 256 KiB and 75,713 bytes of a third
+        assert_eq!(patch(t, &path, &citizen, 0, &video[..first]).status, 204);
+        let parts: Vec<_> = files_under(&t.app.video_settings().dir)
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".part"))
+            .collect();
+        assert_eq!(parts.len(), 1, "{parts:?}");
+        let on_disk = std::fs::read(&parts[0]).unwrap();
+        assert!(on_disk.len() > first, "the sealed part holds every byte that arrived");
+        // The real video (its first bytes: the ftyp and moov boxes) and the padding: no run of either in clear.
+        let runs: Vec<&[u8]> = video[..first].chunks(32).filter(|c| c.len() == 32).collect();
+        let set: std::collections::HashSet<&[u8]> = runs.into_iter().collect();
+        assert!(!on_disk.windows(32).any(|w| set.contains(w)), "a clear run of the recording is on disk");
+        // Resumed twice inside records (the short record's bytes come back from disk, sealed).
+        let second = 800_003;
+        assert_eq!(patch(t, &path, &citizen, first, &video[first..second]).status, 204);
+        let r = tus(t, "HEAD", &path, &citizen, &[], b"");
+        assert_eq!(r.header("upload-offset"), Some("800003"));
+        let r = patch(t, &path, &citizen, second, &video[second..]);
+        assert_eq!(r.status, 204, "{}: {:?}", t.backend, r.body);
+        let v = &t.get(&format!("/api/v1/cases/{no}/videos"), Some(&citizen)).body["videos"][0];
+        assert_eq!(v["sha256"].as_str(), Some(&*sha256_hex(&video)), "exactly the bytes sent: {v}");
+        assert_eq!(v["codec"], "h264", "ffprobe read the recording from the pipe");
+        let files = files_under(&t.app.video_settings().dir);
+        assert!(files.iter().all(|p| !p.to_string_lossy().ends_with(".part")), "the part is gone: {files:?}");
+    });
+}
