@@ -112,7 +112,9 @@ impl AppError {
             | AppError::Case(CaseError::WrongStep(_))
             | AppError::Case(CaseError::VideoNotAllowed)
             | AppError::Case(CaseError::MethodFixed(_))
-            | AppError::Case(CaseError::RecordingAwaited) => 409,
+            | AppError::Case(CaseError::RecordingAwaited)
+            | AppError::Case(CaseError::NoOpenComments)
+            | AppError::Case(CaseError::CommentsUnanswered(_)) => 409,
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
@@ -159,6 +161,13 @@ impl AppError {
             AppError::Case(CaseError::UnknownChecklistItem(_)) => "勘验清单中没有该项",
             AppError::Case(CaseError::MethodFixed(_)) => "勘验方式已确定，不能更改",
             AppError::Case(CaseError::RecordingAwaited) => "请等待申请人上传新的视频",
+            AppError::Case(CaseError::TooLong { .. }) => "内容过长",
+            AppError::Case(CaseError::UnknownSheet(_)) => "办件的图纸材料中没有该文件",
+            AppError::Case(CaseError::UnknownComment(_)) => "没有该条待回复的审查意见（不存在、已回复或重复回复）",
+            AppError::Case(CaseError::CommentsUnanswered(_)) => "仍有审查意见等待申请人回复",
+            AppError::Case(CaseError::NoOpenComments) => "审查意见已全部回复，不能再次回复",
+            AppError::Case(CaseError::AnswersMissing(_)) => "每条待回复的审查意见都须回复",
+            AppError::Case(CaseError::Empty(_)) => "必填内容为空",
             AppError::Case(_) => "当前状态下不能进行此操作",
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",

@@ -16,6 +16,7 @@ use crate::catalog::{
     StepDef, StepKind,
 };
 use crate::clock::{self, local_date, ClockState};
+use crate::drawing_review::DrawingAnswer;
 use crate::form::{self, FieldError};
 use crate::ids::{CaseNo, DepartmentId};
 use crate::inspection::{Conclusion, Method, Note, Still, VideoRef};
@@ -458,6 +459,16 @@ pub enum CaseEvent {
         points: Vec<String>,
         opinion: String,
     },
+    /// 多图联审: a reviewing department's comment on a sheet of the drawing set.
+    DrawingCommentAdded {
+        comment: crate::drawing_review::DrawingComment,
+    },
+    /// 多图联审: the applicant's one answer to every open comment, with the revised drawings uploaded once.
+    DrawingCommentsAnswered {
+        answers: Vec<crate::drawing_review::DrawingAnswer>,
+        #[serde(default)]
+        materials: Vec<MaterialRef>,
+    },
 }
 
 impl CaseEvent {
@@ -492,6 +503,8 @@ impl CaseEvent {
             CaseEvent::InspectionNoteAdded { .. } => "inspection_note_added",
             CaseEvent::StillCaptured { .. } => "still_captured",
             CaseEvent::InspectionConcluded { .. } => "inspection_concluded",
+            CaseEvent::DrawingCommentAdded { .. } => "drawing_comment_added",
+            CaseEvent::DrawingCommentsAnswered { .. } => "drawing_comments_answered",
         }
     }
 }
@@ -556,6 +569,9 @@ pub struct CaseState {
     /// The inspection's method, notes, stills and conclusions (absent until the first of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspection: Option<crate::inspection::InspectionRecord>,
+    /// 多图联审: the departments' comments on the drawings and the applicant's answers (absent until the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawing_review: Option<crate::drawing_review::DrawingReview>,
 }
 
 /// Why a command was refused. Stable codes for machines; messages for people.
@@ -607,6 +623,18 @@ pub enum CaseError {
     MethodFixed(&'static str),
     #[error("a new recording is awaited first (no recording yet, or rectification points still open)")]
     RecordingAwaited,
+    #[error("{what} is longer than {max} characters")]
+    TooLong { what: &'static str, max: usize },
+    #[error("no drawing file {0} among this case's materials")]
+    UnknownSheet(String),
+    #[error("no open comment {0} (unknown, already answered, or answered twice)")]
+    UnknownComment(String),
+    #[error("comments still wait for the applicant's answer: {}", .0.join(", "))]
+    CommentsUnanswered(Vec<String>),
+    #[error("every open comment needs one answer; missing: {}", .0.join(", "))]
+    AnswersMissing(Vec<String>),
+    #[error("no comment waits for an answer: the comments were already answered")]
+    NoOpenComments,
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -637,6 +665,12 @@ impl CaseError {
             CaseError::UnknownChecklistItem(_) => "unknown_checklist_item",
             CaseError::MethodFixed(_) => "inspection_method_fixed",
             CaseError::RecordingAwaited => "recording_awaited",
+            CaseError::TooLong { .. } => "too_long",
+            CaseError::UnknownSheet(_) => "unknown_sheet",
+            CaseError::UnknownComment(_) => "unknown_comment",
+            CaseError::CommentsUnanswered(_) => "comments_unanswered",
+            CaseError::NoOpenComments => "no_open_comments",
+            CaseError::AnswersMissing(_) => "answers_missing",
             CaseError::Calendar(e) => e.code(),
         }
     }
@@ -665,7 +699,8 @@ pub struct Assignee {
 /// Everything that can be asked of an existing case. 视频勘验: `RecordVideo` is the applicant's recording (the
 /// application checked, probed and sealed it); `ChooseInspectionMethod` is video or on site (the applicant where
 /// the item allows both, the inspector with a reason to overrule); `RecordStill` a still the application stored as
-/// a sealed attachment.
+/// a sealed attachment. 多图联审: `AddDrawingComment` is a reviewer's comment on a sheet of the drawing set,
+/// `AnswerDrawingComments` the applicant's one answer to every open comment, with revised drawings.
 #[derive(Debug, Clone)]
 pub enum CaseCommand {
     Accept { pledges: Vec<(String, Date)> },
@@ -690,6 +725,8 @@ pub enum CaseCommand {
     AddInspectionNote { note: Note },
     RecordStill { still: Still },
     ConcludeInspection { task_id: String, conclusion: Conclusion, points: Vec<String>, opinion: String },
+    AddDrawingComment { material_id: String, sheet: String, text: String },
+    AnswerDrawingComments { answers: Vec<DrawingAnswer>, materials: Vec<MaterialRef> },
 }
 
 impl CaseCommand {
@@ -717,6 +754,8 @@ impl CaseCommand {
             CaseCommand::AddInspectionNote { .. } => "add_inspection_note",
             CaseCommand::RecordStill { .. } => "record_still",
             CaseCommand::ConcludeInspection { .. } => "conclude_inspection",
+            CaseCommand::AddDrawingComment { .. } => "drawing_comment",
+            CaseCommand::AnswerDrawingComments { .. } => "answer_drawing_comments",
         }
     }
 }
@@ -935,6 +974,9 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             work_task(task, actor)?;
             if opinion.trim().is_empty() {
                 return Err(CaseError::Empty("opinion"));
+            }
+            if step.kind == StepKind::JointReview {
+                crate::drawing_review::check_pass(state, task.department.as_ref())?;
             }
             let mut ev = Vec::new();
             if task.assignee.is_none() {
@@ -1203,6 +1245,14 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 }
             }
         }
+        CaseCommand::AddDrawingComment { material_id, sheet, text } => {
+            crate::drawing_review::add_comment(state, actor, material_id, sheet, text)
+        }
+        CaseCommand::AnswerDrawingComments { answers, materials } => {
+            own_case(state, actor)?;
+            check_material_ids(def, &materials)?;
+            crate::drawing_review::answer(state, answers, materials)
+        }
     }
 }
 
@@ -1435,6 +1485,7 @@ pub fn init(r: &Recorded) -> Option<CaseState> {
         outcome: None,
         videos: vec![],
         inspection: None,
+        drawing_review: None,
     })
 }
 
@@ -1635,6 +1686,9 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                     rec.method_by_staff = true;
                 }
             }
+        }
+        CaseEvent::DrawingCommentAdded { .. } | CaseEvent::DrawingCommentsAnswered { .. } => {
+            crate::drawing_review::apply(state, &r.event)
         }
     }
 }
