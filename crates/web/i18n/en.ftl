@@ -1105,3 +1105,5 @@ work-drawing-file = Drawing file
 work-drawing-sheet = Sheet (e.g. 建施-03)
 work-drawing-text = Comment
 work-drawing-awaiting-answer = Waiting for the applicant's answer
+event-drawing_comment_added = Drawing comment
+event-drawing_comments_answered = Drawing comments answered at once

@@ -1066,3 +1066,5 @@ work-drawing-file = 图纸文件
 work-drawing-sheet = 图号（如 建施-03）
 work-drawing-text = 审查意见
 work-drawing-awaiting-answer = 等待申请人回复
+event-drawing_comment_added = 提出图纸审查意见
+event-drawing_comments_answered = 一次性回复审查意见

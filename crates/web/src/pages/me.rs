@@ -285,6 +285,10 @@ pub async fn timeline(s: &AppState, ctx: &Ctx, trail: &[TrailEntry], me: Option<
                 reason.as_ref().map(|r| format!("{m} · {r}")).unwrap_or(m)
             }
             CaseEvent::InspectionNoteAdded { note } => format!("{} {}", moment(note.at_ms), note.text),
+            CaseEvent::DrawingCommentAdded { comment } => format!("{} · {}", comment.sheet, comment.text),
+            CaseEvent::DrawingCommentsAnswered { answers, .. } => {
+                answers.iter().map(|a| a.comment_id.as_str()).collect::<Vec<_>>().join("、")
+            }
             CaseEvent::InspectionConcluded { points, opinion, .. } => {
                 if points.is_empty() {
                     opinion.clone()
@@ -393,7 +397,10 @@ fn drawing_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option
     let review = v.state.drawing_review.as_ref()?;
     let view = s.app.catalog();
     let open = review.open().count() > 0;
-    let mine = v.state.applicant.account.as_deref() == Some(p.actor.id.as_str());
+    // The applicant's people answer: the account, or an organisation's representative and agents.
+    let mine = p
+        .actor
+        .acts_as_applicant(v.state.applicant.account.as_deref(), oneseal_domain::case::organisation_of(&v.state));
     let def = view.definition(&v.state.subject).ok();
     let mut files: Vec<(String, String)> = Vec::new();
     for c in &review.comments {
@@ -647,6 +654,8 @@ async fn withdraw(
 struct CaseForm {
     fields: serde_json::Map<String, Value>,
     files: Vec<(String, String, Vec<u8>)>,
+    /// The case as the poster sees it.
+    current: CaseView,
 }
 
 async fn read_case_form(
@@ -700,7 +709,10 @@ async fn read_case_form(
     if let Some(key) = failed {
         return Err(case_page_with(s, ctx, p, headers, no, Some(ctx.t(key)), StatusCode::PAYLOAD_TOO_LARGE).await);
     }
-    Ok(CaseForm { fields, files })
+    let Ok(current) = super::case_by_no(s, &p.actor, no).await else {
+        return Err(not_found(headers, &format!("/me/cases/{no}")));
+    };
+    Ok(CaseForm { fields, files, current })
 }
 
 /// Store each file as an attachment and name it as the material it is for.
@@ -750,10 +762,7 @@ async fn answer_drawings(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let current = match super::case_by_no(&s, &p.actor, &no).await {
-        Ok(v) => v,
-        Err(_) => return not_found(&headers, &format!("/me/cases/{no}")),
-    };
+    let current = form.current;
     let answers = form
         .fields
         .iter()
@@ -792,11 +801,7 @@ async fn correct(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let (fields, files) = (form.fields, form.files);
-    let current = match super::case_by_no(&s, &p.actor, &no).await {
-        Ok(v) => v,
-        Err(_) => return not_found(&headers, &format!("/me/cases/{no}")),
-    };
+    let (fields, files, current) = (form.fields, form.files, form.current);
     let materials = match upload_files(&s, &ctx, &p, &headers, &no, files).await {
         Ok(m) => m,
         Err(r) => return r,

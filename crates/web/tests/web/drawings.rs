@@ -46,67 +46,24 @@ fn departments_comment_on_the_drawings_the_applicant_answers_once_and_the_result
         let comment =
             |material: &str, sheet: &str, text: &str| json!({"material_id": material, "sheet": sheet, "text": text});
 
-        // The wrong people: a stranger does not see the case; another department's reviewer may not comment.
+        // The wrong people (a stranger does not see the case; another department's reviewer and the applicant may
+        // not comment), then bad input.
         let events = t.events();
-        refused(
-            t,
-            t.act(&t.login("regulator"), &no, "drawing-comment", comment("construction-drawings", "建施-03", "x")),
-            404,
-            "not_found",
-            events,
-        );
-        let other = t.login("bureau-construction-reviewer");
-        refused(
-            t,
-            t.act(&other, &no, "drawing-comment", comment("construction-drawings", "建施-03", "x")),
-            403,
-            "forbidden",
-            events,
-        );
-        refused(
-            t,
-            t.act(&citizen, &no, "drawing-comment", comment("construction-drawings", "建施-03", "x")),
-            403,
-            "forbidden",
-            events,
-        );
-        // Bad input.
-        refused(
-            t,
-            t.act(&fire, &no, "drawing-comment", comment("construction-drawings", "建施-03", "  ")),
-            422,
-            "empty",
-            events,
-        );
-        refused(
-            t,
-            t.act(&fire, &no, "drawing-comment", comment("construction-drawings", "", "疏散宽度不足")),
-            422,
-            "empty",
-            events,
-        );
-        refused(
-            t,
-            t.act(&fire, &no, "drawing-comment", comment("no-such-file", "建施-03", "疏散宽度不足")),
-            422,
-            "unknown_sheet",
-            events,
-        );
+        let (stranger, other) = (t.login("regulator"), t.login("bureau-construction-reviewer"));
         let long = "长".repeat(2001);
-        refused(
-            t,
-            t.act(&fire, &no, "drawing-comment", comment("construction-drawings", "建施-03", &long)),
-            422,
-            "too_long",
-            events,
-        );
-        refused(
-            t,
-            t.act(&citizen, &no, "answer-drawing-comments", json!({"answers": []})),
-            409,
-            "no_open_comments",
-            events,
-        );
+        let cases = [
+            (&stranger, "drawing-comment", comment("construction-drawings", "建施-03", "x"), 404, "not_found"),
+            (&other, "drawing-comment", comment("construction-drawings", "建施-03", "x"), 403, "forbidden"),
+            (&citizen, "drawing-comment", comment("construction-drawings", "建施-03", "x"), 403, "forbidden"),
+            (&fire, "drawing-comment", comment("construction-drawings", "建施-03", "  "), 422, "empty"),
+            (&fire, "drawing-comment", comment("construction-drawings", "", "疏散宽度不足"), 422, "empty"),
+            (&fire, "drawing-comment", comment("no-such-file", "建施-03", "疏散宽度不足"), 422, "unknown_sheet"),
+            (&fire, "drawing-comment", comment("construction-drawings", "建施-03", &long), 422, "too_long"),
+            (&citizen, "answer-drawing-comments", json!({"answers": []}), 409, "no_open_comments"),
+        ];
+        for (token, action, body, status, code) in cases {
+            refused(t, t.act(token, &no, action, body), status, code, events);
+        }
 
         // Two departments comment on the same drawing set.
         // Fire comments from its workbench page (the same action as the API).
@@ -159,53 +116,18 @@ fn departments_comment_on_the_drawings_the_applicant_answers_once_and_the_result
 
         // The applicant answers all comments in one submission — not part of them, not one twice, not empty.
         let a = |id: &str, text: &str| json!({"comment_id": id, "text": text});
-        refused(
-            t,
-            t.act(
-                &t.login("regulator"),
-                &no,
-                "answer-drawing-comments",
-                json!({"answers": [a("c1", "x"), a("c2", "y")]}),
-            ),
-            404,
-            "not_found",
-            events,
-        );
-        refused(
-            t,
-            t.act(&fire, &no, "answer-drawing-comments", json!({"answers": [a("c1", "x"), a("c2", "y")]})),
-            403,
-            "forbidden",
-            events,
-        );
-        refused(
-            t,
-            t.act(&citizen, &no, "answer-drawing-comments", json!({"answers": [a("c1", "已加宽")]})),
-            422,
-            "answers_missing",
-            events,
-        );
-        refused(
-            t,
-            t.act(&citizen, &no, "answer-drawing-comments", json!({"answers": [a("c1", "已加宽"), a("c1", "再次")]})),
-            422,
-            "unknown_comment",
-            events,
-        );
-        refused(
-            t,
-            t.act(&citizen, &no, "answer-drawing-comments", json!({"answers": [a("c1", "已加宽"), a("c9", "y")]})),
-            422,
-            "unknown_comment",
-            events,
-        );
-        refused(
-            t,
-            t.act(&citizen, &no, "answer-drawing-comments", json!({"answers": [a("c1", "已加宽"), a("c2", " ")]})),
-            422,
-            "empty",
-            events,
-        );
+        let both = json!({"answers": [a("c1", "x"), a("c2", "y")]});
+        let cases = [
+            (&stranger, both.clone(), 404, "not_found"),
+            (&fire, both, 403, "forbidden"),
+            (&citizen, json!({"answers": [a("c1", "已加宽")]}), 422, "answers_missing"),
+            (&citizen, json!({"answers": [a("c1", "已加宽"), a("c1", "再次")]}), 422, "unknown_comment"),
+            (&citizen, json!({"answers": [a("c1", "已加宽"), a("c9", "y")]}), 422, "unknown_comment"),
+            (&citizen, json!({"answers": [a("c1", "已加宽"), a("c2", " ")]}), 422, "empty"),
+        ];
+        for (token, body, status, code) in cases {
+            refused(t, t.act(token, &no, "answer-drawing-comments", body), status, code, events);
+        }
         let (status, revised) = upload(t, &citizen, "建筑施工图-修改版.dwg", &dwg(1));
         assert_eq!(status, 201, "{revised}");
         let answer = json!({
