@@ -330,7 +330,7 @@ pub(crate) fn command_on(
     let holder = index.clone();
     let today = local_date(now);
     match &mut cmd {
-        CaseCommand::SubmitCorrection { materials, .. } => {
+        CaseCommand::SubmitCorrection { materials, .. } | CaseCommand::AnswerDrawingComments { materials, .. } => {
             crate::attachments::bind_attachments(db, &actor.id, case_no, materials)?;
             crate::licensing::check_license_refs(db, &def, holder.as_deref(), materials, today)?;
         }

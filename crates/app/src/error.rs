@@ -116,7 +116,9 @@ impl AppError {
             | AppError::Case(CaseError::AlreadyScheduled)
             | AppError::Case(CaseError::NotScheduled(_))
             | AppError::Case(CaseError::NotHeldYet)
-            | AppError::Case(CaseError::FindingsAwaited(_)) => 409,
+            | AppError::Case(CaseError::FindingsAwaited(_))
+            | AppError::Case(CaseError::NoOpenComments)
+            | AppError::Case(CaseError::CommentsUnanswered(_)) => 409,
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
             AppError::Unauthenticated => 401,
@@ -169,6 +171,13 @@ impl AppError {
             AppError::Case(CaseError::NotHeldYet) => "勘验尚未开始，不能记录勘验意见",
             AppError::Case(CaseError::NotJoinable) => "该事项的勘验不能联合踏勘",
             AppError::Case(CaseError::FindingsAwaited(_)) => "仍有部门未记录勘验意见",
+            AppError::Case(CaseError::TooLong { .. }) => "内容过长",
+            AppError::Case(CaseError::UnknownSheet(_)) => "办件的图纸材料中没有该文件",
+            AppError::Case(CaseError::UnknownComment(_)) => "没有该条待回复的审查意见（不存在、已回复或重复回复）",
+            AppError::Case(CaseError::CommentsUnanswered(_)) => "仍有审查意见等待申请人回复",
+            AppError::Case(CaseError::NoOpenComments) => "审查意见已全部回复，不能再次回复",
+            AppError::Case(CaseError::AnswersMissing(_)) => "每条待回复的审查意见都须回复",
+            AppError::Case(CaseError::Empty(_)) => "必填内容为空",
             AppError::Case(_) => "当前状态下不能进行此操作",
             AppError::StaleVersion { .. } => "办件已被他人更新，请刷新后重试",
             AppError::Unauthenticated => "请先登录",

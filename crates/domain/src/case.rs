@@ -16,6 +16,7 @@ use crate::catalog::{
     StepDef, StepKind,
 };
 use crate::clock::{self, local_date, ClockState};
+use crate::drawing_review::DrawingAnswer;
 use crate::form::{self, FieldError};
 use crate::ids::{CaseNo, DepartmentId};
 use crate::inspection::{Conclusion, Method, Note, Schedule, Still, VideoRef};
@@ -477,6 +478,16 @@ pub enum CaseEvent {
         opinion: String,
         satisfied: bool,
     },
+    /// 多图联审: a reviewing department's comment on a sheet of the drawing set.
+    DrawingCommentAdded {
+        comment: crate::drawing_review::DrawingComment,
+    },
+    /// 多图联审: the applicant's one answer to every open comment, with the revised drawings uploaded once.
+    DrawingCommentsAnswered {
+        answers: Vec<crate::drawing_review::DrawingAnswer>,
+        #[serde(default)]
+        materials: Vec<MaterialRef>,
+    },
 }
 
 impl CaseEvent {
@@ -514,6 +525,8 @@ impl CaseEvent {
             CaseEvent::InspectionScheduled { .. } => "inspection_scheduled",
             CaseEvent::FindingsRecorded { .. } => "findings_recorded",
             CaseEvent::JointResultRecorded { .. } => "joint_result_recorded",
+            CaseEvent::DrawingCommentAdded { .. } => "drawing_comment_added",
+            CaseEvent::DrawingCommentsAnswered { .. } => "drawing_comments_answered",
         }
     }
 }
@@ -578,6 +591,9 @@ pub struct CaseState {
     /// The inspection's method, notes, stills and conclusions (absent until the first of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspection: Option<crate::inspection::InspectionRecord>,
+    /// 多图联审: the departments' comments on the drawings and the applicant's answers (absent until the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawing_review: Option<crate::drawing_review::DrawingReview>,
 }
 
 /// Why a command was refused. Stable codes for machines; messages for people.
@@ -641,6 +657,18 @@ pub enum CaseError {
     NotJoinable,
     #[error("findings are awaited from: {}", .0.join(", "))]
     FindingsAwaited(Vec<String>),
+    #[error("{what} is longer than {max} characters")]
+    TooLong { what: &'static str, max: usize },
+    #[error("no drawing file {0} among this case's materials")]
+    UnknownSheet(String),
+    #[error("no open comment {0} (unknown, already answered, or answered twice)")]
+    UnknownComment(String),
+    #[error("comments still wait for the applicant's answer: {}", .0.join(", "))]
+    CommentsUnanswered(Vec<String>),
+    #[error("every open comment needs one answer; missing: {}", .0.join(", "))]
+    AnswersMissing(Vec<String>),
+    #[error("no comment waits for an answer: the comments were already answered")]
+    NoOpenComments,
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -677,6 +705,12 @@ impl CaseError {
             CaseError::NotHeldYet => "inspection_not_held_yet",
             CaseError::NotJoinable => "joint_inspection_not_allowed",
             CaseError::FindingsAwaited(_) => "findings_awaited",
+            CaseError::TooLong { .. } => "too_long",
+            CaseError::UnknownSheet(_) => "unknown_sheet",
+            CaseError::UnknownComment(_) => "unknown_comment",
+            CaseError::CommentsUnanswered(_) => "comments_unanswered",
+            CaseError::NoOpenComments => "no_open_comments",
+            CaseError::AnswersMissing(_) => "answers_missing",
             CaseError::Calendar(e) => e.code(),
         }
     }
@@ -705,7 +739,8 @@ pub struct Assignee {
 /// Everything that can be asked of an existing case. 视频勘验: `RecordVideo` is the applicant's recording (the
 /// application checked, probed and sealed it); `ChooseInspectionMethod` is video or on site (the applicant where
 /// the item allows both, the inspector with a reason to overrule); `RecordStill` a still the application stored as
-/// a sealed attachment.
+/// a sealed attachment. 多图联审: `AddDrawingComment` is a reviewer's comment on a sheet of the drawing set,
+/// `AnswerDrawingComments` the applicant's one answer to every open comment, with revised drawings.
 #[derive(Debug, Clone)]
 pub enum CaseCommand {
     Accept { pledges: Vec<(String, Date)> },
@@ -733,6 +768,8 @@ pub enum CaseCommand {
     ScheduleInspection { schedule: Schedule },
     RecordFindings { task_id: String, findings: String, satisfied: bool },
     RecordJointResult { schedule_id: String, opinion: String },
+    AddDrawingComment { material_id: String, sheet: String, text: String },
+    AnswerDrawingComments { answers: Vec<DrawingAnswer>, materials: Vec<MaterialRef> },
 }
 
 impl CaseCommand {
@@ -763,6 +800,8 @@ impl CaseCommand {
             CaseCommand::ScheduleInspection { .. } => "schedule_inspection",
             CaseCommand::RecordFindings { .. } => "record_findings",
             CaseCommand::RecordJointResult { .. } => "record_joint_result",
+            CaseCommand::AddDrawingComment { .. } => "drawing_comment",
+            CaseCommand::AnswerDrawingComments { .. } => "answer_drawing_comments",
         }
     }
 }
@@ -981,6 +1020,9 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             work_task(task, actor)?;
             if opinion.trim().is_empty() {
                 return Err(CaseError::Empty("opinion"));
+            }
+            if step.kind == StepKind::JointReview {
+                crate::drawing_review::check_pass(state, task.department.as_ref())?;
             }
             let mut ev = Vec::new();
             if task.assignee.is_none() {
@@ -1372,6 +1414,14 @@ fn lead_inspector(actor: &Actor, schedule: &Schedule) -> Result<(), CaseError> {
         Ok(())
     } else {
         Err(CaseError::Forbidden("inspector of the lead department"))
+        CaseCommand::AddDrawingComment { material_id, sheet, text } => {
+            crate::drawing_review::add_comment(state, actor, material_id, sheet, text)
+        }
+        CaseCommand::AnswerDrawingComments { answers, materials } => {
+            own_case(state, actor)?;
+            check_material_ids(def, &materials)?;
+            crate::drawing_review::answer(state, answers, materials)
+        }
     }
 }
 
@@ -1602,6 +1652,7 @@ pub fn init(r: &Recorded) -> Option<CaseState> {
         outcome: None,
         videos: vec![],
         inspection: None,
+        drawing_review: None,
     })
 }
 
@@ -1845,6 +1896,8 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                     by: r.actor.clone(),
                     at: r.at,
                 });
+        CaseEvent::DrawingCommentAdded { .. } | CaseEvent::DrawingCommentsAnswered { .. } => {
+            crate::drawing_review::apply(state, &r.event)
         }
     }
 }

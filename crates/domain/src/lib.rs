@@ -10,6 +10,7 @@ pub mod case;
 pub mod catalog;
 pub mod clock;
 pub mod dashboard;
+pub mod drawing_review;
 pub mod flowchart;
 pub mod form;
 pub mod hall;

@@ -1028,3 +1028,52 @@ fn a_recomputed_date_never_falls_silently_into_the_past() {
         assert_eq!(deadline, Some(date!(2027 - 01 - 05)));
     }
 }
+
+/// 多图联审: departments comment on a file of the case, the applicant answers every open comment once, a department
+/// passes only when its comments are answered, and the events fold back to the same state.
+#[test]
+fn drawing_comments_are_answered_once_and_hold_a_department_until_answered() {
+    use oneseal_domain::drawing_review::DrawingAnswer;
+    let mut w = World::new(definition(JointMode::All));
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    // The lease stands for an uploaded drawing file (the application layer binds uploads; the id card is no file).
+    w.state.as_mut().unwrap().materials[1].attachment = Some("att-1".into());
+    w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    let comment = |m: &str, text: &str| CaseCommand::AddDrawingComment {
+        material_id: m.into(),
+        sheet: "建施-03".into(),
+        text: text.into(),
+    };
+    // Not at the joint review yet.
+    assert_eq!(w.run(&reviewer("fire"), comment("lease", "x")), Err(CaseError::WrongStep(StepKind::Review)));
+    complete(&mut w, &reviewer("market"), "t1").unwrap();
+    assert_eq!(w.run(&reviewer("market"), comment("lease", "x")).unwrap_err().code(), "forbidden");
+    assert_eq!(w.run(&reviewer("fire"), comment("id-card", "x")).unwrap_err().code(), "unknown_sheet");
+    assert_eq!(w.run(&reviewer("fire"), comment("lease", " ")).unwrap_err().code(), "empty");
+    w.run(&reviewer("fire"), comment("lease", "疏散宽度不足")).unwrap();
+    w.run(&reviewer("housing"), comment("lease", "层高不符")).unwrap();
+    assert_eq!(complete(&mut w, &reviewer("fire"), "t2").unwrap_err().code(), "comments_unanswered");
+    let applicant = actor("citizen-1", Role::Applicant, None);
+    let answer = |ids: &[&str]| CaseCommand::AnswerDrawingComments {
+        answers: ids.iter().map(|id| DrawingAnswer { comment_id: id.to_string(), text: "已修改".into() }).collect(),
+        materials: vec![],
+    };
+    assert_eq!(w.run(&applicant, answer(&["c1"])).unwrap_err().code(), "answers_missing");
+    assert_eq!(w.run(&applicant, answer(&["c1", "c1"])).unwrap_err().code(), "unknown_comment");
+    assert_eq!(w.run(&reviewer("fire"), answer(&["c1", "c2"])).unwrap_err().code(), "forbidden");
+    w.run(&applicant, answer(&["c2", "c1"])).unwrap();
+    assert_eq!(w.run(&applicant, answer(&["c1", "c2"])).unwrap_err().code(), "no_open_comments");
+    let review = w.st().drawing_review.clone().unwrap();
+    assert_eq!((review.answers_given, review.comments.len()), (1, 2));
+    assert!(review.comments.iter().all(|c| c.answer.as_deref() == Some("已修改") && c.comment.round == 1));
+    // Housing comments again (round 2): fire passes meanwhile, housing only after the new answer.
+    w.run(&reviewer("housing"), comment("lease", "复核")).unwrap();
+    assert_eq!(w.st().drawing_review.as_ref().unwrap().comments[2].comment.round, 2);
+    complete(&mut w, &reviewer("fire"), "t2").unwrap();
+    assert_eq!(w.run(&reviewer("fire"), comment("lease", "x")).unwrap_err().code(), "forbidden", "fire has passed");
+    assert_eq!(complete(&mut w, &reviewer("housing"), "t3").unwrap_err().code(), "comments_unanswered");
+    w.run(&applicant, answer(&["c3"])).unwrap();
+    complete(&mut w, &reviewer("housing"), "t3").unwrap();
+    assert_ne!(w.st().current_step.as_ref().unwrap().step_id, "joint", "every department passed");
+    assert_eq!(fold(&w.hist).as_ref().map(|s| &s.drawing_review), Some(&w.st().drawing_review));
+}

@@ -1110,3 +1110,24 @@ insp-findings-text = Findings
 insp-findings-satisfied = Satisfactory?
 insp-findings-submit = Record the findings
 insp-joint-submit = Record the joint result (once every department's findings are in, every case moves on together)
+
+## 多图联审 comments on the applicant's case page
+drawings-title = Joint drawing review comments
+drawings-lead = Every reviewing department's comments on the one drawing set are listed here. Answer each one and upload the revised drawings once; when every department has confirmed, the consolidated review result is issued.
+drawings-sheet = Sheet { $v }
+drawings-round = Round { $v }
+drawings-answered = Answered: { $v }
+drawings-answer = Your answer
+drawings-awaiting = Waiting for the department to review again
+drawings-revised = Revised { $v } (optional)
+drawings-submit = Submit all answers at once
+action-drawing-comment = Comment on the drawings
+action-answer-drawing-comments = Answer the drawing comments
+work-done-drawing-comment = Comment recorded; the applicant answers all comments at once.
+work-done-answer-drawing-comments = Comments answered.
+work-drawing-file = Drawing file
+work-drawing-sheet = Sheet (e.g. 建施-03)
+work-drawing-text = Comment
+work-drawing-awaiting-answer = Waiting for the applicant's answer
+event-drawing_comment_added = Drawing comment
+event-drawing_comments_answered = Drawing comments answered at once

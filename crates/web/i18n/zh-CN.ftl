@@ -1071,3 +1071,24 @@ insp-findings-text = 勘验意见
 insp-findings-satisfied = 是否符合要求
 insp-findings-submit = 提交勘验意见
 insp-joint-submit = 登记联合勘验结果（各部门意见齐全后，所有办件一并进入下一环节）
+
+## 多图联审 comments on the applicant's case page
+drawings-title = 多图联审审查意见
+drawings-lead = 各审查部门对同一套图纸提出的意见集中列在这里。请逐条回复，并一次性上传修改后的图纸；各部门确认后出具联合审查合格书。
+drawings-sheet = 图号 { $v }
+drawings-round = 第 { $v } 轮
+drawings-answered = 已回复：{ $v }
+drawings-answer = 回复
+drawings-awaiting = 等待部门复核
+drawings-revised = 修改后的{ $v }（可选）
+drawings-submit = 一次性提交全部回复
+action-drawing-comment = 提出图纸审查意见
+action-answer-drawing-comments = 回复图纸审查意见
+work-done-drawing-comment = 已提出审查意见，等待申请人一次性回复。
+work-done-answer-drawing-comments = 已回复审查意见。
+work-drawing-file = 图纸文件
+work-drawing-sheet = 图号（如 建施-03）
+work-drawing-text = 审查意见
+work-drawing-awaiting-answer = 等待申请人回复
+event-drawing_comment_added = 提出图纸审查意见
+event-drawing_comments_answered = 一次性回复审查意见

@@ -218,6 +218,22 @@ pub(super) struct CorrectionBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct DrawingCommentBody {
+    pub(super) material_id: String,
+    pub(super) sheet: String,
+    pub(super) text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AnswerDrawingCommentsBody {
+    pub(super) answers: Vec<oneseal_domain::drawing_review::DrawingAnswer>,
+    #[serde(default)]
+    pub(super) materials: Vec<MaterialRef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct SubmitCorrectionBody {
     #[serde(default)]
     pub(super) form: Option<serde_json::Map<String, Value>>,
@@ -449,6 +465,14 @@ pub(crate) async fn run_action(
         A::Deliver => CaseCommand::Deliver { delivery: body::<DeliverBody>(v)?.delivery },
         A::Withdraw => CaseCommand::Withdraw { reason: body::<ReasonBody>(v)?.reason },
         A::Terminate => CaseCommand::Terminate { reason: body::<ReasonBody>(v)?.reason },
+        A::DrawingComment => {
+            let b: DrawingCommentBody = body(v)?;
+            CaseCommand::AddDrawingComment { material_id: b.material_id, sheet: b.sheet, text: b.text }
+        }
+        A::AnswerDrawingComments => {
+            let b: AnswerDrawingCommentsBody = body(v)?;
+            CaseCommand::AnswerDrawingComments { answers: b.answers, materials: b.materials }
+        }
     };
     Ok(s.app.command(actor, &case_no(no)?, cmd, expected).await?)
 }

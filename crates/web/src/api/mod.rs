@@ -74,10 +74,12 @@ pub enum CaseAction {
     Deliver,
     Withdraw,
     Terminate,
+    DrawingComment,
+    AnswerDrawingComments,
 }
 
 impl CaseAction {
-    pub const ALL: [CaseAction; 17] = [
+    pub const ALL: [CaseAction; 19] = [
         CaseAction::Accept,
         CaseAction::Refuse,
         CaseAction::RequestCorrection,
@@ -95,6 +97,8 @@ impl CaseAction {
         CaseAction::Deliver,
         CaseAction::Withdraw,
         CaseAction::Terminate,
+        CaseAction::DrawingComment,
+        CaseAction::AnswerDrawingComments,
     ];
 
     /// The action's name in paths and forms.
@@ -117,6 +121,8 @@ impl CaseAction {
             CaseAction::Deliver => "deliver",
             CaseAction::Withdraw => "withdraw",
             CaseAction::Terminate => "terminate",
+            CaseAction::DrawingComment => "drawing-comment",
+            CaseAction::AnswerDrawingComments => "answer-drawing-comments",
         }
     }
 

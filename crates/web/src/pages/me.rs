@@ -33,6 +33,13 @@ pub fn routes() -> crate::routes::Routes {
             post(correct)
                 .layer(axum::extract::DefaultBodyLimit::max(3 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
         )
+        .on(
+            "POST",
+            "/me/cases/{case_no}/drawing-answers",
+            Access::SignedIn,
+            post(answer_drawings)
+                .layer(axum::extract::DefaultBodyLimit::max(3 * oneseal_app::attachments::MAX_ATTACHMENT_BYTES)),
+        )
         .get("/progress", Access::Public, progress_form)
         .post("/progress", Access::Public, progress)
 }
@@ -278,6 +285,10 @@ pub async fn timeline(s: &AppState, ctx: &Ctx, trail: &[TrailEntry], me: Option<
                 reason.as_ref().map(|r| format!("{m} · {r}")).unwrap_or(m)
             }
             CaseEvent::InspectionNoteAdded { note } => format!("{} {}", moment(note.at_ms), note.text),
+            CaseEvent::DrawingCommentAdded { comment } => format!("{} · {}", comment.sheet, comment.text),
+            CaseEvent::DrawingCommentsAnswered { answers, .. } => {
+                answers.iter().map(|a| a.comment_id.as_str()).collect::<Vec<_>>().join("、")
+            }
             CaseEvent::InspectionConcluded { points, opinion, .. } => {
                 if points.is_empty() {
                     opinion.clone()
@@ -370,6 +381,56 @@ struct CasePage {
     window_clerk: bool,
     /// 视频勘验: what the applicant sees of the inspection (method, checklist, videos, notes, conclusions).
     inspection: Option<InspectionLines>,
+    /// 多图联审: every department's comments, and whether the applicant answers them now.
+    drawings: Option<DrawingLines>,
+}
+
+/// 多图联审 comments as the applicant reads them: (id, department, sheet, text, round, answer), and the drawing
+/// files (material id, name) a revised set may replace when the applicant answers now.
+pub struct DrawingLines {
+    pub comments: Vec<(String, String, String, String, u32, Option<String>)>,
+    pub answer_now: bool,
+    pub files: Vec<(String, String)>,
+}
+
+fn drawing_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option<DrawingLines> {
+    let review = v.state.drawing_review.as_ref()?;
+    let view = s.app.catalog();
+    let open = review.open().count() > 0;
+    // The applicant's people answer: the account, or an organisation's representative and agents.
+    let mine = p
+        .actor
+        .acts_as_applicant(v.state.applicant.account.as_deref(), oneseal_domain::case::organisation_of(&v.state));
+    let def = view.definition(&v.state.subject).ok();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for c in &review.comments {
+        if !files.iter().any(|f| f.0 == c.comment.material_id) {
+            let name = def
+                .as_ref()
+                .and_then(|d| d.materials.iter().find(|m| m.id == c.comment.material_id))
+                .map(|m| m.name.clone())
+                .unwrap_or_else(|| c.comment.material_id.clone());
+            files.push((c.comment.material_id.clone(), name));
+        }
+    }
+    Some(DrawingLines {
+        comments: review
+            .comments
+            .iter()
+            .map(|c| {
+                (
+                    c.comment.comment_id.clone(),
+                    super::portal::department_name(ctx, &view, c.comment.department.as_str()),
+                    c.comment.sheet.clone(),
+                    c.comment.text.clone(),
+                    c.comment.round,
+                    c.answer.clone(),
+                )
+            })
+            .collect(),
+        answer_now: open && mine && v.state.status == Status::InProgress,
+        files,
+    })
 }
 
 /// The inspection of a case as the applicant reads it.
@@ -567,7 +628,9 @@ async fn case_page_with(
     let status_text = status_label(ctx, v.state.status.as_str());
     let shipments = shipment_lines(s, ctx, p, v.state.case_no.as_str()).await;
     let inspection = inspection_lines(s, ctx, p, &v).await;
+    let drawings = drawing_lines(s, ctx, p, &v);
     let page_ = CasePage {
+        drawings,
         inspection,
         shipments,
         window_clerk: false,
@@ -634,17 +697,24 @@ async fn withdraw(
     }
 }
 
-/// Answer a correction notice: new files for the materials it names, new values for the fields it names.
-async fn correct(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    Signed(p): Signed,
-    headers: HeaderMap,
-    Path(no): Path<String>,
+/// A case page's multipart form, its CSRF token checked: `f_` fields (trimmed) and non-empty `file_` files.
+struct CaseForm {
+    fields: serde_json::Map<String, Value>,
+    files: Vec<(String, String, Vec<u8>)>,
+    /// The case as the poster sees it.
+    current: CaseView,
+}
+
+async fn read_case_form(
+    s: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    headers: &HeaderMap,
+    no: &str,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
+) -> Result<CaseForm, Response> {
     let Ok(mut mp) = multipart else {
-        return forbidden(&headers, &format!("/me/cases/{no}"));
+        return Err(forbidden(headers, &format!("/me/cases/{no}")));
     };
     let mut csrf = String::new();
     let mut fields = serde_json::Map::new();
@@ -680,16 +750,27 @@ async fn correct(
             }
         }
     }
-    if !csrf_ok(&p, &csrf) {
-        return forbidden(&headers, &format!("/me/cases/{no}"));
+    if !csrf_ok(p, &csrf) {
+        return Err(forbidden(headers, &format!("/me/cases/{no}")));
     }
     if let Some(key) = failed {
-        return case_page_with(&s, &ctx, &p, &headers, &no, Some(ctx.t(key)), StatusCode::PAYLOAD_TOO_LARGE).await;
+        return Err(case_page_with(s, ctx, p, headers, no, Some(ctx.t(key)), StatusCode::PAYLOAD_TOO_LARGE).await);
     }
-    let current = match super::case_by_no(&s, &p.actor, &no).await {
-        Ok(v) => v,
-        Err(_) => return not_found(&headers, &format!("/me/cases/{no}")),
+    let Ok(current) = super::case_by_no(s, &p.actor, no).await else {
+        return Err(not_found(headers, &format!("/me/cases/{no}")));
     };
+    Ok(CaseForm { fields, files, current })
+}
+
+/// Store each file as an attachment and name it as the material it is for.
+async fn upload_files(
+    s: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    headers: &HeaderMap,
+    no: &str,
+    files: Vec<(String, String, Vec<u8>)>,
+) -> Result<Vec<MaterialRef>, Response> {
     let mut materials = Vec::new();
     for (id, file_name, bytes) in files {
         match s.app.upload_attachment(&p.actor, &file_name, &bytes).await {
@@ -701,15 +782,77 @@ async fn correct(
             }),
             Err(AppError::Invalid { code, .. }) => {
                 let key = if code == "attachment_type" { "apply-file-type" } else { "apply-file-too-large" };
-                return case_page_with(&s, &ctx, &p, &headers, &no, Some(ctx.t(key)), StatusCode::UNPROCESSABLE_ENTITY)
-                    .await;
+                return Err(
+                    case_page_with(s, ctx, p, headers, no, Some(ctx.t(key)), StatusCode::UNPROCESSABLE_ENTITY).await
+                );
             }
             Err(_) => {
                 let msg = ctx.t("apply-file-failed");
-                return case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), StatusCode::SERVICE_UNAVAILABLE).await;
+                return Err(case_page_with(s, ctx, p, headers, no, Some(msg), StatusCode::SERVICE_UNAVAILABLE).await);
             }
         }
     }
+    Ok(materials)
+}
+
+/// 多图联审: the applicant answers every open comment at once (`f_answer_{comment id}`), with revised drawings
+/// (`file_{material id}`), through the same command as the API.
+async fn answer_drawings(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let form = match read_case_form(&s, &ctx, &p, &headers, &no, multipart).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let current = form.current;
+    let answers = form
+        .fields
+        .iter()
+        .filter_map(|(k, v)| {
+            Some(oneseal_domain::drawing_review::DrawingAnswer {
+                comment_id: k.strip_prefix("answer_")?.to_string(),
+                text: v.as_str().unwrap_or_default().to_string(),
+            })
+        })
+        .collect();
+    let materials = match upload_files(&s, &ctx, &p, &headers, &no, form.files).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let cmd = CaseCommand::AnswerDrawingComments { answers, materials };
+    match s.app.command(&p.actor, &current.state.case_no, cmd, None).await {
+        Ok(_) => Redirect::to(&format!("/me/cases/{no}")).into_response(),
+        Err(e) => {
+            let msg = format!("{} {}", e.title_zh(), e);
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), status).await
+        }
+    }
+}
+
+/// Answer a correction notice: new files for the materials it names, new values for the fields it names.
+async fn correct(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let form = match read_case_form(&s, &ctx, &p, &headers, &no, multipart).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (fields, files, current) = (form.fields, form.files, form.current);
+    let materials = match upload_files(&s, &ctx, &p, &headers, &no, files).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
     // Changed fields are merged into the form as submitted, typed like the originals.
     let form = if fields.is_empty() {
         None

@@ -302,6 +302,11 @@ fn allowed_actions(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Vec<
             ));
         }
     }
+    // 多图联审: a reviewer of a department still reviewing comments on a file of the drawing set.
+    if let Some(m) = st.materials.iter().find(|m| m.attachment.is_some()) {
+        let cmd = CaseCommand::AddDrawingComment { material_id: m.material_id.clone(), sheet: x(), text: x() };
+        candidates.push(("drawing-comment", String::new(), cmd));
+    }
     if let Some(first) = st.passed_steps.first() {
         candidates.push(("send-back", String::new(), CaseCommand::SendBack { to_step: first.clone(), reason: x() }));
     }
@@ -620,6 +625,7 @@ fn body_of(action: &str, f: &std::collections::BTreeMap<String, String>) -> Valu
             _ => json!({ "delivery": { "method": "electronic" } }),
         },
         "terminate" => json!({ "reason": get("reason") }),
+        "drawing-comment" => json!({ "material_id": get("material_id"), "sheet": get("sheet"), "text": get("text") }),
         _ => json!({}),
     }
 }

@@ -6,7 +6,7 @@
 use super::*;
 
 /// A browser session of `user` on the pages: (cookie header, CSRF token of its forms).
-fn session(t: &TestApp, user: &str) -> (String, String) {
+pub(crate) fn session(t: &TestApp, user: &str) -> (String, String) {
     let token = t.login(user);
     (format!("oneseal_session={token}"), oneseal_web::policy::csrf_token(&token))
 }
@@ -17,7 +17,13 @@ fn no_redirects() -> ureq::Agent {
 }
 
 /// POST a page form as a browser on this site; returns (status, Location, body).
-fn form_post(t: &TestApp, path: &str, cookie: &str, extra: &[(&str, &str)], form: &[(&str, String)]) -> (u16, String) {
+pub(crate) fn form_post(
+    t: &TestApp,
+    path: &str,
+    cookie: &str,
+    extra: &[(&str, &str)],
+    form: &[(&str, String)],
+) -> (u16, String) {
     let body = form.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
     let mut r = no_redirects()
         .post(&format!("{}{path}", t.base))
@@ -37,7 +43,7 @@ fn form_post(t: &TestApp, path: &str, cookie: &str, extra: &[(&str, &str)], form
 }
 
 /// POST a multipart page form (text fields and files) as a browser; returns (status, Location).
-fn multipart_post(
+pub(crate) fn multipart_post(
     t: &TestApp,
     path: &str,
     cookie: &str,

@@ -13,6 +13,7 @@ use time::macros::datetime;
 
 mod cases;
 mod channels;
+mod drawings;
 mod hall;
 mod hotline;
 mod inspections;
