@@ -1368,6 +1368,14 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             finish_step(state, def, step, ctx, &mut ev)?;
             Ok(ev)
         }
+        CaseCommand::AddDrawingComment { material_id, sheet, text } => {
+            crate::drawing_review::add_comment(state, actor, material_id, sheet, text)
+        }
+        CaseCommand::AnswerDrawingComments { answers, materials } => {
+            own_case(state, actor)?;
+            check_material_ids(def, &materials)?;
+            crate::drawing_review::answer(state, answers, materials)
+        }
     }
 }
 
@@ -1414,14 +1422,6 @@ fn lead_inspector(actor: &Actor, schedule: &Schedule) -> Result<(), CaseError> {
         Ok(())
     } else {
         Err(CaseError::Forbidden("inspector of the lead department"))
-        CaseCommand::AddDrawingComment { material_id, sheet, text } => {
-            crate::drawing_review::add_comment(state, actor, material_id, sheet, text)
-        }
-        CaseCommand::AnswerDrawingComments { answers, materials } => {
-            own_case(state, actor)?;
-            check_material_ids(def, &materials)?;
-            crate::drawing_review::answer(state, answers, materials)
-        }
     }
 }
 
@@ -1896,6 +1896,7 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                     by: r.actor.clone(),
                     at: r.at,
                 });
+        }
         CaseEvent::DrawingCommentAdded { .. } | CaseEvent::DrawingCommentsAnswered { .. } => {
             crate::drawing_review::apply(state, &r.event)
         }
