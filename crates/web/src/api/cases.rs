@@ -11,9 +11,13 @@ pub(super) fn masked(s: &AppState, mut v: CaseView) -> CaseView {
 }
 
 pub(super) fn with_etag(s: &AppState, v: CaseView) -> Response {
-    let etag = format!("\"{}\"", v.state.version);
-    let mut r = Json(masked(s, v)).into_response();
-    if let Ok(h) = HeaderValue::from_str(&etag) {
+    let version = v.state.version;
+    etagged(Json(masked(s, v)).into_response(), version)
+}
+
+/// An answer about a case carries the case's version as its strong entity tag (sent back as If-Match).
+fn etagged(mut r: Response, version: u64) -> Response {
+    if let Ok(h) = HeaderValue::from_str(&format!("\"{version}\"")) {
         r.headers_mut().insert(header::ETAG, h);
     }
     r
@@ -52,10 +56,7 @@ pub(super) fn minimal_answer(st: &oneseal_domain::case::CaseState) -> Response {
         decision: &st.decision,
         licenses: &st.licenses,
     };
-    let mut r = Json(summary).into_response();
-    if let Ok(h) = HeaderValue::from_str(&format!("\"{}\"", st.version)) {
-        r.headers_mut().insert(header::ETAG, h);
-    }
+    let mut r = etagged(Json(summary).into_response(), st.version);
     r.headers_mut().insert("preference-applied", HeaderValue::from_static("return=minimal"));
     r
 }
