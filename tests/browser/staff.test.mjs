@@ -183,6 +183,23 @@ test('administrators manage staff and publish a revised guide after reviewing th
   assert.match(await page.locator('main').innerText(), /延时服务/);
   const versions = await api('GET', `/api/v1/items/${code}/versions`);
   assert.equal(versions.body.versions.at(-1).reason, '周六延时服务');
+
+  // Revise a construction project type the same way: from the projects page, through review, to a new version.
+  await page.goto(`${BASE}/me/projects`);
+  await page.locator('[data-code="social-investment-small-low-risk"] [data-testid="revise-type"]').click();
+  await page.waitForURL(/\/admin\/project-types\/social-investment-small-low-risk$/);
+  await axe(page, 'admin project type');
+  const type = JSON.parse(await page.locator('#body').inputValue());
+  type.description += '（试行）';
+  await page.locator('#body').fill(JSON.stringify(type, null, 2));
+  await page.getByTestId('review').click();
+  assert.match(await page.getByTestId('diff').innerText(), /\+ .*试行/);
+  await page.locator('#reason').fill('试行说明');
+  await screenshot(page, 'admin-project-type-desktop-zh');
+  await page.getByTestId('publish').click();
+  await page.waitForURL(/\/me\/projects$/);
+  assert.match(await page.locator('[data-code="social-investment-small-low-risk"]').innerText(), /第 2 版/);
+  await screenshot(page, 'projects-types-desktop-zh');
 });
 
 test('a one-time correction notice from the workbench, answered by the applicant on the case page; then a withdrawal', async () => {

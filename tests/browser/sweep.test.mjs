@@ -42,6 +42,8 @@ const pages = () => [
   [null, '/satisfaction', 'satisfaction'],
   [null, '/rate?kind=window', 'rate'],
   ['admin', `/admin/items/${foodCode}`, 'admin-item'],
+  ['admin', '/admin/project-types/social-investment-general', 'admin-project-type'],
+  ['company', '/me/projects', 'projects'],
 ];
 
 for (const [lang, locale] of [['zh', 'zh-CN'], ['en', 'en-GB']]) {

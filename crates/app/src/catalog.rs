@@ -1,11 +1,12 @@
-//! The published catalog: versions of items, bundles and the department list, kept as events and projected into
-//! `catalog_versions`; an in-memory view with the Chinese search index serves reads.
+//! The published catalog: versions of items, bundles, the department list and the construction project types, kept
+//! as events and projected into `catalog_versions`; an in-memory view with the Chinese search index serves reads.
 
 use std::collections::BTreeMap;
 
 use oneseal_domain::case::{CaseDefinition, Subject};
 use oneseal_domain::catalog::{Bundle, CatalogEvent, CatalogSet, Department, ServiceItem, VersionPublished};
 use oneseal_domain::ids::ItemCode;
+use oneseal_domain::project::ProjectType;
 use oneseal_domain::search::Index;
 use oneseal_store::{CatalogRow, Db, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,8 @@ pub struct CatalogView {
     pub departments_version: u32,
     pub items: BTreeMap<String, Vec<Published<ServiceItem>>>,
     pub bundles: BTreeMap<String, Vec<Published<Bundle>>>,
+    /// Construction project types; each version's `version` is its published version.
+    pub project_types: BTreeMap<String, Vec<Published<ProjectType>>>,
     index: Index,
     docs: Vec<(HitKind, String)>,
     /// Case definitions built once per published version (commands read them on the writer thread).
@@ -73,6 +76,17 @@ impl CatalogView {
                     reason: r.reason.clone(),
                     body: serde_json::from_str(&r.body).map_err(bad)?,
                 }),
+                "project_type" => {
+                    let mut t: ProjectType = serde_json::from_str(&r.body).map_err(bad)?;
+                    t.version = r.version as u32;
+                    v.project_types.entry(r.code.clone()).or_default().push(Published {
+                        version: r.version as u32,
+                        published_at_ms: r.published_at_ms,
+                        published_by: r.published_by.clone(),
+                        reason: r.reason.clone(),
+                        body: t,
+                    })
+                }
                 "departments" => {
                     let d: DepartmentList = serde_json::from_str(&r.body).map_err(bad)?;
                     v.departments = d.departments;
@@ -148,6 +162,10 @@ impl CatalogView {
         self.bundles.get(code)?.last()
     }
 
+    pub fn latest_project_type(&self, code: &str) -> Option<&Published<ProjectType>> {
+        self.project_types.get(code)?.last()
+    }
+
     /// Ranked search hits over items and bundles.
     pub fn search(&self, q: &str) -> Vec<(HitKind, String, u32)> {
         self.index
@@ -208,11 +226,18 @@ impl CatalogView {
                 .filter_map(|v| v.last())
                 .map(|p| (p.body.code.clone(), p.body.clone()))
                 .collect(),
+            project_types: self
+                .project_types
+                .values()
+                .filter_map(|v| v.last())
+                .map(|p| (p.body.code.clone(), p.body.clone()))
+                .collect(),
         }
     }
 }
 
-/// Parse a catalog from (path, contents) pairs laid out like catalog/: departments.toml, items/*.toml, bundles/*.toml.
+/// Parse a catalog from (path, contents) pairs laid out like catalog/: departments.toml, items/*.toml, bundles/*.toml,
+/// project-types/*.toml.
 pub fn parse_catalog_files(files: &[(String, String)]) -> Result<CatalogSet, AppError> {
     let mut set = CatalogSet::default();
     for (path, text) in files {
@@ -227,6 +252,12 @@ pub fn parse_catalog_files(files: &[(String, String)]) -> Result<CatalogSet, App
             let b = CatalogSet::parse_bundle(path, text)?;
             if set.bundles.insert(b.code.clone(), b).is_some() {
                 return Err(AppError::invalid("catalog_duplicate", format!("{path}: bundle code appears twice")));
+            }
+        } else if path.contains("project-types/") {
+            let t =
+                ProjectType::parse(text).map_err(|e| AppError::invalid("catalog_invalid", format!("{path}: {e}")))?;
+            if set.project_types.insert(t.code.clone(), t).is_some() {
+                return Err(AppError::invalid("catalog_duplicate", format!("{path}: project type code appears twice")));
             }
         }
     }
@@ -310,6 +341,23 @@ impl App {
                 body,
             });
         }
+        for (code, t) in &set.project_types {
+            let latest = view.latest_project_type(code);
+            if latest.is_some_and(|p| same_project_type(&p.body, t)) {
+                report.unchanged += 1;
+                continue;
+            }
+            let body = serde_json::to_value(ProjectType { version: 0, ..t.clone() })
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .to_string();
+            changes.push(Change {
+                stream: format!("projecttype-{code}"),
+                expected: latest.map_or(0, |p| i64::from(p.version)),
+                kind: "project_type",
+                code: code.clone(),
+                body,
+            });
+        }
         for (code, b) in &set.bundles {
             let latest = view.latest_bundle(code);
             if latest.map(|p| &p.body) == Some(b) {
@@ -383,6 +431,21 @@ impl App {
         Ok(self.catalog().latest_item(code.as_str()).map_or(0, |p| p.version))
     }
 
+    /// Publish a new version of a construction project type (bureau administrators: a type spans departments).
+    /// The catalog is validated with it in place (its stages fit its limits, its items exist). Projects registered
+    /// before keep the version they copied when they were registered; new registrations take the new one.
+    pub async fn publish_project_type(&self, t: ProjectType, actor: &str, reason: &str) -> Result<u32, AppError> {
+        let view = self.catalog();
+        let code = t.code.clone();
+        if view.latest_project_type(&code).is_some_and(|p| same_project_type(&p.body, &t)) {
+            return Err(AppError::invalid("catalog_unchanged", "the new version is identical to the published one"));
+        }
+        let mut set = view.as_set();
+        set.project_types = BTreeMap::from([(code.clone(), t)]);
+        self.import_catalog(set, actor, reason).await?;
+        Ok(self.catalog().latest_project_type(&code).map_or(0, |p| p.version))
+    }
+
     async fn import_subset(
         &self,
         items: BTreeMap<ItemCode, ServiceItem>,
@@ -411,6 +474,11 @@ impl App {
             .await?;
         self.reload_catalog().await
     }
+}
+
+/// Whether two project types are the same but for their version.
+fn same_project_type(a: &ProjectType, b: &ProjectType) -> bool {
+    ProjectType { version: 0, ..a.clone() } == ProjectType { version: 0, ..b.clone() }
 }
 
 /// Record the next version of a catalog entry (its stream at `expected`) and project it.

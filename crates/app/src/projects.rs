@@ -24,17 +24,6 @@ use crate::cases::{ApplicantInput, Receipt, SubmitRequest};
 use crate::streams::{decode, record_at, text_ok};
 use crate::{from_ms, ms, App, AppError};
 
-/// The project types compiled in from `catalog/project-types/*.toml`, each checked.
-pub fn builtin_project_types() -> Result<Vec<ProjectType>, AppError> {
-    crate::catalog::DEMO_CATALOG
-        .iter()
-        .filter(|(p, _)| p.starts_with("project-types/"))
-        .map(|(p, text)| {
-            ProjectType::parse(text).map_err(|e| AppError::invalid("catalog_invalid", format!("{p}: {e}")))
-        })
-        .collect()
-}
-
 /// The stream id of a project.
 pub fn stream_of(code: &ProjectCode) -> String {
     format!("project-{code}")
@@ -210,24 +199,17 @@ fn statuses(cases: &[(CaseState, BTreeMap<String, u32>)]) -> BTreeMap<String, St
 }
 
 impl App {
+    /// The latest published version of a project type (the catalog checked its items when it was published).
     fn project_type(&self, code: &str) -> Result<ProjectType, AppError> {
-        let t = builtin_project_types()?
-            .into_iter()
-            .find(|t| t.code == code)
-            .ok_or_else(|| AppError::invalid("unknown_project_type", format!("no project type {code}")))?;
-        let view = self.catalog();
-        if let Some(i) = t.items().find(|i| view.latest_item(i).is_none()) {
-            return Err(AppError::invalid(
-                "catalog_invalid",
-                format!("project type {code}: item {i} is not in the catalog"),
-            ));
-        }
-        Ok(t)
+        self.catalog()
+            .latest_project_type(code)
+            .map(|p| p.body.clone())
+            .ok_or_else(|| AppError::invalid("unknown_project_type", format!("no project type {code}")))
     }
 
-    /// The project types, for the registration form.
-    pub fn project_types(&self) -> Result<Vec<ProjectType>, AppError> {
-        builtin_project_types()
+    /// The project types as published (latest versions), for the registration form.
+    pub fn project_types(&self) -> Vec<ProjectType> {
+        self.catalog().project_types.values().filter_map(|v| v.last()).map(|p| p.body.clone()).collect()
     }
 
     /// Register a project (项目登记) for an organisation the caller acts for; the code is unique.

@@ -15,7 +15,7 @@ fn replay_of(stream_id: &str) -> Option<Replay> {
     let kind = stream_id.split_once('-').map_or(stream_id, |(k, _)| k);
     let f: Replay = match kind {
         "case" => crate::cases::replay,
-        "item" | "bundle" | "departments" => |_, db, e| crate::catalog::project(db, e),
+        "item" | "bundle" | "departments" | "projecttype" => |_, db, e| crate::catalog::project(db, e),
         "calendar" => |_, db, e| crate::calendar::project(db, e),
         "access" => |_, db, e| crate::pd::project(db, e),
         "license" => crate::licensing::project,
@@ -138,6 +138,8 @@ mod tests {
             "case-YC20260301000001",
             "item-11640100MB0000001",
             "bundle-open-restaurant",
+            "projecttype-social-investment-general",
+            "project-2026-640104-47-03-000001",
             "departments",
             "calendar",
             "access-YC20260301000001",

@@ -705,6 +705,8 @@ pub struct CatalogSet {
     pub departments: Vec<Department>,
     pub items: BTreeMap<ItemCode, ServiceItem>,
     pub bundles: BTreeMap<String, Bundle>,
+    /// Construction project types (工程建设项目类型), by code.
+    pub project_types: BTreeMap<String, crate::project::ProjectType>,
 }
 
 #[derive(Deserialize)]
@@ -744,6 +746,12 @@ impl CatalogSet {
         for b in self.bundles.values() {
             b.validate(&ids, &self.items)?;
         }
+        for t in self.project_types.values() {
+            t.validate().map_err(|m| err(&format!("project-types/{}", t.code), m))?;
+            if let Some(i) = t.items().find(|i| !self.items.keys().any(|k| k.as_str() == *i)) {
+                return Err(err(&format!("project-types/{}", t.code), format!("item {i} is not in the catalog")));
+            }
+        }
         Ok(())
     }
 }
@@ -757,8 +765,8 @@ pub struct VersionPublished {
     pub body: serde_json::Value,
 }
 
-/// The events of the catalog's streams (`item-{code}`, `bundle-{code}`, `departments`); the stored `type` is the
-/// tag.
+/// The events of the catalog's streams (`item-{code}`, `bundle-{code}`, `departments`, `projecttype-{code}`); the
+/// stored `type` is the tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum CatalogEvent {
@@ -768,6 +776,9 @@ pub enum CatalogEvent {
     Bundle(VersionPublished),
     #[serde(rename = "departments_version_published")]
     Departments(VersionPublished),
+    /// A version of a construction project type (`projecttype-{code}`; the body is a `project::ProjectType`).
+    #[serde(rename = "project_type_version_published")]
+    ProjectType(VersionPublished),
 }
 
 impl CatalogEvent {
@@ -777,6 +788,7 @@ impl CatalogEvent {
             "item" => Some(CatalogEvent::Item(v)),
             "bundle" => Some(CatalogEvent::Bundle(v)),
             "departments" => Some(CatalogEvent::Departments(v)),
+            "project_type" => Some(CatalogEvent::ProjectType(v)),
             _ => None,
         }
     }
@@ -787,6 +799,7 @@ impl CatalogEvent {
             CatalogEvent::Item(v) => ("item", v),
             CatalogEvent::Bundle(v) => ("bundle", v),
             CatalogEvent::Departments(v) => ("departments", v),
+            CatalogEvent::ProjectType(v) => ("project_type", v),
         }
     }
 }

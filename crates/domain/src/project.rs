@@ -173,6 +173,10 @@ pub struct StageDef {
 #[serde(deny_unknown_fields)]
 pub struct ProjectType {
     pub code: String,
+    /// The published version (the catalog stream's `projecttype-{code}` version, set when the catalog is read;
+    /// a file need not say it; 0, not written, in the published body). A project keeps the version it was
+    /// registered with.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub version: u32,
     pub name: String,
     #[serde(default)]
@@ -186,6 +190,10 @@ pub struct ProjectType {
     /// The whole process, filing to completion acceptance, working days.
     pub whole_limit_days: u32,
     pub stages: Vec<StageDef>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ProjectType {

@@ -366,7 +366,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 /// Read catalog files laid out like catalog/.
 pub fn read_catalog_dir(dir: &Path) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
-    for sub in ["", "items", "bundles"] {
+    for sub in ["", "items", "bundles", "project-types"] {
         let d = dir.join(sub);
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
@@ -563,10 +563,11 @@ fn catalog(c: CatalogCmd) -> CliResult {
             let files = read_catalog_dir(&dir)?;
             let set = oneseal_app::catalog::parse_catalog_files(&files).map_err(app_err)?;
             println!(
-                "valid: {} departments, {} items, {} bundles",
+                "valid: {} departments, {} items, {} bundles, {} project types",
                 set.departments.len(),
                 set.items.len(),
-                set.bundles.len()
+                set.bundles.len(),
+                set.project_types.len()
             );
             Ok(())
         }

@@ -62,17 +62,50 @@ fn catalog_check_and_import() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog");
     let (ok, out, err) = run(&["catalog", "check", root]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("valid: "), "{out}");
+    assert!(out.starts_with("valid: ") && out.contains(" 2 project types"), "{out}");
     let dir = std::env::temp_dir().join(format!("oneseal-cli-{}", std::process::id()));
     let db = format!("sqlite://{}/o.db", dir.display());
     let (ok, out, err) = run(&["catalog", "import", root, "--database", &db]);
     assert!(ok, "{err}");
-    assert!(out.contains("published"), "{out}");
-    // Importing the same files again publishes nothing: a version is made only for a change.
+    assert!(out.contains("published project_type social-investment-general v1"), "{out}");
+    // An administrator edits a project type's file and imports it: a new version, without a release.
+    let edited = dir.join("catalog");
+    copy_dir(std::path::Path::new(root), &edited);
+    let t = edited.join("project-types/social-investment-general.toml");
+    let text = std::fs::read_to_string(&t).unwrap().replacen("limit_days = 12", "limit_days = 11", 1);
+    std::fs::write(&t, text).unwrap();
+    let (ok, out, err) =
+        run(&["catalog", "import", edited.to_str().unwrap(), "--database", &db, "--reason", "施工许可阶段压缩一日"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("\n1 published,") && out.contains("published project_type social-investment-general v2"),
+        "{out}"
+    );
+    // A file that breaks its type's rules is refused before anything is written.
+    std::fs::write(&t, std::fs::read_to_string(&t).unwrap().replacen("limit_days = 11", "limit_days = 0", 1)).unwrap();
+    let (ok, _, err) = run(&["catalog", "check", edited.to_str().unwrap()]);
+    assert!(!ok && err.contains("social-investment-general") && err.contains("needs items and a limit"), "{err}");
+    // Importing the original files again publishes the type as it was (version 3), then nothing more: a version is
+    // made only for a change.
+    let (_, out, _) = run(&["catalog", "import", root, "--database", &db]);
+    assert!(out.contains("published project_type social-investment-general v3\n1 published,"), "{out}");
     let (_, out, _) = run(&["catalog", "import", root, "--database", &db]);
     assert!(out.starts_with("0 published"), "{out}");
     let (_, out, _) = run(&["catalog", "list", "--database", &db, "--search", "护士"]);
     assert!(out.lines().next().unwrap_or_default().contains("护士"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
 }
 
 #[test]

@@ -184,6 +184,8 @@ pub fn routes() -> crate::routes::Routes {
         .post("/api/v1/shipments/{id}/collect", Access::Roles(&[Role::WindowClerk]), collect_shipment)
         .post("/api/v1/shipments/{id}/resend", Access::Roles(&[Role::WindowClerk]), resend_shipment)
         .get("/api/v1/project-types", Access::SignedIn, project_types)
+        .get("/api/v1/project-types/{code}/versions", Access::SignedIn, project_type_versions)
+        .post("/api/v1/project-types/{code}/versions", Access::BureauAdmin, publish_project_type)
         .get("/api/v1/projects", Access::SignedIn, list_projects)
         .post("/api/v1/projects", Access::Roles(&[Role::Applicant]), register_project)
         .get("/api/v1/projects/{code}", Access::SignedIn, get_project)

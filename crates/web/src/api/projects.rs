@@ -7,7 +7,39 @@ use super::*;
 use oneseal_app::projects::{RegisterProject, StageSubmission};
 
 pub(super) async fn project_types(State(s): State<AppState>, Authed(_actor, _): Authed) -> Res {
-    Ok(Json(json!({ "project_types": s.app.project_types()? })).into_response())
+    Ok(Json(json!({ "project_types": s.app.project_types() })).into_response())
+}
+
+/// Every published version of a project type, oldest first, with who published it, when and why.
+pub(super) async fn project_type_versions(
+    State(s): State<AppState>,
+    Authed(_actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+) -> Res {
+    let view = s.app.catalog();
+    let versions = view.project_types.get(&code).ok_or_else(|| AppError::NotFound(format!("project type {code}")))?;
+    Ok(Json(json!({ "code": code, "versions": versions })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PublishProjectType {
+    project_type: oneseal_domain::project::ProjectType,
+    reason: String,
+}
+
+/// Publish a new version of a project type (bureau administrators); projects already registered keep theirs.
+pub(super) async fn publish_project_type(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<PublishProjectType>,
+) -> Res {
+    if b.project_type.code != code {
+        return Err(Problem::unprocessable("code_mismatch", "the project type's code differs from the address").into());
+    }
+    let v = s.app.publish_project_type(b.project_type, &actor.id, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "code": code, "version": v }))).into_response())
 }
 
 pub(super) async fn list_projects(State(s): State<AppState>, Authed(actor, _): Authed) -> Res {

@@ -1,6 +1,6 @@
 //! Administration pages: staff (create, grant and revoke roles, set a post, deactivate — every change an event)
-//! and catalog editing (draft a new version of an item, review the change as a line diff, publish it with a
-//! reason; a published version never changes, cases keep theirs).
+//! and catalog editing (draft a new version of an item or a construction project type, review the change as a line
+//! diff, publish it with a reason; a published version never changes, cases and projects keep theirs).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use oneseal_app::AppError;
 use oneseal_domain::catalog::ServiceItem;
+use oneseal_domain::project::ProjectType;
 use oneseal_domain::roles::Role;
 use serde::Deserialize;
 
@@ -22,6 +23,8 @@ pub fn routes() -> crate::routes::Routes {
         .post("/admin/staff", Access::Admin, staff_change)
         .get("/admin/items/{code}", Access::Admin, edit_item)
         .post("/admin/items/{code}", Access::Admin, review_or_publish)
+        .get("/admin/project-types/{code}", Access::BureauAdmin, edit_project_type)
+        .post("/admin/project-types/{code}", Access::BureauAdmin, review_or_publish_project_type)
 }
 
 fn err_text(e: &AppError) -> String {
@@ -181,13 +184,55 @@ pub fn diff(old: &str, new: &str) -> Vec<DiffLine> {
     out
 }
 
+/// What the edit page revises: a service item's guide (per department) or a construction project type (bureau-wide).
+#[derive(Clone, Copy)]
+enum Entry {
+    Item,
+    ProjectType,
+}
+
+impl Entry {
+    fn path(self, code: &str) -> String {
+        match self {
+            Entry::Item => format!("/admin/items/{code}"),
+            Entry::ProjectType => format!("/admin/project-types/{code}"),
+        }
+    }
+
+    /// Where the entry is read by the public (the crumb and where publishing leads).
+    fn shown_at(self, code: &str) -> String {
+        match self {
+            Entry::Item => format!("/services/{code}"),
+            Entry::ProjectType => "/me/projects".to_string(),
+        }
+    }
+
+    /// The message keys of the page's title, lead, the error for a changed code and the text box's label.
+    fn keys(self) -> [&'static str; 4] {
+        match self {
+            Entry::Item => ["admin-edit-item", "admin-item-lead", "admin-item-code", "admin-item-body"],
+            Entry::ProjectType => [
+                "admin-edit-project-type",
+                "admin-project-type-lead",
+                "admin-project-type-code",
+                "admin-project-type-body",
+            ],
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin-item.html")]
 struct ItemPage {
     ctx: Ctx,
     code: String,
     name: String,
-    version: u32,
+    /// The form's address, the page's crumb and its title and lead.
+    action: String,
+    back: String,
+    title: String,
+    lead: String,
+    body_label: String,
     body: String,
     reason: String,
     error: Option<String>,
@@ -196,8 +241,29 @@ struct ItemPage {
     reviewed: bool,
 }
 
-fn pretty(item: &ServiceItem) -> String {
-    serde_json::to_string_pretty(item).unwrap_or_default()
+impl ItemPage {
+    fn new(ctx: &Ctx, entry: Entry, code: &str, name: &str, version: u32, body: String) -> ItemPage {
+        let [title, lead, _, body_label] = entry.keys();
+        ItemPage {
+            ctx: ctx.clone(),
+            code: code.to_string(),
+            name: name.to_string(),
+            action: entry.path(code),
+            back: entry.shown_at(code),
+            title: ctx.t(title),
+            lead: ctx.tn(lead, version),
+            body_label: ctx.t(body_label),
+            body,
+            reason: String::new(),
+            error: None,
+            changes: vec![],
+            reviewed: false,
+        }
+    }
+}
+
+fn pretty<T: serde::Serialize>(entry: &T) -> String {
+    serde_json::to_string_pretty(entry).unwrap_or_default()
 }
 
 async fn edit_item(
@@ -208,25 +274,38 @@ async fn edit_item(
     Path(code): Path<String>,
 ) -> Response {
     if !p.actor.has(Role::Administrator) {
-        return forbidden(&headers, &format!("/admin/items/{code}"));
+        return forbidden(&headers, &Entry::Item.path(&code));
     }
     let Some(pub_) = s.app.catalog().latest_item(&code).cloned() else {
-        return not_found(&headers, &format!("/admin/items/{code}"));
+        return not_found(&headers, &Entry::Item.path(&code));
     };
     if !oneseal_app::App::may_edit_item(&p.actor, pub_.body.department.as_str()) {
-        return forbidden(&headers, &format!("/admin/items/{code}"));
+        return forbidden(&headers, &Entry::Item.path(&code));
     }
-    let page_ = ItemPage {
-        ctx: ctx.clone(),
-        name: pub_.body.name.clone(),
-        version: pub_.version,
-        body: pretty(&pub_.body),
-        code,
-        reason: String::new(),
-        error: None,
-        changes: vec![],
-        reviewed: false,
+    let page_ = ItemPage::new(&ctx, Entry::Item, &code, &pub_.body.name, pub_.version, pretty(&pub_.body));
+    page(StatusCode::OK, &ctx, &page_)
+}
+
+/// A project type spans departments: only an administrator without a department revises it.
+fn bureau_admin(actor: &oneseal_domain::roles::Actor) -> bool {
+    actor.has(Role::Administrator) && actor.department.is_none()
+}
+
+async fn edit_project_type(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
+    if !bureau_admin(&p.actor) {
+        return forbidden(&headers, &Entry::ProjectType.path(&code));
+    }
+    let Some(pub_) = s.app.catalog().latest_project_type(&code).cloned() else {
+        return not_found(&headers, &Entry::ProjectType.path(&code));
     };
+    let body = pretty(&ProjectType { version: 0, ..pub_.body.clone() });
+    let page_ = ItemPage::new(&ctx, Entry::ProjectType, &code, &pub_.body.name, pub_.version, body);
     page(StatusCode::OK, &ctx, &page_)
 }
 
@@ -242,6 +321,80 @@ struct ItemForm {
     op: String,
 }
 
+/// The form posted, its CSRF token checked (`None`: answer forbidden).
+fn posted(
+    p: &crate::policy::Principal,
+    form: Result<Form<ItemForm>, axum::extract::rejection::FormRejection>,
+) -> Option<ItemForm> {
+    let Ok(Form(f)) = form else { return None };
+    csrf_ok(p, &f.csrf).then_some(f)
+}
+
+/// Review a revised entry as a line diff against the published one, then publish it with a reason. `code_of` reads
+/// the revised entry's code (it cannot change), `allowed` whether this administrator may publish it.
+#[allow(clippy::too_many_arguments)]
+async fn review_entry<T, Fut>(
+    ctx: &Ctx,
+    mut page_: ItemPage,
+    entry: Entry,
+    current: &T,
+    f: ItemForm,
+    code_of: impl Fn(&T) -> &str,
+    allowed: impl Fn(&T) -> bool,
+    publish: impl FnOnce(T, String) -> Fut,
+    headers: &HeaderMap,
+) -> Response
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+    Fut: std::future::Future<Output = Result<u32, AppError>>,
+{
+    let code = page_.code.clone();
+    page_.body = f.body.clone();
+    page_.reason = f.reason.chars().take(500).collect();
+    let new: T = match serde_json::from_str(&f.body) {
+        Ok(i) => i,
+        Err(e) => {
+            page_.error = Some(ctx.tv("admin-item-json", &e.to_string()));
+            return page(StatusCode::UNPROCESSABLE_ENTITY, ctx, &page_);
+        }
+    };
+    if !allowed(&new) {
+        return forbidden(headers, &entry.path(&code));
+    }
+    if code_of(&new) != code {
+        page_.error = Some(ctx.t(entry.keys()[2]));
+        return page(StatusCode::UNPROCESSABLE_ENTITY, ctx, &page_);
+    }
+    let new_text = pretty(&new);
+    let all = diff(&pretty(current), &new_text);
+    // Show changed lines with two lines of context.
+    let keep: Vec<bool> =
+        (0..all.len()).map(|i| all[i.saturating_sub(2)..(i + 3).min(all.len())].iter().any(|d| d.op != ' ')).collect();
+    page_.changes = all.into_iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| d).collect();
+    page_.body = new_text;
+    if page_.changes.is_empty() {
+        page_.error = Some(ctx.t("admin-item-unchanged"));
+        return page(StatusCode::UNPROCESSABLE_ENTITY, ctx, &page_);
+    }
+    if f.op != "publish" {
+        page_.reviewed = true;
+        return page(StatusCode::OK, ctx, &page_);
+    }
+    if f.reason.trim().is_empty() {
+        page_.reviewed = true;
+        page_.error = Some(ctx.t("admin-item-reason"));
+        return page(StatusCode::UNPROCESSABLE_ENTITY, ctx, &page_);
+    }
+    match publish(new, f.reason.trim().to_string()).await {
+        Ok(_) => Redirect::to(&entry.shown_at(&code)).into_response(),
+        Err(e) => {
+            page_.reviewed = true;
+            page_.error = Some(err_text(&e));
+            page(StatusCode::UNPROCESSABLE_ENTITY, ctx, &page_)
+        }
+    }
+}
+
 async fn review_or_publish(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -250,71 +403,63 @@ async fn review_or_publish(
     Path(code): Path<String>,
     form: Result<Form<ItemForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    let path = Entry::Item.path(&code);
     if !p.actor.has(Role::Administrator) {
-        return forbidden(&headers, &format!("/admin/items/{code}"));
+        return forbidden(&headers, &path);
     }
-    let Ok(Form(f)) = form else { return forbidden(&headers, &format!("/admin/items/{code}")) };
-    if !csrf_ok(&p, &f.csrf) {
-        return forbidden(&headers, &format!("/admin/items/{code}"));
-    }
+    let Some(f) = posted(&p, form) else { return forbidden(&headers, &path) };
     let Some(current) = s.app.catalog().latest_item(&code).cloned() else {
-        return not_found(&headers, &format!("/admin/items/{code}"));
+        return not_found(&headers, &path);
     };
-    let mut page_ = ItemPage {
-        ctx: ctx.clone(),
-        name: current.body.name.clone(),
-        version: current.version,
-        body: f.body.clone(),
-        code: code.clone(),
-        reason: f.reason.chars().take(500).collect(),
-        error: None,
-        changes: vec![],
-        reviewed: false,
+    if !oneseal_app::App::may_edit_item(&p.actor, current.body.department.as_str()) {
+        return forbidden(&headers, &path);
+    }
+    let page_ = ItemPage::new(&ctx, Entry::Item, &code, &current.body.name, current.version, String::new());
+    let actor = p.actor.clone();
+    review_entry(
+        &ctx,
+        page_,
+        Entry::Item,
+        &current.body,
+        f,
+        |i: &ServiceItem| i.impl_code.as_str(),
+        |i: &ServiceItem| oneseal_app::App::may_edit_item(&actor, i.department.as_str()),
+        |i, reason| async move { s.app.publish_item(i, &p.actor.id, &reason).await },
+        &headers,
+    )
+    .await
+}
+
+async fn review_or_publish_project_type(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Signed(p): Signed,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    form: Result<Form<ItemForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let path = Entry::ProjectType.path(&code);
+    if !bureau_admin(&p.actor) {
+        return forbidden(&headers, &path);
+    }
+    let Some(f) = posted(&p, form) else { return forbidden(&headers, &path) };
+    let Some(current) = s.app.catalog().latest_project_type(&code).cloned() else {
+        return not_found(&headers, &path);
     };
-    let item: ServiceItem = match serde_json::from_str(&f.body) {
-        Ok(i) => i,
-        Err(e) => {
-            page_.error = Some(ctx.tv("admin-item-json", &e.to_string()));
-            return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_);
-        }
-    };
-    if !oneseal_app::App::may_edit_item(&p.actor, current.body.department.as_str())
-        || !oneseal_app::App::may_edit_item(&p.actor, item.department.as_str())
-    {
-        return forbidden(&headers, &format!("/admin/items/{code}"));
-    }
-    if item.impl_code.as_str() != code {
-        page_.error = Some(ctx.t("admin-item-code"));
-        return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_);
-    }
-    let new_text = pretty(&item);
-    let all = diff(&pretty(&current.body), &new_text);
-    // Show changed lines with two lines of context.
-    let keep: Vec<bool> =
-        (0..all.len()).map(|i| all[i.saturating_sub(2)..(i + 3).min(all.len())].iter().any(|d| d.op != ' ')).collect();
-    page_.changes = all.into_iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| d).collect();
-    page_.body = new_text;
-    if page_.changes.is_empty() {
-        page_.error = Some(ctx.t("admin-item-unchanged"));
-        return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_);
-    }
-    if f.op != "publish" {
-        page_.reviewed = true;
-        return page(StatusCode::OK, &ctx, &page_);
-    }
-    if f.reason.trim().is_empty() {
-        page_.reviewed = true;
-        page_.error = Some(ctx.t("admin-item-reason"));
-        return page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_);
-    }
-    match s.app.publish_item(item, &p.actor.id, f.reason.trim()).await {
-        Ok(_) => Redirect::to(&format!("/services/{code}")).into_response(),
-        Err(e) => {
-            page_.reviewed = true;
-            page_.error = Some(err_text(&e));
-            page(StatusCode::UNPROCESSABLE_ENTITY, &ctx, &page_)
-        }
-    }
+    let page_ = ItemPage::new(&ctx, Entry::ProjectType, &code, &current.body.name, current.version, String::new());
+    let published = ProjectType { version: 0, ..current.body };
+    review_entry(
+        &ctx,
+        page_,
+        Entry::ProjectType,
+        &published,
+        f,
+        |t: &ProjectType| t.code.as_str(),
+        |_| true,
+        |t, reason| async move { s.app.publish_project_type(t, &p.actor.id, &reason).await },
+        &headers,
+    )
+    .await
 }
 
 #[cfg(test)]

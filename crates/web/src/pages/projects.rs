@@ -30,11 +30,53 @@ pub fn routes() -> crate::routes::Routes {
 struct ListPage {
     ctx: Ctx,
     projects: Vec<ProjectSummary>,
+    /// The published project types, each with its stages' limits; bureau administrators may revise them.
+    types: Vec<TypeRow>,
+    may_revise_types: bool,
+}
+
+/// A project type as the list shows it: its stages' names and limits in the page's language.
+struct TypeRow {
+    code: String,
+    name: String,
+    version: u32,
+    /// "立项用地规划许可：8 个工作日", one per stage.
+    stages: Vec<String>,
+    permit: u32,
+    whole: u32,
+}
+
+fn type_rows(ctx: &Ctx, types: Vec<oneseal_domain::project::ProjectType>) -> Vec<TypeRow> {
+    let zh = ctx.lang.code().starts_with("zh");
+    let pick = |zh_name: &str, en: &str| if zh || en.is_empty() { zh_name.to_string() } else { en.to_string() };
+    types
+        .into_iter()
+        .map(|t| TypeRow {
+            name: pick(&t.name, &t.name_en),
+            stages: t
+                .stages
+                .iter()
+                .map(|s| {
+                    let sep = if zh { "：" } else { ": " };
+                    format!("{}{sep}{}", pick(&s.name, &s.name_en), ctx.tn("project-types-days", s.limit_days))
+                })
+                .collect(),
+            code: t.code,
+            version: t.version,
+            permit: t.permit_limit_days,
+            whole: t.whole_limit_days,
+        })
+        .collect()
 }
 
 async fn list(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed) -> Response {
+    let may_revise_types = p.actor.has(oneseal_domain::roles::Role::Administrator) && p.actor.department.is_none();
     match s.app.projects(&p.actor).await {
-        Ok(projects) => page(StatusCode::OK, &ctx, &ListPage { ctx: ctx.clone(), projects }),
+        Ok(projects) => page(
+            StatusCode::OK,
+            &ctx,
+            &ListPage { ctx: ctx.clone(), projects, types: type_rows(&ctx, s.app.project_types()), may_revise_types },
+        ),
         Err(e) => error_page(&ctx, e),
     }
 }

@@ -19,6 +19,7 @@ mod hotline;
 mod inspections;
 mod licences;
 mod parties;
+mod project_types;
 mod projects;
 mod security;
 mod shipments;
