@@ -98,6 +98,7 @@ test('the fire department records its own checklist entry of the joint acceptanc
   await page.locator('#n-fire').fill('三层疏散指示标志缺失两处');
   await page.locator('#cf-text').fill('消防设施现场查验：消火栓试水正常，喷淋正常');
   await screenshot(page, 'joint-acceptance-checklist-filled-phone');
+  await page.getByTestId('inspection-review').screenshot({ path: path.join(lib.shots, 'joint-acceptance-checklist-form-section.png') });
   await Promise.all([page.waitForURL(/done=checklist/), page.getByTestId('checklist-form').locator('button[type=submit]').click()]);
   const table = page.getByTestId('checklist-results');
   assert.match(await table.innerText(), /三层疏散指示标志缺失两处/);
@@ -105,6 +106,7 @@ test('the fire department records its own checklist entry of the joint acceptanc
   await axe(page, 'workbench checklist recorded');
   await fitsWidth(page, 'workbench checklist recorded');
   await screenshot(page, 'joint-acceptance-checklist-recorded-phone');
+  await page.getByTestId('checklist-results').screenshot({ path: path.join(lib.shots, 'joint-acceptance-checklist-results-section.png') });
   const insp = await api('GET', `/api/v1/cases/${no}/inspection`, company);
   const rec = insp.body.record.findings.find((f) => f.department === 'fire');
   assert.deepEqual(rec.checklist, [{ item: 'fire', passed: false, note: '三层疏散指示标志缺失两处' }]);

@@ -217,6 +217,8 @@ pub struct ReviewLines {
     pub lead: bool,
     /// 联合验收: the viewer's open task and the entries of its department's checklist to record now.
     pub checklist_form: Option<(String, Vec<(String, String, String)>)>,
+    /// The reviewer concludes on the recordings (not at a checklist inspection: the joint result completes it).
+    pub conclude: bool,
 }
 
 async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option<ReviewLines> {
@@ -281,6 +283,7 @@ async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> O
         findings_task: sched.and(own_task).filter(|_| !by_checklist),
         lead: sched.is_some_and(|x| p.actor.department.as_ref() == Some(&x.lead)),
         checklist_form,
+        conclude: !by_checklist,
     })
 }
 
