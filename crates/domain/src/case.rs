@@ -1421,6 +1421,10 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             if schedule.cases.len() > 1 && !sdef.joint_inspection {
                 return Err(CaseError::NotJoinable);
             }
+            // 联合验收: the step's department leads (schedules and records the joint result).
+            if crate::acceptance::by_checklist(sdef) && sdef.department.as_ref().is_some_and(|d| d != &schedule.lead) {
+                return Err(CaseError::Forbidden("inspector of the lead department"));
+            }
             if schedule.visit == crate::inspection::Visit::LiveVideo
                 && !matches!(sdef.inspection, Some(InspectionMode::Video | InspectionMode::Either))
             {

@@ -275,7 +275,8 @@ async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> O
             .collect(),
         video: view.method == Some(oneseal_domain::inspection::Method::Video),
         schedule: super::me::schedule_lines(ctx, s, v.state.case_no.as_str(), &view.record, &view.checklist),
-        can_schedule: sched.is_none(),
+        can_schedule: sched.is_none()
+            && (!by_checklist || sdef.department.is_none() || sdef.department == p.actor.department),
         live_allowed: matches!(
             view.allowed,
             Some(oneseal_domain::catalog::InspectionMode::Video | oneseal_domain::catalog::InspectionMode::Either)

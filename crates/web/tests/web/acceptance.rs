@@ -5,17 +5,9 @@
 //! and verifies, and the completion filing takes it; bad input and other departments' attempts are refused with
 //! problem+json and nothing written.
 
+use super::drawings::refused;
 use super::projects::{case_nos, register, stage_body, start, work, CODE};
 use super::*;
-
-fn refused(t: &TestApp, r: Resp, status: u16, code: &str, events: i64) {
-    assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{}: {:?}", t.backend, r.body);
-    if status != 404 {
-        assert!(r.body["title_zh"].as_str().is_some_and(|s| !s.is_empty()), "a Chinese title: {:?}", r.body);
-        assert!(r.body["detail"].as_str().is_some_and(|s| !s.is_empty()), "an English detail: {:?}", r.body);
-    }
-    assert_eq!(t.events(), events, "a refusal writes nothing: {:?}", r.body);
-}
 
 fn findings(t: &TestApp, user: &str, no: &str, body: Value) -> Resp {
     t.post(&format!("/api/v1/cases/{no}/inspection/findings"), Some(&t.login(user)), &body)
@@ -81,6 +73,9 @@ fn departments_record_their_checklists_on_one_visit_and_the_sealed_opinion_serve
         let lead = t.login("bureau-construction-reviewer");
         let slot = datetime!(2026-03-16 10:00 +8);
         let body = json!({"visit": "live_video", "start": "2026-03-16T10:00:00+08:00", "minutes": 90});
+        let events = t.events();
+        let r = t.post(&format!("/api/v1/cases/{no}/inspection/schedule"), Some(&t.login("fire-reviewer")), &body);
+        refused(t, r, 403, "forbidden", events);
         let r = t.post(&format!("/api/v1/cases/{no}/inspection/schedule"), Some(&lead), &body);
         assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
         assert!(r.body["record"]["schedule"]["meeting_url"].as_str().is_some_and(|u| u.contains("/oneseal-")));
