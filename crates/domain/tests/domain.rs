@@ -76,6 +76,34 @@ fn demo_catalog_is_valid() {
     assert!(set.items.values().filter(|i| i.tags.contains(&Tag::OnTheSpot)).count() >= 5);
 }
 
+/// 联合验收: the joint acceptance's checklist names a department per entry, each one of the step's, each of the
+/// step's departments checks something; the catalog refuses anything else.
+#[test]
+fn checklist_departments_are_the_steps_own() {
+    let dir = root().join("catalog");
+    let deps = CatalogSet::parse_departments(&std::fs::read_to_string(dir.join("departments.toml")).unwrap()).unwrap();
+    let ids: std::collections::BTreeSet<DepartmentId> = deps.iter().map(|d| d.id.clone()).collect();
+    let p = dir.join("items/joint-completion-acceptance.toml");
+    let item = CatalogSet::parse_item("joint", &std::fs::read_to_string(p).unwrap()).unwrap();
+    item.validate(&ids).unwrap();
+    let inspect = item.process.steps.iter().position(|s| s.id == "inspect").unwrap();
+    assert_eq!(item.process.steps[inspect].inspection, Some(oneseal_domain::catalog::InspectionMode::Either));
+    assert!(oneseal_domain::acceptance::by_checklist(&item.process.steps[inspect]));
+    let refused = |f: &dyn Fn(&mut StepDef)| {
+        let mut bad = item.clone();
+        f(&mut bad.process.steps[inspect]);
+        bad.validate(&ids).unwrap_err().to_string()
+    };
+    let e = refused(&|s| s.checklist[0].department = Some(dep("market")));
+    assert!(e.contains("not one of the step's departments"), "{e}");
+    let e = refused(&|s| s.checklist[1].department = None);
+    assert!(e.contains("every checklist entry names its department"), "{e}");
+    let e = refused(&|s| s.checklist.retain(|c| c.department != Some(dep("fire"))));
+    assert!(e.contains("department fire has no checklist entry"), "{e}");
+    let e = refused(&|s| s.departments.clear());
+    assert!(e.contains("departments"), "{e}");
+}
+
 fn dep(s: &str) -> DepartmentId {
     DepartmentId::parse(s).unwrap()
 }
