@@ -253,6 +253,19 @@ fn departments_record_their_checklists_on_one_visit_and_the_sealed_opinion_serve
         ] {
             assert!(text.contains(part), "the opinion carries {part}: {text}");
         }
+        // The printed opinion (PDF) verifies too, and shows the results.
+        let (status, pdf, _) =
+            bytes_call(t, &format!("/api/v1/me/licenses/{opinion}/pdf"), Some(&t.login("company")), None);
+        assert!(status == 200 && pdf.starts_with(b"%PDF-"), "{status}");
+        let (status, body, _) = bytes_call(t, "/api/v1/verify/pdf", None, Some(&pdf));
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, v["status"].as_str()), (200, Some("valid")), "{v}");
+        let file = std::env::temp_dir().join(format!("oneseal-joint-opinion-{}-{}.pdf", t.backend, std::process::id()));
+        std::fs::write(&file, &pdf).unwrap();
+        let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
+        let _ = std::fs::remove_file(&file);
+        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(squeezed.contains("各部门验收清单结果") && squeezed.contains("整改后合格"), "{text}");
         // The applicant's page shows every department's results and the correction.
         let (cookie, _) = super::channels::session(t, "company");
         let (status, html) = page_get(t, &format!("/me/cases/{no}"), Some(&cookie));
