@@ -260,12 +260,7 @@ fn departments_record_their_checklists_on_one_visit_and_the_sealed_opinion_serve
         let (status, body, _) = bytes_call(t, "/api/v1/verify/pdf", None, Some(&pdf));
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!((status, v["status"].as_str()), (200, Some("valid")), "{v}");
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pdf-samples");
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(format!("joint-acceptance-opinion-{}.pdf", t.backend));
-        std::fs::write(&file, &pdf).unwrap();
-        let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
-        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let (_, text, squeezed) = pdf_sample(&format!("joint-acceptance-opinion-{}", t.backend), &pdf);
         assert!(squeezed.contains("各部门验收清单结果") && squeezed.contains("整改后合格"), "{text}");
         // The applicant's page shows every department's results and the correction.
         let (cookie, _) = super::channels::session(t, "company");

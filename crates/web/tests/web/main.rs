@@ -630,6 +630,18 @@ fn bytes_call(t: &TestApp, path: &str, token: Option<&str>, pdf: Option<&[u8]>) 
     (resp.status().as_u16(), resp.body_mut().read_to_vec().unwrap(), disposition)
 }
 
+/// Keep a PDF in target/pdf-samples as `{name}.pdf` (to look at) and read its text with pdftotext: the file, the
+/// text, and the text without white space.
+fn pdf_sample(name: &str, pdf: &[u8]) -> (std::path::PathBuf, String, String) {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pdf-samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.pdf"));
+    std::fs::write(&file, pdf).unwrap();
+    let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
+    let squeezed = text.chars().filter(|c| !c.is_whitespace()).collect();
+    (file, text, squeezed)
+}
+
 fn run_tool(name: &str, args: &[&std::ffi::OsStr]) -> String {
     let out = std::process::Command::new(name)
         .args(args)
