@@ -8,7 +8,7 @@ set -uo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root" || exit 2
-ONESEAL_BIN="${ONESEAL_BIN:-$repo_root/target/debug/oneseal}"
+export ONESEAL_BIN="${ONESEAL_BIN:-$repo_root/target/debug/oneseal}"
 export CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)}"
 [[ -x "$ONESEAL_BIN" ]] || { echo "run.sh: no $ONESEAL_BIN; build it with: cargo build -p oneseal-oneseal" >&2; exit 2; }
 [[ -x "$CHROMIUM" ]] || { echo "run.sh: no Chromium; apt-get install chromium (.ci/run does)" >&2; exit 2; }

@@ -105,7 +105,7 @@ impl AppError {
             AppError::Invalid { .. } | AppError::Catalog(_) => 422,
             AppError::Calendar(CalendarError::YearNotCovered(_)) => 422,
             AppError::Calendar(_) => 422,
-            AppError::Case(CaseError::Forbidden(_)) => 403,
+            AppError::Case(CaseError::Forbidden(_)) | AppError::Case(CaseError::ChecklistNotYours(_)) => 403,
             AppError::Case(CaseError::WrongStatus { .. })
             | AppError::Case(CaseError::SecondCorrection)
             | AppError::Case(CaseError::ClaimedByOther(_))
@@ -118,6 +118,10 @@ impl AppError {
             | AppError::Case(CaseError::NotHeldYet)
             | AppError::Case(CaseError::FindingsAwaited(_))
             | AppError::Case(CaseError::NoOpenComments)
+            | AppError::Case(CaseError::FindingsAlreadyRecorded)
+            | AppError::Case(CaseError::RectificationAwaited)
+            | AppError::Case(CaseError::NoRectification)
+            | AppError::Case(CaseError::ChecklistInspection)
             | AppError::Case(CaseError::CommentsUnanswered(_)) => 409,
             AppError::Case(_) => 422,
             AppError::StaleVersion { .. } => 409,
@@ -171,6 +175,16 @@ impl AppError {
             AppError::Case(CaseError::NotHeldYet) => "勘验尚未开始，不能记录勘验意见",
             AppError::Case(CaseError::NotJoinable) => "该事项的勘验不能联合踏勘",
             AppError::Case(CaseError::FindingsAwaited(_)) => "仍有部门未记录勘验意见",
+            AppError::Case(CaseError::ChecklistEntries { .. }) => "验收清单项有误（不存在、不属本次核查或缺项）",
+            AppError::Case(CaseError::ChecklistNotYours(_)) => "不能记录其他部门的验收清单项",
+            AppError::Case(CaseError::ChecklistNoteMissing(_)) => "不合格的清单项须填写说明",
+            AppError::Case(CaseError::SatisfiedMismatch) => "结论与清单结果不一致",
+            AppError::Case(CaseError::FindingsAlreadyRecorded) => "本部门本次验收意见已记录，不能重复记录",
+            AppError::Case(CaseError::RectificationAwaited) => "等待申请人整改完成",
+            AppError::Case(CaseError::NoRectification) => "该办件没有待整改事项",
+            AppError::Case(CaseError::ChecklistInspection) => {
+                "按清单验收：各部门记录清单结果，由牵头部门出具联合验收结果"
+            }
             AppError::Case(CaseError::TooLong { .. }) => "内容过长",
             AppError::Case(CaseError::UnknownSheet(_)) => "办件的图纸材料中没有该文件",
             AppError::Case(CaseError::UnknownComment(_)) => "没有该条待回复的审查意见（不存在、已回复或重复回复）",

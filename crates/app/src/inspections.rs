@@ -6,6 +6,7 @@
 //! The rules are the case machine's (`ScheduleInspection`, `RecordFindings`, `RecordJointResult` in
 //! `case::decide`); this module gathers the cases, names the meeting room and writes them together.
 
+use oneseal_domain::acceptance::{self, EntryResult};
 use oneseal_domain::case::{CaseCommand, CaseState};
 use oneseal_domain::ids::CaseNo;
 use oneseal_domain::inspection::{self, Schedule, Visit};
@@ -124,14 +125,15 @@ impl App {
     }
 
     /// A department's findings on its own task of the case's scheduled inspection (its open task there when
-    /// `task_id` is not given).
+    /// `task_id` is not given); at a checklist inspection (联合验收) with its result for each of its entries.
     pub async fn record_findings(
         &self,
         actor: &Actor,
         case_no: &CaseNo,
         task_id: Option<String>,
         findings: String,
-        satisfied: bool,
+        satisfied: Option<bool>,
+        checklist: Vec<EntryResult>,
     ) -> Result<CaseState, AppError> {
         let task_id = match task_id {
             Some(t) => t,
@@ -144,7 +146,42 @@ impl App {
                 own_open_task(&st, actor).unwrap_or_default()
             }
         };
-        self.command(actor, case_no, CaseCommand::RecordFindings { task_id, findings, satisfied }, None).await
+        let cmd = CaseCommand::RecordFindings { task_id, findings, satisfied, checklist };
+        self.command(actor, case_no, cmd, None).await
+    }
+
+    /// 联合验收: what each department checked at the case's inspection, passed or failed, by whom and when, as
+    /// one text (the joint acceptance opinion's `case.inspection_checklist` field); `None` without such results.
+    pub fn checklist_text(&self, st: &CaseState) -> Option<String> {
+        let view = self.catalog();
+        let def = view.definition(&st.subject).ok()?;
+        let out = acceptance::outcomes(inspection::checklist(st, &def), st.inspection.as_ref());
+        if out.is_empty() {
+            return None;
+        }
+        let lines: Vec<String> = out
+            .iter()
+            .map(|o| {
+                let t = o.at.to_offset(oneseal_domain::clock::CHINA);
+                let verdict = match (o.passed, o.corrected) {
+                    (true, false) => "合格".to_string(),
+                    (true, true) => "整改后合格".to_string(),
+                    (false, _) => format!("不合格：{}", o.note.clone().unwrap_or_default()),
+                };
+                format!(
+                    "{}·{}：{verdict}（{}，{:04}-{:02}-{:02} {:02}:{:02}）",
+                    view.department_name(o.department.as_str()),
+                    o.name,
+                    o.by,
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute()
+                )
+            })
+            .collect();
+        Some(lines.join("；"))
     }
 
     /// The joint result of the case's scheduled inspection, by its lead department: every case of the inspection

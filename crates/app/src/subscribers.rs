@@ -30,6 +30,9 @@ fn message(kind: &str, title: &str, case_no: &CaseNo) -> Option<String> {
         "licenses_issued" => "证照已制发 licence issued",
         "terminated" => "已终止 terminated",
         "inspection_scheduled" => "已预约勘验，请查看时间与方式 an inspection was scheduled",
+        "joint_result_recorded" => {
+            "联合勘验（验收）结果已登记；如有不合格项，请整改后在办件页报告 the joint result is recorded: correct any failed entry and report it on the case page"
+        }
         _ => return None,
     };
     Some(format!("{title}: {m}"))

@@ -470,6 +470,9 @@ pub enum CaseEvent {
         department: Option<DepartmentId>,
         findings: String,
         satisfied: bool,
+        /// 联合验收: the department's result for each of its checklist entries.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        checklist: Vec<crate::acceptance::EntryResult>,
     },
     /// The joint result: every department's findings are in; the tasks complete with them (the events that
     /// follow) and the case moves on, as every other case of the inspection does in the same transaction.
@@ -477,6 +480,14 @@ pub enum CaseEvent {
         schedule_id: String,
         opinion: String,
         satisfied: bool,
+        /// 联合验收: the checklist entries that failed; the case waits at the step for the applicant's correction
+        /// (整改, the clock stopped) and the tasks stay open.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        failed: Vec<crate::acceptance::FailedEntry>,
+    },
+    /// 联合验收: the applicant reports the failed entries corrected (整改完成); their departments check them again.
+    RectificationReported {
+        report: String,
     },
     /// 多图联审: a reviewing department's comment on a sheet of the drawing set.
     DrawingCommentAdded {
@@ -525,6 +536,7 @@ impl CaseEvent {
             CaseEvent::InspectionScheduled { .. } => "inspection_scheduled",
             CaseEvent::FindingsRecorded { .. } => "findings_recorded",
             CaseEvent::JointResultRecorded { .. } => "joint_result_recorded",
+            CaseEvent::RectificationReported { .. } => "rectification_reported",
             CaseEvent::DrawingCommentAdded { .. } => "drawing_comment_added",
             CaseEvent::DrawingCommentsAnswered { .. } => "drawing_comments_answered",
         }
@@ -657,6 +669,24 @@ pub enum CaseError {
     NotJoinable,
     #[error("findings are awaited from: {}", .0.join(", "))]
     FindingsAwaited(Vec<String>),
+    #[error("checklist entries unknown or not checked now: [{}]; missing: [{}]", .unknown.join(", "), .missing.join(", "))]
+    ChecklistEntries { unknown: Vec<String>, missing: Vec<String> },
+    #[error("these checklist entries are another department's: {}", .0.join(", "))]
+    ChecklistNotYours(Vec<String>),
+    #[error("a failed checklist entry needs a note: {}", .0.join(", "))]
+    ChecklistNoteMissing(Vec<String>),
+    #[error("satisfied must say whether every checklist entry passed")]
+    SatisfiedMismatch,
+    #[error("this department's findings are already recorded for this check")]
+    FindingsAlreadyRecorded,
+    #[error("the applicant's correction (整改) of the failed entries is awaited")]
+    RectificationAwaited,
+    #[error("no correction (整改) is awaited on this case")]
+    NoRectification,
+    #[error(
+        "this inspection is by checklist: each department records its entries, the joint result completes the tasks"
+    )]
+    ChecklistInspection,
     #[error("{what} is longer than {max} characters")]
     TooLong { what: &'static str, max: usize },
     #[error("no drawing file {0} among this case's materials")]
@@ -705,6 +735,14 @@ impl CaseError {
             CaseError::NotHeldYet => "inspection_not_held_yet",
             CaseError::NotJoinable => "joint_inspection_not_allowed",
             CaseError::FindingsAwaited(_) => "findings_awaited",
+            CaseError::ChecklistEntries { .. } => "checklist_entries",
+            CaseError::ChecklistNotYours(_) => "checklist_entry_not_yours",
+            CaseError::ChecklistNoteMissing(_) => "checklist_note_required",
+            CaseError::SatisfiedMismatch => "satisfied_mismatch",
+            CaseError::FindingsAlreadyRecorded => "findings_already_recorded",
+            CaseError::RectificationAwaited => "rectification_awaited",
+            CaseError::NoRectification => "no_rectification_awaited",
+            CaseError::ChecklistInspection => "checklist_inspection",
             CaseError::TooLong { .. } => "too_long",
             CaseError::UnknownSheet(_) => "unknown_sheet",
             CaseError::UnknownComment(_) => "unknown_comment",
@@ -743,33 +781,112 @@ pub struct Assignee {
 /// `AnswerDrawingComments` the applicant's one answer to every open comment, with revised drawings.
 #[derive(Debug, Clone)]
 pub enum CaseCommand {
-    Accept { pledges: Vec<(String, Date)> },
-    Refuse { reasons: Vec<String> },
-    RequestCorrection { problems: Vec<Problem> },
-    SubmitCorrection { form: Option<Map<String, Value>>, materials: Vec<MaterialRef> },
-    FulfilPledge { material: MaterialRef },
-    ClaimTask { task_id: String },
-    CompleteTask { task_id: String, opinion: String },
-    SendBack { to_step: String, reason: String },
-    Reassign { task_id: String, to: Assignee, reason: String },
-    Suspend { kind: SuspensionKind, reason: String, expected_days: u32 },
+    Accept {
+        pledges: Vec<(String, Date)>,
+    },
+    Refuse {
+        reasons: Vec<String>,
+    },
+    RequestCorrection {
+        problems: Vec<Problem>,
+    },
+    SubmitCorrection {
+        form: Option<Map<String, Value>>,
+        materials: Vec<MaterialRef>,
+    },
+    FulfilPledge {
+        material: MaterialRef,
+    },
+    ClaimTask {
+        task_id: String,
+    },
+    CompleteTask {
+        task_id: String,
+        opinion: String,
+    },
+    SendBack {
+        to_step: String,
+        reason: String,
+    },
+    Reassign {
+        task_id: String,
+        to: Assignee,
+        reason: String,
+    },
+    Suspend {
+        kind: SuspensionKind,
+        reason: String,
+        expected_days: u32,
+    },
     Resume,
-    Extend { days: u32, reason: String },
-    Decide { outcome: Outcome, reasons: Vec<String> },
-    IssueLicenses { licenses: Vec<String> },
-    Deliver { delivery: Delivery },
-    Withdraw { reason: String },
-    Terminate { reason: String },
-    RecordVideo { task_id: String, video: VideoRef },
-    ChooseInspectionMethod { method: Method, reason: Option<String> },
-    AddInspectionNote { note: Note },
-    RecordStill { still: Still },
-    ConcludeInspection { task_id: String, conclusion: Conclusion, points: Vec<String>, opinion: String },
-    ScheduleInspection { schedule: Schedule },
-    RecordFindings { task_id: String, findings: String, satisfied: bool },
-    RecordJointResult { schedule_id: String, opinion: String },
-    AddDrawingComment { material_id: String, sheet: String, text: String },
-    AnswerDrawingComments { answers: Vec<DrawingAnswer>, materials: Vec<MaterialRef> },
+    Extend {
+        days: u32,
+        reason: String,
+    },
+    Decide {
+        outcome: Outcome,
+        reasons: Vec<String>,
+    },
+    IssueLicenses {
+        licenses: Vec<String>,
+    },
+    Deliver {
+        delivery: Delivery,
+    },
+    Withdraw {
+        reason: String,
+    },
+    Terminate {
+        reason: String,
+    },
+    RecordVideo {
+        task_id: String,
+        video: VideoRef,
+    },
+    ChooseInspectionMethod {
+        method: Method,
+        reason: Option<String>,
+    },
+    AddInspectionNote {
+        note: Note,
+    },
+    RecordStill {
+        still: Still,
+    },
+    ConcludeInspection {
+        task_id: String,
+        conclusion: Conclusion,
+        points: Vec<String>,
+        opinion: String,
+    },
+    ScheduleInspection {
+        schedule: Schedule,
+    },
+    /// `satisfied` is required, except at a checklist inspection where it is every entry passing (and checked
+    /// against that when given).
+    RecordFindings {
+        task_id: String,
+        findings: String,
+        satisfied: Option<bool>,
+        checklist: Vec<crate::acceptance::EntryResult>,
+    },
+    /// 联合验收: the applicant reports the failed entries corrected (整改完成).
+    ReportRectified {
+        report: String,
+    },
+    RecordJointResult {
+        schedule_id: String,
+        opinion: String,
+    },
+    AddDrawingComment {
+        material_id: String,
+        sheet: String,
+        text: String,
+    },
+    AnswerDrawingComments {
+        answers: Vec<DrawingAnswer>,
+        materials: Vec<MaterialRef>,
+    },
 }
 
 impl CaseCommand {
@@ -800,6 +917,7 @@ impl CaseCommand {
             CaseCommand::ScheduleInspection { .. } => "schedule_inspection",
             CaseCommand::RecordFindings { .. } => "record_findings",
             CaseCommand::RecordJointResult { .. } => "record_joint_result",
+            CaseCommand::ReportRectified { .. } => "report_rectified",
             CaseCommand::AddDrawingComment { .. } => "drawing_comment",
             CaseCommand::AnswerDrawingComments { .. } => "answer_drawing_comments",
         }
@@ -1020,6 +1138,11 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             work_task(task, actor)?;
             if opinion.trim().is_empty() {
                 return Err(CaseError::Empty("opinion"));
+            }
+            if step.kind == StepKind::Inspection
+                && def.step(&step.step_id).is_some_and(|(_, d)| crate::acceptance::by_checklist(d))
+            {
+                return Err(CaseError::ChecklistInspection);
             }
             if step.kind == StepKind::JointReview {
                 crate::drawing_review::check_pass(state, task.department.as_ref())?;
@@ -1298,6 +1421,10 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             if schedule.cases.len() > 1 && !sdef.joint_inspection {
                 return Err(CaseError::NotJoinable);
             }
+            // 联合验收: the step's department leads (schedules and records the joint result).
+            if crate::acceptance::by_checklist(sdef) && sdef.department.as_ref().is_some_and(|d| d != &schedule.lead) {
+                return Err(CaseError::Forbidden("inspector of the lead department"));
+            }
             if schedule.visit == crate::inspection::Visit::LiveVideo
                 && !matches!(sdef.inspection, Some(InspectionMode::Video | InspectionMode::Either))
             {
@@ -1309,8 +1436,11 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             crate::inspection::check_slot(schedule.start, schedule.minutes, ctx.now, ctx.calendar)?;
             Ok(vec![CaseEvent::InspectionScheduled { schedule }])
         }
-        CaseCommand::RecordFindings { task_id, findings, satisfied } => {
-            let (step, _) = open_inspection_step(state, def, action)?;
+        CaseCommand::RecordFindings { task_id, findings, satisfied, checklist } => {
+            if crate::acceptance::awaiting_correction(state.inspection.as_ref()) {
+                return Err(CaseError::RectificationAwaited);
+            }
+            let (step, sdef) = open_inspection_step(state, def, action)?;
             let schedule = state
                 .inspection
                 .as_ref()
@@ -1323,15 +1453,43 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             if ctx.now < schedule.start {
                 return Err(CaseError::NotHeldYet);
             }
+            let satisfied = match (&task.department, crate::acceptance::by_checklist(sdef)) {
+                (Some(dept), true) => {
+                    let rec = state.inspection.as_ref();
+                    let all = crate::acceptance::check_results(sdef, rec, dept, &task_id, &checklist)?;
+                    if satisfied.is_some_and(|s| s != all) {
+                        return Err(CaseError::SatisfiedMismatch);
+                    }
+                    all
+                }
+                _ => {
+                    if !checklist.is_empty() {
+                        let unknown = checklist.iter().map(|e| e.item.clone()).collect();
+                        return Err(CaseError::ChecklistEntries { unknown, missing: vec![] });
+                    }
+                    satisfied.ok_or(CaseError::Empty("satisfied"))?
+                }
+            };
+            let checklist = checklist
+                .into_iter()
+                .map(|e| crate::acceptance::EntryResult {
+                    note: e.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+                    ..e
+                })
+                .collect();
             Ok(vec![CaseEvent::FindingsRecorded {
                 task_id,
                 department: task.department.clone(),
                 findings: findings.trim().to_string(),
                 satisfied,
+                checklist,
             }])
         }
         CaseCommand::RecordJointResult { schedule_id, opinion } => {
-            let (step, _) = open_inspection_step(state, def, action)?;
+            if crate::acceptance::awaiting_correction(state.inspection.as_ref()) {
+                return Err(CaseError::RectificationAwaited);
+            }
+            let (step, sdef) = open_inspection_step(state, def, action)?;
             let rec = state.inspection.as_ref();
             let schedule = rec
                 .and_then(|r| r.schedule.as_ref())
@@ -1344,20 +1502,34 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
             let mut done = Vec::new();
             let mut missing = Vec::new();
             for t in &open {
-                match findings.iter().find(|f| f.task_id == t.task_id) {
+                // The latest findings of the task (a checklist inspection keeps every round's).
+                match findings.iter().rev().find(|f| f.task_id == t.task_id) {
                     Some(f) => done.push(f),
-                    None => missing.push(format!(
-                        "{} ({})",
-                        t.task_id,
-                        t.department.as_ref().map(|d| d.as_str()).unwrap_or("-")
-                    )),
+                    None => missing.push(crate::acceptance::name_task(t)),
                 }
+            }
+            let by_checklist = crate::acceptance::by_checklist(sdef);
+            if by_checklist && missing.is_empty() {
+                missing = crate::acceptance::awaited_tasks(sdef, step, rec);
             }
             if !missing.is_empty() {
                 return Err(CaseError::FindingsAwaited(missing));
             }
-            let satisfied = done.iter().all(|f| f.satisfied);
-            let mut ev = vec![CaseEvent::JointResultRecorded { schedule_id, opinion, satisfied }];
+            let failed = if by_checklist { crate::acceptance::failed_entries(sdef, rec) } else { vec![] };
+            if !failed.is_empty() {
+                // 整改: the failed entries wait for the applicant's correction, whose time §45 does not count.
+                let mut ev = vec![CaseEvent::JointResultRecorded { schedule_id, opinion, satisfied: false, failed }];
+                if correction_stops_clock(state) {
+                    ev.push(CaseEvent::Suspended {
+                        kind: crate::clock::SuspensionKind::AwaitingCorrection,
+                        reason: "联合验收整改：申请人整改时间不计入办理时限（行政许可法第四十五条） rectification of the failed checklist entries".into(),
+                        expected_days: 0,
+                    });
+                }
+                return Ok(ev);
+            }
+            let satisfied = done.iter().all(|f| f.satisfied) || by_checklist;
+            let mut ev = vec![CaseEvent::JointResultRecorded { schedule_id, opinion, satisfied, failed: vec![] }];
             for f in done {
                 ev.push(CaseEvent::TaskCompleted {
                     task_id: f.task_id.clone(),
@@ -1366,6 +1538,24 @@ pub fn decide(state: &CaseState, cmd: CaseCommand, ctx: &Ctx) -> Result<Vec<Case
                 });
             }
             finish_step(state, def, step, ctx, &mut ev)?;
+            Ok(ev)
+        }
+        CaseCommand::ReportRectified { report } => {
+            own_case(state, actor)?;
+            let rec = state.inspection.as_ref();
+            if !crate::acceptance::awaiting_correction(rec) {
+                return Err(CaseError::NoRectification);
+            }
+            let step = state.current_step.as_ref().ok_or_else(|| wrong(state, action))?;
+            non_empty(&report, "report")?;
+            if report.chars().count() > crate::drawing_review::MAX_TEXT {
+                return Err(CaseError::TooLong { what: "report", max: crate::drawing_review::MAX_TEXT });
+            }
+            let mut ev = vec![CaseEvent::RectificationReported { report: report.trim().to_string() }];
+            let stopped = rec.and_then(|r| r.rectifications.last()).is_some_and(|x| x.suspended);
+            if stopped && state.status == Status::Suspended {
+                ev.push(resume_event(state, step, ctx)?);
+            }
             Ok(ev)
         }
         CaseCommand::AddDrawingComment { material_id, sheet, text } => {
@@ -1394,6 +1584,12 @@ fn finish_step(
     ev.push(CaseEvent::StepCompleted { step_id: step.step_id.clone() });
     let idx = def.step(&step.step_id).map(|(i, _)| i).unwrap_or(0);
     advance(state, def, idx, None, ctx, ev)
+}
+
+/// A correction (整改) asked for by a joint result stops the clock (§45), unless it stands already or the case is
+/// counted in minutes.
+fn correction_stops_clock(state: &CaseState) -> bool {
+    state.status == Status::InProgress && !matches!(state.clock.limit, Limit::Minutes(_))
 }
 
 /// The current inspection step and its definition, while the case is in progress there — or suspended for the
@@ -1706,6 +1902,7 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
                 rec.schedule = None;
                 rec.findings.clear();
                 rec.joint_result = None;
+                rec.rectifications.clear();
             }
             state.task_counter += tasks.len() as u32;
             state.current_step = Some(CurrentStep {
@@ -1874,28 +2071,51 @@ pub fn apply(state: &mut CaseState, r: &Recorded) {
             rec.schedule = Some(schedule.clone());
             rec.findings.clear();
             rec.joint_result = None;
+            rec.rectifications.clear();
         }
-        CaseEvent::FindingsRecorded { task_id, department, findings, satisfied } => {
+        CaseEvent::FindingsRecorded { task_id, department, findings, satisfied, checklist } => {
+            let round = crate::acceptance::round(state.inspection.as_ref());
             let rec = state.inspection.get_or_insert_with(Default::default);
-            rec.findings.retain(|f| &f.task_id != task_id);
+            rec.findings.retain(|f| !(&f.task_id == task_id && f.round == round));
             rec.findings.push(crate::inspection::FindingsRecord {
                 task_id: task_id.clone(),
                 department: department.clone(),
                 findings: findings.clone(),
                 satisfied: *satisfied,
+                checklist: checklist.clone(),
+                round,
                 by: r.actor.clone(),
                 at: r.at,
             });
         }
-        CaseEvent::JointResultRecorded { schedule_id, opinion, satisfied } => {
-            state.inspection.get_or_insert_with(Default::default).joint_result =
-                Some(crate::inspection::JointResultRecord {
-                    schedule_id: schedule_id.clone(),
-                    opinion: opinion.clone(),
-                    satisfied: *satisfied,
-                    by: r.actor.clone(),
-                    at: r.at,
+        CaseEvent::JointResultRecorded { schedule_id, opinion, satisfied, failed } => {
+            let stops = correction_stops_clock(state);
+            let rec = state.inspection.get_or_insert_with(Default::default);
+            rec.joint_result = Some(crate::inspection::JointResultRecord {
+                schedule_id: schedule_id.clone(),
+                opinion: opinion.clone(),
+                satisfied: *satisfied,
+                failed: failed.clone(),
+                by: r.actor.clone(),
+                at: r.at,
+            });
+            if !failed.is_empty() {
+                rec.rectifications.push(crate::acceptance::Rectification {
+                    failed: failed.clone(),
+                    requested_at: r.at,
+                    suspended: stops,
+                    report: None,
+                    reported_by: None,
+                    reported_at: None,
                 });
+            }
+        }
+        CaseEvent::RectificationReported { report } => {
+            if let Some(x) = state.inspection.as_mut().and_then(|rec| rec.rectifications.last_mut()) {
+                x.report = Some(report.clone());
+                x.reported_by = Some(r.actor.clone());
+                x.reported_at = Some(r.at);
+            }
         }
         CaseEvent::DrawingCommentAdded { .. } | CaseEvent::DrawingCommentsAnswered { .. } => {
             crate::drawing_review::apply(state, &r.event)

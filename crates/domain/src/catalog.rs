@@ -243,6 +243,10 @@ pub struct ChecklistItem {
     /// What to film or show, for the applicant.
     #[serde(default)]
     pub hint: String,
+    /// 联合验收: the department that checks this entry (one of the step's departments); every entry of a step names
+    /// one or none does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<DepartmentId>,
 }
 
 /// A condition on form data: the step runs only when it holds.
@@ -674,6 +678,7 @@ fn validate_process(
                 return Err(err(s, format!("step {}: checklist items need a unique id and a name", st.id)));
             }
         }
+        validate_checklist_departments(s, st)?;
     }
     if share > limit_days {
         return Err(err(s, format!("step shares add up to {share} working days, more than the promised {limit_days}")));
@@ -681,6 +686,34 @@ fn validate_process(
     let has_decision = p.steps.iter().any(|st| st.kind == StepKind::Decision);
     if !filing && handling == Handling::Promised && !has_decision {
         return Err(err(s, "process needs a decision (决定) step"));
+    }
+    Ok(())
+}
+
+/// 联合验收: when a checklist entry names its department, every entry does, the step is a joint inspection and
+/// each entry's department is one of the step's, and each of the step's departments checks at least one entry (so
+/// every task has something to record).
+fn validate_checklist_departments(s: &str, st: &StepDef) -> Result<(), CatalogError> {
+    let named = st.checklist.iter().filter(|c| c.department.is_some()).count();
+    if named == 0 {
+        return Ok(());
+    }
+    if named != st.checklist.len() {
+        return Err(err(s, format!("step {}: every checklist entry names its department, or none does", st.id)));
+    }
+    if st.departments.is_empty() {
+        return Err(err(s, format!("step {}: checklist departments need the step's departments list", st.id)));
+    }
+    for c in &st.checklist {
+        if let Some(d) = c.department.as_ref().filter(|d| !st.departments.contains(d)) {
+            return Err(err(
+                s,
+                format!("step {}: checklist entry {} names {d}, not one of the step's departments", st.id, c.id),
+            ));
+        }
+    }
+    if let Some(d) = st.departments.iter().find(|d| !st.checklist.iter().any(|c| c.department.as_ref() == Some(*d))) {
+        return Err(err(s, format!("step {}: department {d} has no checklist entry", st.id)));
     }
     Ok(())
 }

@@ -252,9 +252,12 @@ pub struct InspectionRecord {
     /// Each department's findings at the scheduled inspection (the latest per task).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FindingsRecord>,
-    /// The joint result that moved the case on.
+    /// The latest joint result (the one that moved the case on, or one that asked for a correction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub joint_result: Option<JointResultRecord>,
+    /// 联合验收: each correction (整改) a joint result asked for, and the applicant's report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rectifications: Vec<crate::acceptance::Rectification>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -421,18 +424,32 @@ pub struct FindingsRecord {
     pub findings: String,
     /// The premises meet the department's requirements.
     pub satisfied: bool,
+    /// 联合验收: the department's result for each of its checklist entries checked in this round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<crate::acceptance::EntryResult>,
+    /// The check round (1 at the visit, 2 after the first correction, …).
+    #[serde(default = "first_round")]
+    pub round: u32,
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: time::OffsetDateTime,
 }
 
-/// The joint result of a scheduled inspection: every department's findings are in, and every case moved on.
+fn first_round() -> u32 {
+    1
+}
+
+/// The joint result of a scheduled inspection: every department's findings are in, and every case moved on — or,
+/// at a checklist inspection with failed entries, those entries wait for the applicant's correction (整改).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JointResultRecord {
     pub schedule_id: String,
     pub opinion: String,
     /// Every department inspecting for this case found the premises satisfactory.
     pub satisfied: bool,
+    /// The checklist entries that failed (the correction asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<crate::acceptance::FailedEntry>,
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: time::OffsetDateTime,

@@ -276,6 +276,9 @@ pub enum LicenseSource {
     ValidFrom,
     ValidTo,
     Number,
+    /// 联合验收: each department's checklist results at the case's inspection (what each checked, passed or
+    /// failed, by whom and when).
+    InspectionChecklist,
     Text(String),
 }
 
@@ -295,6 +298,7 @@ impl LicenseSource {
             "license.valid_from" => LicenseSource::ValidFrom,
             "license.valid_to" => LicenseSource::ValidTo,
             "license.number" => LicenseSource::Number,
+            "case.inspection_checklist" => LicenseSource::InspectionChecklist,
             other => return Err(format!("unknown licence field source {other:?}")),
         })
     }
@@ -323,6 +327,7 @@ impl From<LicenseSource> for String {
             LicenseSource::ApplicantName => "applicant.name".into(),
             LicenseSource::ApplicantIdNumber => crate::party::ID_NUMBER_FIELD.into(),
             LicenseSource::CaseNo => "case.case_no".into(),
+            LicenseSource::InspectionChecklist => "case.inspection_checklist".into(),
             LicenseSource::DecidedAt => "case.decided_at".into(),
             LicenseSource::ValidFrom => "license.valid_from".into(),
             LicenseSource::ValidTo => "license.valid_to".into(),

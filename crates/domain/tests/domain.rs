@@ -76,6 +76,34 @@ fn demo_catalog_is_valid() {
     assert!(set.items.values().filter(|i| i.tags.contains(&Tag::OnTheSpot)).count() >= 5);
 }
 
+/// 联合验收: the joint acceptance's checklist names a department per entry, each one of the step's, each of the
+/// step's departments checks something; the catalog refuses anything else.
+#[test]
+fn checklist_departments_are_the_steps_own() {
+    let dir = root().join("catalog");
+    let deps = CatalogSet::parse_departments(&std::fs::read_to_string(dir.join("departments.toml")).unwrap()).unwrap();
+    let ids: std::collections::BTreeSet<DepartmentId> = deps.iter().map(|d| d.id.clone()).collect();
+    let p = dir.join("items/joint-completion-acceptance.toml");
+    let item = CatalogSet::parse_item("joint", &std::fs::read_to_string(p).unwrap()).unwrap();
+    item.validate(&ids).unwrap();
+    let inspect = item.process.steps.iter().position(|s| s.id == "inspect").unwrap();
+    assert_eq!(item.process.steps[inspect].inspection, Some(oneseal_domain::catalog::InspectionMode::Either));
+    assert!(oneseal_domain::acceptance::by_checklist(&item.process.steps[inspect]));
+    let refused = |f: &dyn Fn(&mut StepDef)| {
+        let mut bad = item.clone();
+        f(&mut bad.process.steps[inspect]);
+        bad.validate(&ids).unwrap_err().to_string()
+    };
+    let e = refused(&|s| s.checklist[0].department = Some(dep("market")));
+    assert!(e.contains("not one of the step's departments"), "{e}");
+    let e = refused(&|s| s.checklist[1].department = None);
+    assert!(e.contains("every checklist entry names its department"), "{e}");
+    let e = refused(&|s| s.checklist.retain(|c| c.department != Some(dep("fire"))));
+    assert!(e.contains("department fire has no checklist entry"), "{e}");
+    let e = refused(&|s| s.departments.clear());
+    assert!(e.contains("departments"), "{e}");
+}
+
 fn dep(s: &str) -> DepartmentId {
     DepartmentId::parse(s).unwrap()
 }
@@ -1076,4 +1104,108 @@ fn drawing_comments_are_answered_once_and_hold_a_department_until_answered() {
     complete(&mut w, &reviewer("housing"), "t3").unwrap();
     assert_ne!(w.st().current_step.as_ref().unwrap().step_id, "joint", "every department passed");
     assert_eq!(fold(&w.hist).as_ref().map(|s| &s.drawing_review), Some(&w.st().drawing_review));
+}
+
+/// 联合验收 through `decide`: the step's departments each record their own entries once, tasks do not complete one
+/// by one, a failed entry stops the clock for the applicant's correction, the applicant's report restarts it with
+/// the days not counted, only the failed entry is checked again, and the joint result then moves the case on.
+#[test]
+fn a_checklist_inspection_goes_through_correction_and_on() {
+    use oneseal_domain::acceptance::EntryResult;
+    use oneseal_domain::inspection::{Schedule, Visit};
+    let mut def = definition(JointMode::All);
+    let insp = def.process.steps.iter_mut().find(|s| s.id == "inspect").unwrap();
+    insp.condition = None;
+    insp.departments = vec![dep("market"), dep("fire")];
+    insp.joint_inspection = true;
+    insp.checklist = [("premises", "market"), ("exits", "fire"), ("hydrants", "fire")]
+        .iter()
+        .map(|(id, d)| ChecklistItem {
+            id: (*id).into(),
+            name: (*id).into(),
+            name_en: String::new(),
+            hint: String::new(),
+            department: Some(dep(d)),
+        })
+        .collect();
+    let mut w = World::new(def);
+    w.submit(100.0, &["id-card", "lease"]).unwrap();
+    w.run(&clerk(), CaseCommand::Accept { pledges: vec![] }).unwrap();
+    for (who, t) in [("market", "t1"), ("fire", "t2"), ("housing", "t3")] {
+        complete(&mut w, &reviewer(who), t).unwrap();
+    }
+    assert_eq!(w.st().current_step.as_ref().unwrap().step_id, "inspect");
+    assert_eq!(w.open_tasks(), vec!["t4".to_string(), "t5".to_string()]);
+    let inspector = |d: &str| actor(&format!("insp-{d}"), Role::Inspector, Some(d));
+    assert_eq!(complete(&mut w, &inspector("fire"), "t5").unwrap_err(), CaseError::ChecklistInspection);
+    let case_no = w.st().case_no.clone();
+    let schedule = |lead: &str| Schedule {
+        id: "ins_1".into(),
+        visit: Visit::OnSite,
+        start: datetime!(2025-09-26 14:00 +8),
+        minutes: 60,
+        meeting_url: None,
+        lead: dep(lead),
+        cases: vec![case_no.clone()],
+    };
+    let sched = schedule("fire");
+    let r = w.run(&inspector("fire"), CaseCommand::ScheduleInspection { schedule: sched });
+    assert_eq!(r.unwrap_err().code(), "forbidden", "only the step's department leads");
+    let sched = schedule("market");
+    w.run(&inspector("market"), CaseCommand::ScheduleInspection { schedule: sched }).unwrap();
+    w.now = datetime!(2025-09-26 14:05 +8);
+    let entry = |item: &str, passed: bool, note: Option<&str>| EntryResult {
+        item: item.into(),
+        passed,
+        note: note.map(str::to_string),
+    };
+    let record = |w: &mut World, d: &str, task: &str, checklist: Vec<EntryResult>| {
+        let cmd =
+            CaseCommand::RecordFindings { task_id: task.into(), findings: "查验".into(), satisfied: None, checklist };
+        w.run(&inspector(d), cmd)
+    };
+    let r = record(&mut w, "market", "t4", vec![entry("premises", true, None), entry("exits", true, None)]);
+    assert_eq!(r.unwrap_err(), CaseError::ChecklistNotYours(vec!["exits".into()]));
+    record(&mut w, "market", "t4", vec![entry("premises", true, None)]).unwrap();
+    let joint = |w: &mut World| {
+        w.run(
+            &inspector("market"),
+            CaseCommand::RecordJointResult { schedule_id: "ins_1".into(), opinion: "联合验收".into() },
+        )
+    };
+    assert_eq!(joint(&mut w).unwrap_err(), CaseError::FindingsAwaited(vec!["t5 (fire)".into()]));
+    record(&mut w, "fire", "t5", vec![entry("exits", false, Some("缺指示")), entry("hydrants", true, None)]).unwrap();
+    let deadline = w.st().clock.deadline;
+    let ev = joint(&mut w).unwrap();
+    assert!(matches!(
+        ev.last(),
+        Some(CaseEvent::Suspended { kind: oneseal_domain::clock::SuspensionKind::AwaitingCorrection, .. })
+    ));
+    assert_eq!(w.st().status, Status::Suspended);
+    assert_eq!(w.open_tasks().len(), 2, "the tasks wait");
+    assert_eq!(joint(&mut w).unwrap_err(), CaseError::RectificationAwaited);
+    // The applicant corrects from Friday to Tuesday: Sunday 28 September 2025 is a make-up working day before the
+    // National Day holiday, so three working days are not counted.
+    w.now = datetime!(2025-09-30 09:00 +8);
+    let applicant = actor("citizen-1", Role::Applicant, None);
+    let report = |w: &mut World, who: &Actor| w.run(who, CaseCommand::ReportRectified { report: "已补设".into() });
+    assert_eq!(report(&mut w, &inspector("fire")).unwrap_err().code(), "forbidden");
+    let ev = report(&mut w, &applicant).unwrap();
+    assert!(matches!(ev.last(), Some(CaseEvent::Resumed { suspended_days: 3, .. })), "{ev:?}");
+    assert_eq!(w.st().status, Status::InProgress);
+    assert!(w.st().clock.deadline > deadline, "the deadline moved by the days not counted");
+    assert_eq!(report(&mut w, &applicant).unwrap_err(), CaseError::NoRectification);
+    // Only the failed entry, by its department, once.
+    let r = record(&mut w, "market", "t4", vec![entry("premises", true, None)]);
+    assert_eq!(r.unwrap_err(), CaseError::FindingsAlreadyRecorded);
+    let r = record(&mut w, "fire", "t5", vec![entry("exits", true, None), entry("hydrants", true, None)]);
+    assert_eq!(r.unwrap_err().code(), "checklist_entries");
+    record(&mut w, "fire", "t5", vec![entry("exits", true, None)]).unwrap();
+    joint(&mut w).unwrap();
+    assert_eq!(w.st().current_step.as_ref().unwrap().kind, StepKind::Decision);
+    let rec = w.st().inspection.as_ref().unwrap();
+    assert!(rec.joint_result.as_ref().is_some_and(|j| j.satisfied && j.failed.is_empty()));
+    let out = oneseal_domain::acceptance::outcomes(&w.def.process.steps[3].checklist, Some(rec));
+    assert_eq!(out.iter().filter(|o| o.corrected).map(|o| o.item.as_str()).collect::<Vec<_>>(), vec!["exits"]);
+    assert_eq!(fold(&w.hist).as_ref(), w.state.as_ref(), "the log folds to the same state");
 }

@@ -55,6 +55,10 @@ enum Cmd {
         /// The address the public reaches this deployment at, printed on licences (the QR's URL form).
         #[arg(long, env = "ONESEAL_PUBLIC_URL")]
         public_url: Option<String>,
+        /// With --demo only: the clock starts at this instant (RFC 3339) and runs on from there, to show or test
+        /// what happens on a known working day and hour (a scheduled inspection's slot); never for a deployment.
+        #[arg(long, requires = "demo")]
+        clock_start: Option<String>,
     },
     /// Print every setting (environment variable, default, meaning) as the Markdown table README.md shows.
     Settings,
@@ -418,7 +422,9 @@ fn calendar_for(database: Option<&str>) -> Result<Calendar, String> {
 
 fn run(cli: Cli) -> CliResult {
     match cli.cmd {
-        Cmd::Serve { database, listen, demo, public_url } => serve(&database, &listen, demo, public_url.as_deref()),
+        Cmd::Serve { database, listen, demo, public_url, clock_start } => {
+            serve(&database, &listen, demo, public_url.as_deref(), clock_start.as_deref())
+        }
         Cmd::Settings => {
             print!("{}", crate::config::markdown_table());
             Ok(())
@@ -487,11 +493,30 @@ fn run(cli: Cli) -> CliResult {
     }
 }
 
-fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>) -> CliResult {
+/// A clock that runs at the system's pace from a chosen start (`serve --demo --clock-start`).
+struct ShiftedClock {
+    offset: time::Duration,
+}
+
+impl oneseal_app::Clock for ShiftedClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc() + self.offset
+    }
+}
+
+fn serve(database: &str, listen: &str, demo: bool, public_url: Option<&str>, clock_start: Option<&str>) -> CliResult {
     let addr: std::net::SocketAddr = listen.parse().map_err(|e| format!("--listen {listen:?}: {e}"))?;
     // Every setting read once, every problem reported together, before anything starts.
     let config = crate::config::Config::from_env().map_err(|e| format!("configuration:\n{e}"))?;
-    let app = open_app_with(database, &config)?;
+    let clock: Arc<dyn oneseal_app::Clock> = match clock_start {
+        Some(s) if demo => {
+            let start = growth::parse_start(s).map_err(|e| format!("--clock-start: {e}"))?;
+            Arc::new(ShiftedClock { offset: start - time::OffsetDateTime::now_utc() })
+        }
+        Some(_) => return Err("--clock-start is for a demo server only (--demo)".into()),
+        None => Arc::new(SystemClock),
+    };
+    let app = open_app_clocked(database, &config, clock)?;
     if let Some(u) = public_url {
         app.set_public_url(u).map_err(|e| format!("ONESEAL_PUBLIC_URL: {}", app_err(e)))?;
     }

@@ -320,6 +320,7 @@ impl App {
             LicenseSource::DecidedAt | LicenseSource::ValidFrom => Some(format_date(today)),
             LicenseSource::ValidTo => Some(valid_to.unwrap_or("长期").to_string()),
             LicenseSource::Number => number.map(str::to_string),
+            LicenseSource::InspectionChecklist => self.checklist_text(st),
         }
     }
 

@@ -175,6 +175,7 @@ pub fn routes() -> crate::routes::Routes {
         .post("/api/v1/cases/{case_no}/inspection/schedule", Access::Staff, videos::schedule)
         .post("/api/v1/cases/{case_no}/inspection/findings", Access::Staff, videos::findings)
         .post("/api/v1/cases/{case_no}/inspection/joint-result", Access::Staff, videos::joint_result)
+        .post("/api/v1/cases/{case_no}/inspection/rectification", Access::SignedIn, videos::rectification)
         .get(
             "/api/v1/shipments",
             Access::Roles(&[Role::WindowClerk, Role::Supervisor, Role::Administrator]),

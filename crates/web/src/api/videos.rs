@@ -410,8 +410,16 @@ pub struct FindingsBody {
     #[serde(default)]
     task_id: Option<String>,
     findings: String,
-    satisfied: bool,
+    /// Required, except at a checklist inspection (联合验收), where it is every entry passing.
+    #[serde(default)]
+    satisfied: Option<bool>,
+    /// 联合验收: the department's result for each of its checklist entries.
+    #[serde(default)]
+    checklist: Vec<oneseal_domain::acceptance::EntryResult>,
 }
+
+/// The most entries one department records at once.
+const MAX_ENTRIES: usize = 100;
 
 /// A department's findings at the scheduled inspection, on its own task of this case.
 pub async fn findings(
@@ -424,7 +432,30 @@ pub async fn findings(
     if b.findings.chars().count() > 4000 {
         return Err(AppError::invalid("findings_too_long", "findings have at most 4000 characters").into());
     }
-    s.app.record_findings(&actor, &case, b.task_id, b.findings, b.satisfied).await?;
+    if b.checklist.len() > MAX_ENTRIES {
+        return Err(AppError::invalid("too_many_entries", format!("at most {MAX_ENTRIES} checklist entries")).into());
+    }
+    s.app.record_findings(&actor, &case, b.task_id, b.findings, b.satisfied, b.checklist).await?;
+    Ok(Json(s.app.inspection_view(&actor, &case).await?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RectificationBody {
+    report: String,
+}
+
+/// 联合验收整改: the applicant reports the failed checklist entries corrected; the clock runs again and their
+/// departments check them again.
+pub async fn rectification(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(no): ApiPath<String>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<RectificationBody>,
+) -> Res {
+    let case = case_no(&no)?;
+    let cmd = oneseal_domain::case::CaseCommand::ReportRectified { report: b.report };
+    s.app.command(&actor, &case, cmd, None).await?;
     Ok(Json(s.app.inspection_view(&actor, &case).await?).into_response())
 }
 

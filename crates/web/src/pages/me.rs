@@ -462,6 +462,29 @@ pub struct ScheduleLines {
     /// Each department's findings: department, satisfied or not, text.
     pub findings: Vec<(String, String, String)>,
     pub joint_result: Option<String>,
+    /// 联合验收: every department's result for each checklist entry, each check in order.
+    pub results: Vec<ResultLine>,
+    /// 联合验收整改: the failed entries the latest correction is about, and the applicant's report.
+    pub rectification: Option<RectificationLines>,
+}
+
+/// One department's result for one checklist entry at one check.
+pub struct ResultLine {
+    pub department: String,
+    pub entry: String,
+    pub passed: bool,
+    pub verdict: String,
+    pub note: String,
+    pub by: String,
+    pub at: String,
+}
+
+/// The correction (整改) a joint result asked for.
+pub struct RectificationLines {
+    /// "department · entry" of each failed entry.
+    pub failed: Vec<String>,
+    /// The applicant's report, once given.
+    pub report: Option<String>,
 }
 
 /// The scheduled inspection of a case's record, for the applicant's page and the workbench.
@@ -470,6 +493,7 @@ pub fn schedule_lines(
     s: &AppState,
     case_no: &str,
     r: &oneseal_domain::inspection::InspectionRecord,
+    checklist: &[oneseal_domain::catalog::ChecklistItem],
 ) -> Option<ScheduleLines> {
     let sc = r.schedule.as_ref()?;
     let view = s.app.catalog();
@@ -491,7 +515,49 @@ pub fn schedule_lines(
             })
             .collect(),
         joint_result: r.joint_result.as_ref().map(|j| format!("{} · {}", beijing(j.at), j.opinion)),
+        results: r
+            .findings
+            .iter()
+            .flat_map(|f| f.checklist.iter().map(move |e| (f, e)))
+            .map(|(f, e)| {
+                let (department, entry) = entry_names(ctx, &dept, checklist, &e.item);
+                let verdict = match (e.passed, f.round > 1) {
+                    (true, true) => ctx.t("insp-entry-corrected"),
+                    (true, false) => ctx.t("insp-entry-passed"),
+                    (false, _) => ctx.t("insp-entry-failed"),
+                };
+                let note = e.note.clone().unwrap_or_default();
+                ResultLine { department, entry, passed: e.passed, verdict, note, by: f.by.clone(), at: beijing(f.at) }
+            })
+            .collect(),
+        rectification: r.rectifications.last().map(|x| RectificationLines {
+            failed: x
+                .failed
+                .iter()
+                .map(|f| {
+                    let (d, e) = entry_names(ctx, &dept, checklist, &f.item);
+                    format!("{d} · {e}")
+                })
+                .collect(),
+            report: x.report.clone(),
+        }),
     })
+}
+
+/// A checklist entry's department and name as people read them (the id when the checklist does not know it).
+fn entry_names(
+    ctx: &Ctx,
+    dept: &dyn Fn(&str) -> String,
+    checklist: &[oneseal_domain::catalog::ChecklistItem],
+    item: &str,
+) -> (String, String) {
+    match checklist.iter().find(|c| c.id == item) {
+        Some(c) => (
+            c.department.as_ref().map(|d| dept(d.as_str())).unwrap_or_default(),
+            ctx.pick(&c.name, &c.name_en).to_string(),
+        ),
+        None => (String::new(), item.to_string()),
+    }
 }
 
 /// mm:ss of a moment in a recording.
@@ -564,7 +630,7 @@ async fn inspection_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) 
             })
             .collect(),
         open_points: view.record.open_points.clone(),
-        schedule: schedule_lines(ctx, s, v.state.case_no.as_str(), &view.record),
+        schedule: schedule_lines(ctx, s, v.state.case_no.as_str(), &view.record, &view.checklist),
     })
 }
 

@@ -215,6 +215,10 @@ pub struct ReviewLines {
     pub findings_task: Option<String>,
     /// The viewer is of the lead department: they record the joint result.
     pub lead: bool,
+    /// 联合验收: the viewer's open task and the entries of its department's checklist to record now.
+    pub checklist_form: Option<(String, Vec<(String, String, String)>)>,
+    /// The reviewer concludes on the recordings (not at a checklist inspection: the joint result completes it).
+    pub conclude: bool,
 }
 
 async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> Option<ReviewLines> {
@@ -228,11 +232,27 @@ async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> O
     }
     let view = s.app.inspection_view(&p.actor, &v.state.case_no).await.ok()?;
     let sched = view.record.schedule.as_ref();
-    let own_task = step
-        .tasks
-        .iter()
-        .find(|t| t.status == oneseal_domain::case::TaskStatus::Open && p.actor.can_work(t.role, t.department.as_ref()))
-        .map(|t| t.task_id.clone());
+    let own = step.tasks.iter().find(|t| {
+        t.status == oneseal_domain::case::TaskStatus::Open && p.actor.can_work(t.role, t.department.as_ref())
+    });
+    let own_task = own.map(|t| t.task_id.clone());
+    // 联合验收: a step inspected by checklist takes the department's entries instead of free findings.
+    let def = s.app.catalog().definition(&v.state.subject).ok()?;
+    let sdef = def.process.steps.iter().find(|d| d.id == step.step_id)?;
+    let by_checklist = oneseal_domain::acceptance::by_checklist(sdef);
+    let checklist_form = match (own, sched, by_checklist) {
+        (Some(t), Some(_), true) => t.department.as_ref().and_then(|d| {
+            let entries = oneseal_domain::acceptance::to_record(sdef, Some(&view.record), d, &t.task_id);
+            (!entries.is_empty() && !oneseal_domain::acceptance::awaiting_correction(Some(&view.record))).then(|| {
+                let lines = entries
+                    .iter()
+                    .map(|c| (c.id.clone(), ctx.pick(&c.name, &c.name_en).to_string(), c.hint.clone()))
+                    .collect();
+                (t.task_id.clone(), lines)
+            })
+        }),
+        _ => None,
+    };
     Some(ReviewLines {
         videos: view
             .videos
@@ -254,14 +274,17 @@ async fn review_lines(s: &AppState, ctx: &Ctx, p: &Principal, v: &CaseView) -> O
             })
             .collect(),
         video: view.method == Some(oneseal_domain::inspection::Method::Video),
-        schedule: super::me::schedule_lines(ctx, s, v.state.case_no.as_str(), &view.record),
-        can_schedule: sched.is_none(),
+        schedule: super::me::schedule_lines(ctx, s, v.state.case_no.as_str(), &view.record, &view.checklist),
+        can_schedule: sched.is_none()
+            && (!by_checklist || sdef.department.is_none() || sdef.department == p.actor.department),
         live_allowed: matches!(
             view.allowed,
             Some(oneseal_domain::catalog::InspectionMode::Video | oneseal_domain::catalog::InspectionMode::Either)
         ),
-        findings_task: sched.and(own_task),
+        findings_task: sched.and(own_task).filter(|_| !by_checklist),
         lead: sched.is_some_and(|x| p.actor.department.as_ref() == Some(&x.lead)),
+        checklist_form,
+        conclude: !by_checklist,
     })
 }
 
@@ -577,7 +600,10 @@ async fn case_page(
     q: Result<axum::extract::Query<DoneQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     // Only a known action names a message (the query is not echoed).
-    let done = q.ok().and_then(|q| q.0.done).filter(|a| a == "consult" || crate::api::CaseAction::parse(a).is_some());
+    let done = q
+        .ok()
+        .and_then(|q| q.0.done)
+        .filter(|a| a == "consult" || a == "checklist" || crate::api::CaseAction::parse(a).is_some());
     case_page_with(&s, &ctx, &p, &headers, &no, None, done, StatusCode::OK).await
 }
 
@@ -643,6 +669,21 @@ async fn act(
         return forbidden(&headers, &format!("/work/cases/{no}"));
     }
     let action = f.get("action").cloned().unwrap_or_default();
+    if action == "checklist" {
+        let recorded = match crate::extract::parse_case_no(&no) {
+            Ok(n) => record_checklist(&s, &p, &n, &f).await,
+            Err(e) => Err(e),
+        };
+        return match recorded {
+            Ok(()) => Redirect::to(&format!("/work/cases/{no}?done=checklist")).into_response(),
+            Err(e) => {
+                let prob = crate::problem::ApiError::from(e).0;
+                let msg = format!("{} {}", prob.title_zh, prob.detail);
+                let status = StatusCode::from_u16(prob.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+                case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, status).await
+            }
+        };
+    }
     if action == "consult" {
         let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         let days = get("days").parse::<u32>().unwrap_or(0);
@@ -675,6 +716,39 @@ async fn act(
             case_page_with(&s, &ctx, &p, &headers, &no, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+/// 联合验收: a department's checklist from the workbench's form — `task_id`, `findings`, and for each entry id
+/// listed in `entries` (space-separated) `result-{id}` (`passed` or `failed`) and `note-{id}`; the JSON API's path
+/// (`App::record_findings`), so the same rules refuse what it refuses.
+async fn record_checklist(
+    s: &AppState,
+    p: &Principal,
+    no: &oneseal_domain::ids::CaseNo,
+    f: &std::collections::BTreeMap<String, String>,
+) -> Result<(), oneseal_app::AppError> {
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let mut checklist = Vec::new();
+    for id in get("entries").split_whitespace().take(100) {
+        let passed = match get(&format!("result-{id}")).as_str() {
+            "passed" => true,
+            "failed" => false,
+            _ => {
+                return Err(oneseal_app::AppError::invalid(
+                    "checklist_result_missing",
+                    format!("每个清单项须选择合格或不合格 choose passed or failed for {id}"),
+                ))
+            }
+        };
+        let note = Some(get(&format!("note-{id}"))).filter(|n| !n.is_empty());
+        checklist.push(oneseal_domain::acceptance::EntryResult { item: id.to_string(), passed, note });
+    }
+    let findings = get("findings");
+    if findings.chars().count() > 4000 {
+        return Err(oneseal_app::AppError::invalid("findings_too_long", "findings have at most 4000 characters"));
+    }
+    let task = Some(get("task_id")).filter(|t| !t.is_empty());
+    s.app.record_findings(&p.actor, no, task, findings, None, checklist).await.map(|_| ())
 }
 
 /// A window clerk's answer to a returned shipment (邮件退回): hand the result over at a window (`op=collect`), or

@@ -16,7 +16,7 @@ fn no_redirects() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).max_redirects(0).build().into()
 }
 
-/// POST a page form as a browser on this site; returns (status, Location, body).
+/// POST a page form as a browser on this site, expecting success; returns (status, Location).
 pub(crate) fn form_post(
     t: &TestApp,
     path: &str,
@@ -24,6 +24,19 @@ pub(crate) fn form_post(
     extra: &[(&str, &str)],
     form: &[(&str, String)],
 ) -> (u16, String) {
+    let (status, loc, text) = form_post_any(t, path, cookie, extra, form);
+    assert!(status < 400, "{path}: {status} {text}");
+    (status, loc)
+}
+
+/// POST a page form as a browser on this site, whatever the answer; returns (status, Location, body).
+pub(crate) fn form_post_any(
+    t: &TestApp,
+    path: &str,
+    cookie: &str,
+    extra: &[(&str, &str)],
+    form: &[(&str, String)],
+) -> (u16, String, String) {
     let body = form.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
     let mut r = no_redirects()
         .post(&format!("{}{path}", t.base))
@@ -38,8 +51,7 @@ pub(crate) fn form_post(
     let loc = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let status = resp.status().as_u16();
     let text = resp.body_mut().read_to_string().unwrap_or_default();
-    assert!(status < 400, "{path}: {status} {text}");
-    (status, loc)
+    (status, loc, text)
 }
 
 /// POST a multipart page form (text fields and files) as a browser; returns (status, Location).

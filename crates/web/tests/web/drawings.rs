@@ -13,7 +13,7 @@ fn dwg(tag: u8) -> Vec<u8> {
 }
 
 /// Refused with this status and code, in Chinese and English, and nothing written.
-fn refused(t: &TestApp, r: Resp, status: u16, code: &str, events: i64) {
+pub(super) fn refused(t: &TestApp, r: Resp, status: u16, code: &str, events: i64) {
     assert_eq!((r.status, r.body["code"].as_str()), (status, Some(code)), "{}: {:?}", t.backend, r.body);
     if status != 404 {
         assert!(r.body["title_zh"].as_str().is_some_and(|s| !s.is_empty()), "a Chinese title: {:?}", r.body);

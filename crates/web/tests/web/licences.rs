@@ -578,18 +578,13 @@ fn holders_download_licence_pdfs_that_poppler_reads_zbar_scans_and_verify_accept
         let (_, again, _) = bytes_call(t, &path, Some(&company), None);
         assert_eq!(pdf, again, "the same licence renders the same bytes");
 
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pdf-samples");
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(format!("food-licence-{}.pdf", t.backend));
-        std::fs::write(&file, &pdf).unwrap();
-        let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
-        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let (file, text, squeezed) = pdf_sample(&format!("food-licence-{}", t.backend), &pdf);
         let number = lic.body["public"]["number"].as_str().unwrap().to_string();
         for want in ["食品经营许可证", number.as_str(), "91110000600037341L", "银川市审批服务局", "扫码核验"]
         {
             assert!(squeezed.contains(want), "pdftotext lacks {want}:\n{text}");
         }
-        let png = dir.join(format!("food-licence-{}", t.backend));
+        let png = file.with_extension("");
         run_tool(
             "pdftoppm",
             &[

@@ -11,6 +11,7 @@ use oneseal_store::{DatabaseUrl, Store, StoreOptions};
 use serde_json::{json, Map, Value};
 use time::macros::datetime;
 
+mod acceptance;
 mod cases;
 mod channels;
 mod drawings;
@@ -331,6 +332,10 @@ fn drive_until(t: &TestApp, case_no: &str, stop_at: Option<&str>) -> Value {
             "review" | "joint_review" => {
                 (format!("{dept}-reviewer"), "complete", json!({"task_id": task["task_id"], "opinion": "同意"}))
             }
+            "inspection" if by_checklist(t, case_no) => {
+                pass_checklist_inspection(t, case_no);
+                continue;
+            }
             "inspection" => {
                 (format!("{dept}-reviewer"), "complete", json!({"task_id": task["task_id"], "opinion": "现场符合要求"}))
             }
@@ -346,6 +351,65 @@ fn drive_until(t: &TestApp, case_no: &str, stop_at: Option<&str>) -> Value {
         assert_eq!(r.status, 200, "{} {action} as {user}: {:?}", t.backend, r.body);
     }
     panic!("case {case_no} did not complete");
+}
+
+/// The case's current inspection is by checklist (联合验收: its entries name their departments).
+fn by_checklist(t: &TestApp, case_no: &str) -> bool {
+    let i = t.get(&format!("/api/v1/cases/{case_no}/inspection"), Some(&t.login("clerk")));
+    i.body["checklist"].as_array().is_some_and(|c| c.iter().any(|e| e["department"].is_string()))
+}
+
+/// The next slot of the bureau's hours at least 30 minutes from the test clock (the same day's if one is left).
+fn next_slot(t: &TestApp) -> time::OffsetDateTime {
+    let cal = t.app.calendar();
+    let now = t.app.now().to_offset(time::macros::offset!(+8));
+    let soon = now + time::Duration::minutes(30);
+    let soon = soon.replace_second(0).unwrap().replace_nanosecond(0).unwrap();
+    let m = u32::from(soon.hour()) * 60 + u32::from(soon.minute());
+    if cal.is_workday(soon.date()).unwrap() && ((540..=660).contains(&m) || (810..=990).contains(&m)) {
+        return soon;
+    }
+    let mut d = now.date().next_day().unwrap();
+    while !cal.is_workday(d).unwrap() {
+        d = d.next_day().unwrap();
+    }
+    d.with_hms(9, 30, 0).unwrap().assume_offset(time::macros::offset!(+8))
+}
+
+/// 联合验收 with every entry passed: the case's department (the lead) schedules one visit in the next slot, the
+/// clock moves to it, each department records its own entries, and the lead records the joint result.
+fn pass_checklist_inspection(t: &TestApp, case_no: &str) {
+    let c = t.get(&format!("/api/v1/cases/{case_no}"), Some(&t.login("clerk"))).body;
+    let lead = t.login(&format!("{}-reviewer", c["department"].as_str().unwrap()));
+    let checklist = t.get(&format!("/api/v1/cases/{case_no}/inspection"), Some(&lead)).body["checklist"].clone();
+    let start = next_slot(t);
+    let slot = json!({"visit": "on_site", "start": start.format(&time::format_description::well_known::Rfc3339).unwrap(), "minutes": 60});
+    let r = t.post(&format!("/api/v1/cases/{case_no}/inspection/schedule"), Some(&lead), &slot);
+    assert_eq!(r.status, 201, "{} schedule {case_no}: {:?}", t.backend, r.body);
+    t.clock.set(start);
+    for task in c["current_step"]["tasks"].as_array().unwrap().iter().filter(|x| x["status"] == "open") {
+        let dept = task["department"].as_str().unwrap();
+        let entries: Vec<Value> = checklist
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["department"] == dept)
+            .map(|e| json!({"item": e["id"], "passed": true}))
+            .collect();
+        let body = json!({"task_id": task["task_id"], "findings": "符合要求", "checklist": entries});
+        let r = t.post(
+            &format!("/api/v1/cases/{case_no}/inspection/findings"),
+            Some(&t.login(&format!("{dept}-reviewer"))),
+            &body,
+        );
+        assert_eq!(r.status, 200, "{} {dept} checklist: {:?}", t.backend, r.body);
+    }
+    let r = t.post(
+        &format!("/api/v1/cases/{case_no}/inspection/joint-result"),
+        Some(&lead),
+        &json!({"opinion": "联合验收合格"}),
+    );
+    assert_eq!(r.status, 200, "{} joint result: {:?}", t.backend, r.body);
 }
 
 /// A POST over a plain socket, for bodies the server refuses before reading them whole.
@@ -565,6 +629,18 @@ fn bytes_call(t: &TestApp, path: &str, token: Option<&str>, pdf: Option<&[u8]>) 
     };
     let disposition = resp.headers().get("content-disposition").and_then(|v| v.to_str().ok()).map(str::to_string);
     (resp.status().as_u16(), resp.body_mut().read_to_vec().unwrap(), disposition)
+}
+
+/// Keep a PDF in target/pdf-samples as `{name}.pdf` (to look at) and read its text with pdftotext: the file, the
+/// text, and the text without white space.
+fn pdf_sample(name: &str, pdf: &[u8]) -> (std::path::PathBuf, String, String) {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pdf-samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.pdf"));
+    std::fs::write(&file, pdf).unwrap();
+    let text = run_tool("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), file.as_os_str(), "-".as_ref()]);
+    let squeezed = text.chars().filter(|c| !c.is_whitespace()).collect();
+    (file, text, squeezed)
 }
 
 fn run_tool(name: &str, args: &[&std::ffi::OsStr]) -> String {
