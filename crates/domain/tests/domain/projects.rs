@@ -166,16 +166,22 @@ fn brute(cal: &Calendar, from: OffsetDateTime, to: OffsetDateTime) -> u32 {
     n
 }
 
-#[test]
-fn the_project_clock_counts_working_days_across_the_2026_national_day_holiday() {
-    let cal = calendar();
+/// A project filed on Monday 28 September 2026 and its first stage started then with two cases: C1 ends on 30
+/// September; C2 runs over the National Day holiday (1–7 October off, Saturday 10 October worked).
+fn across_national_day() -> (OffsetDateTime, ProjectState, Vec<String>, CaseTimes) {
     let filed = datetime!(2026-09-28 10:00 +8);
     let st = registered(filed);
     let land: Vec<String> = st.project_type.stages[0].items.iter().map(|i| i.item.clone()).collect();
     let st = started(st, Stage::LandPlanning, &[(&land[0], "C1"), (&land[1], "C2")], filed);
-    // C1 ends on 30 September; C2 runs over the holiday (1–7 October off, Saturday 10 October worked) with two
-    // days of expert review not counted (§45).
     let c1 = times("C1", &land[0], filed, Some(datetime!(2026-09-30 16:00 +8)), &[]);
+    (filed, st, land, c1)
+}
+
+#[test]
+fn the_project_clock_counts_working_days_across_the_2026_national_day_holiday() {
+    let cal = calendar();
+    // C2 with two days of expert review not counted (§45).
+    let (filed, st, land, c1) = across_national_day();
     for (now, elapsed, level) in [
         (datetime!(2026-10-09 15:00 +8), 4, Level::Green), // 29, 30 Sep, 8, 9 Oct
         (datetime!(2026-10-12 15:00 +8), 6, Level::Green), // + Sat 10 (worked), Mon 12
@@ -351,11 +357,7 @@ fn check_against_the_clock(st: &ProjectState, cases: &[CaseTimes], cal: &Calenda
 fn project_alert_dates_are_where_the_clock_turns_yellow_and_red_across_the_2026_national_day_holiday() {
     use time::macros::date;
     let cal = calendar();
-    let filed = datetime!(2026-09-28 10:00 +8);
-    let st = registered(filed);
-    let land: Vec<String> = st.project_type.stages[0].items.iter().map(|i| i.item.clone()).collect();
-    let st = started(st, Stage::LandPlanning, &[(&land[0], "C1"), (&land[1], "C2")], filed);
-    let c1 = times("C1", &land[0], filed, Some(datetime!(2026-09-30 16:00 +8)), &[]);
+    let (filed, st, land, c1) = across_national_day();
     let c2 = times("C2", &land[1], filed, None, &[("expert_review", 2)]);
     let cases = [c1.clone(), c2.clone()];
     let dues = alert_dates(&st, &cases, &cal).unwrap();

@@ -359,6 +359,14 @@ fn sweep(t: &TestApp) -> Value {
     r.body
 }
 
+/// Move the clock to each instant and sweep: the count of that kind of alert the sweep raised.
+fn sweeps_at(t: &TestApp, steps: &[(time::OffsetDateTime, &str, u64)]) {
+    for (at, kind, n) in steps {
+        t.clock.set(*at);
+        assert_eq!(sweep(t)[*kind].as_u64(), Some(*n), "{}: {kind} raised by the sweep at {at}", t.backend);
+    }
+}
+
 fn project_alerts(t: &TestApp, code: &str, token: &str) -> Vec<Value> {
     let r = t.get(&format!("/api/v1/alerts?project_code={code}"), Some(token));
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -526,12 +534,14 @@ fn the_green_channel_raises_project_alerts_by_its_shorter_limit() {
         let r = start_of(t, &owner, LATE, "land-planning", &stage_body_of(t, &owner, LATE, "land-planning"));
         assert_eq!(r.status, 201, "{:?}", r.body);
         // Green limit 5: yellow at 4 counted days (Fri 6 March), red past 5 (Tue 10 March) — not 11 and 13.
-        t.clock.set(datetime!(2026-03-05 16:00 +8));
-        assert_eq!(sweep(t)["project_yellow"], 0);
-        t.clock.set(datetime!(2026-03-06 09:00 +8));
-        assert_eq!(sweep(t)["project_yellow"], 1);
-        t.clock.set(datetime!(2026-03-10 09:00 +8));
-        assert_eq!(sweep(t)["project_red"], 1);
+        sweeps_at(
+            t,
+            &[
+                (datetime!(2026-03-05 16:00 +8), "project_yellow", 0),
+                (datetime!(2026-03-06 09:00 +8), "project_yellow", 1),
+                (datetime!(2026-03-10 09:00 +8), "project_red", 1),
+            ],
+        );
         let alerts = project_alerts(t, LATE, &t.login("supervisor"));
         let red = alerts.iter().find(|a| a["kind"] == "project_red").unwrap();
         assert!(red["detail"].as_str().unwrap().contains("时限（绿色通道） 5 个工作日"), "{red}");
@@ -553,13 +563,14 @@ fn a_project_stage_across_the_2026_national_day_holiday_falls_due_on_the_counted
         assert_eq!(w.next_due.as_deref(), Some(f(yellow).as_str()), "{w:?}");
         let want = format!(r#"{{"level":"red","on":"{}","span":"land-planning"}}"#, f(red));
         assert!(w.dues.contains(&want), "{}", w.dues);
-        t.clock.set(datetime!(2026-10-12 17:00 +8));
-        assert_eq!(sweep(t)["project_yellow"], 0, "not before its day");
-        t.clock.set(datetime!(2026-10-13 09:00 +8));
-        assert_eq!(sweep(t)["project_yellow"], 1);
-        t.clock.set(datetime!(2026-10-14 09:00 +8));
-        assert_eq!(sweep(t)["project_red"], 0);
-        t.clock.set(datetime!(2026-10-15 09:00 +8));
-        assert_eq!(sweep(t)["project_red"], 1);
+        sweeps_at(
+            t,
+            &[
+                (datetime!(2026-10-12 17:00 +8), "project_yellow", 0),
+                (datetime!(2026-10-13 09:00 +8), "project_yellow", 1),
+                (datetime!(2026-10-14 09:00 +8), "project_red", 0),
+                (datetime!(2026-10-15 09:00 +8), "project_red", 1),
+            ],
+        );
     });
 }
