@@ -532,7 +532,7 @@ me-live-note = This page updates the status every 30 seconds.
 
 ## Electronic supervision
 nav-supervision = Supervision
-supervision-lead = Every case's and step's clock is watched: yellow at 80 % of the limit or with 2 working days left, red when overdue; cases without action, overdue pledged materials, and handling that breaks the rules (one-time correction notice, acceptance within 5 days, required steps, decisions by approvers only) raise alerts with their evidence.
+supervision-lead = Every case's and step's clock is watched: yellow at 80 % of the limit or with 2 working days left, red when overdue; cases without action, overdue pledged materials, and handling that breaks the rules (one-time correction notice, acceptance within 5 days, required steps, decisions by approvers only) raise alerts with their evidence; a construction project's stages and its spans to the permit and of the whole process go yellow with a fifth or less of the limit left and red past it.
 supervision-sweep = Sweep now
 supervision-swept = Sweep done: { $v } new alerts.
 supervision-summary = Open alerts by department
