@@ -574,3 +574,45 @@ fn a_project_stage_across_the_2026_national_day_holiday_falls_due_on_the_counted
         );
     });
 }
+
+#[test]
+fn expert_review_on_the_critical_case_holds_the_project_dates_and_its_days_push_them_out() {
+    each_backend(|t| {
+        // Filed and started on Monday 2 March: yellow on Wednesday 11 March, as above.
+        let land = filed_with_land_stage(t, LATE);
+        let clerk = t.login("clerk");
+        for no in &land {
+            assert_eq!(t.act(&clerk, no, "accept", json!({})).status, 200);
+        }
+        sweep(t);
+        assert_eq!(watch_of(t, LATE).next_due.as_deref(), Some("2026-03-11"));
+        // The stage's critical case (the running case last in the stage) goes to expert review (§45): while it is
+        // suspended the project's clocks have no date.
+        let reviewer = t.login("natural-resources-reviewer");
+        let body = json!({"kind": "expert_review", "reason": "专家评审", "expected_days": 3});
+        let r = t.act(&reviewer, &land[1], "suspend", body);
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("suspended")), "{:?}", r.body);
+        sweep(t);
+        let w = watch_of(t, LATE);
+        assert_eq!((w.next_due.as_deref(), w.dues.as_str()), (None, "[]"), "{}", t.backend);
+        // Resumed on Thursday 5 March: the days not counted push the dates out by as many working days.
+        t.clock.set(datetime!(2026-03-05 10:00 +8));
+        let r = t.act(&t.login("natural-resources-reviewer"), &land[1], "resume", json!({}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        sweep(t);
+        let p = t.get(&format!("/api/v1/projects/{LATE}"), Some(&t.login("company"))).body;
+        let excluded = p["clock"]["stages"][0]["excluded"]["expert_review"].as_u64().unwrap() as u32;
+        assert_eq!(excluded, 3, "3, 4 and 5 March: {:?}", p["clock"]["stages"][0]);
+        let yellow = nth_working_day(time::macros::date!(2026 - 03 - 02), 7 + excluded);
+        let w = watch_of(t, LATE);
+        assert_eq!(w.next_due, Some(oneseal_domain::calendar::format_date(yellow)), "{w:?}");
+        assert_eq!(w.next_due.as_deref(), Some("2026-03-16"));
+        sweeps_at(
+            t,
+            &[
+                (datetime!(2026-03-13 09:00 +8), "project_yellow", 0),
+                (datetime!(2026-03-16 09:00 +8), "project_yellow", 1),
+            ],
+        );
+    });
+}
