@@ -56,6 +56,8 @@ struct SupervisionPage {
     kind: String,
     /// The project the list is filtered to (empty: every alert).
     project: String,
+    /// Whether the viewer sees projects (supervisors and administrators): a project's alert links to its page.
+    sees_projects: bool,
     kinds: Vec<(String, String)>,
     supervisor: bool,
     message: Option<String>,
@@ -196,6 +198,7 @@ async fn show(
         status,
         kind,
         project,
+        sees_projects: all,
         kinds,
         supervisor: p.actor.has(Role::Supervisor),
         message,

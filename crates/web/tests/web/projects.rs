@@ -503,6 +503,10 @@ fn a_late_project_stage_raises_yellow_then_red_once_each_and_a_stage_done_in_tim
         );
         assert_eq!(status, 200);
         assert_eq!(html.matches("data-testid=\"alert-project\"").count(), 1, "{html}");
+        // A department's staff see the alert and its critical case, not the project's page (theirs are the cases).
+        let (_, html) = page_get(t, &format!("/supervision?project={LATE}"), Some(&format!("oneseal_session={own}")));
+        assert!(html.contains("<span data-testid=\"alert-project\">"), "{html}");
+        assert!(!html.contains(&format!("href=\"/me/projects/{LATE}\"")), "{html}");
 
         // A rebuild gives the same watch rows (and projections).
         let rt = tokio::runtime::Runtime::new().unwrap();
