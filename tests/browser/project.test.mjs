@@ -1,7 +1,8 @@
 // 工程建设项目: the owner registers a social-investment project, fills the first stage's one form on a phone
 // (both cases start in parallel), authorises the bureau's assistant (代办员), who submits the next stage for the
 // owner; the departments work the cases; the owner's project page shows the four stages, the clocks and the
-// timeline with its critical path, on a phone and a desktop, with axe on every page.
+// timeline with its critical path, on a phone and a desktop, with axe on every page; a supervisor follows the
+// page's link to the project's supervision alerts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newPage, axe, screenshot, fitsWidth, api, login, signIn, driveToCompletion, BASE, PHONE } from './lib.mjs';
@@ -83,4 +84,16 @@ test('a construction project: the owner on a phone, the assistant, the departmen
   await en.goto(`${BASE}/me/projects/${code}`);
   assert.match(await en.locator('#h-clock').innerText(), /Project clock/);
   await axe(en, 'project en');
+
+  // Electronic supervision: staff reach the project's alerts from its page (the owner has no such link); the
+  // supervision list is filtered to the project.
+  assert.equal(await desk.locator('[data-testid="project-alerts"]').count(), 0, 'the owner sees no supervision link');
+  const sup = await newPage(browser, { viewport: PHONE });
+  await signIn(sup, 'supervisor');
+  await sup.goto(`${BASE}/me/projects/${code}`);
+  await Promise.all([sup.waitForURL(/\/supervision\?project=/), sup.locator('[data-testid="project-alerts"]').click()]);
+  assert.equal(await sup.locator('[data-testid="project-filter"]').inputValue(), code);
+  await axe(sup, 'supervision filtered by project');
+  await fitsWidth(sup, 'supervision filtered by project');
+  await screenshot(sup, 'supervision-project-phone');
 });

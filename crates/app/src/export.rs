@@ -101,7 +101,7 @@ impl App {
             .await?
             .0;
         let mut out = String::from(
-            "id,kind,level,case_no,department,person,title,detail,raised_at,status,closed_at,closed_by,note\n",
+            "id,kind,level,case_no,department,person,title,detail,raised_at,status,closed_at,closed_by,note,project_code\n",
         );
         let t = |ms: i64| from_ms(ms).format(&Rfc3339).unwrap_or_default();
         for a in rows {
@@ -109,7 +109,7 @@ impl App {
                 a.id,
                 a.kind,
                 a.level,
-                a.case_no,
+                a.case_no.unwrap_or_default(),
                 a.department,
                 a.person.unwrap_or_default(),
                 a.title,
@@ -119,6 +119,7 @@ impl App {
                 a.closed_at_ms.map(t).unwrap_or_default(),
                 a.closed_by.unwrap_or_default(),
                 a.note.unwrap_or_default(),
+                a.project_code.unwrap_or_default(),
             ];
             out.push_str(&fields.iter().map(|f| csv_cell(f)).collect::<Vec<_>>().join(","));
             out.push('\n');

@@ -23,6 +23,7 @@ pub mod licensing;
 pub mod mail;
 pub mod parties;
 pub mod pd;
+pub mod project_alerts;
 pub mod projects;
 pub mod ratings;
 pub mod rebuild;
@@ -44,7 +45,7 @@ pub use error::AppError;
 pub mod rows {
     pub use oneseal_store::{
         AlertFilter, AlertRow, ApiTokenRow, ArticleRow, CaseFilter, LiaisonFilter, LicenseRow, OrganisationRow,
-        ShipmentRow, TicketFilter, UrgingRow, WriterStats, BATCH_SIZE_BUCKETS, TX_SECONDS_BUCKETS,
+        ProjectWatchRow, ShipmentRow, TicketFilter, UrgingRow, WriterStats, BATCH_SIZE_BUCKETS, TX_SECONDS_BUCKETS,
     };
 }
 

@@ -54,20 +54,30 @@ fn message_of(event_type: &str, payload: &str) -> Option<(String, String)> {
     let p: Value = serde_json::from_str(payload).ok()?;
     let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
     match event_type {
-        "alert_raised" if p["level"] == "red" => Some((
-            format!("【电子监察】红灯预警 {} {}", s("case_no"), s("title")),
-            format!(
-                "办件 Case: {}\n事项 Service: {}\n部门 Department: {}\n类型 Kind: {}\n说明 Detail: {}\n\nOneSeal 电子监察 electronic supervision",
-                s("case_no"),
-                s("title"),
-                s("department"),
-                s("kind"),
-                s("detail")
-            ),
-        )),
+        // A project's alert names the project (its code) where a case's names the case.
+        "alert_raised" if p["level"] == "red" => {
+            let (label, subject) = if p["project_code"].is_string() {
+                ("项目 Project", s("project_code"))
+            } else {
+                ("办件 Case", s("case_no"))
+            };
+            Some((
+                format!("【电子监察】红灯预警 {subject} {}", s("title")),
+                format!(
+                    "{label}: {subject}\n事项 Service: {}\n部门 Department: {}\n类型 Kind: {}\n说明 Detail: {}\n\nOneSeal 电子监察 electronic supervision",
+                    s("title"),
+                    s("department"),
+                    s("kind"),
+                    s("detail")
+                ),
+            ))
+        }
         "urging_escalated" => Some((
             "【电子监察】督办逾期未回复 urging overdue".to_string(),
-            format!("督办到期 The urging was due {} and is not answered.\n\nOneSeal 电子监察 electronic supervision", s("due")),
+            format!(
+                "督办到期 The urging was due {} and is not answered.\n\nOneSeal 电子监察 electronic supervision",
+                s("due")
+            ),
         )),
         _ => None,
     }

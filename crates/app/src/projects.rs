@@ -58,6 +58,9 @@ pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<ProjectState, AppE
         updated_at_ms: e.at_ms,
     };
     db.put_project(&row, &st.assistants)?;
+    if let ProjectEvent::StageStarted { cases, .. } = &ev {
+        db.put_project_cases(code, &cases.iter().map(|c| c.case_no.as_str()).collect::<Vec<_>>())?;
+    }
     Ok(st)
 }
 
@@ -179,9 +182,9 @@ fn excluded_of(events: &[StoredEvent]) -> Result<BTreeMap<String, u32>, AppError
 }
 
 /// A project's state and the state of each of its cases, read together.
-type Loaded = (ProjectState, i64, Vec<(CaseState, BTreeMap<String, u32>)>);
+pub(crate) type Loaded = (ProjectState, i64, Vec<(CaseState, BTreeMap<String, u32>)>);
 
-fn load(db: &mut Db, code: &ProjectCode) -> Result<Loaded, AppError> {
+pub(crate) fn load(db: &mut Db, code: &ProjectCode) -> Result<Loaded, AppError> {
     let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
     let st = state_of(&row)?;
     let mut cases = Vec::new();
@@ -192,6 +195,22 @@ fn load(db: &mut Db, code: &ProjectCode) -> Result<Loaded, AppError> {
         cases.push((cs, excluded_of(&events)?));
     }
     Ok((st, row.version, cases))
+}
+
+/// The cases as the project's clocks need them.
+pub(crate) fn times_of(cases: &[(CaseState, BTreeMap<String, u32>)]) -> Vec<CaseTimes> {
+    cases
+        .iter()
+        .map(|(c, excluded)| CaseTimes {
+            case_no: c.case_no.as_str().to_string(),
+            item: c.subject.code().to_string(),
+            title: c.title.clone(),
+            status: c.status.as_str().to_string(),
+            submitted_at: c.submitted_at,
+            finished_at: c.finished_at,
+            excluded: excluded.clone(),
+        })
+        .collect()
 }
 
 fn statuses(cases: &[(CaseState, BTreeMap<String, u32>)]) -> BTreeMap<String, String> {
@@ -306,29 +325,13 @@ impl App {
                 stage: def.stage,
                 name: def.name.clone(),
                 name_en: def.name_en.clone(),
-                limit_days: if st.green_channel {
-                    def.green_limit_days.unwrap_or(def.limit_days)
-                } else {
-                    def.limit_days
-                },
+                limit_days: project::stage_limit(&st, def),
                 items,
                 startable,
                 waiting,
             });
         }
-        let times: Vec<CaseTimes> = cases
-            .iter()
-            .map(|(c, excluded)| CaseTimes {
-                case_no: c.case_no.as_str().to_string(),
-                item: c.subject.code().to_string(),
-                title: c.title.clone(),
-                status: c.status.as_str().to_string(),
-                submitted_at: c.submitted_at,
-                finished_at: c.finished_at,
-                excluded: excluded.clone(),
-            })
-            .collect();
-        let clock = project::clock(&st, &times, self.now(), &self.calendar())?;
+        let clock = project::clock(&st, &times_of(&cases), self.now(), &self.calendar())?;
         Ok(ProjectView { type_name: st.project_type.name.clone(), state: st, stage_views, clock })
     }
 

@@ -107,6 +107,12 @@ impl App {
                         p(RebuildProgress { done: rep.events, total, elapsed: started.elapsed() });
                     }
                 }
+                // Electronic supervision's project watch rows derive from several streams (the project, its cases,
+                // its alerts) and the calendar: computed again from the final state by the subscriber's function.
+                db.clear_project_watches()?;
+                for row in db.projects_since(i64::MIN)? {
+                    crate::project_alerts::watch_project(&app, db, &row.code)?;
+                }
                 Ok(rep)
             })
             .await?;
@@ -153,6 +159,8 @@ mod tests {
             "hotline-directory",
             "kb-0a1b",
             "shipment-YC20260301000001-1",
+            "project-2026-640100-47-03-000123",
+            "alert-project_red-2026-640100-47-03-000123-land-planning",
         ] {
             assert!(replay_of(s).is_some(), "{s}");
         }

@@ -198,7 +198,8 @@ mod tests {
             AlertEvent::Raised {
                 kind: "red".into(),
                 level: "red".into(),
-                case_no: "YC1".into(),
+                case_no: Some("YC1".into()),
+                project_code: None,
                 department: "market".into(),
                 person: Some("market-reviewer".into()),
                 title: "t".into(),
@@ -208,6 +209,23 @@ mod tests {
             "alert_raised",
             json!({ "kind": "red", "level": "red", "case_no": "YC1", "department": "market",
                     "person": "market-reviewer", "title": "t", "detail": "d", "evidence": [3, 9] }),
+        );
+        // A project's alert names the project and no case.
+        same(
+            AlertEvent::Raised {
+                kind: "project_red".into(),
+                level: "red".into(),
+                case_no: None,
+                project_code: Some("2026-640100-47-03-000123".into()),
+                department: "natural-resources".into(),
+                person: None,
+                title: "t".into(),
+                detail: "d".into(),
+                evidence: vec![4],
+            },
+            "alert_raised",
+            json!({ "kind": "project_red", "level": "red", "project_code": "2026-640100-47-03-000123",
+                    "department": "natural-resources", "person": null, "title": "t", "detail": "d", "evidence": [4] }),
         );
         same(AlertEvent::Closed { note: "n".into() }, "alert_closed", json!({ "note": "n" }));
         let summary = json!({ "holder": "张*", "department": "market", "decided_at_ms": 5, "licenses": ["L"] });

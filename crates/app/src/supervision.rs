@@ -29,41 +29,49 @@ pub struct SweepReport {
     pub red: usize,
     pub stalled: usize,
     pub pledge_overdue: usize,
+    /// A construction project's stage or span turned yellow (a fifth or less of its limit left) or red.
+    pub project_yellow: usize,
+    pub project_red: usize,
 }
 
 impl SweepReport {
     pub fn total(&self) -> usize {
-        self.yellow + self.red + self.stalled + self.pledge_overdue
+        self.yellow + self.red + self.stalled + self.pledge_overdue + self.project_yellow + self.project_red
     }
 }
 
 /// Alert kinds and their levels.
 pub fn level_of(kind: &str) -> &'static str {
     match kind {
-        "yellow" => "yellow",
+        "yellow" | "project_yellow" => "yellow",
         _ => "red",
     }
 }
 
-struct Raise<'a> {
-    kind: &'a str,
-    key: &'a str,
-    case_no: &'a str,
-    department: &'a str,
-    person: Option<&'a str>,
-    title: &'a str,
-    detail: String,
-    evidence: Vec<i64>,
-    at_ms: i64,
+/// An alert to raise. Its stream id is `alert-{kind}-{subject}-{key}`; the subject is the case (or ticket) or
+/// the project it is about.
+pub(crate) struct Raise<'a> {
+    pub(crate) kind: &'a str,
+    pub(crate) key: &'a str,
+    pub(crate) subject: &'a str,
+    pub(crate) case_no: Option<&'a str>,
+    pub(crate) project_code: Option<&'a str>,
+    pub(crate) department: &'a str,
+    pub(crate) person: Option<&'a str>,
+    pub(crate) title: &'a str,
+    pub(crate) detail: String,
+    pub(crate) evidence: Vec<i64>,
+    pub(crate) at_ms: i64,
 }
 
 /// An alert's stream id and first event.
 fn alert_of(r: Raise<'_>) -> (String, AlertEvent) {
-    let id = format!("alert-{}-{}-{}", r.kind, r.case_no, r.key);
+    let id = format!("alert-{}-{}-{}", r.kind, r.subject, r.key);
     let event = AlertEvent::Raised {
         kind: r.kind.to_string(),
         level: level_of(r.kind).to_string(),
-        case_no: r.case_no.to_string(),
+        case_no: r.case_no.map(str::to_string),
+        project_code: r.project_code.map(str::to_string),
         department: r.department.to_string(),
         person: r.person.map(str::to_string),
         title: r.title.to_string(),
@@ -84,12 +92,13 @@ pub(crate) fn project_many(db: &mut Db, events: &[StoredEvent]) -> Result<(), Ap
     let mut raised = Vec::new();
     for e in events {
         match decode::<AlertEvent>(e)? {
-            AlertEvent::Raised { kind, level, case_no, department, person, title, detail, evidence } => {
+            AlertEvent::Raised { kind, level, case_no, project_code, department, person, title, detail, evidence } => {
                 raised.push(AlertRow {
                     id: e.stream_id.clone(),
                     kind,
                     level,
                     case_no,
+                    project_code,
                     department,
                     person,
                     title,
@@ -126,7 +135,7 @@ pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<(), AppError> {
 
 /// Raise alerts unless they exist (each stream is created once), in a few statements whatever their number.
 /// Returns the ids of those that were new.
-fn raise_many(db: &mut Db, raises: Vec<Raise<'_>>) -> Result<Vec<String>, AppError> {
+pub(crate) fn raise_many(db: &mut Db, raises: Vec<Raise<'_>>) -> Result<Vec<String>, AppError> {
     let mut items = Vec::with_capacity(raises.len());
     for r in raises {
         let at_ms = r.at_ms;
@@ -173,7 +182,22 @@ pub(crate) fn raise_alert(
     evidence: Vec<i64>,
     at_ms: i64,
 ) -> Result<bool, AppError> {
-    raise(db, Raise { kind, key, case_no: reference, department, person, title, detail, evidence, at_ms })
+    raise(
+        db,
+        Raise {
+            kind,
+            key,
+            subject: reference,
+            case_no: Some(reference),
+            project_code: None,
+            department,
+            person,
+            title,
+            detail,
+            evidence,
+            at_ms,
+        },
+    )
 }
 
 /// Event types after which the history is checked against the rules.
@@ -321,7 +345,9 @@ impl App {
                             Raise {
                                 kind: f.kind,
                                 key: &key,
-                                case_no,
+                                subject: case_no,
+                                case_no: Some(case_no),
+                                project_code: None,
                                 department: &row.department,
                                 person: person.as_deref(),
                                 title: &row.title,
@@ -331,6 +357,20 @@ impl App {
                             },
                         )?;
                     }
+                }
+                // Construction projects: the watch row of every project whose events, or whose cases' events, the
+                // batch holds (one read for the cases a project started), and of every watched project when a
+                // calendar year is published.
+                let mut touched: std::collections::BTreeSet<String> =
+                    events.iter().filter_map(|e| e.stream_id.strip_prefix("project-")).map(str::to_string).collect();
+                if !nos.is_empty() {
+                    touched.extend(db.projects_of_cases(&nos)?.into_values());
+                }
+                if events.iter().any(|e| e.stream_id == "calendar" || e.stream_id.starts_with("calendar-")) {
+                    touched.extend(db.project_watch_open()?);
+                }
+                for code in &touched {
+                    crate::project_alerts::watch_project(&app, db, code)?;
                 }
                 db.set_cursor(SUPERVISION, last)?;
                 Ok(events.len())
@@ -344,6 +384,7 @@ impl App {
         let today = format_date(local_date(now));
         let now_text = supervision::watch_instant(now);
         let app_t = self.thresholds();
+        let app = self.clone();
         self.store
             .write(move |db| -> Result<SweepReport, AppError> {
                 // Once across nodes: the same sweep elsewhere waits, then finds nothing left due.
@@ -384,7 +425,9 @@ impl App {
                         .map(|(date, detail, w)| Raise {
                             kind,
                             key: date,
-                            case_no: &w.case_no,
+                            subject: &w.case_no,
+                            case_no: Some(&w.case_no),
+                            project_code: None,
                             department: &w.department,
                             person: w.assignee.as_deref(),
                             title: &w.title,
@@ -402,6 +445,8 @@ impl App {
                         _ => rep.pledge_overdue += new,
                     }
                 }
+                (rep.project_yellow, rep.project_red) =
+                    crate::project_alerts::sweep(&app, db, local_date(now), limit, ms(now))?;
                 Ok(rep)
             })
             .await

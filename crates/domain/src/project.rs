@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::calendar::{Calendar, CalendarError};
 use crate::case::MaterialRef;
@@ -605,6 +605,54 @@ fn span(
     })
 }
 
+/// The limit of a stage for this project: the green channel's where it is on.
+pub fn stage_limit(st: &ProjectState, def: &StageDef) -> u32 {
+    if st.green_channel {
+        def.green_limit_days.unwrap_or(def.limit_days)
+    } else {
+        def.limit_days
+    }
+}
+
+/// The limits of the project's two spans (to the permit, whole process): the green channel's — the sum of the
+/// stages' green limits, never above the type's — where it is on.
+pub fn span_limits(st: &ProjectState) -> (u32, u32) {
+    if !st.green_channel {
+        return (st.project_type.permit_limit_days, st.project_type.whole_limit_days);
+    }
+    let green_sum = |n: usize| -> u32 {
+        st.project_type.stages.iter().take(n).map(|s| s.green_limit_days.unwrap_or(s.limit_days)).sum()
+    };
+    (
+        st.project_type.permit_limit_days.min(green_sum(3).max(1)),
+        st.project_type.whole_limit_days.min(green_sum(4).max(1)),
+    )
+}
+
+/// What a stage's clock is made of: its cases, when it started and finished, and its critical case — the one
+/// still running (the last of them in order) or, when none runs, the one that ended last.
+struct StageFacts<'a> {
+    mine: Vec<&'a CaseTimes>,
+    started: Option<OffsetDateTime>,
+    finished: Option<OffsetDateTime>,
+    critical: Option<&'a CaseTimes>,
+}
+
+fn stage_facts<'a>(st: &ProjectState, def: &StageDef, cases: &'a [CaseTimes]) -> StageFacts<'a> {
+    let mine: Vec<&CaseTimes> = st
+        .progress(def.stage)
+        .map(|p| p.cases.iter().filter_map(|c| cases.iter().find(|x| x.case_no == c.case_no)).collect())
+        .unwrap_or_default();
+    let live: Vec<&CaseTimes> =
+        mine.iter().copied().filter(|c| !matches!(c.status.as_str(), "rejected" | "withdrawn")).collect();
+    let all_started = def.items.iter().all(|i| live.iter().any(|c| c.item == i.item));
+    let finished = (all_started && !live.is_empty() && live.iter().all(|c| c.status == "completed"))
+        .then(|| live.iter().filter_map(|c| c.finished_at).max())
+        .flatten();
+    let critical = live.iter().copied().max_by_key(|c| (c.finished_at.is_none(), c.finished_at));
+    StageFacts { started: st.progress(def.stage).and_then(|p| p.started_at), finished, critical, mine }
+}
+
 /// The project's clocks at `now`: each stage from its first submission to its last case's completion (its
 /// critical case), and the project from its registration (the filing) to the end of the 施工许可 and 竣工验收
 /// stages; §45 time counted apart on the critical path; limits the green channel's where it is on.
@@ -621,25 +669,12 @@ pub fn clock(
     let mut permit_excluded = BTreeMap::new();
     let mut ends = Vec::new();
     for def in &st.project_type.stages {
-        let mine: Vec<&CaseTimes> = st
-            .progress(def.stage)
-            .map(|p| p.cases.iter().filter_map(|c| cases.iter().find(|x| x.case_no == c.case_no)).collect())
-            .unwrap_or_default();
-        let live: Vec<&CaseTimes> =
-            mine.iter().copied().filter(|c| !matches!(c.status.as_str(), "rejected" | "withdrawn")).collect();
-        let started = st.progress(def.stage).and_then(|p| p.started_at);
-        let all_started = def.items.iter().all(|i| live.iter().any(|c| c.item == i.item));
-        let finished = (all_started && !live.is_empty() && live.iter().all(|c| c.status == "completed"))
-            .then(|| live.iter().filter_map(|c| c.finished_at).max())
-            .flatten();
-        // The critical case: the one running or ending last.
-        let critical = live.iter().max_by_key(|c| (c.finished_at.is_none(), c.finished_at.unwrap_or(now)));
+        let StageFacts { mine, started, finished, critical } = stage_facts(st, def, cases);
         let excluded = critical.map(|c| c.excluded.clone()).unwrap_or_default();
         add_excluded(&mut chain_excluded, &excluded);
         if def.stage != Stage::Completion {
             add_excluded(&mut permit_excluded, &excluded);
         }
-        let limit = if st.green_channel { def.green_limit_days.unwrap_or(def.limit_days) } else { def.limit_days };
         let mut timeline = Vec::new();
         for c in &mine {
             timeline.push(TimelineCase {
@@ -657,27 +692,141 @@ pub fn clock(
             stage: def.stage,
             name: def.name.clone(),
             name_en: def.name_en.clone(),
-            span: span(cal, limit, started, finished, now, excluded)?,
+            span: span(cal, stage_limit(st, def), started, finished, now, excluded)?,
             critical_case: critical.map(|c| c.case_no.clone()),
             cases: timeline,
         });
     }
     let permit_end = ends.get(2).copied().flatten();
     let whole_end = ends.get(3).copied().flatten();
-    let green_sum = |n: usize| -> u32 {
-        st.project_type.stages.iter().take(n).map(|s| s.green_limit_days.unwrap_or(s.limit_days)).sum()
-    };
-    let (permit_limit, whole_limit) = if st.green_channel {
-        (
-            st.project_type.permit_limit_days.min(green_sum(3).max(1)),
-            st.project_type.whole_limit_days.min(green_sum(4).max(1)),
-        )
-    } else {
-        (st.project_type.permit_limit_days, st.project_type.whole_limit_days)
-    };
+    let (permit_limit, whole_limit) = span_limits(st);
     let to_permit = span(cal, permit_limit, Some(st.registered_at), permit_end, now, permit_excluded)?;
     let whole = span(cal, whole_limit, Some(st.registered_at), whole_end, now, chain_excluded)?;
     Ok(ProjectClock { stages, to_permit, timeline_days: whole.elapsed_days.max(1), whole })
+}
+
+/// What a project alert is about: one of its stages, or one of its two spans from the filing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertSpan {
+    Stage(Stage),
+    /// Filing to the construction permit.
+    ToPermit,
+    /// Filing to completion acceptance.
+    Whole,
+}
+
+impl AlertSpan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertSpan::Stage(s) => s.as_str(),
+            AlertSpan::ToPermit => "to-permit",
+            AlertSpan::Whole => "whole",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertSpan> {
+        match s {
+            "to-permit" => Some(AlertSpan::ToPermit),
+            "whole" => Some(AlertSpan::Whole),
+            _ => Stage::parse(s).map(AlertSpan::Stage),
+        }
+    }
+}
+
+/// The level a project alert reports: yellow (a fifth or less of the limit left) or red (past it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertLevel {
+    Yellow,
+    Red,
+}
+
+impl AlertLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertLevel::Yellow => "yellow",
+            AlertLevel::Red => "red",
+        }
+    }
+}
+
+/// The working days counted at which a clock of `limit` days turns yellow (a fifth or less left) and red (past
+/// the limit) — the thresholds of [`Level`].
+pub fn level_days(limit: u32) -> (u32, u32) {
+    (limit - limit / 5, limit + 1)
+}
+
+/// The date a project alert falls due, and what it is computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueAlert {
+    pub span: AlertSpan,
+    pub level: AlertLevel,
+    /// The Beijing date on which the clock reaches the level, if nothing more is excluded.
+    pub on: Date,
+    pub limit_days: u32,
+    /// §45 days not counted so far (they push the date out).
+    pub excluded_days: u32,
+    /// The case the span waits for (the critical case of the stage, or of the stage running last).
+    pub critical_case: Option<String>,
+}
+
+/// The dates the project's running clocks turn yellow and red: each started stage not finished, and the spans to
+/// the permit and of the whole process while they run. A date is the working day on which the counted days
+/// (elapsed less the §45 days excluded so far) reach the level's threshold, so [`clock`] shows the level from
+/// that date on; excluded time pushes it out. A clock whose critical case is suspended now (§45 time running,
+/// whose length is known only when it resumes) has no date until it resumes. Pure: no "now".
+pub fn alert_dates(st: &ProjectState, cases: &[CaseTimes], cal: &Calendar) -> Result<Vec<DueAlert>, CalendarError> {
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<DueAlert>,
+                span: AlertSpan,
+                from: OffsetDateTime,
+                limit: u32,
+                excluded: u32,
+                critical: Option<&CaseTimes>|
+     -> Result<(), CalendarError> {
+        let (yellow, red) = level_days(limit);
+        for (level, n) in [(AlertLevel::Yellow, yellow), (AlertLevel::Red, red)] {
+            out.push(DueAlert {
+                span,
+                level,
+                on: cal.add_working_days(local_date(from), n + excluded)?,
+                limit_days: limit,
+                excluded_days: excluded,
+                critical_case: critical.map(|c| c.case_no.clone()),
+            });
+        }
+        Ok(())
+    };
+    let suspended = |c: Option<&CaseTimes>| c.is_some_and(|c| c.status == "suspended");
+    let mut permit = (0u32, false, None, None);
+    let mut whole = (0u32, false, None, None);
+    for def in &st.project_type.stages {
+        let f = stage_facts(st, def, cases);
+        let excluded: u32 = f.critical.map(|c| c.excluded.values().sum()).unwrap_or(0);
+        for (acc, counts) in [(&mut permit, def.stage != Stage::Completion), (&mut whole, true)] {
+            if counts {
+                acc.0 += excluded;
+                acc.1 |= suspended(f.critical);
+                if f.started.is_some() {
+                    acc.2 = f.critical;
+                }
+                acc.3 = f.finished;
+            }
+        }
+        if let (Some(from), None) = (f.started, f.finished) {
+            if !suspended(f.critical) {
+                push(&mut out, AlertSpan::Stage(def.stage), from, stage_limit(st, def), excluded, f.critical)?;
+            }
+        }
+    }
+    let (permit_limit, whole_limit) = span_limits(st);
+    for (span, (excluded, paused, critical, end), limit) in
+        [(AlertSpan::ToPermit, permit, permit_limit), (AlertSpan::Whole, whole, whole_limit)]
+    {
+        if end.is_none() && !paused {
+            push(&mut out, span, st.registered_at, limit, excluded, critical)?;
+        }
+    }
+    Ok(out)
 }
 
 /// The name shown for a kind of excluded time.

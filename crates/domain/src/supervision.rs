@@ -216,7 +216,8 @@ impl AlertStatus {
     }
 }
 
-/// The events of an alert's stream (`alert-{kind}-{case}-{key}`); the stored `type` is the tag.
+/// The events of an alert's stream (`alert-{kind}-{case}-{key}`, or `alert-{kind}-{project}-{span}` for a
+/// construction project's yellow and red alerts); the stored `type` is the tag.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type")]
 pub enum AlertEvent {
@@ -224,7 +225,12 @@ pub enum AlertEvent {
     Raised {
         kind: String,
         level: String,
-        case_no: String,
+        /// The case the alert is about; absent for a project's alert.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case_no: Option<String>,
+        /// The construction project (its code) the alert is about: a stage or span of it went yellow or red.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        project_code: Option<String>,
         department: String,
         person: Option<String>,
         title: String,
@@ -269,7 +275,8 @@ mod tests {
         let raise = AlertEvent::Raised {
             kind: "red".into(),
             level: "red".into(),
-            case_no: "YC1".into(),
+            case_no: Some("YC1".into()),
+            project_code: None,
             department: "market".into(),
             person: None,
             title: "t".into(),

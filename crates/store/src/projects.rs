@@ -1,6 +1,7 @@
 //! Reads and writes of construction projects (工程建设项目): the projects projection — one row per project with
-//! its folded state — and the assistants (代办员) each project authorised, by which an assistant finds their
-//! projects.
+//! its folded state — the assistants (代办员) each project authorised, by which an assistant finds their
+//! projects, the cases each project started (`project_cases`), and electronic supervision's watch row per project
+//! (`project_watch`: the dates its clocks turn yellow and red).
 
 use crate::ops::Db;
 use crate::sql::{Row, Val};
@@ -37,7 +38,104 @@ fn from_row(r: &Row) -> Result<ProjectRow, StoreError> {
     })
 }
 
+/// A project as electronic supervision watches it: the dates its running clocks turn yellow and red, those
+/// already raised left out (`dues`: JSON `[{span, level, on}]`), and the earliest of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectWatchRow {
+    pub code: String,
+    pub department: String,
+    pub title: String,
+    pub next_due: Option<String>,
+    pub dues: String,
+}
+
+const WATCH_COLS: &str = "code, department, title, next_due, dues";
+
+fn watch_from(r: &Row) -> Result<ProjectWatchRow, StoreError> {
+    Ok(ProjectWatchRow {
+        code: r.text(0)?,
+        department: r.text(1)?,
+        title: r.text(2)?,
+        next_due: r.opt_text(3)?,
+        dues: r.text(4)?,
+    })
+}
+
 impl Db {
+    /// Record which project started these cases.
+    pub fn put_project_cases(&mut self, code: &str, case_nos: &[&str]) -> Result<(), StoreError> {
+        for c in case_nos {
+            self.sql.exec(
+                "INSERT INTO project_cases (case_no, code) VALUES ($1, $2) ON CONFLICT (case_no) DO NOTHING",
+                &[(*c).into(), code.into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The projects of those of these cases a project started: case number → project code (one read per 500).
+    pub fn projects_of_cases(
+        &mut self,
+        case_nos: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut found = std::collections::HashMap::new();
+        for chunk in case_nos.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let params: Vec<Val> = chunk.iter().map(|c| (*c).into()).collect();
+            let sql = format!("SELECT case_no, code FROM project_cases WHERE case_no IN ({})", marks.join(", "));
+            for r in self.sql.query(&sql, &params)?.iter() {
+                found.insert(r.text(0)?, r.text(1)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Insert or replace a project's watch row.
+    pub fn put_project_watch(&mut self, w: &ProjectWatchRow) -> Result<(), StoreError> {
+        self.sql.exec(
+            &format!(
+                "INSERT INTO project_watch ({WATCH_COLS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE \
+                 SET department = excluded.department, title = excluded.title, next_due = excluded.next_due, \
+                 dues = excluded.dues"
+            ),
+            &[
+                w.code.as_str().into(),
+                w.department.as_str().into(),
+                w.title.as_str().into(),
+                w.next_due.clone().into(),
+                w.dues.as_str().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The watch rows whose next date is on or before `day` (through its index), earliest first.
+    pub fn project_watch_due(&mut self, day: &str, limit: i64) -> Result<Vec<ProjectWatchRow>, StoreError> {
+        let rows = self.sql.query(
+            &format!("SELECT {WATCH_COLS} FROM project_watch WHERE next_due <= $1 ORDER BY next_due, code LIMIT $2"),
+            &[day.into(), Val::Int(limit)],
+        )?;
+        rows.iter().map(watch_from).collect()
+    }
+
+    /// The projects with a date still to watch (their dates move when a calendar year is published).
+    pub fn project_watch_open(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows = self.sql.query("SELECT code FROM project_watch WHERE next_due IS NOT NULL ORDER BY code", &[])?;
+        rows.iter().map(|r| r.text(0)).collect()
+    }
+
+    /// Every project's watch row, by code (to compare a rebuild with the live rows).
+    pub fn project_watches(&mut self) -> Result<Vec<ProjectWatchRow>, StoreError> {
+        let rows = self.sql.query(&format!("SELECT {WATCH_COLS} FROM project_watch ORDER BY code"), &[])?;
+        rows.iter().map(watch_from).collect()
+    }
+
+    /// Empty the watch rows (a rebuild computes them again).
+    pub fn clear_project_watches(&mut self) -> Result<(), StoreError> {
+        self.sql.exec("DELETE FROM project_watch", &[])?;
+        Ok(())
+    }
+
     /// Insert or replace a project's row, and its assistants.
     pub fn put_project(&mut self, p: &ProjectRow, assistants: &[String]) -> Result<(), StoreError> {
         self.sql.exec(

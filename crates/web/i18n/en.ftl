@@ -532,7 +532,7 @@ me-live-note = This page updates the status every 30 seconds.
 
 ## Electronic supervision
 nav-supervision = Supervision
-supervision-lead = Every case's and step's clock is watched: yellow at 80 % of the limit or with 2 working days left, red when overdue; cases without action, overdue pledged materials, and handling that breaks the rules (one-time correction notice, acceptance within 5 days, required steps, decisions by approvers only) raise alerts with their evidence.
+supervision-lead = Every case's and step's clock is watched: yellow at 80 % of the limit or with 2 working days left, red when overdue; cases without action, overdue pledged materials, and handling that breaks the rules (one-time correction notice, acceptance within 5 days, required steps, decisions by approvers only) raise alerts with their evidence; a construction project's stages and its spans to the permit and of the whole process go yellow with a fifth or less of the limit left and red past it.
 supervision-sweep = Sweep now
 supervision-swept = Sweep done: { $v } new alerts.
 supervision-summary = Open alerts by department
@@ -644,6 +644,9 @@ liaison-kind-revocation = Revocation
 liaison-consult-consult = Opinion asked
 liaison-consult-join = Inspection invitation
 alert-liaison_ack_overdue = Liaison message not acknowledged in time
+alert-project_yellow = Project stage yellow: a fifth or less of the limit left
+alert-project_red = Project stage red: past the limit
+supervision-project = Investment project code
 work-consult = Ask a regulator
 work-consult-kind = How
 work-consult-question = What you ask
@@ -1050,6 +1053,7 @@ project-green-on = On (green-channel limits apply)
 project-assistants = Assistants
 project-clock = Project clock (working days)
 project-clock-hint = Each stage runs from its first submission to the completion of its last item; time not counted by law (expert review, the applicant's corrections) is shown apart and not counted.
+project-alerts = Electronic supervision alerts of this project
 project-span = Stage or span
 project-limit = Limit
 project-counted = Counted

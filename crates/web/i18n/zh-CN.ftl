@@ -499,7 +499,7 @@ me-live-note = 本页每 30 秒自动更新办理状态。
 
 ## 电子监察
 nav-supervision = 电子监察
-supervision-lead = 实时监察每个办件和环节的时限：用时达 80% 或剩余不足 2 个工作日黄灯预警，超期红灯；无操作的办件、逾期未补交的容缺材料，以及违反一次性告知、五日受理等规则的办理过程，都会生成预警并附证据。
+supervision-lead = 实时监察每个办件和环节的时限：用时达 80% 或剩余不足 2 个工作日黄灯预警，超期红灯；无操作的办件、逾期未补交的容缺材料，以及违反一次性告知、五日受理等规则的办理过程，都会生成预警并附证据；工程建设项目的各阶段、立项至施工许可和全流程时限剩余不足五分之一黄灯、超期红灯。
 supervision-sweep = 立即巡检
 supervision-swept = 巡检完成，新增 { $v } 条预警。
 supervision-summary = 各部门待处置预警
@@ -611,6 +611,9 @@ liaison-kind-revocation = 撤销
 liaison-consult-consult = 事前征询
 liaison-consult-join = 事中参与
 alert-liaison_ack_overdue = 审管互动逾期未认领
+alert-project_yellow = 项目阶段黄灯预警
+alert-project_red = 项目阶段红灯预警
+supervision-project = 投资项目代码
 work-consult = 征询监管部门
 work-consult-kind = 方式
 work-consult-question = 征询事项
@@ -1011,6 +1014,7 @@ project-green-on = 已开通（按绿色通道时限办理）
 project-assistants = 代办员
 project-clock = 项目计时（工作日）
 project-clock-hint = 各阶段从首次提交起算，至本阶段最后一个事项办结止；专家评审、申请人补正等法定不计时时间单列，不计入时限。
+project-alerts = 电子监察预警（本项目）
 project-span = 阶段或区间
 project-limit = 时限
 project-counted = 计入时限

@@ -166,16 +166,22 @@ fn brute(cal: &Calendar, from: OffsetDateTime, to: OffsetDateTime) -> u32 {
     n
 }
 
-#[test]
-fn the_project_clock_counts_working_days_across_the_2026_national_day_holiday() {
-    let cal = calendar();
+/// A project filed on Monday 28 September 2026 and its first stage started then with two cases: C1 ends on 30
+/// September; C2 runs over the National Day holiday (1–7 October off, Saturday 10 October worked).
+fn across_national_day() -> (OffsetDateTime, ProjectState, Vec<String>, CaseTimes) {
     let filed = datetime!(2026-09-28 10:00 +8);
     let st = registered(filed);
     let land: Vec<String> = st.project_type.stages[0].items.iter().map(|i| i.item.clone()).collect();
     let st = started(st, Stage::LandPlanning, &[(&land[0], "C1"), (&land[1], "C2")], filed);
-    // C1 ends on 30 September; C2 runs over the holiday (1–7 October off, Saturday 10 October worked) with two
-    // days of expert review not counted (§45).
     let c1 = times("C1", &land[0], filed, Some(datetime!(2026-09-30 16:00 +8)), &[]);
+    (filed, st, land, c1)
+}
+
+#[test]
+fn the_project_clock_counts_working_days_across_the_2026_national_day_holiday() {
+    let cal = calendar();
+    // C2 with two days of expert review not counted (§45).
+    let (filed, st, land, c1) = across_national_day();
     for (now, elapsed, level) in [
         (datetime!(2026-10-09 15:00 +8), 4, Level::Green), // 29, 30 Sep, 8, 9 Oct
         (datetime!(2026-10-12 15:00 +8), 6, Level::Green), // + Sat 10 (worked), Mon 12
@@ -315,4 +321,91 @@ fn the_1230_figures_measure_the_bundle_end_to_end_and_projects_from_filing_again
     }
     // B2 crossed the holiday: 30 Sep 16:00–17:30 and 8 Oct 09:00–09:45 = 135 minutes.
     assert_eq!(brute_minutes(&cal, datetime!(2026-09-30 16:00 +8), datetime!(2026-10-08 09:45 +8)), 135);
+}
+
+/// The level a clock shows for a stage or span.
+fn level_of(c: &ProjectClock, span: AlertSpan) -> Level {
+    match span {
+        AlertSpan::Stage(s) => c.stages.iter().find(|x| x.stage == s).unwrap().span.level,
+        AlertSpan::ToPermit => c.to_permit.level,
+        AlertSpan::Whole => c.whole.level,
+    }
+}
+
+/// Each alert date is the first day on which the clock shows its level, and lies where a day-by-day count of
+/// working days from the start reaches the threshold plus the days excluded.
+fn check_against_the_clock(st: &ProjectState, cases: &[CaseTimes], cal: &Calendar, dues: &[DueAlert]) {
+    for d in dues {
+        let from = match d.span {
+            AlertSpan::Stage(s) => st.progress(s).unwrap().started_at.unwrap(),
+            _ => st.registered_at,
+        };
+        let (yellow, red) = level_days(d.limit_days);
+        let n = if d.level == AlertLevel::Yellow { yellow } else { red } + d.excluded_days;
+        let at = |date: time::Date| date.with_hms(15, 0, 0).unwrap().assume_offset(oneseal_domain::clock::CHINA);
+        assert_eq!(brute(cal, from, at(d.on)), n, "{d:?}: the day-by-day count");
+        assert!(brute(cal, from, at(d.on.previous_day().unwrap())) < n, "{d:?}: the first such day");
+        let want = if d.level == AlertLevel::Yellow { Level::Yellow } else { Level::Red };
+        let on = clock(st, cases, at(d.on), cal).unwrap();
+        assert_eq!(level_of(&on, d.span), want, "{d:?}: the clock on the day");
+        let before = clock(st, cases, at(d.on.previous_day().unwrap()), cal).unwrap();
+        assert_ne!(level_of(&before, d.span), want, "{d:?}: the clock the day before");
+    }
+}
+
+#[test]
+fn project_alert_dates_are_where_the_clock_turns_yellow_and_red_across_the_2026_national_day_holiday() {
+    use time::macros::date;
+    let cal = calendar();
+    let (filed, st, land, c1) = across_national_day();
+    let c2 = times("C2", &land[1], filed, None, &[("expert_review", 2)]);
+    let cases = [c1.clone(), c2.clone()];
+    let dues = alert_dates(&st, &cases, &cal).unwrap();
+    let on = |span: AlertSpan, level: AlertLevel| dues.iter().find(|d| d.span == span && d.level == level).unwrap();
+    // The stage (limit 8): yellow at 7 counted days, red at 9; the 2 days of expert review push both out. Working
+    // days after 28 Sep: 29, 30 Sep, 8, 9, Sat 10 (make-up), 12, 13, 14, 15 Oct (the 9th), 16, 19 (the 11th).
+    let y = on(AlertSpan::Stage(Stage::LandPlanning), AlertLevel::Yellow);
+    assert_eq!(
+        (y.on, y.limit_days, y.excluded_days, y.critical_case.as_deref()),
+        (date!(2026 - 10 - 15), 8, 2, Some("C2"))
+    );
+    assert_eq!(on(AlertSpan::Stage(Stage::LandPlanning), AlertLevel::Red).on, date!(2026 - 10 - 19));
+    // The spans run from the filing with the critical path's excluded days: to the permit 30 (yellow at 24),
+    // the whole process 50 (yellow at 40).
+    assert_eq!(on(AlertSpan::ToPermit, AlertLevel::Yellow).excluded_days, 2);
+    assert_eq!(on(AlertSpan::Whole, AlertLevel::Red).limit_days, 50);
+    assert_eq!(dues.len(), 6, "the running stage and the two spans, yellow and red; the waiting stages none");
+    check_against_the_clock(&st, &cases, &cal, &dues);
+
+    // A critical case suspended now (§45 time running) holds the dates back until it resumes.
+    let mut held = c2.clone();
+    held.status = "suspended".into();
+    let paused = alert_dates(&st, &[c1.clone(), held], &cal).unwrap();
+    assert!(paused.is_empty(), "{paused:?}");
+    // Resumed with 3 more days excluded: the dates move out by 3 working days.
+    let c2_later = times("C2", &land[1], filed, None, &[("expert_review", 5)]);
+    let later = alert_dates(&st, &[c1.clone(), c2_later.clone()], &cal).unwrap();
+    let y2 = later.iter().find(|d| d.span == AlertSpan::Stage(Stage::LandPlanning) && d.level == AlertLevel::Yellow);
+    assert_eq!(y2.map(|d| d.on), Some(date!(2026 - 10 - 20)), "15 Oct + 16, 19, 20");
+    check_against_the_clock(&st, &[c1.clone(), c2_later], &cal, &later);
+
+    // A stage completed: its dates are gone; the spans still run.
+    let done = times("C2", &land[1], filed, Some(datetime!(2026-10-09 11:00 +8)), &[("expert_review", 2)]);
+    let after = alert_dates(&st, &[c1.clone(), done], &cal).unwrap();
+    assert!(after.iter().all(|d| !matches!(d.span, AlertSpan::Stage(_))), "{after:?}");
+    assert_eq!(after.len(), 4);
+    assert_eq!(after[0].critical_case.as_deref(), Some("C2"), "the spans wait for the last stage's critical case");
+
+    // The green channel's shorter limit (5): yellow at 4 counted days, red at 6.
+    let green = apply(Some(st), &ProjectEvent::GreenChannelSet { on: true, reason: "重点项目".into() }, filed).unwrap();
+    let g = alert_dates(&green, &cases, &cal).unwrap();
+    let gy = g.iter().find(|d| d.span == AlertSpan::Stage(Stage::LandPlanning) && d.level == AlertLevel::Yellow);
+    assert_eq!(gy.map(|d| (d.limit_days, d.on)), Some((5, date!(2026 - 10 - 12))), "29, 30, 8, 9, Sat 10, 12 (4 + 2)");
+    check_against_the_clock(&green, &cases, &cal, &g);
+    assert_eq!(level_days(5), (4, 6));
+    assert_eq!(level_days(8), (7, 9));
+    assert_eq!(level_days(1), (1, 2));
+    for s in ["land-planning", "to-permit", "whole"] {
+        assert_eq!(AlertSpan::parse(s).map(|x| x.as_str()), Some(s));
+    }
 }

@@ -43,6 +43,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (27, include_str!("../migrations/sqlite_0027_video_uploads.sql")),
     (28, include_str!("../migrations/sqlite_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/sqlite_0030_projects.sql")),
+    (33, include_str!("../migrations/sqlite_0033_project_alerts.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -73,6 +74,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (27, include_str!("../migrations/postgres_0027_video_uploads.sql")),
     (28, include_str!("../migrations/postgres_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/postgres_0030_projects.sql")),
+    (33, include_str!("../migrations/postgres_0033_project_alerts.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -488,7 +490,8 @@ pub struct AlertRow {
     pub id: String,
     pub kind: String,
     pub level: String,
-    pub case_no: String,
+    /// The case the alert is about (absent for a project's alert).
+    pub case_no: Option<String>,
     pub department: String,
     pub person: Option<String>,
     pub title: String,
@@ -500,17 +503,19 @@ pub struct AlertRow {
     pub closed_at_ms: Option<i64>,
     pub closed_by: Option<String>,
     pub note: Option<String>,
+    /// The construction project the alert is about (its yellow and red stage and span alerts).
+    pub project_code: Option<String>,
 }
 
-const ALERT_COLS: &str =
-    "id, kind, level, case_no, department, person, title, detail, evidence, raised_at_ms, status, closed_at_ms, closed_by, note";
+const ALERT_COLS: &str = "id, kind, level, case_no, department, person, title, detail, evidence, raised_at_ms, \
+                          status, closed_at_ms, closed_by, note, project_code";
 
 fn alert_from(r: &Row) -> Result<AlertRow, StoreError> {
     Ok(AlertRow {
         id: r.text(0)?,
         kind: r.text(1)?,
         level: r.text(2)?,
-        case_no: r.text(3)?,
+        case_no: r.opt_text(3)?,
         department: r.text(4)?,
         person: r.opt_text(5)?,
         title: r.text(6)?,
@@ -521,16 +526,17 @@ fn alert_from(r: &Row) -> Result<AlertRow, StoreError> {
         closed_at_ms: r.opt_int(11)?,
         closed_by: r.opt_text(12)?,
         note: r.opt_text(13)?,
+        project_code: r.opt_text(14)?,
     })
 }
 
 /// An alert's values in `ALERT_COLS` order.
-fn alert_params(a: &AlertRow) -> [Val; 14] {
+fn alert_params(a: &AlertRow) -> [Val; ALERT_WIDTH] {
     [
         a.id.as_str().into(),
         a.kind.as_str().into(),
         a.level.as_str().into(),
-        a.case_no.as_str().into(),
+        a.case_no.clone().into(),
         a.department.as_str().into(),
         a.person.clone().into(),
         a.title.as_str().into(),
@@ -541,8 +547,12 @@ fn alert_params(a: &AlertRow) -> [Val; 14] {
         a.closed_at_ms.into(),
         a.closed_by.clone().into(),
         a.note.clone().into(),
+        a.project_code.clone().into(),
     ]
 }
+
+/// The number of `ALERT_COLS`.
+const ALERT_WIDTH: usize = 15;
 
 /// Which alerts to list.
 #[derive(Debug, Clone, Default)]
@@ -551,6 +561,7 @@ pub struct AlertFilter {
     pub department: Option<String>,
     pub kind: Option<String>,
     pub case_no: Option<String>,
+    pub project_code: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -704,6 +715,7 @@ pub const PROJECTIONS: &[Projection] = &[
     Projection { table: "inspection_facts", key: "case_no" },
     Projection { table: "projects", key: "code" },
     Projection { table: "project_assistants", key: "code, assistant" },
+    Projection { table: "project_cases", key: "case_no" },
 ];
 
 mod accounts;

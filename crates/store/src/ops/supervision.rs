@@ -64,7 +64,7 @@ impl Db {
     pub fn put_alert(&mut self, a: &AlertRow) -> Result<(), StoreError> {
         self.sql.exec(
             &format!(
-                "INSERT INTO alerts ({ALERT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                "INSERT INTO alerts ({ALERT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, closed_at_ms = excluded.closed_at_ms, \
                  closed_by = excluded.closed_by, note = excluded.note"
             ),
@@ -82,11 +82,14 @@ impl Db {
             return Ok(());
         }
         for chunk in alerts.chunks(1000) {
-            let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * 14);
+            let mut params: Vec<Val> = Vec::with_capacity(chunk.len() * ALERT_WIDTH);
             let mut rows = Vec::with_capacity(chunk.len());
             for a in chunk {
                 let n = params.len();
-                rows.push(format!("({})", (1..=14).map(|i| format!("${}", n + i)).collect::<Vec<_>>().join(", ")));
+                rows.push(format!(
+                    "({})",
+                    (1..=ALERT_WIDTH).map(|i| format!("${}", n + i)).collect::<Vec<_>>().join(", ")
+                ));
                 params.extend(alert_params(a));
             }
             self.sql.exec(
@@ -122,9 +125,13 @@ impl Db {
     pub fn alerts(&mut self, f: &AlertFilter) -> Result<(Vec<AlertRow>, i64), StoreError> {
         let mut wh = Vec::new();
         let mut params: Vec<Val> = Vec::new();
-        for (col, v) in
-            [("status", &f.status), ("department", &f.department), ("kind", &f.kind), ("case_no", &f.case_no)]
-        {
+        for (col, v) in [
+            ("status", &f.status),
+            ("department", &f.department),
+            ("kind", &f.kind),
+            ("case_no", &f.case_no),
+            ("project_code", &f.project_code),
+        ] {
             if let Some(v) = v {
                 params.push(v.into());
                 wh.push(format!("{col} = ${}", params.len()));

@@ -4,7 +4,8 @@ use super::*;
 
 pub(super) fn alert_json(a: &oneseal_app::rows::AlertRow) -> Value {
     json!({
-        "id": a.id, "kind": a.kind, "level": a.level, "case_no": a.case_no, "department": a.department,
+        "id": a.id, "kind": a.kind, "level": a.level, "case_no": a.case_no, "project_code": a.project_code,
+        "department": a.department,
         "person": a.person, "title": a.title, "detail": a.detail,
         "evidence": serde_json::from_str::<Value>(&a.evidence).unwrap_or(json!([])),
         "raised_at_ms": a.raised_at_ms, "status": a.status, "closed_at_ms": a.closed_at_ms, "closed_by": a.closed_by, "note": a.note,
@@ -23,6 +24,7 @@ pub(super) async fn list_alerts(
         department: q.department,
         kind: q.kind,
         case_no: q.case_no,
+        project_code: q.project_code,
         limit: limit as i64,
         offset: offset as i64,
     };
@@ -168,6 +170,8 @@ pub(super) struct AlertQuery {
     pub(super) department: Option<String>,
     pub(super) kind: Option<String>,
     pub(super) case_no: Option<String>,
+    /// The alerts of a construction project (its code).
+    pub(super) project_code: Option<String>,
     pub(super) page: Option<u32>,
     pub(super) per_page: Option<u32>,
 }

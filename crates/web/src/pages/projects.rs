@@ -115,6 +115,8 @@ struct ProjectPage {
     whole: ClockLine,
     bars: Vec<Bar>,
     span_days: u32,
+    /// Staff: the open supervision alerts of the project they may see (the link to them).
+    alerts_open: Option<i64>,
 }
 
 fn level_key(l: Level) -> &'static str {
@@ -186,7 +188,26 @@ async fn show(State(s): State<AppState>, ctx: Ctx, Signed(p): Signed, Path(code)
             });
         }
     }
-    page(StatusCode::OK, &ctx, &ProjectPage { ctx: ctx.clone(), v, stages, to_permit, whole, bars, span_days })
+    // Staff see the project's alerts (as the supervision list filters them for them); the owner does not.
+    let alerts_open = if p.actor.is_staff() {
+        let f = oneseal_app::rows::AlertFilter {
+            status: Some("open".into()),
+            project_code: Some(v.state.code.to_string()),
+            limit: 1,
+            ..Default::default()
+        };
+        match s.app.alerts(&p.actor, f).await {
+            Ok((_, n)) => Some(n),
+            Err(e) => return error_page(&ctx, e),
+        }
+    } else {
+        None
+    };
+    page(
+        StatusCode::OK,
+        &ctx,
+        &ProjectPage { ctx: ctx.clone(), v, stages, to_permit, whole, bars, span_days, alerts_open },
+    )
 }
 
 #[derive(Template)]

@@ -33,6 +33,8 @@ pub struct AlertLine {
     pub kind_label: String,
     pub level: String,
     pub case_no: String,
+    /// A project's alert: its code (the alert links to the project, not a case).
+    pub project_code: String,
     pub title: String,
     pub department: String,
     pub person: String,
@@ -52,6 +54,10 @@ struct SupervisionPage {
     total: i64,
     status: String,
     kind: String,
+    /// The project the list is filtered to (empty: every alert).
+    project: String,
+    /// Whether the viewer sees projects (supervisors and administrators): a project's alert links to its page.
+    sees_projects: bool,
     kinds: Vec<(String, String)>,
     supervisor: bool,
     message: Option<String>,
@@ -77,6 +83,7 @@ pub struct UrgingLine {
 struct SupervisionQuery {
     status: Option<String>,
     kind: Option<String>,
+    project: Option<String>,
     done: Option<String>,
     error: Option<String>,
 }
@@ -93,6 +100,8 @@ const KINDS: &[&str] = &[
     "reopened",
     "urging_overdue",
     "liaison_ack_overdue",
+    "project_yellow",
+    "project_red",
 ];
 
 async fn show(
@@ -108,10 +117,12 @@ async fn show(
     let q = q.map(|q| q.0).unwrap_or_default();
     let status = q.status.filter(|x| x == "open" || x == "closed").unwrap_or_else(|| "open".into());
     let kind = q.kind.filter(|k| KINDS.contains(&k.as_str())).unwrap_or_default();
+    let project = q.project.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).unwrap_or_default();
     let view = s.app.catalog();
     let f = AlertFilter {
         status: Some(status.clone()),
         kind: Some(kind.clone()).filter(|k| !k.is_empty()),
+        project_code: Some(project.clone()).filter(|p| !p.is_empty()),
         limit: 200,
         ..Default::default()
     };
@@ -133,7 +144,8 @@ async fn show(
             id: a.id,
             kind: a.kind,
             level: a.level,
-            case_no: a.case_no,
+            case_no: a.case_no.unwrap_or_default(),
+            project_code: a.project_code.unwrap_or_default(),
             title: a.title,
             detail: a.detail,
         })
@@ -185,6 +197,8 @@ async fn show(
         total,
         status,
         kind,
+        project,
+        sees_projects: all,
         kinds,
         supervisor: p.actor.has(Role::Supervisor),
         message,

@@ -24,7 +24,12 @@ pub(super) fn register(t: &TestApp, token: &str, code: &str) -> Resp {
 
 /// The stage's one form filled in, with every material it still asks for.
 pub(super) fn stage_body(t: &TestApp, token: &str, stage: &str) -> Value {
-    let f = t.get(&format!("/api/v1/projects/{CODE}/stages/{stage}/form"), Some(token));
+    stage_body_of(t, token, CODE, stage)
+}
+
+/// [`stage_body`] of any project.
+fn stage_body_of(t: &TestApp, token: &str, code: &str, stage: &str) -> Value {
+    let f = t.get(&format!("/api/v1/projects/{code}/stages/{stage}/form"), Some(token));
     assert_eq!(f.status, 200, "{:?}", f.body);
     let schema: FormSchema = serde_json::from_value(f.body["form"].clone()).unwrap();
     assert!(!schema.fields.iter().any(|x| x.key == "project_code"), "the project fills its code");
@@ -38,7 +43,11 @@ pub(super) fn stage_body(t: &TestApp, token: &str, stage: &str) -> Value {
 }
 
 pub(super) fn start(t: &TestApp, token: &str, stage: &str, body: &Value) -> Resp {
-    t.post(&format!("/api/v1/projects/{CODE}/stages/{stage}"), Some(token), body)
+    start_of(t, token, CODE, stage, body)
+}
+
+fn start_of(t: &TestApp, token: &str, code: &str, stage: &str, body: &Value) -> Resp {
+    t.post(&format!("/api/v1/projects/{code}/stages/{stage}"), Some(token), body)
 }
 
 /// Accept a case at the general window and work it to completion (a filing completes when it is submitted).
@@ -331,5 +340,283 @@ fn the_owner_submits_a_stage_from_its_one_form_page_and_sees_stages_clocks_and_t
         // Someone else's session does not see the page.
         let other = format!("oneseal_session={}", t.login("regulator"));
         assert_eq!(page_get(t, &format!("/me/projects/{CODE}"), Some(&other)).0, 404);
+    });
+}
+
+/// Register a project and submit its first stage (立项用地规划许可) now; returns the stage's cases.
+fn filed_with_land_stage(t: &TestApp, code: &str) -> Vec<String> {
+    let owner = t.login("company");
+    assert_eq!(register(t, &owner, code).status, 201);
+    let r = start_of(t, &owner, code, "land-planning", &stage_body_of(t, &owner, code, "land-planning"));
+    assert_eq!(r.status, 201, "{}: {:?}", t.backend, r.body);
+    case_nos(&r)
+}
+
+/// Run the supervision subscriber and the sweep (as a supervisor, signed in again after the clock moved).
+fn sweep(t: &TestApp) -> Value {
+    let r = t.post("/api/v1/supervision/sweep", Some(&t.login("supervisor")), &json!({}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+/// Move the clock to each instant and sweep: the count of that kind of alert the sweep raised.
+fn sweeps_at(t: &TestApp, steps: &[(time::OffsetDateTime, &str, u64)]) {
+    for (at, kind, n) in steps {
+        t.clock.set(*at);
+        assert_eq!(sweep(t)[*kind].as_u64(), Some(*n), "{}: {kind} raised by the sweep at {at}", t.backend);
+    }
+}
+
+fn project_alerts(t: &TestApp, code: &str, token: &str) -> Vec<Value> {
+    let r = t.get(&format!("/api/v1/alerts?project_code={code}"), Some(token));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["alerts"].as_array().unwrap().clone()
+}
+
+/// A project's watch row (the subscriber's dates) as the store holds it.
+fn watch_of(t: &TestApp, code: &str) -> oneseal_app::rows::ProjectWatchRow {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rows = rt.block_on(t.app.project_watches()).unwrap();
+    rows.into_iter().find(|w| w.code == code).unwrap_or_else(|| panic!("{}: no watch row of {code}", t.backend))
+}
+
+/// The working days of March and September–October 2026, written out here from the State Council General
+/// Office's notice on the 2026 holidays (Mid-Autumn 25–27 September, National Day 1–7 October, make-up working
+/// days Sunday 20 September and Saturday 10 October) and counted day by day without the application's calendar.
+fn working_day_2026(d: time::Date) -> bool {
+    let s = oneseal_domain::calendar::format_date(d);
+    let holidays = [
+        "2026-09-25",
+        "2026-10-01",
+        "2026-10-02",
+        "2026-10-03",
+        "2026-10-04",
+        "2026-10-05",
+        "2026-10-06",
+        "2026-10-07",
+    ];
+    let makeup = ["2026-09-20", "2026-10-10"];
+    if holidays.contains(&s.as_str()) {
+        return false;
+    }
+    makeup.contains(&s.as_str()) || !matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday)
+}
+
+/// The n-th working day after `from`, counted one day at a time.
+fn nth_working_day(from: time::Date, n: u32) -> time::Date {
+    let (mut d, mut left) = (from, n);
+    while left > 0 {
+        d = d.next_day().unwrap();
+        if working_day_2026(d) {
+            left -= 1;
+        }
+    }
+    d
+}
+
+const LATE: &str = "2026-640100-47-03-000201";
+const IN_TIME: &str = "2026-640100-47-03-000202";
+
+#[test]
+fn a_late_project_stage_raises_yellow_then_red_once_each_and_a_stage_done_in_time_none() {
+    each_backend(|t| {
+        // Both filed and started on Monday 2 March; the first stage's limit is 8 working days: yellow at 7
+        // counted (Wed 11 March), red past 8 (Fri 13 March).
+        let late = filed_with_land_stage(t, LATE);
+        let in_time = filed_with_land_stage(t, IN_TIME);
+        assert_eq!(sweep(t)["project_yellow"], 0);
+        let w = watch_of(t, LATE);
+        assert_eq!(w.next_due.as_deref(), Some("2026-03-11"), "{w:?}");
+        assert_eq!(w.department, "natural-resources", "the department of the stage's critical case");
+        assert!(w.dues.contains(r#"{"level":"red","on":"2026-03-13","span":"land-planning"}"#), "{}", w.dues);
+        // The stage done in time: its cases completed on 4 March.
+        t.clock.set(datetime!(2026-03-04 10:30 +8));
+        for no in &in_time {
+            work(t, no);
+        }
+        t.clock.set(datetime!(2026-03-10 16:00 +8));
+        let s = sweep(t);
+        assert_eq!((s["project_yellow"].as_u64(), s["project_red"].as_u64()), (Some(0), Some(0)), "{s}");
+        t.clock.set(datetime!(2026-03-11 09:00 +8));
+        let s = sweep(t);
+        assert_eq!((s["project_yellow"].as_u64(), s["project_red"].as_u64()), (Some(1), Some(0)), "{s}");
+        assert_eq!(sweep(t)["project_yellow"], 0, "never twice");
+        t.clock.set(datetime!(2026-03-13 09:00 +8));
+        let s = sweep(t);
+        assert_eq!((s["project_yellow"].as_u64(), s["project_red"].as_u64()), (Some(0), Some(1)), "{s}");
+        assert_eq!(sweep(t)["project_red"], 0, "never twice");
+
+        let supervisor = t.login("supervisor");
+        let alerts = project_alerts(t, LATE, &supervisor);
+        assert_eq!(alerts.len(), 2, "{alerts:?}");
+        let by = |kind: &str| alerts.iter().find(|a| a["kind"] == kind).unwrap().clone();
+        let (yellow, red) = (by("project_yellow"), by("project_red"));
+        assert_eq!(yellow["id"], format!("alert-project_yellow-{LATE}-land-planning"));
+        assert_eq!(red["id"], format!("alert-project_red-{LATE}-land-planning"));
+        for a in [&yellow, &red] {
+            assert_eq!((&a["case_no"], a["project_code"].as_str()), (&Value::Null, Some(LATE)), "{a}");
+            assert_eq!(a["department"], "natural-resources");
+            assert!(a["title"].as_str().unwrap().contains("立项用地规划许可"), "{a}");
+            assert!(a["detail"].as_str().unwrap().contains("时限 8 个工作日"), "{a}");
+            let critical = a["detail"].as_str().unwrap().split("关键办件 ").nth(1).unwrap().to_string();
+            assert!(late.contains(&critical), "{a}");
+            // Evidence: the stage's submission and the critical case's first event, by global sequence.
+            let ev = a["evidence"].as_array().unwrap();
+            assert!(ev.len() >= 2 && ev.iter().all(|x| x.as_i64().is_some_and(|n| n > 0)), "{a}");
+        }
+        assert_eq!(yellow["level"], "yellow");
+        assert!(yellow["detail"].as_str().unwrap().contains("自 2026-03-11 起剩余不足五分之一"), "{yellow}");
+        assert_eq!(red["level"], "red");
+        assert!(red["detail"].as_str().unwrap().contains("自 2026-03-13 起已超期"), "{red}");
+        assert!(project_alerts(t, IN_TIME, &supervisor).is_empty(), "a stage completed before its date raises nothing");
+        // The spans from the filing are still watched: to the permit (30 days) yellow at 24 counted days.
+        let w = watch_of(t, LATE);
+        let permit_yellow =
+            oneseal_domain::calendar::format_date(nth_working_day(time::macros::date!(2026 - 03 - 02), 24));
+        assert_eq!(w.next_due.as_deref(), Some(permit_yellow.as_str()), "{w:?}");
+        assert!(!w.dues.contains("land-planning"), "raised alerts leave the row: {}", w.dues);
+
+        // Who sees them: the department's staff and supervisors; another department none; the owner is refused.
+        let own = t.login("natural-resources-chief");
+        assert_eq!(project_alerts(t, LATE, &own).len(), 2);
+        assert!(project_alerts(t, LATE, &t.login("fire-reviewer")).is_empty());
+        assert_eq!(t.get(&format!("/api/v1/alerts?project_code={LATE}"), Some(&t.login("company"))).status, 403);
+        // Closed as a case's alert is: a supervisor with a note; the department cannot.
+        let path = format!("/api/v1/alerts/{}/close", red["id"].as_str().unwrap());
+        assert_eq!(t.post(&path, Some(&own), &json!({"note": "已处理"})).status, 403);
+        let c = t.post(&path, Some(&supervisor), &json!({"note": "已督办自然资源局"}));
+        assert_eq!((c.status, c.body["status"].as_str()), (200, Some("closed")), "{:?}", c.body);
+        assert_eq!(c.body["project_code"], LATE);
+
+        // The project page links to its alerts for staff; the supervision page lists them by project.
+        let (status, html) =
+            page_get(t, &format!("/me/projects/{LATE}"), Some(&format!("oneseal_session={supervisor}")));
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("href=\"/supervision?project={LATE}\"")), "{html}");
+        let (_, html) =
+            page_get(t, &format!("/me/projects/{LATE}"), Some(&format!("oneseal_session={}", t.login("company"))));
+        assert!(!html.contains("/supervision?project="), "the owner has no alert link");
+        let (status, html) = page_get(
+            t,
+            &format!("/supervision?project={LATE}&status=closed"),
+            Some(&format!("oneseal_session={supervisor}")),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(html.matches("data-testid=\"alert-project\"").count(), 1, "{html}");
+        // A department's staff see the alert and its critical case, not the project's page (theirs are the cases).
+        let (_, html) = page_get(t, &format!("/supervision?project={LATE}"), Some(&format!("oneseal_session={own}")));
+        assert!(html.contains("<span data-testid=\"alert-project\">"), "{html}");
+        assert!(!html.contains(&format!("href=\"/me/projects/{LATE}\"")), "{html}");
+
+        // A rebuild gives the same watch rows (and projections).
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let before = rt.block_on(t.app.project_watches()).unwrap();
+        assert_eq!(before.len(), 2);
+        assert_rebuild_identical(t);
+        assert_eq!(
+            rt.block_on(t.app.project_watches()).unwrap(),
+            before,
+            "{}: the watch rows after a rebuild",
+            t.backend
+        );
+        let rt2 = rt.block_on(t.app.audit()).unwrap();
+        assert!(rt2.problems.is_empty(), "{:?}", rt2.problems);
+    });
+}
+
+#[test]
+fn the_green_channel_raises_project_alerts_by_its_shorter_limit() {
+    each_backend(|t| {
+        let owner = t.login("company");
+        assert_eq!(register(t, &owner, LATE).status, 201);
+        let r = t.post(
+            &format!("/api/v1/projects/{LATE}/green-channel"),
+            Some(&t.login("admin")),
+            &json!({"on": true, "reason": "自治区重点项目"}),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let r = start_of(t, &owner, LATE, "land-planning", &stage_body_of(t, &owner, LATE, "land-planning"));
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        // Green limit 5: yellow at 4 counted days (Fri 6 March), red past 5 (Tue 10 March) — not 11 and 13.
+        sweeps_at(
+            t,
+            &[
+                (datetime!(2026-03-05 16:00 +8), "project_yellow", 0),
+                (datetime!(2026-03-06 09:00 +8), "project_yellow", 1),
+                (datetime!(2026-03-10 09:00 +8), "project_red", 1),
+            ],
+        );
+        let alerts = project_alerts(t, LATE, &t.login("supervisor"));
+        let red = alerts.iter().find(|a| a["kind"] == "project_red").unwrap();
+        assert!(red["detail"].as_str().unwrap().contains("时限（绿色通道） 5 个工作日"), "{red}");
+    });
+}
+
+#[test]
+fn a_project_stage_across_the_2026_national_day_holiday_falls_due_on_the_counted_working_day() {
+    each_backend(|t| {
+        t.clock.set(datetime!(2026-09-28 10:00 +8));
+        filed_with_land_stage(t, LATE);
+        // Counted day by day from the notice: 29, 30 Sep, (1–7 Oct off), 8, 9, Sat 10 (make-up), 12, 13 …
+        let start = time::macros::date!(2026 - 09 - 28);
+        let (yellow, red) = (nth_working_day(start, 7), nth_working_day(start, 9));
+        assert_eq!((yellow, red), (time::macros::date!(2026 - 10 - 13), time::macros::date!(2026 - 10 - 15)));
+        sweep(t);
+        let w = watch_of(t, LATE);
+        let f = oneseal_domain::calendar::format_date;
+        assert_eq!(w.next_due.as_deref(), Some(f(yellow).as_str()), "{w:?}");
+        let want = format!(r#"{{"level":"red","on":"{}","span":"land-planning"}}"#, f(red));
+        assert!(w.dues.contains(&want), "{}", w.dues);
+        sweeps_at(
+            t,
+            &[
+                (datetime!(2026-10-12 17:00 +8), "project_yellow", 0),
+                (datetime!(2026-10-13 09:00 +8), "project_yellow", 1),
+                (datetime!(2026-10-14 09:00 +8), "project_red", 0),
+                (datetime!(2026-10-15 09:00 +8), "project_red", 1),
+            ],
+        );
+    });
+}
+
+#[test]
+fn expert_review_on_the_critical_case_holds_the_project_dates_and_its_days_push_them_out() {
+    each_backend(|t| {
+        // Filed and started on Monday 2 March: yellow on Wednesday 11 March, as above.
+        let land = filed_with_land_stage(t, LATE);
+        let clerk = t.login("clerk");
+        for no in &land {
+            assert_eq!(t.act(&clerk, no, "accept", json!({})).status, 200);
+        }
+        sweep(t);
+        assert_eq!(watch_of(t, LATE).next_due.as_deref(), Some("2026-03-11"));
+        // The stage's critical case (the running case last in the stage) goes to expert review (§45): while it is
+        // suspended the project's clocks have no date.
+        let reviewer = t.login("natural-resources-reviewer");
+        let body = json!({"kind": "expert_review", "reason": "专家评审", "expected_days": 3});
+        let r = t.act(&reviewer, &land[1], "suspend", body);
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("suspended")), "{:?}", r.body);
+        sweep(t);
+        let w = watch_of(t, LATE);
+        assert_eq!((w.next_due.as_deref(), w.dues.as_str()), (None, "[]"), "{}", t.backend);
+        // Resumed on Thursday 5 March: the days not counted push the dates out by as many working days.
+        t.clock.set(datetime!(2026-03-05 10:00 +8));
+        let r = t.act(&t.login("natural-resources-reviewer"), &land[1], "resume", json!({}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        sweep(t);
+        let p = t.get(&format!("/api/v1/projects/{LATE}"), Some(&t.login("company"))).body;
+        let excluded = p["clock"]["stages"][0]["excluded"]["expert_review"].as_u64().unwrap() as u32;
+        assert_eq!(excluded, 3, "3, 4 and 5 March: {:?}", p["clock"]["stages"][0]);
+        let yellow = nth_working_day(time::macros::date!(2026 - 03 - 02), 7 + excluded);
+        let w = watch_of(t, LATE);
+        assert_eq!(w.next_due, Some(oneseal_domain::calendar::format_date(yellow)), "{w:?}");
+        assert_eq!(w.next_due.as_deref(), Some("2026-03-16"));
+        sweeps_at(
+            t,
+            &[
+                (datetime!(2026-03-13 09:00 +8), "project_yellow", 0),
+                (datetime!(2026-03-16 09:00 +8), "project_yellow", 1),
+            ],
+        );
     });
 }

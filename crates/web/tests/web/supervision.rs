@@ -20,7 +20,7 @@ fn supervision_raises_yellow_red_and_rule_alerts_once_with_evidence() {
         let deadline = acc.body["clock"]["deadline"].as_str().unwrap().to_string();
         assert_eq!(
             sweep(&supervisor).body,
-            json!({"yellow": 0, "red": 0, "stalled": 0, "pledge_overdue": 0, "urgings_escalated": 0, "liaison_ack_overdue": 0, "ticket_alerts": 0, "rating_remediation_overdue": 0})
+            json!({"yellow": 0, "red": 0, "stalled": 0, "pledge_overdue": 0, "project_yellow": 0, "project_red": 0, "urgings_escalated": 0, "liaison_ack_overdue": 0, "ticket_alerts": 0, "rating_remediation_overdue": 0})
         );
         // Yellow comes with 80 % of the limit (Fri 03-06: 4 of 5 days), red the day after the deadline.
         t.clock.set(datetime!(2026-03-06 09:00 +8));
