@@ -46,7 +46,7 @@ pub fn parse_code(s: &str) -> Result<ProjectCode, AppError> {
 }
 
 /// A project's state as its row holds it.
-fn state_of(row: &ProjectRow) -> Result<ProjectState, AppError> {
+pub(crate) fn state_of(row: &ProjectRow) -> Result<ProjectState, AppError> {
     serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("project {}: {e}", row.code)))
 }
 
@@ -154,20 +154,22 @@ pub struct StageReceipt {
 }
 
 /// Who may see a project: the owner's representatives and agents (also those who only follow), its assistants,
-/// supervisors and administrators. Everyone else gets "not found".
+/// the staff of the departments reviewing a part of its combined evaluation (多评合一), supervisors and
+/// administrators. Everyone else gets "not found".
 pub fn may_see(actor: &Actor, st: &ProjectState) -> bool {
     actor.sees_as_applicant(Some(&st.owner_account), Some(&st.owner_uscc))
         || st.assistants.iter().any(|a| a == &actor.id)
+        || crate::assessments::reviews_part(actor, st)
         || actor.has(Role::Supervisor)
         || actor.has(Role::Administrator)
 }
 
 /// Who may act for a project: those who act for the owner, and its assistants (recorded as on behalf of it).
-fn may_act(actor: &Actor, st: &ProjectState) -> bool {
+pub(crate) fn may_act(actor: &Actor, st: &ProjectState) -> bool {
     actor.acts_for.iter().any(|u| u == &st.owner_uscc) || st.assistants.iter().any(|a| a == &actor.id)
 }
 
-fn owner_acts(actor: &Actor, st: &ProjectState) -> bool {
+pub(crate) fn owner_acts(actor: &Actor, st: &ProjectState) -> bool {
     actor.acts_for.iter().any(|u| u == &st.owner_uscc)
 }
 
@@ -381,6 +383,7 @@ impl App {
         for p in &items {
             for m in &p.body.materials {
                 let known = st.materials.iter().any(|x| x.material_id == m.id)
+                    || evaluation_stands_for(&st, m).is_some()
                     || m.id == APPLICATION_FORM
                     || m.license_substitutes.iter().any(|l| issued.contains(l));
                 if !known && !materials.iter().any(|x| x.id == m.id) {
@@ -464,12 +467,20 @@ impl App {
                     digest: None,
                 });
             }
-            let carried: Vec<MaterialRef> = st
+            // 多评合一: the passed combined report stands for its assessments' materials; then what the project
+            // was given before.
+            let mut carried: Vec<MaterialRef> = def
                 .materials
                 .iter()
-                .filter(|m| wanted(m) && !materials.iter().any(|x| x.material_id == m.material_id))
-                .cloned()
+                .filter(|m| !materials.iter().any(|x| x.material_id == m.id))
+                .filter_map(|m| evaluation_stands_for(&st, m))
                 .collect();
+            for m in &st.materials {
+                let given = |x: &MaterialRef| x.material_id == m.material_id;
+                if wanted(m) && !materials.iter().any(given) && !carried.iter().any(given) {
+                    carried.push(m.clone());
+                }
+            }
             let req = SubmitRequest {
                 item_code: Some(item.clone()),
                 bundle_code: None,
@@ -631,6 +642,20 @@ pub(crate) fn project_facts(
         });
     }
     Ok(out)
+}
+
+/// The passed combined evaluation's report as a material of `m` when `m` is the report of one of its assessments
+/// (免提交): the report's file and its SHA-256, as the server set it.
+fn evaluation_stands_for(st: &ProjectState, m: &Material) -> Option<MaterialRef> {
+    let kind = m.assessment.as_deref()?;
+    let r = st.evaluation.as_ref()?.stands_for(kind)?;
+    Some(MaterialRef {
+        material_id: m.id.clone(),
+        file_name: r.file.file_name.clone(),
+        license: None,
+        attachment: Some(r.file.attachment.clone()),
+        digest: Some(r.file.sha256.clone()),
+    })
 }
 
 /// The material every item's one form stands for.

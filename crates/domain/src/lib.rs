@@ -5,6 +5,7 @@
 //! Architecture invariant: this crate does no IO and reads no clock; it knows nothing of HTTP, SQL or tokio.
 //! Time, the calendar and the actor are parameters.
 
+pub mod assessment;
 pub mod calendar;
 pub mod case;
 pub mod catalog;

@@ -111,6 +111,7 @@ fn material(id: &str, key: bool) -> Material {
         blank_form: None,
         sample: None,
         license_substitutes: vec![],
+        assessment: None,
         notes: String::new(),
     }
 }
