@@ -165,7 +165,7 @@ pub fn may_see(actor: &Actor, st: &ProjectState) -> bool {
 }
 
 /// Who may act for a project: those who act for the owner, and its assistants (recorded as on behalf of it).
-pub(crate) fn may_act(actor: &Actor, st: &ProjectState) -> bool {
+pub fn may_act(actor: &Actor, st: &ProjectState) -> bool {
     actor.acts_for.iter().any(|u| u == &st.owner_uscc) || st.assistants.iter().any(|a| a == &actor.id)
 }
 
