@@ -94,9 +94,10 @@ pub fn needed(view: &CatalogView, list: &Assessments, st: &ProjectState) -> Vec<
 /// The staff of a department reviewing a part of the project's evaluation (they see the project).
 pub(crate) fn reviews_part(actor: &Actor, st: &ProjectState) -> bool {
     actor.is_staff()
-        && actor.department.as_ref().is_some_and(|d| {
-            st.evaluation.as_ref().is_some_and(|e| e.parts.iter().any(|p| &p.part.department == d))
-        })
+        && actor
+            .department
+            .as_ref()
+            .is_some_and(|d| st.evaluation.as_ref().is_some_and(|e| e.parts.iter().any(|p| &p.part.department == d)))
 }
 
 impl App {
@@ -107,7 +108,8 @@ impl App {
             let c = code.clone();
             self.store.read(move |db| db.project(c.as_str()).map_err(AppError::from)).await?
         };
-        let st = row.as_ref().map(state_of).transpose()?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
+        let st =
+            row.as_ref().map(state_of).transpose()?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
         if !may_see(actor, &st) {
             return Err(AppError::NotFound(format!("project {code}")));
         }
@@ -238,7 +240,8 @@ impl App {
         let code = parse_code(code)?;
         let c = code.clone();
         let row = self.store.read(move |db| db.project(c.as_str()).map_err(AppError::from)).await?;
-        let st = row.as_ref().map(state_of).transpose()?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
+        let st =
+            row.as_ref().map(state_of).transpose()?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
         if !may_see(actor, &st) {
             return Err(AppError::NotFound(format!("project {code}")));
         }

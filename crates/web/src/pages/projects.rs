@@ -11,10 +11,10 @@ use axum::Form;
 use oneseal_app::assessments::{CommissionRequest, EvaluationView, NeededAssessment};
 use oneseal_app::projects::{ProjectSummary, ProjectView, StageSubmission};
 use oneseal_domain::assessment::PartStatus;
-use oneseal_domain::roles::Role;
 use oneseal_domain::case::MaterialRef;
 use oneseal_domain::catalog::{Field, FieldType, Material};
 use oneseal_domain::project::{Level, Span};
+use oneseal_domain::roles::Role;
 use serde_json::{Map, Value};
 
 use super::{csrf_ok, error_page, forbidden, page, Ctx, Signed};
@@ -33,8 +33,9 @@ pub fn routes() -> crate::routes::Routes {
             "POST",
             "/me/projects/{code}/assessments/report",
             Access::SignedIn,
-            axum::routing::post(upload_report)
-                .layer(axum::extract::DefaultBodyLimit::max(oneseal_app::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024)),
+            axum::routing::post(upload_report).layer(axum::extract::DefaultBodyLimit::max(
+                oneseal_app::attachments::MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
         )
         .post("/me/projects/{code}/assessments/{kind}/review", Access::SignedIn, review)
 }

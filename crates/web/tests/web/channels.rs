@@ -16,7 +16,7 @@ fn no_redirects() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).max_redirects(0).build().into()
 }
 
-/// POST a page form as a browser on this site; returns (status, Location, body).
+/// POST a page form as a browser on this site; returns (status, Location).
 pub(crate) fn form_post(
     t: &TestApp,
     path: &str,
@@ -24,6 +24,19 @@ pub(crate) fn form_post(
     extra: &[(&str, &str)],
     form: &[(&str, String)],
 ) -> (u16, String) {
+    let (status, loc, text) = form_post_any(t, path, cookie, extra, form);
+    assert!(status < 400, "{path}: {status} {text}");
+    (status, loc)
+}
+
+/// POST a page form as a browser on this site, whatever the answer; returns (status, Location, body).
+pub(crate) fn form_post_any(
+    t: &TestApp,
+    path: &str,
+    cookie: &str,
+    extra: &[(&str, &str)],
+    form: &[(&str, String)],
+) -> (u16, String, String) {
     let body = form.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
     let mut r = no_redirects()
         .post(&format!("{}{path}", t.base))
@@ -37,9 +50,7 @@ pub(crate) fn form_post(
     let mut resp = r.send(body.as_bytes()).unwrap();
     let loc = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
-    assert!(status < 400, "{path}: {status} {text}");
-    (status, loc)
+    (status, loc, resp.body_mut().read_to_string().unwrap_or_default())
 }
 
 /// POST a multipart page form (text fields and files) as a browser; returns (status, Location).
@@ -50,6 +61,19 @@ pub(crate) fn multipart_post(
     fields: &[(&str, String)],
     files: &[(&str, &str, &[u8])],
 ) -> (u16, String) {
+    let (status, loc, text) = multipart_post_any(t, path, cookie, fields, files);
+    assert!(status < 400, "{path}: {status} {text}");
+    (status, loc)
+}
+
+/// POST a multipart page form, whatever the answer; returns (status, Location, body).
+pub(crate) fn multipart_post_any(
+    t: &TestApp,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, String)],
+    files: &[(&str, &str, &[u8])],
+) -> (u16, String, String) {
     let boundary = "----oneseal-test-boundary-7f3a";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -78,9 +102,7 @@ pub(crate) fn multipart_post(
         .unwrap();
     let loc = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
-    assert!(status < 400, "{path}: {status} {text}");
-    (status, loc)
+    (status, loc, resp.body_mut().read_to_string().unwrap_or_default())
 }
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";

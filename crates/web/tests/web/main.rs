@@ -11,6 +11,7 @@ use oneseal_store::{DatabaseUrl, Store, StoreOptions};
 use serde_json::{json, Map, Value};
 use time::macros::datetime;
 
+mod assessments;
 mod cases;
 mod channels;
 mod drawings;

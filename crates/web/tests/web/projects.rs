@@ -6,11 +6,11 @@
 
 use super::*;
 
-const CODE: &str = "2026-640100-47-03-000123";
-const GENERAL: &str = "social-investment-general";
-const ASSISTANT: &str = "bureau-general-clerk";
+pub(super) const CODE: &str = "2026-640100-47-03-000123";
+pub(super) const GENERAL: &str = "social-investment-general";
+pub(super) const ASSISTANT: &str = "bureau-general-clerk";
 
-fn register(t: &TestApp, token: &str, code: &str) -> Resp {
+pub(super) fn register(t: &TestApp, token: &str, code: &str) -> Resp {
     t.post(
         "/api/v1/projects",
         Some(token),
@@ -23,7 +23,7 @@ fn register(t: &TestApp, token: &str, code: &str) -> Resp {
 }
 
 /// The stage's one form filled in, with every material it still asks for.
-fn stage_body(t: &TestApp, token: &str, stage: &str) -> Value {
+pub(super) fn stage_body(t: &TestApp, token: &str, stage: &str) -> Value {
     let f = t.get(&format!("/api/v1/projects/{CODE}/stages/{stage}/form"), Some(token));
     assert_eq!(f.status, 200, "{:?}", f.body);
     let schema: FormSchema = serde_json::from_value(f.body["form"].clone()).unwrap();
@@ -37,12 +37,12 @@ fn stage_body(t: &TestApp, token: &str, stage: &str) -> Value {
     json!({ "form": fill(&schema), "materials": materials, "phone": "13900000000" })
 }
 
-fn start(t: &TestApp, token: &str, stage: &str, body: &Value) -> Resp {
+pub(super) fn start(t: &TestApp, token: &str, stage: &str, body: &Value) -> Resp {
     t.post(&format!("/api/v1/projects/{CODE}/stages/{stage}"), Some(token), body)
 }
 
 /// Accept a case at the general window and work it to completion (a filing completes when it is submitted).
-fn work(t: &TestApp, no: &str) {
+pub(super) fn work(t: &TestApp, no: &str) {
     if t.get(&format!("/api/v1/cases/{no}"), Some(&t.login("clerk"))).body["status"] == "completed" {
         return;
     }
@@ -52,7 +52,7 @@ fn work(t: &TestApp, no: &str) {
     assert_eq!(c["status"], "completed");
 }
 
-fn case_nos(r: &Resp) -> Vec<String> {
+pub(super) fn case_nos(r: &Resp) -> Vec<String> {
     r.body["receipts"].as_array().unwrap().iter().map(|x| x["case_no"].as_str().unwrap().to_string()).collect()
 }
 
