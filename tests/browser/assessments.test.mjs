@@ -79,7 +79,7 @@ test('the owner commissions a combined evaluation on a phone; each department re
   await fitsWidth(planning, 'project page: review form, large font');
   await Promise.all([planning.waitForURL(/#evaluation$/), f.getByTestId('review-submit').click()]);
 
-  await page.goto(`${BASE}/me/projects/${code}#evaluation`);
+  await page.goto(`${BASE}/me/projects/${code}`);
   assert.equal(await page.locator('[data-kind="traffic"][data-status="returned"]').count(), 1);
   assert.match(await page.getByTestId('evaluation').innerText(), /交通组织方案未分析高峰小时出入口排队长度/);
   assert.ok(await page.getByTestId('report-form').isVisible(), 'the owner uploads the revision');

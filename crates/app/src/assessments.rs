@@ -11,15 +11,14 @@
 use std::collections::BTreeSet;
 
 use oneseal_domain::assessment::{self, Assessments, Evaluation, ReportFile, ReviewOutcome};
-use oneseal_domain::project::{self as domain_project, ProjectState};
+use oneseal_domain::project::{self as domain_project, ProjectCode, ProjectState};
 use oneseal_domain::roles::{Actor, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::attachments::AttachmentView;
 use crate::catalog::CatalogView;
-use crate::projects::{may_act, may_see, owner_acts, parse_code, project, state_of, stream_of};
-use crate::streams::record_at;
-use crate::{ms, App, AppError};
+use crate::projects::{may_act, may_see, owner_acts, parse_code, state_of, stream_of};
+use crate::{App, AppError};
 
 /// The assessments compiled in from `catalog/assessments.toml` (none when the file is absent).
 pub fn builtin_assessments() -> Result<Assessments, AppError> {
@@ -101,18 +100,22 @@ pub(crate) fn reviews_part(actor: &Actor, st: &ProjectState) -> bool {
 }
 
 impl App {
-    /// The project's combined evaluation, with the assessments its type needs.
-    pub async fn evaluation_view(&self, actor: &Actor, code: &str) -> Result<EvaluationView, AppError> {
-        let code = parse_code(code)?;
-        let row = {
-            let c = code.clone();
-            self.store.read(move |db| db.project(c.as_str()).map_err(AppError::from)).await?
-        };
+    /// A project the actor sees (404 otherwise).
+    async fn visible_project(&self, actor: &Actor, code: &ProjectCode) -> Result<ProjectState, AppError> {
+        let c = code.clone();
+        let row = self.store.read(move |db| db.project(c.as_str()).map_err(AppError::from)).await?;
         let st =
             row.as_ref().map(state_of).transpose()?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
         if !may_see(actor, &st) {
             return Err(AppError::NotFound(format!("project {code}")));
         }
+        Ok(st)
+    }
+
+    /// The project's combined evaluation, with the assessments its type needs.
+    pub async fn evaluation_view(&self, actor: &Actor, code: &str) -> Result<EvaluationView, AppError> {
+        let code = parse_code(code)?;
+        let st = self.visible_project(actor, &code).await?;
         let revision_days = match &st.evaluation {
             Some(e) => domain_project::revision_days(&self.calendar(), &e.revisions, self.now(), self.now())?,
             None => 0,
@@ -132,29 +135,22 @@ impl App {
         code: &str,
         req: CommissionRequest,
     ) -> Result<ProjectState, AppError> {
-        let code = parse_code(code)?;
         let (list, view) = (builtin_assessments()?, self.catalog());
-        let (actor, at) = (actor.clone(), ms(self.now()));
-        self.store
-            .write(move |db| -> Result<ProjectState, AppError> {
-                let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
-                let st = state_of(&row)?;
-                check_acts(&actor, &st)?;
-                let needed: BTreeSet<String> = needed(&view, &list, &st).into_iter().map(|n| n.kind).collect();
-                let on_behalf_of = (!owner_acts(&actor, &st)).then(|| st.owner_account.clone());
-                let event = assessment::commission(
-                    st.evaluation.as_ref(),
-                    &req.assessments,
-                    &list,
-                    &needed,
-                    &req.intermediary_name,
-                    &req.intermediary_uscc,
-                    on_behalf_of,
-                )?;
-                let e = record_at(db, &stream_of(&code), row.version, &event, &actor.id, at)?;
-                project(db, &e)
-            })
-            .await
+        self.project_command(actor, code, move |_, actor, st| {
+            check_acts(actor, st)?;
+            let needed: BTreeSet<String> = needed(&view, &list, st).into_iter().map(|n| n.kind).collect();
+            let on_behalf_of = (!owner_acts(actor, st)).then(|| st.owner_account.clone());
+            Ok(assessment::commission(
+                st.evaluation.as_ref(),
+                &req.assessments,
+                &list,
+                &needed,
+                &req.intermediary_name,
+                &req.intermediary_uscc,
+                on_behalf_of,
+            )?)
+        })
+        .await
     }
 
     /// The combined report (or its revision): a file the caller uploaded, a PDF. Its SHA-256 is the stored file's;
@@ -165,28 +161,21 @@ impl App {
         code: &str,
         attachment: &str,
     ) -> Result<ProjectState, AppError> {
-        let code = parse_code(code)?;
         let id = attachment.trim().to_string();
-        let (actor, at) = (actor.clone(), ms(self.now()));
-        self.store
-            .write(move |db| -> Result<ProjectState, AppError> {
-                let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
-                let st = state_of(&row)?;
-                check_acts(&actor, &st)?;
-                let file = db.attachment(&id)?.filter(|r| r.owner == actor.id && id.len() <= 100).ok_or_else(|| {
-                    AppError::invalid("unknown_attachment", format!("no uploaded file {id} of yours"))
-                })?;
-                let on_behalf_of = (!owner_acts(&actor, &st)).then(|| st.owner_account.clone());
-                let report =
-                    ReportFile { attachment: file.id.clone(), file_name: file.file_name.clone(), sha256: file.sha256 };
-                let event =
-                    assessment::submit_report(st.evaluation.as_ref(), report, &file.content_type, on_behalf_of)?;
-                let stream = stream_of(&code);
-                let e = record_at(db, &stream, row.version, &event, &actor.id, at)?;
-                db.bind_attachment(&file.id, &stream)?;
-                project(db, &e)
-            })
-            .await
+        self.project_command(actor, code, move |db, actor, st| {
+            check_acts(actor, st)?;
+            let file = db
+                .attachment(&id)?
+                .filter(|r| r.owner == actor.id && id.len() <= 100)
+                .ok_or_else(|| AppError::invalid("unknown_attachment", format!("no uploaded file {id} of yours")))?;
+            let on_behalf_of = (!owner_acts(actor, st)).then(|| st.owner_account.clone());
+            let report = ReportFile { attachment: file.id.clone(), file_name: file.file_name, sha256: file.sha256 };
+            let event = assessment::submit_report(st.evaluation.as_ref(), report, &file.content_type, on_behalf_of)?;
+            // Kept with the project: never cleaned up, no longer counted against the uploader's quota.
+            db.bind_attachment(&file.id, &stream_of(&st.code))?;
+            Ok(event)
+        })
+        .await
     }
 
     /// A reviewing department's review of its part of the latest report: `passed`, or `returned` with a reason.
@@ -198,36 +187,20 @@ impl App {
         outcome: &str,
         reason: &str,
     ) -> Result<ProjectState, AppError> {
-        let code = parse_code(code)?;
         let outcome = ReviewOutcome::parse(outcome.trim()).ok_or_else(|| {
             AppError::invalid("review_outcome", "the outcome of a review is \"passed\" or \"returned\"")
         })?;
         let (kind, reason) = (kind.to_string(), reason.to_string());
-        let (actor, at) = (actor.clone(), ms(self.now()));
-        self.store
-            .write(move |db| -> Result<ProjectState, AppError> {
-                let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
-                let st = state_of(&row)?;
-                if !may_see(&actor, &st) {
-                    return Err(AppError::NotFound(format!("project {code}")));
-                }
-                if !(actor.has(Role::Reviewer) || actor.has(Role::Approver)) {
-                    return Err(AppError::Forbidden(
-                        "a part of a combined evaluation is reviewed by its department's reviewers".into(),
-                    ));
-                }
-                let event = assessment::review(
-                    st.evaluation.as_ref(),
-                    &kind,
-                    actor.department.as_ref(),
-                    outcome,
-                    &reason,
-                    &actor.id,
-                )?;
-                let e = record_at(db, &stream_of(&code), row.version, &event, &actor.id, at)?;
-                project(db, &e)
-            })
-            .await
+        self.project_command(actor, code, move |_, actor, st| {
+            if !(actor.has(Role::Reviewer) || actor.has(Role::Approver)) {
+                return Err(AppError::Forbidden(
+                    "a part of a combined evaluation is reviewed by its department's reviewers".into(),
+                ));
+            }
+            let d = actor.department.as_ref();
+            Ok(assessment::review(st.evaluation.as_ref(), &kind, d, outcome, &reason, &actor.id)?)
+        })
+        .await
     }
 
     /// A version of the combined report (the latest without `round`), for those who see the evaluation.
@@ -238,13 +211,7 @@ impl App {
         round: Option<u32>,
     ) -> Result<(AttachmentView, Vec<u8>), AppError> {
         let code = parse_code(code)?;
-        let c = code.clone();
-        let row = self.store.read(move |db| db.project(c.as_str()).map_err(AppError::from)).await?;
-        let st =
-            row.as_ref().map(state_of).transpose()?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
-        if !may_see(actor, &st) {
-            return Err(AppError::NotFound(format!("project {code}")));
-        }
+        let st = self.visible_project(actor, &code).await?;
         let nf = || AppError::NotFound(format!("the combined evaluation report of project {code}"));
         let ev = st.evaluation.as_ref().ok_or_else(nf)?;
         let report = match round {
@@ -259,11 +226,8 @@ impl App {
     }
 }
 
-/// The owner's people and its assistants act for the project; others who see it get 403, the rest 404.
+/// The owner's people and its assistants act for the project; others who see it get 403.
 fn check_acts(actor: &Actor, st: &ProjectState) -> Result<(), AppError> {
-    if !may_see(actor, st) {
-        return Err(AppError::NotFound(format!("project {}", st.code)));
-    }
     if !may_act(actor, st) {
         return Err(AppError::Forbidden(
             "only the owner, or an assistant it authorised, commissions the evaluation and submits its report".into(),

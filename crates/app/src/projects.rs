@@ -539,7 +539,6 @@ impl App {
         assistant: &str,
         on: bool,
     ) -> Result<ProjectState, AppError> {
-        let code = parse_code(code)?;
         let assistant = assistant.trim().to_string();
         let account = {
             let a = assistant.clone();
@@ -552,9 +551,30 @@ impl App {
                 format!("{assistant} is not a staff account of the bureau"),
             ));
         }
-        let me = actor.id.clone();
-        let actor = actor.clone();
-        let at = ms(self.now());
+        self.project_command(actor, code, move |_, actor, st| {
+            if !owner_acts(actor, st) {
+                return Err(AppError::Forbidden("only the owner authorises assistants".into()));
+            }
+            Ok(if on {
+                ProjectEvent::AssistantAuthorised { assistant }
+            } else {
+                ProjectEvent::AssistantRevoked { assistant }
+            })
+        })
+        .await
+    }
+
+    /// One command on a project: in one write job, the project as it is now (404 for whom may not see it), the
+    /// event `decide` makes of it (or its refusal, writing nothing), appended at the version it was decided on and
+    /// folded into the row.
+    pub(crate) async fn project_command(
+        &self,
+        actor: &Actor,
+        code: &str,
+        decide: impl FnOnce(&mut Db, &Actor, &ProjectState) -> Result<ProjectEvent, AppError> + Send + 'static,
+    ) -> Result<ProjectState, AppError> {
+        let code = parse_code(code)?;
+        let (actor, at) = (actor.clone(), ms(self.now()));
         self.store
             .write(move |db| -> Result<ProjectState, AppError> {
                 let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
@@ -562,15 +582,8 @@ impl App {
                 if !may_see(&actor, &st) {
                     return Err(AppError::NotFound(format!("project {code}")));
                 }
-                if !owner_acts(&actor, &st) {
-                    return Err(AppError::Forbidden("only the owner authorises assistants".into()));
-                }
-                let event = if on {
-                    ProjectEvent::AssistantAuthorised { assistant }
-                } else {
-                    ProjectEvent::AssistantRevoked { assistant }
-                };
-                let e = record_at(db, &stream_of(&code), row.version, &event, &me, at)?;
+                let event = decide(db, &actor, &st)?;
+                let e = record_at(db, &stream_of(&code), row.version, &event, &actor.id, at)?;
                 project(db, &e)
             })
             .await

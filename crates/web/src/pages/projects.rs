@@ -102,7 +102,8 @@ struct PartLine {
 /// The combined evaluation (多评合一) section of the project page.
 struct EvalSection {
     commissioned: bool,
-    intermediary: String,
+    /// The intermediary's name and USCC.
+    intermediary: (String, String),
     parts: Vec<PartLine>,
     /// The latest report: file name, SHA-256, version.
     report: Option<(String, String, u32)>,
@@ -126,6 +127,8 @@ struct ProjectPage {
     span_days: u32,
     eval: EvalSection,
     error: Option<String>,
+    /// Whether the reader acts for the project (starts stages).
+    acts: bool,
 }
 
 fn level_key(l: Level) -> &'static str {
@@ -170,7 +173,7 @@ fn eval_section(ctx: &Ctx, p: &Principal, v: &ProjectView, ev: EvaluationView) -
     let Some(e) = ev.evaluation else {
         return EvalSection {
             commissioned: false,
-            intermediary: String::new(),
+            intermediary: (String::new(), String::new()),
             parts: Vec::new(),
             report: None,
             passed: false,
@@ -213,7 +216,7 @@ fn eval_section(ctx: &Ctx, p: &Principal, v: &ProjectView, ev: EvaluationView) -
         .collect();
     EvalSection {
         commissioned: true,
-        intermediary: format!("{}（{}）", e.intermediary.name, e.intermediary.uscc.as_str()),
+        intermediary: (e.intermediary.name.clone(), e.intermediary.uscc.as_str().to_string()),
         parts,
         report: e.report().map(|r| (r.file.file_name.clone(), r.file.sha256.clone(), r.round)),
         passed: e.passed(),
@@ -278,7 +281,9 @@ async fn project_page(
             });
         }
     }
-    page(status, &ctx, &ProjectPage { ctx: ctx.clone(), v, stages, to_permit, whole, bars, span_days, eval, error })
+    let acts = oneseal_app::projects::may_act(&p.actor, &v.state);
+    let page_data = ProjectPage { ctx: ctx.clone(), v, stages, to_permit, whole, bars, span_days, eval, error, acts };
+    page(status, &ctx, &page_data)
 }
 
 /// A refused evaluation form: the project page again with the problem named (404 as the error page).
@@ -288,6 +293,20 @@ async fn refused(s: &AppState, ctx: &Ctx, p: &Principal, code: &str, e: oneseal_
     }
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
     project_page(s, ctx, p, code, Some(format!("{} {}", e.title_zh(), e)), status).await
+}
+
+/// A page form's value by name (empty when absent).
+fn form_value(body: &[(String, String)], k: &str) -> String {
+    body.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// A project page's form carries the session's CSRF token, or the answer is the 403 page.
+fn csrf_checked(p: &Principal, headers: &HeaderMap, code: &str, body: &[(String, String)]) -> Result<(), Response> {
+    if csrf_ok(p, &form_value(body, "_csrf")) {
+        Ok(())
+    } else {
+        Err(forbidden(headers, &format!("/me/projects/{}", super::encode(code))))
+    }
 }
 
 fn back_to(code: &str) -> Response {
@@ -303,10 +322,10 @@ async fn commission(
     Path(code): Path<String>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    let get = |k: &str| body.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    if !csrf_ok(&p, &get("_csrf")) {
-        return forbidden(&headers, &format!("/me/projects/{}", super::encode(&code)));
+    if let Err(r) = csrf_checked(&p, &headers, &code, &body) {
+        return r;
     }
+    let get = |k: &str| form_value(&body, k);
     let req = CommissionRequest {
         assessments: body.iter().filter(|(k, _)| k == "assessment").map(|(_, v)| v.clone()).collect(),
         intermediary_name: get("intermediary_name"),
@@ -380,10 +399,10 @@ async fn review(
     Path((code, kind)): Path<(String, String)>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    let get = |k: &str| body.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    if !csrf_ok(&p, &get("_csrf")) {
-        return forbidden(&headers, &format!("/me/projects/{}", super::encode(&code)));
+    if let Err(r) = csrf_checked(&p, &headers, &code, &body) {
+        return r;
     }
+    let get = |k: &str| form_value(&body, k);
     match s.app.review_assessment(&p.actor, &code, &kind, &get("outcome"), &get("reason")).await {
         Ok(_) => back_to(&code),
         Err(e) => refused(&s, &ctx, &p, &code, e).await,
@@ -439,9 +458,8 @@ async fn submit_stage(
     Path((code, stage)): Path<(String, String)>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    let sent = body.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
-    if !csrf_ok(&p, sent) {
-        return forbidden(&headers, &format!("/me/projects/{}", super::encode(&code)));
+    if let Err(r) = csrf_checked(&p, &headers, &code, &body) {
+        return r;
     }
     let (form, materials) = match s.app.stage_form(&p.actor, &code, &stage).await {
         Ok(x) => x,
