@@ -1164,3 +1164,4 @@ eval-status-passed = Passed
 eval-outcome-passed = Passed
 eval-outcome-returned = Returned for revision
 project-excluded-intermediary = Intermediary's revisions
+eval-sha256 = SHA-256 digest

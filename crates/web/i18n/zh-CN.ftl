@@ -1125,3 +1125,4 @@ eval-status-passed = 审查通过
 eval-outcome-passed = 审查通过
 eval-outcome-returned = 退回修改
 project-excluded-intermediary = 中介机构修改
+eval-sha256 = SHA-256 摘要
