@@ -93,6 +93,8 @@ struct PartLine {
     kind: String,
     name: String,
     department: String,
+    /// The items of the project's type whose materials this part's report stands for once passed.
+    items: String,
     status: &'static str,
     status_text: String,
     reviews: Vec<ReviewLine>,
@@ -170,6 +172,8 @@ fn eval_section(ctx: &Ctx, p: &Principal, v: &ProjectView, ev: EvaluationView) -
     let zh = ctx.lang.code().starts_with("zh");
     let acts = oneseal_app::projects::may_act(&p.actor, &v.state);
     let reviewer = p.actor.has(Role::Reviewer) || p.actor.has(Role::Approver);
+    let assessments = ev.assessments.clone();
+    let needed = |x: &oneseal_domain::assessment::PartState| assessments.iter().find(|n| n.kind == x.part.kind);
     let Some(e) = ev.evaluation else {
         return EvalSection {
             commissioned: false,
@@ -189,12 +193,10 @@ fn eval_section(ctx: &Ctx, p: &Principal, v: &ProjectView, ev: EvaluationView) -
         .map(|x| PartLine {
             kind: x.part.kind.clone(),
             name: if zh || x.part.name_en.is_empty() { x.part.name.clone() } else { x.part.name_en.clone() },
-            department: ev
-                .assessments
-                .iter()
-                .find(|n| n.kind == x.part.kind)
+            department: needed(x)
                 .map(|n| n.department_name.clone())
                 .unwrap_or_else(|| x.part.department.as_str().to_string()),
+            items: needed(x).map(|n| n.items.join("、")).unwrap_or_default(),
             status: x.status.as_str(),
             status_text: ctx.t(&format!("eval-status-{}", x.status.as_str())),
             reviews: x
