@@ -69,6 +69,13 @@ pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<ProjectState, AppE
         updated_at_ms: e.at_ms,
     };
     db.put_project(&row, &st.assistants)?;
+    let parts: Vec<(String, String, String)> = st
+        .evaluation
+        .iter()
+        .flat_map(|e| e.parts.iter())
+        .map(|p| (p.part.kind.clone(), p.part.department.as_str().to_string(), p.status.as_str().to_string()))
+        .collect();
+    db.put_project_parts(&row.code, &parts, e.at_ms)?;
     Ok(st)
 }
 
@@ -144,6 +151,10 @@ pub struct ProjectSummary {
     pub owner_uscc: String,
     #[serde(with = "time::serde::rfc3339")]
     pub registered_at: time::OffsetDateTime,
+    /// 多评合一: for a reviewing department's staff, how many parts of the project's combined evaluation wait for
+    /// their department's review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviews_waiting: Option<i64>,
 }
 
 /// The answer to a stage's submission: a receipt per case started.
@@ -274,21 +285,37 @@ impl App {
             .await
     }
 
-    /// The projects the actor may see: their organisations' and those they assist.
+    /// The projects the actor may see: their organisations' and those they assist; for a reviewing department's
+    /// staff, the projects whose combined evaluation has a part of their department's (those waiting first).
     pub async fn projects(&self, actor: &Actor) -> Result<Vec<ProjectSummary>, AppError> {
         let owners: Vec<String> = actor.acts_for.iter().chain(actor.follows.iter()).cloned().collect();
         let me = actor.id.clone();
-        let rows = self.store.read(move |db| db.projects_of(&owners, &me, 200).map_err(AppError::from)).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ProjectSummary {
-                code: r.code,
-                name: r.name,
-                project_type: r.project_type,
-                owner_uscc: r.owner_uscc,
-                registered_at: from_ms(r.registered_at_ms),
+        let department = actor.department.as_ref().filter(|_| actor.is_staff()).map(|d| d.as_str().to_string());
+        let (rows, reviewed) = self
+            .store
+            .read(move |db| -> Result<_, AppError> {
+                let reviewed = match department {
+                    Some(d) => db.projects_reviewed_by(&d, 200)?,
+                    None => Vec::new(),
+                };
+                Ok((db.projects_of(&owners, &me, 200)?, reviewed))
             })
-            .collect())
+            .await?;
+        let summary = |r: ProjectRow, reviews_waiting: Option<i64>| ProjectSummary {
+            code: r.code,
+            name: r.name,
+            project_type: r.project_type,
+            owner_uscc: r.owner_uscc,
+            registered_at: from_ms(r.registered_at_ms),
+            reviews_waiting,
+        };
+        let mut out: Vec<ProjectSummary> = reviewed.into_iter().map(|(r, w)| summary(r, Some(w))).collect();
+        for r in rows {
+            if !out.iter().any(|x| x.code == r.code) {
+                out.push(summary(r, None));
+            }
+        }
+        Ok(out)
     }
 
     /// A project with its stages, cases and clocks.

@@ -1165,3 +1165,4 @@ eval-outcome-passed = Passed
 eval-outcome-returned = Returned for revision
 project-excluded-intermediary = Intermediary's revisions
 eval-sha256 = SHA-256 digest
+eval-waiting = { $v } combined-evaluation parts wait for your department

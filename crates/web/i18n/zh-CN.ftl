@@ -1126,3 +1126,4 @@ eval-outcome-passed = 审查通过
 eval-outcome-returned = 退回修改
 project-excluded-intermediary = 中介机构修改
 eval-sha256 = SHA-256 摘要
+eval-waiting = 多评合一待本部门审查 { $v } 项

@@ -43,6 +43,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (27, include_str!("../migrations/sqlite_0027_video_uploads.sql")),
     (28, include_str!("../migrations/sqlite_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/sqlite_0030_projects.sql")),
+    (32, include_str!("../migrations/sqlite_0032_project_assessment_parts.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres_0001_init.sql")),
@@ -73,6 +74,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (27, include_str!("../migrations/postgres_0027_video_uploads.sql")),
     (28, include_str!("../migrations/postgres_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/postgres_0030_projects.sql")),
+    (32, include_str!("../migrations/postgres_0032_project_assessment_parts.sql")),
 ];
 
 /// Apply the migrations not yet applied, each in its own transaction.
@@ -704,6 +706,7 @@ pub const PROJECTIONS: &[Projection] = &[
     Projection { table: "inspection_facts", key: "case_no" },
     Projection { table: "projects", key: "code" },
     Projection { table: "project_assistants", key: "code, assistant" },
+    Projection { table: "project_assessment_parts", key: "code, kind" },
 ];
 
 mod accounts;

@@ -141,6 +141,14 @@ fn one_combined_evaluation_is_reviewed_once_per_department_and_serves_the_later_
         let (ecology, water, planning) =
             (t.login("ecology-reviewer"), t.login("bureau-transport-reviewer"), t.login("natural-resources-reviewer"));
         assert_eq!(t.get(&path, Some(&ecology)).status, 200);
+        // Each finds the project in its list (its parts waiting for it counted), no other department does.
+        let listed = |token: &str| t.get("/api/v1/projects", Some(token)).body["projects"].clone();
+        assert_eq!(
+            (listed(&ecology)[0]["code"].as_str(), &listed(&ecology)[0]["reviews_waiting"]),
+            (Some(CODE), &json!(0))
+        );
+        assert_eq!(listed(&market), json!([]));
+        assert_eq!(listed(&owner)[0].get("reviews_waiting"), None);
         refused(t, review(t, &ecology, "eia", "passed", ""), 409, "assessment_not_under_review", events);
 
         // The report: a PDF the caller uploaded; anything else refused, nothing written.
@@ -159,6 +167,7 @@ fn one_combined_evaluation_is_reviewed_once_per_department_and_serves_the_later_
         assert_eq!(r.status, 200, "{:?}", r.body);
         assert_eq!(r.body["evaluation"]["reports"][0]["sha256"], v1["sha256"], "the server's SHA-256");
         assert_eq!(part(&r.body, "eia")["status"], "under_review");
+        assert_eq!(listed(&ecology)[0]["reviews_waiting"], 1, "the report waits for the department");
         let events = t.events();
         refused(t, t.post(&report, Some(&owner), &json!({"attachment": v1["id"]})), 409, "report_not_awaited", events);
 
@@ -173,6 +182,7 @@ fn one_combined_evaluation_is_reviewed_once_per_department_and_serves_the_later_
         refused(t, review(t, &planning, "traffic", "returned", " "), 422, "reason_required", events);
         refused(t, review(t, &planning, "traffic", "returned", &"长".repeat(2001)), 422, "reason_too_long", events);
         assert_eq!(review(t, &ecology, "eia", "passed", "").status, 200);
+        assert_eq!(listed(&ecology)[0]["reviews_waiting"], 0);
         assert_eq!(review(t, &water, "soil-water", "passed", "同意").status, 200);
         let r = review(t, &planning, "traffic", "returned", "交通组织方案未分析高峰小时出入口排队长度");
         assert_eq!(r.status, 200, "{:?}", r.body);
@@ -322,6 +332,12 @@ fn the_owner_commissions_and_uploads_and_a_department_reviews_on_the_project_pag
 
         // The ecology department sees its part with a review form; the other part has none for it.
         let (eco_cookie, eco_csrf) = session(t, "ecology-reviewer");
+        let (status, html) = page_get(t, "/me/projects", Some(&eco_cookie));
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("href=\"/me/projects/{CODE}\"")) && html.contains("多评合一待本部门审查 1 项"),
+            "{html}"
+        );
         let (status, html) = page_get(t, &here, Some(&eco_cookie));
         assert_eq!(status, 200);
         assert_eq!(html.matches("data-testid=\"review-form\"").count(), 1, "{html}");
