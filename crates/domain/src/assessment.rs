@@ -292,7 +292,7 @@ impl Evaluation {
                         at,
                     });
                 }
-                if *outcome == ReviewOutcome::Returned && !e.revisions.last().is_some_and(|r| r.to.is_none()) {
+                if *outcome == ReviewOutcome::Returned && e.revisions.last().is_none_or(|r| r.to.is_some()) {
                     e.revisions.push(Revision { from: at, to: None });
                 }
             }

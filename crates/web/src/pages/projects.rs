@@ -302,13 +302,10 @@ fn form_value(body: &[(String, String)], k: &str) -> String {
     body.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
-/// A project page's form carries the session's CSRF token, or the answer is the 403 page.
-fn csrf_checked(p: &Principal, headers: &HeaderMap, code: &str, body: &[(String, String)]) -> Result<(), Response> {
-    if csrf_ok(p, &form_value(body, "_csrf")) {
-        Ok(())
-    } else {
-        Err(forbidden(headers, &format!("/me/projects/{}", super::encode(code))))
-    }
+/// The 403 page when a project page's form lacks the session's CSRF token.
+fn csrf_refusal(p: &Principal, headers: &HeaderMap, code: &str, body: &[(String, String)]) -> Option<Response> {
+    (!csrf_ok(p, &form_value(body, "_csrf")))
+        .then(|| forbidden(headers, &format!("/me/projects/{}", super::encode(code))))
 }
 
 fn back_to(code: &str) -> Response {
@@ -324,7 +321,7 @@ async fn commission(
     Path(code): Path<String>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = csrf_checked(&p, &headers, &code, &body) {
+    if let Some(r) = csrf_refusal(&p, &headers, &code, &body) {
         return r;
     }
     let get = |k: &str| form_value(&body, k);
@@ -401,7 +398,7 @@ async fn review(
     Path((code, kind)): Path<(String, String)>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = csrf_checked(&p, &headers, &code, &body) {
+    if let Some(r) = csrf_refusal(&p, &headers, &code, &body) {
         return r;
     }
     let get = |k: &str| form_value(&body, k);
@@ -460,7 +457,7 @@ async fn submit_stage(
     Path((code, stage)): Path<(String, String)>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = csrf_checked(&p, &headers, &code, &body) {
+    if let Some(r) = csrf_refusal(&p, &headers, &code, &body) {
         return r;
     }
     let (form, materials) = match s.app.stage_form(&p.actor, &code, &stage).await {
