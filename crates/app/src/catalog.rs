@@ -265,6 +265,7 @@ pub fn parse_catalog_files(files: &[(String, String)]) -> Result<CatalogSet, App
         return Err(AppError::invalid("catalog_invalid", "the catalog has no departments.toml"));
     }
     set.validate()?;
+    crate::assessments::builtin_assessments()?.check_catalog(&set)?;
     Ok(set)
 }
 
@@ -306,6 +307,7 @@ impl App {
     /// as new versions with who and why. A published version is never changed.
     pub async fn import_catalog(&self, set: CatalogSet, actor: &str, reason: &str) -> Result<ImportReport, AppError> {
         set.validate()?;
+        crate::assessments::builtin_assessments()?.check_catalog(&set)?;
         if reason.trim().is_empty() {
             return Err(AppError::invalid("reason_required", "a catalog change needs a reason"));
         }
@@ -427,6 +429,7 @@ impl App {
         let mut set = view.as_set();
         set.items.insert(code.clone(), item.clone());
         set.validate()?;
+        crate::assessments::builtin_assessments()?.check_catalog(&set)?;
         self.import_subset(BTreeMap::from([(code.clone(), item)]), actor, reason).await?;
         Ok(self.catalog().latest_item(code.as_str()).map_or(0, |p| p.version))
     }

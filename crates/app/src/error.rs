@@ -18,6 +18,9 @@ pub enum AppError {
     Catalog(#[from] CatalogError),
     #[error("{0}")]
     Calendar(#[from] CalendarError),
+    /// 多评合一: a refused command of a project's combined evaluation (its own code, status and Chinese title).
+    #[error("{0}")]
+    Evaluation(#[from] oneseal_domain::assessment::EvaluationError),
     #[error("the case changed meanwhile: it is at version {actual}, the request expected {expected}")]
     StaleVersion { expected: i64, actual: i64 },
     #[error("sign in first")]
@@ -83,6 +86,7 @@ impl AppError {
             AppError::Case(e) => e.code(),
             AppError::Catalog(_) => "catalog_invalid",
             AppError::Calendar(e) => e.code(),
+            AppError::Evaluation(e) => e.code(),
             AppError::StaleVersion { .. } => "stale_version",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Throttled { .. } => "login_throttled",
@@ -105,6 +109,7 @@ impl AppError {
             AppError::Invalid { .. } | AppError::Catalog(_) => 422,
             AppError::Calendar(CalendarError::YearNotCovered(_)) => 422,
             AppError::Calendar(_) => 422,
+            AppError::Evaluation(e) => e.status(),
             AppError::Case(CaseError::Forbidden(_)) | AppError::Case(CaseError::ChecklistNotYours(_)) => 403,
             AppError::Case(CaseError::WrongStatus { .. })
             | AppError::Case(CaseError::SecondCorrection)
@@ -154,6 +159,7 @@ impl AppError {
             AppError::Invalid { .. } | AppError::Catalog(_) => "请求内容有误",
             AppError::Calendar(CalendarError::YearNotCovered(_)) => "该年度尚无节假日数据",
             AppError::Calendar(_) => "日历数据有误",
+            AppError::Evaluation(e) => e.title_zh(),
             AppError::Case(CaseError::SecondCorrection) => "已一次性告知，不得再次要求补正",
             AppError::Case(CaseError::InvalidForm(_)) => "表单填写有误",
             AppError::Case(CaseError::MissingMaterials(_)) => "申请材料不齐全",

@@ -5,6 +5,7 @@
 //! only through [`Clock`], so tests run at any date they choose.
 
 pub mod accounts;
+pub mod assessments;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;

@@ -35,7 +35,7 @@ pub fn parse_code(s: &str) -> Result<ProjectCode, AppError> {
 }
 
 /// A project's state as its row holds it.
-fn state_of(row: &ProjectRow) -> Result<ProjectState, AppError> {
+pub(crate) fn state_of(row: &ProjectRow) -> Result<ProjectState, AppError> {
     serde_json::from_str(&row.state).map_err(|e| AppError::Internal(format!("project {}: {e}", row.code)))
 }
 
@@ -58,6 +58,13 @@ pub(crate) fn project(db: &mut Db, e: &StoredEvent) -> Result<ProjectState, AppE
         updated_at_ms: e.at_ms,
     };
     db.put_project(&row, &st.assistants)?;
+    let parts: Vec<(String, String, String)> = st
+        .evaluation
+        .iter()
+        .flat_map(|e| e.parts.iter())
+        .map(|p| (p.part.kind.clone(), p.part.department.as_str().to_string(), p.status.as_str().to_string()))
+        .collect();
+    db.put_project_parts(&row.code, &parts, e.at_ms)?;
     if let ProjectEvent::StageStarted { cases, .. } = &ev {
         db.put_project_cases(code, &cases.iter().map(|c| c.case_no.as_str()).collect::<Vec<_>>())?;
     }
@@ -136,6 +143,10 @@ pub struct ProjectSummary {
     pub owner_uscc: String,
     #[serde(with = "time::serde::rfc3339")]
     pub registered_at: time::OffsetDateTime,
+    /// 多评合一: for a reviewing department's staff, how many parts of the project's combined evaluation wait for
+    /// their department's review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviews_waiting: Option<i64>,
 }
 
 /// The answer to a stage's submission: a receipt per case started.
@@ -146,20 +157,22 @@ pub struct StageReceipt {
 }
 
 /// Who may see a project: the owner's representatives and agents (also those who only follow), its assistants,
-/// supervisors and administrators. Everyone else gets "not found".
+/// the staff of the departments reviewing a part of its combined evaluation (多评合一), supervisors and
+/// administrators. Everyone else gets "not found".
 pub fn may_see(actor: &Actor, st: &ProjectState) -> bool {
     actor.sees_as_applicant(Some(&st.owner_account), Some(&st.owner_uscc))
         || st.assistants.iter().any(|a| a == &actor.id)
+        || crate::assessments::reviews_part(actor, st)
         || actor.has(Role::Supervisor)
         || actor.has(Role::Administrator)
 }
 
 /// Who may act for a project: those who act for the owner, and its assistants (recorded as on behalf of it).
-fn may_act(actor: &Actor, st: &ProjectState) -> bool {
+pub fn may_act(actor: &Actor, st: &ProjectState) -> bool {
     actor.acts_for.iter().any(|u| u == &st.owner_uscc) || st.assistants.iter().any(|a| a == &actor.id)
 }
 
-fn owner_acts(actor: &Actor, st: &ProjectState) -> bool {
+pub(crate) fn owner_acts(actor: &Actor, st: &ProjectState) -> bool {
     actor.acts_for.iter().any(|u| u == &st.owner_uscc)
 }
 
@@ -273,21 +286,37 @@ impl App {
             .await
     }
 
-    /// The projects the actor may see: their organisations' and those they assist.
+    /// The projects the actor may see: their organisations' and those they assist; for a reviewing department's
+    /// staff, the projects whose combined evaluation has a part of their department's (those waiting first).
     pub async fn projects(&self, actor: &Actor) -> Result<Vec<ProjectSummary>, AppError> {
         let owners: Vec<String> = actor.acts_for.iter().chain(actor.follows.iter()).cloned().collect();
         let me = actor.id.clone();
-        let rows = self.store.read(move |db| db.projects_of(&owners, &me, 200).map_err(AppError::from)).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ProjectSummary {
-                code: r.code,
-                name: r.name,
-                project_type: r.project_type,
-                owner_uscc: r.owner_uscc,
-                registered_at: from_ms(r.registered_at_ms),
+        let department = actor.department.as_ref().filter(|_| actor.is_staff()).map(|d| d.as_str().to_string());
+        let (rows, reviewed) = self
+            .store
+            .read(move |db| -> Result<_, AppError> {
+                let reviewed = match department {
+                    Some(d) => db.projects_reviewed_by(&d, 200)?,
+                    None => Vec::new(),
+                };
+                Ok((db.projects_of(&owners, &me, 200)?, reviewed))
             })
-            .collect())
+            .await?;
+        let summary = |r: ProjectRow, reviews_waiting: Option<i64>| ProjectSummary {
+            code: r.code,
+            name: r.name,
+            project_type: r.project_type,
+            owner_uscc: r.owner_uscc,
+            registered_at: from_ms(r.registered_at_ms),
+            reviews_waiting,
+        };
+        let mut out: Vec<ProjectSummary> = reviewed.into_iter().map(|(r, w)| summary(r, Some(w))).collect();
+        for r in rows {
+            if !out.iter().any(|x| x.code == r.code) {
+                out.push(summary(r, None));
+            }
+        }
+        Ok(out)
     }
 
     /// A project with its stages, cases and clocks.
@@ -366,6 +395,7 @@ impl App {
         for p in &items {
             for m in &p.body.materials {
                 let known = st.materials.iter().any(|x| x.material_id == m.id)
+                    || evaluation_stands_for(&st, m).is_some()
                     || m.id == APPLICATION_FORM
                     || m.license_substitutes.iter().any(|l| issued.contains(l));
                 if !known && !materials.iter().any(|x| x.id == m.id) {
@@ -449,12 +479,20 @@ impl App {
                     digest: None,
                 });
             }
-            let carried: Vec<MaterialRef> = st
+            // 多评合一: the passed combined report stands for its assessments' materials; then what the project
+            // was given before.
+            let mut carried: Vec<MaterialRef> = def
                 .materials
                 .iter()
-                .filter(|m| wanted(m) && !materials.iter().any(|x| x.material_id == m.material_id))
-                .cloned()
+                .filter(|m| !materials.iter().any(|x| x.material_id == m.id))
+                .filter_map(|m| evaluation_stands_for(&st, m))
                 .collect();
+            for m in &st.materials {
+                let given = |x: &MaterialRef| x.material_id == m.material_id;
+                if wanted(m) && !materials.iter().any(given) && !carried.iter().any(given) {
+                    carried.push(m.clone());
+                }
+            }
             let req = SubmitRequest {
                 item_code: Some(item.clone()),
                 bundle_code: None,
@@ -513,7 +551,6 @@ impl App {
         assistant: &str,
         on: bool,
     ) -> Result<ProjectState, AppError> {
-        let code = parse_code(code)?;
         let assistant = assistant.trim().to_string();
         let account = {
             let a = assistant.clone();
@@ -526,9 +563,30 @@ impl App {
                 format!("{assistant} is not a staff account of the bureau"),
             ));
         }
-        let me = actor.id.clone();
-        let actor = actor.clone();
-        let at = ms(self.now());
+        self.project_command(actor, code, move |_, actor, st| {
+            if !owner_acts(actor, st) {
+                return Err(AppError::Forbidden("only the owner authorises assistants".into()));
+            }
+            Ok(if on {
+                ProjectEvent::AssistantAuthorised { assistant }
+            } else {
+                ProjectEvent::AssistantRevoked { assistant }
+            })
+        })
+        .await
+    }
+
+    /// One command on a project: in one write job, the project as it is now (404 for whom may not see it), the
+    /// event `decide` makes of it (or its refusal, writing nothing), appended at the version it was decided on and
+    /// folded into the row.
+    pub(crate) async fn project_command(
+        &self,
+        actor: &Actor,
+        code: &str,
+        decide: impl FnOnce(&mut Db, &Actor, &ProjectState) -> Result<ProjectEvent, AppError> + Send + 'static,
+    ) -> Result<ProjectState, AppError> {
+        let code = parse_code(code)?;
+        let (actor, at) = (actor.clone(), ms(self.now()));
         self.store
             .write(move |db| -> Result<ProjectState, AppError> {
                 let row = db.project(code.as_str())?.ok_or_else(|| AppError::NotFound(format!("project {code}")))?;
@@ -536,15 +594,8 @@ impl App {
                 if !may_see(&actor, &st) {
                     return Err(AppError::NotFound(format!("project {code}")));
                 }
-                if !owner_acts(&actor, &st) {
-                    return Err(AppError::Forbidden("only the owner authorises assistants".into()));
-                }
-                let event = if on {
-                    ProjectEvent::AssistantAuthorised { assistant }
-                } else {
-                    ProjectEvent::AssistantRevoked { assistant }
-                };
-                let e = record_at(db, &stream_of(&code), row.version, &event, &me, at)?;
+                let event = decide(db, &actor, &st)?;
+                let e = record_at(db, &stream_of(&code), row.version, &event, &actor.id, at)?;
                 project(db, &e)
             })
             .await
@@ -616,6 +667,20 @@ pub(crate) fn project_facts(
         });
     }
     Ok(out)
+}
+
+/// The passed combined evaluation's report as a material of `m` when `m` is the report of one of its assessments
+/// (免提交): the report's file and its SHA-256, as the server set it.
+fn evaluation_stands_for(st: &ProjectState, m: &Material) -> Option<MaterialRef> {
+    let kind = m.assessment.as_deref()?;
+    let r = st.evaluation.as_ref()?.stands_for(kind)?;
+    Some(MaterialRef {
+        material_id: m.id.clone(),
+        file_name: r.file.file_name.clone(),
+        license: None,
+        attachment: Some(r.file.attachment.clone()),
+        digest: Some(r.file.sha256.clone()),
+    })
 }
 
 /// The material every item's one form stands for.

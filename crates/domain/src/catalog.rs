@@ -100,6 +100,10 @@ pub struct Material {
     /// Licence type codes of the applicant's own licences that can stand for this material (免提交).
     #[serde(default)]
     pub license_substitutes: Vec<String>,
+    /// The assessment this material is the report of (多评合一: an id of `catalog/assessments.toml`, e.g. `eia`):
+    /// a project's combined evaluation, once every part passed, stands for it (免提交).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<String>,
     #[serde(default)]
     pub notes: String,
 }

@@ -6,6 +6,7 @@
 //! Time, the calendar and the actor are parameters.
 
 pub mod acceptance;
+pub mod assessment;
 pub mod calendar;
 pub mod case;
 pub mod catalog;

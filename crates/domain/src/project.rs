@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::assessment::{Evaluation, EvaluationPart, Intermediary, ReportFile, ReviewOutcome};
 use crate::calendar::{Calendar, CalendarError};
 use crate::case::MaterialRef;
 use crate::clock::{local_date, SuspensionKind};
@@ -308,6 +309,29 @@ pub enum ProjectEvent {
         on: bool,
         reason: String,
     },
+    /// 多评合一: the owner (or its assistant, `on_behalf_of` the owner) commissioned one intermediary to produce one
+    /// report covering these assessments, each reviewed by its department.
+    EvaluationCommissioned {
+        parts: Vec<EvaluationPart>,
+        intermediary: Intermediary,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_behalf_of: Option<String>,
+    },
+    /// The combined report (or its revision) was submitted: a PDF uploaded, sealed, its SHA-256 set by the server.
+    EvaluationReportSubmitted {
+        report: ReportFile,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_behalf_of: Option<String>,
+    },
+    /// A reviewing department reviewed its part of the latest report: passed, or returned for revision with a
+    /// reason.
+    AssessmentReviewed {
+        kind: String,
+        outcome: ReviewOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        reviewer: String,
+    },
 }
 
 /// A stage of a project as started.
@@ -338,6 +362,9 @@ pub struct ProjectState {
     pub stages: Vec<StageProgress>,
     /// Every material given so far, the latest of each material id (材料一次提交，全程共用).
     pub materials: Vec<MaterialRef>,
+    /// 多评合一: the combined evaluation, once commissioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
     pub version: u64,
 }
 
@@ -386,6 +413,7 @@ pub fn apply(state: Option<ProjectState>, event: &ProjectEvent, at: OffsetDateTi
                 .map(|s| StageProgress { stage: s.stage, started_at: None, cases: Vec::new() })
                 .collect(),
             materials: Vec::new(),
+            evaluation: None,
             version: 1,
         });
     }
@@ -410,6 +438,11 @@ pub fn apply(state: Option<ProjectState>, event: &ProjectEvent, at: OffsetDateTi
         }
         ProjectEvent::AssistantRevoked { assistant } => st.assistants.retain(|a| a != assistant),
         ProjectEvent::GreenChannelSet { on, .. } => st.green_channel = *on,
+        ProjectEvent::EvaluationCommissioned { .. }
+        | ProjectEvent::EvaluationReportSubmitted { .. }
+        | ProjectEvent::AssessmentReviewed { .. } => {
+            st.evaluation = Evaluation::apply(st.evaluation.take(), event, at);
+        }
     }
     Some(st)
 }
@@ -700,6 +733,14 @@ pub fn clock(
     let permit_end = ends.get(2).copied().flatten();
     let whole_end = ends.get(3).copied().flatten();
     let (permit_limit, whole_limit) = span_limits(st);
+    // 多评合一: the intermediary's revision time is not counted either (§45), up to each span's end.
+    let revisions = st.evaluation.as_ref().map(|e| e.revisions.as_slice()).unwrap_or_default();
+    for (into, end) in [(&mut permit_excluded, permit_end), (&mut chain_excluded, whole_end)] {
+        let days = revision_days(cal, revisions, end.unwrap_or(now), now)?;
+        if days > 0 {
+            *into.entry(INTERMEDIARY.to_string()).or_default() += days;
+        }
+    }
     let to_permit = span(cal, permit_limit, Some(st.registered_at), permit_end, now, permit_excluded)?;
     let whole = span(cal, whole_limit, Some(st.registered_at), whole_end, now, chain_excluded)?;
     Ok(ProjectClock { stages, to_permit, timeline_days: whole.elapsed_days.max(1), whole })
@@ -819,14 +860,43 @@ pub fn alert_dates(st: &ProjectState, cases: &[CaseTimes], cal: &Calendar) -> Re
         }
     }
     let (permit_limit, whole_limit) = span_limits(st);
+    // 多评合一: the intermediary's finished revisions push the spans' dates out as on the clock; a revision under way
+    // (its length known only when the next report comes) leaves them without a date, as a suspension does.
+    let revisions = st.evaluation.as_ref().map(|e| e.revisions.as_slice()).unwrap_or_default();
+    let revising = revisions.iter().any(|r| r.to.is_none());
+    let mut revised = 0;
+    for r in revisions {
+        if let Some(to) = r.to {
+            revised += cal.working_days_between(local_date(r.from), local_date(to))?;
+        }
+    }
     for (span, (excluded, paused, critical, end), limit) in
         [(AlertSpan::ToPermit, permit, permit_limit), (AlertSpan::Whole, whole, whole_limit)]
     {
-        if end.is_none() && !paused {
-            push(&mut out, span, st.registered_at, limit, excluded, critical)?;
+        if end.is_none() && !paused && !revising {
+            push(&mut out, span, st.registered_at, limit, excluded + revised, critical)?;
         }
     }
     Ok(out)
+}
+
+/// The kind of excluded time of a combined evaluation's revisions (中介机构修改时间).
+pub const INTERMEDIARY: &str = "intermediary";
+
+/// Working days an intermediary spent revising (each revision from its return to the next report, or to now),
+/// up to `end`.
+pub fn revision_days(
+    cal: &Calendar,
+    revisions: &[crate::assessment::Revision],
+    end: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<u32, CalendarError> {
+    let mut days = 0;
+    for r in revisions.iter().filter(|r| r.from < end) {
+        let to = r.to.unwrap_or(now).min(end);
+        days += cal.working_days_between(local_date(r.from), local_date(to))?;
+    }
+    Ok(days)
 }
 
 /// The name shown for a kind of excluded time.

@@ -21,6 +21,10 @@ mod hall_stats;
 #[path = "domain/projects.rs"]
 mod projects;
 
+/// 多评合一: the assessments of the catalog, the combined evaluation's checks, fold and revision time.
+#[path = "domain/assessments.rs"]
+mod assessments;
+
 /// The hall simulator against the queue's rules and queueing theory.
 #[path = "domain/hall_sim.rs"]
 mod hall_sim;
@@ -53,8 +57,8 @@ fn calendar_is_official_2004_to_2026_and_provisional_after() {
     assert!(c.is_workday(date!(2003 - 01 - 06)).is_err());
 }
 
-#[test]
-fn demo_catalog_is_valid() {
+/// The demo catalog's departments, items and bundles, read from catalog/.
+fn demo_set() -> CatalogSet {
     let dir = root().join("catalog");
     let deps = CatalogSet::parse_departments(&std::fs::read_to_string(dir.join("departments.toml")).unwrap()).unwrap();
     let mut set = CatalogSet { departments: deps, ..Default::default() };
@@ -68,6 +72,12 @@ fn demo_catalog_is_valid() {
         let b = CatalogSet::parse_bundle(&p.display().to_string(), &std::fs::read_to_string(&p).unwrap()).unwrap();
         set.bundles.insert(b.code.clone(), b);
     }
+    set
+}
+
+#[test]
+fn demo_catalog_is_valid() {
+    let set = demo_set();
     set.validate().unwrap();
     assert!(set.items.len() >= 40, "{} items", set.items.len());
     assert!(set.bundles.len() >= 4);
@@ -139,6 +149,7 @@ fn material(id: &str, key: bool) -> Material {
         blank_form: None,
         sample: None,
         license_substitutes: vec![],
+        assessment: None,
         notes: String::new(),
     }
 }

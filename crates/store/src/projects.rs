@@ -1,5 +1,6 @@
 //! Reads and writes of construction projects (工程建设项目): the projects projection — one row per project with
 //! its folded state — the assistants (代办员) each project authorised, by which an assistant finds their
+//! projects, the parts of each project's combined evaluation (多评合一), by which a reviewing department finds its
 //! projects, the cases each project started (`project_cases`), and electronic supervision's watch row per project
 //! (`project_watch`: the dates its clocks turn yellow and red).
 
@@ -205,6 +206,46 @@ impl Db {
         out.sort_by(|a, b| b.registered_at_ms.cmp(&a.registered_at_ms).then(a.code.cmp(&b.code)));
         out.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(out)
+    }
+
+    /// Replace a project's combined-evaluation parts: (assessment, reviewing department, status) each.
+    pub fn put_project_parts(
+        &mut self,
+        code: &str,
+        parts: &[(String, String, String)],
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.sql.exec("DELETE FROM project_assessment_parts WHERE code = $1", &[code.into()])?;
+        for (kind, department, status) in parts {
+            self.sql.exec(
+                "INSERT INTO project_assessment_parts (code, kind, department, status, updated_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    code.into(),
+                    kind.as_str().into(),
+                    department.as_str().into(),
+                    status.as_str().into(),
+                    Val::Int(at_ms),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The projects with a part of their combined evaluation reviewed by `department`, those with a part waiting
+    /// for its review first, then newest first: (project, parts waiting for the department's review).
+    pub fn projects_reviewed_by(&mut self, department: &str, limit: i64) -> Result<Vec<(ProjectRow, i64)>, StoreError> {
+        let rows = self.sql.query(
+            &format!(
+                "SELECT {}, w.waiting FROM projects p JOIN (SELECT code, \
+                 CAST(SUM(CASE WHEN status = 'under_review' THEN 1 ELSE 0 END) AS BIGINT) AS waiting \
+                 FROM project_assessment_parts WHERE department = $1 GROUP BY code) w ON w.code = p.code \
+                 ORDER BY w.waiting DESC, p.registered_at_ms DESC, p.code LIMIT $2",
+                COLS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+            ),
+            &[department.into(), Val::Int(limit)],
+        )?;
+        rows.iter().map(|r| Ok((from_row(r)?, r.int(9)?))).collect()
     }
 
     /// Every project registered since `since_ms` (the dashboard's construction figures), oldest first.

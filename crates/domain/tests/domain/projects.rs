@@ -84,7 +84,7 @@ fn the_demo_project_types_have_four_stages_of_catalog_items_within_their_limits(
     assert!(t.validate().is_err());
 }
 
-fn registered(at: OffsetDateTime) -> ProjectState {
+pub(super) fn registered(at: OffsetDateTime) -> ProjectState {
     let e = ProjectEvent::ProjectRegistered {
         code: ProjectCode::parse("2026-640100-47-03-000123").unwrap(),
         name: "测试项目".into(),
@@ -155,7 +155,7 @@ fn times(
 }
 
 /// Working days in (from, to] counted one day at a time.
-fn brute(cal: &Calendar, from: OffsetDateTime, to: OffsetDateTime) -> u32 {
+pub(super) fn brute(cal: &Calendar, from: OffsetDateTime, to: OffsetDateTime) -> u32 {
     let (mut d, end) =
         (from.to_offset(oneseal_domain::clock::CHINA).date(), to.to_offset(oneseal_domain::clock::CHINA).date());
     let mut n = 0;

@@ -43,6 +43,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (27, include_str!("../migrations/sqlite_0027_video_uploads.sql")),
     (28, include_str!("../migrations/sqlite_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/sqlite_0030_projects.sql")),
+    (32, include_str!("../migrations/sqlite_0032_project_assessment_parts.sql")),
     (33, include_str!("../migrations/sqlite_0033_project_alerts.sql")),
 ];
 const MIGRATIONS_PG: &[(i64, &str)] = &[
@@ -74,6 +75,7 @@ const MIGRATIONS_PG: &[(i64, &str)] = &[
     (27, include_str!("../migrations/postgres_0027_video_uploads.sql")),
     (28, include_str!("../migrations/postgres_0028_inspection_facts.sql")),
     (30, include_str!("../migrations/postgres_0030_projects.sql")),
+    (32, include_str!("../migrations/postgres_0032_project_assessment_parts.sql")),
     (33, include_str!("../migrations/postgres_0033_project_alerts.sql")),
 ];
 
@@ -715,6 +717,7 @@ pub const PROJECTIONS: &[Projection] = &[
     Projection { table: "inspection_facts", key: "case_no" },
     Projection { table: "projects", key: "code" },
     Projection { table: "project_assistants", key: "code, assistant" },
+    Projection { table: "project_assessment_parts", key: "code, kind" },
     Projection { table: "project_cases", key: "case_no" },
 ];
 

@@ -610,6 +610,11 @@ pub(super) async fn get_attachment(
     // A malformed case number gives no access, as an unknown case did.
     let no = q.case_no.as_deref().and_then(|n| case_no(n).ok());
     let (meta, bytes) = s.app.attachment(&actor, &id, no.as_ref()).await?;
+    Ok(file_response(&meta, bytes))
+}
+
+/// A stored file as an answer: its type, shown inline (drawings saved), never cached, never sniffed.
+pub(crate) fn file_response(meta: &oneseal_app::attachments::AttachmentView, bytes: Vec<u8>) -> Response {
     let ct = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     // Drawings (DWG, DXF) are saved, not shown; PDFs and images are shown in our own pages' frames.
     let disposition = HeaderValue::from_static(if oneseal_app::attachments::is_drawing(&meta.content_type) {
@@ -617,7 +622,7 @@ pub(super) async fn get_attachment(
     } else {
         "inline"
     });
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, ct),
             (header::CONTENT_DISPOSITION, disposition),
@@ -629,7 +634,7 @@ pub(super) async fn get_attachment(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,9 +1,11 @@
 //! 工程建设项目 (construction projects): the project types, registering a project, the owner's and assistant's
 //! projects, a project with its stages and clocks, a stage's one form, one submission per stage, the assistants
-//! the owner authorises and the green channel.
+//! the owner authorises, the green channel, and the combined evaluation (多评合一): commissioning it, its report,
+//! each department's review of its part.
 
 use super::*;
 
+use oneseal_app::assessments::CommissionRequest;
 use oneseal_app::projects::{RegisterProject, StageSubmission};
 
 pub(super) async fn project_types(State(s): State<AppState>, Authed(_actor, _): Authed) -> Res {
@@ -117,4 +119,74 @@ pub(super) async fn set_green_channel(
     ApiJson(b): ApiJson<GreenBody>,
 ) -> Res {
     Ok(Json(s.app.set_green_channel(&actor, &code, b.on, &b.reason).await?).into_response())
+}
+
+pub(super) async fn get_evaluation(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+) -> Res {
+    Ok(Json(s.app.evaluation_view(&actor, &code).await?).into_response())
+}
+
+pub(super) async fn commission_evaluation(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<CommissionRequest>,
+) -> Res {
+    s.app.commission_evaluation(&actor, &code, b).await?;
+    Ok((StatusCode::CREATED, Json(s.app.evaluation_view(&actor, &code).await?)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReportBody {
+    /// An uploaded file's id (`POST /api/v1/attachments`): the report, a PDF.
+    attachment: String,
+}
+
+pub(super) async fn submit_evaluation_report(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<ReportBody>,
+) -> Res {
+    s.app.submit_evaluation_report(&actor, &code, &b.attachment).await?;
+    Ok(Json(s.app.evaluation_view(&actor, &code).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReportQuery {
+    round: Option<u32>,
+}
+
+pub(super) async fn get_evaluation_report(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Res {
+    let (meta, bytes) = s.app.evaluation_report(&actor, &code, q.round).await?;
+    Ok(file_response(&meta, bytes))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReviewBody {
+    /// `passed` or `returned`.
+    outcome: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub(super) async fn review_assessment(
+    State(s): State<AppState>,
+    Authed(actor, _): Authed,
+    ApiPath((code, kind)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<ReviewBody>,
+) -> Res {
+    s.app.review_assessment(&actor, &code, &kind, &b.outcome, &b.reason).await?;
+    Ok(Json(s.app.evaluation_view(&actor, &code).await?).into_response())
 }

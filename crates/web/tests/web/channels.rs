@@ -62,6 +62,19 @@ pub(crate) fn multipart_post(
     fields: &[(&str, String)],
     files: &[(&str, &str, &[u8])],
 ) -> (u16, String) {
+    let (status, loc, text) = multipart_post_any(t, path, cookie, fields, files);
+    assert!(status < 400, "{path}: {status} {text}");
+    (status, loc)
+}
+
+/// POST a multipart page form, whatever the answer; returns (status, Location, body).
+pub(crate) fn multipart_post_any(
+    t: &TestApp,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, String)],
+    files: &[(&str, &str, &[u8])],
+) -> (u16, String, String) {
     let boundary = "----oneseal-test-boundary-7f3a";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -90,9 +103,7 @@ pub(crate) fn multipart_post(
         .unwrap();
     let loc = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
-    assert!(status < 400, "{path}: {status} {text}");
-    (status, loc)
+    (status, loc, resp.body_mut().read_to_string().unwrap_or_default())
 }
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use time::macros::datetime;
 
 mod acceptance;
+mod assessments;
 mod cases;
 mod channels;
 mod drawings;

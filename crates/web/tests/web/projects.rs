@@ -7,8 +7,8 @@
 use super::*;
 
 pub(super) const CODE: &str = "2026-640100-47-03-000123";
-const GENERAL: &str = "social-investment-general";
-const ASSISTANT: &str = "bureau-general-clerk";
+pub(super) const GENERAL: &str = "social-investment-general";
+pub(super) const ASSISTANT: &str = "bureau-general-clerk";
 
 pub(super) fn register(t: &TestApp, token: &str, code: &str) -> Resp {
     t.post(
