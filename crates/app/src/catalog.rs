@@ -214,26 +214,16 @@ impl CatalogView {
     pub fn as_set(&self) -> CatalogSet {
         CatalogSet {
             departments: self.departments.clone(),
-            items: self
-                .items
-                .values()
-                .filter_map(|v| v.last())
-                .map(|p| (p.body.impl_code.clone(), p.body.clone()))
-                .collect(),
-            bundles: self
-                .bundles
-                .values()
-                .filter_map(|v| v.last())
-                .map(|p| (p.body.code.clone(), p.body.clone()))
-                .collect(),
-            project_types: self
-                .project_types
-                .values()
-                .filter_map(|v| v.last())
-                .map(|p| (p.body.code.clone(), p.body.clone()))
-                .collect(),
+            items: latest_of(&self.items, |i| i.impl_code.clone()),
+            bundles: latest_of(&self.bundles, |b| b.code.clone()),
+            project_types: latest_of(&self.project_types, |t| t.code.clone()),
         }
     }
+}
+
+/// The latest published version of each entry, keyed by `key`.
+fn latest_of<T: Clone, K: Ord>(entries: &BTreeMap<String, Vec<Published<T>>>, key: impl Fn(&T) -> K) -> BTreeMap<K, T> {
+    entries.values().filter_map(|v| v.last()).map(|p| (key(&p.body), p.body.clone())).collect()
 }
 
 /// Parse a catalog from (path, contents) pairs laid out like catalog/: departments.toml, items/*.toml, bundles/*.toml,
