@@ -569,6 +569,15 @@ pub async fn load_demo(app: &App, database: &str) -> CliResult {
         let set = oneseal_app::catalog::demo_catalog().map_err(app_err)?;
         let rep = app.import_catalog(set, "demo", "demo catalog (银川市审批服务局)").await.map_err(app_err)?;
         println!("demo catalog: published {} versions", rep.published.len());
+    } else if app.catalog().project_types.is_empty() {
+        // A demo database from before project types were catalog entries: publish the demo's types (they need
+        // the construction items; if those are missing too, say how to bring the catalog up to date).
+        let mut set = app.catalog().as_set();
+        set.project_types = oneseal_app::catalog::demo_catalog().map_err(app_err)?.project_types;
+        match app.import_catalog(set, "demo", "demo project types (工程建设项目类型)").await {
+            Ok(rep) => println!("demo project types: published {} versions", rep.published.len()),
+            Err(e) => eprintln!("demo project types not published ({e}); run `oneseal catalog import catalog`"),
+        }
     }
     if app.published_keys().await.map_err(app_err)?.is_empty() {
         let pass = seal_passphrase(database, true)?
