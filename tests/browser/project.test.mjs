@@ -1,8 +1,8 @@
 // 工程建设项目: the owner registers a social-investment project, fills the first stage's one form on a phone
-// (both cases start in parallel), authorises the bureau's assistant (代办员), who submits the next stage for the
-// owner; the departments work the cases; the owner's project page shows the four stages, the clocks and the
-// timeline with its critical path, on a phone and a desktop, with axe on every page; a supervisor follows the
-// page's link to the project's supervision alerts.
+// (both cases start in parallel), authorises the bureau's assistant (代办员), who fills in and submits the next
+// stage's form page for the owner; the departments work the cases; the owner's project page shows the four
+// stages, the clocks and the timeline with its critical path, on a phone and a desktop, with axe on every page; a
+// supervisor follows the page's link to the project's supervision alerts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newPage, axe, screenshot, fitsWidth, api, login, signIn, driveToCompletion, BASE, PHONE } from './lib.mjs';
@@ -56,16 +56,27 @@ test('a construction project: the owner on a phone, the assistant, the departmen
   // The assistant (代办员) submits stage 2 for the owner.
   const auth = await api('POST', `/api/v1/projects/${code}/assistants`, owner, { assistant: 'bureau-general-clerk' });
   assert.equal(auth.status, 200, auth.text);
-  const helper = await login('bureau-general-clerk');
-  const form = await api('GET', `/api/v1/projects/${code}/stages/engineering/form`, helper);
-  const values = {};
-  for (const f of form.body.form.fields) {
-    values[f.key] = ({ text: '测试', number: 24, region_code: '640106', phone: '13900000000', boolean: false })[f.type] ?? '测试';
+  // On the stage's one form page, signed in as themself: the stage is started on behalf of the owner.
+  const assistant = await newPage(browser);
+  await signIn(assistant, 'bureau-general-clerk');
+  await assistant.goto(`${BASE}/me/projects/${code}`);
+  await Promise.all([assistant.waitForURL(/stages\/engineering$/), assistant.locator('[data-stage="engineering"] [data-testid="start-stage"]').click()]);
+  await axe(assistant, 'stage form (assistant)');
+  const fill = { project_address: '银川市金凤区阅海湾', region_code: '640106', construction_area: '12000', building_height: '24', contact_phone: '13900000000' };
+  for (const input of await assistant.locator('input[id^="f-"], textarea[id^="f-"]').all()) {
+    const key = (await input.getAttribute('id')).slice(2);
+    await input.fill(fill[key] ?? '测试');
   }
-  const materials = form.body.materials.map((m) => ({ material_id: m.id, file_name: `${m.id}.pdf` }));
-  const eng = await api('POST', `/api/v1/projects/${code}/stages/engineering`, helper, { form: values, materials });
-  assert.equal(eng.status, 201, eng.text);
-  await work(eng.body.receipts[0].case_no);
+  for (const m of await assistant.locator('input[id^="m-"]').all()) await m.fill('材料.pdf');
+  await screenshot(assistant, 'project-stage-form-assistant-desktop');
+  await Promise.all([assistant.waitForURL(new RegExp(`/me/projects/${code}$`)), assistant.locator('[data-testid="submit-stage"]').click()]);
+  p = await api('GET', `/api/v1/projects/${code}`, owner);
+  const engCases = p.body.stages[1].cases.map((c) => c.case_no);
+  assert.equal(engCases.length, 1, 'the engineering stage started');
+  const trail = (await api('GET', `/api/v1/cases/${engCases[0]}/events`, owner)).body.events;
+  assert.equal(trail[0].type, 'submitted');
+  assert.equal(trail[0].actor, 'bureau-general-clerk', 'the assistant submitted the case, for the owner');
+  await work(engCases[0]);
 
   await page.goto(`${BASE}/me/projects/${code}`);
   await axe(page, 'project (two stages done)');
