@@ -26,6 +26,19 @@ pub struct Published<T> {
     pub body: T,
 }
 
+impl<T> Published<T> {
+    /// A stored version with its entry read from it.
+    fn of(r: &CatalogRow, body: T) -> Published<T> {
+        Published {
+            version: r.version as u32,
+            published_at_ms: r.published_at_ms,
+            published_by: r.published_by.clone(),
+            reason: r.reason.clone(),
+            body,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DepartmentList {
     pub departments: Vec<Department>,
@@ -62,30 +75,18 @@ impl CatalogView {
                 AppError::Internal(format!("stored catalog {} {} v{}: {e}", r.kind, r.code, r.version))
             };
             match r.kind.as_str() {
-                "item" => v.items.entry(r.code.clone()).or_default().push(Published {
-                    version: r.version as u32,
-                    published_at_ms: r.published_at_ms,
-                    published_by: r.published_by.clone(),
-                    reason: r.reason.clone(),
-                    body: serde_json::from_str(&r.body).map_err(bad)?,
-                }),
-                "bundle" => v.bundles.entry(r.code.clone()).or_default().push(Published {
-                    version: r.version as u32,
-                    published_at_ms: r.published_at_ms,
-                    published_by: r.published_by.clone(),
-                    reason: r.reason.clone(),
-                    body: serde_json::from_str(&r.body).map_err(bad)?,
-                }),
+                "item" => {
+                    let p = Published::of(&r, serde_json::from_str(&r.body).map_err(bad)?);
+                    v.items.entry(r.code.clone()).or_default().push(p)
+                }
+                "bundle" => {
+                    let p = Published::of(&r, serde_json::from_str(&r.body).map_err(bad)?);
+                    v.bundles.entry(r.code.clone()).or_default().push(p)
+                }
                 "project_type" => {
-                    let mut t: ProjectType = serde_json::from_str(&r.body).map_err(bad)?;
-                    t.version = r.version as u32;
-                    v.project_types.entry(r.code.clone()).or_default().push(Published {
-                        version: r.version as u32,
-                        published_at_ms: r.published_at_ms,
-                        published_by: r.published_by.clone(),
-                        reason: r.reason.clone(),
-                        body: t,
-                    })
+                    let t: ProjectType = serde_json::from_str(&r.body).map_err(bad)?;
+                    let p = Published::of(&r, ProjectType { version: r.version as u32, ..t });
+                    v.project_types.entry(r.code.clone()).or_default().push(p)
                 }
                 "departments" => {
                     let d: DepartmentList = serde_json::from_str(&r.body).map_err(bad)?;
